@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, configFlags, loadConfig } from './config/load.ts';
+import { startServer } from './server/main.ts';
+
+const usage = `Usage: amphi [command] [options]
+
+Commands:
+  start            Run Amphi: control API, health and metrics, embedded storage (default)
+  config           Print the effective configuration as JSON and exit
+  help             Show this help
+
+Options (each also settable by environment variable or config file):
+  --port N         HTTP port (PORT; default 8080)
+  --host ADDR      Listen address (HOST; default 127.0.0.1)
+  --data-dir DIR   Where SQLite, keys and recordings live (AMPHI_DATA_DIR; default ./data)
+  --database-url U PostgreSQL URL instead of SQLite (DATABASE_URL)
+  --log-level L    fatal|error|warn|info|debug|trace|silent (AMPHI_LOG_LEVEL; default info)
+  --config FILE    YAML or JSON config file (AMPHI_CONFIG); see amphi.sample.yaml
+  --version        Print the version
+`;
+
+/** Parses argv, loads config once, and runs the command. Returns the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        ...Object.fromEntries(Object.keys(configFlags).map((name) => [name, { type: 'string' as const }])),
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`amphi: ${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const command = positionals[0] ?? 'start';
+  if (values.help === true || command === 'help') {
+    process.stdout.write(usage);
+    return 0;
+  }
+  if (values.version === true) {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`amphi ${pkg.version}\n`);
+    return 0;
+  }
+  if (positionals.length > 1 || !['start', 'config'].includes(command)) {
+    process.stderr.write(`amphi: unknown command "${positionals.join(' ')}"\n\n${usage}`);
+    return 2;
+  }
+
+  let config;
+  try {
+    const flags = Object.fromEntries(Object.keys(configFlags).map((k) => [k, values[k as keyof typeof values]]).filter(([, v]) => v !== undefined));
+    config = loadConfig({ file: (values.config as string | undefined) ?? process.env.AMPHI_CONFIG, env: process.env, flags });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`amphi: ${error.message}\n`);
+    return 2;
+  }
+  if (command === 'config') {
+    process.stdout.write(`${JSON.stringify({ ...config, tokens: { ...config.tokens, signingKey: config.tokens.signingKey === null ? null : '(set)' } }, null, 2)}\n`);
+    return 0;
+  }
+
+  const server = await startServer(config);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        server.app.log.warn({ signal }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      stopping = true;
+      const force = setTimeout(() => {
+        server.app.log.error({ graceMs: config.server.shutdownGraceMs }, 'shutdown took too long: exiting');
+        process.exit(1);
+      }, config.server.shutdownGraceMs);
+      force.unref();
+      server.close().then(resolve, (error: unknown) => {
+        server.app.log.error({ err: error }, 'shutdown failed');
+        resolve();
+      });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}

@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Value } from 'typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { ConfigSchema, defaultConfig, type Config } from './schema.ts';
+
+/** Thrown for any invalid setting; the message names the setting, its source and the fix. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Layer = Record<string, unknown>;
+
+/** The command-line flags that set config keys (`--port 9000`), and their config paths. */
+export const configFlags = {
+  port: 'server.port',
+  host: 'server.host',
+  'data-dir': 'dataDir',
+  'database-url': 'databaseUrl',
+  'log-level': 'log.level',
+} as const;
+
+/** The environment variables that set config keys, and their config paths. */
+export const configEnv = {
+  PORT: 'server.port',
+  HOST: 'server.host',
+  AMPHI_DATA_DIR: 'dataDir',
+  DATABASE_URL: 'databaseUrl',
+  AMPHI_LOG_LEVEL: 'log.level',
+  AMPHI_SIGNING_KEY: 'tokens.signingKey',
+} as const;
+
+const numericPaths = new Set(['server.port']);
+
+export interface LoadOptions {
+  /** A YAML or JSON file (`--config` or `AMPHI_CONFIG`). */
+  readonly file?: string | undefined;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly flags?: Readonly<Partial<Record<keyof typeof configFlags, string>>>;
+  /** Overrides applied last, used by tests and embedded callers. */
+  readonly overrides?: Layer;
+}
+
+/**
+ * Builds the configuration once: defaults, then the file, then the environment, then flags, then
+ * overrides; validates the result against the schema and cross-field rules; returns it frozen.
+ */
+export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
+  let merged: Layer = structuredClone(defaultConfig) as unknown as Layer;
+  if (options.file !== undefined) merged = deepMerge(merged, readFileLayer(options.file), 'config file');
+  const env = options.env ?? {};
+  for (const [name, path] of Object.entries(configEnv)) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') merged = setPath(merged, path, coerce(path, raw, `environment variable ${name}`));
+  }
+  for (const [name, path] of Object.entries(configFlags)) {
+    const raw = options.flags?.[name as keyof typeof configFlags];
+    if (raw !== undefined) merged = setPath(merged, path, coerce(path, raw, `flag --${name}`));
+  }
+  if (options.overrides !== undefined) merged = deepMerge(merged, options.overrides, 'overrides');
+  return validateConfig(merged);
+}
+
+export function validateConfig(candidate: unknown): Readonly<Config> {
+  if (!Value.Check(ConfigSchema, candidate)) {
+    const problems = [...Value.Errors(ConfigSchema, candidate)]
+      .filter((e) => e.keyword !== 'boolean')
+      .map((e) => {
+        const where = e.instancePath === '' ? '(top level)' : e.instancePath.slice(1).replaceAll('/', '.');
+        const extra =
+          e.keyword === 'additionalProperties'
+            ? `: unknown key(s) ${(e.params as { additionalProperties: string[] }).additionalProperties.join(', ')}`
+            : '';
+        return `${where} ${e.message}${extra}`;
+      });
+    throw new ConfigError(`invalid configuration:\n  - ${[...new Set(problems)].join('\n  - ')}`);
+  }
+  const config = candidate;
+  if (config.spaces.maxSpeakers < config.spaces.maxCohosts) {
+    throw new ConfigError(
+      `invalid configuration: spaces.maxSpeakers (${config.spaces.maxSpeakers}) must be at least spaces.maxCohosts (${config.spaces.maxCohosts}), since co-hosts are chosen from speakers`,
+    );
+  }
+  if (config.tokens.listenerTokenTtlSeconds > config.tokens.stageTokenTtlSeconds * 24) {
+    throw new ConfigError('invalid configuration: tokens.listenerTokenTtlSeconds is unreasonably long next to stageTokenTtlSeconds');
+  }
+  return deepFreeze({ ...config, dataDir: resolve(config.dataDir) });
+}
+
+function readFileLayer(file: string): Layer {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${file} is not valid YAML or JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (!isPlainObject(parsed)) throw new ConfigError(`config file ${file} must hold a mapping of settings`);
+  return parsed;
+}
+
+function coerce(path: string, raw: string, source: string): unknown {
+  if (!numericPaths.has(path)) return raw;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${source} must be a whole number, got "${raw}"`);
+  return Number(raw);
+}
+
+function setPath(target: Layer, path: string, value: unknown): Layer {
+  const keys = path.split('.');
+  const layer: Layer = {};
+  let cursor = layer;
+  keys.forEach((key, i) => {
+    if (i === keys.length - 1) cursor[key] = value;
+    else cursor = cursor[key] = {};
+  });
+  return deepMerge(target, layer, path);
+}
+
+function deepMerge(base: Layer, over: Layer, source: string): Layer {
+  const out: Layer = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const existing = out[key];
+    out[key] = isPlainObject(existing) && isPlainObject(value) ? deepMerge(existing, value, source) : value;
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Layer {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,93 @@
+import { Type, type Static } from 'typebox';
+
+/**
+ * The whole configuration, with units in the names. Every object rejects unknown keys, so a typo in
+ * a config file is an error at start-up rather than a silently ignored setting.
+ */
+const strict = { additionalProperties: false } as const;
+const RateLimit = Type.Object(
+  { capacity: Type.Integer({ minimum: 1 }), refillPerSecond: Type.Number({ exclusiveMinimum: 0 }) },
+  strict,
+);
+const NullableUrl = Type.Union([Type.String({ pattern: '^https?://[^\\s]+[^/\\s]$' }), Type.Null()]);
+
+export const ConfigSchema = Type.Object(
+  {
+    server: Type.Object(
+      {
+        host: Type.String({ minLength: 1 }),
+        port: Type.Integer({ minimum: 0, maximum: 65535 }),
+        publicUrl: NullableUrl,
+        bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 10_485_760 }),
+        trustProxy: Type.Boolean(),
+        shutdownGraceMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
+      },
+      strict,
+    ),
+    dataDir: Type.String({ minLength: 1 }),
+    databaseUrl: Type.Union([Type.String({ pattern: '^postgres(ql)?://' }), Type.Null()]),
+    log: Type.Object(
+      { level: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
+      strict,
+    ),
+    auth: Type.Object(
+      {
+        sessionTtlSeconds: Type.Integer({ minimum: 60 }),
+        passwordHashCostLog2: Type.Integer({ minimum: 10, maximum: 20 }),
+        secureCookies: Type.Boolean(),
+      },
+      strict,
+    ),
+    tokens: Type.Object(
+      {
+        listenerTokenTtlSeconds: Type.Integer({ minimum: 10, maximum: 86_400 }),
+        stageTokenTtlSeconds: Type.Integer({ minimum: 10, maximum: 86_400 }),
+        signingKey: Type.Union([Type.String({ minLength: 32 }), Type.Null()]),
+      },
+      strict,
+    ),
+    spaces: Type.Object(
+      {
+        maxCohosts: Type.Integer({ minimum: 0, maximum: 100 }),
+        maxSpeakers: Type.Integer({ minimum: 0, maximum: 1000 }),
+        reactionEmoji: Type.Array(Type.String({ minLength: 1, maxLength: 16 }), { minItems: 1, maxItems: 64, uniqueItems: true }),
+        snapshotTtlMs: Type.Integer({ minimum: 0, maximum: 60_000 }),
+      },
+      strict,
+    ),
+    rateLimits: Type.Object({ reactionsPerAccount: RateLimit, authPerAddress: RateLimit }, strict),
+    edge: Type.Object({ publicUrl: NullableUrl }, strict),
+    stage: Type.Object({ publicUrl: NullableUrl }, strict),
+  },
+  strict,
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+export const defaultConfig: Config = {
+  server: {
+    host: '127.0.0.1',
+    port: 8080,
+    publicUrl: null,
+    bodyLimitBytes: 65_536,
+    trustProxy: false,
+    shutdownGraceMs: 10_000,
+  },
+  dataDir: './data',
+  databaseUrl: null,
+  log: { level: 'info' },
+  auth: { sessionTtlSeconds: 30 * 86_400, passwordHashCostLog2: 15, secureCookies: false },
+  tokens: { listenerTokenTtlSeconds: 300, stageTokenTtlSeconds: 3600, signingKey: null },
+  spaces: {
+    maxCohosts: 2,
+    maxSpeakers: 10,
+    reactionEmoji: ['👏', '❤️', '😂', '🔥', '💯', '👍', '🙏', '🎉', '😮', '😢'],
+    snapshotTtlMs: 1000,
+  },
+  rateLimits: {
+    reactionsPerAccount: { capacity: 10, refillPerSecond: 2 },
+    authPerAddress: { capacity: 20, refillPerSecond: 0.5 },
+  },
+  edge: { publicUrl: null },
+  stage: { publicUrl: null },
+};

@@ -1,0 +1,88 @@
+import { AmphiError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { TokenSigner } from '../lib/signed-token.ts';
+import type { Account, StageRole } from '../storage/store.ts';
+import { newId } from './ids.ts';
+import type { Spaces } from './spaces.ts';
+
+/** Claims of a listener token: the edge checks these with the key alone. */
+export interface ListenerClaims {
+  readonly t: 'l';
+  /** Space id. */
+  readonly s: string;
+  /** Subject: an account id, or `an_...` for an anonymous listener (kept across renewals). */
+  readonly u: string;
+}
+
+/** Claims of a stage token: the stage admits a WHIP publisher with these. */
+export interface StageClaims {
+  readonly t: 's';
+  readonly s: string;
+  readonly u: string;
+  readonly r: StageRole;
+}
+
+export interface CredentialsOptions {
+  readonly spaces: Spaces;
+  readonly signer: TokenSigner;
+  readonly clock: Clock;
+  readonly listenerTokenTtlSeconds: number;
+  readonly stageTokenTtlSeconds: number;
+  readonly edgeBaseUrl: () => string;
+  readonly stageBaseUrl: () => string;
+}
+
+export interface ListenerGrant {
+  readonly token: string;
+  readonly playlistUrl: string;
+  readonly expiresAt: number;
+}
+
+export interface StageGrant {
+  readonly token: string;
+  readonly whipUrl: string;
+  readonly expiresAt: number;
+}
+
+/**
+ * Issues the signed credentials the media planes accept. Joining reads the cached Space snapshot
+ * and signs a token: it writes nothing and, in a burst, reads nothing from the database.
+ */
+export class Credentials {
+  readonly #o: CredentialsOptions;
+
+  constructor(options: CredentialsOptions) {
+    this.#o = options;
+  }
+
+  async join(actor: Account | undefined, spaceId: string, renewToken?: string): Promise<ListenerGrant> {
+    const snap = await this.#o.spaces.snapshot(spaceId);
+    if (snap.space.state === 'ended') throw new AmphiError('SPACE_ENDED');
+    if (actor === undefined && !snap.space.allowAnonymous) throw new AmphiError('AUTH_REQUIRED');
+    let subject = actor?.id ?? newId('an');
+    if (renewToken !== undefined) {
+      const previous = this.#o.signer.verify<ListenerClaims>(renewToken, this.#o.clock.now());
+      if (!previous.ok || previous.claims.t !== 'l' || previous.claims.s !== spaceId) {
+        throw new AmphiError('LISTENER_TOKEN_INVALID');
+      }
+      subject = previous.claims.u;
+    }
+    if (snap.banned.has(subject) || (actor !== undefined && snap.banned.has(actor.id))) {
+      throw new AmphiError('REMOVED_FROM_SPACE');
+    }
+    const expiresAt = this.#o.clock.now() + this.#o.listenerTokenTtlSeconds * 1000;
+    const token = this.#o.signer.sign<ListenerClaims>({ t: 'l', s: spaceId, u: subject }, expiresAt);
+    return { token, expiresAt, playlistUrl: `${this.#o.edgeBaseUrl()}/l/${token}/${spaceId}/index.m3u8` };
+  }
+
+  async stage(actor: Account, spaceId: string): Promise<StageGrant> {
+    const { space, me } = await this.#o.spaces.context(spaceId, actor);
+    if (me === undefined) throw new AmphiError('SPEAKER_ONLY');
+    if (space.state === 'ended') throw new AmphiError('SPACE_ENDED');
+    // Hosts and co-hosts may connect before going live, so the show starts the moment they press start.
+    if (space.state !== 'live' && me.role === 'speaker') throw new AmphiError('SPACE_NOT_LIVE');
+    const expiresAt = this.#o.clock.now() + this.#o.stageTokenTtlSeconds * 1000;
+    const token = this.#o.signer.sign<StageClaims>({ t: 's', s: spaceId, u: actor.id, r: me.role }, expiresAt);
+    return { token, expiresAt, whipUrl: `${this.#o.stageBaseUrl()}/whip/${spaceId}` };
+  }
+}

@@ -1,0 +1,73 @@
+import { AmphiError } from '../../errors.ts';
+import { sessionToken } from './auth.ts';
+import { Account, Credentials, errors, NoContent, SignedIn } from './schemas.ts';
+import type { App, RouteContext } from './types.ts';
+import { accountView, iso } from './views.ts';
+
+export function accountRoutes(app: App, { plane, auth, clock, authLimiter }: RouteContext): void {
+  const signedInView = (s: { account: Parameters<typeof accountView>[0]; token: string; expiresAt: number }) => ({
+    account: accountView(s.account),
+    token: s.token,
+    expiresAt: iso(s.expiresAt),
+  });
+  const limitPasswordChecks = (address: string) => {
+    const taken = authLimiter.take(address);
+    if (!taken.ok) {
+      throw new AmphiError('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(taken.retryAfterMs / 1000)) } });
+    }
+  };
+
+  app.post(
+    '/api/accounts',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Create an account; returns a session token and sets the session cookie',
+        body: Credentials,
+        response: { 201: SignedIn, ...errors(400, 409, 429) },
+      },
+    },
+    async (request, reply) => {
+      limitPasswordChecks(request.ip);
+      const signedIn = await plane.accounts.signUp(request.body.handle, request.body.password);
+      auth.setCookie(reply, signedIn, clock.now());
+      return reply.code(201).send(signedInView(signedIn));
+    },
+  );
+
+  app.post(
+    '/api/sessions',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Sign in; returns a session token and sets the session cookie',
+        body: Credentials,
+        response: { 200: SignedIn, ...errors(400, 401, 429) },
+      },
+    },
+    async (request, reply) => {
+      limitPasswordChecks(request.ip);
+      const signedIn = await plane.accounts.signIn(request.body.handle, request.body.password);
+      auth.setCookie(reply, signedIn, clock.now());
+      return signedInView(signedIn);
+    },
+  );
+
+  app.delete(
+    '/api/sessions/current',
+    { schema: { tags: ['accounts'], summary: 'Sign out: revoke this session', response: { 204: NoContent, ...errors(401) } } },
+    async (request, reply) => {
+      await auth.required(request);
+      const token = sessionToken(request);
+      if (token !== undefined) await plane.accounts.signOut(token);
+      auth.clearCookie(reply);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/me',
+    { schema: { tags: ['accounts'], summary: 'The signed-in account', response: { 200: Account, ...errors(401) } } },
+    async (request) => accountView(await auth.required(request)),
+  );
+}

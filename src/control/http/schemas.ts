@@ -1,0 +1,130 @@
+import { Type, type Static } from 'typebox';
+
+/** Request and response schemas of the control API. They validate input and generate the OpenAPI document. */
+const strict = { additionalProperties: false } as const;
+
+export const ErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'A code from docs/errors.md' }),
+      message: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+    }),
+  },
+  { $id: 'Error', description: 'Every error has this shape' },
+);
+
+export const Handle = Type.String({ pattern: '^[A-Za-z0-9_]{3,30}$', description: '3-30 letters, digits or _' });
+export const Password = Type.String({ minLength: 8, maxLength: 256 });
+export const Id = Type.String({ pattern: '^[a-z]{2}_[A-Za-z0-9_-]{12}$', maxLength: 15 });
+const IsoTime = Type.String({ format: 'date-time' });
+const NullableTime = Type.Union([IsoTime, Type.Null()]);
+
+export const Account = Type.Object({ id: Type.String(), handle: Type.String(), createdAt: IsoTime }, { $id: 'Account' });
+
+export const Credentials = Type.Object({ handle: Handle, password: Password }, strict);
+export type CredentialsBody = Static<typeof Credentials>;
+
+export const SignedIn = Type.Object({ account: Type.Ref('Account'), token: Type.String(), expiresAt: IsoTime });
+
+export const SpaceState = Type.Union([Type.Literal('scheduled'), Type.Literal('live'), Type.Literal('ended')]);
+
+export const StageMember = Type.Object({
+  id: Type.String(),
+  handle: Type.String(),
+  role: Type.Union([Type.Literal('host'), Type.Literal('cohost'), Type.Literal('speaker')]),
+  muted: Type.Boolean(),
+  mutedByHost: Type.Boolean(),
+});
+
+export const Space = Type.Object(
+  {
+    id: Type.String(),
+    title: Type.String(),
+    state: SpaceState,
+    allowAnonymous: Type.Boolean(),
+    host: Type.Object({ id: Type.String(), handle: Type.String() }),
+    scheduledStart: NullableTime,
+    startedAt: NullableTime,
+    endedAt: NullableTime,
+    createdAt: IsoTime,
+    pinnedLink: Type.Union([Type.String(), Type.Null()]),
+    stage: Type.Array(StageMember),
+    requestCount: Type.Integer(),
+    reminderCount: Type.Integer(),
+    reactions: Type.Array(Type.Object({ emoji: Type.String(), count: Type.Integer() })),
+    version: Type.Integer({ description: 'Grows with every change a listener could see' }),
+  },
+  { $id: 'Space' },
+);
+
+export const SpaceEnvelope = Type.Object({ space: Type.Ref('Space') });
+
+export const CreateSpace = Type.Object(
+  {
+    title: Type.String({ minLength: 1, maxLength: 120, pattern: '\\S' }),
+    scheduledStart: Type.Optional(IsoTime),
+    allowAnonymous: Type.Optional(Type.Boolean({ description: 'Listeners may join without an account (default true)' })),
+  },
+  strict,
+);
+
+export const ListSpacesQuery = Type.Object(
+  {
+    state: Type.Optional(SpaceState),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, default: 0 })),
+  },
+  strict,
+);
+
+export const SpaceParams = Type.Object({ id: Id }, strict);
+export const MemberParams = Type.Object({ id: Id, accountId: Id }, strict);
+export const AccountBody = Type.Object({ accountId: Id }, strict);
+export const PinBody = Type.Object(
+  { url: Type.String({ maxLength: 2048, pattern: '^https?://[^\\s]+$', description: 'An http(s) link' }) },
+  strict,
+);
+
+export const MyRelation = Type.Object({
+  role: Type.Enum(['host', 'cohost', 'speaker', 'listener', 'removed']),
+  muted: Type.Boolean(),
+  mutedByHost: Type.Boolean(),
+  requestPending: Type.Boolean(),
+  invited: Type.Boolean(),
+  reminded: Type.Boolean(),
+});
+
+export const Requests = Type.Object({
+  requests: Type.Array(Type.Object({ id: Type.String(), handle: Type.String(), requestedAt: IsoTime })),
+});
+
+export const JoinBody = Type.Union([
+  Type.Object({ token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'A listener token to renew' })) }, strict),
+  Type.Null(),
+]);
+
+export const ListenerGrant = Type.Object({
+  token: Type.String({ description: 'Signed listener token; it travels in the playlist URL path' }),
+  playlistUrl: Type.String(),
+  expiresAt: IsoTime,
+});
+
+export const WaitingTicket = Type.Object({
+  ticket: Type.String({ description: 'Signed waiting-room ticket' }),
+  position: Type.Integer(),
+  etaSeconds: Type.Number(),
+});
+
+export const StageGrant = Type.Object({ token: Type.String(), whipUrl: Type.String(), expiresAt: IsoTime });
+
+export function reactionBody(emoji: readonly string[]) {
+  return Type.Object({ emoji: Type.Enum([...emoji]) }, strict);
+}
+
+/** Standard error responses for a route, by status. */
+export function errors(...statuses: number[]): Record<number, unknown> {
+  return Object.fromEntries(statuses.map((s) => [s, Type.Ref('Error')]));
+}
+
+export const NoContent = Type.Null({ description: 'No content' });

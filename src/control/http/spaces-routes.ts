@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto';
+import type { SpaceSnapshot } from '../snapshots.ts';
+import {
+  CreateSpace,
+  NoContent,
+  errors,
+  JoinBody,
+  ListenerGrant,
+  ListSpacesQuery,
+  MyRelation,
+  reactionBody,
+  SpaceEnvelope,
+  SpaceParams,
+  StageGrant,
+  WaitingTicket,
+} from './schemas.ts';
+import type { App, RouteContext } from './types.ts';
+import { Type } from 'typebox';
+import { iso, spaceEnvelope, spaceView } from './views.ts';
+
+/** Spaces: create, list, read, start, end; joining as a listener; stage credentials; reactions; reminders. */
+export function spaceRoutes(app: App, { plane, auth, config, metrics }: RouteContext): void {
+  const view = (snap: SpaceSnapshot) => spaceView(snap, plane.reactions);
+  const envelope = (snap: SpaceSnapshot) => spaceEnvelope(snap, plane.reactions);
+  const spaceResponse = (...statuses: number[]) => ({ 200: SpaceEnvelope, ...errors(...statuses) });
+
+  app.post(
+    '/api/spaces',
+    {
+      schema: {
+        tags: ['spaces'],
+        summary: 'Create a Space; the caller becomes its host. It starts scheduled; POST .../start makes it live',
+        body: CreateSpace,
+        response: { 201: SpaceEnvelope, ...errors(400, 401) },
+      },
+    },
+    async (request, reply) => {
+      const actor = await auth.required(request);
+      const { title, scheduledStart, allowAnonymous } = request.body;
+      const snap = await plane.spaces.create(actor, {
+        title,
+        scheduledStart: scheduledStart === undefined ? undefined : Date.parse(scheduledStart),
+        allowAnonymous,
+      });
+      return reply.code(201).send(envelope(snap));
+    },
+  );
+
+  app.get(
+    '/api/spaces',
+    {
+      schema: {
+        tags: ['spaces'],
+        summary: 'List Spaces: live (newest first), scheduled (soonest first) or ended (latest first)',
+        querystring: ListSpacesQuery,
+        response: { 200: Type.Object({ spaces: Type.Array(Type.Ref('Space')), nextOffset: Type.Union([Type.Integer(), Type.Null()]) }), ...errors(400) },
+      },
+    },
+    async (request) => {
+      const limit = request.query.limit ?? 20;
+      const offset = request.query.offset ?? 0;
+      const snaps = await plane.spaces.list({ state: request.query.state, limit: limit + 1, offset });
+      return {
+        spaces: snaps.slice(0, limit).map(view),
+        nextOffset: snaps.length > limit ? offset + limit : null,
+      };
+    },
+  );
+
+  app.get(
+    '/api/spaces/:id',
+    {
+      schema: {
+        tags: ['spaces'],
+        summary: 'A Space, public and identical for every caller; cacheable for one second',
+        params: SpaceParams,
+        response: { 200: SpaceEnvelope, 304: NoContent, ...errors(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const body = envelope(await plane.spaces.snapshot(request.params.id));
+      const etag = `"${createHash('sha1').update(JSON.stringify(body)).digest('base64url').slice(0, 16)}"`;
+      void reply.header('cache-control', 'public, max-age=1').header('etag', etag);
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
+      return body;
+    },
+  );
+
+  const lifecycle = (action: 'start' | 'end', summary: string) =>
+    app.post(
+      `/api/spaces/:id/${action}`,
+      { schema: { tags: ['spaces'], summary, params: SpaceParams, response: spaceResponse(400, 401, 403, 404, 409) } },
+      async (request) => envelope(await plane.spaces[action](await auth.required(request), request.params.id)),
+    );
+  lifecycle('start', 'Go live (host only). Idempotent: starting a live Space returns it unchanged');
+  lifecycle('end', 'End the Space (host only). Idempotent');
+
+  app.get(
+    '/api/spaces/:id/me',
+    {
+      schema: {
+        tags: ['spaces'],
+        summary: "The caller's relation to the Space: role, mute, pending request, invitation, reminder",
+        params: SpaceParams,
+        response: { 200: MyRelation, ...errors(400, 401, 404) },
+      },
+    },
+    async (request) => plane.spaces.relation(await auth.required(request), request.params.id),
+  );
+
+  app.post(
+    '/api/spaces/:id/join',
+    {
+      schema: {
+        tags: ['listening'],
+        summary:
+          'Join as a listener: a short-lived signed token and the playlist URL (200), or a waiting-room ticket (202). Send {token} to renew. Writes nothing.',
+        params: SpaceParams,
+        body: Type.Optional(JoinBody),
+        response: { 200: ListenerGrant, 202: WaitingTicket, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const actor = await auth.optional(request);
+      const grant = await plane.credentials.join(actor, request.params.id, request.body?.token);
+      metrics.tokensIssued.inc({ kind: 'listener' });
+      return { token: grant.token, playlistUrl: grant.playlistUrl, expiresAt: iso(grant.expiresAt) };
+    },
+  );
+
+  app.post(
+    '/api/spaces/:id/stage',
+    {
+      schema: {
+        tags: ['stage'],
+        summary: 'A WHIP URL and stage token for the host, co-hosts and speakers',
+        params: SpaceParams,
+        response: { 200: StageGrant, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const grant = await plane.credentials.stage(await auth.required(request), request.params.id);
+      metrics.tokensIssued.inc({ kind: 'stage' });
+      return { token: grant.token, whipUrl: grant.whipUrl, expiresAt: iso(grant.expiresAt) };
+    },
+  );
+
+  app.post(
+    '/api/spaces/:id/reactions',
+    {
+      schema: {
+        tags: ['listening'],
+        summary: 'Send an emoji reaction (signed-in, live Spaces, rate-limited per account)',
+        params: SpaceParams,
+        body: reactionBody(config.spaces.reactionEmoji),
+        response: { 202: NoContent, ...errors(400, 401, 403, 404, 409, 429) },
+      },
+    },
+    async (request, reply) => {
+      await plane.reactions.react(await auth.required(request), request.params.id, request.body.emoji);
+      return reply.code(202).send(null);
+    },
+  );
+
+  for (const [method, on] of [['put', true], ['delete', false]] as const) {
+    app[method](
+      '/api/spaces/:id/reminder',
+      {
+        schema: {
+          tags: ['spaces'],
+          summary: on ? 'Remind me when this scheduled Space starts' : 'Cancel my reminder',
+          params: SpaceParams,
+          response: spaceResponse(400, 401, 403, 404, 409),
+        },
+      },
+      async (request) => envelope(await plane.spaces.setReminder(await auth.required(request), request.params.id, on)),
+    );
+  }
+}

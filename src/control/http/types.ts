@@ -1,0 +1,27 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { Config } from '../../config/schema.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { RateLimiter } from '../../lib/token-bucket.ts';
+import type { Metrics } from '../../server/metrics.ts';
+import type { ControlPlane } from '../plane.ts';
+import type { RequestAuth } from './auth.ts';
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** What the control routes need from the server that mounts them. */
+export interface RouteContext {
+  readonly plane: ControlPlane;
+  readonly auth: RequestAuth;
+  readonly clock: Clock;
+  readonly config: Readonly<Config>;
+  /** Per-address limiter for password checks (sign-up and sign-in). */
+  readonly authLimiter: RateLimiter;
+  readonly metrics: Metrics;
+}

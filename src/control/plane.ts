@@ -1,0 +1,53 @@
+import type { Config } from '../config/schema.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { TokenSigner } from '../lib/signed-token.ts';
+import type { Store } from '../storage/store.ts';
+import { Accounts } from './accounts.ts';
+import { Credentials } from './credentials.ts';
+import { ControlBus } from './events.ts';
+import { Reactions } from './reactions.ts';
+import { SnapshotCache } from './snapshots.ts';
+import { Spaces } from './spaces.ts';
+
+/** The control plane's services, wired from its interfaces (store, clock, signer, logger). */
+export interface ControlPlane {
+  readonly bus: ControlBus;
+  readonly accounts: Accounts;
+  readonly spaces: Spaces;
+  readonly credentials: Credentials;
+  readonly reactions: Reactions;
+}
+
+export interface ControlDeps {
+  readonly config: Readonly<Config>;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly signer: TokenSigner;
+  readonly log: Logger;
+  readonly publicUrl: () => string;
+}
+
+export function createControlPlane({ config, store, clock, signer, log, publicUrl }: ControlDeps): ControlPlane {
+  const bus = new ControlBus((event, error) => log.error({ err: error, event }, 'control event listener failed'));
+  const snapshots = new SnapshotCache(store, clock, config.spaces.snapshotTtlMs);
+  const spaces = new Spaces({ store, clock, bus, snapshots, limits: config.spaces, log });
+  const accounts = new Accounts({
+    store,
+    clock,
+    sessionTtlSeconds: config.auth.sessionTtlSeconds,
+    passwordHashCostLog2: config.auth.passwordHashCostLog2,
+  });
+  const credentials = new Credentials({
+    spaces,
+    signer,
+    clock,
+    listenerTokenTtlSeconds: config.tokens.listenerTokenTtlSeconds,
+    stageTokenTtlSeconds: config.tokens.stageTokenTtlSeconds,
+    edgeBaseUrl: () => config.edge.publicUrl ?? publicUrl(),
+    stageBaseUrl: () => config.stage.publicUrl ?? publicUrl(),
+  });
+  const reactions = new Reactions(spaces, clock, config.rateLimits.reactionsPerAccount);
+  bus.on('space.ended', ({ spaceId }) => reactions.forget(spaceId));
+  return { bus, accounts, spaces, credentials, reactions };
+}

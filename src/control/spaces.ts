@@ -1,0 +1,356 @@
+import { AmphiError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import { KeyedMutex } from '../lib/keyed-mutex.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Account, MemberRecord, SpacePatch, SpaceRecord, SpaceState, StageRole, Store } from '../storage/store.ts';
+import type { ControlBus } from './events.ts';
+import { newId } from './ids.ts';
+import type { SnapshotCache, SpaceSnapshot } from './snapshots.ts';
+
+export interface SpaceLimits {
+  readonly maxCohosts: number;
+  readonly maxSpeakers: number;
+}
+
+export interface SpacesOptions {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly bus: ControlBus;
+  readonly snapshots: SnapshotCache;
+  readonly limits: SpaceLimits;
+  readonly log: Logger;
+}
+
+/** A caller's relation to one Space, as `GET /api/spaces/:id/me` reports it. */
+export interface MyRelation {
+  readonly role: StageRole | 'listener' | 'removed';
+  readonly muted: boolean;
+  readonly mutedByHost: boolean;
+  readonly requestPending: boolean;
+  readonly invited: boolean;
+  readonly reminded: boolean;
+}
+
+const rank: Record<StageRole | 'listener', number> = { host: 3, cohost: 2, speaker: 1, listener: 0 };
+
+/** What one mutation changed: Space columns to write, and what to announce once written. */
+interface Change {
+  readonly patch?: SpacePatch;
+  readonly after?: () => void;
+}
+
+/** Everything a decision about one actor in one Space needs. */
+interface Ctx {
+  readonly snap: SpaceSnapshot;
+  readonly space: SpaceRecord;
+  readonly actor: Account;
+  readonly me: MemberRecord | undefined;
+}
+
+/**
+ * The lifecycle of Spaces (scheduled → live → ended) and everything about who is on stage. Each
+ * mutation of one Space runs under that Space's lock, checks in a fixed order (who you are, does
+ * the Space exist, may you, does the state allow it), writes, then tells the bus.
+ */
+export class Spaces {
+  readonly #o: SpacesOptions;
+  readonly #locks = new KeyedMutex();
+
+  constructor(options: SpacesOptions) {
+    this.#o = options;
+  }
+
+  snapshot(spaceId: string): Promise<SpaceSnapshot> {
+    return this.#o.snapshots.get(spaceId);
+  }
+
+  async create(actor: Account, input: { title: string; scheduledStart?: number | undefined; allowAnonymous?: boolean | undefined }): Promise<SpaceSnapshot> {
+    const now = this.#o.clock.now();
+    if (input.scheduledStart !== undefined && input.scheduledStart <= now) throw new AmphiError('SCHEDULED_START_IN_PAST');
+    const space: SpaceRecord = {
+      id: newId('sp'),
+      hostId: actor.id,
+      title: input.title.trim(),
+      state: 'scheduled',
+      allowAnonymous: input.allowAnonymous ?? true,
+      scheduledStart: input.scheduledStart ?? null,
+      startedAt: null,
+      endedAt: null,
+      createdAt: now,
+      pinnedLink: null,
+      version: 1,
+    };
+    await this.#o.store.createSpace(space);
+    this.#o.log.info({ spaceId: space.id, hostId: actor.id }, 'space scheduled');
+    return this.snapshot(space.id);
+  }
+
+  async list(query: { state?: SpaceState | undefined; limit: number; offset: number }): Promise<SpaceSnapshot[]> {
+    const records = await this.#o.store.listSpaces(query);
+    return Promise.all(records.map((r) => this.snapshot(r.id)));
+  }
+
+  start(actor: Account, spaceId: string): Promise<SpaceSnapshot> {
+    return this.#mutate(spaceId, actor, async ({ space }) => {
+      this.#requireRole(space, actor, 'host');
+      if (space.state === 'ended') throw new AmphiError('SPACE_ENDED');
+      if (space.state === 'live') return false; // idempotent: a host retrying "go live" is not an error
+      this.#o.log.info({ spaceId }, 'space live');
+      return {
+        patch: { state: 'live', startedAt: this.#o.clock.now() },
+        after: () => this.#o.bus.emit('space.started', { spaceId }),
+      };
+    });
+  }
+
+  end(actor: Account, spaceId: string): Promise<SpaceSnapshot> {
+    return this.#mutate(spaceId, actor, async ({ space }) => {
+      this.#requireRole(space, actor, 'host');
+      if (space.state === 'ended') return false; // idempotent
+      this.#o.log.info({ spaceId }, 'space ended');
+      return {
+        patch: { state: 'ended', endedAt: this.#o.clock.now() },
+        after: () => this.#o.bus.emit('space.ended', { spaceId }),
+      };
+    });
+  }
+
+  setPinnedLink(actor: Account, spaceId: string, link: string | null): Promise<SpaceSnapshot> {
+    return this.#mutate(spaceId, actor, async (ctx) => {
+      this.#requireModerator(ctx);
+      this.#requireNotEnded(ctx.space);
+      return { patch: { pinnedLink: link } };
+    });
+  }
+
+  requestToSpeak(actor: Account, spaceId: string): Promise<SpaceSnapshot> {
+    return this.#mutate(spaceId, actor, async ({ space, me }) => {
+      this.#requireLive(space);
+      if (me !== undefined) throw new AmphiError('ALREADY_ON_STAGE');
+      const added = await this.#o.store.addRelation('speak_requests', spaceId, actor.id, this.#o.clock.now());
+      if (!added) throw new AmphiError('REQUEST_ALREADY_PENDING');
+      return {};
+    });
+  }
+
+  cancelRequest(actor: Account, spaceId: string): Promise<SpaceSnapshot> {
+    return this.#mutate(spaceId, actor, async () => {
+      if (!(await this.#o.store.removeRelation('speak_requests', spaceId, actor.id))) throw new AmphiError('REQUEST_NOT_FOUND');
+      return {};
+    });
+  }
+
+  async listRequests(actor: Account, spaceId: string): Promise<{ accountId: string; handle: string; createdAt: number }[]> {
+    const ctx = await this.#context(spaceId, actor);
+    this.#requireModerator(ctx);
+    return this.#o.store.listRequests(spaceId);
+  }
+
+  answerRequest(actor: Account, spaceId: string, targetId: string, accept: boolean): Promise<SpaceSnapshot> {
+    return this.#mutate(spaceId, actor, async (ctx) => {
+      this.#requireModerator(ctx);
+      this.#requireNotEnded(ctx.space);
+      if (!(await this.#o.store.hasRelation('speak_requests', spaceId, targetId))) throw new AmphiError('REQUEST_NOT_FOUND');
+      if (accept) await this.#addSpeaker(ctx.snap, targetId);
+      await this.#o.store.removeRelation('speak_requests', spaceId, targetId);
+      return accept ? this.#roleEvent(spaceId, targetId, 'speaker') : {};
+    });
+  }
+
+  invite(actor: Account, spaceId: string, targetId: string): Promise<SpaceSnapshot> {
+    return this.#mutate(spaceId, actor, async (ctx) => {
+      this.#requireModerator(ctx);
+      this.#requireNotEnded(ctx.space);
+      if ((await this.#o.store.getAccount(targetId)) === undefined) throw new AmphiError('ACCOUNT_NOT_FOUND');
+      if (ctx.snap.banned.has(targetId)) throw new AmphiError('TARGET_REMOVED');
+      if (memberOf(ctx.snap, targetId) !== undefined) throw new AmphiError('ALREADY_ON_STAGE');
+      await this.#o.store.addInvitation(spaceId, targetId, actor.id, this.#o.clock.now());
+      return {};
+    });
+  }
+
+  answerInvitation(actor: Account, spaceId: string, accept: boolean): Promise<SpaceSnapshot> {
+    return this.#mutate(spaceId, actor, async ({ snap, space, me }) => {
+      this.#requireNotEnded(space);
+      if (!(await this.#o.store.hasInvitation(spaceId, actor.id))) throw new AmphiError('INVITATION_NOT_FOUND');
+      if (accept && me === undefined) {
+        await this.#addSpeaker(snap, actor.id);
+        await this.#o.store.removeRelation('speak_requests', spaceId, actor.id);
+      }
+      await this.#o.store.removeInvitation(spaceId, actor.id);
+      return accept && me === undefined ? this.#roleEvent(spaceId, actor.id, 'speaker') : {};
+    });
+  }
+
+  setMuted(actor: Account, spaceId: string, targetId: string, muted: boolean): Promise<SpaceSnapshot> {
+    return this.#mutate(spaceId, actor, async (ctx) => {
+      const self = targetId === actor.id;
+      if (!muted && !self) throw new AmphiError('CANNOT_UNMUTE_OTHERS');
+      if (!self) this.#requireModerator(ctx);
+      this.#requireNotEnded(ctx.space);
+      const target = this.#requireOnStage(ctx.snap, targetId);
+      if (!self) this.#requireOutranks(ctx, target);
+      const byHost = muted && (!self || target.mutedByHost);
+      await this.#o.store.updateMember(spaceId, targetId, { muted, mutedByHost: byHost });
+      return { after: () => this.#o.bus.emit('member.muted', { spaceId, accountId: targetId, muted, byHost }) };
+    });
+  }
+
+  /** Moves a speaker or co-host to the audience; a speaker may also leave the stage themselves. */
+  moveToAudience(actor: Account, spaceId: string, targetId: string): Promise<SpaceSnapshot> {
+    return this.#mutate(spaceId, actor, async (ctx) => {
+      const self = targetId === actor.id;
+      if (!self) this.#requireModerator(ctx);
+      const target = this.#requireOnStage(ctx.snap, targetId);
+      if (target.role === 'host') throw new AmphiError('TARGET_IS_HOST');
+      if (!self) this.#requireOutranks(ctx, target);
+      await this.#o.store.removeMember(spaceId, targetId);
+      return this.#roleEvent(spaceId, targetId, 'listener');
+    });
+  }
+
+  /** Removes a user from the Space for good: off the stage, no token, no rejoin. */
+  remove(actor: Account, spaceId: string, targetId: string): Promise<SpaceSnapshot> {
+    return this.#mutate(spaceId, actor, async (ctx) => {
+      this.#requireModerator(ctx);
+      if (targetId === ctx.space.hostId) throw new AmphiError('TARGET_IS_HOST');
+      if ((await this.#o.store.getAccount(targetId)) === undefined) throw new AmphiError('ACCOUNT_NOT_FOUND');
+      const target = memberOf(ctx.snap, targetId);
+      if (target !== undefined) this.#requireOutranks(ctx, target);
+      await this.#o.store.ban(spaceId, targetId, actor.id, this.#o.clock.now());
+      this.#o.log.info({ spaceId, accountId: targetId, by: actor.id }, 'user removed from space');
+      return { after: () => this.#o.bus.emit('member.removed', { spaceId, accountId: targetId }) };
+    });
+  }
+
+  setCohost(actor: Account, spaceId: string, targetId: string, cohost: boolean): Promise<SpaceSnapshot> {
+    return this.#mutate(spaceId, actor, async ({ snap, space }) => {
+      this.#requireRole(space, actor, 'host');
+      this.#requireNotEnded(space);
+      const target = this.#requireOnStage(snap, targetId);
+      if (target.role === 'host') throw new AmphiError('TARGET_IS_HOST');
+      if (cohost) {
+        if (target.role === 'cohost') return false;
+        if (countRole(snap, 'cohost') >= this.#o.limits.maxCohosts) throw new AmphiError('COHOSTS_FULL');
+      } else {
+        if (target.role !== 'cohost') throw new AmphiError('NOT_A_COHOST');
+        if (countRole(snap, 'speaker') >= this.#o.limits.maxSpeakers) throw new AmphiError('STAGE_FULL');
+      }
+      const role = cohost ? 'cohost' : 'speaker';
+      await this.#o.store.updateMember(spaceId, targetId, { role });
+      return this.#roleEvent(spaceId, targetId, role);
+    });
+  }
+
+  setReminder(actor: Account, spaceId: string, on: boolean): Promise<SpaceSnapshot> {
+    return this.#mutate(spaceId, actor, async ({ space }) => {
+      if (space.state !== 'scheduled') throw new AmphiError('SPACE_NOT_SCHEDULED');
+      const changed = on
+        ? await this.#o.store.addRelation('reminders', spaceId, actor.id, this.#o.clock.now())
+        : await this.#o.store.removeRelation('reminders', spaceId, actor.id);
+      return changed ? {} : false;
+    });
+  }
+
+  async relation(actor: Account, spaceId: string): Promise<MyRelation> {
+    const snap = await this.snapshot(spaceId);
+    const me = memberOf(snap, actor.id);
+    const [requestPending, invited, reminded] = await Promise.all([
+      this.#o.store.hasRelation('speak_requests', spaceId, actor.id),
+      this.#o.store.hasInvitation(spaceId, actor.id),
+      this.#o.store.hasRelation('reminders', spaceId, actor.id),
+    ]);
+    const role = snap.banned.has(actor.id) ? 'removed' : (me?.role ?? 'listener');
+    return { role, muted: me?.muted ?? false, mutedByHost: me?.mutedByHost ?? false, requestPending, invited, reminded };
+  }
+
+  /**
+   * Loads the context for an actor in a Space, refusing removed users. Used by reads and by the
+   * credential issuers as well as by mutations.
+   */
+  async context(spaceId: string, actor: Account): Promise<Ctx> {
+    return this.#context(spaceId, actor);
+  }
+
+  async #context(spaceId: string, actor: Account): Promise<Ctx> {
+    const snap = await this.snapshot(spaceId);
+    if (snap.banned.has(actor.id)) throw new AmphiError('REMOVED_FROM_SPACE');
+    return { snap, space: snap.space, actor, me: memberOf(snap, actor.id) };
+  }
+
+  /**
+   * Runs one mutation under the Space's lock on a fresh snapshot. The step returns false when
+   * nothing changed, or what changed: Space columns to patch and an event to emit afterwards. The
+   * Space's version is bumped exactly once per change.
+   */
+  async #mutate(spaceId: string, actor: Account, step: (ctx: Ctx) => Promise<Change | false>): Promise<SpaceSnapshot> {
+    return this.#locks.run(spaceId, async () => {
+      this.#o.snapshots.invalidate(spaceId);
+      const change = await step(await this.#context(spaceId, actor));
+      if (change !== false) {
+        await this.#o.store.updateSpace(spaceId, change.patch ?? {});
+        this.#o.snapshots.invalidate(spaceId);
+        change.after?.();
+        this.#o.bus.emit('space.changed', { spaceId });
+      }
+      return this.snapshot(spaceId);
+    });
+  }
+
+  async #addSpeaker(snap: SpaceSnapshot, accountId: string): Promise<void> {
+    if (memberOf(snap, accountId) !== undefined) throw new AmphiError('ALREADY_ON_STAGE');
+    if (countRole(snap, 'speaker') >= this.#o.limits.maxSpeakers) throw new AmphiError('STAGE_FULL');
+    await this.#o.store.addMember({
+      spaceId: snap.space.id,
+      accountId,
+      role: 'speaker',
+      muted: false,
+      mutedByHost: false,
+      joinedAt: this.#o.clock.now(),
+    });
+  }
+
+  #roleEvent(spaceId: string, accountId: string, role: StageRole | 'listener'): Change {
+    return {
+      after: () => {
+        this.#o.log.info({ spaceId, accountId, role }, 'stage role changed');
+        this.#o.bus.emit('member.role', { spaceId, accountId, role });
+      },
+    };
+  }
+
+  #requireRole(space: SpaceRecord, actor: Account, role: 'host'): void {
+    if (role === 'host' && space.hostId !== actor.id) throw new AmphiError('HOST_ONLY');
+  }
+
+  #requireModerator(ctx: Ctx): void {
+    if (ctx.me === undefined || rank[ctx.me.role] < rank.cohost) throw new AmphiError('MODERATOR_ONLY');
+  }
+
+  #requireOutranks(ctx: Ctx, target: { role: StageRole }): void {
+    if (rank[ctx.me?.role ?? 'listener'] <= rank[target.role]) throw new AmphiError('OUTRANKED');
+  }
+
+  #requireOnStage(snap: SpaceSnapshot, accountId: string): MemberRecord {
+    const m = memberOf(snap, accountId);
+    if (m === undefined) throw new AmphiError('NOT_ON_STAGE');
+    return m;
+  }
+
+  #requireNotEnded(space: SpaceRecord): void {
+    if (space.state === 'ended') throw new AmphiError('SPACE_ENDED');
+  }
+
+  #requireLive(space: SpaceRecord): void {
+    this.#requireNotEnded(space);
+    if (space.state !== 'live') throw new AmphiError('SPACE_NOT_LIVE');
+  }
+}
+
+export function memberOf(snap: SpaceSnapshot, accountId: string): MemberRecord | undefined {
+  return snap.members.find((m) => m.accountId === accountId);
+}
+
+function countRole(snap: SpaceSnapshot, role: StageRole): number {
+  return snap.members.filter((m) => m.role === role).length;
+}

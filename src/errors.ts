@@ -1,0 +1,105 @@
+/**
+ * Every error code the API can return, with its HTTP status and a message that tells the caller what
+ * to do. `docs/errors.md` is generated from this list (`npm run docs:errors`) and a test keeps the
+ * two identical. Responses always have the shape `{ "error": { "code", "message" } }`.
+ */
+export const errorCatalogue = {
+  // 400: the request itself is wrong
+  VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema; see details and fix the named field.' },
+  BAD_REQUEST: { status: 400, message: 'The request is malformed (URL, header or encoding); fix it and retry.' },
+  INVALID_JSON: { status: 400, message: 'The body is not valid JSON; send a JSON object.' },
+  SCHEDULED_START_IN_PAST: { status: 400, message: 'scheduledStart must be in the future; omit it to start whenever the host is ready.' },
+  // 401: who are you?
+  AUTH_REQUIRED: { status: 401, message: 'Sign in first: send Authorization: Bearer <token> from POST /api/sessions.' },
+  SESSION_INVALID: { status: 401, message: 'The session token is unknown or expired; sign in again with POST /api/sessions.' },
+  INVALID_CREDENTIALS: { status: 401, message: 'Handle or password is wrong; check both and try again.' },
+  LISTENER_TOKEN_INVALID: { status: 401, message: 'The listener token to renew is malformed, tampered, expired or for another Space; join again without it.' },
+  // 403: we know who you are, and you may not
+  HOST_ONLY: { status: 403, message: 'Only the host of this Space can do this.' },
+  MODERATOR_ONLY: { status: 403, message: 'Only the host or a co-host of this Space can do this.' },
+  SPEAKER_ONLY: { status: 403, message: 'Only the host, co-hosts and speakers of this Space can do this; request to speak first.' },
+  OUTRANKED: { status: 403, message: 'You cannot do this to someone whose role is equal to or above yours.' },
+  CANNOT_UNMUTE_OTHERS: { status: 403, message: 'Only speakers can unmute themselves; ask them to unmute.' },
+  REMOVED_FROM_SPACE: { status: 403, message: 'You were removed from this Space and cannot rejoin it.' },
+  // 404: no such thing
+  ROUTE_NOT_FOUND: { status: 404, message: 'No such route; see /api/openapi.json for the API.' },
+  SPACE_NOT_FOUND: { status: 404, message: 'No Space has this id; check the link.' },
+  ACCOUNT_NOT_FOUND: { status: 404, message: 'No account has this id.' },
+  REQUEST_NOT_FOUND: { status: 404, message: 'This person has no pending request to speak.' },
+  INVITATION_NOT_FOUND: { status: 404, message: 'You have no pending invitation to speak in this Space.' },
+  // 409: conflicts with the current state
+  HANDLE_TAKEN: { status: 409, message: 'This handle is taken; choose another.' },
+  SPACE_NOT_LIVE: { status: 409, message: 'The Space is not live yet; wait for the host to start it.' },
+  SPACE_ENDED: { status: 409, message: 'The Space has ended; listen to the replay instead.' },
+  ALREADY_ON_STAGE: { status: 409, message: 'This person is already on stage.' },
+  NOT_ON_STAGE: { status: 409, message: 'This person is not on stage.' },
+  NOT_A_COHOST: { status: 409, message: 'This person is not a co-host.' },
+  REQUEST_ALREADY_PENDING: { status: 409, message: 'A request to speak is already pending; wait for the host or cancel it.' },
+  STAGE_FULL: { status: 409, message: 'The stage has the maximum number of speakers; move someone to the audience first.' },
+  COHOSTS_FULL: { status: 409, message: 'The Space has the maximum number of co-hosts; unmake one first.' },
+  TARGET_IS_HOST: { status: 409, message: 'The host cannot leave the stage, be removed, muted by others or made co-host; end the Space instead.' },
+  SPACE_NOT_SCHEDULED: { status: 409, message: 'Reminders are only for scheduled Spaces; this one is live or ended.' },
+  TARGET_REMOVED: { status: 409, message: 'This person was removed from the Space.' },
+  // 413, 415, 429
+  BODY_TOO_LARGE: { status: 413, message: 'The body is too large; send less than the documented limit.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json.' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests; wait for the Retry-After seconds and try again.' },
+  // 5xx: our fault
+  INTERNAL: { status: 500, message: 'Something failed on our side; it was logged. Try again shortly.' },
+  SERVICE_UNAVAILABLE: { status: 503, message: 'The service is shutting down or its storage is unreachable; retry with backoff.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+/** An error the API reports to its caller as-is. Throw it anywhere in the control plane. */
+export class AmphiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: ErrorCode, options: { details?: unknown; headers?: Record<string, string> } = {}) {
+    super(errorCatalogue[code].message);
+    this.name = 'AmphiError';
+    this.code = code;
+    this.status = errorCatalogue[code].status;
+    this.details = options.details;
+    this.headers = options.headers ?? {};
+  }
+
+  toBody(): ErrorBody {
+    const body: ErrorBody = { error: { code: this.code, message: this.message } };
+    if (this.details !== undefined) body.error.details = this.details;
+    return body;
+  }
+}
+
+/** The Markdown page that documents the catalogue for API users. */
+export function renderErrorDocs(): string {
+  const rows = Object.entries(errorCatalogue).map(
+    ([code, e]) => `| \`${code}\` | ${e.status} | ${e.message} |`,
+  );
+  return [
+    '# API errors',
+    '',
+    'Generated from `src/errors.ts` by `npm run docs:errors`; a test fails when the two differ.',
+    '',
+    'Every error response has this shape, with the status in the table:',
+    '',
+    '```json',
+    '{ "error": { "code": "SPACE_NOT_FOUND", "message": "No Space has this id; check the link." } }',
+    '```',
+    '',
+    '`VALIDATION_FAILED` adds `details`: the list of fields that failed and why. `RATE_LIMITED` and',
+    '`SERVICE_UNAVAILABLE` come with a `Retry-After` header in seconds.',
+    '',
+    '| code | status | meaning and what to do |',
+    '| --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,77 @@
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+
+/**
+ * Compact HMAC-SHA256 tokens: `base64url(json payload) "." base64url(mac)`. The payload carries the
+ * key id (`k`) and the expiry in Unix seconds (`e`), so a token is checked with a key and a clock
+ * only: no database, no call to another service. Several keys may verify at once (rotation).
+ */
+export interface SigningKey {
+  readonly id: string;
+  readonly secret: string;
+}
+
+export interface TokenClaims {
+  /** Expiry, Unix seconds. */
+  readonly e: number;
+  /** Key id. */
+  readonly k: string;
+}
+
+export type VerifyResult<T> =
+  | { readonly ok: true; readonly claims: T & TokenClaims }
+  | { readonly ok: false; readonly reason: 'malformed' | 'unknown_key' | 'bad_signature' | 'expired' };
+
+export class TokenSigner {
+  readonly #current: { id: string; key: KeyObject };
+  readonly #keys = new Map<string, KeyObject>();
+
+  /** The first key signs; all keys verify. */
+  constructor(keys: readonly SigningKey[]) {
+    const first = keys[0];
+    if (first === undefined) throw new Error('TokenSigner needs at least one key');
+    for (const k of keys) this.#keys.set(k.id, createSecretKey(Buffer.from(k.secret, 'utf8')));
+    this.#current = { id: first.id, key: this.#keys.get(first.id)! };
+  }
+
+  sign<T extends object>(claims: T, expiresAtMs: number): string {
+    const body = Buffer.from(
+      JSON.stringify({ ...claims, e: Math.floor(expiresAtMs / 1000), k: this.#current.id }),
+    ).toString('base64url');
+    return `${body}.${mac(this.#current.key, body).toString('base64url')}`;
+  }
+
+  verify<T extends object>(token: string, nowMs: number): VerifyResult<T> {
+    const dot = token.indexOf('.');
+    if (dot <= 0 || dot !== token.lastIndexOf('.') || token.length > 4096) {
+      return { ok: false, reason: 'malformed' };
+    }
+    const body = token.slice(0, dot);
+    let claims: (T & TokenClaims) | undefined;
+    try {
+      const parsed: unknown = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+      if (isClaims(parsed)) claims = parsed as T & TokenClaims;
+    } catch {
+      // fall through: not JSON
+    }
+    if (claims === undefined) return { ok: false, reason: 'malformed' };
+    const key = this.#keys.get(claims.k);
+    if (key === undefined) return { ok: false, reason: 'unknown_key' };
+    const given = Buffer.from(token.slice(dot + 1), 'base64url');
+    const expected = mac(key, body);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return { ok: false, reason: 'bad_signature' };
+    }
+    if (claims.e * 1000 <= nowMs) return { ok: false, reason: 'expired' };
+    return { ok: true, claims };
+  }
+}
+
+function mac(key: KeyObject, body: string): Buffer {
+  return createHmac('sha256', key).update(body).digest();
+}
+
+function isClaims(v: unknown): v is TokenClaims {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return typeof o.e === 'number' && Number.isFinite(o.e) && typeof o.k === 'string';
+}

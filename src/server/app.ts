@@ -1,0 +1,122 @@
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config/schema.ts';
+import { accountRoutes } from '../control/http/accounts-routes.ts';
+import { RequestAuth } from '../control/http/auth.ts';
+import { Account, ErrorResponse, Space } from '../control/http/schemas.ts';
+import { spaceRoutes } from '../control/http/spaces-routes.ts';
+import { stageRoutes } from '../control/http/stage-routes.ts';
+import type { App, RouteContext } from '../control/http/types.ts';
+import { createControlPlane, type ControlPlane } from '../control/plane.ts';
+import { AmphiError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { TokenSigner } from '../lib/signed-token.ts';
+import { RateLimiter } from '../lib/token-bucket.ts';
+import type { Store } from '../storage/store.ts';
+import { errorHandler } from './errors.ts';
+import { Metrics } from './metrics.ts';
+
+export interface AppDeps {
+  readonly config: Readonly<Config>;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly signer: TokenSigner;
+  readonly log: Logger;
+  /** The URL clients reach this server at; read per use, since port 0 is known only after listen. */
+  readonly publicUrl: () => string;
+}
+
+export interface Amphi {
+  readonly app: App;
+  readonly plane: ControlPlane;
+  readonly metrics: Metrics;
+}
+
+/** Builds the HTTP application: control API, OpenAPI, health and metrics. It does not listen. */
+export async function buildApp(deps: AppDeps): Promise<Amphi> {
+  const { config, store, clock } = deps;
+  const log = deps.log.child({ plane: 'control' });
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // One log line per lifecycle transition, not two per request: the join path must stay cheap.
+    logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors: errorHandler,
+    bodyLimit: config.server.bodyLimitBytes,
+    trustProxy: config.server.trustProxy,
+    requestTimeout: 30_000,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const plane = createControlPlane({ ...deps, log });
+  const metrics = new Metrics();
+  plane.bus.on('space.started', () => metrics.spaceTransitions.inc({ state: 'live' }));
+  plane.bus.on('space.ended', () => metrics.spaceTransitions.inc({ state: 'ended' }));
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((_request, reply) => {
+    const e = new AmphiError('ROUTE_NOT_FOUND');
+    return reply.code(e.status).send(e.toBody());
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
+    metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+    done();
+  });
+
+  await app.register(cookie);
+  await app.register(swagger, {
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Amphi control API',
+        version: '1',
+        description: 'Accounts, Spaces, roles on stage, joining as a listener. Errors: docs/errors.md.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Session token from POST /api/sessions' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'amphi_session' },
+        },
+      },
+      security: [{ bearer: [] }, { cookie: [] }, {}],
+    },
+  });
+  for (const schema of [ErrorResponse, Account, Space]) app.addSchema(schema);
+
+  const context: RouteContext = {
+    plane,
+    auth: new RequestAuth(plane.accounts, config.auth.secureCookies),
+    clock,
+    config,
+    authLimiter: new RateLimiter(config.rateLimits.authPerAddress, clock),
+    metrics,
+  };
+  accountRoutes(app, context);
+  spaceRoutes(app, context);
+  stageRoutes(app, context);
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await store.ping();
+      return { status: 'ok', storage: 'ok' };
+    } catch (error) {
+      log.warn({ err: error }, 'health check: storage unreachable');
+      return reply.code(503).send({ status: 'degraded', storage: 'unreachable' });
+    }
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  await app.ready();
+  return { app, plane, metrics };
+}

@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SigningKey } from '../lib/signed-token.ts';
+
+/**
+ * The key that signs listener and stage tokens. From config (`tokens.signingKey` or
+ * `AMPHI_SIGNING_KEY`, needed when several processes must agree), otherwise generated once and kept
+ * in `<dataDir>/signing-key.json` (mode 0600) so tokens survive a restart.
+ */
+export function loadSigningKey(configured: string | null, dataDir: string): SigningKey {
+  if (configured !== null) return { id: 'cfg', secret: configured };
+  const file = join(dataDir, 'signing-key.json');
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<SigningKey>;
+    if (typeof parsed.id === 'string' && typeof parsed.secret === 'string' && parsed.secret.length >= 32) {
+      return { id: parsed.id, secret: parsed.secret };
+    }
+    throw new Error(`${file} is not a valid signing key file; delete it to generate a new key`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const key: SigningKey = { id: randomBytes(3).toString('hex'), secret: randomBytes(32).toString('base64url') };
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(key), { mode: 0o600, flag: 'wx' });
+  return key;
+}

@@ -1,0 +1,98 @@
+import type { SqlDriver } from './driver.ts';
+
+/**
+ * Schema migrations, applied in order, each once. The SQL is the common subset of SQLite and
+ * PostgreSQL: TEXT ids, BIGINT millisecond timestamps, INTEGER 0/1 flags. Append new migrations;
+ * never edit one that has shipped.
+ */
+export const migrations: readonly { readonly id: number; readonly name: string; readonly sql: string }[] = [
+  {
+    id: 1,
+    name: 'control plane',
+    sql: `
+CREATE TABLE accounts (
+  id TEXT PRIMARY KEY,
+  handle TEXT NOT NULL,
+  handle_key TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_expires ON sessions(expires_at);
+CREATE TABLE spaces (
+  id TEXT PRIMARY KEY,
+  host_id TEXT NOT NULL REFERENCES accounts(id),
+  title TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('scheduled', 'live', 'ended')),
+  allow_anonymous INTEGER NOT NULL,
+  scheduled_start BIGINT,
+  started_at BIGINT,
+  ended_at BIGINT,
+  created_at BIGINT NOT NULL,
+  pinned_link TEXT,
+  version INTEGER NOT NULL
+);
+CREATE INDEX spaces_state ON spaces(state, created_at);
+CREATE TABLE members (
+  space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  role TEXT NOT NULL CHECK (role IN ('host', 'cohost', 'speaker')),
+  muted INTEGER NOT NULL,
+  muted_by_host INTEGER NOT NULL,
+  joined_at BIGINT NOT NULL,
+  PRIMARY KEY (space_id, account_id)
+);
+CREATE TABLE speak_requests (
+  space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (space_id, account_id)
+);
+CREATE TABLE invitations (
+  space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  invited_by TEXT NOT NULL REFERENCES accounts(id),
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (space_id, account_id)
+);
+CREATE TABLE bans (
+  space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  banned_by TEXT NOT NULL REFERENCES accounts(id),
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (space_id, account_id)
+);
+CREATE TABLE reminders (
+  space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (space_id, account_id)
+);
+`,
+  },
+];
+
+/** Applies pending migrations inside one transaction each; safe to call on every start. */
+export async function migrate(driver: SqlDriver, nowMs: number): Promise<number[]> {
+  await driver.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+  );
+  const applied = new Set((await driver.all('SELECT id FROM schema_migrations')).map((r) => Number(r.id)));
+  const done: number[] = [];
+  for (const m of migrations) {
+    if (applied.has(m.id)) continue;
+    await driver.transaction(async (tx) => {
+      for (const statement of m.sql.split(';').map((s) => s.trim()).filter(Boolean)) {
+        await tx.run(statement);
+      }
+      await tx.run('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)', [m.id, m.name, nowMs]);
+    });
+    done.push(m.id);
+  }
+  return done;
+}

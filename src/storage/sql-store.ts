@@ -1,0 +1,323 @@
+import { isUniqueViolation, type Row, type SqlDriver, type SqlValue } from './driver.ts';
+import { migrate } from './migrations.ts';
+import type {
+  Account,
+  AccountWithSecret,
+  MemberPatch,
+  MemberRecord,
+  MemberWithHandle,
+  PendingRequest,
+  Relation,
+  SessionRecord,
+  SpacePatch,
+  SpaceRecord,
+  SpaceState,
+  Store,
+} from './store.ts';
+
+const spaceColumns: Record<keyof SpacePatch, string> = {
+  title: 'title',
+  state: 'state',
+  startedAt: 'started_at',
+  endedAt: 'ended_at',
+  pinnedLink: 'pinned_link',
+};
+const memberColumns: Record<keyof MemberPatch, string> = { role: 'role', muted: 'muted', mutedByHost: 'muted_by_host' };
+
+/** The one Store implementation; the driver decides whether it is SQLite or PostgreSQL. */
+export class SqlStore implements Store {
+  readonly #db: SqlDriver;
+
+  private constructor(driver: SqlDriver) {
+    this.#db = driver;
+  }
+
+  /** Opens the store and applies pending migrations. */
+  static async open(driver: SqlDriver, nowMs: number): Promise<SqlStore> {
+    await migrate(driver, nowMs);
+    return new SqlStore(driver);
+  }
+
+  get dialect(): SqlDriver['dialect'] {
+    return this.#db.dialect;
+  }
+
+  async ping(): Promise<void> {
+    await this.#db.all('SELECT 1 AS ok');
+  }
+
+  close(): Promise<void> {
+    return this.#db.close();
+  }
+
+  async createAccount(a: AccountWithSecret): Promise<Account | undefined> {
+    try {
+      await this.#db.run(
+        'INSERT INTO accounts (id, handle, handle_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?)',
+        [a.id, a.handle, a.handle.toLowerCase(), a.passwordHash, a.createdAt],
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) return undefined;
+      throw error;
+    }
+    return { id: a.id, handle: a.handle, createdAt: a.createdAt };
+  }
+
+  async getAccount(id: string): Promise<Account | undefined> {
+    const row = await this.#one('SELECT id, handle, created_at FROM accounts WHERE id = ?', [id]);
+    return row && toAccount(row);
+  }
+
+  async findAccountByHandle(handle: string): Promise<AccountWithSecret | undefined> {
+    const row = await this.#one('SELECT id, handle, created_at, password_hash FROM accounts WHERE handle_key = ?', [
+      handle.toLowerCase(),
+    ]);
+    return row && { ...toAccount(row), passwordHash: String(row.password_hash) };
+  }
+
+  async createSession(s: SessionRecord): Promise<void> {
+    await this.#db.run('INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)', [
+      s.tokenHash,
+      s.accountId,
+      s.createdAt,
+      s.expiresAt,
+    ]);
+  }
+
+  async findSession(tokenHash: string, nowMs: number): Promise<SessionRecord | undefined> {
+    const row = await this.#one(
+      'SELECT token_hash, account_id, created_at, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?',
+      [tokenHash, nowMs],
+    );
+    return (
+      row && {
+        tokenHash: String(row.token_hash),
+        accountId: String(row.account_id),
+        createdAt: Number(row.created_at),
+        expiresAt: Number(row.expires_at),
+      }
+    );
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    await this.#db.run('DELETE FROM sessions WHERE token_hash = ?', [tokenHash]);
+  }
+
+  deleteExpiredSessions(nowMs: number): Promise<number> {
+    return this.#db.run('DELETE FROM sessions WHERE expires_at <= ?', [nowMs]);
+  }
+
+  async createSpace(s: SpaceRecord): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      await tx.run(
+        `INSERT INTO spaces (id, host_id, title, state, allow_anonymous, scheduled_start, started_at, ended_at, created_at, pinned_link, version)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [s.id, s.hostId, s.title, s.state, flag(s.allowAnonymous), s.scheduledStart, s.startedAt, s.endedAt, s.createdAt, s.pinnedLink, s.version],
+      );
+      await tx.run(
+        'INSERT INTO members (space_id, account_id, role, muted, muted_by_host, joined_at) VALUES (?, ?, ?, 0, 0, ?)',
+        [s.id, s.hostId, 'host', s.createdAt],
+      );
+    });
+  }
+
+  async getSpace(id: string): Promise<SpaceRecord | undefined> {
+    const row = await this.#one('SELECT * FROM spaces WHERE id = ?', [id]);
+    return row && toSpace(row);
+  }
+
+  async listSpaces(q: { state?: SpaceState | undefined; limit: number; offset: number }): Promise<SpaceRecord[]> {
+    // Live: newest first; scheduled: soonest first; ended: most recently ended first.
+    const order: Record<SpaceState | 'all', string> = {
+      live: 'started_at DESC, id',
+      scheduled: 'scheduled_start IS NULL, scheduled_start ASC, created_at DESC, id',
+      ended: 'ended_at DESC, id',
+      all: 'created_at DESC, id',
+    };
+    const where = q.state === undefined ? '' : 'WHERE state = ?';
+    const params: SqlValue[] = q.state === undefined ? [] : [q.state];
+    const rows = await this.#db.all(`SELECT * FROM spaces ${where} ORDER BY ${order[q.state ?? 'all']} LIMIT ? OFFSET ?`, [
+      ...params,
+      q.limit,
+      q.offset,
+    ]);
+    return rows.map(toSpace);
+  }
+
+  async updateSpace(id: string, patch: SpacePatch): Promise<SpaceRecord | undefined> {
+    const { sets, values } = assignments(patch, spaceColumns);
+    const changed = await this.#db.run(`UPDATE spaces SET ${[...sets, 'version = version + 1'].join(', ')} WHERE id = ?`, [
+      ...values,
+      id,
+    ]);
+    return changed === 0 ? undefined : this.getSpace(id);
+  }
+
+  async listMembers(spaceId: string): Promise<MemberWithHandle[]> {
+    const rows = await this.#db.all(
+      `SELECT m.*, a.handle FROM members m JOIN accounts a ON a.id = m.account_id WHERE m.space_id = ?
+       ORDER BY CASE m.role WHEN 'host' THEN 0 WHEN 'cohost' THEN 1 ELSE 2 END, m.joined_at, m.account_id`,
+      [spaceId],
+    );
+    return rows.map((r) => ({ ...toMember(r), handle: String(r.handle) }));
+  }
+
+  async getMember(spaceId: string, accountId: string): Promise<MemberRecord | undefined> {
+    const row = await this.#one('SELECT * FROM members WHERE space_id = ? AND account_id = ?', [spaceId, accountId]);
+    return row && toMember(row);
+  }
+
+  async addMember(m: MemberRecord): Promise<boolean> {
+    return this.#insertIgnoringDuplicate(
+      'INSERT INTO members (space_id, account_id, role, muted, muted_by_host, joined_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [m.spaceId, m.accountId, m.role, flag(m.muted), flag(m.mutedByHost), m.joinedAt],
+    );
+  }
+
+  async updateMember(spaceId: string, accountId: string, patch: MemberPatch): Promise<boolean> {
+    const { sets, values } = assignments(patch, memberColumns);
+    if (sets.length === 0) return (await this.getMember(spaceId, accountId)) !== undefined;
+    const changed = await this.#db.run(`UPDATE members SET ${sets.join(', ')} WHERE space_id = ? AND account_id = ?`, [
+      ...values,
+      spaceId,
+      accountId,
+    ]);
+    return changed > 0;
+  }
+
+  async removeMember(spaceId: string, accountId: string): Promise<boolean> {
+    return (await this.#db.run('DELETE FROM members WHERE space_id = ? AND account_id = ?', [spaceId, accountId])) > 0;
+  }
+
+  addRelation(kind: Relation, spaceId: string, accountId: string, nowMs: number): Promise<boolean> {
+    return this.#insertIgnoringDuplicate(`INSERT INTO ${kind} (space_id, account_id, created_at) VALUES (?, ?, ?)`, [
+      spaceId,
+      accountId,
+      nowMs,
+    ]);
+  }
+
+  async removeRelation(kind: Relation, spaceId: string, accountId: string): Promise<boolean> {
+    return (await this.#db.run(`DELETE FROM ${kind} WHERE space_id = ? AND account_id = ?`, [spaceId, accountId])) > 0;
+  }
+
+  async hasRelation(kind: Relation, spaceId: string, accountId: string): Promise<boolean> {
+    return (await this.#one(`SELECT 1 AS x FROM ${kind} WHERE space_id = ? AND account_id = ?`, [spaceId, accountId])) !== undefined;
+  }
+
+  async countRelation(kind: Relation, spaceId: string): Promise<number> {
+    const row = await this.#one(`SELECT COUNT(*) AS n FROM ${kind} WHERE space_id = ?`, [spaceId]);
+    return Number(row?.n ?? 0);
+  }
+
+  async listRequests(spaceId: string): Promise<PendingRequest[]> {
+    const rows = await this.#db.all(
+      `SELECT r.account_id, a.handle, r.created_at FROM speak_requests r JOIN accounts a ON a.id = r.account_id
+       WHERE r.space_id = ? ORDER BY r.created_at, r.account_id`,
+      [spaceId],
+    );
+    return rows.map((r) => ({ accountId: String(r.account_id), handle: String(r.handle), createdAt: Number(r.created_at) }));
+  }
+
+  addInvitation(spaceId: string, accountId: string, invitedBy: string, nowMs: number): Promise<boolean> {
+    return this.#insertIgnoringDuplicate('INSERT INTO invitations (space_id, account_id, invited_by, created_at) VALUES (?, ?, ?, ?)', [
+      spaceId,
+      accountId,
+      invitedBy,
+      nowMs,
+    ]);
+  }
+
+  async hasInvitation(spaceId: string, accountId: string): Promise<boolean> {
+    return (await this.#one('SELECT 1 AS x FROM invitations WHERE space_id = ? AND account_id = ?', [spaceId, accountId])) !== undefined;
+  }
+
+  async removeInvitation(spaceId: string, accountId: string): Promise<boolean> {
+    return (await this.#db.run('DELETE FROM invitations WHERE space_id = ? AND account_id = ?', [spaceId, accountId])) > 0;
+  }
+
+  async ban(spaceId: string, accountId: string, bannedBy: string, nowMs: number): Promise<void> {
+    await this.#db.transaction(async (tx) => {
+      for (const table of ['members', 'speak_requests', 'invitations']) {
+        await tx.run(`DELETE FROM ${table} WHERE space_id = ? AND account_id = ?`, [spaceId, accountId]);
+      }
+      await tx.run(
+        `INSERT INTO bans (space_id, account_id, banned_by, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (space_id, account_id) DO NOTHING`,
+        [spaceId, accountId, bannedBy, nowMs],
+      );
+    });
+  }
+
+  async isBanned(spaceId: string, accountId: string): Promise<boolean> {
+    return (await this.#one('SELECT 1 AS x FROM bans WHERE space_id = ? AND account_id = ?', [spaceId, accountId])) !== undefined;
+  }
+
+  async listBanned(spaceId: string): Promise<string[]> {
+    const rows = await this.#db.all('SELECT account_id FROM bans WHERE space_id = ? ORDER BY account_id', [spaceId]);
+    return rows.map((r) => String(r.account_id));
+  }
+
+  async #one(sql: string, params: readonly SqlValue[]): Promise<Row | undefined> {
+    const rows = await this.#db.all(sql, params);
+    return rows[0];
+  }
+
+  async #insertIgnoringDuplicate(sql: string, params: readonly SqlValue[]): Promise<boolean> {
+    try {
+      return (await this.#db.run(sql, params)) > 0;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+}
+
+function flag(b: boolean): number {
+  return b ? 1 : 0;
+}
+
+function nullableNumber(v: unknown): number | null {
+  return v === null || v === undefined ? null : Number(v);
+}
+
+function assignments<P extends object>(patch: P, columns: Record<keyof P, string>): { sets: string[]; values: SqlValue[] } {
+  const sets: string[] = [];
+  const values: SqlValue[] = [];
+  for (const [key, value] of Object.entries(patch) as [keyof P, unknown][]) {
+    if (value === undefined) continue;
+    sets.push(`${columns[key]} = ?`);
+    values.push(typeof value === 'boolean' ? flag(value) : (value as SqlValue));
+  }
+  return { sets, values };
+}
+
+function toAccount(r: Row): Account {
+  return { id: String(r.id), handle: String(r.handle), createdAt: Number(r.created_at) };
+}
+
+function toSpace(r: Row): SpaceRecord {
+  return {
+    id: String(r.id),
+    hostId: String(r.host_id),
+    title: String(r.title),
+    state: r.state as SpaceState,
+    allowAnonymous: Number(r.allow_anonymous) === 1,
+    scheduledStart: nullableNumber(r.scheduled_start),
+    startedAt: nullableNumber(r.started_at),
+    endedAt: nullableNumber(r.ended_at),
+    createdAt: Number(r.created_at),
+    pinnedLink: r.pinned_link === null || r.pinned_link === undefined ? null : String(r.pinned_link),
+    version: Number(r.version),
+  };
+}
+
+function toMember(r: Row): MemberRecord {
+  return {
+    spaceId: String(r.space_id),
+    accountId: String(r.account_id),
+    role: r.role as MemberRecord['role'],
+    muted: Number(r.muted) === 1,
+    mutedByHost: Number(r.muted_by_host) === 1,
+    joinedAt: Number(r.joined_at),
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * The control plane's durable state, behind one interface. Two implementations share one SQL body
+ * (`SqlStore`) over two drivers: SQLite (embedded default) and PostgreSQL (`DATABASE_URL`).
+ * Times are milliseconds since the Unix epoch.
+ */
+export type SpaceState = 'scheduled' | 'live' | 'ended';
+export type StageRole = 'host' | 'cohost' | 'speaker';
+
+export interface Account {
+  readonly id: string;
+  readonly handle: string;
+  readonly createdAt: number;
+}
+
+export interface AccountWithSecret extends Account {
+  readonly passwordHash: string;
+}
+
+export interface SessionRecord {
+  readonly tokenHash: string;
+  readonly accountId: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export interface SpaceRecord {
+  readonly id: string;
+  readonly hostId: string;
+  readonly title: string;
+  readonly state: SpaceState;
+  readonly allowAnonymous: boolean;
+  readonly scheduledStart: number | null;
+  readonly startedAt: number | null;
+  readonly endedAt: number | null;
+  readonly createdAt: number;
+  readonly pinnedLink: string | null;
+  /** Bumped by every change a listener could see. */
+  readonly version: number;
+}
+
+export interface MemberRecord {
+  readonly spaceId: string;
+  readonly accountId: string;
+  readonly role: StageRole;
+  readonly muted: boolean;
+  readonly mutedByHost: boolean;
+  readonly joinedAt: number;
+}
+
+export interface MemberWithHandle extends MemberRecord {
+  readonly handle: string;
+}
+
+export interface PendingRequest {
+  readonly accountId: string;
+  readonly handle: string;
+  readonly createdAt: number;
+}
+
+export type SpacePatch = Partial<Pick<SpaceRecord, 'title' | 'state' | 'startedAt' | 'endedAt' | 'pinnedLink'>>;
+export type MemberPatch = Partial<Pick<MemberRecord, 'role' | 'muted' | 'mutedByHost'>>;
+
+/** A per-Space relation kind that is just "this account, in this Space, since then". */
+export type Relation = 'speak_requests' | 'reminders';
+
+export interface Store {
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Returns undefined when the handle is taken (compared case-insensitively). */
+  createAccount(account: AccountWithSecret): Promise<Account | undefined>;
+  getAccount(id: string): Promise<Account | undefined>;
+  findAccountByHandle(handle: string): Promise<AccountWithSecret | undefined>;
+
+  createSession(session: SessionRecord): Promise<void>;
+  findSession(tokenHash: string, nowMs: number): Promise<SessionRecord | undefined>;
+  deleteSession(tokenHash: string): Promise<void>;
+  deleteExpiredSessions(nowMs: number): Promise<number>;
+
+  /** Creates the Space and its host's stage membership together. */
+  createSpace(space: SpaceRecord): Promise<void>;
+  getSpace(id: string): Promise<SpaceRecord | undefined>;
+  listSpaces(query: { state?: SpaceState | undefined; limit: number; offset: number }): Promise<SpaceRecord[]>;
+  /** Applies the patch and bumps the version; returns the new record or undefined if missing. */
+  updateSpace(id: string, patch: SpacePatch): Promise<SpaceRecord | undefined>;
+
+  listMembers(spaceId: string): Promise<MemberWithHandle[]>;
+  getMember(spaceId: string, accountId: string): Promise<MemberRecord | undefined>;
+  /** Adds a stage member; false if they already are one. */
+  addMember(member: MemberRecord): Promise<boolean>;
+  updateMember(spaceId: string, accountId: string, patch: MemberPatch): Promise<boolean>;
+  removeMember(spaceId: string, accountId: string): Promise<boolean>;
+
+  /** Adds a relation row; false if it already exists. */
+  addRelation(kind: Relation, spaceId: string, accountId: string, nowMs: number): Promise<boolean>;
+  removeRelation(kind: Relation, spaceId: string, accountId: string): Promise<boolean>;
+  hasRelation(kind: Relation, spaceId: string, accountId: string): Promise<boolean>;
+  countRelation(kind: Relation, spaceId: string): Promise<number>;
+  listRequests(spaceId: string): Promise<PendingRequest[]>;
+
+  addInvitation(spaceId: string, accountId: string, invitedBy: string, nowMs: number): Promise<boolean>;
+  hasInvitation(spaceId: string, accountId: string): Promise<boolean>;
+  removeInvitation(spaceId: string, accountId: string): Promise<boolean>;
+
+  /** Bans the account and, in the same transaction, drops its membership, request and invitation. */
+  ban(spaceId: string, accountId: string, bannedBy: string, nowMs: number): Promise<void>;
+  isBanned(spaceId: string, accountId: string): Promise<boolean>;
+  listBanned(spaceId: string): Promise<string[]>;
+}

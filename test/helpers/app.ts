@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config/load.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
+import { TokenSigner } from '../../src/lib/signed-token.ts';
+import { buildApp, type Amphi } from '../../src/server/app.ts';
+import { SqliteDriver } from '../../src/storage/sqlite.ts';
+import { SqlStore } from '../../src/storage/sql-store.ts';
+
+export interface TestApp extends Amphi {
+  readonly clock: ManualClock;
+  readonly config: Readonly<Config>;
+  readonly signer: TokenSigner;
+  /** Calls the API in-process (no socket) and parses the JSON answer. */
+  call(method: string, url: string, options?: { token?: string | undefined; body?: unknown; headers?: Record<string, string> }): Promise<Reply>;
+  signUp(handle: string): Promise<{ id: string; token: string }>;
+  close(): Promise<void>;
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | number | undefined>;
+  readonly json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary response shapes
+}
+
+export const TEST_KEY = { id: 'test', secret: 'a-test-signing-key-that-is-long-enough' };
+
+/** A real app over a real SQLite file in a temp dir, on a manual clock, with cheap password hashing. */
+export async function makeTestApp(overrides: Record<string, unknown> = {}): Promise<TestApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'amphi-test-'));
+  const config = loadConfig({
+    overrides: {
+      dataDir: dir,
+      log: { level: 'silent' },
+      auth: { passwordHashCostLog2: 10 },
+      rateLimits: { authPerAddress: { capacity: 10_000, refillPerSecond: 1000 } },
+      ...overrides,
+    },
+  });
+  const clock = new ManualClock(Date.UTC(2026, 10, 1, 12));
+  const store = await SqlStore.open(new SqliteDriver(join(dir, 'amphi.db')), clock.now());
+  const signer = new TokenSigner([TEST_KEY]);
+  const amphi = await buildApp({
+    config,
+    store,
+    clock,
+    signer,
+    log: pino({ level: 'silent' }),
+    publicUrl: () => 'http://amphi.test',
+  });
+
+  const call: TestApp['call'] = async (method, url, options = {}) => {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    const res = await amphi.app.inject({
+      method: method as 'GET',
+      url,
+      headers,
+      ...(options.body === undefined ? {} : { payload: options.body as object }),
+    });
+    let json: unknown;
+    try {
+      json = res.body === '' ? undefined : JSON.parse(res.body);
+    } catch {
+      json = res.body;
+    }
+    return { status: res.statusCode, headers: res.headers, json };
+  };
+
+  return {
+    ...amphi,
+    clock,
+    config,
+    signer,
+    call,
+    async signUp(handle) {
+      const r = await call('POST', '/api/accounts', { body: { handle, password: 'correct horse battery' } });
+      if (r.status !== 201) throw new Error(`sign-up of ${handle} failed: ${r.status} ${JSON.stringify(r.json)}`);
+      return { id: r.json.account.id as string, token: r.json.token as string };
+    },
+    async close() {
+      await amphi.app.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
