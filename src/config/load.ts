@@ -76,13 +76,10 @@ export function validateConfig(candidate: unknown): Readonly<Config> {
     throw new ConfigError(`invalid configuration:\n  - ${[...new Set(problems)].join('\n  - ')}`);
   }
   const config = candidate;
-  if (config.spaces.maxSpeakers < config.spaces.maxCohosts) {
+  if (config.auth.secureCookies && !(config.server.publicUrl ?? '').startsWith('https://')) {
     throw new ConfigError(
-      `invalid configuration: spaces.maxSpeakers (${config.spaces.maxSpeakers}) must be at least spaces.maxCohosts (${config.spaces.maxCohosts}), since co-hosts are chosen from speakers`,
+      'invalid configuration: auth.secureCookies needs server.publicUrl to be an https:// URL, or browsers will never send the session cookie back',
     );
-  }
-  if (config.tokens.listenerTokenTtlSeconds > config.tokens.stageTokenTtlSeconds * 24) {
-    throw new ConfigError('invalid configuration: tokens.listenerTokenTtlSeconds is unreasonably long next to stageTokenTtlSeconds');
   }
   return deepFreeze({ ...config, dataDir: resolve(config.dataDir) });
 }
