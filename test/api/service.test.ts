@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { makeTestApp, type TestApp } from '../helpers/app.ts';
+
+describe('OpenAPI, health and metrics', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await makeTestApp();
+  });
+  after(() => app.close());
+
+  test('the OpenAPI document lists every API route with its schemas and error responses', async () => {
+    const doc = (await app.call('GET', '/api/openapi.json')).json;
+    assert.equal(doc.openapi, '3.1.0');
+    const registered = app.app
+      .printRoutes({ commonPrefix: false })
+      .split('\n')
+      .filter((l: string) => l.includes('/api/'));
+    assert.ok(registered.length > 0);
+    const documented = new Set(
+      Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replaceAll(/\{(\w+)\}/g, ':$1')}`),
+      ),
+    );
+    for (const route of [
+      'POST /api/accounts',
+      'POST /api/sessions',
+      'DELETE /api/sessions/current',
+      'GET /api/me',
+      'POST /api/spaces',
+      'GET /api/spaces',
+      'GET /api/spaces/:id',
+      'POST /api/spaces/:id/start',
+      'POST /api/spaces/:id/end',
+      'POST /api/spaces/:id/join',
+      'POST /api/spaces/:id/stage',
+      'POST /api/spaces/:id/requests',
+      'DELETE /api/spaces/:id/requests/me',
+      'POST /api/spaces/:id/requests/:accountId/accept',
+      'POST /api/spaces/:id/members/:accountId/mute',
+      'POST /api/spaces/:id/members/:accountId/remove',
+      'POST /api/spaces/:id/members/:accountId/cohost',
+      'DELETE /api/spaces/:id/members/:accountId/cohost',
+      'PUT /api/spaces/:id/pin',
+      'POST /api/spaces/:id/reactions',
+      'PUT /api/spaces/:id/reminder',
+    ]) {
+      assert.ok(documented.has(route), `${route} missing from OpenAPI`);
+    }
+    const join = doc.paths['/api/spaces/{id}/join'].post;
+    assert.ok(join.responses['200'] && join.responses['202'], 'join documents the token and the waiting-room forms');
+    assert.ok(doc.components.schemas.Space && doc.components.schemas.Error);
+    for (const ops of Object.values(doc.paths as Record<string, Record<string, { responses: object }>>)) {
+      for (const op of Object.values(ops)) assert.ok(Object.keys(op.responses).some((s) => s.startsWith('4')), 'every operation documents its errors');
+    }
+  });
+
+  test('/healthz reports storage', async () => {
+    const r = await app.call('GET', '/healthz');
+    assert.deepEqual(r.json, { status: 'ok', storage: 'ok' });
+  });
+
+  test('/metrics is Prometheus text with amphi_control_* series that move', async () => {
+    const host = await app.signUp('metrics_host');
+    const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'M' } })).json.space.id as string;
+    await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
+    for (let i = 0; i < 3; i++) await app.call('POST', `/api/spaces/${id}/join`);
+    const r = await app.app.inject({ method: 'GET', url: '/metrics' });
+    assert.match(String(r.headers['content-type']), /text\/plain/);
+    assert.match(r.body, /amphi_control_tokens_issued_total\{kind="listener"\} 3/);
+    assert.match(r.body, /amphi_control_space_transitions_total\{state="live"\} 1/);
+    assert.match(r.body, /amphi_control_http_requests_total\{route="\/api\/spaces\/:id\/join",method="POST",status="200"\} 3/);
+    assert.match(r.body, /amphi_process_cpu_seconds_total/);
+  });
+});
