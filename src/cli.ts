@@ -57,15 +57,22 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   let config;
   try {
-    const flags = Object.fromEntries(Object.keys(configFlags).map((k) => [k, values[k as keyof typeof values]]).filter(([, v]) => v !== undefined));
-    config = loadConfig({ file: (values.config as string | undefined) ?? process.env.AMPHI_CONFIG, env: process.env, flags });
+    const flags: Record<string, string> = {};
+    for (const name of Object.keys(configFlags)) {
+      const value = values[name as keyof typeof values];
+      if (typeof value === 'string') flags[name] = value;
+    }
+    const file = typeof values.config === 'string' ? values.config : process.env.AMPHI_CONFIG;
+    config = loadConfig({ file, env: process.env, flags });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`amphi: ${error.message}\n`);
     return 2;
   }
   if (command === 'config') {
-    process.stdout.write(`${JSON.stringify({ ...config, tokens: { ...config.tokens, signingKey: config.tokens.signingKey === null ? null : '(set)' } }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...config, tokens: { ...config.tokens, signingKey: config.tokens.signingKey === null ? null : '(set)' } }, null, 2)}\n`,
+    );
     return 0;
   }
 

@@ -8,16 +8,25 @@ export const errorCatalogue = {
   VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema; see details and fix the named field.' },
   BAD_REQUEST: { status: 400, message: 'The request is malformed (URL, header or encoding); fix it and retry.' },
   INVALID_JSON: { status: 400, message: 'The body is not valid JSON; send a JSON object.' },
-  SCHEDULED_START_IN_PAST: { status: 400, message: 'scheduledStart must be in the future; omit it to start whenever the host is ready.' },
+  SCHEDULED_START_IN_PAST: {
+    status: 400,
+    message: 'scheduledStart must be in the future; omit it to start whenever the host is ready.',
+  },
   // 401: who are you?
   AUTH_REQUIRED: { status: 401, message: 'Sign in first: send Authorization: Bearer <token> from POST /api/sessions.' },
   SESSION_INVALID: { status: 401, message: 'The session token is unknown or expired; sign in again with POST /api/sessions.' },
   INVALID_CREDENTIALS: { status: 401, message: 'Handle or password is wrong; check both and try again.' },
-  LISTENER_TOKEN_INVALID: { status: 401, message: 'The listener token to renew is malformed, tampered, expired or for another Space; join again without it.' },
+  LISTENER_TOKEN_INVALID: {
+    status: 401,
+    message: 'The listener token to renew is malformed, tampered, expired or for another Space; join again without it.',
+  },
   // 403: we know who you are, and you may not
   HOST_ONLY: { status: 403, message: 'Only the host of this Space can do this.' },
   MODERATOR_ONLY: { status: 403, message: 'Only the host or a co-host of this Space can do this.' },
-  SPEAKER_ONLY: { status: 403, message: 'Only the host, co-hosts and speakers of this Space can do this; request to speak first.' },
+  SPEAKER_ONLY: {
+    status: 403,
+    message: 'Only the host, co-hosts and speakers of this Space can do this; request to speak first.',
+  },
   OUTRANKED: { status: 403, message: 'You cannot do this to someone whose role is equal to or above yours.' },
   CANNOT_UNMUTE_OTHERS: { status: 403, message: 'Only speakers can unmute themselves; ask them to unmute.' },
   REMOVED_FROM_SPACE: { status: 403, message: 'You were removed from this Space and cannot rejoin it.' },
@@ -37,7 +46,10 @@ export const errorCatalogue = {
   REQUEST_ALREADY_PENDING: { status: 409, message: 'A request to speak is already pending; wait for the host or cancel it.' },
   STAGE_FULL: { status: 409, message: 'The stage has the maximum number of speakers; move someone to the audience first.' },
   COHOSTS_FULL: { status: 409, message: 'The Space has the maximum number of co-hosts; unmake one first.' },
-  TARGET_IS_HOST: { status: 409, message: 'The host cannot leave the stage, be removed, muted by others or made co-host; end the Space instead.' },
+  TARGET_IS_HOST: {
+    status: 409,
+    message: 'The host cannot leave the stage, be removed, muted by others or made co-host; end the Space instead.',
+  },
   SPACE_NOT_SCHEDULED: { status: 409, message: 'Reminders are only for scheduled Spaces; this one is live or ended.' },
   TARGET_REMOVED: { status: 409, message: 'This person was removed from the Space.' },
   // 413, 415, 429
@@ -46,7 +58,10 @@ export const errorCatalogue = {
   RATE_LIMITED: { status: 429, message: 'Too many requests; wait for the Retry-After seconds and try again.' },
   // 5xx: our fault
   INTERNAL: { status: 500, message: 'Something failed on our side; it was logged. Try again shortly.' },
-  SERVICE_UNAVAILABLE: { status: 503, message: 'The service is shutting down or its storage is unreachable; retry with backoff.' },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    message: 'The service is shutting down or its storage is unreachable; retry with backoff.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
@@ -80,9 +95,7 @@ export class AmphiError extends Error {
 
 /** The Markdown page that documents the catalogue for API users. */
 export function renderErrorDocs(): string {
-  const rows = Object.entries(errorCatalogue).map(
-    ([code, e]) => `| \`${code}\` | ${e.status} | ${e.message} |`,
-  );
+  const rows = Object.entries(errorCatalogue).map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.message} |`);
   return [
     '# API errors',
     '',

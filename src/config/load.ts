@@ -46,7 +46,7 @@ export interface LoadOptions {
  * overrides; validates the result against the schema and cross-field rules; returns it frozen.
  */
 export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
-  let merged: Layer = structuredClone(defaultConfig) as unknown as Layer;
+  let merged: Layer = structuredClone(defaultConfig);
   if (options.file !== undefined) merged = deepMerge(merged, readFileLayer(options.file), 'config file');
   const env = options.env ?? {};
   for (const [name, path] of Object.entries(configEnv)) {
@@ -69,7 +69,7 @@ export function validateConfig(candidate: unknown): Readonly<Config> {
         const where = e.instancePath === '' ? '(top level)' : e.instancePath.slice(1).replaceAll('/', '.');
         const extra =
           e.keyword === 'additionalProperties'
-            ? `: unknown key(s) ${(e.params as { additionalProperties: string[] }).additionalProperties.join(', ')}`
+            ? `: unknown key(s) ${String((e.params as { additionalProperties?: unknown }).additionalProperties)}`
             : '';
         return `${where} ${e.message}${extra}`;
       });

@@ -26,10 +26,7 @@ export const ConfigSchema = Type.Object(
     ),
     dataDir: Type.String({ minLength: 1 }),
     databaseUrl: Type.Union([Type.String({ pattern: '^postgres(ql)?://' }), Type.Null()]),
-    log: Type.Object(
-      { level: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) },
-      strict,
-    ),
+    log: Type.Object({ level: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) }, strict),
     auth: Type.Object(
       {
         sessionTtlSeconds: Type.Integer({ minimum: 60 }),

@@ -71,7 +71,7 @@ export class Credentials {
       throw new AmphiError('REMOVED_FROM_SPACE');
     }
     const expiresAt = this.#o.clock.now() + this.#o.listenerTokenTtlSeconds * 1000;
-    const token = this.#o.signer.sign<ListenerClaims>({ t: 'l', s: spaceId, u: subject }, expiresAt);
+    const token = this.#o.signer.sign({ t: 'l', s: spaceId, u: subject } satisfies ListenerClaims, expiresAt);
     return { token, expiresAt, playlistUrl: `${this.#o.edgeBaseUrl()}/l/${token}/${spaceId}/index.m3u8` };
   }
 
@@ -82,7 +82,7 @@ export class Credentials {
     // Hosts and co-hosts may connect before going live, so the show starts the moment they press start.
     if (space.state !== 'live' && me.role === 'speaker') throw new AmphiError('SPACE_NOT_LIVE');
     const expiresAt = this.#o.clock.now() + this.#o.stageTokenTtlSeconds * 1000;
-    const token = this.#o.signer.sign<StageClaims>({ t: 's', s: spaceId, u: actor.id, r: me.role }, expiresAt);
+    const token = this.#o.signer.sign({ t: 's', s: spaceId, u: actor.id, r: me.role } satisfies StageClaims, expiresAt);
     return { token, expiresAt, whipUrl: `${this.#o.stageBaseUrl()}/whip/${spaceId}` };
   }
 }

@@ -27,7 +27,10 @@ export class Reactions {
       throw new AmphiError('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(taken.retryAfterMs / 1000)) } });
     }
     let counts = this.#counts.get(spaceId);
-    if (counts === undefined) this.#counts.set(spaceId, (counts = new Map()));
+    if (counts === undefined) {
+      counts = new Map<string, number>();
+      this.#counts.set(spaceId, counts);
+    }
     counts.set(emoji, (counts.get(emoji) ?? 0) + 1);
   }
 

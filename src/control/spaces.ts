@@ -64,7 +64,10 @@ export class Spaces {
     return this.#o.snapshots.get(spaceId);
   }
 
-  async create(actor: Account, input: { title: string; scheduledStart?: number | undefined; allowAnonymous?: boolean | undefined }): Promise<SpaceSnapshot> {
+  async create(
+    actor: Account,
+    input: { title: string; scheduledStart?: number | undefined; allowAnonymous?: boolean | undefined },
+  ): Promise<SpaceSnapshot> {
     const now = this.#o.clock.now();
     if (input.scheduledStart !== undefined && input.scheduledStart <= now) throw new AmphiError('SCHEDULED_START_IN_PAST');
     const space: SpaceRecord = {
@@ -91,7 +94,7 @@ export class Spaces {
   }
 
   start(actor: Account, spaceId: string): Promise<SpaceSnapshot> {
-    return this.#mutate(spaceId, actor, async ({ space }) => {
+    return this.#mutate(spaceId, actor, ({ space }) => {
       this.#requireRole(space, actor, 'host');
       if (space.state === 'ended') throw new AmphiError('SPACE_ENDED');
       if (space.state === 'live') return false; // idempotent: a host retrying "go live" is not an error
@@ -104,7 +107,7 @@ export class Spaces {
   }
 
   end(actor: Account, spaceId: string): Promise<SpaceSnapshot> {
-    return this.#mutate(spaceId, actor, async ({ space }) => {
+    return this.#mutate(spaceId, actor, ({ space }) => {
       this.#requireRole(space, actor, 'host');
       if (space.state === 'ended') return false; // idempotent
       this.#o.log.info({ spaceId }, 'space ended');
@@ -116,7 +119,7 @@ export class Spaces {
   }
 
   setPinnedLink(actor: Account, spaceId: string, link: string | null): Promise<SpaceSnapshot> {
-    return this.#mutate(spaceId, actor, async (ctx) => {
+    return this.#mutate(spaceId, actor, (ctx) => {
       this.#requireModerator(ctx);
       this.#requireNotEnded(ctx.space);
       return { patch: { pinnedLink: link } };
@@ -283,7 +286,11 @@ export class Spaces {
    * nothing changed, or what changed: Space columns to patch and an event to emit afterwards. The
    * Space's version is bumped exactly once per change.
    */
-  async #mutate(spaceId: string, actor: Account, step: (ctx: Ctx) => Promise<Change | false>): Promise<SpaceSnapshot> {
+  async #mutate(
+    spaceId: string,
+    actor: Account,
+    step: (ctx: Ctx) => Promise<Change | false> | Change | false,
+  ): Promise<SpaceSnapshot> {
     return this.#locks.run(spaceId, async () => {
       this.#o.snapshots.invalidate(spaceId);
       const change = await step(await this.#context(spaceId, actor));

@@ -1,7 +1,7 @@
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { Config } from '../config/schema.ts';
 import { accountRoutes } from '../control/http/accounts-routes.ts';
 import { RequestAuth } from '../control/http/auth.ts';
@@ -40,10 +40,12 @@ export async function buildApp(deps: AppDeps): Promise<Amphi> {
   const { config, store, clock } = deps;
   const log = deps.log.child({ plane: 'control' });
   const app = Fastify({
-    loggerInstance: log as FastifyBaseLogger,
+    loggerInstance: log,
     // One log line per lifecycle transition, not two per request: the join path must stay cheap.
     logController: new LogController({ disableRequestLogging: true }),
-    frameworkErrors: errorHandler,
+    frameworkErrors: (error, request, reply) => {
+      void errorHandler(error, request, reply);
+    },
     bodyLimit: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
     requestTimeout: 30_000,

@@ -87,7 +87,10 @@ export async function migrate(driver: SqlDriver, nowMs: number): Promise<number[
   for (const m of migrations) {
     if (applied.has(m.id)) continue;
     await driver.transaction(async (tx) => {
-      for (const statement of m.sql.split(';').map((s) => s.trim()).filter(Boolean)) {
+      for (const statement of m.sql
+        .split(';')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         await tx.run(statement);
       }
       await tx.run('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)', [m.id, m.name, nowMs]);

@@ -52,10 +52,13 @@ export class SqlStore implements Store {
 
   async createAccount(a: AccountWithSecret): Promise<Account | undefined> {
     try {
-      await this.#db.run(
-        'INSERT INTO accounts (id, handle, handle_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?)',
-        [a.id, a.handle, a.handle.toLowerCase(), a.passwordHash, a.createdAt],
-      );
+      await this.#db.run('INSERT INTO accounts (id, handle, handle_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?)', [
+        a.id,
+        a.handle,
+        a.handle.toLowerCase(),
+        a.passwordHash,
+        a.createdAt,
+      ]);
     } catch (error) {
       if (isUniqueViolation(error)) return undefined;
       throw error;
@@ -112,7 +115,19 @@ export class SqlStore implements Store {
       await tx.run(
         `INSERT INTO spaces (id, host_id, title, state, allow_anonymous, scheduled_start, started_at, ended_at, created_at, pinned_link, version)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [s.id, s.hostId, s.title, s.state, flag(s.allowAnonymous), s.scheduledStart, s.startedAt, s.endedAt, s.createdAt, s.pinnedLink, s.version],
+        [
+          s.id,
+          s.hostId,
+          s.title,
+          s.state,
+          flag(s.allowAnonymous),
+          s.scheduledStart,
+          s.startedAt,
+          s.endedAt,
+          s.createdAt,
+          s.pinnedLink,
+          s.version,
+        ],
       );
       await tx.run(
         'INSERT INTO members (space_id, account_id, role, muted, muted_by_host, joined_at) VALUES (?, ?, ?, 0, 0, ?)',
@@ -129,9 +144,9 @@ export class SqlStore implements Store {
   async listSpaces(q: { state?: SpaceState | undefined; limit: number; offset: number }): Promise<SpaceRecord[]> {
     // Live: newest first; scheduled: soonest first; ended: most recently ended first.
     const order: Record<SpaceState | 'all', string> = {
-      live: 'started_at DESC, id',
+      live: 'started_at IS NULL, started_at DESC, id',
       scheduled: 'scheduled_start IS NULL, scheduled_start ASC, created_at DESC, id',
-      ended: 'ended_at DESC, id',
+      ended: 'ended_at IS NULL, ended_at DESC, id',
       all: 'created_at DESC, id',
     };
     const where = q.state === undefined ? '' : 'WHERE state = ?';
@@ -202,7 +217,9 @@ export class SqlStore implements Store {
   }
 
   async hasRelation(kind: Relation, spaceId: string, accountId: string): Promise<boolean> {
-    return (await this.#one(`SELECT 1 AS x FROM ${kind} WHERE space_id = ? AND account_id = ?`, [spaceId, accountId])) !== undefined;
+    return (
+      (await this.#one(`SELECT 1 AS x FROM ${kind} WHERE space_id = ? AND account_id = ?`, [spaceId, accountId])) !== undefined
+    );
   }
 
   async countRelation(kind: Relation, spaceId: string): Promise<number> {
@@ -220,16 +237,17 @@ export class SqlStore implements Store {
   }
 
   addInvitation(spaceId: string, accountId: string, invitedBy: string, nowMs: number): Promise<boolean> {
-    return this.#insertIgnoringDuplicate('INSERT INTO invitations (space_id, account_id, invited_by, created_at) VALUES (?, ?, ?, ?)', [
-      spaceId,
-      accountId,
-      invitedBy,
-      nowMs,
-    ]);
+    return this.#insertIgnoringDuplicate(
+      'INSERT INTO invitations (space_id, account_id, invited_by, created_at) VALUES (?, ?, ?, ?)',
+      [spaceId, accountId, invitedBy, nowMs],
+    );
   }
 
   async hasInvitation(spaceId: string, accountId: string): Promise<boolean> {
-    return (await this.#one('SELECT 1 AS x FROM invitations WHERE space_id = ? AND account_id = ?', [spaceId, accountId])) !== undefined;
+    return (
+      (await this.#one('SELECT 1 AS x FROM invitations WHERE space_id = ? AND account_id = ?', [spaceId, accountId])) !==
+      undefined
+    );
   }
 
   async removeInvitation(spaceId: string, accountId: string): Promise<boolean> {
@@ -306,7 +324,7 @@ function toSpace(r: Row): SpaceRecord {
     startedAt: nullableNumber(r.started_at),
     endedAt: nullableNumber(r.ended_at),
     createdAt: Number(r.created_at),
-    pinnedLink: r.pinned_link === null || r.pinned_link === undefined ? null : String(r.pinned_link),
+    pinnedLink: typeof r.pinned_link === 'string' ? r.pinned_link : null,
     version: Number(r.version),
   };
 }

@@ -18,7 +18,9 @@ export class SqliteDriver implements SqlDriver {
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.#db = new DatabaseSync(file);
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
+    this.#db.exec(
+      'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
+    );
   }
 
   async all(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
@@ -75,7 +77,7 @@ export class SqliteDriver implements SqlDriver {
   }
 
   #all(sql: string, params: readonly SqlValue[]): Row[] {
-    return this.#statement(sql).all(...params) as Row[];
+    return this.#statement(sql).all(...params);
   }
 
   #run(sql: string, params: readonly SqlValue[]): number {

@@ -70,7 +70,10 @@ describe('accounts and sessions', () => {
   });
 
   test('malformed authorization and bad input get clear 4xx codes', async () => {
-    assert.equal((await app.call('GET', '/api/me', { headers: { authorization: 'Basic abc' } })).json.error.code, 'SESSION_INVALID');
+    assert.equal(
+      (await app.call('GET', '/api/me', { headers: { authorization: 'Basic abc' } })).json.error.code,
+      'SESSION_INVALID',
+    );
     assert.equal((await app.call('GET', '/api/me')).json.error.code, 'AUTH_REQUIRED');
     const short = await app.call('POST', '/api/accounts', { body: { handle: 'ok_name', password: 'short' } });
     assert.equal(short.status, 400);

@@ -21,7 +21,9 @@ describe('fuzzing every route', () => {
     spaceId = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Fuzz' } })).json.space.id as string;
     await app.call('POST', `/api/spaces/${spaceId}/start`, { token: host.token });
     const doc = (await app.call('GET', '/api/openapi.json')).json as { paths: Record<string, Record<string, unknown>> };
-    routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path })));
+    routes = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path })),
+    );
     assert.ok(routes.length >= 25, `expected the whole API in the OpenAPI document, got ${routes.length} routes`);
   });
   after(() => app.close());
@@ -39,28 +41,42 @@ describe('fuzzing every route', () => {
     fc.json(),
     fc.jsonValue().map((v) => JSON.stringify(v)),
     fc.string({ maxLength: 200 }),
-    fc.record(
-      {
-        handle: fc.oneof(fc.string(), fc.integer(), fc.constant('valid_name')),
-        password: fc.oneof(fc.string(), fc.constant('long enough password')),
-        title: fc.oneof(fc.string(), fc.constant(null)),
-        scheduledStart: fc.oneof(fc.string(), fc.date({ noInvalidDate: true }).map((d) => d.toISOString())),
-        allowAnonymous: fc.anything(),
-        accountId: fc.string(),
-        emoji: fc.constantFrom('🔥', 'x', ''),
-        url: fc.oneof(fc.webUrl(), fc.string()),
-        token: fc.string(),
-        __proto__: fc.anything(),
-      },
-      { requiredKeys: [] },
-    ).map((o) => JSON.stringify(o)),
+    fc
+      .record(
+        {
+          handle: fc.oneof(fc.string(), fc.integer(), fc.constant('valid_name')),
+          password: fc.oneof(fc.string(), fc.constant('long enough password')),
+          title: fc.oneof(fc.string(), fc.constant(null)),
+          scheduledStart: fc.oneof(
+            fc.string(),
+            fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          ),
+          allowAnonymous: fc.anything(),
+          accountId: fc.string(),
+          emoji: fc.constantFrom('🔥', 'x', ''),
+          url: fc.oneof(fc.webUrl(), fc.string()),
+          token: fc.string(),
+          __proto__: fc.anything(),
+        },
+        { requiredKeys: [] },
+      )
+      .map((o) => JSON.stringify(o)),
     fc.constant('{"__proto__":{"polluted":true}}'),
     fc.constant('{"constructor":{"prototype":{"x":1}}}'),
   );
   const headers = fc.record(
     {
-      authorization: fc.oneof(fc.constant(() => `Bearer ${host.token}`), ascii.map((s) => () => s), ascii.map((s) => () => `Bearer ${s}`)),
-      'content-type': fc.oneof(fc.constant('application/json'), fc.constant('text/plain'), ascii, fc.constant('application/json; charset=latin1')),
+      authorization: fc.oneof(
+        fc.constant(() => `Bearer ${host.token}`),
+        ascii.map((s) => () => s),
+        ascii.map((s) => () => `Bearer ${s}`),
+      ),
+      'content-type': fc.oneof(
+        fc.constant('application/json'),
+        fc.constant('text/plain'),
+        ascii,
+        fc.constant('application/json; charset=latin1'),
+      ),
       cookie: ascii.map((s) => `amphi_session=${s}`),
       'if-none-match': ascii,
     },
@@ -84,7 +100,7 @@ describe('fuzzing every route', () => {
             .replace('{accountId}', encodeURIComponent(accountId()));
           const url = query === null ? path : `${path}?${query}`;
           const hdrs: Record<string, string> = {};
-          for (const [k, v] of Object.entries(rawHeaders)) hdrs[k] = typeof v === 'function' ? (v as () => string)() : String(v);
+          for (const [k, v] of Object.entries(rawHeaders)) hdrs[k] = typeof v === 'function' ? v() : v;
           const res = await app.app.inject({
             method: route.method as 'POST',
             url,
@@ -104,7 +120,8 @@ describe('fuzzing every route', () => {
     );
     assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
     // The generator must reach past validation into the handlers, or the property proves little.
-    for (const status of [200, 400, 401, 404, 415]) assert.ok(seen.has(status), `fuzzing never produced ${status}: ${[...seen].join(',')}`);
+    for (const status of [200, 400, 401, 404, 415])
+      assert.ok(seen.has(status), `fuzzing never produced ${status}: ${[...seen].join(',')}`);
   });
 
   test('unknown paths and methods get ROUTE_NOT_FOUND, oversized bodies BODY_TOO_LARGE', async () => {

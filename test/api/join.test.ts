@@ -89,8 +89,9 @@ describe('joining as a listener: signed, short-lived, per-Space tokens', () => {
   });
 
   test('Spaces that require sign-in refuse anonymous joins; ended Spaces refuse joins', async () => {
-    const closed = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Members', allowAnonymous: false } })).json
-      .space.id as string;
+    const closed = (
+      await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Members', allowAnonymous: false } })
+    ).json.space.id as string;
     assert.equal((await app.call('POST', `/api/spaces/${closed}/join`)).json.error.code, 'AUTH_REQUIRED');
     assert.equal((await app.call('POST', `/api/spaces/${closed}/join`, { token: host.token })).status, 200);
     await app.call('POST', `/api/spaces/${closed}/end`, { token: host.token });

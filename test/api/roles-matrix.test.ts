@@ -36,7 +36,13 @@ const moderatorsOnly: Record<Role, Expect> = {
   cohost: 'ok',
   host: 'ok',
 };
-const hostOnly: Record<Role, Expect> = { ...moderatorsOnly, listener: 'HOST_ONLY', requester: 'HOST_ONLY', speaker: 'HOST_ONLY', cohost: 'HOST_ONLY' };
+const hostOnly: Record<Role, Expect> = {
+  ...moderatorsOnly,
+  listener: 'HOST_ONLY',
+  requester: 'HOST_ONLY',
+  speaker: 'HOST_ONLY',
+  cohost: 'HOST_ONLY',
+};
 const anySignedIn: Record<Role, Expect> = {
   anonymous: 'AUTH_REQUIRED',
   listener: 'ok',
@@ -48,8 +54,10 @@ const anySignedIn: Record<Role, Expect> = {
 };
 const self = (cast: Cast, role: Role) => (role === 'anonymous' ? cast.ids.outsider : cast.ids[role]);
 const as = (cast: Cast, role: Role) => ({ token: cast.tokens[role] });
-const member = (path: string, target: (cast: Cast, role: Role) => string, method = 'POST') =>
-  (app: TestApp, cast: Cast, role: Role) => app.call(method, `/api/spaces/${cast.spaceId}/members/${target(cast, role)}/${path}`, as(cast, role));
+const member =
+  (path: string, target: (cast: Cast, role: Role) => string, method = 'POST') =>
+  (app: TestApp, cast: Cast, role: Role) =>
+    app.call(method, `/api/spaces/${cast.spaceId}/members/${target(cast, role)}/${path}`, as(cast, role));
 const onSpace = (method: string, path: string, body?: unknown) => (app: TestApp, cast: Cast, role: Role) =>
   app.call(method, `/api/spaces/${cast.spaceId}${path}`, { ...as(cast, role), body });
 
@@ -69,59 +77,86 @@ const actions: Action[] = [
     name: 'request to speak',
     state: 'live',
     run: onSpace('POST', '/requests'),
-    expect: { ...anySignedIn, requester: 'REQUEST_ALREADY_PENDING', speaker: 'ALREADY_ON_STAGE', cohost: 'ALREADY_ON_STAGE', host: 'ALREADY_ON_STAGE' },
+    expect: {
+      ...anySignedIn,
+      requester: 'REQUEST_ALREADY_PENDING',
+      speaker: 'ALREADY_ON_STAGE',
+      cohost: 'ALREADY_ON_STAGE',
+      host: 'ALREADY_ON_STAGE',
+    },
   },
   {
     name: 'cancel my request',
     state: 'live',
     run: onSpace('DELETE', '/requests/me'),
-    expect: { ...anySignedIn, listener: 'REQUEST_NOT_FOUND', speaker: 'REQUEST_NOT_FOUND', cohost: 'REQUEST_NOT_FOUND', host: 'REQUEST_NOT_FOUND' },
+    expect: {
+      ...anySignedIn,
+      listener: 'REQUEST_NOT_FOUND',
+      speaker: 'REQUEST_NOT_FOUND',
+      cohost: 'REQUEST_NOT_FOUND',
+      host: 'REQUEST_NOT_FOUND',
+    },
   },
   { name: 'list requests', state: 'live', run: onSpace('GET', '/requests'), expect: moderatorsOnly },
   {
     name: 'accept request',
     state: 'live',
-    run: (app, cast, role) => app.call('POST', `/api/spaces/${cast.spaceId}/requests/${cast.ids.requester}/accept`, as(cast, role)),
+    run: (app, cast, role) =>
+      app.call('POST', `/api/spaces/${cast.spaceId}/requests/${cast.ids.requester}/accept`, as(cast, role)),
     expect: moderatorsOnly,
   },
   {
     name: 'decline request',
     state: 'live',
-    run: (app, cast, role) => app.call('POST', `/api/spaces/${cast.spaceId}/requests/${cast.ids.requester}/decline`, as(cast, role)),
+    run: (app, cast, role) =>
+      app.call('POST', `/api/spaces/${cast.spaceId}/requests/${cast.ids.requester}/decline`, as(cast, role)),
     expect: moderatorsOnly,
   },
   {
     name: 'invite a listener',
     state: 'live',
-    run: (app, cast, role) => app.call('POST', `/api/spaces/${cast.spaceId}/invitations`, { ...as(cast, role), body: { accountId: cast.ids.outsider } }),
+    run: (app, cast, role) =>
+      app.call('POST', `/api/spaces/${cast.spaceId}/invitations`, { ...as(cast, role), body: { accountId: cast.ids.outsider } }),
     expect: moderatorsOnly,
   },
-  ...(['accept', 'decline'] as const).map(
-    (answer): Action => ({
-      name: `${answer} my invitation`,
-      state: 'live',
-      prepare: (app, cast, role) =>
-        app.call('POST', `/api/spaces/${cast.spaceId}/invitations`, { token: cast.tokens.host, body: { accountId: self(cast, role) } }),
-      run: onSpace('POST', `/invitations/me/${answer}`),
-      expect: { ...anySignedIn, speaker: 'INVITATION_NOT_FOUND', cohost: 'INVITATION_NOT_FOUND', host: 'INVITATION_NOT_FOUND' },
-    }),
-  ),
+  ...(['accept', 'decline'] as const).map((answer): Action => ({
+    name: `${answer} my invitation`,
+    state: 'live',
+    prepare: (app, cast, role) =>
+      app.call('POST', `/api/spaces/${cast.spaceId}/invitations`, {
+        token: cast.tokens.host,
+        body: { accountId: self(cast, role) },
+      }),
+    run: onSpace('POST', `/invitations/me/${answer}`),
+    expect: { ...anySignedIn, speaker: 'INVITATION_NOT_FOUND', cohost: 'INVITATION_NOT_FOUND', host: 'INVITATION_NOT_FOUND' },
+  })),
   { name: 'mute another speaker', state: 'live', run: member('mute', (c) => c.ids.speaker2), expect: moderatorsOnly },
   {
     name: 'unmute another speaker',
     state: 'live',
     run: member('unmute', (c) => c.ids.speaker2),
-    expect: { ...moderatorsOnly, listener: 'CANNOT_UNMUTE_OTHERS', requester: 'CANNOT_UNMUTE_OTHERS', removed: 'REMOVED_FROM_SPACE', speaker: 'CANNOT_UNMUTE_OTHERS', cohost: 'CANNOT_UNMUTE_OTHERS', host: 'CANNOT_UNMUTE_OTHERS' },
+    expect: {
+      ...moderatorsOnly,
+      listener: 'CANNOT_UNMUTE_OTHERS',
+      requester: 'CANNOT_UNMUTE_OTHERS',
+      removed: 'REMOVED_FROM_SPACE',
+      speaker: 'CANNOT_UNMUTE_OTHERS',
+      cohost: 'CANNOT_UNMUTE_OTHERS',
+      host: 'CANNOT_UNMUTE_OTHERS',
+    },
   },
-  ...(['mute', 'unmute'] as const).map(
-    (verb): Action => ({
-      name: `${verb} myself`,
-      state: 'live',
-      run: member(verb, self),
-      expect: { ...anySignedIn, listener: 'NOT_ON_STAGE', requester: 'NOT_ON_STAGE' },
-    }),
-  ),
-  { name: 'move a speaker to the audience', state: 'live', run: member('audience', (c) => c.ids.speaker2), expect: moderatorsOnly },
+  ...(['mute', 'unmute'] as const).map((verb): Action => ({
+    name: `${verb} myself`,
+    state: 'live',
+    run: member(verb, self),
+    expect: { ...anySignedIn, listener: 'NOT_ON_STAGE', requester: 'NOT_ON_STAGE' },
+  })),
+  {
+    name: 'move a speaker to the audience',
+    state: 'live',
+    run: member('audience', (c) => c.ids.speaker2),
+    expect: moderatorsOnly,
+  },
   {
     name: 'leave the stage',
     state: 'live',
@@ -130,15 +165,35 @@ const actions: Action[] = [
   },
   { name: 'remove a listener', state: 'live', run: member('remove', (c) => c.ids.outsider), expect: moderatorsOnly },
   { name: 'remove a speaker', state: 'live', run: member('remove', (c) => c.ids.speaker2), expect: moderatorsOnly },
-  { name: 'remove the host', state: 'live', run: member('remove', (c) => c.ids.host), expect: { ...moderatorsOnly, cohost: 'TARGET_IS_HOST', host: 'TARGET_IS_HOST' } },
-  { name: 'remove a co-host', state: 'live', run: member('remove', (c) => c.ids.cohost), expect: { ...moderatorsOnly, cohost: 'OUTRANKED' } },
+  {
+    name: 'remove the host',
+    state: 'live',
+    run: member('remove', (c) => c.ids.host),
+    expect: { ...moderatorsOnly, cohost: 'TARGET_IS_HOST', host: 'TARGET_IS_HOST' },
+  },
+  {
+    name: 'remove a co-host',
+    state: 'live',
+    run: member('remove', (c) => c.ids.cohost),
+    expect: { ...moderatorsOnly, cohost: 'OUTRANKED' },
+  },
   { name: 'make co-host', state: 'live', run: member('cohost', (c) => c.ids.speaker2), expect: hostOnly },
   { name: 'unmake co-host', state: 'live', run: member('cohost', (c) => c.ids.cohost, 'DELETE'), expect: hostOnly },
-  { name: 'pin a link', state: 'live', run: onSpace('PUT', '/pin', { url: 'https://example.org/notes' }), expect: moderatorsOnly },
+  {
+    name: 'pin a link',
+    state: 'live',
+    run: onSpace('PUT', '/pin', { url: 'https://example.org/notes' }),
+    expect: moderatorsOnly,
+  },
   { name: 'unpin', state: 'live', run: onSpace('DELETE', '/pin'), expect: moderatorsOnly },
   { name: 'react', state: 'live', run: onSpace('POST', '/reactions', { emoji: '🔥' }), expect: anySignedIn },
   { name: 'set reminder', state: 'scheduled', run: onSpace('PUT', '/reminder'), expect: anySignedIn },
-  { name: 'set reminder on a live Space', state: 'live', run: onSpace('PUT', '/reminder'), expect: mapOk(anySignedIn, 'SPACE_NOT_SCHEDULED') },
+  {
+    name: 'set reminder on a live Space',
+    state: 'live',
+    run: onSpace('PUT', '/reminder'),
+    expect: mapOk(anySignedIn, 'SPACE_NOT_SCHEDULED'),
+  },
   { name: 'clear reminder', state: 'scheduled', run: onSpace('DELETE', '/reminder'), expect: anySignedIn },
 ];
 
@@ -181,7 +236,10 @@ describe('role x action matrix', () => {
       await ok(app.call('POST', url('/requests'), { token: accounts.requester.token }), 'request');
     }
     const ids = Object.fromEntries(Object.entries(accounts).map(([k, v]) => [k, v.id])) as Cast['ids'];
-    const tokens = { anonymous: undefined, ...Object.fromEntries(Object.entries(accounts).map(([k, v]) => [k, v.token])) } as Cast['tokens'];
+    const tokens = {
+      anonymous: undefined,
+      ...Object.fromEntries(Object.entries(accounts).map(([k, v]) => [k, v.token])),
+    } as Cast['tokens'];
     return { spaceId, ids: { ...ids, anonymous: '' }, tokens };
   }
 
@@ -210,7 +268,8 @@ describe('role x action matrix', () => {
       for (const role of ['anonymous', 'host'] as const) {
         const r = await action.run(app, ghost, role);
         const where = `${action.name} as ${role}: ${r.status} ${JSON.stringify(r.json)}`;
-        if (role === 'anonymous' && action.expect.anonymous === 'AUTH_REQUIRED') assert.equal(r.json.error.code, 'AUTH_REQUIRED', where);
+        if (role === 'anonymous' && action.expect.anonymous === 'AUTH_REQUIRED')
+          assert.equal(r.json.error.code, 'AUTH_REQUIRED', where);
         else assert.equal(r.json.error.code, 'SPACE_NOT_FOUND', where);
       }
     }

@@ -51,7 +51,11 @@ describe('OpenAPI, health and metrics', () => {
     assert.ok(join.responses['200'] && join.responses['202'], 'join documents the token and the waiting-room forms');
     assert.ok(doc.components.schemas.Space && doc.components.schemas.Error);
     for (const ops of Object.values(doc.paths as Record<string, Record<string, { responses: object }>>)) {
-      for (const op of Object.values(ops)) assert.ok(Object.keys(op.responses).some((s) => s.startsWith('4')), 'every operation documents its errors');
+      for (const op of Object.values(ops))
+        assert.ok(
+          Object.keys(op.responses).some((s) => s.startsWith('4')),
+          'every operation documents its errors',
+        );
     }
   });
 

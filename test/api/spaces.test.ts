@@ -28,7 +28,10 @@ describe('Spaces: lifecycle, listing, public view', () => {
     const view = await app.call('GET', `/api/spaces/${space.id}`);
     assert.equal(view.json.space.title, 'Launch night');
     assert.equal(view.json.space.scheduledStart, start);
-    assert.deepEqual(view.json.space.stage.map((m: { role: string }) => m.role), ['host']);
+    assert.deepEqual(
+      view.json.space.stage.map((m: { role: string }) => m.role),
+      ['host'],
+    );
 
     app.clock.advance(1000);
     const live = await app.call('POST', `/api/spaces/${space.id}/start`, { token: host.token });
@@ -81,7 +84,10 @@ describe('Spaces: lifecycle, listing, public view', () => {
       assert.equal(page1.json.spaces.length, 2);
       assert.equal(page1.json.nextOffset, 2);
       const page2 = await solo.call('GET', '/api/spaces?state=scheduled&limit=2&offset=2');
-      assert.deepEqual(page2.json.spaces.map((s: { id: string }) => s.id), [whenever]);
+      assert.deepEqual(
+        page2.json.spaces.map((s: { id: string }) => s.id),
+        [whenever],
+      );
       assert.equal(page2.json.nextOffset, null);
       assert.equal((await solo.call('GET', '/api/spaces?state=paused')).json.error.code, 'VALIDATION_FAILED');
     } finally {
@@ -138,7 +144,10 @@ describe('stage roles: the speaking-request lifecycle and limits', () => {
       }
       assert.equal((await app.call('GET', url(''))).json.space.requestCount, 3);
       const pending = await app.call('GET', url('/requests'), { token: host.token });
-      assert.deepEqual(pending.json.requests.map((r: { id: string }) => r.id), [one.id, two.id, three.id]);
+      assert.deepEqual(
+        pending.json.requests.map((r: { id: string }) => r.id),
+        [one.id, two.id, three.id],
+      );
 
       await app.call('POST', url(`/requests/${one.id}/accept`), { token: host.token });
       await app.call('POST', url(`/requests/${two.id}/accept`), { token: host.token });
@@ -150,8 +159,14 @@ describe('stage roles: the speaking-request lifecycle and limits', () => {
       await app.call('POST', url(`/members/${one.id}/cohost`), { token: host.token });
       const accepted = await app.call('POST', url(`/requests/${three.id}/accept`), { token: one.token });
       assert.equal(accepted.status, 200, JSON.stringify(accepted.json));
-      assert.equal((await app.call('POST', url(`/members/${two.id}/cohost`), { token: host.token })).json.error.code, 'COHOSTS_FULL');
-      assert.equal((await app.call('DELETE', url(`/members/${one.id}/cohost`), { token: host.token })).json.error.code, 'STAGE_FULL');
+      assert.equal(
+        (await app.call('POST', url(`/members/${two.id}/cohost`), { token: host.token })).json.error.code,
+        'COHOSTS_FULL',
+      );
+      assert.equal(
+        (await app.call('DELETE', url(`/members/${one.id}/cohost`), { token: host.token })).json.error.code,
+        'STAGE_FULL',
+      );
 
       // Muted by a co-host: visible flag; only the speaker can unmute, which clears it.
       const muted = await app.call('POST', url(`/members/${two.id}/mute`), { token: one.token });
@@ -188,7 +203,8 @@ describe('stage roles: the speaking-request lifecycle and limits', () => {
       bus.on('space.ended', () => seen.push('ended'));
       const host = await app.signUp('ev_host');
       const sp = await app.signUp('ev_speaker');
-      const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Events' } })).json.space.id as string;
+      const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Events' } })).json.space
+        .id as string;
       const url = (p: string) => `/api/spaces/${id}${p}`;
       await app.call('POST', url('/start'), { token: host.token });
       await app.call('POST', url('/requests'), { token: sp.token });
@@ -208,7 +224,8 @@ describe('stage roles: the speaking-request lifecycle and limits', () => {
     try {
       const host = await app.signUp('r_host');
       const fan = await app.signUp('r_fan');
-      const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Reactions' } })).json.space.id as string;
+      const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Reactions' } })).json.space
+        .id as string;
       await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
       const react = (token: string, emoji = '🔥') => app.call('POST', `/api/spaces/${id}/reactions`, { token, body: { emoji } });
       assert.equal((await react(fan.token)).status, 202);

@@ -15,7 +15,11 @@ export interface TestApp extends Amphi {
   readonly config: Readonly<Config>;
   readonly signer: TokenSigner;
   /** Calls the API in-process (no socket) and parses the JSON answer. */
-  call(method: string, url: string, options?: { token?: string | undefined; body?: unknown; headers?: Record<string, string> }): Promise<Reply>;
+  call(
+    method: string,
+    url: string,
+    options?: { token?: string | undefined; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Reply>;
   signUp(handle: string): Promise<{ id: string; token: string }>;
   close(): Promise<void>;
 }

@@ -23,7 +23,7 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 interface Harness {
-  readonly store: Store;
+  readonly store: SqlStore;
   readonly driver: SqlDriver;
   /** A second, independent driver on the same database (not yet migrated by this harness). */
   openDriver(): SqlDriver;
@@ -81,7 +81,7 @@ function storageSuite(name: string, open: () => Promise<Harness>): void {
       test('ping answers and the driver reports its dialect', async () => {
         await store.ping();
         assert.equal(h.driver.dialect, name);
-        assert.equal((store as SqlStore).dialect, name);
+        assert.equal(h.store.dialect, name);
       });
 
       test('every migration was applied exactly once', async () => {
@@ -361,7 +361,14 @@ function storageSuite(name: string, open: () => Promise<Harness>): void {
         assert.deepEqual(await store.getSpace(s.id), v8);
 
         const v9 = await store.updateSpace(s.id, { state: 'live', startedAt: T0 + HOUR });
-        assert.deepEqual(v9, { ...s, title: 'Renamed', pinnedLink: 'https://example.com/p', state: 'live', startedAt: T0 + HOUR, version: 9 });
+        assert.deepEqual(v9, {
+          ...s,
+          title: 'Renamed',
+          pinnedLink: 'https://example.com/p',
+          state: 'live',
+          startedAt: T0 + HOUR,
+          version: 9,
+        });
         assert.equal(typeof v9?.startedAt, 'number');
 
         const v10 = await store.updateSpace(s.id, { state: 'ended', endedAt: T0 + 2 * HOUR, pinnedLink: null });
@@ -467,7 +474,10 @@ function storageSuite(name: string, open: () => Promise<Harness>): void {
             ['SpeakerLate', 'speaker'],
           ],
         );
-        assert.deepEqual(list[1], { ...member(spaceId, c1, { role: 'cohost', joinedAt: T0 + 40, muted: true }), handle: 'Cohost' });
+        assert.deepEqual(list[1], {
+          ...member(spaceId, c1, { role: 'cohost', joinedAt: T0 + 40, muted: true }),
+          handle: 'Cohost',
+        });
         assert.deepEqual(list[2], { ...member(spaceId, s2, { joinedAt: T0 + 20, mutedByHost: true }), handle: 'SpeakerEarly' });
         assert.deepEqual(await store.listMembers('sp_missing'), []);
       });

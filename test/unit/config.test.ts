@@ -46,7 +46,10 @@ describe('config', () => {
 
   test('unknown keys are rejected with their path', () => {
     const f = file('u.yaml', 'server: { prot: 80 }\nspacez: {}\n');
-    assert.throws(() => loadConfig({ file: f }), (e: Error) => e instanceof ConfigError && /server.*prot/.test(e.message) && /spacez/.test(e.message));
+    assert.throws(
+      () => loadConfig({ file: f }),
+      (e: Error) => e instanceof ConfigError && /server.*prot/.test(e.message) && /spacez/.test(e.message),
+    );
   });
 
   test('bad values name the setting and its source', () => {

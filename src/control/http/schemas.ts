@@ -100,7 +100,10 @@ export const Requests = Type.Object({
 });
 
 export const JoinBody = Type.Union([
-  Type.Object({ token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'A listener token to renew' })) }, strict),
+  Type.Object(
+    { token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'A listener token to renew' })) },
+    strict,
+  ),
   Type.Null(),
 ]);
 

@@ -53,7 +53,10 @@ export function spaceRoutes(app: App, { plane, auth, config, metrics }: RouteCon
         tags: ['spaces'],
         summary: 'List Spaces: live (newest first), scheduled (soonest first) or ended (latest first)',
         querystring: ListSpacesQuery,
-        response: { 200: Type.Object({ spaces: Type.Array(Type.Ref('Space')), nextOffset: Type.Union([Type.Integer(), Type.Null()]) }), ...errors(400) },
+        response: {
+          200: Type.Object({ spaces: Type.Array(Type.Ref('Space')), nextOffset: Type.Union([Type.Integer(), Type.Null()]) }),
+          ...errors(400),
+        },
       },
     },
     async (request) => {
@@ -162,7 +165,10 @@ export function spaceRoutes(app: App, { plane, auth, config, metrics }: RouteCon
     },
   );
 
-  for (const [method, on] of [['put', true], ['delete', false]] as const) {
+  for (const [method, on] of [
+    ['put', true],
+    ['delete', false],
+  ] as const) {
     app[method](
       '/api/spaces/:id/reminder',
       {

@@ -41,18 +41,35 @@ export function stageRoutes(app: App, { plane, auth }: RouteContext): void {
 
   onSpace('post', '/requests', 'Request to speak (live Spaces)', (a, id) => spaces.requestToSpeak(a, id));
   onSpace('delete', '/requests/me', 'Cancel my request to speak', (a, id) => spaces.cancelRequest(a, id));
-  onMember('post', '/requests/:accountId/accept', 'Accept a request to speak (host or co-host)', (a, id, t) => spaces.answerRequest(a, id, t, true));
-  onMember('post', '/requests/:accountId/decline', 'Decline a request to speak (host or co-host)', (a, id, t) => spaces.answerRequest(a, id, t, false));
+  onMember('post', '/requests/:accountId/accept', 'Accept a request to speak (host or co-host)', (a, id, t) =>
+    spaces.answerRequest(a, id, t, true),
+  );
+  onMember('post', '/requests/:accountId/decline', 'Decline a request to speak (host or co-host)', (a, id, t) =>
+    spaces.answerRequest(a, id, t, false),
+  );
   onSpace('post', '/invitations/me/accept', 'Accept an invitation to speak', (a, id) => spaces.answerInvitation(a, id, true));
   onSpace('post', '/invitations/me/decline', 'Decline an invitation to speak', (a, id) => spaces.answerInvitation(a, id, false));
-  onMember('post', '/members/:accountId/mute', 'Mute a speaker (host or co-host), or mute yourself', (a, id, t) => spaces.setMuted(a, id, t, true));
-  onMember('post', '/members/:accountId/unmute', 'Unmute yourself (nobody can unmute someone else)', (a, id, t) => spaces.setMuted(a, id, t, false));
-  onMember('post', '/members/:accountId/audience', 'Move a speaker to the audience (host or co-host), or leave the stage yourself', (a, id, t) =>
-    spaces.moveToAudience(a, id, t),
+  onMember('post', '/members/:accountId/mute', 'Mute a speaker (host or co-host), or mute yourself', (a, id, t) =>
+    spaces.setMuted(a, id, t, true),
   );
-  onMember('post', '/members/:accountId/remove', 'Remove a user from the Space for good (host or co-host)', (a, id, t) => spaces.remove(a, id, t));
-  onMember('post', '/members/:accountId/cohost', 'Make a speaker co-host (host only)', (a, id, t) => spaces.setCohost(a, id, t, true));
-  onMember('delete', '/members/:accountId/cohost', 'Make a co-host a speaker again (host only)', (a, id, t) => spaces.setCohost(a, id, t, false));
+  onMember('post', '/members/:accountId/unmute', 'Unmute yourself (nobody can unmute someone else)', (a, id, t) =>
+    spaces.setMuted(a, id, t, false),
+  );
+  onMember(
+    'post',
+    '/members/:accountId/audience',
+    'Move a speaker to the audience (host or co-host), or leave the stage yourself',
+    (a, id, t) => spaces.moveToAudience(a, id, t),
+  );
+  onMember('post', '/members/:accountId/remove', 'Remove a user from the Space for good (host or co-host)', (a, id, t) =>
+    spaces.remove(a, id, t),
+  );
+  onMember('post', '/members/:accountId/cohost', 'Make a speaker co-host (host only)', (a, id, t) =>
+    spaces.setCohost(a, id, t, true),
+  );
+  onMember('delete', '/members/:accountId/cohost', 'Make a co-host a speaker again (host only)', (a, id, t) =>
+    spaces.setCohost(a, id, t, false),
+  );
   onSpace('delete', '/pin', 'Unpin the link (host or co-host)', (a, id) => spaces.setPinnedLink(a, id, null));
 
   app.get(
@@ -74,7 +91,13 @@ export function stageRoutes(app: App, { plane, auth }: RouteContext): void {
   app.post(
     '/api/spaces/:id/invitations',
     {
-      schema: { tags: ['stage'], summary: 'Invite a listener to speak (host or co-host)', params: SpaceParams, body: AccountBody, response },
+      schema: {
+        tags: ['stage'],
+        summary: 'Invite a listener to speak (host or co-host)',
+        params: SpaceParams,
+        body: AccountBody,
+        response,
+      },
     },
     async (request) => envelope(await spaces.invite(await auth.required(request), request.params.id, request.body.accountId)),
   );

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, describe, test } from 'node:test';
+
+const bin = new URL('../../bin/amphi.mjs', import.meta.url).pathname;
+
+interface Running {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly url: string;
+  readonly logs: Record<string, unknown>[];
+}
+
+/** Starts the real `amphi start` process and waits for its "listening" log line. */
+function startAmphi(args: string[], env: Record<string, string> = {}): Promise<Running> {
+  const child = spawn(process.execPath, [bin, 'start', '--port', '0', ...args], {
+    env: { ...process.env, ...env, AMPHI_LOG_LEVEL: 'info' },
+  });
+  const logs: Record<string, unknown>[] = [];
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('exit', (code) => reject(new Error(`amphi exited with ${code} before listening: ${stderr}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      logs.push(entry);
+      if (entry.msg === 'amphi listening') resolve({ child, url: String(entry.url), logs });
+    });
+  });
+}
+
+function stop(running: Running, signal: NodeJS.Signals): Promise<number | null> {
+  return new Promise((resolve) => {
+    running.child.once('exit', (code) => resolve(code));
+    running.child.kill(signal);
+  });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary response shapes
+type Json = Record<string, any>;
+
+async function post(url: string, body: unknown, token?: string): Promise<{ status: number; json: Json }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Json };
+}
+
+describe('the amphi command', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'amphi-cli-'));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  test('serves on real sockets, shuts down cleanly on SIGTERM, and keeps everything across a restart', async () => {
+    const first = await startAmphi(['--data-dir', dataDir]);
+    assert.match(first.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.deepEqual(await (await fetch(`${first.url}/healthz`)).json(), { status: 'ok', storage: 'ok' });
+    const account = await post(`${first.url}/api/accounts`, { handle: 'cli_host', password: 'a real password' });
+    assert.equal(account.status, 201);
+    const space = await post(`${first.url}/api/spaces`, { title: 'Survives restarts' }, account.json.token);
+    assert.equal(space.status, 201);
+    await post(`${first.url}/api/spaces/${space.json.space.id}/start`, {}, account.json.token);
+    const joined = await post(`${first.url}/api/spaces/${space.json.space.id}/join`, {});
+    assert.equal(joined.status, 200);
+    assert.ok(
+      first.logs.some((l) => l.msg === 'space live' && l.plane === 'control'),
+      'structured lifecycle logs',
+    );
+    assert.equal(await stop(first, 'SIGTERM'), 0);
+    assert.ok(first.logs.some((l) => l.msg === 'amphi stopped'));
+
+    const second = await startAmphi(['--data-dir', dataDir]);
+    try {
+      const me = await fetch(`${second.url}/api/me`, { headers: { authorization: `Bearer ${account.json.token}` } });
+      assert.equal(me.status, 200, 'the session survived the restart');
+      const view = (await (await fetch(`${second.url}/api/spaces/${space.json.space.id}`)).json()) as {
+        space: { state: string };
+      };
+      assert.equal(view.space.state, 'live');
+      const renewed = await post(`${second.url}/api/spaces/${space.json.space.id}/join`, { token: joined.json.token });
+      assert.equal(renewed.status, 200, 'listener tokens verify after a restart: the signing key is kept');
+    } finally {
+      assert.equal(await stop(second, 'SIGINT'), 0);
+    }
+  });
+
+  test('PORT and AMPHI_DATA_DIR from the environment; flags win over them', async () => {
+    const running = await startAmphi(['--host', '127.0.0.1'], { AMPHI_DATA_DIR: dataDir, PORT: '1' });
+    try {
+      assert.notEqual(new URL(running.url).port, '1', '--port 0 (a flag) beats PORT');
+      assert.ok(running.logs.some((l) => l.dataDir === dataDir));
+    } finally {
+      await stop(running, 'SIGTERM');
+    }
+  });
+
+  test('bad flags, config and commands exit 2 with a message that says what to fix', () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+    const badPort = run('start', '--port', 'eighty');
+    assert.equal(badPort.status, 2);
+    assert.match(badPort.stderr, /flag --port must be a whole number/);
+    const unknown = run('start', '--prot', '80');
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /Unknown option '--prot'/);
+    const missing = run('start', '--config', '/nonexistent/amphi.yaml');
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /cannot read config file/);
+    const command = run('launch');
+    assert.equal(command.status, 2);
+    assert.match(command.stderr, /unknown command "launch"/);
+    const help = run('--help');
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /Usage: amphi/);
+    const config = run('config', '--port', '9123');
+    assert.equal(config.status, 0);
+    assert.equal((JSON.parse(config.stdout) as { server: { port: number } }).server.port, 9123);
+  });
+});
