@@ -25,6 +25,27 @@ export const systemClock: Clock = {
   },
 };
 
+/**
+ * Runs `fn` every `intervalMs` on the clock until the returned function is called. A run that throws
+ * or rejects is reported to `onError` and the schedule goes on.
+ */
+export function every(clock: Clock, intervalMs: number, fn: () => Promise<unknown>, onError: (e: unknown) => void): () => void {
+  let handle: TimerHandle | undefined;
+  let stopped = false;
+  const tick = () => {
+    fn()
+      .catch(onError)
+      .finally(() => {
+        if (!stopped) handle = clock.setTimeout(tick, intervalMs);
+      });
+  };
+  handle = clock.setTimeout(tick, intervalMs);
+  return () => {
+    stopped = true;
+    if (handle !== undefined) clock.clearTimeout(handle);
+  };
+}
+
 interface PendingTimer {
   readonly id: number;
   readonly at: number;

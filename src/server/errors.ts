@@ -10,8 +10,21 @@ const frameworkCodes: Record<string, ErrorCode> = {
 };
 const byStatus: Record<number, ErrorCode> = { 404: 'ROUTE_NOT_FOUND', 413: 'BODY_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
 
+/** Errors that mean the database is unreachable or restarting: retryable, not a bug. */
+const unavailableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+
 export function toAmphiError(error: FastifyError | Error): AmphiError {
   if (error instanceof AmphiError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && unavailableCodes.has(code)) {
+    return new AmphiError('SERVICE_UNAVAILABLE', { headers: { 'retry-after': '1' } });
+  }
+  const errcode = (error as { errcode?: unknown }).errcode;
+  if (errcode === SQLITE_BUSY || errcode === SQLITE_LOCKED || error.message === 'Connection terminated unexpectedly') {
+    return new AmphiError('SERVICE_UNAVAILABLE', { headers: { 'retry-after': '1' } });
+  }
   const e = error as Partial<FastifyError>;
   if (e.validation !== undefined) {
     const details = e.validation.map((v) => ({
@@ -30,6 +43,7 @@ export function toAmphiError(error: FastifyError | Error): AmphiError {
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const amphi = toAmphiError(error);
-  if (amphi.status >= 500) request.log.error({ err: error, route: request.routeOptions.url }, 'request failed');
+  if (amphi.code === 'INTERNAL') request.log.error({ err: error, route: request.routeOptions.url }, 'request failed');
+  else if (amphi.status >= 500) request.log.warn({ err: error, route: request.routeOptions.url }, 'storage unavailable');
   return reply.code(amphi.status).headers(amphi.headers).send(amphi.toBody());
 }

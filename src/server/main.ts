@@ -1,10 +1,13 @@
 import type { Config } from '../config/schema.ts';
-import { systemClock, type Clock } from '../lib/clock.ts';
+import { every, systemClock, type Clock } from '../lib/clock.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { TokenSigner } from '../lib/signed-token.ts';
 import { openStore } from '../storage/open.ts';
 import { buildApp, type Amphi } from './app.ts';
 import { loadSigningKey } from './keys.ts';
+
+/** How often expired sessions are deleted from storage. */
+const SESSION_SWEEP_MS = 3_600_000;
 
 export interface RunningServer extends Amphi {
   /** The URL the server listens on, with the real port when port 0 was asked for. */
@@ -39,10 +42,21 @@ export async function startServer(
   if (config.server.publicUrl === null) publicUrl = url;
   log.info({ url, storage: config.databaseUrl === null ? 'sqlite' : 'postgres', dataDir: config.dataDir }, 'amphi listening');
 
+  const stopSweeping = every(
+    clock,
+    SESSION_SWEEP_MS,
+    async () => {
+      const removed = await store.deleteExpiredSessions(clock.now());
+      if (removed > 0) log.info({ removed }, 'expired sessions deleted');
+    },
+    (error) => log.warn({ err: error }, 'session sweep failed'),
+  );
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       log.info('amphi shutting down');
+      stopSweeping();
       await amphi.app.close();
       await store.close();
       log.info('amphi stopped');

@@ -77,16 +77,20 @@ CREATE TABLE reminders (
   },
 ];
 
-/** Applies pending migrations inside one transaction each; safe to call on every start. */
+/**
+ * Applies pending migrations in one transaction; safe to call on every start, and from several
+ * processes starting at once: PostgreSQL takes an advisory lock, SQLite's BEGIN IMMEDIATE serialises.
+ */
 export async function migrate(driver: SqlDriver, nowMs: number): Promise<number[]> {
-  await driver.exec(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
-  );
-  const applied = new Set((await driver.all('SELECT id FROM schema_migrations')).map((r) => Number(r.id)));
-  const done: number[] = [];
-  for (const m of migrations) {
-    if (applied.has(m.id)) continue;
-    await driver.transaction(async (tx) => {
+  return driver.transaction(async (tx) => {
+    if (driver.dialect === 'postgres') await tx.all('SELECT pg_advisory_xact_lock(7263744) AS locked');
+    await tx.run(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+    );
+    const applied = new Set((await tx.all('SELECT id FROM schema_migrations')).map((r) => Number(r.id)));
+    const done: number[] = [];
+    for (const m of migrations) {
+      if (applied.has(m.id)) continue;
       for (const statement of m.sql
         .split(';')
         .map((s) => s.trim())
@@ -94,8 +98,8 @@ export async function migrate(driver: SqlDriver, nowMs: number): Promise<number[
         await tx.run(statement);
       }
       await tx.run('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)', [m.id, m.name, nowMs]);
-    });
-    done.push(m.id);
-  }
-  return done;
+      done.push(m.id);
+    }
+    return done;
+  });
 }

@@ -34,7 +34,12 @@ export class SqlStore implements Store {
 
   /** Opens the store and applies pending migrations. */
   static async open(driver: SqlDriver, nowMs: number): Promise<SqlStore> {
-    await migrate(driver, nowMs);
+    try {
+      await migrate(driver, nowMs);
+    } catch (error) {
+      await driver.close();
+      throw error;
+    }
     return new SqlStore(driver);
   }
 

@@ -77,3 +77,28 @@ describe('OpenAPI, health and metrics', () => {
     assert.match(r.body, /amphi_process_cpu_seconds_total/);
   });
 });
+
+describe('when storage is unreachable', () => {
+  test('API calls answer 503 SERVICE_UNAVAILABLE with Retry-After, and /healthz says degraded', async () => {
+    const app = await makeTestApp();
+    try {
+      const host = await app.signUp('outage_host');
+      const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Outage' } })).json.space
+        .id as string;
+      app.storageDown(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+      app.clock.advance(60_000); // past every cache
+      const r = await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Another' } });
+      assert.equal(r.status, 503);
+      assert.equal(r.json.error.code, 'SERVICE_UNAVAILABLE');
+      assert.equal(r.headers['retry-after'], '1');
+      assert.equal((await app.call('GET', `/api/spaces/${id}`)).status, 503);
+      const health = await app.call('GET', '/healthz');
+      assert.equal(health.status, 503);
+      assert.equal(health.json.status, 'degraded');
+      app.storageDown(undefined);
+      assert.equal((await app.call('GET', `/api/spaces/${id}`)).status, 200, 'recovers by itself');
+    } finally {
+      await app.close();
+    }
+  });
+});

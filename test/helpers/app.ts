@@ -21,6 +21,8 @@ export interface TestApp extends Amphi {
     options?: { token?: string | undefined; body?: unknown; headers?: Record<string, string> },
   ): Promise<Reply>;
   signUp(handle: string): Promise<{ id: string; token: string }>;
+  /** Makes every storage call fail with `error` (an outage), or work again with undefined. */
+  storageDown(error: Error | undefined): void;
   close(): Promise<void>;
 }
 
@@ -45,7 +47,16 @@ export async function makeTestApp(overrides: Record<string, unknown> = {}): Prom
     },
   });
   const clock = new ManualClock(Date.UTC(2026, 10, 1, 12));
-  const store = await SqlStore.open(new SqliteDriver(join(dir, 'amphi.db')), clock.now());
+  const realStore = await SqlStore.open(new SqliteDriver(join(dir, 'amphi.db')), clock.now());
+  let outage: Error | undefined;
+  const store = new Proxy(realStore, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target);
+      if (typeof value !== 'function' || key === 'close') return typeof value === 'function' ? value.bind(target) : value;
+      return (...args: unknown[]) =>
+        outage === undefined ? (value as (...a: unknown[]) => unknown).apply(target, args) : Promise.reject(outage);
+    },
+  });
   const signer = new TokenSigner([TEST_KEY]);
   const amphi = await buildApp({
     config,
@@ -84,6 +95,9 @@ export async function makeTestApp(overrides: Record<string, unknown> = {}): Prom
       const r = await call('POST', '/api/accounts', { body: { handle, password: 'correct horse battery' } });
       if (r.status !== 201) throw new Error(`sign-up of ${handle} failed: ${r.status} ${JSON.stringify(r.json)}`);
       return { id: r.json.account.id as string, token: r.json.token as string };
+    },
+    storageDown(error) {
+      outage = error;
     },
     async close() {
       await amphi.app.close();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ManualClock } from '../../src/lib/clock.ts';
+import { every, ManualClock } from '../../src/lib/clock.ts';
 import { KeyedMutex } from '../../src/lib/keyed-mutex.ts';
 import { TokenSigner } from '../../src/lib/signed-token.ts';
 import { RateLimiter } from '../../src/lib/token-bucket.ts';
@@ -145,5 +145,33 @@ describe('KeyedMutex', () => {
     const mutex = new KeyedMutex();
     await assert.rejects(mutex.run('a', () => Promise.reject(new Error('x'))));
     assert.equal(await mutex.run('a', () => Promise.resolve(1)), 1);
+  });
+});
+
+describe('every', () => {
+  test('repeats on the clock, survives a failing run, and stops when cancelled', async () => {
+    const clock = new ManualClock(0);
+    const errors: unknown[] = [];
+    let runs = 0;
+    const stop = every(
+      clock,
+      1000,
+      () => {
+        runs++;
+        return runs === 2 ? Promise.reject(new Error('transient')) : Promise.resolve();
+      },
+      (e) => errors.push(e),
+    );
+    const settle = () => new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1000);
+      await settle();
+    }
+    assert.equal(runs, 3);
+    assert.equal(errors.length, 1);
+    stop();
+    clock.advance(5000);
+    await settle();
+    assert.equal(runs, 3);
   });
 });
