@@ -93,6 +93,11 @@ export class AmphiError extends Error {
   }
 }
 
+/** RATE_LIMITED with a Retry-After in whole seconds. */
+export function rateLimited(retryAfterMs: number): AmphiError {
+  return new AmphiError('RATE_LIMITED', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } });
+}
+
 /** The Markdown page that documents the catalogue for API users. */
 export function renderErrorDocs(): string {
   const rows = Object.entries(errorCatalogue).map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.message} |`);

@@ -25,6 +25,7 @@ export interface ControlDeps {
   readonly clock: Clock;
   readonly signer: TokenSigner;
   readonly log: Logger;
+  /** The URL clients reach this server at; read per use, since port 0 is known only after listen. */
   readonly publicUrl: () => string;
 }
 

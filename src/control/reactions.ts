@@ -1,4 +1,4 @@
-import { AmphiError } from '../errors.ts';
+import { AmphiError, rateLimited } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { RateLimiter, type RateLimitPolicy } from '../lib/token-bucket.ts';
 import type { Account } from '../storage/store.ts';
@@ -24,7 +24,7 @@ export class Reactions {
     if (space.state !== 'live') throw new AmphiError('SPACE_NOT_LIVE');
     const taken = this.#limiter.take(actor.id);
     if (!taken.ok) {
-      throw new AmphiError('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(taken.retryAfterMs / 1000)) } });
+      throw rateLimited(taken.retryAfterMs);
     }
     let counts = this.#counts.get(spaceId);
     if (counts === undefined) {

@@ -2,32 +2,20 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
-import type { Config } from '../config/schema.ts';
 import { accountRoutes } from '../control/http/accounts-routes.ts';
 import { RequestAuth } from '../control/http/auth.ts';
 import { Account, ErrorResponse, Space } from '../control/http/schemas.ts';
 import { spaceRoutes } from '../control/http/spaces-routes.ts';
 import { stageRoutes } from '../control/http/stage-routes.ts';
 import type { App, RouteContext } from '../control/http/types.ts';
-import { createControlPlane, type ControlPlane } from '../control/plane.ts';
+import { createControlPlane, type ControlDeps, type ControlPlane } from '../control/plane.ts';
 import { AmphiError } from '../errors.ts';
-import type { Clock } from '../lib/clock.ts';
-import type { Logger } from '../lib/logger.ts';
-import type { TokenSigner } from '../lib/signed-token.ts';
 import { RateLimiter } from '../lib/token-bucket.ts';
-import type { Store } from '../storage/store.ts';
 import { errorHandler } from './errors.ts';
 import { Metrics } from './metrics.ts';
 
-export interface AppDeps {
-  readonly config: Readonly<Config>;
-  readonly store: Store;
-  readonly clock: Clock;
-  readonly signer: TokenSigner;
-  readonly log: Logger;
-  /** The URL clients reach this server at; read per use, since port 0 is known only after listen. */
-  readonly publicUrl: () => string;
-}
+/** The app needs exactly what the control plane needs; the server adds transport on top. */
+export type AppDeps = ControlDeps;
 
 export interface Amphi {
   readonly app: App;

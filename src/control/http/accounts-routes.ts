@@ -1,4 +1,4 @@
-import { AmphiError } from '../../errors.ts';
+import { rateLimited } from '../../errors.ts';
 import { sessionToken } from './auth.ts';
 import { Account, Credentials, errors, NoContent, SignedIn } from './schemas.ts';
 import type { App, RouteContext } from './types.ts';
@@ -13,7 +13,7 @@ export function accountRoutes(app: App, { plane, auth, clock, authLimiter }: Rou
   const limitPasswordChecks = (address: string) => {
     const taken = authLimiter.take(address);
     if (!taken.ok) {
-      throw new AmphiError('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(taken.retryAfterMs / 1000)) } });
+      throw rateLimited(taken.retryAfterMs);
     }
   };
 
