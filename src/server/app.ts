@@ -55,8 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<Amphi> {
   });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
-    metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+    metrics.http.record(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 

@@ -75,6 +75,12 @@ describe('OpenAPI, health and metrics', () => {
     assert.match(r.body, /amphi_control_space_transitions_total\{state="live"\} 1/);
     assert.match(r.body, /amphi_control_http_requests_total\{route="\/api\/spaces\/:id\/join",method="POST",status="200"\} 3/);
     assert.match(r.body, /amphi_process_cpu_seconds_total/);
+    assert.match(r.body, /# TYPE amphi_control_http_request_duration_seconds histogram/);
+    assert.match(
+      r.body,
+      /amphi_control_http_request_duration_seconds_bucket\{route="\/api\/spaces\/:id\/join",method="POST",le="\+Inf"\} 3/,
+    );
+    assert.match(r.body, /amphi_control_http_request_duration_seconds_count\{route="\/api\/spaces\/:id\/join",method="POST"\} 3/);
   });
 });
 
