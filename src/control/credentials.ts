@@ -65,6 +65,9 @@ export class Credentials {
       if (!previous.ok || previous.claims.t !== 'l' || previous.claims.s !== spaceId) {
         throw new AmphiError('LISTENER_TOKEN_INVALID');
       }
+      // Tokens travel in URLs and leak; renewing one must not let someone else wear its account.
+      const anonymous = previous.claims.u.startsWith('an_');
+      if (!anonymous && previous.claims.u !== actor?.id) throw new AmphiError('LISTENER_TOKEN_INVALID');
       subject = previous.claims.u;
     }
     if (snap.banned.has(subject) || (actor !== undefined && snap.banned.has(actor.id))) {

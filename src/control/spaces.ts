@@ -69,6 +69,11 @@ export class Spaces {
     input: { title: string; scheduledStart?: number | undefined; allowAnonymous?: boolean | undefined },
   ): Promise<SpaceSnapshot> {
     const now = this.#o.clock.now();
+    if (input.scheduledStart !== undefined && !Number.isFinite(input.scheduledStart)) {
+      throw new AmphiError('VALIDATION_FAILED', {
+        details: [{ field: 'body/scheduledStart', problem: 'is not a representable time' }],
+      });
+    }
     if (input.scheduledStart !== undefined && input.scheduledStart <= now) throw new AmphiError('SCHEDULED_START_IN_PAST');
     const space: SpaceRecord = {
       id: newId('sp'),
@@ -161,14 +166,14 @@ export class Spaces {
   }
 
   invite(actor: Account, spaceId: string, targetId: string): Promise<SpaceSnapshot> {
-    return this.#mutate(spaceId, actor, async (ctx) => {
+    return this.#mutate(spaceId, actor, async (ctx): Promise<false> => {
       this.#requireModerator(ctx);
       this.#requireNotEnded(ctx.space);
       if ((await this.#o.store.getAccount(targetId)) === undefined) throw new AmphiError('ACCOUNT_NOT_FOUND');
       if (ctx.snap.banned.has(targetId)) throw new AmphiError('TARGET_REMOVED');
       if (memberOf(ctx.snap, targetId) !== undefined) throw new AmphiError('ALREADY_ON_STAGE');
       await this.#o.store.addInvitation(spaceId, targetId, actor.id, this.#o.clock.now());
-      return {};
+      return false; // invitations are private: nothing a listener sees has changed
     });
   }
 
@@ -194,6 +199,7 @@ export class Spaces {
       const target = this.#requireOnStage(ctx.snap, targetId);
       if (!self) this.#requireOutranks(ctx, target);
       const byHost = muted && (!self || target.mutedByHost);
+      if (target.muted === muted && target.mutedByHost === byHost) return false;
       await this.#o.store.updateMember(spaceId, targetId, { muted, mutedByHost: byHost });
       return { after: () => this.#o.bus.emit('member.muted', { spaceId, accountId: targetId, muted, byHost }) };
     });
@@ -204,6 +210,7 @@ export class Spaces {
     return this.#mutate(spaceId, actor, async (ctx) => {
       const self = targetId === actor.id;
       if (!self) this.#requireModerator(ctx);
+      this.#requireNotEnded(ctx.space);
       const target = this.#requireOnStage(ctx.snap, targetId);
       if (target.role === 'host') throw new AmphiError('TARGET_IS_HOST');
       if (!self) this.#requireOutranks(ctx, target);
@@ -295,6 +302,9 @@ export class Spaces {
       this.#o.snapshots.invalidate(spaceId);
       const change = await step(await this.#context(spaceId, actor));
       if (change !== false) {
+        // Drop the cached view the moment the step's writes are in, before anything else awaits, so
+        // no credential is issued from a snapshot that predates them (e.g. a stage token after a ban).
+        this.#o.snapshots.invalidate(spaceId);
         await this.#o.store.updateSpace(spaceId, change.patch ?? {});
         this.#o.snapshots.invalidate(spaceId);
         change.after?.();

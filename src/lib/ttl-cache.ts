@@ -23,7 +23,8 @@ export class TtlCache<K, V> {
     if (hit !== undefined && hit.expiresAtMs > now) return hit.value;
     const value = load();
     if (this.#ttlMs > 0) {
-      if (this.#entries.size >= this.#maxEntries) this.#evictExpiredOrOldest(now);
+      this.#entries.delete(key); // re-insert at the end: Map order stays oldest-first
+      if (this.#entries.size >= this.#maxEntries) this.#evictOldest();
       this.#entries.set(key, { value, expiresAtMs: now + this.#ttlMs });
       value.catch(() => {
         if (this.#entries.get(key)?.value === value) this.#entries.delete(key);
@@ -36,11 +37,13 @@ export class TtlCache<K, V> {
     this.#entries.delete(key);
   }
 
-  #evictExpiredOrOldest(now: number): void {
-    for (const [k, e] of this.#entries) if (e.expiresAtMs <= now) this.#entries.delete(k);
-    if (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
-    }
+  /** Entries share one TTL and are kept in insertion order, so the first is the oldest: O(1). */
+  #evictOldest(): void {
+    const oldest = this.#entries.keys().next();
+    if (oldest.done !== true) this.#entries.delete(oldest.value);
+  }
+
+  get size(): number {
+    return this.#entries.size;
   }
 }

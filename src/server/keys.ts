@@ -22,6 +22,12 @@ export function loadSigningKey(configured: string | null, dataDir: string): Sign
   }
   const key: SigningKey = { id: randomBytes(3).toString('hex'), secret: randomBytes(32).toString('base64url') };
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, JSON.stringify(key), { mode: 0o600, flag: 'wx' });
+  try {
+    writeFileSync(file, JSON.stringify(key), { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process sharing the data dir created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadSigningKey(null, dataDir);
+    throw error;
+  }
   return key;
 }

@@ -23,8 +23,8 @@ export async function startServer(
 ): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.log.level);
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, nowMs: clock.now() });
   const signer = new TokenSigner([loadSigningKey(config.tokens.signingKey, config.dataDir)]);
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, nowMs: clock.now() });
   const { host, port } = config.server;
   // With port 0 the real port is known only after listen; the derived public URL is fixed up then.
   let publicUrl = config.server.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

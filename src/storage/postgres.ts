@@ -43,6 +43,9 @@ export class PostgresDriver implements SqlDriver {
     this.#pool = new pg.Pool({
       connectionString,
       max: options.maxConnections ?? 10,
+      // A hung database must fail requests (503) rather than hold a Space's lock forever.
+      connectionTimeoutMillis: 5_000,
+      query_timeout: 10_000,
       ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
     });
     // An idle client that loses its connection must not crash the process; the pool replaces it.

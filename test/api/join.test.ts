@@ -102,7 +102,103 @@ describe('joining as a listener: signed, short-lived, per-Space tokens', () => {
     const troll = await app.signUp('join_troll');
     const token = (await app.call('POST', `/api/spaces/${spaceB}/join`, { token: troll.token })).json.token as string;
     await app.call('POST', `/api/spaces/${spaceB}/members/${troll.id}/remove`, { token: host.token });
-    const renew = await app.call('POST', `/api/spaces/${spaceB}/join`, { body: { token } });
+    const renew = await app.call('POST', `/api/spaces/${spaceB}/join`, { token: troll.token, body: { token } });
     assert.equal(renew.json.error.code, 'REMOVED_FROM_SPACE');
+    const anonymously = await app.call('POST', `/api/spaces/${spaceB}/join`, { body: { token } });
+    assert.equal(anonymously.json.error.code, 'LISTENER_TOKEN_INVALID', 'an account’s token cannot be renewed by someone else');
+  });
+});
+
+describe('review findings: credentials and input edges', () => {
+  test('no stage token or join from a snapshot that predates a removal, even mid-mutation', async () => {
+    const app = await makeTestApp();
+    try {
+      const host = await app.signUp('race_host');
+      const sp = await app.signUp('race_speaker');
+      const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Race' } })).json.space.id as string;
+      await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
+      await app.call('POST', `/api/spaces/${id}/requests`, { token: sp.token });
+      await app.call('POST', `/api/spaces/${id}/requests/${sp.id}/accept`, { token: host.token });
+      assert.equal((await app.call('POST', `/api/spaces/${id}/stage`, { token: sp.token })).status, 200);
+
+      // Hold the version bump that follows the ban, and ask for credentials inside that window.
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let held = false;
+      app.onStoreCall((method) => {
+        if (method !== 'updateSpace' || held) return undefined;
+        held = true;
+        return gate;
+      });
+      const removal = app.call('POST', `/api/spaces/${id}/members/${sp.id}/remove`, { token: host.token });
+      while (!held) await new Promise((r) => setImmediate(r));
+      const stage = await app.call('POST', `/api/spaces/${id}/stage`, { token: sp.token });
+      const join = await app.call('POST', `/api/spaces/${id}/join`, { token: sp.token });
+      release();
+      assert.equal((await removal).status, 200);
+      assert.equal(stage.json.error?.code, 'REMOVED_FROM_SPACE', JSON.stringify(stage.json));
+      assert.equal(join.json.error?.code, 'REMOVED_FROM_SPACE');
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('renewing someone else’s listener token is refused; a stale cookie joins as anonymous, a bad bearer does not', async () => {
+    const app = await makeTestApp();
+    try {
+      const host = await app.signUp('renew_host');
+      const alice = await app.signUp('renew_alice');
+      const bob = await app.signUp('renew_bob');
+      const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Renew' } })).json.space.id as string;
+      const alicesToken = (await app.call('POST', `/api/spaces/${id}/join`, { token: alice.token })).json.token as string;
+      for (const token of [bob.token, undefined]) {
+        const r = await app.call('POST', `/api/spaces/${id}/join`, { token, body: { token: alicesToken } });
+        assert.equal(r.json.error?.code, 'LISTENER_TOKEN_INVALID');
+      }
+      assert.equal(
+        (await app.call('POST', `/api/spaces/${id}/join`, { token: alice.token, body: { token: alicesToken } })).status,
+        200,
+      );
+      const stale = await app.call('POST', `/api/spaces/${id}/join`, { headers: { cookie: 'amphi_session=expired_or_unknown' } });
+      assert.equal(stale.status, 200);
+      const claims = app.signer.verify<ListenerClaims>(stale.json.token, app.clock.now());
+      assert.ok(claims.ok && claims.claims.u.startsWith('an_'));
+      assert.equal(
+        (await app.call('POST', `/api/spaces/${id}/join`, { token: 'unknown_bearer' })).json.error.code,
+        'SESSION_INVALID',
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('control characters and unrepresentable times are refused with 400, never stored', async () => {
+    const app = await makeTestApp();
+    try {
+      const host = await app.signUp('input_host');
+      for (const body of [
+        { title: 'a\u0000b' },
+        { title: 'tab\there' },
+        { title: '   ' },
+        { title: 'Leap', scheduledStart: '2026-12-31T23:59:60Z' },
+      ]) {
+        const r = await app.call('POST', '/api/spaces', { token: host.token, body });
+        assert.equal(r.status, 400, JSON.stringify(body));
+        assert.equal(r.json.error.code, 'VALIDATION_FAILED');
+      }
+      const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Ok' } })).json.space.id as string;
+      const pin = await app.call('PUT', `/api/spaces/${id}/pin`, {
+        token: host.token,
+        body: { url: 'https://x.example/\u0000' },
+      });
+      assert.equal(pin.json.error.code, 'VALIDATION_FAILED');
+      const list = await app.call('GET', '/api/spaces');
+      assert.deepEqual(
+        list.json.spaces.map((s: { title: string }) => s.title),
+        ['Ok'],
+      );
+    } finally {
+      await app.close();
+    }
   });
 });

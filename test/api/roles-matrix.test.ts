@@ -163,6 +163,13 @@ const actions: Action[] = [
     run: member('audience', self),
     expect: { ...anySignedIn, listener: 'NOT_ON_STAGE', requester: 'NOT_ON_STAGE', host: 'TARGET_IS_HOST' },
   },
+  {
+    name: 'move a speaker to the audience after the end',
+    state: 'live',
+    prepare: (app, cast) => app.call('POST', `/api/spaces/${cast.spaceId}/end`, { token: cast.tokens.host }),
+    run: member('audience', (c) => c.ids.speaker2),
+    expect: { ...moderatorsOnly, cohost: 'SPACE_ENDED', host: 'SPACE_ENDED' },
+  },
   { name: 'remove a listener', state: 'live', run: member('remove', (c) => c.ids.outsider), expect: moderatorsOnly },
   { name: 'remove a speaker', state: 'live', run: member('remove', (c) => c.ids.speaker2), expect: moderatorsOnly },
   {

@@ -23,6 +23,8 @@ export interface TestApp extends Amphi {
   signUp(handle: string): Promise<{ id: string; token: string }>;
   /** Makes every storage call fail with `error` (an outage), or work again with undefined. */
   storageDown(error: Error | undefined): void;
+  /** Runs `hook` before each storage call; a promise it returns delays the call (to open race windows). */
+  onStoreCall(hook: ((method: string) => Promise<void> | undefined) | undefined): void;
   close(): Promise<void>;
 }
 
@@ -49,12 +51,17 @@ export async function makeTestApp(overrides: Record<string, unknown> = {}): Prom
   const clock = new ManualClock(Date.UTC(2026, 10, 1, 12));
   const realStore = await SqlStore.open(new SqliteDriver(join(dir, 'amphi.db')), clock.now());
   let outage: Error | undefined;
+  let hook: ((method: string) => Promise<void> | undefined) | undefined;
   const store = new Proxy(realStore, {
     get(target, key) {
       const value: unknown = Reflect.get(target, key, target);
       if (typeof value !== 'function' || key === 'close') return typeof value === 'function' ? value.bind(target) : value;
-      return (...args: unknown[]) =>
-        outage === undefined ? (value as (...a: unknown[]) => unknown).apply(target, args) : Promise.reject(outage);
+      const method = value as (...a: unknown[]) => unknown;
+      return async (...args: unknown[]) => {
+        if (outage !== undefined) throw outage;
+        await hook?.(String(key));
+        return method.apply(target, args);
+      };
     },
   });
   const signer = new TokenSigner([TEST_KEY]);
@@ -98,6 +105,9 @@ export async function makeTestApp(overrides: Record<string, unknown> = {}): Prom
     },
     storageDown(error) {
       outage = error;
+    },
+    onStoreCall(fn) {
+      hook = fn;
     },
     async close() {
       await amphi.app.close();

@@ -175,3 +175,15 @@ describe('every', () => {
     assert.equal(runs, 3);
   });
 });
+
+describe('TtlCache bounds', () => {
+  test('past maxEntries the oldest entry goes first', async () => {
+    const cache = new TtlCache<number, number>(new ManualClock(0), 1000, 3);
+    for (const k of [1, 2, 3, 4]) await cache.getOrLoad(k, () => Promise.resolve(k));
+    assert.equal(cache.size, 3);
+    let reloaded = false;
+    await cache.getOrLoad(1, () => ((reloaded = true), Promise.resolve(1)));
+    assert.equal(reloaded, true, 'key 1 was evicted');
+    assert.equal(await cache.getOrLoad(4, () => Promise.resolve(-1)), 4, 'key 4 was kept');
+  });
+});

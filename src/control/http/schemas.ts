@@ -62,7 +62,12 @@ export const SpaceEnvelope = Type.Object({ space: Type.Ref('Space') });
 
 export const CreateSpace = Type.Object(
   {
-    title: Type.String({ minLength: 1, maxLength: 120, pattern: '\\S' }),
+    title: Type.String({
+      minLength: 1,
+      maxLength: 120,
+      pattern: '^(?=.*\\S)[^\\u0000-\\u001f\\u007f]+$',
+      description: 'No control characters',
+    }),
     scheduledStart: Type.Optional(IsoTime),
     allowAnonymous: Type.Optional(Type.Boolean({ description: 'Listeners may join without an account (default true)' })),
   },
@@ -82,7 +87,7 @@ export const SpaceParams = Type.Object({ id: Id }, strict);
 export const MemberParams = Type.Object({ id: Id, accountId: Id }, strict);
 export const AccountBody = Type.Object({ accountId: Id }, strict);
 export const PinBody = Type.Object(
-  { url: Type.String({ maxLength: 2048, pattern: '^https?://[^\\s]+$', description: 'An http(s) link' }) },
+  { url: Type.String({ maxLength: 2048, pattern: '^https?://[^\\s\\u0000-\\u001f\\u007f]+$', description: 'An http(s) link' }) },
   strict,
 );
 
