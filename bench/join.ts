@@ -101,8 +101,10 @@ async function measure(name: string, server: ChildProcess, url: string, body: st
   // Warm-up so JIT and caches settle, then the measured run.
   await drive(url, body);
   const before = cpuMicros(server.pid!);
+  const startedAt = process.hrtime.bigint();
   const load = await drive(url, body);
   const serverCpu = cpuMicros(server.pid!) - before;
+  const wallMicros = Number(process.hrtime.bigint() - startedAt) / 1000;
   const ok = load.requests.total - load.non2xx;
   const result = {
     name,
@@ -113,8 +115,8 @@ async function measure(name: string, server: ChildProcess, url: string, body: st
     latencyP50Ms: load.latency.p50,
     latencyP99Ms: load.latency.p99,
     serverCpuMicrosPerRequest: Number((serverCpu / Math.max(1, load.requests.total)).toFixed(1)),
-    serverCpuUtilisation: Number((serverCpu / (seconds * 1e6)).toFixed(2)),
-    loadGeneratorCpuUtilisation: Number((load.loadCpuMicros / ((seconds + 1) * 1e6)).toFixed(2)),
+    serverCpuUtilisation: Number((serverCpu / wallMicros).toFixed(2)),
+    loadGeneratorCpuUtilisation: Number((load.loadCpuMicros / wallMicros).toFixed(2)),
   };
   console.log(
     `${name.padEnd(10)} ${String(result.joinsPerSecond).padStart(7)} req/s  p50 ${result.latencyP50Ms} ms  p99 ${result.latencyP99Ms} ms  ` +
