@@ -127,7 +127,16 @@ async function measure(name: string, server: ChildProcess, url: string, body: st
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'amphi-bench-'));
-const [cmd, args] = pinned(0, process.execPath, [join(root, 'bin/amphi.mjs'), 'start', '--port', '0', '--data-dir', dataDir]);
+const [cmd, args] = pinned(0, process.execPath, [
+  join(root, 'bin/amphi.mjs'),
+  'start',
+  '--port',
+  '0',
+  '--stage-port',
+  '0',
+  '--data-dir',
+  dataDir,
+]);
 const amphi = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AMPHI_LOG_LEVEL: 'info' } });
 const peerSource = `const body = JSON.stringify({ token: 'x'.repeat(150), playlistUrl: 'y'.repeat(200), expiresAt: new Date().toISOString() });
 require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(body); }); })

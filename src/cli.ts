@@ -11,7 +11,8 @@ Commands:
   help             Show this help
 
 Options (each also settable by environment variable or config file):
-  --port N         HTTP port (PORT; default 8080)
+  --port N         HTTP port of the API (PORT; default 8080)
+  --stage-port N   The stage's own port for WHIP publishers (AMPHI_STAGE_PORT; default 8081)
   --host ADDR      Listen address (HOST; default 127.0.0.1)
   --data-dir DIR   Where SQLite, keys and recordings live (AMPHI_DATA_DIR; default ./data)
   --database-url U PostgreSQL URL instead of SQLite (DATABASE_URL)

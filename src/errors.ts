@@ -8,6 +8,11 @@ export const errorCatalogue = {
   VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema; see details and fix the named field.' },
   BAD_REQUEST: { status: 400, message: 'The request is malformed (URL, header or encoding); fix it and retry.' },
   INVALID_JSON: { status: 400, message: 'The body is not valid JSON; send a JSON object.' },
+  WHIP_SDP_INVALID: {
+    status: 400,
+    message: 'The body is not a usable SDP offer (see details); send the offer your WebRTC stack created.',
+  },
+  WHIP_CODEC_UNSUPPORTED: { status: 400, message: 'The offer has no Opus audio; the stage takes audio/opus 48 kHz only.' },
   SCHEDULED_START_IN_PAST: {
     status: 400,
     message: 'scheduledStart must be in the future; omit it to start whenever the host is ready.',
@@ -19,6 +24,10 @@ export const errorCatalogue = {
   LISTENER_TOKEN_INVALID: {
     status: 401,
     message: 'The listener token to renew is malformed, tampered, expired or for another Space; join again without it.',
+  },
+  STAGE_TOKEN_INVALID: {
+    status: 401,
+    message: 'Publishing needs Authorization: Bearer <stage token> for this Space from POST /api/spaces/:id/stage.',
   },
   // 403: we know who you are, and you may not
   HOST_ONLY: { status: 403, message: 'Only the host of this Space can do this.' },
@@ -35,6 +44,10 @@ export const errorCatalogue = {
   SPACE_NOT_FOUND: { status: 404, message: 'No Space has this id; check the link.' },
   ACCOUNT_NOT_FOUND: { status: 404, message: 'No account has this id.' },
   REQUEST_NOT_FOUND: { status: 404, message: 'This person has no pending request to speak.' },
+  WHIP_SESSION_NOT_FOUND: {
+    status: 404,
+    message: 'No such stage session; it ended or was never created. Publish again with POST to the WHIP URL.',
+  },
   INVITATION_NOT_FOUND: { status: 404, message: 'You have no pending invitation to speak in this Space.' },
   // 409: conflicts with the current state
   HANDLE_TAKEN: { status: 409, message: 'This handle is taken; choose another.' },
@@ -58,6 +71,7 @@ export const errorCatalogue = {
   RATE_LIMITED: { status: 429, message: 'Too many requests; wait for the Retry-After seconds and try again.' },
   // 5xx: our fault
   INTERNAL: { status: 500, message: 'Something failed on our side; it was logged. Try again shortly.' },
+  STAGE_BUSY: { status: 503, message: 'The stage is at its session limit; retry after the Retry-After seconds.' },
   SERVICE_UNAVAILABLE: {
     status: 503,
     message: 'The service is shutting down or its storage is unreachable; retry with backoff.',

@@ -14,6 +14,7 @@ type Layer = Record<string, unknown>;
 /** The command-line flags that set config keys (`--port 9000`), and their config paths. */
 export const configFlags = {
   port: 'server.port',
+  'stage-port': 'stage.port',
   host: 'server.host',
   'data-dir': 'dataDir',
   'database-url': 'databaseUrl',
@@ -23,6 +24,7 @@ export const configFlags = {
 /** The environment variables that set config keys, and their config paths. */
 export const configEnv = {
   PORT: 'server.port',
+  AMPHI_STAGE_PORT: 'stage.port',
   HOST: 'server.host',
   AMPHI_DATA_DIR: 'dataDir',
   DATABASE_URL: 'databaseUrl',
@@ -30,7 +32,7 @@ export const configEnv = {
   AMPHI_SIGNING_KEY: 'tokens.signingKey',
 } as const;
 
-const numericPaths = new Set(['server.port']);
+const numericPaths = new Set(['server.port', 'stage.port']);
 
 export interface LoadOptions {
   /** A YAML or JSON file (`--config` or `AMPHI_CONFIG`). */
@@ -76,6 +78,11 @@ export function validateConfig(candidate: unknown): Readonly<Config> {
     throw new ConfigError(`invalid configuration:\n  - ${[...new Set(problems)].join('\n  - ')}`);
   }
   const config = candidate;
+  if (config.stage.port !== 0 && config.stage.port === config.server.port) {
+    throw new ConfigError(
+      `invalid configuration: stage.port (${config.stage.port}) must differ from server.port: the stage has its own listener so audience traffic cannot delay speakers`,
+    );
+  }
   if (config.auth.secureCookies && !(config.server.publicUrl ?? '').startsWith('https://')) {
     throw new ConfigError(
       'invalid configuration: auth.secureCookies needs server.publicUrl to be an https:// URL, or browsers will never send the session cookie back',

@@ -54,7 +54,20 @@ export const ConfigSchema = Type.Object(
     ),
     rateLimits: Type.Object({ reactionsPerAccount: RateLimit, authPerAddress: RateLimit }, strict),
     edge: Type.Object({ publicUrl: NullableUrl }, strict),
-    stage: Type.Object({ publicUrl: NullableUrl }, strict),
+    stage: Type.Object(
+      {
+        publicUrl: NullableUrl,
+        port: Type.Integer({ minimum: 0, maximum: 65535 }),
+        iceAddresses: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 8 }),
+        iceGatherTimeoutMs: Type.Integer({ minimum: 100, maximum: 10_000 }),
+        programBitrateBps: Type.Integer({ minimum: 32_000, maximum: 64_000 }),
+        returnBitrateBps: Type.Integer({ minimum: 16_000, maximum: 64_000 }),
+        maxSpeakerBitrateBps: Type.Integer({ minimum: 16_000, maximum: 510_000 }),
+        maxSessions: Type.Integer({ minimum: 1, maximum: 100_000 }),
+        whipPostsPerAccount: RateLimit,
+      },
+      strict,
+    ),
   },
   strict,
 );
@@ -86,5 +99,15 @@ export const defaultConfig: Config = {
     authPerAddress: { capacity: 20, refillPerSecond: 0.5 },
   },
   edge: { publicUrl: null },
-  stage: { publicUrl: null },
+  stage: {
+    publicUrl: null,
+    port: 8081,
+    iceAddresses: ['127.0.0.1'],
+    iceGatherTimeoutMs: 2000,
+    programBitrateBps: 48_000,
+    returnBitrateBps: 32_000,
+    maxSpeakerBitrateBps: 192_000,
+    maxSessions: 2000,
+    whipPostsPerAccount: { capacity: 5, refillPerSecond: 0.5 },
+  },
 };

@@ -79,11 +79,7 @@ export class Credentials {
   }
 
   async stage(actor: Account, spaceId: string): Promise<StageGrant> {
-    const { space, me } = await this.#o.spaces.context(spaceId, actor);
-    if (me === undefined) throw new AmphiError('SPEAKER_ONLY');
-    if (space.state === 'ended') throw new AmphiError('SPACE_ENDED');
-    // Hosts and co-hosts may connect before going live, so the show starts the moment they press start.
-    if (space.state !== 'live' && me.role === 'speaker') throw new AmphiError('SPACE_NOT_LIVE');
+    const me = await this.#o.spaces.stageStanding(spaceId, actor.id);
     const expiresAt = this.#o.clock.now() + this.#o.stageTokenTtlSeconds * 1000;
     const token = this.#o.signer.sign({ t: 's', s: spaceId, u: actor.id, r: me.role } satisfies StageClaims, expiresAt);
     return { token, expiresAt, whipUrl: `${this.#o.stageBaseUrl()}/whip/${spaceId}` };

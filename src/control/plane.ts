@@ -25,11 +25,11 @@ export interface ControlDeps {
   readonly clock: Clock;
   readonly signer: TokenSigner;
   readonly log: Logger;
-  /** The URL clients reach this server at; read per use, since port 0 is known only after listen. */
-  readonly publicUrl: () => string;
+  /** Where listeners and speakers are sent; read per use, since port 0 is known only after listen. */
+  readonly urls: { readonly edge: () => string; readonly stage: () => string };
 }
 
-export function createControlPlane({ config, store, clock, signer, log, publicUrl }: ControlDeps): ControlPlane {
+export function createControlPlane({ config, store, clock, signer, log, urls }: ControlDeps): ControlPlane {
   const bus = new ControlBus((event, error) => log.error({ err: error, event }, 'control event listener failed'));
   const snapshots = new SnapshotCache(store, clock, config.spaces.snapshotTtlMs);
   const spaces = new Spaces({ store, clock, bus, snapshots, limits: config.spaces, log });
@@ -45,8 +45,8 @@ export function createControlPlane({ config, store, clock, signer, log, publicUr
     clock,
     listenerTokenTtlSeconds: config.tokens.listenerTokenTtlSeconds,
     stageTokenTtlSeconds: config.tokens.stageTokenTtlSeconds,
-    edgeBaseUrl: () => config.edge.publicUrl ?? publicUrl(),
-    stageBaseUrl: () => config.stage.publicUrl ?? publicUrl(),
+    edgeBaseUrl: urls.edge,
+    stageBaseUrl: urls.stage,
   });
   const reactions = new Reactions(spaces, clock, config.rateLimits.reactionsPerAccount);
   bus.on('space.ended', ({ spaceId }) => reactions.forget(spaceId));

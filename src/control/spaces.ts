@@ -262,6 +262,21 @@ export class Spaces {
     });
   }
 
+  /**
+   * Whether an account may be on this Space's stage right now, and its mute state; throws the
+   * refusal (removed, ended, not a speaker, not live yet). One rule for credentials and the stage.
+   */
+  async stageStanding(spaceId: string, accountId: string): Promise<MemberRecord> {
+    const snap = await this.snapshot(spaceId);
+    if (snap.banned.has(accountId)) throw new AmphiError('REMOVED_FROM_SPACE');
+    const me = memberOf(snap, accountId);
+    if (me === undefined) throw new AmphiError('SPEAKER_ONLY');
+    if (snap.space.state === 'ended') throw new AmphiError('SPACE_ENDED');
+    // Hosts and co-hosts may connect before going live, so the show starts the moment they press start.
+    if (snap.space.state !== 'live' && me.role === 'speaker') throw new AmphiError('SPACE_NOT_LIVE');
+    return me;
+  }
+
   async relation(actor: Account, spaceId: string): Promise<MyRelation> {
     const snap = await this.snapshot(spaceId);
     const me = memberOf(snap, actor.id);

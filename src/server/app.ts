@@ -8,14 +8,17 @@ import { Account, ErrorResponse, Space } from '../control/http/schemas.ts';
 import { spaceRoutes } from '../control/http/spaces-routes.ts';
 import { stageRoutes } from '../control/http/stage-routes.ts';
 import type { App, RouteContext } from '../control/http/types.ts';
+import type { LiveSignals } from '../control/http/views.ts';
 import { createControlPlane, type ControlDeps, type ControlPlane } from '../control/plane.ts';
 import { AmphiError } from '../errors.ts';
 import { RateLimiter } from '../lib/token-bucket.ts';
-import { errorHandler } from './errors.ts';
+import { errorHandler } from '../lib/http-errors.ts';
 import { Metrics } from './metrics.ts';
 
-/** The app needs exactly what the control plane needs; the server adds transport on top. */
-export type AppDeps = ControlDeps;
+/** The control plane's dependencies, plus the live signals other planes feed into the public view. */
+export interface AppDeps extends ControlDeps {
+  readonly speaking?: LiveSignals['speaking'];
+}
 
 export interface Amphi {
   readonly app: App;
@@ -87,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<Amphi> {
     config,
     authLimiter: new RateLimiter(config.rateLimits.authPerAddress, clock),
     metrics,
+    live: { reactionCounts: (id) => plane.reactions.counts(id), speaking: deps.speaking ?? (() => []) },
   };
   accountRoutes(app, context);
   spaceRoutes(app, context);

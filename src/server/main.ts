@@ -1,22 +1,33 @@
+import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/schema.ts';
 import { every, systemClock, type Clock } from '../lib/clock.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { TokenSigner } from '../lib/signed-token.ts';
+import { buildStageHttp } from '../stage/http.ts';
+import { StagePlane } from '../stage/plane.ts';
 import { openStore } from '../storage/open.ts';
 import { buildApp, type Amphi } from './app.ts';
 import { loadSigningKey } from './keys.ts';
+import { stageAuthority } from './stage-authority.ts';
 
 /** How often expired sessions are deleted from storage. */
 const SESSION_SWEEP_MS = 3_600_000;
 
 export interface RunningServer extends Amphi {
-  /** The URL the server listens on, with the real port when port 0 was asked for. */
+  /** The API URL, with the real port when port 0 was asked for. */
   readonly url: string;
-  /** Stops accepting, drains in-flight requests, closes storage. Idempotent. */
+  /** The stage's own listener (WHIP). */
+  readonly stageUrl: string;
+  readonly stage: StagePlane;
+  /** Stops accepting, closes the stage, drains in-flight requests, closes storage. Idempotent. */
   close(): Promise<void>;
 }
 
-/** Starts Amphi in the embedded mode: all planes in this process, SQLite unless DATABASE_URL is set. */
+/**
+ * Starts Amphi in the embedded mode: every plane in this process, SQLite unless DATABASE_URL is set.
+ * The API and the stage listen on separate ports, so audience traffic never queues in front of a
+ * host going live.
+ */
 export async function startServer(
   config: Readonly<Config>,
   options: { clock?: Clock; log?: Logger } = {},
@@ -25,22 +36,48 @@ export async function startServer(
   const log = options.log ?? createLogger(config.log.level);
   const signer = new TokenSigner([loadSigningKey(config.tokens.signingKey, config.dataDir)]);
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, nowMs: clock.now() });
-  const { host, port } = config.server;
-  // With port 0 the real port is known only after listen; the derived public URL is fixed up then.
-  let publicUrl = config.server.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const { host } = config.server;
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  // With port 0 the real ports are known only after listen; URLs are read per use.
+  let apiUrl = config.server.publicUrl ?? `http://${hostPart}:${config.server.port}`;
+  let stageUrl = config.stage.publicUrl ?? `http://${hostPart}:${config.stage.port}`;
+  let stage: StagePlane | undefined;
+
   let amphi: Amphi;
+  let stageHttp: ReturnType<typeof buildStageHttp>;
   try {
-    amphi = await buildApp({ config, store, clock, signer, log, publicUrl: () => publicUrl });
-    await amphi.app.listen({ host, port });
+    amphi = await buildApp({
+      config,
+      store,
+      clock,
+      signer,
+      log,
+      urls: { edge: () => config.edge.publicUrl ?? apiUrl, stage: () => stageUrl },
+      speaking: (spaceId) => stage?.levels(spaceId) ?? [],
+    });
+    stage = new StagePlane({
+      config: config.stage,
+      clock,
+      log: log.child({ plane: 'stage' }),
+      signer,
+      authority: stageAuthority(amphi.plane.spaces),
+      bus: amphi.plane.bus,
+    });
+    stageHttp = buildStageHttp(stage, log.child({ plane: 'stage' }));
+    await stageHttp.listen({ host, port: config.stage.port });
+    await amphi.app.listen({ host, port: config.server.port });
   } catch (error) {
+    stage?.close();
     await store.close();
     throw error;
   }
-  const address = amphi.app.server.address();
-  const realPort = typeof address === 'object' && address !== null ? address.port : port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${realPort}`;
-  if (config.server.publicUrl === null) publicUrl = url;
-  log.info({ url, storage: config.databaseUrl === null ? 'sqlite' : 'postgres', dataDir: config.dataDir }, 'amphi listening');
+  const url = `http://${hostPart}:${portOf(amphi.app.server.address())}`;
+  if (config.server.publicUrl === null) apiUrl = url;
+  if (config.stage.publicUrl === null) stageUrl = `http://${hostPart}:${portOf(stageHttp.server.address())}`;
+  log.info(
+    { url, stageUrl, storage: config.databaseUrl === null ? 'sqlite' : 'postgres', dataDir: config.dataDir },
+    'amphi listening',
+  );
 
   const stopSweeping = every(
     clock,
@@ -52,14 +89,21 @@ export async function startServer(
     (error) => log.warn({ err: error }, 'session sweep failed'),
   );
 
+  const running = stage;
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       log.info('amphi shutting down');
       stopSweeping();
+      running.close();
+      await stageHttp.close();
       await amphi.app.close();
       await store.close();
       log.info('amphi stopped');
     })());
-  return { ...amphi, url, close };
+  return { ...amphi, url, stageUrl, stage: running, close };
+}
+
+function portOf(address: string | AddressInfo | null): number {
+  return typeof address === 'object' && address !== null ? address.port : 0;
 }

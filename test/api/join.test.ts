@@ -74,7 +74,7 @@ describe('joining as a listener: signed, short-lived, per-Space tokens', () => {
   test('a listener token is no stage token, and a stage token is no listener token', async () => {
     const stage = await app.call('POST', `/api/spaces/${spaceA}/stage`, { token: host.token });
     assert.equal(stage.status, 200);
-    assert.equal(stage.json.whipUrl, `http://amphi.test/whip/${spaceA}`);
+    assert.equal(stage.json.whipUrl, `http://stage.amphi.test/whip/${spaceA}`);
     const claims = app.signer.verify<StageClaims>(stage.json.token, app.clock.now());
     assert.ok(claims.ok && claims.claims.t === 's' && claims.claims.r === 'host' && claims.claims.u === host.id);
     const misuse = await app.call('POST', `/api/spaces/${spaceA}/join`, { body: { token: stage.json.token } });

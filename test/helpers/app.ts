@@ -71,7 +71,7 @@ export async function makeTestApp(overrides: Record<string, unknown> = {}): Prom
     clock,
     signer,
     log: pino({ level: 'silent' }),
-    publicUrl: () => 'http://amphi.test',
+    urls: { edge: () => 'http://amphi.test', stage: () => 'http://stage.amphi.test' },
   });
 
   const call: TestApp['call'] = async (method, url, options = {}) => {

@@ -16,7 +16,7 @@ interface Running {
 
 /** Starts the real `amphi start` process and waits for its "listening" log line. */
 function startAmphi(args: string[], env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, [bin, 'start', '--port', '0', ...args], {
+  const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--stage-port', '0', ...args], {
     env: { ...process.env, ...env, AMPHI_LOG_LEVEL: 'info' },
   });
   const logs: Record<string, unknown>[] = [];

@@ -35,6 +35,8 @@ export const StageMember = Type.Object({
   role: Type.Union([Type.Literal('host'), Type.Literal('cohost'), Type.Literal('speaker')]),
   muted: Type.Boolean(),
   mutedByHost: Type.Boolean(),
+  speaking: Type.Boolean({ description: 'Heard in the program in the last ~400 ms' }),
+  levelDbfs: Type.Integer({ description: 'Short-term audio level, -100 (silent) to 0' }),
 });
 
 export const Space = Type.Object(

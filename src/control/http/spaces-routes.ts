@@ -19,9 +19,9 @@ import { Type } from 'typebox';
 import { iso, spaceEnvelope, spaceView } from './views.ts';
 
 /** Spaces: create, list, read, start, end; joining as a listener; stage credentials; reactions; reminders. */
-export function spaceRoutes(app: App, { plane, auth, config, metrics }: RouteContext): void {
-  const view = (snap: SpaceSnapshot) => spaceView(snap, plane.reactions);
-  const envelope = (snap: SpaceSnapshot) => spaceEnvelope(snap, plane.reactions);
+export function spaceRoutes(app: App, { plane, auth, config, metrics, live }: RouteContext): void {
+  const view = (snap: SpaceSnapshot) => spaceView(snap, live);
+  const envelope = (snap: SpaceSnapshot) => spaceEnvelope(snap, live);
   const spaceResponse = (...statuses: number[]) => ({ 200: SpaceEnvelope, ...errors(...statuses) });
 
   app.post(

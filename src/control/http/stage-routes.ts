@@ -8,9 +8,9 @@ import { iso, spaceEnvelope } from './views.ts';
  * Who is on stage: requests to speak, invitations, mute, move to audience, remove, co-hosts, the
  * pinned link. Every route answers with the updated Space.
  */
-export function stageRoutes(app: App, { plane, auth }: RouteContext): void {
+export function stageRoutes(app: App, { plane, auth, live }: RouteContext): void {
   const { spaces } = plane;
-  const envelope = (snap: SpaceSnapshot) => spaceEnvelope(snap, plane.reactions);
+  const envelope = (snap: SpaceSnapshot) => spaceEnvelope(snap, live);
   const response = { 200: SpaceEnvelope, ...errors(400, 401, 403, 404, 409) };
 
   /** A route on one Space: authenticate, act, answer with the Space. */

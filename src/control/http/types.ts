@@ -7,6 +7,7 @@ import type { RateLimiter } from '../../lib/token-bucket.ts';
 import type { Metrics } from '../../server/metrics.ts';
 import type { ControlPlane } from '../plane.ts';
 import type { RequestAuth } from './auth.ts';
+import type { LiveSignals } from './views.ts';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -25,4 +26,5 @@ export interface RouteContext {
   /** Per-address limiter for password checks (sign-up and sign-in). */
   readonly authLimiter: RateLimiter;
   readonly metrics: Metrics;
+  readonly live: LiveSignals;
 }

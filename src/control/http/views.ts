@@ -1,5 +1,4 @@
 import type { Account } from '../../storage/store.ts';
-import type { Reactions } from '../reactions.ts';
 import type { SpaceSnapshot } from '../snapshots.ts';
 
 /** JSON views of domain records: ISO times, public fields only. */
@@ -13,8 +12,18 @@ export function accountView(a: Account) {
   return { id: a.id, handle: a.handle, createdAt: iso(a.createdAt) };
 }
 
-export function spaceView(snap: SpaceSnapshot, reactions: Pick<Reactions, 'counts'>) {
+/**
+ * What changes too often to live in the database: reaction counts (control) and speaking levels
+ * (stage). Read when a view is rendered, so the public view is at most its cache age behind.
+ */
+export interface LiveSignals {
+  reactionCounts(spaceId: string): { emoji: string; count: number }[];
+  speaking(spaceId: string): readonly { id: string; levelDbfs: number; speaking: boolean }[];
+}
+
+export function spaceView(snap: SpaceSnapshot, live: LiveSignals) {
   const s = snap.space;
+  const levels = new Map(live.speaking(s.id).map((l) => [l.id, l]));
   return {
     id: s.id,
     title: s.title,
@@ -32,14 +41,16 @@ export function spaceView(snap: SpaceSnapshot, reactions: Pick<Reactions, 'count
       role: m.role,
       muted: m.muted,
       mutedByHost: m.mutedByHost,
+      speaking: levels.get(m.accountId)?.speaking ?? false,
+      levelDbfs: levels.get(m.accountId)?.levelDbfs ?? -100,
     })),
     requestCount: snap.requestCount,
     reminderCount: snap.reminderCount,
-    reactions: reactions.counts(s.id),
+    reactions: live.reactionCounts(s.id),
     version: s.version,
   };
 }
 
-export function spaceEnvelope(snap: SpaceSnapshot, reactions: Pick<Reactions, 'counts'>) {
-  return { space: spaceView(snap, reactions) };
+export function spaceEnvelope(snap: SpaceSnapshot, live: LiveSignals) {
+  return { space: spaceView(snap, live) };
 }

@@ -1,0 +1,65 @@
+/**
+ * Audio constants and small DSP helpers shared by the mixer, the codec wrapper and tests.
+ * The stage works in 48 kHz mono float frames of 20 ms (960 samples), the Opus native rate.
+ */
+export const SAMPLE_RATE = 48_000;
+export const FRAME_MS = 20;
+export const FRAME_SAMPLES = (SAMPLE_RATE * FRAME_MS) / 1000;
+
+export type Frame = Float32Array;
+
+export function silentFrame(): Frame {
+  return new Float32Array(FRAME_SAMPLES);
+}
+
+/** Root-mean-square level of a frame in dBFS (-Infinity for digital silence). */
+export function rmsDbfs(frame: Frame): number {
+  let sum = 0;
+  for (const s of frame) sum += s * s;
+  return 10 * Math.log10(sum / frame.length);
+}
+
+export function peak(frame: Frame): number {
+  let p = 0;
+  for (const s of frame) p = Math.max(p, Math.abs(s));
+  return p;
+}
+
+/** Interleaved int16 PCM (1 or 2 channels) to a mono float frame. */
+export function int16ToMono(pcm: Int16Array, channels: 1 | 2): Frame {
+  const n = pcm.length / channels;
+  const out = new Float32Array(n);
+  if (channels === 1) for (let i = 0; i < n; i++) out[i] = pcm[i]! / 32768;
+  else for (let i = 0; i < n; i++) out[i] = (pcm[2 * i]! + pcm[2 * i + 1]!) / 65536;
+  return out;
+}
+
+/** A mono float frame to interleaved int16 PCM with `channels` channels (clamped). */
+export function monoToInt16(frame: Frame, channels: 1 | 2): Int16Array {
+  const out = new Int16Array(frame.length * channels);
+  for (let i = 0; i < frame.length; i++) {
+    const v = Math.max(-32768, Math.min(32767, Math.round(frame[i]! * 32767)));
+    out[i * channels] = v;
+    if (channels === 2) out[i * 2 + 1] = v;
+  }
+  return out;
+}
+
+/**
+ * Share of a signal's energy at `frequencyHz` (Goertzel), between 0 and 1. Used to check, by
+ * spectrum, which tones a decoded stream really contains.
+ */
+export function toneShare(samples: Float32Array, frequencyHz: number, sampleRate = SAMPLE_RATE): number {
+  const k = 2 * Math.cos((2 * Math.PI * frequencyHz) / sampleRate);
+  let s1 = 0;
+  let s2 = 0;
+  let energy = 0;
+  for (const x of samples) {
+    const s0 = x + k * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+    energy += x * x;
+  }
+  const power = s1 * s1 + s2 * s2 - k * s1 * s2;
+  return energy === 0 ? 0 : Math.min(1, (2 * power) / (samples.length * energy));
+}

@@ -1,0 +1,155 @@
+import type { Clock, TimerHandle } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import { FRAME_MS, FRAME_SAMPLES } from './audio.ts';
+import { OpusDecoderMono, OpusEncoderMono } from './codec.ts';
+import { Mixer, type SourceLevel } from './mixer.ts';
+import { ProgramStream } from './program.ts';
+import type { SpeakerSession } from './session.ts';
+
+export interface RoomOptions {
+  readonly spaceId: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly programBitrateBps: number;
+  readonly returnBitrateBps: number;
+  /** Called once, after the room has closed everything it owns. */
+  readonly onClosed: (spaceId: string) => void;
+}
+
+interface Speaker {
+  readonly accountId: string;
+  readonly session: SpeakerSession;
+  readonly decoder: OpusDecoderMono;
+  readonly encoder: OpusEncoderMono | undefined;
+}
+
+/**
+ * One Space on the stage: its speakers' sessions, the mixer, and the program. A 20 ms tick on the
+ * injected clock (drift-corrected) mixes whatever each speaker has buffered, encodes the program and
+ * each speaker's mix-minus, and emits the program frame. The program starts with the room and runs
+ * without gaps until `close()`, whoever connects, drops, reconnects or is muted in between.
+ */
+export class StageRoom {
+  readonly spaceId: string;
+  readonly program = new ProgramStream();
+  readonly #o: RoomOptions;
+  readonly #mixer = new Mixer();
+  readonly #programEncoder: OpusEncoderMono;
+  readonly #speakers = new Map<string, Speaker>();
+  readonly #startedAtMs: number;
+  #sequence = 0;
+  #timer: TimerHandle | undefined;
+  #closed = false;
+
+  constructor(options: RoomOptions) {
+    this.#o = options;
+    this.spaceId = options.spaceId;
+    this.#programEncoder = new OpusEncoderMono({ bitrateBps: options.programBitrateBps });
+    this.#startedAtMs = options.clock.now();
+    this.#schedule();
+  }
+
+  /**
+   * Puts a connected session on the mix for `accountId`, replacing an earlier one (a reconnect):
+   * the old session closes, the speaker's place in the mix and mute state stay.
+   */
+  attach(accountId: string, session: SpeakerSession, muted: boolean): void {
+    if (this.#closed) {
+      session.close('the Space has ended');
+      return;
+    }
+    const previous = this.#speakers.get(accountId);
+    if (previous !== undefined) previous.session.close('replaced by a new connection');
+    this.#mixer.addSource(accountId, muted);
+    const speaker: Speaker = {
+      accountId,
+      session,
+      decoder: new OpusDecoderMono(),
+      encoder: session.receivesAudio ? new OpusEncoderMono({ bitrateBps: this.#o.returnBitrateBps }) : undefined,
+    };
+    this.#speakers.set(accountId, speaker);
+    session.on('audio', ({ rtpTimestamp, payload }) => {
+      const frame = speaker.decoder.decode(payload);
+      if (frame !== undefined) this.#mixer.push(accountId, rtpTimestamp, frame);
+    });
+    session.on('closed', ({ reason }) => {
+      if (this.#speakers.get(accountId)?.session !== session) return; // already replaced
+      this.#speakers.delete(accountId);
+      this.#mixer.removeSource(accountId);
+      this.#o.log.info({ spaceId: this.spaceId, accountId, reason }, 'speaker disconnected');
+    });
+    this.#o.log.info({ spaceId: this.spaceId, accountId, sessionId: session.id }, 'speaker connected');
+  }
+
+  /** Takes effect on the next tick (20 ms). */
+  setMuted(accountId: string, muted: boolean): void {
+    this.#mixer.setMuted(accountId, muted);
+  }
+
+  /** Tears a speaker's session down (moved to the audience, removed). */
+  kick(accountId: string, reason: string): void {
+    this.#speakers.get(accountId)?.session.close(reason);
+  }
+
+  session(accountId: string): SpeakerSession | undefined {
+    return this.#speakers.get(accountId)?.session;
+  }
+
+  get speakerCount(): number {
+    return this.#speakers.size;
+  }
+
+  levels(): SourceLevel[] {
+    return this.#mixer.levels();
+  }
+
+  get frames(): number {
+    return this.#sequence;
+  }
+
+  /** Closes every session, stops the program and tells the owner. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
+    for (const speaker of this.#speakers.values()) speaker.session.close('the Space has ended');
+    this.#speakers.clear();
+    this.program.emit('end', { spaceId: this.spaceId, frames: this.#sequence });
+    this.#o.log.info({ spaceId: this.spaceId, frames: this.#sequence }, 'stage room closed');
+    this.#o.onClosed(this.spaceId);
+  }
+
+  /** Runs the ticks that are due and schedules the next one on the frame grid (no drift). */
+  #schedule(): void {
+    const dueAt = this.#startedAtMs + (this.#sequence + 1) * FRAME_MS;
+    this.#timer = this.#o.clock.setTimeout(
+      () => {
+        // If the process stalled, catch up frame by frame so the timeline never skips.
+        let guard = 0;
+        while (!this.#closed && this.#o.clock.now() >= this.#startedAtMs + (this.#sequence + 1) * FRAME_MS && guard++ < 50) {
+          this.#tick();
+        }
+        if (!this.#closed) this.#schedule();
+      },
+      Math.max(0, dueAt - this.#o.clock.now()),
+    );
+  }
+
+  #tick(): void {
+    const { program, mixMinus } = this.#mixer.tick();
+    const sequence = this.#sequence++;
+    for (const speaker of this.#speakers.values()) {
+      const minus = mixMinus.get(speaker.accountId);
+      if (speaker.encoder !== undefined && minus !== undefined)
+        speaker.session.send(speaker.encoder.encode(minus), FRAME_SAMPLES);
+    }
+    this.program.emit('frame', {
+      spaceId: this.spaceId,
+      sequence,
+      ptsSamples: sequence * FRAME_SAMPLES,
+      durationSamples: FRAME_SAMPLES,
+      wallClockMs: this.#startedAtMs + sequence * FRAME_MS,
+      data: this.#programEncoder.encode(program),
+    });
+  }
+}

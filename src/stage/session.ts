@@ -1,0 +1,139 @@
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
+import { TypedEmitter } from '../lib/typed-emitter.ts';
+import { keepCandidates } from './sdp.ts';
+
+export interface IceOptions {
+  /** Host addresses the stage offers for media; candidates elsewhere are dropped. */
+  readonly addresses: readonly string[];
+  /** How long to wait for ICE gathering before answering anyway. */
+  readonly gatherTimeoutMs: number;
+}
+
+export interface SessionEvents extends Record<string, unknown> {
+  /** One Opus packet from the speaker. */
+  audio: { rtpTimestamp: number; payload: Buffer };
+  /** The connection ended (closed by us, failed, or the peer went away). */
+  closed: { reason: string };
+}
+
+const OPUS_PT = 111;
+
+/**
+ * One speaker's WebRTC connection (werift): receives their Opus audio and, when their offer is
+ * sendrecv, sends back what they should hear. It knows nothing about Spaces or mixing.
+ */
+export class SpeakerSession extends TypedEmitter<SessionEvents> {
+  readonly id: string;
+  readonly #pc: RTCPeerConnection;
+  readonly #outbound: MediaStreamTrack | undefined;
+  #sequence = Math.floor(Math.random() * 0xffff);
+  #timestamp = Math.floor(Math.random() * 0xffffffff);
+  #closed = false;
+  /** Bytes received, for the bitrate cap. */
+  bytesIn = 0;
+
+  private constructor(id: string, pc: RTCPeerConnection, outbound: MediaStreamTrack | undefined, onError: (e: unknown) => void) {
+    super((_event, error) => onError(error));
+    this.id = id;
+    this.#pc = pc;
+    this.#outbound = outbound;
+  }
+
+  /** Answers a WHIP offer. Throws when the stack cannot use the offer. */
+  static async answer(
+    id: string,
+    offer: string,
+    sendBack: boolean,
+    ice: IceOptions,
+    onError: (e: unknown) => void,
+  ): Promise<{ session: SpeakerSession; answer: string }> {
+    const pc = new RTCPeerConnection({
+      codecs: {
+        audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: OPUS_PT })],
+      },
+      iceInterfaceAddresses: { udp4: ice.addresses[0] },
+      iceAdditionalHostAddresses: [...ice.addresses],
+      iceUseIpv6: false,
+    });
+    try {
+      await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+      const transceiver = pc.getTransceivers().find((t) => t.kind === 'audio');
+      if (transceiver === undefined) throw new Error('no audio transceiver');
+      let outbound: MediaStreamTrack | undefined;
+      if (sendBack) {
+        outbound = new MediaStreamTrack({ kind: 'audio' });
+        transceiver.setDirection('sendrecv');
+        await transceiver.sender.replaceTrack(outbound);
+      }
+      const session = new SpeakerSession(id, pc, outbound, onError);
+      pc.onTrack.subscribe((track) => {
+        track.onReceiveRtp.subscribe((rtp) => {
+          session.bytesIn += rtp.payload.length;
+          session.emit('audio', { rtpTimestamp: rtp.header.timestamp, payload: rtp.payload });
+        });
+      });
+      pc.connectionStateChange.subscribe((state) => {
+        if (state === 'failed' || state === 'closed') session.#end(`connection ${state}`);
+      });
+      await pc.setLocalDescription(await pc.createAnswer());
+      await gathered(pc, ice.gatherTimeoutMs);
+      const local = pc.localDescription?.sdp;
+      if (local === undefined) throw new Error('no local description');
+      return { session, answer: keepCandidates(local, ice.addresses) };
+    } catch (error) {
+      await pc.close();
+      throw error;
+    }
+  }
+
+  /** Adds a trickled remote candidate (`candidate:...`). */
+  async addCandidate(candidate: string): Promise<void> {
+    await this.#pc.addIceCandidate({ candidate, sdpMLineIndex: 0 });
+  }
+
+  /** Sends one Opus packet back to the speaker (their mix-minus), if they asked to receive. */
+  send(packet: Uint8Array, samples: number): void {
+    if (this.#outbound === undefined || this.#closed) return;
+    this.#outbound.writeRtp(
+      new RtpPacket(
+        new RtpHeader({ payloadType: OPUS_PT, sequenceNumber: this.#sequence, timestamp: this.#timestamp }),
+        Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength),
+      ),
+    );
+    this.#sequence = (this.#sequence + 1) & 0xffff;
+    this.#timestamp = (this.#timestamp + samples) >>> 0;
+  }
+
+  get receivesAudio(): boolean {
+    return this.#outbound !== undefined;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Idempotent. */
+  close(reason = 'closed by the stage'): void {
+    this.#end(reason);
+  }
+
+  #end(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pc.close().catch(() => {});
+    this.emit('closed', { reason });
+  }
+}
+
+function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    pc.iceGatheringStateChange.subscribe((state) => {
+      if (state === 'complete') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
