@@ -46,10 +46,25 @@ export function monoToInt16(frame: Frame, channels: 1 | 2): Int16Array {
 }
 
 /**
- * Share of a signal's energy at `frequencyHz` (Goertzel), between 0 and 1. Used to check, by
- * spectrum, which tones a decoded stream really contains.
+ * Share of a signal's energy at `frequencyHz`, between 0 and 1: the energy-weighted mean of a
+ * Goertzel measurement over 100 ms blocks (10 Hz resolution), so a dropped or repeated frame
+ * between blocks does not smear the spectrum. Used to check which tones a decoded stream contains.
  */
 export function toneShare(samples: Float32Array, frequencyHz: number, sampleRate = SAMPLE_RATE): number {
+  const block = sampleRate / 10;
+  let weighted = 0;
+  let total = 0;
+  for (let start = 0; start + block <= samples.length; start += block) {
+    const part = samples.subarray(start, start + block);
+    let energy = 0;
+    for (const x of part) energy += x * x;
+    weighted += goertzelShare(part, frequencyHz, sampleRate) * energy;
+    total += energy;
+  }
+  return total === 0 ? 0 : weighted / total;
+}
+
+function goertzelShare(samples: Float32Array, frequencyHz: number, sampleRate: number): number {
   const k = 2 * Math.cos((2 * Math.PI * frequencyHz) / sampleRate);
   let s1 = 0;
   let s2 = 0;

@@ -11,7 +11,8 @@ export class Limiter {
   #gain = 1;
 
   constructor(options: { ceiling?: number; releaseMs?: number } = {}) {
-    this.#ceiling = options.ceiling ?? 0.89; // about -1 dBFS
+    // About -2 dBFS: Opus can overshoot the input peak by ~1 dB when decoded, and the program must never clip.
+    this.#ceiling = options.ceiling ?? 0.8;
     const releaseSamples = ((options.releaseMs ?? 150) / 1000) * SAMPLE_RATE;
     this.#releasePerSample = Math.exp(Math.log(0.01) / releaseSamples);
   }

@@ -55,6 +55,15 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
       iceAdditionalHostAddresses: [...ice.addresses],
       iceUseIpv6: false,
     });
+    // werift announces the remote track during setRemoteDescription, so listen before it.
+    let session: SpeakerSession | undefined;
+    pc.onTrack.subscribe((track) => {
+      track.onReceiveRtp.subscribe((rtp) => {
+        if (session === undefined) return;
+        session.bytesIn += rtp.payload.length;
+        session.emit('audio', { rtpTimestamp: rtp.header.timestamp, payload: rtp.payload });
+      });
+    });
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
       const transceiver = pc.getTransceivers().find((t) => t.kind === 'audio');
@@ -65,21 +74,16 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
         transceiver.setDirection('sendrecv');
         await transceiver.sender.replaceTrack(outbound);
       }
-      const session = new SpeakerSession(id, pc, outbound, onError);
-      pc.onTrack.subscribe((track) => {
-        track.onReceiveRtp.subscribe((rtp) => {
-          session.bytesIn += rtp.payload.length;
-          session.emit('audio', { rtpTimestamp: rtp.header.timestamp, payload: rtp.payload });
-        });
-      });
+      const created = new SpeakerSession(id, pc, outbound, onError);
+      session = created;
       pc.connectionStateChange.subscribe((state) => {
-        if (state === 'failed' || state === 'closed') session.#end(`connection ${state}`);
+        if (state === 'failed' || state === 'closed') created.#end(`connection ${state}`);
       });
       await pc.setLocalDescription(await pc.createAnswer());
       await gathered(pc, ice.gatherTimeoutMs);
       const local = pc.localDescription?.sdp;
       if (local === undefined) throw new Error('no local description');
-      return { session, answer: keepCandidates(local, ice.addresses) };
+      return { session: created, answer: keepCandidates(local, ice.addresses) };
     } catch (error) {
       await pc.close();
       throw error;

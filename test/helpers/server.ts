@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config/load.ts';
+import { startServer, type RunningServer } from '../../src/server/main.ts';
+
+export const TEST_SIGNING_KEY = 'integration-test-signing-key-0123456789';
+
+export interface LiveServer extends RunningServer {
+  /** JSON API call over a real socket. */
+  api(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary shapes
+  signUp(handle: string): Promise<{ id: string; token: string }>;
+  /** A live Space hosted by a new account, with `speakers` more accounts on stage. */
+  liveSpace(
+    speakers: number,
+  ): Promise<{ spaceId: string; host: { id: string; token: string }; speakers: { id: string; token: string }[] }>;
+  stageToken(spaceId: string, token: string): Promise<{ whipUrl: string; token: string }>;
+  shutdown(): Promise<void>;
+}
+
+/** The real embedded server (API and stage on their own ephemeral ports), in a temp data dir. */
+export async function startLiveServer(overrides: Record<string, unknown> = {}): Promise<LiveServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'amphi-live-'));
+  const config = loadConfig({
+    overrides: {
+      dataDir: dir,
+      server: { port: 0 },
+      stage: { port: 0 },
+      auth: { passwordHashCostLog2: 10 },
+      tokens: { signingKey: TEST_SIGNING_KEY },
+      rateLimits: { authPerAddress: { capacity: 10_000, refillPerSecond: 1000 } },
+      ...overrides,
+    },
+  });
+  const server = await startServer(config, { log: pino({ level: process.env.AMPHI_TEST_LOG ?? 'silent' }) });
+  let handles = 0;
+  const api: LiveServer['api'] = async (method, path, token, body) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text === '' ? undefined : JSON.parse(text) };
+  };
+  const signUp = async (handle: string) => {
+    const r = await api('POST', '/api/accounts', undefined, { handle, password: 'a long test password' });
+    return { id: r.json.account.id as string, token: r.json.token as string };
+  };
+  return {
+    ...server,
+    api,
+    signUp,
+    async liveSpace(count) {
+      const host = await signUp(`host_${handles++}`);
+      const spaceId = (await api('POST', '/api/spaces', host.token, { title: 'Stage test' })).json.space.id as string;
+      await api('POST', `/api/spaces/${spaceId}/start`, host.token);
+      const speakers = [];
+      for (let i = 0; i < count; i++) {
+        const s = await signUp(`speaker_${handles++}`);
+        await api('POST', `/api/spaces/${spaceId}/invitations`, host.token, { accountId: s.id });
+        await api('POST', `/api/spaces/${spaceId}/invitations/me/accept`, s.token);
+        speakers.push(s);
+      }
+      return { spaceId, host, speakers };
+    },
+    async stageToken(spaceId, token) {
+      const r = await api('POST', `/api/spaces/${spaceId}/stage`, token);
+      if (r.status !== 200) throw new Error(`stage credential refused: ${JSON.stringify(r.json)}`);
+      return { whipUrl: r.json.whipUrl as string, token: r.json.token as string };
+    },
+    async shutdown() {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { peak, toneShare } from '../../src/stage/audio.ts';
+import { OpusDecoderMono } from '../../src/stage/codec.ts';
+import type { ProgramFrame } from '../../src/stage/program.ts';
+import { startLiveServer, type LiveServer } from '../helpers/server.ts';
+import { concat, publishTone, type TonePublisher } from '../helpers/whip-client.ts';
+
+/** Real sockets, real WebRTC (werift on both sides), real Opus: what speakers and the program hear. */
+describe('stage media', () => {
+  let server: LiveServer;
+  before(async () => {
+    server = await startLiveServer();
+  });
+  after(() => server.shutdown());
+
+  /** Collects the decoded program of a Space with each frame's production time. */
+  function recordProgram(spaceId: string) {
+    const decoder = new OpusDecoderMono();
+    const frames: { atMs: number; frame: ProgramFrame; pcm: Float32Array }[] = [];
+    const room = server.stage.openRoom(spaceId);
+    room.program.on('frame', (frame) => {
+      const pcm = decoder.decode(frame.data);
+      if (pcm !== undefined) frames.push({ atMs: Date.now(), frame, pcm });
+    });
+    return {
+      frames,
+      between: (fromMs: number, toMs: number) =>
+        concat(frames.filter((f) => f.atMs >= fromMs && f.atMs < toMs).map((f) => f.pcm)),
+    };
+  }
+  const waitMs = (ms: number) => new Promise((r) => setTimeout(r, ms)); // real media needs real time to flow
+  const contiguous = (sequences: number[]) => sequences.every((s, i) => i === 0 || s === sequences[i - 1]! + 1);
+
+  test('two speakers: each hears the other and not themselves; the program has both, unclipped', async () => {
+    const { spaceId, host, speakers } = await server.liveSpace(1);
+    const program = recordProgram(spaceId);
+    const a = await publishTone({ ...(await server.stageToken(spaceId, host.token)), frequencyHz: 440, amplitude: 0.7 });
+    const b = await publishTone({ ...(await server.stageToken(spaceId, speakers[0]!.token)), frequencyHz: 660, amplitude: 0.7 });
+    try {
+      assert.equal(a.status, 201);
+      assert.equal(b.status, 201);
+      assert.match(a.location ?? '', new RegExp(`^/whip/${spaceId}/sessions/ss_`));
+      await waitMs(2500);
+      const t = Date.now();
+      const mix = program.between(t - 1500, t);
+      assert.ok(mix.length > 48_000, `program samples: ${mix.length}`);
+      assert.ok(toneShare(mix, 440) > 0.2, `440 Hz share in program ${toneShare(mix, 440)}`);
+      assert.ok(toneShare(mix, 660) > 0.2, `660 Hz share in program ${toneShare(mix, 660)}`);
+      assert.ok(peak(mix) < 0.99, `program peak ${peak(mix)} (two 0.7 tones would sum to 1.4 without the limiter)`);
+      const heardByA = concat(a.received.filter((r) => r.atMs > t - 1500).map((r) => r.frame));
+      const heardByB = concat(b.received.filter((r) => r.atMs > t - 1500).map((r) => r.frame));
+      assert.ok(
+        toneShare(heardByA, 660) > 0.5 && toneShare(heardByA, 440) < 0.05,
+        `A hears B only: ${toneShare(heardByA, 660)} / ${toneShare(heardByA, 440)}`,
+      );
+      assert.ok(
+        toneShare(heardByB, 440) > 0.5 && toneShare(heardByB, 660) < 0.05,
+        `B hears A only: ${toneShare(heardByB, 440)} / ${toneShare(heardByB, 660)}`,
+      );
+      assert.ok(contiguous(program.frames.map((f) => f.frame.sequence)), 'the program timeline has no gaps');
+
+      // Speaking indicators reach the public view within a second.
+      const view = await server.api('GET', `/api/spaces/${spaceId}`);
+      for (const member of view.json.space.stage) assert.equal(member.speaking, true, JSON.stringify(member));
+
+      // Mute by the host: the 660 Hz speaker leaves the program within 200 ms.
+      const mutedAt = Date.now();
+      await server.api('POST', `/api/spaces/${spaceId}/members/${speakers[0]!.id}/mute`, host.token);
+      await waitMs(800);
+      const afterMute = program.between(mutedAt + 200, Date.now());
+      assert.ok(toneShare(afterMute, 660) < 0.02, `660 Hz after mute: ${toneShare(afterMute, 660)}`);
+      assert.ok(toneShare(afterMute, 440) > 0.5, `440 Hz goes on: ${toneShare(afterMute, 440)}`);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  for (const [name, path] of [
+    ['moving a speaker to the audience', 'audience'],
+    ['removing a speaker', 'remove'],
+  ] as const) {
+    test(`${name} tears their session down within 1 s; the program goes on`, async () => {
+      const { spaceId, host, speakers } = await server.liveSpace(1);
+      const program = recordProgram(spaceId);
+      const speaker = await publishTone({ ...(await server.stageToken(spaceId, speakers[0]!.token)), frequencyHz: 660 });
+      try {
+        await waitMs(600);
+        assert.equal(server.stage.room(spaceId)?.speakerCount, 1);
+        const before = program.frames.length;
+        const t0 = Date.now();
+        await server.api('POST', `/api/spaces/${spaceId}/members/${speakers[0]!.id}/${path}`, host.token);
+        while (server.stage.room(spaceId)!.speakerCount > 0 && Date.now() - t0 < 1000) await waitMs(10);
+        assert.equal(server.stage.room(spaceId)!.speakerCount, 0, 'session closed');
+        assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+        await waitMs(300);
+        assert.ok(program.frames.length > before + 10, 'the program keeps running');
+      } finally {
+        await speaker.close();
+      }
+    });
+  }
+
+  test('ending the Space closes every session and the program, once', async () => {
+    const { spaceId, host, speakers } = await server.liveSpace(1);
+    let ended = 0;
+    server.stage.openRoom(spaceId).program.on('end', () => ended++);
+    const hostCredential = await server.stageToken(spaceId, host.token);
+    const pubs: TonePublisher[] = [
+      await publishTone({ ...hostCredential, frequencyHz: 440 }),
+      await publishTone({ ...(await server.stageToken(spaceId, speakers[0]!.token)), frequencyHz: 660 }),
+    ];
+    try {
+      await waitMs(400);
+      assert.equal(server.stage.sessionCount >= 2, true);
+      await server.api('POST', `/api/spaces/${spaceId}/end`, host.token);
+      assert.equal(server.stage.room(spaceId), undefined, 'room closed at once');
+      await server.api('POST', `/api/spaces/${spaceId}/end`, host.token);
+      assert.equal(ended, 1);
+      const again = await publishTone({ ...hostCredential, frequencyHz: 440 });
+      assert.equal(again.status, 409, 'no publishing into an ended Space');
+      await again.close();
+    } finally {
+      for (const p of pubs) await p.close();
+    }
+  });
+
+  test('a speaker who drops and publishes again resumes without the program restarting', async () => {
+    const { spaceId, host } = await server.liveSpace(0);
+    const program = recordProgram(spaceId);
+    const credential = await server.stageToken(spaceId, host.token);
+    const first = await publishTone({ ...credential, frequencyHz: 440 });
+    await waitMs(600);
+    await first.close();
+    await waitMs(200);
+    const second = await publishTone({ ...credential, frequencyHz: 440 });
+    try {
+      assert.equal(second.status, 201);
+      await waitMs(800);
+      const t = Date.now();
+      assert.ok(toneShare(program.between(t - 400, t), 440) > 0.5, 'the tone is back');
+      assert.ok(contiguous(program.frames.map((f) => f.frame.sequence)), 'one continuous timeline across the reconnect');
+    } finally {
+      await second.close();
+    }
+  });
+});
