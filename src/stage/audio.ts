@@ -51,7 +51,8 @@ export function monoToInt16(frame: Frame, channels: 1 | 2): Int16Array {
  * between blocks does not smear the spectrum. Used to check which tones a decoded stream contains.
  */
 export function toneShare(samples: Float32Array, frequencyHz: number, sampleRate = SAMPLE_RATE): number {
-  const block = sampleRate / 10;
+  const block = Math.min(sampleRate / 10, samples.length);
+  if (block === 0) return 0;
   let weighted = 0;
   let total = 0;
   for (let start = 0; start + block <= samples.length; start += block) {

@@ -6,6 +6,9 @@ import { Mixer, type SourceLevel } from './mixer.ts';
 import { ProgramStream } from './program.ts';
 import type { SpeakerSession } from './session.ts';
 
+/** What the room needs of a session; `SpeakerSession` (werift) in production, a fake in unit tests. */
+export type StageSession = Pick<SpeakerSession, 'id' | 'receivesAudio' | 'on' | 'send' | 'close'>;
+
 export interface RoomOptions {
   readonly spaceId: string;
   readonly clock: Clock;
@@ -18,7 +21,7 @@ export interface RoomOptions {
 
 interface Speaker {
   readonly accountId: string;
-  readonly session: SpeakerSession;
+  readonly session: StageSession;
   readonly decoder: OpusDecoderMono;
   readonly encoder: OpusEncoderMono | undefined;
 }
@@ -53,7 +56,7 @@ export class StageRoom {
    * Puts a connected session on the mix for `accountId`, replacing an earlier one (a reconnect):
    * the old session closes, the speaker's place in the mix and mute state stay.
    */
-  attach(accountId: string, session: SpeakerSession, muted: boolean): void {
+  attach(accountId: string, session: StageSession, muted: boolean): void {
     if (this.#closed) {
       session.close('the Space has ended');
       return;
@@ -91,7 +94,7 @@ export class StageRoom {
     this.#speakers.get(accountId)?.session.close(reason);
   }
 
-  session(accountId: string): SpeakerSession | undefined {
+  session(accountId: string): StageSession | undefined {
     return this.#speakers.get(accountId)?.session;
   }
 

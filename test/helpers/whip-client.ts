@@ -13,6 +13,8 @@ export interface TonePublisher {
   /** Decoded audio received from the stage, as 20 ms frames with their arrival times. */
   readonly received: { atMs: number; frame: Float32Array }[];
   readonly connectionState: () => string;
+  /** Resolves when ICE and DTLS are up (rejects after 5 s). */
+  connected(): Promise<void>;
   stopSending(): void;
   /** DELETEs the WHIP session and closes the connection. */
   close(): Promise<void>;
@@ -85,6 +87,20 @@ export async function publishTone(options: {
     location,
     received,
     connectionState: () => pc.connectionState,
+    connected: () =>
+      new Promise<void>((resolve, reject) => {
+        if (pc.connectionState === 'connected') {
+          resolve();
+          return;
+        }
+        const timer = setTimeout(() => reject(new Error(`not connected: ${pc.connectionState}`)), 5000);
+        pc.connectionStateChange.subscribe((s) => {
+          if (s === 'connected') {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      }),
     stopSending: () => clearInterval(timer),
     async close() {
       clearInterval(timer);

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { TokenSigner } from '../../src/lib/signed-token.ts';
+import { startLiveServer, TEST_SIGNING_KEY, type LiveServer } from '../helpers/server.ts';
+import { publishTone } from '../helpers/whip-client.ts';
+
+/** WHIP (RFC 9725) as a client sees it: credentials, status codes, and bad input. */
+describe('WHIP endpoint', () => {
+  let server: LiveServer;
+  before(async () => {
+    server = await startLiveServer({ stage: { port: 0, whipPostsPerAccount: { capacity: 3, refillPerSecond: 0.01 } } });
+  });
+  after(() => server.shutdown());
+
+  const post = (url: string, body: string, headers: Record<string, string>) =>
+    fetch(url, { method: 'POST', headers, body }).then(async (r) => ({
+      status: r.status,
+      text: await r.text(),
+      headers: r.headers,
+    }));
+  const codeOf = (text: string) => (JSON.parse(text) as { error: { code: string } }).error.code;
+
+  test('the stage listens on its own port, not the API port', () => {
+    assert.notEqual(new URL(server.stageUrl).port, new URL(server.url).port);
+  });
+
+  test('a listener token, another Space’s token, an expired token and no token are all refused', async () => {
+    const a = await server.liveSpace(0);
+    const b = await server.liveSpace(0);
+    const whipUrl = `${server.stageUrl}/whip/${a.spaceId}`;
+    const listener = (await server.api('POST', `/api/spaces/${a.spaceId}/join`)).json.token as string;
+    const otherSpace = (await server.stageToken(b.spaceId, b.host.token)).token;
+    const signer = new TokenSigner([{ id: 'cfg', secret: TEST_SIGNING_KEY }]);
+    const expired = signer.sign({ t: 's', s: a.spaceId, u: a.host.id, r: 'host' }, Date.now() - 1000);
+    const forged = new TokenSigner([{ id: 'cfg', secret: 'not-the-key-not-the-key-not-the-key!' }]).sign(
+      { t: 's', s: a.spaceId, u: a.host.id, r: 'host' },
+      Date.now() + 60_000,
+    );
+    for (const [name, token] of [
+      ['listener token', listener],
+      ['other Space', otherSpace],
+      ['expired', expired],
+      ['forged', forged],
+      ['none', undefined],
+    ] as const) {
+      const pub = await publishTone({ whipUrl, token, frequencyHz: 440 });
+      assert.equal(pub.status, 401, name);
+      await pub.close();
+    }
+    assert.equal(server.stage.sessionCount, 0);
+  });
+
+  test('malformed SDP, no Opus, and the wrong content type get clear 4xx codes', async () => {
+    const { spaceId, host } = await server.liveSpace(0);
+    const { whipUrl, token } = await server.stageToken(spaceId, host.token);
+    const auth = { authorization: `Bearer ${token}` };
+    const garbage = await post(whipUrl, 'hello', { ...auth, 'content-type': 'application/sdp' });
+    assert.equal(garbage.status, 400);
+    assert.equal(codeOf(garbage.text), 'WHIP_SDP_INVALID');
+    const video =
+      'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=fingerprint:sha-256 AA\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n';
+    const noAudio = await post(whipUrl, video, { ...auth, 'content-type': 'application/sdp' });
+    assert.equal(codeOf(noAudio.text), 'WHIP_CODEC_UNSUPPORTED');
+    const pcmu = video.replace(
+      'm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000',
+    );
+    const notOpus = await post(whipUrl, pcmu, { ...auth, 'content-type': 'application/sdp' });
+    assert.equal(codeOf(notOpus.text), 'WHIP_CODEC_UNSUPPORTED');
+    const json = await post(whipUrl, '{}', { ...auth, 'content-type': 'application/json' });
+    assert.equal(json.status, 415);
+    const big = await post(whipUrl, `v=0\r\n${'a=x\r\n'.repeat(5000)}`, { ...auth, 'content-type': 'application/sdp' });
+    assert.equal(big.status, 413);
+    const unknown = await fetch(`${server.stageUrl}/whip/${spaceId}/sessions/ss_AAAAAAAAAAAA`, {
+      method: 'DELETE',
+      headers: auth,
+    });
+    assert.equal(unknown.status, 404);
+    assert.equal(((await unknown.json()) as { error: { code: string } }).error.code, 'WHIP_SESSION_NOT_FOUND');
+  });
+
+  test('a flood of WHIP POSTs is refused with 429 and leaves the live session untouched', async () => {
+    const { spaceId, host } = await server.liveSpace(0);
+    const credential = await server.stageToken(spaceId, host.token);
+    const live = await publishTone({ ...credential, frequencyHz: 440 });
+    try {
+      assert.equal(live.status, 201);
+      await live.connected();
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const r = await post(credential.whipUrl, 'v=0\r\n', {
+          authorization: `Bearer ${credential.token}`,
+          'content-type': 'application/sdp',
+        });
+        statuses.push(r.status);
+        if (r.status === 429) assert.ok(Number(r.headers.get('retry-after')) >= 1);
+      }
+      assert.ok(statuses.includes(429), statuses.join(','));
+      assert.equal(server.stage.room(spaceId)?.speakerCount, 1, 'the publishing host is still on');
+      assert.equal(live.connectionState(), 'connected');
+    } finally {
+      await live.close();
+    }
+  });
+
+  test('DELETE of the Location ends the session; trickle PATCH is accepted', async () => {
+    const { spaceId, host } = await server.liveSpace(0);
+    const credential = await server.stageToken(spaceId, host.token);
+    const pub = await publishTone({ ...credential, frequencyHz: 440 });
+    const sessionUrl = `${server.stageUrl}${pub.location!}`;
+    const patch = await fetch(sessionUrl, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${credential.token}`, 'content-type': 'application/trickle-ice-sdpfrag' },
+      body: 'a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\nm=audio 9 RTP/AVP 0\r\na=mid:0\r\na=candidate:1 1 udp 2130706431 127.0.0.1 9 typ host\r\n',
+    });
+    assert.equal(patch.status, 204);
+    const stranger = await server.liveSpace(0);
+    const strangerToken = (await server.stageToken(spaceId, stranger.host.token).catch(() => ({ token: 'none' }))).token;
+    const hijack = await fetch(sessionUrl, { method: 'DELETE', headers: { authorization: `Bearer ${strangerToken}` } });
+    assert.ok(hijack.status === 401 || hijack.status === 404, 'only the owner can end a session');
+    await pub.close();
+    assert.equal(server.stage.room(spaceId)?.speakerCount ?? 0, 0);
+    const again = await fetch(sessionUrl, { method: 'DELETE', headers: { authorization: `Bearer ${credential.token}` } });
+    assert.equal(again.status, 404);
+  });
+});
