@@ -1,0 +1,55 @@
+/**
+ * Runs inside a network namespace made by whip-client.test.ts (a veth pair, nothing else): starts
+ * Amphi with its stage on the namespace's address, has Debian's `whip-client` (GStreamer) publish a
+ * 440 Hz tone into a live Space, decodes the program, and prints what it measured as JSON.
+ */
+import { spawn } from 'node:child_process';
+import { toneShare, peak } from '../../src/stage/audio.ts';
+import { OpusDecoderMono } from '../../src/stage/codec.ts';
+import { startLiveServer } from '../helpers/server.ts';
+import { concat } from '../helpers/whip-client.ts';
+
+const [stubDir, address] = process.argv.slice(2) as [string, string];
+const server = await startLiveServer({ server: { port: 0, host: '127.0.0.1' }, stage: { port: 0, iceAddresses: [address] } });
+const result: Record<string, unknown> = {};
+try {
+  const { spaceId, host } = await server.liveSpace(0);
+  const { whipUrl, token } = await server.stageToken(spaceId, host.token);
+  const decoder = new OpusDecoderMono();
+  const pcm: Float32Array[] = [];
+  server.stage.openRoom(spaceId).program.on('frame', (f) => {
+    const frame = decoder.decode(f.data);
+    if (frame !== undefined) pcm.push(frame);
+  });
+  const pipeline =
+    'audiotestsrc is-live=true wave=sine freq=440 volume=0.5 ! audioconvert ! audioresample ! queue ! opusenc ! rtpopuspay pt=100 ssrc=1 ! queue ! application/x-rtp,media=audio,encoding-name=OPUS,payload=100';
+  const client = spawn('whip-client', ['-u', whipUrl, '-t', token, '-A', pipeline, '-l', '4', '-o'], {
+    env: { ...process.env, LD_LIBRARY_PATH: stubDir },
+  });
+  let log = '';
+  client.stdout.on('data', (d: Buffer) => (log += d.toString()));
+  client.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  const deadline = Date.now() + 8000;
+  while (!log.includes('PeerConnection connected') && Date.now() < deadline && client.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  result.connected = log.includes('PeerConnection connected');
+  const startFrame = pcm.length;
+  await new Promise((r) => setTimeout(r, 2500)); // real media, real time
+  const view = await server.api('GET', `/api/spaces/${spaceId}`);
+  client.kill('SIGINT');
+  await new Promise((r) => client.once('exit', r));
+  const heard = concat(pcm.slice(startFrame + 25)); // skip the first half second (jitter buffer, encoder warm-up)
+  result.samples = heard.length;
+  result.share440 = toneShare(heard, 440);
+  result.share660 = toneShare(heard, 660);
+  result.peak = peak(heard);
+  result.hostSpeaking = view.json.space.stage[0].speaking;
+  result.log = log
+    .split('\n')
+    .filter((l) => l.includes('[WHIP]'))
+    .slice(-6);
+} finally {
+  await server.shutdown();
+}
+process.stdout.write(`${JSON.stringify(result)}\n`);
