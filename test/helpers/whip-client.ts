@@ -12,6 +12,8 @@ export interface TonePublisher {
   readonly location: string | undefined;
   /** Decoded audio received from the stage, as 20 ms frames with their arrival times. */
   readonly received: { atMs: number; frame: Float32Array }[];
+  /** Packets received when not decoding. */
+  readonly receivedPackets: () => number;
   readonly connectionState: () => string;
   /** Resolves when ICE and DTLS are up (rejects after 5 s). */
   connected(): Promise<void>;
@@ -26,6 +28,8 @@ export async function publishTone(options: {
   frequencyHz: number;
   amplitude?: number;
   receive?: boolean;
+  /** Decode what comes back (default true); a load generator only counts it. */
+  decodeReceived?: boolean;
 }): Promise<TonePublisher> {
   const pc = new RTCPeerConnection({
     codecs: { audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: 111 })] },
@@ -36,9 +40,14 @@ export async function publishTone(options: {
   const track = new MediaStreamTrack({ kind: 'audio' });
   pc.addTransceiver(track, { direction: options.receive === false ? 'sendonly' : 'sendrecv' });
   const received: { atMs: number; frame: Float32Array }[] = [];
+  let receivedPackets = 0;
   const decoder = new OpusDecoderMono();
   pc.onTrack.subscribe((t) =>
     t.onReceiveRtp.subscribe((rtp) => {
+      if (options.decodeReceived === false) {
+        receivedPackets++;
+        return;
+      }
       const frame = decoder.decode(rtp.payload);
       if (frame !== undefined) received.push({ atMs: Date.now(), frame });
     }),
@@ -61,22 +70,23 @@ export async function publishTone(options: {
   let timer: NodeJS.Timeout | undefined;
   if (res.status === 201) {
     await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+    // One second of the tone, encoded once and looped (a whole number of cycles for 440 and 660 Hz).
     const encoder = new OpusEncoderMono({ bitrateBps: 48_000 });
     const amplitude = options.amplitude ?? 0.3;
+    const packets: Buffer[] = [];
+    for (let k = 0; k < 50; k++) {
+      const frame = new Float32Array(FRAME_SAMPLES);
+      for (let i = 0; i < FRAME_SAMPLES; i++) {
+        frame[i] = amplitude * Math.sin((2 * Math.PI * options.frequencyHz * (k * FRAME_SAMPLES + i)) / SAMPLE_RATE);
+      }
+      packets.push(Buffer.from(encoder.encode(frame)));
+    }
     let n = 0;
-    let sequence = 0;
     // Paced by wall time: this is real media on real sockets, not logic under test.
     timer = setInterval(() => {
-      const frame = new Float32Array(FRAME_SAMPLES);
-      for (let i = 0; i < FRAME_SAMPLES; i++)
-        frame[i] = amplitude * Math.sin((2 * Math.PI * options.frequencyHz * (n + i)) / SAMPLE_RATE);
-      track.writeRtp(
-        new RtpPacket(
-          new RtpHeader({ payloadType: 111, sequenceNumber: sequence++ & 0xffff, timestamp: n >>> 0 }),
-          Buffer.from(encoder.encode(frame)),
-        ),
-      );
-      n += FRAME_SAMPLES;
+      const header = new RtpHeader({ payloadType: 111, sequenceNumber: n & 0xffff, timestamp: (n * FRAME_SAMPLES) >>> 0 });
+      track.writeRtp(new RtpPacket(header, packets[n % 50]!));
+      n++;
     }, 20);
   } else {
     await res.arrayBuffer();
@@ -86,6 +96,7 @@ export async function publishTone(options: {
     status: res.status,
     location,
     received,
+    receivedPackets: () => receivedPackets,
     connectionState: () => pc.connectionState,
     connected: () =>
       new Promise<void>((resolve, reject) => {
