@@ -17,7 +17,9 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { publishTone, type TonePublisher } from '../test/helpers/whip-client.ts';
 
-const { values } = parseArgs({ options: { spaces: { type: 'string', default: '8' }, seconds: { type: 'string', default: '10' } } });
+const { values } = parseArgs({
+  options: { spaces: { type: 'string', default: '8' }, seconds: { type: 'string', default: '10' } },
+});
 const spaces = Math.min(40, Math.max(1, Number(values.spaces)));
 const seconds = Math.min(60, Math.max(2, Number(values.seconds)));
 const root = new URL('..', import.meta.url).pathname;
@@ -74,7 +76,12 @@ try {
     for (const [k, member] of members.entries()) {
       const grant = await api(`/api/spaces/${spaceId}/stage`, member.token);
       publishers.push(
-        await publishTone({ whipUrl: grant.whipUrl, token: grant.token, frequencyHz: [440, 550, 660][k]!, decodeReceived: false }),
+        await publishTone({
+          whipUrl: grant.whipUrl,
+          token: grant.token,
+          frequencyHz: [440, 550, 660][k]!,
+          decodeReceived: false,
+        }),
       );
     }
     process.stdout.write(`\r  ${s + 1}/${spaces} Spaces publishing`);

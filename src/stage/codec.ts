@@ -24,6 +24,9 @@ export class OpusDecoderMono {
 export interface EncoderOptions {
   readonly bitrateBps: number;
   readonly channels?: 1 | 2;
+  /** libopus complexity 0-10: CPU for quality. */
+  readonly complexity?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
+  readonly application?: 'voip' | 'audio' | 'restricted_lowdelay';
 }
 
 /** Mono frames to Opus packets (20 ms, VBR, voice-tuned). */
@@ -33,9 +36,13 @@ export class OpusEncoderMono {
 
   constructor(options: EncoderOptions) {
     this.#channels = options.channels ?? 1;
-    this.#encoder = new Encoder({ channels: this.#channels, sample_rate: SAMPLE_RATE, application: 'voip' });
+    this.#encoder = new Encoder({
+      channels: this.#channels,
+      sample_rate: SAMPLE_RATE,
+      application: options.application ?? 'voip',
+    });
     this.#encoder.bitrate = options.bitrateBps;
-    this.#encoder.complexity = 5;
+    this.#encoder.complexity = options.complexity ?? 5;
   }
 
   encode(frame: Frame): Uint8Array {

@@ -47,7 +47,8 @@ export class StageRoom {
   constructor(options: RoomOptions) {
     this.#o = options;
     this.spaceId = options.spaceId;
-    this.#programEncoder = new OpusEncoderMono({ bitrateBps: options.programBitrateBps });
+    // The program is the record and the replay: 'audio' mode at complexity 5 (64 us per frame).
+    this.#programEncoder = new OpusEncoderMono({ bitrateBps: options.programBitrateBps, complexity: 5, application: 'audio' });
     this.#startedAtMs = options.clock.now();
     this.#schedule();
   }
@@ -68,7 +69,11 @@ export class StageRoom {
       accountId,
       session,
       decoder: new OpusDecoderMono(),
-      encoder: session.receivesAudio ? new OpusEncoderMono({ bitrateBps: this.#o.returnBitrateBps }) : undefined,
+      // The return path is for conversation: CELT-only low-delay mode at low complexity is 4x cheaper
+      // to encode than libopus' VoIP mode (42 vs 170 us per frame, measured) and adds less delay.
+      encoder: session.receivesAudio
+        ? new OpusEncoderMono({ bitrateBps: this.#o.returnBitrateBps, complexity: 1, application: 'restricted_lowdelay' })
+        : undefined,
     };
     this.#speakers.set(accountId, speaker);
     session.on('audio', ({ rtpTimestamp, payload }) => {

@@ -18,6 +18,8 @@ export interface TonePublisher {
   /** Resolves when ICE and DTLS are up (rejects after 5 s). */
   connected(): Promise<void>;
   stopSending(): void;
+  /** Switches between the tone and (encoded) silence; returns the time of the switch. */
+  setTone(on: boolean): number;
   /** DELETEs the WHIP session and closes the connection. */
   close(): Promise<void>;
 }
@@ -28,6 +30,8 @@ export async function publishTone(options: {
   frequencyHz: number;
   amplitude?: number;
   receive?: boolean;
+  /** Start by sending silence (see `setTone`). */
+  startSilent?: boolean;
   /** Decode what comes back (default true); a load generator only counts it. */
   decodeReceived?: boolean;
 }): Promise<TonePublisher> {
@@ -68,12 +72,14 @@ export async function publishTone(options: {
   });
   const location = res.headers.get('location') ?? undefined;
   let timer: NodeJS.Timeout | undefined;
+  let toneOn = options.startSilent !== true;
   if (res.status === 201) {
     await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
     // One second of the tone, encoded once and looped (a whole number of cycles for 440 and 660 Hz).
     const encoder = new OpusEncoderMono({ bitrateBps: 48_000 });
     const amplitude = options.amplitude ?? 0.3;
     const packets: Buffer[] = [];
+    const silence = Buffer.from(encoder.encode(new Float32Array(FRAME_SAMPLES)));
     for (let k = 0; k < 50; k++) {
       const frame = new Float32Array(FRAME_SAMPLES);
       for (let i = 0; i < FRAME_SAMPLES; i++) {
@@ -85,7 +91,7 @@ export async function publishTone(options: {
     // Paced by wall time: this is real media on real sockets, not logic under test.
     timer = setInterval(() => {
       const header = new RtpHeader({ payloadType: 111, sequenceNumber: n & 0xffff, timestamp: (n * FRAME_SAMPLES) >>> 0 });
-      track.writeRtp(new RtpPacket(header, packets[n % 50]!));
+      track.writeRtp(new RtpPacket(header, toneOn ? packets[n % 50]! : silence));
       n++;
     }, 20);
   } else {
@@ -113,6 +119,10 @@ export async function publishTone(options: {
         });
       }),
     stopSending: () => clearInterval(timer),
+    setTone: (on) => {
+      toneOn = on;
+      return Date.now();
+    },
     async close() {
       clearInterval(timer);
       if (location !== undefined) {

@@ -126,6 +126,42 @@ describe('stage media', () => {
     }
   });
 
+  test('speaker to speaker: a tone is heard by the other speaker well under 300 ms after it starts', async () => {
+    const { spaceId, host, speakers } = await server.liveSpace(1);
+    const a = await publishTone({ ...(await server.stageToken(spaceId, host.token)), frequencyHz: 440, startSilent: true });
+    const b = await publishTone({
+      ...(await server.stageToken(spaceId, speakers[0]!.token)),
+      frequencyHz: 660,
+      startSilent: true,
+    });
+    try {
+      await a.connected();
+      await b.connected();
+      await waitMs(500); // let jitter buffers settle on the silent streams
+      const delays: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        const since = b.received.length;
+        const startedAt = a.setTone(true);
+        while (Date.now() - startedAt < 1000) {
+          const hit = b.received.slice(since).find((r) => peak(r.frame) > 0.05 && toneShare(r.frame, 440) > 0.5);
+          if (hit !== undefined) {
+            delays.push(hit.atMs - startedAt);
+            break;
+          }
+          await waitMs(5);
+        }
+        a.setTone(false);
+        await waitMs(400);
+      }
+      assert.equal(delays.length, 3, 'B heard every burst');
+      console.log(`speaker-to-speaker delay (ms): ${delays.join(', ')}`);
+      assert.ok(Math.max(...delays) < 300, `delays ${delays.join(', ')} ms`);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   test('a speaker who drops and publishes again resumes without the program restarting', async () => {
     const { spaceId, host } = await server.liveSpace(0);
     const program = recordProgram(spaceId);
