@@ -29,8 +29,8 @@ export default tseslint.config(
     },
   },
   {
-    // Tests read response bodies of any shape and assert on them field by field.
-    files: ['test/**/*.ts'],
+    // Tests and benchmarks read response bodies of any shape field by field.
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

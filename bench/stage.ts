@@ -55,7 +55,7 @@ try {
       headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
       body: JSON.stringify(body),
     });
-    return (await res.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- bench reads API JSON
+    return (await res.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- the bench reads API JSON
   };
   const account = async () => {
     const r = await api('/api/accounts', undefined, { handle: `bench_${n++}`, password: 'bench password' });
