@@ -124,3 +124,22 @@ describe('WHIP endpoint', () => {
     assert.equal(again.status, 404);
   });
 });
+
+describe('stage resource caps', () => {
+  test('a speaker sending more than the bitrate cap is disconnected; the program goes on', async () => {
+    const server = await startLiveServer({ stage: { port: 0, maxSpeakerBitrateBps: 16_000 } });
+    try {
+      const { spaceId, host } = await server.liveSpace(0);
+      const pub = await publishTone({ ...(await server.stageToken(spaceId, host.token)), frequencyHz: 440, amplitude: 0.8 });
+      await pub.connected();
+      const frames = server.stage.room(spaceId)!.frames;
+      const t0 = Date.now();
+      while (server.stage.room(spaceId)!.speakerCount > 0 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(server.stage.room(spaceId)!.speakerCount, 0, 'disconnected for exceeding 16 kb/s');
+      assert.ok(server.stage.room(spaceId)!.frames > frames, 'the program keeps its timeline');
+      await pub.close();
+    } finally {
+      await server.shutdown();
+    }
+  });
+});
