@@ -35,7 +35,8 @@ try {
   }
   result.connected = log.includes('PeerConnection connected');
   const startFrame = pcm.length;
-  await new Promise((r) => setTimeout(r, 2500)); // real media, real time
+  // Collect 2.5 s of program (125 frames) after the connection is up, however long that takes.
+  while (pcm.length < startFrame + 125 && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 20));
   const view = await server.api('GET', `/api/spaces/${spaceId}`);
   client.kill('SIGINT');
   await new Promise((r) => client.once('exit', r));
