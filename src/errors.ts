@@ -13,6 +13,10 @@ export const errorCatalogue = {
     message: 'The body is not a usable SDP offer (see details); send the offer your WebRTC stack created.',
   },
   WHIP_CODEC_UNSUPPORTED: { status: 400, message: 'The offer has no Opus audio; the stage takes audio/opus 48 kHz only.' },
+  HLS_REQUEST_TOO_FAR_AHEAD: {
+    status: 400,
+    message: 'The requested _HLS_msn is more than two segments past the live edge; reload the playlist.',
+  },
   SCHEDULED_START_IN_PAST: {
     status: 400,
     message: 'scheduledStart must be in the future; omit it to start whenever the host is ready.',
@@ -48,6 +52,10 @@ export const errorCatalogue = {
     status: 404,
     message: 'No such stage session; it ended or was never created. Publish again with POST to the WHIP URL.',
   },
+  HLS_OBJECT_NOT_FOUND: {
+    status: 404,
+    message: 'No such playlist, part or segment (parts expire a few segments behind the live edge); reload the playlist.',
+  },
   INVITATION_NOT_FOUND: { status: 404, message: 'You have no pending invitation to speak in this Space.' },
   // 409: conflicts with the current state
   HANDLE_TAKEN: { status: 409, message: 'This handle is taken; choose another.' },
@@ -71,6 +79,10 @@ export const errorCatalogue = {
   RATE_LIMITED: { status: 429, message: 'Too many requests; wait for the Retry-After seconds and try again.' },
   // 5xx: our fault
   INTERNAL: { status: 500, message: 'Something failed on our side; it was logged. Try again shortly.' },
+  HLS_NOT_YET_AVAILABLE: {
+    status: 503,
+    message: 'The requested part did not appear in time (the Space may be stalled); retry after Retry-After.',
+  },
   STAGE_BUSY: { status: 503, message: 'The stage is at its session limit; retry after the Retry-After seconds.' },
   SERVICE_UNAVAILABLE: {
     status: 503,

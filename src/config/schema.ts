@@ -53,7 +53,22 @@ export const ConfigSchema = Type.Object(
       strict,
     ),
     rateLimits: Type.Object({ reactionsPerAccount: RateLimit, authPerAddress: RateLimit }, strict),
-    edge: Type.Object({ publicUrl: NullableUrl }, strict),
+    edge: Type.Object(
+      {
+        publicUrl: NullableUrl,
+        cacheMaxBytes: Type.Integer({ minimum: 1_048_576 }),
+        originUrl: Type.Union([Type.String(), Type.Null()]),
+      },
+      strict,
+    ),
+    origin: Type.Object(
+      {
+        partDurationMs: Type.Integer({ minimum: 200, maximum: 2000, multipleOf: 20 }),
+        partsPerSegment: Type.Integer({ minimum: 2, maximum: 12 }),
+        blockingTimeoutMs: Type.Integer({ minimum: 500, maximum: 30_000 }),
+      },
+      strict,
+    ),
     stage: Type.Object(
       {
         publicUrl: NullableUrl,
@@ -98,7 +113,8 @@ export const defaultConfig: Config = {
     reactionsPerAccount: { capacity: 10, refillPerSecond: 2 },
     authPerAddress: { capacity: 20, refillPerSecond: 0.5 },
   },
-  edge: { publicUrl: null },
+  edge: { publicUrl: null, cacheMaxBytes: 64 * 1_048_576, originUrl: null },
+  origin: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 6000 },
   stage: {
     publicUrl: null,
     port: 8081,

@@ -29,6 +29,7 @@ export interface CredentialsOptions {
   readonly listenerTokenTtlSeconds: number;
   readonly stageTokenTtlSeconds: number;
   readonly edgeBaseUrl: () => string;
+  readonly hasRecording: (spaceId: string) => boolean;
   readonly stageBaseUrl: () => string;
 }
 
@@ -57,7 +58,8 @@ export class Credentials {
 
   async join(actor: Account | undefined, spaceId: string, renewToken?: string): Promise<ListenerGrant> {
     const snap = await this.#o.spaces.snapshot(spaceId);
-    if (snap.space.state === 'ended') throw new AmphiError('SPACE_ENDED');
+    // An ended Space can be joined as long as it has a recording: the same URL is then the replay.
+    if (snap.space.state === 'ended' && !this.#o.hasRecording(spaceId)) throw new AmphiError('SPACE_ENDED');
     if (actor === undefined && !snap.space.allowAnonymous) throw new AmphiError('AUTH_REQUIRED');
     let subject = actor?.id ?? newId('an');
     if (renewToken !== undefined) {

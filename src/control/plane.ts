@@ -27,9 +27,11 @@ export interface ControlDeps {
   readonly log: Logger;
   /** Where listeners and speakers are sent; read per use, since port 0 is known only after listen. */
   readonly urls: { readonly edge: () => string; readonly stage: () => string };
+  /** Whether a Space has a recording (live or finished): an ended Space with one can be joined as a replay. */
+  readonly recordings?: (spaceId: string) => { live: boolean; durationMs: number } | undefined;
 }
 
-export function createControlPlane({ config, store, clock, signer, log, urls }: ControlDeps): ControlPlane {
+export function createControlPlane({ config, store, clock, signer, log, urls, recordings }: ControlDeps): ControlPlane {
   const bus = new ControlBus((event, error) => log.error({ err: error, event }, 'control event listener failed'));
   const snapshots = new SnapshotCache(store, clock, config.spaces.snapshotTtlMs);
   const spaces = new Spaces({ store, clock, bus, snapshots, limits: config.spaces, log });
@@ -46,6 +48,7 @@ export function createControlPlane({ config, store, clock, signer, log, urls }: 
     listenerTokenTtlSeconds: config.tokens.listenerTokenTtlSeconds,
     stageTokenTtlSeconds: config.tokens.stageTokenTtlSeconds,
     edgeBaseUrl: urls.edge,
+    hasRecording: (spaceId) => recordings?.(spaceId) !== undefined,
     stageBaseUrl: urls.stage,
   });
   const reactions = new Reactions(spaces, clock, config.rateLimits.reactionsPerAccount);

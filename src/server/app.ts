@@ -18,6 +18,9 @@ import { Metrics } from './metrics.ts';
 /** The control plane's dependencies, plus the live signals other planes feed into the public view. */
 export interface AppDeps extends ControlDeps {
   readonly speaking?: LiveSignals['speaking'];
+  readonly listeners?: LiveSignals['listeners'];
+  /** Other planes' routes on this listener (the embedded edge). */
+  readonly extraRoutes?: readonly ((app: App) => void)[];
 }
 
 export interface Amphi {
@@ -38,6 +41,8 @@ export async function buildApp(deps: AppDeps): Promise<Amphi> {
       void errorHandler(error, request, reply);
     },
     bodyLimit: config.server.bodyLimitBytes,
+    // Listener URLs carry a signed token (~150 characters) as a path segment.
+    routerOptions: { maxParamLength: 4096 },
     trustProxy: config.server.trustProxy,
     requestTimeout: 30_000,
     onProtoPoisoning: 'error',
@@ -90,11 +95,17 @@ export async function buildApp(deps: AppDeps): Promise<Amphi> {
     config,
     authLimiter: new RateLimiter(config.rateLimits.authPerAddress, clock),
     metrics,
-    live: { reactionCounts: (id) => plane.reactions.counts(id), speaking: deps.speaking ?? (() => []) },
+    live: {
+      reactionCounts: (id) => plane.reactions.counts(id),
+      speaking: deps.speaking ?? (() => []),
+      listeners: deps.listeners ?? (() => 0),
+      recording: deps.recordings ?? (() => undefined),
+    },
   };
   accountRoutes(app, context);
   spaceRoutes(app, context);
   stageRoutes(app, context);
+  for (const mount of deps.extraRoutes ?? []) mount(app);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {

@@ -1,9 +1,15 @@
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { every, systemClock, type Clock } from '../lib/clock.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { TokenSigner } from '../lib/signed-token.ts';
+import { Edge } from '../edge/edge.ts';
+import { edgeRoutes } from '../edge/routes.ts';
+import { OriginPlane } from '../origin/plane.ts';
+import { FileMediaStorage } from '../origin/storage.ts';
 import { buildStageHttp } from '../stage/http.ts';
+import { programEncoder } from '../stage/room.ts';
 import { StagePlane } from '../stage/plane.ts';
 import { openStore } from '../storage/open.ts';
 import { buildApp, type Amphi } from './app.ts';
@@ -14,6 +20,8 @@ import { stageAuthority } from './stage-authority.ts';
 const SESSION_SWEEP_MS = 3_600_000;
 
 export interface RunningServer extends Amphi {
+  readonly origin: OriginPlane;
+  readonly edge: Edge;
   /** The API URL, with the real port when port 0 was asked for. */
   readonly url: string;
   /** The stage's own listener (WHIP). */
@@ -42,6 +50,22 @@ export async function startServer(
   let apiUrl = config.server.publicUrl ?? `http://${hostPart}:${config.server.port}`;
   let stageUrl = config.stage.publicUrl ?? `http://${hostPart}:${config.stage.port}`;
   let stage: StagePlane | undefined;
+  const origin = new OriginPlane({
+    config: config.origin,
+    storage: new FileMediaStorage(join(config.dataDir, 'media')),
+    clock,
+    log: log.child({ plane: 'origin' }),
+    programBitrateBps: config.stage.programBitrateBps,
+    preSkip: programEncoder(config.stage.programBitrateBps).lookahead,
+  });
+  // Embedded mode: the edge reaches the origin in-process; `amphi edge` would use HTTP instead.
+  const edge = new Edge({
+    signer,
+    clock,
+    origin: { get: (spaceId, file, query) => origin.get(spaceId, file, query) },
+    log: log.child({ plane: 'edge' }),
+    cacheMaxBytes: config.edge.cacheMaxBytes,
+  });
 
   let amphi: Amphi;
   let stageHttp: ReturnType<typeof buildStageHttp>;
@@ -54,6 +78,9 @@ export async function startServer(
       log,
       urls: { edge: () => config.edge.publicUrl ?? apiUrl, stage: () => stageUrl },
       speaking: (spaceId) => stage?.levels(spaceId) ?? [],
+      listeners: (spaceId) => edge.listeners(spaceId),
+      recordings: (spaceId) => origin.recording(spaceId),
+      extraRoutes: [(app) => edgeRoutes(app, edge)],
     });
     stage = new StagePlane({
       config: config.stage,
@@ -63,6 +90,7 @@ export async function startServer(
       authority: stageAuthority(amphi.plane.spaces),
       bus: amphi.plane.bus,
     });
+    stage.events.on('room', (room) => origin.attach(room.spaceId, room.program));
     stageHttp = buildStageHttp(stage, log.child({ plane: 'stage' }));
     await stageHttp.listen({ host, port: config.stage.port });
     await amphi.app.listen({ host, port: config.server.port });
@@ -96,12 +124,13 @@ export async function startServer(
       log.info('amphi shutting down');
       stopSweeping();
       running.close();
+      origin.close();
       await stageHttp.close();
       await amphi.app.close();
       await store.close();
       log.info('amphi stopped');
     })());
-  return { ...amphi, url, stageUrl, stage: running, close };
+  return { ...amphi, url, stageUrl, stage: running, origin, edge, close };
 }
 
 function portOf(address: string | AddressInfo | null): number {

@@ -48,4 +48,9 @@ export class OpusEncoderMono {
   encode(frame: Frame): Uint8Array {
     return this.#encoder.encode(monoToInt16(frame, this.#channels));
   }
+
+  /** Samples of lookahead: the Opus pre-skip a player drops at the start. */
+  get lookahead(): number {
+    return this.#encoder.lookhead;
+  }
 }

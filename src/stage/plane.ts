@@ -6,6 +6,7 @@ import { every, type Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { TokenSigner } from '../lib/signed-token.ts';
 import { RateLimiter } from '../lib/token-bucket.ts';
+import { TypedEmitter } from '../lib/typed-emitter.ts';
 import { newId } from '../control/ids.ts';
 import type { SourceLevel } from './mixer.ts';
 import { StageRoom } from './room.ts';
@@ -42,6 +43,8 @@ interface SessionRef {
  * their sessions at once.
  */
 export class StagePlane {
+  /** `room` fires when a Space's room (and its program) starts: the origin attaches to it. */
+  readonly events = new TypedEmitter<{ room: StageRoom }>();
   readonly #d: StageDeps;
   readonly #rooms = new Map<string, StageRoom>();
   readonly #sessions = new Map<string, SessionRef>();
@@ -91,6 +94,7 @@ export class StagePlane {
         },
       });
       this.#rooms.set(spaceId, room);
+      this.events.emit('room', room);
     }
     return room;
   }

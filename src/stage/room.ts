@@ -9,6 +9,11 @@ import type { SpeakerSession } from './session.ts';
 /** What the room needs of a session; `SpeakerSession` (werift) in production, a fake in unit tests. */
 export type StageSession = Pick<SpeakerSession, 'id' | 'receivesAudio' | 'on' | 'send' | 'close'>;
 
+/** The program is the record and the replay: 'audio' mode at complexity 5 (64 us per frame). */
+export function programEncoder(bitrateBps: number): OpusEncoderMono {
+  return new OpusEncoderMono({ bitrateBps, complexity: 5, application: 'audio' });
+}
+
 export interface RoomOptions {
   readonly spaceId: string;
   readonly clock: Clock;
@@ -47,8 +52,7 @@ export class StageRoom {
   constructor(options: RoomOptions) {
     this.#o = options;
     this.spaceId = options.spaceId;
-    // The program is the record and the replay: 'audio' mode at complexity 5 (64 us per frame).
-    this.#programEncoder = new OpusEncoderMono({ bitrateBps: options.programBitrateBps, complexity: 5, application: 'audio' });
+    this.#programEncoder = programEncoder(options.programBitrateBps);
     this.#startedAtMs = options.clock.now();
     this.#schedule();
   }

@@ -55,6 +55,11 @@ export const Space = Type.Object(
     requestCount: Type.Integer(),
     reminderCount: Type.Integer(),
     reactions: Type.Array(Type.Object({ emoji: Type.String(), count: Type.Integer() })),
+    listenerCount: Type.Integer({ description: 'Distinct listeners seen by the edge in the last 30 s' }),
+    replay: Type.Object({
+      available: Type.Boolean({ description: 'Ended and recorded: POST .../join returns the replay playlist' }),
+      durationSeconds: Type.Union([Type.Integer(), Type.Null()]),
+    }),
     version: Type.Integer({ description: 'Grows with every change a listener could see' }),
   },
   { $id: 'Space' },

@@ -1,21 +1,13 @@
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { Config } from '../../config/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
-import type { Logger } from '../../lib/logger.ts';
+import type { App } from '../../lib/http-app.ts';
 import type { RateLimiter } from '../../lib/token-bucket.ts';
 import type { Metrics } from '../../server/metrics.ts';
 import type { ControlPlane } from '../plane.ts';
 import type { RequestAuth } from './auth.ts';
 import type { LiveSignals } from './views.ts';
 
-export type App = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  Logger,
-  TypeBoxTypeProvider
->;
+export type { App };
 
 /** What the control routes need from the server that mounts them. */
 export interface RouteContext {

@@ -19,6 +19,8 @@ export function accountView(a: Account) {
 export interface LiveSignals {
   reactionCounts(spaceId: string): { emoji: string; count: number }[];
   speaking(spaceId: string): readonly { id: string; levelDbfs: number; speaking: boolean }[];
+  listeners(spaceId: string): number;
+  recording(spaceId: string): { live: boolean; durationMs: number } | undefined;
 }
 
 export function spaceView(snap: SpaceSnapshot, live: LiveSignals) {
@@ -47,8 +49,15 @@ export function spaceView(snap: SpaceSnapshot, live: LiveSignals) {
     requestCount: snap.requestCount,
     reminderCount: snap.reminderCount,
     reactions: live.reactionCounts(s.id),
+    listenerCount: live.listeners(s.id),
+    replay: replayView(s.state, live.recording(s.id)),
     version: s.version,
   };
+}
+
+function replayView(state: string, recording: { live: boolean; durationMs: number } | undefined) {
+  const available = state === 'ended' && recording !== undefined && !recording.live;
+  return { available, durationSeconds: available ? Math.round(recording.durationMs / 1000) : null };
 }
 
 export function spaceEnvelope(snap: SpaceSnapshot, live: LiveSignals) {

@@ -1,0 +1,51 @@
+import type { App } from '../lib/http-app.ts';
+import { Type } from 'typebox';
+import type { Edge } from './edge.ts';
+
+const Params = Type.Object(
+  {
+    token: Type.String({ minLength: 10, maxLength: 4096 }),
+    spaceId: Type.String({ pattern: '^sp_[A-Za-z0-9_-]{12}$' }),
+    file: Type.String({ pattern: '^[a-z0-9.]{5,40}$' }),
+  },
+  { additionalProperties: false },
+);
+const Query = Type.Object({
+  _HLS_msn: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e9 })),
+  _HLS_part: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+  _HLS_skip: Type.Optional(Type.String({ maxLength: 8 })),
+});
+
+/**
+ * Listener URLs: `/l/<token>/<spaceId>/<file>`. The token sits in the path so the playlists' relative
+ * URIs carry it to every part and segment in any player, with no custom headers.
+ */
+export function edgeRoutes(app: App, edge: Edge): void {
+  app.get('/l/:token/:spaceId/:file', { schema: { hide: true, params: Params, querystring: Query } }, async (request, reply) => {
+    const { token, spaceId, file } = request.params;
+    const query = request.query;
+    const res = await edge.serve({
+      token,
+      spaceId,
+      file,
+      msn: query._HLS_msn,
+      part: query._HLS_msn === undefined ? undefined : query._HLS_part,
+      ifNoneMatch: request.headers['if-none-match'],
+      range: request.headers.range,
+    });
+    return reply
+      .code(res.status)
+      .headers(res.headers)
+      .send(res.body === undefined ? undefined : Buffer.from(res.body.buffer, res.body.byteOffset, res.body.byteLength));
+  });
+  app.options('/l/:token/:spaceId/:file', { schema: { hide: true } }, (_request, reply) =>
+    reply
+      .code(204)
+      .headers({
+        'access-control-allow-origin': '*',
+        'access-control-allow-methods': 'GET, OPTIONS',
+        'access-control-allow-headers': 'range, if-none-match',
+      })
+      .send(),
+  );
+}

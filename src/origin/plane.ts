@@ -1,0 +1,149 @@
+import type { Config } from '../config/schema.ts';
+import { AmphiError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { ProgramStream } from '../stage/program.ts';
+import { multivariantPlaylist } from './playlist.ts';
+import type { MediaStorage } from './storage.ts';
+import { LiveTrack, type RecordingManifest } from './track.ts';
+
+/** One object the origin serves to an edge. */
+export interface OriginResponse {
+  readonly status: 200;
+  readonly contentType: string;
+  readonly cacheControl: string;
+  readonly body: Uint8Array;
+}
+
+export interface OriginDeps {
+  readonly config: Readonly<Config['origin']>;
+  readonly storage: MediaStorage;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly programBitrateBps: number;
+  /** Opus pre-skip of the program encoder. */
+  readonly preSkip: number;
+}
+
+export interface RecordingInfo {
+  readonly live: boolean;
+  readonly durationMs: number;
+}
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const M3U8 = 'application/vnd.apple.mpegurl';
+const MP4 = 'audio/mp4';
+const FILE = /^(?:index\.m3u8|media\.m3u8|init\.mp4|s(\d{1,9})\.m4s|p(\d{1,9})\.(\d{1,3})\.m4s)$/;
+
+/**
+ * The origin: turns each Space's program into LL-HLS and a recording, and answers edges. It never
+ * sees a listener: edges ask it, once per object, through `OriginClient`.
+ */
+export class OriginPlane {
+  readonly #d: OriginDeps;
+  readonly #tracks = new Map<string, LiveTrack>();
+
+  constructor(deps: OriginDeps) {
+    this.#d = deps;
+  }
+
+  /** Starts (or resumes, after a restart) the recording of a Space's program. */
+  attach(spaceId: string, program: ProgramStream): void {
+    const previous = this.#tracks.get(spaceId);
+    if (previous !== undefined && !previous.ended) return;
+    const resume = this.#manifest(spaceId);
+    const track = new LiveTrack(
+      {
+        spaceId,
+        storage: this.#d.storage,
+        clock: this.#d.clock,
+        log: this.#d.log,
+        partDurationMs: this.#d.config.partDurationMs,
+        partsPerSegment: this.#d.config.partsPerSegment,
+        preSkip: this.#d.preSkip,
+      },
+      resume !== undefined && !resume.ended ? resume : undefined,
+    );
+    this.#tracks.set(spaceId, track);
+    program.on('frame', (frame) => track.push(frame));
+    program.on('end', () => track.end());
+    this.#d.log.info({ spaceId, resumedSegments: resume?.segments.length ?? 0 }, 'recording started');
+  }
+
+  /** Live or recorded, and how long, for the public view. */
+  recording(spaceId: string): RecordingInfo | undefined {
+    const track = this.#tracks.get(spaceId);
+    const manifest = track === undefined || track.ended ? this.#manifest(spaceId) : undefined;
+    if (track !== undefined && !track.ended) return { live: true, durationMs: 0 };
+    if (manifest === undefined) return undefined;
+    return { live: !manifest.ended, durationMs: manifest.segments.reduce((n, s) => n + s.durationMs, 0) };
+  }
+
+  /**
+   * Serves one object. Playlists honour blocking reload (`_HLS_msn`, `_HLS_part`); a part that is
+   * about to be produced (the preload hint) is held until it exists.
+   */
+  async get(
+    spaceId: string,
+    file: string,
+    query: { msn?: number | undefined; part?: number | undefined },
+  ): Promise<OriginResponse> {
+    const match = FILE.exec(file);
+    if (match === null) throw new AmphiError('ROUTE_NOT_FOUND');
+    const track = this.#tracks.get(spaceId);
+    const timeoutMs = this.#d.config.blockingTimeoutMs;
+    if (file === 'index.m3u8') {
+      if (track === undefined && this.#manifest(spaceId) === undefined) throw new AmphiError('SPACE_NOT_FOUND');
+      return text(multivariantPlaylist(this.#d.programBitrateBps), M3U8, 'public, max-age=3600');
+    }
+    if (file === 'init.mp4') return media(track?.init ?? this.#stored(spaceId, file), IMMUTABLE);
+    if (file === 'media.m3u8') {
+      if (track === undefined || track.ended) {
+        return text(new TextDecoder().decode(this.#stored(spaceId, 'media.m3u8')), M3U8, 'public, max-age=3600');
+      }
+      if (query.msn !== undefined) {
+        if (track.segmentsAhead(query.msn) > 2) throw new AmphiError('HLS_REQUEST_TOO_FAR_AHEAD');
+        if (!(await track.waitFor(query.msn, query.part, timeoutMs)))
+          throw new AmphiError('HLS_NOT_YET_AVAILABLE', { headers: { 'retry-after': '1' } });
+        // A blocking response names one future state of the playlist: cacheable while it is live.
+        return text(track.playlist(), M3U8, 'public, max-age=6');
+      }
+      return text(track.playlist(), M3U8, 'public, max-age=1');
+    }
+    if (match[1] !== undefined) return media(this.#stored(spaceId, file), IMMUTABLE);
+    const msn = Number(match[2]);
+    const index = Number(match[3]);
+    if (track === undefined) throw new AmphiError('HLS_OBJECT_NOT_FOUND');
+    let data = track.part(msn, index);
+    if (data === undefined && track.isUpcomingPart(msn, index)) {
+      await track.waitFor(msn, index, timeoutMs);
+      data = track.part(msn, index);
+    }
+    if (data === undefined) throw new AmphiError('HLS_OBJECT_NOT_FOUND');
+    return media(data, IMMUTABLE);
+  }
+
+  /** Ends every live recording (shutdown): what was produced is flushed and listed. */
+  close(): void {
+    for (const track of this.#tracks.values()) track.end();
+  }
+
+  #manifest(spaceId: string): RecordingManifest | undefined {
+    const raw = this.#d.storage.read(spaceId, 'recording.json');
+    return raw === undefined ? undefined : (JSON.parse(new TextDecoder().decode(raw)) as RecordingManifest);
+  }
+
+  #stored(spaceId: string, name: string): Uint8Array {
+    const data = this.#d.storage.read(spaceId, name);
+    if (data === undefined) throw new AmphiError('HLS_OBJECT_NOT_FOUND');
+    return data;
+  }
+}
+
+function text(body: string, contentType: string, cacheControl: string): OriginResponse {
+  return { status: 200, contentType, cacheControl, body: new TextEncoder().encode(body) };
+}
+
+function media(body: Uint8Array, cacheControl: string): OriginResponse {
+  return { status: 200, contentType: MP4, cacheControl, body };
+}

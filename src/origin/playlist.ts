@@ -1,0 +1,77 @@
+/**
+ * Renders LL-HLS playlists (RFC 8216bis, Apple Low-Latency HLS). Players without LL support ignore
+ * the EXT-X-PART tags and play the same playlist as ordinary HLS from its segments.
+ */
+export interface SegmentInfo {
+  readonly msn: number;
+  readonly durationMs: number;
+  /** Wall-clock time of the segment's first sample. */
+  readonly programDateTimeMs: number;
+}
+
+export interface PartInfo {
+  readonly msn: number;
+  readonly index: number;
+  readonly durationMs: number;
+}
+
+export interface PlaylistState {
+  readonly partTargetMs: number;
+  readonly segmentTargetMs: number;
+  /** Complete, stored segments, oldest first. */
+  readonly segments: readonly SegmentInfo[];
+  /** Parts to list: those of the last few segments and of the segment in progress. */
+  readonly parts: readonly PartInfo[];
+  /** The segment in progress (its parts so far are in `parts`), when live. */
+  readonly current: { readonly msn: number; readonly programDateTimeMs: number } | undefined;
+  /** The next part to be produced, announced as a preload hint when live. */
+  readonly next: { readonly msn: number; readonly index: number } | undefined;
+  readonly ended: boolean;
+}
+
+export const segmentUri = (msn: number) => `s${msn}.m4s`;
+export const partUri = (msn: number, index: number) => `p${msn}.${index}.m4s`;
+const seconds = (ms: number) => (ms / 1000).toFixed(3);
+
+export function mediaPlaylist(s: PlaylistState): string {
+  const targetDuration = Math.ceil(s.segmentTargetMs / 1000);
+  const lines = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:9',
+    `#EXT-X-TARGETDURATION:${targetDuration}`,
+    `#EXT-X-PART-INF:PART-TARGET=${seconds(s.partTargetMs)}`,
+    `#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=${seconds(3 * s.partTargetMs)},HOLD-BACK=${3 * targetDuration}`,
+    '#EXT-X-PLAYLIST-TYPE:EVENT',
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    '#EXT-X-MAP:URI="init.mp4"',
+  ];
+  const partsOf = (msn: number) =>
+    s.parts
+      .filter((p) => p.msn === msn)
+      .map((p) => `#EXT-X-PART:DURATION=${seconds(p.durationMs)},URI="${partUri(p.msn, p.index)}",INDEPENDENT=YES`);
+  for (const seg of s.segments) {
+    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(seg.programDateTimeMs).toISOString()}`);
+    lines.push(...partsOf(seg.msn));
+    lines.push(`#EXTINF:${seconds(seg.durationMs)},`, segmentUri(seg.msn));
+  }
+  if (!s.ended && s.current !== undefined) {
+    const inProgress = partsOf(s.current.msn);
+    if (inProgress.length > 0) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.current.programDateTimeMs).toISOString()}`);
+    lines.push(...inProgress);
+  }
+  if (!s.ended && s.next !== undefined) lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${partUri(s.next.msn, s.next.index)}"`);
+  if (s.ended) lines.push('#EXT-X-ENDLIST');
+  return `${lines.join('\n')}\n`;
+}
+
+/** The multivariant playlist: one Opus rendition. */
+export function multivariantPlaylist(bandwidthBps: number): string {
+  return [
+    '#EXTM3U',
+    '#EXT-X-VERSION:9',
+    '#EXT-X-INDEPENDENT-SEGMENTS',
+    `#EXT-X-STREAM-INF:BANDWIDTH=${bandwidthBps},AVERAGE-BANDWIDTH=${bandwidthBps},CODECS="opus"`,
+    'media.m3u8',
+    '',
+  ].join('\n');
+}
