@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, configFlags, loadConfig } from './config/load.ts';
+import { startEdge } from './edge/server.ts';
+import { AmphiError } from './errors.ts';
+import { createLogger } from './lib/logger.ts';
 import { startServer } from './server/main.ts';
 
 const usage = `Usage: amphi [command] [options]
 
 Commands:
   start            Run Amphi: control API, health and metrics, embedded storage (default)
+  edge             Run only an edge (needs --origin URL and AMPHI_SIGNING_KEY shared with the origin)
   config           Print the effective configuration as JSON and exit
   help             Show this help
 
@@ -18,6 +22,7 @@ Options (each also settable by environment variable or config file):
   --database-url U PostgreSQL URL instead of SQLite (DATABASE_URL)
   --log-level L    fatal|error|warn|info|debug|trace|silent (AMPHI_LOG_LEVEL; default info)
   --config FILE    YAML or JSON config file (AMPHI_CONFIG); see amphi.sample.yaml
+  --origin URL     For 'amphi edge': the origin (an 'amphi start' server) to fetch from
   --version        Print the version
 `;
 
@@ -51,7 +56,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`amphi ${pkg.version}\n`);
     return 0;
   }
-  if (positionals.length > 1 || !['start', 'config'].includes(command)) {
+  if (positionals.length > 1 || !['start', 'edge', 'config'].includes(command)) {
     process.stderr.write(`amphi: unknown command "${positionals.join(' ')}"\n\n${usage}`);
     return 2;
   }
@@ -77,22 +82,30 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
 
-  const server = await startServer(config);
+  let server: { close(): Promise<void> };
+  try {
+    server = command === 'edge' ? await startEdge(config) : await startServer(config);
+  } catch (error) {
+    if (!(error instanceof AmphiError)) throw error;
+    process.stderr.write(`amphi: ${error.message} (${String(error.details)})\n`);
+    return 2;
+  }
+  const log = createLogger(config.log.level);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) {
-        server.app.log.warn({ signal }, 'second signal: exiting now');
+        log.warn({ signal }, 'second signal: exiting now');
         process.exit(1);
       }
       stopping = true;
       const force = setTimeout(() => {
-        server.app.log.error({ graceMs: config.server.shutdownGraceMs }, 'shutdown took too long: exiting');
+        log.error({ graceMs: config.server.shutdownGraceMs }, 'shutdown took too long: exiting');
         process.exit(1);
       }, config.server.shutdownGraceMs);
       force.unref();
       server.close().then(resolve, (error: unknown) => {
-        server.app.log.error({ err: error }, 'shutdown failed');
+        log.error({ err: error }, 'shutdown failed');
         resolve();
       });
     };

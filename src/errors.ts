@@ -33,6 +33,10 @@ export const errorCatalogue = {
     status: 401,
     message: 'Publishing needs Authorization: Bearer <stage token> for this Space from POST /api/spaces/:id/stage.',
   },
+  EDGE_CREDENTIAL_INVALID: {
+    status: 401,
+    message: 'The origin serves edges only: send an edge credential signed with the shared key.',
+  },
   // 403: we know who you are, and you may not
   HOST_ONLY: { status: 403, message: 'Only the host of this Space can do this.' },
   MODERATOR_ONLY: { status: 403, message: 'Only the host or a co-host of this Space can do this.' },

@@ -19,6 +19,7 @@ export const configFlags = {
   'data-dir': 'dataDir',
   'database-url': 'databaseUrl',
   'log-level': 'log.level',
+  origin: 'edge.originUrl',
 } as const;
 
 /** The environment variables that set config keys, and their config paths. */

@@ -63,12 +63,18 @@ export class Edge {
     this.#cache = new ByteLru(deps.cacheMaxBytes);
   }
 
+  /** Whether a listener token is good for this Space right now (and counts the listener). */
+  accepts(token: string, spaceId: string): boolean {
+    const now = this.#d.clock.now();
+    const verified = this.#d.signer.verify<ListenerClaims>(token, now);
+    if (!verified.ok || verified.claims.t !== 'l' || verified.claims.s !== spaceId) return false;
+    this.#count(spaceId, verified.claims.u, now);
+    return true;
+  }
+
   async serve(req: EdgeRequest): Promise<EdgeResponse> {
     const now = this.#d.clock.now();
-    const verified = this.#d.signer.verify<ListenerClaims>(req.token, now);
-    if (!verified.ok || verified.claims.t !== 'l' || verified.claims.s !== req.spaceId)
-      throw new AmphiError('LISTENER_TOKEN_INVALID');
-    this.#count(req.spaceId, verified.claims.u, now);
+    if (!this.accepts(req.token, req.spaceId)) throw new AmphiError('LISTENER_TOKEN_INVALID');
     const key = `${req.spaceId}/${req.file}${req.msn === undefined ? '' : `?m=${req.msn}&p=${req.part ?? ''}`}`;
     const entry = await this.#lookup(key, req, now);
     const headers: Record<string, string> = {

@@ -1,5 +1,6 @@
 import type { App } from '../lib/http-app.ts';
 import { Type } from 'typebox';
+import { AmphiError } from '../errors.ts';
 import type { Edge } from './edge.ts';
 
 const Params = Type.Object(
@@ -37,6 +38,14 @@ export function edgeRoutes(app: App, edge: Edge): void {
       .code(res.status)
       .headers(res.headers)
       .send(res.body === undefined ? undefined : Buffer.from(res.body.buffer, res.body.byteOffset, res.body.byteLength));
+  });
+  // For nginx's auth_request in front of this edge (deploy/nginx): 204 when the listener URL's
+  // token is good for its Space, 401 otherwise. Cheap: a key check, nothing else.
+  app.get('/edge/auth', { schema: { hide: true } }, async (request, reply) => {
+    const uri = request.headers['x-original-uri'];
+    const match = typeof uri === 'string' ? /^\/l\/([^/]+)\/(sp_[A-Za-z0-9_-]{12})\//.exec(uri) : null;
+    if (match === null || !edge.accepts(match[1]!, match[2]!)) throw new AmphiError('LISTENER_TOKEN_INVALID');
+    return reply.code(204).send();
   });
   app.options('/l/:token/:spaceId/:file', { schema: { hide: true } }, (_request, reply) =>
     reply

@@ -7,6 +7,7 @@ import { TokenSigner } from '../lib/signed-token.ts';
 import { Edge } from '../edge/edge.ts';
 import { edgeRoutes } from '../edge/routes.ts';
 import { OriginPlane } from '../origin/plane.ts';
+import { originRoutes } from '../origin/routes.ts';
 import { FileMediaStorage } from '../origin/storage.ts';
 import { buildStageHttp } from '../stage/http.ts';
 import { programEncoder } from '../stage/room.ts';
@@ -80,7 +81,7 @@ export async function startServer(
       speaking: (spaceId) => stage?.levels(spaceId) ?? [],
       listeners: (spaceId) => edge.listeners(spaceId),
       recordings: (spaceId) => origin.recording(spaceId),
-      extraRoutes: [(app) => edgeRoutes(app, edge)],
+      extraRoutes: [(app) => edgeRoutes(app, edge), (app) => originRoutes(app, origin, signer, clock)],
     });
     stage = new StagePlane({
       config: config.stage,
