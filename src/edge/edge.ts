@@ -57,6 +57,8 @@ export class Edge {
   readonly #inflight = new Map<string, Promise<Entry>>();
   readonly #seen = new Map<string, Map<string, number>>();
   originFetches = 0;
+  /** Requests served (after the token check), for tests and metrics. */
+  served = 0;
 
   constructor(deps: EdgeDeps) {
     this.#d = deps;
@@ -75,6 +77,7 @@ export class Edge {
   async serve(req: EdgeRequest): Promise<EdgeResponse> {
     const now = this.#d.clock.now();
     if (!this.accepts(req.token, req.spaceId)) throw new AmphiError('LISTENER_TOKEN_INVALID');
+    this.served++;
     const key = `${req.spaceId}/${req.file}${req.msn === undefined ? '' : `?m=${req.msn}&p=${req.part ?? ''}`}`;
     const entry = await this.#lookup(key, req, now);
     const headers: Record<string, string> = {
