@@ -4,12 +4,12 @@ import { AmphiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { TokenSigner } from '../lib/signed-token.ts';
-import type { OriginResponse } from '../origin/plane.ts';
+import type { OriginQuery, OriginResponse } from '../origin/plane.ts';
 import { ByteLru } from './cache.ts';
 
 /** How the edge reaches the origin: in-process in the embedded mode, HTTP for `amphi edge`. */
 export interface OriginClient {
-  get(spaceId: string, file: string, query: { msn?: number | undefined; part?: number | undefined }): Promise<OriginResponse>;
+  get(spaceId: string, file: string, query: OriginQuery): Promise<OriginResponse>;
 }
 
 export interface EdgeRequest {
@@ -18,6 +18,8 @@ export interface EdgeRequest {
   readonly file: string;
   readonly msn?: number | undefined;
   readonly part?: number | undefined;
+  /** Room state: answer once the version passes this. */
+  readonly v?: number | undefined;
   readonly ifNoneMatch?: string | undefined;
   readonly range?: string | undefined;
 }
@@ -78,7 +80,7 @@ export class Edge {
     const now = this.#d.clock.now();
     if (!this.accepts(req.token, req.spaceId)) throw new AmphiError('LISTENER_TOKEN_INVALID');
     this.served++;
-    const key = `${req.spaceId}/${req.file}${req.msn === undefined ? '' : `?m=${req.msn}&p=${req.part ?? ''}`}`;
+    const key = `${req.spaceId}/${req.file}${req.msn === undefined ? '' : `?m=${req.msn}&p=${req.part ?? ''}`}${req.v === undefined ? '' : `?v=${req.v}`}`;
     const entry = await this.#lookup(key, req, now);
     const headers: Record<string, string> = {
       'content-type': entry.response.contentType,
@@ -113,7 +115,7 @@ export class Edge {
     if (pending === undefined) {
       this.originFetches++;
       pending = this.#d.origin
-        .get(req.spaceId, req.file, { msn: req.msn, part: req.part })
+        .get(req.spaceId, req.file, { msn: req.msn, part: req.part, v: req.v })
         .then((response) => {
           const entry: Entry = {
             response,

@@ -1,7 +1,7 @@
 import { AmphiError, errorCatalogue, type ErrorCode } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { TokenSigner } from '../lib/signed-token.ts';
-import type { OriginResponse } from '../origin/plane.ts';
+import type { OriginQuery, OriginResponse } from '../origin/plane.ts';
 import type { OriginClient } from './edge.ts';
 
 /** An edge's HTTP client to a remote origin, presenting an edge credential it signs itself. */
@@ -19,13 +19,12 @@ export class HttpOriginClient implements OriginClient {
     this.#name = name;
   }
 
-  async get(
-    spaceId: string,
-    file: string,
-    query: { msn?: number | undefined; part?: number | undefined },
-  ): Promise<OriginResponse> {
-    const params =
-      query.msn === undefined ? '' : `?_HLS_msn=${query.msn}${query.part === undefined ? '' : `&_HLS_part=${query.part}`}`;
+  async get(spaceId: string, file: string, query: OriginQuery): Promise<OriginResponse> {
+    const search = new URLSearchParams();
+    if (query.msn !== undefined) search.set('_HLS_msn', String(query.msn));
+    if (query.part !== undefined) search.set('_HLS_part', String(query.part));
+    if (query.v !== undefined) search.set('v', String(query.v));
+    const params = search.size === 0 ? '' : `?${search.toString()}`;
     let res: Response;
     try {
       res = await fetch(`${this.#base}/origin/${spaceId}/${file}${params}`, {

@@ -15,6 +15,7 @@ const Query = Type.Object({
   _HLS_msn: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e9 })),
   _HLS_part: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
   _HLS_skip: Type.Optional(Type.String({ maxLength: 8 })),
+  v: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e12 })),
 });
 
 /**
@@ -31,6 +32,7 @@ export function edgeRoutes(app: App, edge: Edge): void {
       file,
       msn: query._HLS_msn,
       part: query._HLS_msn === undefined ? undefined : query._HLS_part,
+      v: file === 'state.json' ? query.v : undefined,
       ifNoneMatch: request.headers['if-none-match'],
       range: request.headers.range,
     });

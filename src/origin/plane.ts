@@ -4,8 +4,16 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ProgramStream } from '../stage/program.ts';
 import { multivariantPlaylist } from './playlist.ts';
+import type { RoomState } from './room-state.ts';
 import type { MediaStorage } from './storage.ts';
 import { LiveTrack, type RecordingManifest } from './track.ts';
+
+/** Blocking-request parameters: LL-HLS `_HLS_msn`/`_HLS_part`, room state `v`. */
+export interface OriginQuery {
+  readonly msn?: number | undefined;
+  readonly part?: number | undefined;
+  readonly v?: number | undefined;
+}
 
 /** One object the origin serves to an edge. */
 export interface OriginResponse {
@@ -23,6 +31,7 @@ export interface OriginDeps {
   readonly programBitrateBps: number;
   /** Opus pre-skip of the program encoder. */
   readonly preSkip: number;
+  readonly roomState?: RoomState;
 }
 
 export interface RecordingInfo {
@@ -33,7 +42,7 @@ export interface RecordingInfo {
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const M3U8 = 'application/vnd.apple.mpegurl';
 const MP4 = 'audio/mp4';
-const FILE = /^(?:index\.m3u8|media\.m3u8|init\.mp4|s(\d{1,9})\.m4s|p(\d{1,9})\.(\d{1,3})\.m4s)$/;
+const FILE = /^(?:index\.m3u8|media\.m3u8|init\.mp4|state\.json|s(\d{1,9})\.m4s|p(\d{1,9})\.(\d{1,3})\.m4s)$/;
 
 /**
  * The origin: turns each Space's program into LL-HLS and a recording, and answers edges. It never
@@ -83,15 +92,16 @@ export class OriginPlane {
    * Serves one object. Playlists honour blocking reload (`_HLS_msn`, `_HLS_part`); a part that is
    * about to be produced (the preload hint) is held until it exists.
    */
-  async get(
-    spaceId: string,
-    file: string,
-    query: { msn?: number | undefined; part?: number | undefined },
-  ): Promise<OriginResponse> {
+  async get(spaceId: string, file: string, query: OriginQuery): Promise<OriginResponse> {
     const match = FILE.exec(file);
     if (match === null) throw new AmphiError('ROUTE_NOT_FOUND');
     const track = this.#tracks.get(spaceId);
     const timeoutMs = this.#d.config.blockingTimeoutMs;
+    if (file === 'state.json') {
+      if (this.#d.roomState === undefined) throw new AmphiError('HLS_OBJECT_NOT_FOUND');
+      const state = await this.#d.roomState.get(spaceId, query.v, timeoutMs);
+      return text(`{"version":${state.version},"state":${state.json}}`, 'application/json', 'public, max-age=1');
+    }
     if (file === 'index.m3u8') {
       if (track === undefined && this.#manifest(spaceId) === undefined) throw new AmphiError('SPACE_NOT_FOUND');
       return text(multivariantPlaylist(this.#d.programBitrateBps), M3U8, 'public, max-age=3600');

@@ -19,6 +19,7 @@ const Params = Type.Object(
 const Query = Type.Object({
   _HLS_msn: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e9 })),
   _HLS_part: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+  v: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e12 })),
 });
 
 /**
@@ -31,7 +32,11 @@ export function originRoutes(app: App, origin: OriginPlane, signer: TokenSigner,
     const verified = bearer === undefined ? undefined : signer.verify<EdgeClaims>(bearer, clock.now());
     if (verified === undefined || !verified.ok || verified.claims.t !== 'e') throw new AmphiError('EDGE_CREDENTIAL_INVALID');
     const { spaceId, file } = request.params;
-    const res = await origin.get(spaceId, file, { msn: request.query._HLS_msn, part: request.query._HLS_part });
+    const res = await origin.get(spaceId, file, {
+      msn: request.query._HLS_msn,
+      part: request.query._HLS_part,
+      v: request.query.v,
+    });
     return reply
       .type(res.contentType)
       .header('cache-control', res.cacheControl)

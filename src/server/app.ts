@@ -27,6 +27,8 @@ export interface Amphi {
   readonly app: App;
   readonly plane: ControlPlane;
   readonly metrics: Metrics;
+  /** The live signals the public view reads; the room state document reads the same. */
+  readonly live: LiveSignals;
 }
 
 /** Builds the HTTP application: control API, OpenAPI, health and metrics. It does not listen. */
@@ -122,5 +124,5 @@ export async function buildApp(deps: AppDeps): Promise<Amphi> {
   );
 
   await app.ready();
-  return { app, plane, metrics };
+  return { app, plane, metrics, live: context.live };
 }

@@ -7,7 +7,10 @@ import { TokenSigner } from '../lib/signed-token.ts';
 import { Edge } from '../edge/edge.ts';
 import { edgeRoutes } from '../edge/routes.ts';
 import { OriginPlane } from '../origin/plane.ts';
+import { RoomState, type RoomStateSource } from '../origin/room-state.ts';
 import { originRoutes } from '../origin/routes.ts';
+import { spaceView } from '../control/http/views.ts';
+import { AmphiError } from '../errors.ts';
 import { FileMediaStorage } from '../origin/storage.ts';
 import { buildStageHttp } from '../stage/http.ts';
 import { programEncoder } from '../stage/room.ts';
@@ -51,6 +54,8 @@ export async function startServer(
   let apiUrl = config.server.publicUrl ?? `http://${hostPart}:${config.server.port}`;
   let stageUrl = config.stage.publicUrl ?? `http://${hostPart}:${config.stage.port}`;
   let stage: StagePlane | undefined;
+  // The room state reads the control plane's view, which exists once the app is built.
+  let roomSource: RoomStateSource = () => Promise.reject(new AmphiError('SPACE_NOT_FOUND'));
   const origin = new OriginPlane({
     config: config.origin,
     storage: new FileMediaStorage(join(config.dataDir, 'media')),
@@ -58,6 +63,7 @@ export async function startServer(
     log: log.child({ plane: 'origin' }),
     programBitrateBps: config.stage.programBitrateBps,
     preSkip: programEncoder(config.stage.programBitrateBps).lookahead,
+    roomState: new RoomState((spaceId) => roomSource(spaceId), clock),
   });
   // Embedded mode: the edge reaches the origin in-process; `amphi edge` would use HTTP instead.
   const edge = new Edge({
@@ -92,6 +98,8 @@ export async function startServer(
       bus: amphi.plane.bus,
     });
     stage.events.on('room', (room) => origin.attach(room.spaceId, room.program));
+    const built = amphi;
+    roomSource = async (spaceId) => roomStateOf(spaceView(await built.plane.spaces.snapshot(spaceId), built.live));
     stageHttp = buildStageHttp(stage, log.child({ plane: 'stage' }));
     await stageHttp.listen({ host, port: config.stage.port });
     await amphi.app.listen({ host, port: config.server.port });
@@ -132,6 +140,12 @@ export async function startServer(
       log.info('amphi stopped');
     })());
   return { ...amphi, url, stageUrl, stage: running, origin, edge, close };
+}
+
+/** What listeners poll: the parts of the public view that change during a Space. */
+function roomStateOf(view: ReturnType<typeof spaceView>) {
+  const { state, title, stage, listenerCount, reactions, pinnedLink, replay } = view;
+  return { status: state, title, stage, listenerCount, reactions, pinnedLink, replay };
 }
 
 function portOf(address: string | AddressInfo | null): number {
