@@ -22,8 +22,10 @@ describe('RoomState on an injected clock', () => {
     doc = { speaking: true };
     clock.advance(250);
     await settle();
-    assert.equal(answered?.version, 2);
-    assert.match(answered.json, /"speaking":true/);
+    // Assigned by the callback above; TypeScript cannot see that across the awaits.
+    const got = answered as { version: number; json: string } | undefined;
+    assert.equal(got?.version, 2);
+    assert.match(got.json, /"speaking":true/);
     let timedOut: { version: number } | undefined;
     void rooms.get('sp_x', 2, 1000).then((r) => (timedOut = r));
     for (let i = 0; i < 5; i++) {
