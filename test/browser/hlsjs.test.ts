@@ -59,7 +59,13 @@ describe('hls.js in Chromium', { skip }, () => {
     });
     await page.goto(`${pagesUrl}/?src=${encodeURIComponent(playlistUrl)}`);
     await waitMs(4000);
-    const samples: { peakHz: number; currentTime: number; behindProgramDateTimeMs: number | null; errors: string[] }[] = [];
+    const samples: {
+      peakHz: number;
+      currentTime: number;
+      behindProgramDateTimeMs: number | null;
+      firstPlayingMs: number | null;
+      errors: string[];
+    }[] = [];
     for (let i = 0; i < 10; i++) {
       samples.push(await page.evaluate(() => (globalThis as unknown as { probe: () => (typeof samples)[number] }).probe()));
       await waitMs(300);
@@ -80,6 +86,10 @@ describe('hls.js in Chromium', { skip }, () => {
       `hls.js plays ${behind[Math.floor(behind.length / 2)]} ms (p50) / ${behind[behind.length - 1]} ms (max of 10) behind the mix clock; speaker to listener adds ~60 ms`,
     );
     assert.ok(behind[behind.length - 1]! + 60 < 2500, 'speaker to listener within 2.5 s');
+    // Join to first audio: a fresh page's navigation start to the audio element's first 'playing'.
+    const firstPlaying = samples[0]!.firstPlayingMs;
+    console.log(`page load to first audio with hls.js: ${Math.round(firstPlaying ?? -1)} ms`);
+    assert.ok(firstPlaying !== null && firstPlaying < 1000, `first audio after ${firstPlaying} ms`);
     assert.deepEqual(consoleErrors, []);
     await page.close();
   });
