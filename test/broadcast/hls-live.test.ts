@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { toneShare } from '../../src/stage/audio.ts';
+import { ffmpegDecode } from '../helpers/ffmpeg.ts';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
 import { publishTone, type TonePublisher } from '../helpers/whip-client.ts';
 
@@ -14,33 +15,6 @@ const required = process.env.AMPHI_TEST_FFMPEG === '1';
 const hasFfmpeg = spawnSync('sh', ['-c', 'command -v ffmpeg']).status === 0;
 const skip = hasFfmpeg || required ? false : 'LL-HLS player tests skipped: install ffmpeg (CI does) or set AMPHI_TEST_FFMPEG=1';
 if (skip !== false) console.log(skip);
-
-/** Runs ffmpeg on a URL and returns the decoded mono 48 kHz audio (asynchronously: the server lives in this process). */
-async function ffmpegDecode(url: string, seconds?: number): Promise<{ pcm: Float32Array; code: number | null; stderr: string }> {
-  const args = [
-    '-v',
-    'error',
-    '-i',
-    url,
-    ...(seconds === undefined ? [] : ['-t', String(seconds)]),
-    '-f',
-    's16le',
-    '-ac',
-    '1',
-    '-ar',
-    '48000',
-    'pipe:1',
-  ];
-  const child = spawn('ffmpeg', args);
-  const chunks: Buffer[] = [];
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => chunks.push(d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const bytes = Buffer.concat(chunks);
-  const samples = new Int16Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 2));
-  return { pcm: Float32Array.from(samples, (s) => s / 32768), code, stderr };
-}
 
 const waitMs = (ms: number) => new Promise((r) => setTimeout(r, ms)); // real media needs real time
 

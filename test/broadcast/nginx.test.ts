@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { toneShare } from '../../src/stage/audio.ts';
+import { ffmpegDecode } from '../helpers/ffmpeg.ts';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
 import { publishTone, type TonePublisher } from '../helpers/whip-client.ts';
 
@@ -78,13 +79,8 @@ describe('nginx as a drop-in edge cache', { skip }, () => {
     const token = await listenerToken();
     const url = `${nginxUrl}/l/${token}/${spaceId}/index.m3u8`;
     while (!/s1\.m4s/.test(await (await fetch(`${nginxUrl}/l/${token}/${spaceId}/media.m3u8`)).text())) await waitMs(200);
-    const child = spawn('ffmpeg', ['-v', 'error', '-i', url, '-t', '10', '-f', 's16le', '-ac', '1', '-ar', '48000', 'pipe:1']);
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => chunks.push(d));
-    const code = await new Promise((r) => child.on('exit', r));
-    assert.equal(code, 0);
-    const bytes = Buffer.concat(chunks);
-    const pcm = Float32Array.from(new Int16Array(bytes.buffer, bytes.byteOffset, bytes.length >> 1), (s) => s / 32768);
+    const { pcm, code, stderr } = await ffmpegDecode(url, 10);
+    assert.equal(code, 0, stderr);
     assert.ok(pcm.length >= 9.5 * 48_000, `decoded ${pcm.length / 48_000} s`);
     assert.ok(toneShare(pcm, 440) > 0.9, `440 Hz share ${toneShare(pcm, 440)}`);
   });
