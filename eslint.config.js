@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'data', 'coverage', 'reports'] },
+  { ignores: ['node_modules', 'data', 'coverage', 'reports', 'web/dist', 'web/src/api-types.ts'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

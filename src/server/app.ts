@@ -20,7 +20,7 @@ export interface AppDeps extends ControlDeps {
   readonly speaking?: LiveSignals['speaking'];
   readonly listeners?: LiveSignals['listeners'];
   /** Other planes' routes on this listener (the embedded edge). */
-  readonly extraRoutes?: readonly ((app: App) => void)[];
+  readonly extraRoutes?: readonly ((app: App) => void | Promise<void>)[];
 }
 
 export interface Amphi {
@@ -107,7 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<Amphi> {
   accountRoutes(app, context);
   spaceRoutes(app, context);
   stageRoutes(app, context);
-  for (const mount of deps.extraRoutes ?? []) mount(app);
+  for (const mount of deps.extraRoutes ?? []) await mount(app);
 
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.ts';
 import { every, systemClock, type Clock } from '../lib/clock.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
@@ -19,6 +20,7 @@ import { openStore } from '../storage/open.ts';
 import { buildApp, type Amphi } from './app.ts';
 import { loadSigningKey } from './keys.ts';
 import { stageAuthority } from './stage-authority.ts';
+import { webRoutes } from './web.ts';
 
 /** How often expired sessions are deleted from storage. */
 const SESSION_SWEEP_MS = 3_600_000;
@@ -87,7 +89,11 @@ export async function startServer(
       speaking: (spaceId) => stage?.levels(spaceId) ?? [],
       listeners: (spaceId) => edge.listeners(spaceId),
       recordings: (spaceId) => origin.recording(spaceId),
-      extraRoutes: [(app) => edgeRoutes(app, edge), (app) => originRoutes(app, origin, signer, clock)],
+      extraRoutes: [
+        (app) => edgeRoutes(app, edge),
+        (app) => originRoutes(app, origin, signer, clock),
+        (app) => webRoutes(app, fileURLToPath(new URL('../../web/dist', import.meta.url)), log),
+      ],
     });
     stage = new StagePlane({
       config: config.stage,

@@ -1,0 +1,6 @@
+import { render } from 'preact';
+import './audio.ts';
+import { App } from './app.tsx';
+import './styles.css';
+
+render(<App />, document.getElementById('app')!);

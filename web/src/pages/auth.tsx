@@ -1,0 +1,48 @@
+import { useState } from 'preact/hooks';
+import { api, ApiError, unwrap } from '../api.ts';
+import { field } from '../forms.ts';
+import { navigate } from '../router.ts';
+import { refreshMe } from '../session.ts';
+
+export function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
+  const [error, setError] = useState('');
+  const submit = async (event: SubmitEvent) => {
+    event.preventDefault();
+    const body = { handle: field(event.target, 'handle'), password: field(event.target, 'password') };
+    try {
+      unwrap(mode === 'signin' ? await api.POST('/api/sessions', { body }) : await api.POST('/api/accounts', { body }));
+      await refreshMe();
+      navigate(new URLSearchParams(location.search).get('next') ?? '/');
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+  return (
+    <section class="card narrow">
+      <h1>{mode === 'signin' ? 'Sign in' : 'Create an account'}</h1>
+      <form onSubmit={(e) => void submit(e)}>
+        <label>
+          Handle
+          <input name="handle" autocomplete="username" required pattern="[A-Za-z0-9_]{3,30}" />
+        </label>
+        <label>
+          Password
+          <input
+            name="password"
+            type="password"
+            autocomplete={mode === 'signin' ? 'current-password' : 'new-password'}
+            required
+            minLength={8}
+          />
+        </label>
+        {error !== '' && (
+          <p role="alert" class="error">
+            {error}
+          </p>
+        )}
+        <button type="submit">{mode === 'signin' ? 'Sign in' : 'Sign up'}</button>
+      </form>
+      <p>{mode === 'signin' ? <a href="/signup">No account yet? Sign up</a> : <a href="/signin">Have an account? Sign in</a>}</p>
+    </section>
+  );
+}

@@ -1,0 +1,126 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, type Space } from '../api.ts';
+import { field } from '../forms.ts';
+import { MicCheck } from './space.tsx';
+
+type Act = (run: () => Promise<{ error?: unknown; data?: unknown; response: Response }>) => Promise<void>;
+
+/** Host and co-host controls: go live, requests, the stage, the pinned link, the end. */
+export function HostPanel({ space, isHost, act }: { space: Space; isHost: boolean; act: Act }) {
+  const [requests, setRequests] = useState<{ id: string; handle: string }[]>([]);
+  const id = space.id;
+  const path = { params: { path: { id } } };
+  useEffect(() => {
+    let alive = true;
+    const load = async () => {
+      const { data } = await api.GET('/api/spaces/{id}/requests', path);
+      if (alive && data !== undefined) setRequests(data.requests);
+    };
+    void load();
+    const timer = setInterval(() => void load(), 1000);
+    return () => {
+      alive = false;
+      clearInterval(timer);
+    };
+  }, [id, space.version]);
+  const member = (accountId: string) => ({ params: { path: { id, accountId } } });
+  return (
+    <section class="card host" aria-label="Host controls">
+      <h2>Host controls</h2>
+      {space.state === 'scheduled' && isHost && (
+        <div class="actions">
+          <MicCheck />
+          <button type="button" class="primary" onClick={() => void act(() => api.POST('/api/spaces/{id}/start', path))}>
+            Go live
+          </button>
+        </div>
+      )}
+      <h3>Requests to speak</h3>
+      {requests.length === 0 ? <p class="muted">No requests.</p> : null}
+      <ul>
+        {requests.map((r) => (
+          <li key={r.id}>
+            @{r.handle}{' '}
+            <button
+              type="button"
+              onClick={() => void act(() => api.POST('/api/spaces/{id}/requests/{accountId}/accept', member(r.id)))}
+            >
+              Accept @{r.handle}
+            </button>{' '}
+            <button
+              type="button"
+              onClick={() => void act(() => api.POST('/api/spaces/{id}/requests/{accountId}/decline', member(r.id)))}
+            >
+              Decline
+            </button>
+          </li>
+        ))}
+      </ul>
+      <h3>Stage</h3>
+      <ul>
+        {space.stage
+          .filter((m) => m.role !== 'host')
+          .map((m) => (
+            <li key={m.id}>
+              @{m.handle} ({m.role}){' '}
+              {!m.muted && (
+                <button
+                  type="button"
+                  onClick={() => void act(() => api.POST('/api/spaces/{id}/members/{accountId}/mute', member(m.id)))}
+                >
+                  Mute
+                </button>
+              )}{' '}
+              <button
+                type="button"
+                onClick={() => void act(() => api.POST('/api/spaces/{id}/members/{accountId}/audience', member(m.id)))}
+              >
+                Move to audience
+              </button>{' '}
+              <button
+                type="button"
+                onClick={() => void act(() => api.POST('/api/spaces/{id}/members/{accountId}/remove', member(m.id)))}
+              >
+                Remove
+              </button>{' '}
+              {isHost &&
+                (m.role === 'cohost' ? (
+                  <button
+                    type="button"
+                    onClick={() => void act(() => api.DELETE('/api/spaces/{id}/members/{accountId}/cohost', member(m.id)))}
+                  >
+                    Unmake co-host
+                  </button>
+                ) : (
+                  <button
+                    type="button"
+                    onClick={() => void act(() => api.POST('/api/spaces/{id}/members/{accountId}/cohost', member(m.id)))}
+                  >
+                    Make co-host
+                  </button>
+                ))}
+            </li>
+          ))}
+      </ul>
+      <form
+        class="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const url = field(e.target, 'url');
+          void act(() => api.PUT('/api/spaces/{id}/pin', { ...path, body: { url } }));
+        }}
+      >
+        <label>
+          Pin a link
+          <input name="url" type="url" placeholder="https://…" required />
+        </label>
+        <button type="submit">Pin</button>
+      </form>
+      {isHost && space.state !== 'ended' && (
+        <button type="button" class="danger" onClick={() => void act(() => api.POST('/api/spaces/{id}/end', path))}>
+          End the Space
+        </button>
+      )}
+    </section>
+  );
+}
