@@ -6,8 +6,8 @@ let current: Account | null | undefined;
 const listeners = new Set<(a: Account | null) => void>();
 
 export async function refreshMe(): Promise<void> {
-  const { data } = await api.GET('/api/me');
-  current = data ?? null;
+  const { data } = await api.GET('/api/sessions/current');
+  current = data?.account ?? null;
   for (const l of listeners) l(current);
 }
 

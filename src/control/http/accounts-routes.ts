@@ -1,4 +1,5 @@
 import { rateLimited } from '../../errors.ts';
+import { Type } from 'typebox';
 import { sessionToken } from './auth.ts';
 import { Account, Credentials, errors, NoContent, SignedIn } from './schemas.ts';
 import type { App, RouteContext } from './types.ts';
@@ -62,6 +63,21 @@ export function accountRoutes(app: App, { plane, auth, clock, authLimiter }: Rou
       if (token !== undefined) await plane.accounts.signOut(token);
       auth.clearCookie(reply);
       return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/sessions/current',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Who is signed in: the account, or null when anonymous (never 401, for pages that just ask)',
+        response: { 200: Type.Object({ account: Type.Union([Account, Type.Null()]) }), ...errors(401) },
+      },
+    },
+    async (request) => {
+      const account = await auth.optional(request);
+      return { account: account === undefined ? null : accountView(account) };
     },
   );
 

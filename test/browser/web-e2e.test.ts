@@ -1,0 +1,148 @@
+/// <reference lib="dom" />
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../helpers/browser.ts';
+import { startLiveServer, type LiveServer } from '../helpers/server.ts';
+import { writeToneWav } from '../helpers/wav.ts';
+
+/**
+ * The web app end to end in Debian's Chromium, each person with their own browser and a fake
+ * microphone playing a known tone: a host goes live and speaks 440 Hz; a listener presses Play and
+ * hears it; the listener asks to speak, is accepted, speaks 660 Hz and the host hears it; the host
+ * ends and the replay plays. Also: screenshots for the README, no console errors, keyboard reach.
+ */
+const required = process.env.AMPHI_TEST_BROWSER === '1';
+const built = existsSync(new URL('../../web/dist/index.html', import.meta.url));
+const skip =
+  (existsSync(CHROMIUM) && built) || required
+    ? false
+    : 'web e2e skipped: needs chromium and a built web app (npm test builds it; CI installs chromium)';
+if (skip !== false) console.log(skip);
+
+const waitMs = (ms: number) => new Promise((r) => setTimeout(r, ms)); // real browsers, real audio
+const shots = new URL('../../docs/screenshots/', import.meta.url).pathname;
+
+async function hears(page: Page, frequencyHz: number, tries = 40): Promise<number[]> {
+  const peaks: number[] = [];
+  for (let i = 0; i < tries; i++) {
+    const { peakHz } = await page.evaluate(() =>
+      (globalThis as unknown as { amphiProbe: () => { peakHz: number } }).amphiProbe(),
+    );
+    peaks.push(Math.round(peakHz));
+    if (peaks.slice(-3).length === 3 && peaks.slice(-3).every((p) => Math.abs(p - frequencyHz) < 8)) return peaks;
+    await waitMs(250);
+  }
+  throw new Error(`never heard ${frequencyHz} Hz steadily; peaks: ${peaks.join(',')}`);
+}
+
+async function signUp(page: Page, base: string, handle: string): Promise<void> {
+  await page.goto(`${base}/signup`);
+  await page.getByLabel('Handle').fill(handle);
+  await page.getByLabel('Password').fill('a long test password');
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await page.waitForURL(`${base}/`);
+}
+
+describe('web app in Chromium', { skip }, () => {
+  let server: LiveServer;
+  let dir: string;
+  let hostBrowser: Browser;
+  let listenerBrowser: Browser;
+  const consoleErrors: string[] = [];
+
+  before(async () => {
+    server = await startLiveServer();
+    dir = mkdtempSync(join(tmpdir(), 'amphi-e2e-'));
+    writeToneWav(join(dir, 'host.wav'), 440, 30);
+    writeToneWav(join(dir, 'listener.wav'), 660, 30);
+    const media = (wav: string) => [
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${join(dir, wav)}`,
+    ];
+    hostBrowser = await launchChromium(media('host.wav'));
+    listenerBrowser = await launchChromium(media('listener.wav'));
+  });
+  after(async () => {
+    await hostBrowser.close();
+    await listenerBrowser.close();
+    await server.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const watch = (page: Page, who: string) =>
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`${who}: ${m.text()}`);
+    });
+
+  test('host goes live, listener hears, asks to speak, is heard; the end; the replay', async () => {
+    const base = server.url;
+    const host = await hostBrowser.newPage({ viewport: { width: 1280, height: 860 } });
+    const listener = await listenerBrowser.newPage({ viewport: { width: 1280, height: 860 } });
+    watch(host, 'host');
+    watch(listener, 'listener');
+
+    await signUp(host, base, 'web_host');
+    await host.goto(`${base}/new`);
+    await host.getByLabel('Title').fill('Launch night');
+    await host.getByRole('button', { name: 'Create' }).click();
+    await host.waitForURL(/\/s\/sp_/);
+    const spaceUrl = host.url();
+    await host.getByRole('button', { name: 'Go live' }).click();
+    await host.getByText('Live', { exact: true }).first().waitFor();
+    await host.getByRole('button', { name: /Join the stage/ }).click();
+    await host.getByRole('button', { name: 'Mute' }).waitFor();
+
+    await signUp(listener, base, 'web_listener');
+    await listener.goto(`${base}/`);
+    await listener.getByRole('link', { name: 'Launch night' }).waitFor();
+    await listener.screenshot({ path: `${shots}home-desktop.png` });
+    await listener.goto(spaceUrl);
+    await listener.getByRole('button', { name: '▶ Play' }).click();
+    const heardHost = await hears(listener, 440);
+    console.log(`listener heard the host: ${heardHost.length} probes`);
+    await listener.screenshot({ path: `${shots}listener-desktop.png` });
+
+    await listener.getByRole('button', { name: /Request to speak/ }).click();
+    await host.getByRole('button', { name: 'Accept @web_listener' }).click();
+    await listener.getByRole('button', { name: /Join the stage/ }).click();
+    const heardListener = await hears(host, 660);
+    console.log(`host heard the listener: ${heardListener.length} probes`);
+    await host.screenshot({ path: `${shots}host-desktop.png` });
+
+    await host.setViewportSize({ width: 390, height: 844 });
+    await listener.setViewportSize({ width: 390, height: 844 });
+    await host.screenshot({ path: `${shots}host-phone.png`, fullPage: true });
+    await listener.screenshot({ path: `${shots}listener-phone.png`, fullPage: true });
+    await listener.goto(`${base}/`);
+    await listener.screenshot({ path: `${shots}home-phone.png`, fullPage: true });
+
+    await host.getByRole('button', { name: 'End the Space' }).click();
+    await host.getByText(/Ended/).waitFor();
+    await host.getByRole('link', { name: 'Play the replay' }).click({ timeout: 10_000 });
+    await host.waitForURL(/\/r\/sp_/);
+    await host.locator('audio').evaluate((a: HTMLAudioElement) => a.play());
+    const replay = await hears(host, 440);
+    console.log(`replay played the host's tone: ${replay.length} probes`);
+  });
+
+  test('every interactive element is reachable by keyboard; no console errors', async () => {
+    const page = await listenerBrowser.newPage();
+    watch(page, 'keyboard');
+    await page.goto(`${server.url}/signup`);
+    const total = await page.evaluate(() => document.querySelectorAll('a[href], button:not([disabled]), input, select').length);
+    const reached = new Set<string>();
+    for (let i = 0; i < total + 5; i++) {
+      await page.keyboard.press('Tab');
+      reached.add(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.outerHTML.slice(0, 80) ?? ''));
+    }
+    reached.delete('');
+    reached.delete('<body>');
+    assert.ok(reached.size >= total, `reached ${reached.size} of ${total}`);
+    assert.deepEqual(consoleErrors, []);
+  });
+});
