@@ -61,6 +61,7 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    demo: Type.Object({ enabled: Type.Boolean(), title: Type.String({ minLength: 1, maxLength: 120 }) }, strict),
     origin: Type.Object(
       {
         partDurationMs: Type.Integer({ minimum: 200, maximum: 2000, multipleOf: 20 }),
@@ -114,6 +115,7 @@ export const defaultConfig: Config = {
     authPerAddress: { capacity: 20, refillPerSecond: 0.5 },
   },
   edge: { publicUrl: null, cacheMaxBytes: 64 * 1_048_576, originUrl: null },
+  demo: { enabled: true, title: 'Amphi demo: hear it live' },
   origin: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 6000 },
   stage: {
     publicUrl: null,

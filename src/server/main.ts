@@ -19,6 +19,7 @@ import { StagePlane } from '../stage/plane.ts';
 import { openStore } from '../storage/open.ts';
 import { buildApp, type Amphi } from './app.ts';
 import { loadSigningKey } from './keys.ts';
+import { startDemo } from './demo.ts';
 import { stageAuthority } from './stage-authority.ts';
 import { webRoutes } from './web.ts';
 
@@ -122,6 +123,10 @@ export async function startServer(
     'amphi listening',
   );
 
+  const demo = config.demo.enabled
+    ? await startDemo({ plane: amphi.plane, stage, store, clock, log: log.child({ plane: 'demo' }), title: config.demo.title })
+    : undefined;
+
   const stopSweeping = every(
     clock,
     SESSION_SWEEP_MS,
@@ -138,6 +143,7 @@ export async function startServer(
     (closing ??= (async () => {
       log.info('amphi shutting down');
       stopSweeping();
+      demo?.close();
       running.close();
       origin.close();
       await stageHttp.close();

@@ -30,6 +30,7 @@ export async function startLiveServer(overrides: Record<string, unknown> = {}): 
       auth: { passwordHashCostLog2: 10 },
       tokens: { signingKey: TEST_SIGNING_KEY },
       rateLimits: { authPerAddress: { capacity: 10_000, refillPerSecond: 1000 } },
+      demo: { enabled: false, title: 'Demo' },
       ...overrides,
     },
   });
