@@ -71,6 +71,11 @@ export class Accounts {
     });
   }
 
+  async findByHandle(handle: string): Promise<Account | undefined> {
+    const found = await this.#o.store.findAccountByHandle(handle);
+    return found === undefined ? undefined : { id: found.id, handle: found.handle, createdAt: found.createdAt };
+  }
+
   getAccount(id: string): Promise<Account | undefined> {
     return this.#o.store.getAccount(id);
   }

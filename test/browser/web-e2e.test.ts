@@ -121,6 +121,26 @@ describe('web app in Chromium', { skip }, () => {
     await listener.goto(`${base}/`);
     await listener.screenshot({ path: `${shots}home-phone.png`, fullPage: true });
 
+    // The waiting view, as the page shows a waiting-room ticket (202). The waiting room itself is
+    // the admission issue's; here the answer is stubbed to render and check the view.
+    const waiting = await listenerBrowser.newPage({ viewport: { width: 1280, height: 860 } });
+    watch(waiting, 'waiting');
+    await waiting.route('**/api/spaces/*/join', (route) =>
+      route.fulfill({
+        status: 202,
+        contentType: 'application/json',
+        body: JSON.stringify({ ticket: 't', position: 1234, etaSeconds: 42 }),
+      }),
+    );
+    await waiting.goto(spaceUrl);
+    await waiting.getByRole('button', { name: '▶ Play' }).click();
+    await waiting.getByText('You are in line').waitFor();
+    assert.match(await waiting.locator('.waiting').innerText(), /#1234[\s\S]*42 s/);
+    await waiting.screenshot({ path: `${shots}waiting-desktop.png` });
+    await waiting.setViewportSize({ width: 390, height: 844 });
+    await waiting.screenshot({ path: `${shots}waiting-phone.png`, fullPage: true });
+    await waiting.close();
+
     await host.getByRole('button', { name: 'End the Space' }).click();
     await host.getByText(/Ended/).waitFor();
     await host.getByRole('link', { name: 'Play the replay' }).click({ timeout: 10_000 });

@@ -1,7 +1,7 @@
-import { rateLimited } from '../../errors.ts';
+import { AmphiError, rateLimited } from '../../errors.ts';
 import { Type } from 'typebox';
 import { sessionToken } from './auth.ts';
-import { Account, Credentials, errors, NoContent, SignedIn } from './schemas.ts';
+import { Account, Credentials, errors, Handle, NoContent, SignedIn } from './schemas.ts';
 import type { App, RouteContext } from './types.ts';
 import { accountView, iso } from './views.ts';
 
@@ -78,6 +78,23 @@ export function accountRoutes(app: App, { plane, auth, clock, authLimiter }: Rou
     async (request) => {
       const account = await auth.optional(request);
       return { account: account === undefined ? null : accountView(account) };
+    },
+  );
+
+  app.get(
+    '/api/accounts/by-handle/:handle',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Find an account by its handle (to invite someone to speak)',
+        params: Type.Object({ handle: Handle }, { additionalProperties: false }),
+        response: { 200: Account, ...errors(400, 404) },
+      },
+    },
+    async (request) => {
+      const found = await plane.accounts.findByHandle(request.params.handle);
+      if (found === undefined) throw new AmphiError('ACCOUNT_NOT_FOUND');
+      return accountView(found);
     },
   );
 

@@ -106,6 +106,24 @@ export function HostPanel({ space, isHost, act }: { space: Space; isHost: boolea
         class="inline-form"
         onSubmit={(e) => {
           e.preventDefault();
+          const handle = field(e.target, 'handle').replace(/^@/, '');
+          void act(async () => {
+            const found = await api.GET('/api/accounts/by-handle/{handle}', { params: { path: { handle } } });
+            if (found.data === undefined) return found;
+            return api.POST('/api/spaces/{id}/invitations', { ...path, body: { accountId: found.data.id } });
+          });
+        }}
+      >
+        <label>
+          Invite a listener to speak
+          <input name="handle" placeholder="@handle" required pattern="@?[A-Za-z0-9_]{3,30}" />
+        </label>
+        <button type="submit">Invite</button>
+      </form>
+      <form
+        class="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
           const url = field(e.target, 'url');
           void act(() => api.PUT('/api/spaces/{id}/pin', { ...path, body: { url } }));
         }}

@@ -51,6 +51,7 @@ export function SpacePage({ id }: { id: string }) {
   const [listening, setListening] = useState<(() => void) | undefined>();
   const [stage, setStage] = useState<StageConnection>();
   const [notice, setNotice] = useState('');
+  const [waiting, setWaiting] = useState<{ position: number; etaSeconds: number }>();
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);
@@ -69,12 +70,17 @@ export function SpacePage({ id }: { id: string }) {
     }
   };
   const path = { params: { path: { id } } };
-  const play = async () => {
+  const play = async (): Promise<void> => {
     const res = await api.POST('/api/spaces/{id}/join', { ...path, body: {} });
     if (res.response.status === 202) {
-      setNotice('The Space is full right now: you have a place in line.');
+      // A waiting-room ticket: show the place in line and try again by itself, with jitter.
+      const ticket = res.data as unknown as { position: number; etaSeconds: number };
+      setWaiting(ticket);
+      const delay = Math.min(10, Math.max(1, ticket.etaSeconds / 2)) * 1000 * (0.8 + Math.random() * 0.4);
+      setTimeout(() => void play(), delay);
       return;
     }
+    setWaiting(undefined);
     try {
       const grant = unwrap(res) as { playlistUrl: string };
       const dispose = await attachHls(audio.current!, grant.playlistUrl, true);
@@ -159,6 +165,15 @@ export function SpacePage({ id }: { id: string }) {
           {notice}
         </p>
       )}
+      {waiting !== undefined && (
+        <div role="status" class="card waiting" aria-live="polite">
+          <h2>You are in line</h2>
+          <p>
+            The Space is very popular right now. Your place: <strong>#{waiting.position}</strong>, about{' '}
+            <strong>{Math.max(1, Math.round(waiting.etaSeconds))} s</strong>. Keep this page open: you will be let in by yourself.
+          </p>
+        </div>
+      )}
       <h2>On stage</h2>
       <ul class="stage">
         {space.stage.map((m) => (
@@ -235,10 +250,30 @@ export function SpacePage({ id }: { id: string }) {
 
 function Reactions({ space, signedIn }: { space: Space; signedIn: boolean }) {
   const emoji = ['👏', '❤️', '😂', '🔥', '💯'];
+  const [floating, setFloating] = useState<{ key: number; emoji: string }[]>([]);
+  const seen = useRef(new Map<string, number>());
+  useEffect(() => {
+    // New reactions since the last view float up for a moment (at most a few at once).
+    const fresh: { key: number; emoji: string }[] = [];
+    for (const r of space.reactions) {
+      const before = seen.current.get(r.emoji);
+      if (before !== undefined && r.count > before) fresh.push({ key: Math.random(), emoji: r.emoji });
+      seen.current.set(r.emoji, r.count);
+    }
+    if (fresh.length === 0) return;
+    setFloating((f) => [...f, ...fresh].slice(-6));
+    const timer = setTimeout(() => setFloating((f) => f.filter((x) => !fresh.includes(x))), 2000);
+    return () => clearTimeout(timer);
+  }, [space.reactions]);
   const send = (e: string) =>
     void api.POST('/api/spaces/{id}/reactions', { params: { path: { id: space.id } }, body: { emoji: e as '👏' } });
   return (
     <div class="reactions" aria-label="Reactions">
+      <div class="floating" aria-hidden="true">
+        {floating.map((f) => (
+          <span key={f.key}>{f.emoji}</span>
+        ))}
+      </div>
       {emoji.map((e) => (
         <button
           type="button"
