@@ -12,6 +12,8 @@ Commands:
   start            Run Amphi: control API, health and metrics, embedded storage (default)
   edge             Run only an edge (needs --origin URL and AMPHI_SIGNING_KEY shared with the origin)
   config           Print the effective configuration as JSON and exit
+  bench listeners  Measure listeners per edge core (--listeners N --seconds S [--peer nginx] [--json])
+  plan             Size a launch night from measured figures (--listeners 8000000 [--bench FILE] [--json])
   help             Show this help
 
 Options (each also settable by environment variable or config file):
@@ -26,8 +28,60 @@ Options (each also settable by environment variable or config file):
   --version        Print the version
 `;
 
+/** `amphi bench listeners ...` and `amphi plan ...` take their own options. */
+async function tools(argv: readonly string[]): Promise<number | undefined> {
+  if (argv[0] === 'bench' && argv[1] === 'listeners') {
+    const { values } = parseArgs({
+      args: [...argv.slice(2)],
+      options: {
+        listeners: { type: 'string', default: '2000' },
+        seconds: { type: 'string', default: '60' },
+        ramp: { type: 'string', default: '500' },
+        peer: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+    const listeners = Math.min(9000, Math.max(1, Number(values.listeners)));
+    const seconds = Math.min(600, Math.max(5, Number(values.seconds)));
+    if (values.peer !== undefined && values.peer !== 'nginx') throw new Error('--peer must be nginx (icecast is not built yet)');
+    const { runListenerBench } = await import('../bench/listeners.ts');
+    const summary = await runListenerBench({
+      listeners,
+      seconds,
+      rampPerSecond: Number(values.ramp),
+      peer: values.peer,
+      json: values.json,
+    });
+    if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return 0;
+  }
+  if (argv[0] === 'plan') {
+    const { values } = parseArgs({
+      args: [...argv.slice(1)],
+      options: {
+        listeners: { type: 'string', default: '8000000' },
+        bench: { type: 'string', default: 'reports/bench-listeners.json' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+    const { plan, printPlan } = await import('../bench/plan.ts');
+    const result = plan({ listeners: Number(values.listeners), benchFile: values.bench, json: values.json });
+    process.stdout.write(`${printPlan(result)}\n`);
+    if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  }
+  return undefined;
+}
+
 /** Parses argv, loads config once, and runs the command. Returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const handled = await tools(argv);
+    if (handled !== undefined) return handled;
+  } catch (error) {
+    process.stderr.write(`amphi: ${(error as Error).message}\n`);
+    return 2;
+  }
   let parsed;
   try {
     parsed = parseArgs({

@@ -157,7 +157,17 @@ export async function startServer(
 /** What listeners poll: the parts of the public view that change during a Space. */
 function roomStateOf(view: ReturnType<typeof spaceView>) {
   const { state, title, stage, listenerCount, reactions, pinnedLink, replay } = view;
-  return { status: state, title, stage, listenerCount, reactions, pinnedLink, replay };
+  // Levels change every tick; listeners need who is speaking, so only the flag is in the document
+  // (keeping levels made its version change on every poll and quadrupled the long-poll traffic).
+  const speakers = stage.map((m) => ({
+    id: m.id,
+    handle: m.handle,
+    role: m.role,
+    muted: m.muted,
+    mutedByHost: m.mutedByHost,
+    speaking: m.speaking,
+  }));
+  return { status: state, title, stage: speakers, listenerCount, reactions, pinnedLink, replay };
 }
 
 function portOf(address: string | AddressInfo | null): number {

@@ -1,0 +1,258 @@
+/**
+ * `amphi bench listeners`: how many listeners one edge core carries, measured.
+ *
+ *   npx amphi bench listeners --listeners 2000 --seconds 60 [--peer nginx] [--json]
+ *
+ * Starts Amphi (embedded mode, the built-in demo Space as the program) pinned to CPU 0, joins N
+ * listeners and runs the LL-HLS listener simulator on CPU 1 from many loopback source addresses.
+ * Over the steady-state window (after the ramp) it reads the server's CPU time and RSS from /proc:
+ * CPU-us per listener-second and bytes per listener. With --peer nginx, the same listeners go through
+ * Debian's nginx (deploy/nginx/amphi-edge.conf) in front of Amphi, and nginx's own CPU is measured
+ * the same way. Prints progress, a summary, a JSON last line with --json, and writes
+ * reports/bench-listeners.{json,html}. Loopback only; bounded; stops by itself.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { loopbackSources, simulateListeners, type SimResult } from './listener-sim.ts';
+import { childPids, cpuMicros, rssBytes } from './proc.ts';
+
+export interface ListenerBenchOptions {
+  readonly listeners: number;
+  readonly seconds: number;
+  readonly rampPerSecond: number;
+  readonly peer: 'nginx' | undefined;
+  readonly json: boolean;
+}
+
+interface Measured extends SimResult {
+  readonly target: string;
+  readonly serverCpuMicrosPerListenerSecond: number;
+  readonly serverRssBytesPerListener: number;
+  readonly serverCpuShare: number;
+  readonly generatorCpuShare: number;
+  readonly requestsPerSecond: number;
+  readonly cpuSeries: { t: number; share: number }[];
+}
+
+const root = new URL('..', import.meta.url).pathname;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function startAmphi(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    'taskset',
+    [
+      '-c',
+      '0',
+      process.execPath,
+      join(root, 'bin/amphi.mjs'),
+      'start',
+      '--port',
+      '0',
+      '--stage-port',
+      '0',
+      '--data-dir',
+      dataDir,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AMPHI_LOG_LEVEL: 'info' } },
+  );
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`amphi exited (${code})`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const e = JSON.parse(line) as { msg?: string; url?: string };
+      if (e.msg === 'amphi listening') resolve({ child, url: e.url! });
+    });
+  });
+}
+
+async function startNginx(upstream: string): Promise<{ child: ChildProcess; url: string; prefix: string }> {
+  const prefix = mkdtempSync(join(tmpdir(), 'amphi-bench-nginx-'));
+  chmodSync(prefix, 0o755);
+  mkdirSync(join(prefix, 'cache'));
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const conf = readFileSync(join(root, 'deploy/nginx/amphi-edge.conf'), 'utf8')
+    .replaceAll('@PREFIX@', prefix)
+    .replaceAll('@LISTEN@', `127.0.0.1:${port}`)
+    .replaceAll('@UPSTREAM@', new URL(upstream).host);
+  writeFileSync(join(prefix, 'nginx.conf'), conf);
+  const child = spawn('taskset', ['-c', '0', 'nginx', '-p', prefix, '-c', join(prefix, 'nginx.conf')], { stdio: 'ignore' });
+  await sleep(500);
+  return { child, url: `http://127.0.0.1:${port}`, prefix };
+}
+
+async function measure(
+  target: string,
+  server: { pids: () => number[] },
+  playlistUrls: string[],
+  o: ListenerBenchOptions,
+  log: (s: string) => void,
+): Promise<Measured> {
+  const rampS = o.listeners / o.rampPerSecond;
+  const rssBefore = server.pids().reduce((n, p) => n + rssBytes(p), 0);
+  const cpuSeries: { t: number; share: number }[] = [];
+  let window: { cpu: number; gen: NodeJS.CpuUsage; at: number } | undefined;
+  let last = { cpu: server.pids().reduce((n, p) => n + cpuMicros(p), 0), at: Date.now() };
+  const t0 = Date.now();
+  let rssSteady = 0;
+  const sampler = setInterval(() => {
+    const cpu = server.pids().reduce((n, p) => n + cpuMicros(p), 0);
+    const at = Date.now();
+    cpuSeries.push({ t: (at - t0) / 1000, share: (cpu - last.cpu) / ((at - last.at) * 1000) });
+    last = { cpu, at };
+    if (window === undefined && at - t0 >= (rampS + 2) * 1000) window = { cpu, gen: process.cpuUsage(), at };
+    if (window !== undefined)
+      rssSteady = Math.max(
+        rssSteady,
+        server.pids().reduce((n, p) => n + rssBytes(p), 0),
+      );
+  }, 1000);
+  const result = await simulateListeners({
+    playlistUrls,
+    seconds: o.seconds,
+    rampPerSecond: o.rampPerSecond,
+    roomState: true,
+    sourceAddresses: loopbackSources(Math.max(1, Math.ceil(o.listeners / 500))),
+    onProgress: (p) => {
+      if (Math.round(p.elapsedS) % 5 === 0)
+        log(
+          `  [${target}] ${Math.round(p.elapsedS)} s: ${p.active} listening, ${p.parts} parts, ${p.stalls} stalls, ${p.errors} errors`,
+        );
+    },
+  });
+  clearInterval(sampler);
+  const end = { cpu: server.pids().reduce((n, p) => n + cpuMicros(p), 0), at: Date.now() };
+  const w = window ?? { cpu: cpuSeries.length > 0 ? 0 : 0, gen: process.cpuUsage(), at: t0 };
+  const windowS = Math.max(0.001, (end.at - w.at) / 1000);
+  const gen = process.cpuUsage(w.gen);
+  const serverCpu = end.cpu - w.cpu;
+  const listenerSeconds = result.started * windowS;
+  return {
+    ...result,
+    target,
+    serverCpuMicrosPerListenerSecond: Math.round((serverCpu / Math.max(1, listenerSeconds)) * 10) / 10,
+    serverRssBytesPerListener: Math.round(Math.max(0, rssSteady - rssBefore) / Math.max(1, result.started)),
+    serverCpuShare: Math.round((serverCpu / (windowS * 1e6)) * 1000) / 1000,
+    generatorCpuShare: Math.round(((gen.user + gen.system) / (windowS * 1e6)) * 1000) / 1000,
+    requestsPerSecond: Math.round(result.requests / o.seconds),
+    cpuSeries,
+  };
+}
+
+function svgPlot(title: string, series: { t: number; v: number }[], unit: string): string {
+  const w = 640;
+  const h = 200;
+  const maxT = Math.max(1, ...series.map((s) => s.t));
+  const maxV = Math.max(1e-9, ...series.map((s) => s.v));
+  const points = series
+    .map((s) => `${((s.t / maxT) * (w - 40) + 35).toFixed(1)},${(h - 20 - (s.v / maxV) * (h - 40)).toFixed(1)}`)
+    .join(' ');
+  return `<figure><figcaption>${title} (max ${maxV.toFixed(2)} ${unit})</figcaption><svg width="${w}" height="${h}" role="img" aria-label="${title}"><rect width="${w}" height="${h}" fill="#f8f8f8"/><polyline fill="none" stroke="#1d4ed8" stroke-width="2" points="${points}"/><text x="5" y="15" font-size="11">${maxV.toFixed(1)}</text><text x="5" y="${h - 5}" font-size="11">0 · ${maxT.toFixed(0)} s</text></svg></figure>`;
+}
+
+export async function runListenerBench(o: ListenerBenchOptions): Promise<Record<string, unknown>> {
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'amphi-bench-listeners-'));
+  const amphi = await startAmphi(dataDir);
+  let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
+  try {
+    let spaceId: string | undefined;
+    for (let i = 0; i < 50 && spaceId === undefined; i++) {
+      const spaces = (await (await fetch(`${amphi.url}/api/spaces?state=live`)).json()) as { spaces: { id: string }[] };
+      spaceId = spaces.spaces[0]?.id;
+      if (spaceId === undefined) await sleep(100); // the demo starts right after the listener is up
+    }
+    if (spaceId === undefined) throw new Error('no live demo Space: the bench needs demo.enabled');
+    log(
+      `listener bench: ${o.listeners} listeners, ${o.seconds} s, ramp ${o.rampPerSecond}/s; server on CPU 0, simulator on CPU 1`,
+    );
+    await sleep(3000); // a few parts and a segment before anyone joins
+    const tokens: string[] = [];
+    for (let i = 0; i < o.listeners; i++) {
+      const res = await fetch(`${amphi.url}/api/spaces/${spaceId}/join`, { method: 'POST' });
+      tokens.push(((await res.json()) as { token: string }).token);
+    }
+    const urlsFor = (base: string) => tokens.map((t) => `${base}/l/${t}/${spaceId}/index.m3u8`);
+    const results: Measured[] = [await measure('amphi', { pids: () => [amphi.child.pid!] }, urlsFor(amphi.url), o, log)];
+    if (o.peer === 'nginx') {
+      nginx = await startNginx(amphi.url);
+      const master = nginx.child.pid!;
+      results.push(
+        await measure(
+          'nginx',
+          { pids: () => childPids(master).flatMap((p) => [p, ...childPids(p)]) },
+          urlsFor(nginx.url),
+          o,
+          log,
+        ),
+      );
+    }
+    const [ours, peer] = results as [Measured, Measured | undefined];
+    const pick = (m: Measured) => ({
+      listeners: m.started,
+      stallRate: m.stallRate,
+      stalls: m.stalls,
+      errors: m.errors,
+      partLatencyMs: m.partLatencyMs,
+      requestsPerSecond: m.requestsPerSecond,
+      serverCpuMicrosPerListenerSecond: m.serverCpuMicrosPerListenerSecond,
+      serverRssBytesPerListener: m.serverRssBytesPerListener,
+      serverCpuShare: m.serverCpuShare,
+      generatorCpuShare: m.generatorCpuShare,
+      generatorBound: m.serverCpuShare < 0.9 && m.generatorCpuShare > 0.9,
+    });
+    const summary: Record<string, unknown> = {
+      method: 'LL-HLS listener simulator over loopback; server CPU and RSS from /proc over the steady-state window',
+      ...pick(ours),
+      ...(peer === undefined
+        ? {}
+        : {
+            peer: { name: o.peer, ...pick(peer) },
+            ratios: {
+              cpuPerListenerSecond:
+                Math.round((ours.serverCpuMicrosPerListenerSecond / peer.serverCpuMicrosPerListenerSecond) * 100) / 100,
+              requestsPerSecond: Math.round((ours.requestsPerSecond / Math.max(1, peer.requestsPerSecond)) * 100) / 100,
+            },
+          }),
+    };
+    for (const m of results) {
+      log(
+        `${m.target.padEnd(6)} ${m.started} listeners: ${m.serverCpuMicrosPerListenerSecond} CPU-us per listener-second ` +
+          `(${Math.round(m.serverCpuShare * 100)}% of a core), ${m.serverRssBytesPerListener} B RSS per listener, ` +
+          `stall rate ${m.stallRate.toFixed(4)}, part latency p50/p95/p99 ${m.partLatencyMs.p50}/${m.partLatencyMs.p95}/${m.partLatencyMs.p99} ms, ` +
+          `${m.requestsPerSecond} req/s, errors ${JSON.stringify(m.errors)}, generator ${Math.round(m.generatorCpuShare * 100)}% of a core`,
+      );
+    }
+    if (ours.serverCpuShare < 0.9 && ours.generatorCpuShare > 0.9)
+      log('note: the generator, not the server, set the pace (generator near 100% of its core)');
+    mkdirSync(join(root, 'reports'), { recursive: true });
+    writeFileSync(join(root, 'reports/bench-listeners.json'), JSON.stringify(summary, null, 2));
+    const html = `<!doctype html><meta charset="utf-8"><title>Amphi listener bench</title><h1>Listener bench</h1><pre>${JSON.stringify(summary, null, 2)}</pre>${results
+      .map(
+        (m) =>
+          svgPlot(
+            `${m.target}: part latency p50 over time`,
+            m.timeline.map((x) => ({ t: x.t, v: x.p50 })),
+            'ms',
+          ) +
+          svgPlot(
+            `${m.target}: server CPU share over time`,
+            m.cpuSeries.map((x) => ({ t: x.t, v: x.share })),
+            'cores',
+          ),
+      )
+      .join('')}`;
+    writeFileSync(join(root, 'reports/bench-listeners.html'), html);
+    log('report: reports/bench-listeners.html');
+    return summary;
+  } finally {
+    if (nginx !== undefined) {
+      nginx.child.kill('SIGTERM');
+      rmSync(nginx.prefix, { recursive: true, force: true });
+    }
+    amphi.child.kill('SIGTERM');
+    await new Promise((r) => amphi.child.once('exit', r));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

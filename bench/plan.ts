@@ -1,0 +1,107 @@
+/**
+ * `amphi plan`: the bill of materials for a launch night, from measured per-core figures.
+ *
+ *   npx amphi plan [--listeners 8000000] [--bench reports/bench-listeners.json] [--json]
+ *
+ * Assumptions (documented, adjustable by flag): cores run at 70% at peak; the join curve is 8 M
+ * joins in 10 minutes with the first minute at 133 k/s, then the rest spread evenly; the program is
+ * 48 kb/s Opus plus 10% container and HTTP overhead; edges have 16 cores; each edge fetches every
+ * part, playlist state and room-state change once (single-flight).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+export interface PlanOptions {
+  readonly listeners: number;
+  readonly benchFile: string;
+  readonly json: boolean;
+}
+
+const DEFAULTS = {
+  /** Used when no bench JSON exists yet: the figures measured on this machine (see README). */
+  cpuMicrosPerListenerSecond: 100,
+  joinsPerCoreSecond: 13_000,
+  spacesPerStageCore: 9,
+  utilisation: 0.7,
+  coresPerEdge: 16,
+  programBitrateBps: 48_000,
+  overhead: 1.1,
+  firstMinuteJoinsPerSecond: 133_000,
+  joinWindowMinutes: 10,
+  originObjectsPerSecondPerEdge: 2 /* parts */ + 2 /* blocking playlists */ + 4 /* room state */,
+};
+
+export function plan(o: PlanOptions) {
+  const bench = existsSync(o.benchFile)
+    ? (JSON.parse(readFileSync(o.benchFile, 'utf8')) as { serverCpuMicrosPerListenerSecond?: number })
+    : {};
+  const cpu = bench.serverCpuMicrosPerListenerSecond ?? DEFAULTS.cpuMicrosPerListenerSecond;
+  const d = DEFAULTS;
+  const edgeCores = Math.ceil((o.listeners * cpu) / 1e6 / d.utilisation);
+  const edges = Math.ceil(edgeCores / d.coresPerEdge);
+  const joinCores = Math.ceil(d.firstMinuteJoinsPerSecond / d.joinsPerCoreSecond / d.utilisation);
+  const stageCores = 2; // one Space, doubled for failover
+  const egressGbps = (o.listeners * d.programBitrateBps * d.overhead) / 1e9;
+  const originFetchesPerSecond = edges * d.originObjectsPerSecondPerEdge;
+  const curve = joinCurve(o.listeners, d.firstMinuteJoinsPerSecond, d.joinWindowMinutes);
+  const result = {
+    listeners: o.listeners,
+    inputs: {
+      ...d,
+      cpuMicrosPerListenerSecond: cpu,
+      source: bench.serverCpuMicrosPerListenerSecond === undefined ? 'default (no bench JSON)' : o.benchFile,
+    },
+    edgeCores,
+    edges,
+    joinCores,
+    stageCores,
+    egressGbps: Math.round(egressGbps * 10) / 10,
+    originFetchesPerSecond,
+    joinCurve: curve,
+  };
+  mkdirSync('reports', { recursive: true });
+  writeFileSync('reports/plan.json', JSON.stringify(result, null, 2));
+  writeFileSync('reports/plan.svg', curveSvg(curve));
+  return result;
+}
+
+/** Joins per second, minute by minute: the first minute at the peak, the rest spread evenly. */
+function joinCurve(
+  total: number,
+  firstMinutePerSecond: number,
+  minutes: number,
+): { minute: number; joinsPerSecond: number; admitted: number }[] {
+  const first = Math.min(total, firstMinutePerSecond * 60);
+  const rest = (total - first) / Math.max(1, minutes - 1) / 60;
+  let admitted = 0;
+  return Array.from({ length: minutes }, (_, m) => {
+    const rate = m === 0 ? first / 60 : rest;
+    admitted += rate * 60;
+    return { minute: m + 1, joinsPerSecond: Math.round(rate), admitted: Math.round(admitted) };
+  });
+}
+
+function curveSvg(curve: { minute: number; admitted: number }[]): string {
+  const max = Math.max(...curve.map((c) => c.admitted));
+  const bars = curve
+    .map(
+      (c, i) =>
+        `<rect x="${40 + i * 55}" y="${190 - (c.admitted / max) * 160}" width="40" height="${(c.admitted / max) * 160}" fill="#1d4ed8"/><text x="${45 + i * 55}" y="205" font-size="10">m${c.minute}</text>`,
+    )
+    .join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="620" height="215"><text x="5" y="15" font-size="12">listeners admitted by minute (max ${max})</text>${bars}</svg>`;
+}
+
+export function printPlan(p: ReturnType<typeof plan>): string {
+  return [
+    `Launch night for ${p.listeners.toLocaleString('en')} listeners (assumptions in bench/plan.ts):`,
+    `| what | amount |`,
+    `| --- | --- |`,
+    `| edge cores (at ${p.inputs.cpuMicrosPerListenerSecond} CPU-us per listener-second, 70% busy) | ${p.edgeCores} |`,
+    `| edges (${p.inputs.coresPerEdge} cores each) | ${p.edges} |`,
+    `| join cores (${p.inputs.firstMinuteJoinsPerSecond} joins/s peak at ${p.inputs.joinsPerCoreSecond}/core) | ${p.joinCores} |`,
+    `| stage cores (one Space, doubled) | ${p.stageCores} |`,
+    `| egress | ${p.egressGbps} Gb/s |`,
+    `| origin fetches | ${p.originFetchesPerSecond}/s |`,
+    `plot: reports/plan.svg; JSON: reports/plan.json`,
+  ].join('\n');
+}
