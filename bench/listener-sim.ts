@@ -64,7 +64,10 @@ export async function simulateListeners(o: SimOptions): Promise<SimResult> {
   let active = 0;
   const stalled = new Set<number>();
   const t0 = Date.now();
-  const countError = (kind: string) => (errors[kind] = (errors[kind] ?? 0) + 1);
+  // Requests cut off by the end of the run are not errors of the server.
+  const countError = (kind: string) => {
+    if (Date.now() < deadline) errors[kind] = (errors[kind] ?? 0) + 1;
+  };
 
   const get = (url: string, agent: Agent, timeoutMs: number): Promise<Fetched> =>
     new Promise((resolve) => {
@@ -90,9 +93,15 @@ export async function simulateListeners(o: SimOptions): Promise<SimResult> {
     active++;
     try {
       const master = await get(playlistUrl, agent, 10_000);
-      if (master.status !== 200) return countError(`http_${master.status}`);
+      if (master.status !== 200) {
+        countError(`http_${master.status}`);
+        return;
+      }
       let playlist = await get(`${base}media.m3u8`, agent, 10_000);
-      if (playlist.status !== 200) return countError(`http_${playlist.status}`);
+      if (playlist.status !== 200) {
+        countError(`http_${playlist.status}`);
+        return;
+      }
       let text = playlist.body.toString();
       const partMs = 1000 * Number(/PART-TARGET=([\d.]+)/.exec(text)?.[1] ?? 0.5);
       const holdBackMs = 1000 * Number(HOLD_RE.exec(text)?.[1] ?? 1.5);
@@ -142,13 +151,16 @@ export async function simulateListeners(o: SimOptions): Promise<SimResult> {
     } finally {
       active--;
     }
-    return undefined;
   };
 
   const stateLoop = async (base: string, agent: Agent) => {
     let version = 0;
     while (Date.now() < deadline) {
-      const res = await get(`${base}state.json${version === 0 ? '' : `?v=${version}`}`, agent, 10_000);
+      const res = await get(
+        `${base}state.json${version === 0 ? '' : `?v=${version}`}`,
+        agent,
+        Math.max(500, deadline - Date.now() + 500),
+      );
       if (res.status !== 200) {
         countError(`state_http_${res.status}`);
         return;
