@@ -10,11 +10,12 @@
  * wall-clock guesses. Loopback only; bounded in time; stops by itself. Writes reports/bench-join.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { cpuMicros } from './proc.ts';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '64' } },
@@ -33,13 +34,6 @@ function spawnOk(cmd: string, args: string[]): boolean {
   } catch {
     return false;
   }
-}
-
-/** CPU time (user + system) of a process in microseconds, from /proc/<pid>/stat. */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1e6) / 100; // USER_HZ is 100 on Linux
 }
 
 function waitForLine(child: ChildProcess, match: (line: string) => string | undefined): Promise<string> {

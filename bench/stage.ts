@@ -10,11 +10,12 @@
  * by itself. Writes reports/bench-stage.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { cpuMicros } from './proc.ts';
 import { publishTone, type TonePublisher } from '../test/helpers/whip-client.ts';
 
 const { values } = parseArgs({
@@ -24,10 +25,6 @@ const spaces = Math.min(40, Math.max(1, Number(values.spaces)));
 const seconds = Math.min(60, Math.max(2, Number(values.seconds)));
 const root = new URL('..', import.meta.url).pathname;
 
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
-}
 function waitForUrl(child: ChildProcess): Promise<{ url: string; stageUrl: string }> {
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`amphi exited (${code})`)));

@@ -82,7 +82,7 @@ describe('listener simulator', () => {
       const pub = await publishTone({ ...(await server.stageToken(spaceId, host.token)), frequencyHz: 440 });
       try {
         await pub.connected();
-        await new Promise((r) => setTimeout(r, 1500)); // a few parts to start from
+        await server.programFrames(spaceId, 75); // 1.5 s of program: a few parts to start from
         const good = ((await server.api('POST', `/api/spaces/${spaceId}/join`)).json as { token: string }).token;
         const urls = [good, good, `${good}x`, 'not-a-token-at-all'].map((t) => `${server.url}/l/${t}/${spaceId}/index.m3u8`);
         const result = await simulateListeners({

@@ -16,6 +16,8 @@ export interface LiveServer extends RunningServer {
     speakers: number,
   ): Promise<{ spaceId: string; host: { id: string; token: string }; speakers: { id: string; token: string }[] }>;
   stageToken(spaceId: string, token: string): Promise<{ whipUrl: string; token: string }>;
+  /** Resolves after the Space's program has produced `count` more frames (20 ms each), or rejects after 10 s. */
+  programFrames(spaceId: string, count: number): Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -68,6 +70,18 @@ export async function startLiveServer(overrides: Record<string, unknown> = {}): 
         speakers.push(s);
       }
       return { spaceId, host, speakers };
+    },
+    programFrames(spaceId, count) {
+      return new Promise((resolve, reject) => {
+        let seen = 0;
+        const timer = setTimeout(() => reject(new Error(`only ${seen} of ${count} program frames in 10 s`)), 10_000);
+        const off = server.stage.openRoom(spaceId).program.on('frame', () => {
+          if (++seen < count) return;
+          clearTimeout(timer);
+          off();
+          resolve();
+        });
+      });
     },
     async stageToken(spaceId, token) {
       const r = await api('POST', `/api/spaces/${spaceId}/stage`, token);

@@ -32,7 +32,7 @@ test('npm start shows a live demo Space with a speaking voice; it can be switche
     assert.equal(demo.host.handle, 'amphi_demo');
     let speaking = false;
     for (let i = 0; i < 40 && !speaking; i++) {
-      await new Promise((r) => setTimeout(r, 100)); // the clip plays in real time
+      await server.programFrames(demo.id, 5); // the clip plays in real time: look again every 100 ms of program
       speaking = (await server.api('GET', `/api/spaces/${demo.id}`)).json.space.stage[0].speaking as boolean;
     }
     assert.equal(speaking, true, 'the built-in speaker is heard');
