@@ -36,6 +36,8 @@ export interface CredentialsOptions {
 export interface ListenerGrant {
   readonly token: string;
   readonly playlistUrl: string;
+  /** The same program as one held fMP4 stream (the edge's cheapest delivery). */
+  readonly streamUrl: string;
   readonly expiresAt: number;
 }
 
@@ -77,7 +79,8 @@ export class Credentials {
     }
     const expiresAt = this.#o.clock.now() + this.#o.listenerTokenTtlSeconds * 1000;
     const token = this.#o.signer.sign({ t: 'l', s: spaceId, u: subject } satisfies ListenerClaims, expiresAt);
-    return { token, expiresAt, playlistUrl: `${this.#o.edgeBaseUrl()}/l/${token}/${spaceId}/index.m3u8` };
+    const base = `${this.#o.edgeBaseUrl()}/l/${token}/${spaceId}`;
+    return { token, expiresAt, playlistUrl: `${base}/index.m3u8`, streamUrl: `${base}/live.mp4` };
   }
 
   async stage(actor: Account, spaceId: string): Promise<StageGrant> {

@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { TokenSigner } from '../lib/signed-token.ts';
 import type { OriginQuery, OriginResponse } from '../origin/plane.ts';
 import { ByteLru } from './cache.ts';
+import { defaultStreamPolicy, SpaceStream, type StreamPolicy, type StreamSink } from './stream.ts';
 
 /** How the edge reaches the origin: in-process in the embedded mode, HTTP for `amphi edge`. */
 export interface OriginClient {
@@ -45,6 +46,14 @@ export interface EdgeDeps {
   readonly cacheMaxBytes: number;
   /** A listener counts as present for this long after their last request. */
   readonly listenerWindowMs?: number;
+  readonly stream?: StreamPolicy;
+}
+
+/** A listener's live stream, opened: write the response head, then subscribe the socket. */
+export interface OpenedStream {
+  readonly epochMs: number;
+  subscribe(sink: StreamSink): void;
+  unsubscribe(sink: StreamSink): void;
 }
 
 /**
@@ -58,6 +67,7 @@ export class Edge {
   readonly #cache: ByteLru<Entry>;
   readonly #inflight = new Map<string, Promise<Entry>>();
   readonly #seen = new Map<string, Map<string, number>>();
+  readonly #streams = new Map<string, SpaceStream>();
   originFetches = 0;
   /** Requests served (after the token check), for tests and metrics. */
   served = 0;
@@ -69,19 +79,14 @@ export class Edge {
 
   /** Whether a listener token is good for this Space right now (and counts the listener). */
   accepts(token: string, spaceId: string): boolean {
-    const now = this.#d.clock.now();
-    const verified = this.#d.signer.verify<ListenerClaims>(token, now);
-    if (!verified.ok || verified.claims.t !== 'l' || verified.claims.s !== spaceId) return false;
-    this.#count(spaceId, verified.claims.u, now);
-    return true;
+    return this.#verify(token, spaceId) !== undefined;
   }
 
   async serve(req: EdgeRequest): Promise<EdgeResponse> {
     const now = this.#d.clock.now();
     if (!this.accepts(req.token, req.spaceId)) throw new AmphiError('LISTENER_TOKEN_INVALID');
     this.served++;
-    const key = `${req.spaceId}/${req.file}${req.msn === undefined ? '' : `?m=${req.msn}&p=${req.part ?? ''}`}${req.v === undefined ? '' : `?v=${req.v}`}`;
-    const entry = await this.#lookup(key, req, now);
+    const entry = await this.#lookup(req.spaceId, req.file, req, now);
     const headers: Record<string, string> = {
       'content-type': entry.response.contentType,
       'cache-control': entry.response.cacheControl,
@@ -95,27 +100,77 @@ export class Edge {
     return { status: 200, headers, body: entry.response.body };
   }
 
-  /** Distinct listeners seen in the window (active tokens' subjects). */
+  /**
+   * Opens a listener's live stream (`live.mp4`): the token is checked once, here; the stream then
+   * lasts until the token expires, and the player renews it and reconnects.
+   */
+  async openStream(token: string, spaceId: string): Promise<OpenedStream> {
+    const claims = this.#verify(token, spaceId);
+    if (claims === undefined) throw new AmphiError('LISTENER_TOKEN_INVALID');
+    let stream = this.#streams.get(spaceId);
+    if (stream === undefined) {
+      const created = new SpaceStream(
+        (file, query) => this.#lookup(spaceId, file, query, this.#d.clock.now()).then((e) => e.response.body),
+        this.#d.clock,
+        this.#d.log,
+        this.#d.stream ?? defaultStreamPolicy,
+        () => {
+          if (this.#streams.get(spaceId) === created) this.#streams.delete(spaceId);
+        },
+      );
+      this.#streams.set(spaceId, created);
+      stream = created;
+    }
+    const { epochMs } = await stream.ready();
+    const expiresAtMs = claims.e * 1000;
+    return {
+      epochMs,
+      subscribe: (sink) => {
+        if (!stream.subscribe(sink, expiresAtMs, claims.u)) sink.end(); // it stopped just now: the player reconnects
+      },
+      unsubscribe: (sink) => stream.unsubscribe(sink),
+    };
+  }
+
+  /** Listeners holding a live stream at this edge, over all Spaces. */
+  get streaming(): number {
+    let n = 0;
+    for (const s of this.#streams.values()) n += s.listeners;
+    return n;
+  }
+
+  /** Distinct listeners: those seen in the window (any request) and those holding a live stream. */
   listeners(spaceId: string): number {
     const seen = this.#seen.get(spaceId);
-    if (seen === undefined) return 0;
     const since = this.#d.clock.now() - (this.#d.listenerWindowMs ?? 30_000);
     let count = 0;
-    for (const [subject, at] of seen) {
-      if (at >= since) count++;
-      else seen.delete(subject);
+    if (seen !== undefined) {
+      for (const [subject, at] of seen) {
+        if (at >= since) count++;
+        else seen.delete(subject);
+      }
     }
+    for (const subject of this.#streams.get(spaceId)?.subjects() ?? []) if (seen?.has(subject) !== true) count++;
     return count;
   }
 
-  async #lookup(key: string, req: EdgeRequest, now: number): Promise<Entry> {
+  #verify(token: string, spaceId: string): (ListenerClaims & { e: number }) | undefined {
+    const now = this.#d.clock.now();
+    const verified = this.#d.signer.verify<ListenerClaims>(token, now);
+    if (!verified.ok || verified.claims.t !== 'l' || verified.claims.s !== spaceId) return undefined;
+    this.#count(spaceId, verified.claims.u, now);
+    return verified.claims;
+  }
+
+  async #lookup(spaceId: string, file: string, query: OriginQuery, now: number): Promise<Entry> {
+    const key = `${spaceId}/${file}${query.msn === undefined ? '' : `?m=${query.msn}&p=${query.part ?? ''}`}${query.v === undefined ? '' : `?v=${query.v}`}`;
     const cached = this.#cache.get(key);
     if (cached !== undefined && cached.expiresAtMs > now) return cached;
     let pending = this.#inflight.get(key);
     if (pending === undefined) {
       this.originFetches++;
       pending = this.#d.origin
-        .get(req.spaceId, req.file, { msn: req.msn, part: req.part, v: req.v })
+        .get(spaceId, file, { msn: query.msn, part: query.part, v: query.v })
         .then((response) => {
           const entry: Entry = {
             response,

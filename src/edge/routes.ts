@@ -23,6 +23,33 @@ const Query = Type.Object({
  * URIs carry it to every part and segment in any player, with no custom headers.
  */
 export function edgeRoutes(app: App, edge: Edge): void {
+  // The live stream: one held response per listener, parts written as they are produced (stream.ts).
+  // Close-delimited (no chunked framing), so each part is exactly one socket write of a shared buffer.
+  app.get(
+    '/l/:token/:spaceId/live.mp4',
+    { schema: { hide: true, params: Type.Omit(Params, ['file']) } },
+    async (request, reply) => {
+      const opened = await edge.openStream(request.params.token, request.params.spaceId);
+      reply.hijack();
+      const socket = request.raw.socket;
+      socket.setNoDelay(true);
+      socket.write(
+        'HTTP/1.1 200 OK\r\ncontent-type: audio/mp4\r\ncache-control: no-store\r\nconnection: close\r\n' +
+          'access-control-allow-origin: *\r\naccess-control-expose-headers: amphi-program-epoch-ms\r\n' +
+          `amphi-program-epoch-ms: ${Math.round(opened.epochMs)}\r\n\r\n`,
+      );
+      const sink = {
+        write: (chunk: Uint8Array) => void socket.write(chunk),
+        get pendingBytes() {
+          return socket.writableLength;
+        },
+        end: () => socket.end(),
+      };
+      socket.once('close', () => opened.unsubscribe(sink));
+      opened.subscribe(sink);
+    },
+  );
+
   app.get('/l/:token/:spaceId/:file', { schema: { hide: true, params: Params, querystring: Query } }, async (request, reply) => {
     const { token, spaceId, file } = request.params;
     const query = request.query;

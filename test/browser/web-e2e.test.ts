@@ -105,6 +105,10 @@ describe('web app in Chromium', { skip }, () => {
     await listener.getByRole('button', { name: '▶ Play' }).click();
     const heardHost = await hears(listener, 440);
     console.log(`listener heard the host: ${heardHost.length} probes`);
+    // Chromium plays Opus in MP4 through MSE, so the page listens on the held stream, not LL-HLS.
+    assert.equal(server.edge.streaming, 1);
+    const fetched = await listener.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+    assert.ok(!fetched.some((u) => u.includes('.m3u8')), fetched.join('\n'));
     await listener.screenshot({ path: `${shots}listener-desktop.png` });
 
     await listener.getByRole('button', { name: /Request to speak/ }).click();

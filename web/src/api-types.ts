@@ -791,7 +791,10 @@ export interface paths {
                         "application/json": {
                             /** @description Signed listener token; it travels in the playlist URL path */
                             token: string;
+                            /** @description LL-HLS multivariant playlist (live, or the replay once ended) */
                             playlistUrl: string;
+                            /** @description While live: the program as one held fragmented-MP4 response (MSE, ffmpeg, VLC); ends when the token expires */
+                            streamUrl: string;
                             /** Format: date-time */
                             expiresAt: string;
                         };

@@ -19,3 +19,107 @@ export async function attachHls(element: HTMLAudioElement, url: string, lowLaten
   hls.on(Hls.Events.MANIFEST_PARSED, () => void element.play());
   return () => hls.destroy();
 }
+
+/** A listener grant as the join API returns it. */
+export interface Grant {
+  readonly streamUrl: string;
+  readonly playlistUrl: string;
+  readonly expiresAt: string;
+}
+
+const STREAM_TYPE = 'audio/mp4; codecs="opus"';
+/** How far behind the newest received audio playback starts, and how far it may drift before a catch-up. */
+const LIVE_DELAY_S = 1.0;
+const MAX_DRIFT_S = 3.0;
+
+/** Whether this browser can play the held fMP4 live stream (Media Source Extensions with Opus in MP4). */
+export function canPlayStream(): boolean {
+  return 'MediaSource' in window && MediaSource.isTypeSupported(STREAM_TYPE);
+}
+
+/**
+ * Plays the live stream (`streamUrl`, one held response the edge writes each part into) through
+ * Media Source Extensions. The token is renewed before it expires; when the edge ends the stream (the
+ * token ran out, the edge restarted) the player reconnects with the newest token and the overlap is
+ * appended again, so the timeline has no gap. Retries back off with jitter.
+ */
+export async function attachStream(
+  element: HTMLAudioElement,
+  first: Grant,
+  renew: (current: Grant) => Promise<Grant>,
+): Promise<() => void> {
+  playThrough(element);
+  const source = new MediaSource();
+  element.src = URL.createObjectURL(source);
+  await new Promise((resolve) => source.addEventListener('sourceopen', resolve, { once: true }));
+  const buffer = source.addSourceBuffer(STREAM_TYPE);
+  const queue: Uint8Array[] = [];
+  let grant = first;
+  let stopped = false;
+  let started = false;
+  let abort = new AbortController();
+  const pump = () => {
+    if (stopped || buffer.updating || queue.length === 0) return;
+    buffer.appendBuffer(queue.shift()! as Uint8Array<ArrayBuffer>);
+  };
+  buffer.addEventListener('updateend', () => {
+    const ranges = buffer.buffered;
+    if (ranges.length > 0) {
+      const end = ranges.end(ranges.length - 1);
+      if (!started || end - element.currentTime > MAX_DRIFT_S)
+        element.currentTime = Math.max(ranges.start(0), end - LIVE_DELAY_S);
+      if (!started) {
+        started = true;
+        void element.play();
+      }
+      // Keep a minute behind the playhead at most: a listener may stay for hours.
+      if (element.currentTime - ranges.start(0) > 90 && queue.length === 0) {
+        buffer.remove(0, element.currentTime - 60);
+        return;
+      }
+    }
+    pump();
+  });
+  const renewal = setInterval(() => {
+    if (Date.parse(grant.expiresAt) - Date.now() < 60_000)
+      void renew(grant).then(
+        (next) => (grant = next),
+        () => undefined, // the stream goes on; the next attempt is in a few seconds
+      );
+  }, 5_000);
+  const run = async () => {
+    let failures = 0;
+    while (!stopped) {
+      try {
+        abort = new AbortController();
+        const res = await fetch(grant.streamUrl, { signal: abort.signal });
+        if (res.status === 401) grant = await renew(grant);
+        else if (res.ok && res.body !== null) {
+          const reader = res.body.getReader();
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            failures = 0;
+            queue.push(value);
+            pump();
+          }
+          if (Date.parse(grant.expiresAt) - Date.now() < 60_000) grant = await renew(grant);
+          continue;
+        } else failures++;
+      } catch {
+        if (stopped) return;
+        failures++;
+      }
+      // Jittered exponential backoff, capped: a million players never retry in step.
+      const delay = Math.min(10_000, 250 * 2 ** Math.min(failures, 6)) * (0.5 + Math.random());
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  };
+  void run();
+  return () => {
+    stopped = true;
+    clearInterval(renewal);
+    abort.abort();
+    element.removeAttribute('src');
+  };
+}

@@ -121,7 +121,10 @@ export const JoinBody = Type.Union([
 
 export const ListenerGrant = Type.Object({
   token: Type.String({ description: 'Signed listener token; it travels in the playlist URL path' }),
-  playlistUrl: Type.String(),
+  playlistUrl: Type.String({ description: 'LL-HLS multivariant playlist (live, or the replay once ended)' }),
+  streamUrl: Type.String({
+    description: 'While live: the program as one held fragmented-MP4 response (MSE, ffmpeg, VLC); ends when the token expires',
+  }),
   expiresAt: IsoTime,
 });
 

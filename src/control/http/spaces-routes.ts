@@ -127,7 +127,7 @@ export function spaceRoutes(app: App, { plane, auth, config, metrics, live }: Ro
       const actor = await auth.optional(request);
       const grant = await plane.credentials.join(actor, request.params.id, request.body?.token);
       metrics.tokensIssued.inc({ kind: 'listener' });
-      return { token: grant.token, playlistUrl: grant.playlistUrl, expiresAt: iso(grant.expiresAt) };
+      return { token: grant.token, playlistUrl: grant.playlistUrl, streamUrl: grant.streamUrl, expiresAt: iso(grant.expiresAt) };
     },
   );
 

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, unwrap, type Space } from '../api.ts';
 import { meter } from '../audio.ts';
-import { attachHls } from '../player.ts';
+import { attachHls, attachStream, canPlayStream, type Grant } from '../player.ts';
 import { useMe } from '../session.ts';
 import { joinStage, type StageConnection } from '../whip.ts';
 import { HostPanel } from './host-panel.tsx';
@@ -44,6 +44,9 @@ function useSpace(id: string): { space: Space | undefined; relation: Relation | 
   return { space, relation, reload: () => setTick((t) => t + 1), error };
 }
 
+/** The listener token inside a grant's URL (`/l/<token>/...`). */
+const tokenOf = (grant: Grant) => new URL(grant.streamUrl).pathname.split('/')[2]!;
+
 export function SpacePage({ id }: { id: string }) {
   const { space, relation, reload, error } = useSpace(id);
   const me = useMe();
@@ -82,8 +85,15 @@ export function SpacePage({ id }: { id: string }) {
     }
     setWaiting(undefined);
     try {
-      const grant = unwrap(res) as { playlistUrl: string };
-      const dispose = await attachHls(audio.current!, grant.playlistUrl, true);
+      const grant = unwrap(res) as Grant & { token: string };
+      // The held stream where the browser can play it (one request for the whole listen); LL-HLS otherwise.
+      const dispose = canPlayStream()
+        ? await attachStream(audio.current!, grant, async (current) => {
+            const renewed = unwrap(await api.POST('/api/spaces/{id}/join', { ...path, body: { token: tokenOf(current) } }));
+            if ('ticket' in renewed) throw new Error('renewal was queued'); // admitted listeners are renewed, never queued
+            return renewed;
+          })
+        : await attachHls(audio.current!, grant.playlistUrl, true);
       setListening(() => dispose);
     } catch (e) {
       setNotice(e instanceof ApiError ? e.message : String(e));

@@ -1,0 +1,213 @@
+/**
+ * The live stream: one held HTTP response per listener carrying the program as fragmented MP4 — the
+ * init segment, the last few parts (a player's hold-back), then every new part as the origin
+ * produces it. One request per listener per connection and one socket write per part, instead of
+ * LL-HLS's two requests per part: the edge's cost per listener becomes that of a write (as with
+ * Icecast) while the latency stays that of a part. Any MSE player, ffmpeg or VLC plays it.
+ *
+ * A fan-out per Space follows the origin with blocking playlist reloads through the edge's own cache
+ * (so LL-HLS listeners and stream listeners share the same single origin fetch per object) and writes
+ * each part to every subscriber: the same buffer, no copy per listener.
+ */
+import { AmphiError } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { OriginQuery } from '../origin/plane.ts';
+
+/** Where a listener's bytes go: a socket in production, an array in tests. */
+export interface StreamSink {
+  write(chunk: Uint8Array): void;
+  /** Bytes written but not yet taken by the kernel: a listener that cannot keep up is dropped. */
+  readonly pendingBytes: number;
+  end(): void;
+}
+
+export interface StreamPolicy {
+  /** Parts sent at once to a new listener: the player's starting buffer. */
+  readonly backlogParts: number;
+  /** A listener further behind than this many bytes is disconnected (it reconnects at the live edge). */
+  readonly maxPendingBytes: number;
+  /** Origin failures in a row before every listener of the Space is told the stream ended. */
+  readonly maxFailures: number;
+  readonly retryDelayMs: number;
+}
+
+export const defaultStreamPolicy: StreamPolicy = {
+  backlogParts: 3,
+  maxPendingBytes: 256 * 1024,
+  maxFailures: 8,
+  retryDelayMs: 250,
+};
+
+/** What a new listener receives before the live parts: the init segment and the recent parts. */
+export interface StreamStart {
+  /** Wall-clock time of media time 0 in this stream (for latency measurement). */
+  readonly epochMs: number;
+  readonly head: Uint8Array;
+}
+
+type Fetch = (file: string, query: OriginQuery) => Promise<Uint8Array>;
+
+interface Subscriber {
+  readonly sink: StreamSink;
+  readonly expiresAtMs: number;
+  readonly subject: string;
+}
+
+const HINT_RE = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="p(\d+)\.(\d+)\.m4s"/;
+const ENDED_RE = /#EXT-X-ENDLIST/;
+
+/** One Space's fan-out at one edge. Runs while it has listeners; the edge creates it on demand. */
+export class SpaceStream {
+  readonly #fetch: Fetch;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #policy: StreamPolicy;
+  readonly #onIdle: () => void;
+  readonly #subscribers = new Set<Subscriber>();
+  #start: Promise<StreamStart> | undefined;
+  #init: Uint8Array | undefined;
+  #recent: Uint8Array[] = [];
+  #epochMs = 0;
+  #closed = false;
+  /** Listeners dropped for falling behind, for metrics. */
+  dropped = 0;
+
+  constructor(fetch: Fetch, clock: Clock, log: Logger, policy: StreamPolicy, onIdle: () => void) {
+    this.#fetch = fetch;
+    this.#clock = clock;
+    this.#log = log;
+    this.#policy = policy;
+    this.#onIdle = onIdle;
+  }
+
+  get listeners(): number {
+    return this.#subscribers.size;
+  }
+
+  /** Resolves once the stream is following the origin; rejects (with the origin's error) if it cannot. */
+  ready(): Promise<StreamStart> {
+    this.#start ??= this.#begin();
+    return this.#start;
+  }
+
+  /**
+   * Adds a listener: it gets the head now and every part from here on, until its token expires.
+   * False when this fan-out has just stopped (the caller asks the edge for a fresh one).
+   */
+  subscribe(sink: StreamSink, expiresAtMs: number, subject: string): boolean {
+    if (this.#closed) return false;
+    sink.write(this.#head());
+    this.#subscribers.add({ sink, expiresAtMs, subject });
+    return true;
+  }
+
+  /** Who is listening (token subjects), for the listener count. */
+  *subjects(): Iterable<string> {
+    for (const s of this.#subscribers) yield s.subject;
+  }
+
+  unsubscribe(sink: StreamSink): void {
+    for (const s of this.#subscribers) if (s.sink === sink) this.#subscribers.delete(s);
+  }
+
+  /** Ends every listener's stream (they reconnect or learn the Space ended) and stops following. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of this.#subscribers) s.sink.end();
+    this.#subscribers.clear();
+    this.#onIdle();
+  }
+
+  async #begin(): Promise<StreamStart> {
+    const playlist = new TextDecoder().decode(await this.#fetch('media.m3u8', {}));
+    const hint = HINT_RE.exec(playlist);
+    if (hint === null || ENDED_RE.test(playlist)) {
+      this.close();
+      throw new AmphiError('SPACE_ENDED');
+    }
+    this.#init = await this.#fetch('init.mp4', {});
+    const listed = [...playlist.matchAll(/#EXT-X-PART:[^\n]*URI="(p\d+\.\d+\.m4s)"/g)].map((m) => m[1]!);
+    this.#recent = await Promise.all(listed.slice(-this.#policy.backlogParts).map((uri) => this.#fetch(uri, {})));
+    // Media time 0 in wall-clock terms, from the newest segment's date and its first part's decode time.
+    const pdts = [...playlist.matchAll(/#EXT-X-PROGRAM-DATE-TIME:(\S+)\n#EXT-X-PART:[^\n]*URI="(p\d+\.0\.m4s)"/g)];
+    const newest = pdts[pdts.length - 1];
+    if (newest !== undefined) {
+      const first = await this.#fetch(newest[2]!, {});
+      this.#epochMs = Date.parse(newest[1]!) - (decodeTime(first) / timescale(this.#init)) * 1000;
+    }
+    void this.#follow(Number(hint[1]), Number(hint[2]));
+    return { epochMs: this.#epochMs, head: this.#head() };
+  }
+
+  #head(): Uint8Array {
+    if (this.#init === undefined) return new Uint8Array(0);
+    return Buffer.concat([this.#init, ...this.#recent]);
+  }
+
+  async #follow(msn: number, part: number): Promise<void> {
+    let failures = 0;
+    // The first listener subscribes right after `ready()`; from then on an empty fan-out stops.
+    while (!this.#closed) {
+      try {
+        const playlist = new TextDecoder().decode(await this.#fetch('media.m3u8', { msn, part }));
+        // The Space ended before this part was made: the stream is complete.
+        if (ENDED_RE.test(playlist) && !playlist.includes(`URI="p${msn}.${part}.m4s"`)) break;
+        const data = await this.#fetch(`p${msn}.${part}.m4s`, {});
+        failures = 0;
+        this.#broadcast(data);
+        if (this.#subscribers.size === 0) break;
+        const next = HINT_RE.exec(playlist);
+        if (next === null) break; // ended: no more parts will come
+        [msn, part] = [Number(next[1]), Number(next[2])];
+      } catch (error) {
+        if (++failures >= this.#policy.maxFailures) {
+          this.#log.warn({ err: error, msn, part }, 'live stream lost the origin');
+          break;
+        }
+        await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, this.#policy.retryDelayMs));
+      }
+    }
+    this.close();
+  }
+
+  #broadcast(data: Uint8Array): void {
+    this.#recent.push(data);
+    if (this.#recent.length > this.#policy.backlogParts) this.#recent.shift();
+    const now = this.#clock.now();
+    for (const s of this.#subscribers) {
+      // An expired token ends the stream; the player renews it and reconnects without a gap.
+      if (s.expiresAtMs <= now || s.sink.pendingBytes > this.#policy.maxPendingBytes) {
+        if (s.expiresAtMs > now) this.dropped++;
+        this.#subscribers.delete(s);
+        s.sink.end();
+        continue;
+      }
+      s.sink.write(data);
+    }
+  }
+}
+
+/** `tfdt` baseMediaDecodeTime of a fragment (moof > traf > tfdt). */
+export function decodeTime(fragment: Uint8Array): number {
+  const at = findBox(fragment, 'tfdt');
+  const view = new DataView(fragment.buffer, fragment.byteOffset, fragment.byteLength);
+  return fragment[at] === 1 ? Number(view.getBigUint64(at + 4)) : view.getUint32(at + 4);
+}
+
+/** `mdhd` timescale of an init segment. */
+export function timescale(init: Uint8Array): number {
+  const at = findBox(init, 'mdhd');
+  const view = new DataView(init.buffer, init.byteOffset, init.byteLength);
+  return view.getUint32(at + (init[at] === 1 ? 20 : 12));
+}
+
+/** Offset of a (full) box's payload, found by its four-character type. */
+function findBox(data: Uint8Array, type: string): number {
+  const code = Array.from({ length: 4 }, (_, i) => type.charCodeAt(i));
+  for (let i = 4; i + 4 <= data.length; i++) {
+    if (data[i] === code[0] && data[i + 1] === code[1] && data[i + 2] === code[2] && data[i + 3] === code[3]) return i + 4;
+  }
+  throw new Error(`no ${type} box`);
+}
