@@ -47,6 +47,16 @@ export const errorCatalogue = {
   OUTRANKED: { status: 403, message: 'You cannot do this to someone whose role is equal to or above yours.' },
   CANNOT_UNMUTE_OTHERS: { status: 403, message: 'Only speakers can unmute themselves; ask them to unmute.' },
   REMOVED_FROM_SPACE: { status: 403, message: 'You were removed from this Space and cannot rejoin it.' },
+  TICKET_INVALID: {
+    status: 403,
+    message:
+      'The waiting-room ticket is tampered, expired, already used, for another Space or not yours (details.reason); join again without it for a new ticket.',
+  },
+  POW_INVALID: {
+    status: 403,
+    message:
+      'The proof of work is wrong, expired, already used or not for this Space and client (details.reason); join again for a new challenge.',
+  },
   // 404: no such thing
   ROUTE_NOT_FOUND: { status: 404, message: 'No such route; see /api/openapi.json for the API.' },
   SPACE_NOT_FOUND: { status: 404, message: 'No Space has this id; check the link.' },
@@ -77,9 +87,19 @@ export const errorCatalogue = {
   },
   SPACE_NOT_SCHEDULED: { status: 409, message: 'Reminders are only for scheduled Spaces; this one is live or ended.' },
   TARGET_REMOVED: { status: 409, message: 'This person was removed from the Space.' },
-  // 413, 415, 429
+  TICKET_NOT_YET: {
+    status: 409,
+    message:
+      'Your number has not come up yet (details: position, etaSeconds); keep polling now-serving and exchange the ticket when it has.',
+  },
+  // 413, 415, 428, 429
   BODY_TOO_LARGE: { status: 413, message: 'The body is too large; send less than the documented limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json.' },
+  POW_REQUIRED: {
+    status: 428,
+    message:
+      'Joining needs a proof of work right now: solve details.challenge (details.difficultyBits leading zero bits) and join again with it and the solution.',
+  },
   RATE_LIMITED: { status: 429, message: 'Too many requests; wait for the Retry-After seconds and try again.' },
   // 5xx: our fault
   INTERNAL: { status: 500, message: 'Something failed on our side; it was logged. Try again shortly.' },
@@ -88,6 +108,11 @@ export const errorCatalogue = {
     message: 'The requested part did not appear in time (the Space may be stalled); retry after Retry-After.',
   },
   STAGE_BUSY: { status: 503, message: 'The stage is at its session limit; retry after the Retry-After seconds.' },
+  OVERLOADED: {
+    status: 503,
+    message:
+      'The server is past its capacity and refused this request before doing any work; retry after the Retry-After seconds.',
+  },
   SERVICE_UNAVAILABLE: {
     status: 503,
     message: 'The service is shutting down or its storage is unreachable; retry with backoff.',
@@ -125,7 +150,13 @@ export class AmphiError extends Error {
 
 /** RATE_LIMITED with a Retry-After in whole seconds. */
 export function rateLimited(retryAfterMs: number): AmphiError {
-  return new AmphiError('RATE_LIMITED', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } });
+  return retryLater('RATE_LIMITED', retryAfterMs);
+}
+
+/** An error whose caller should come back later: a Retry-After in whole seconds, at least 1. */
+export function retryLater(code: ErrorCode, retryAfterMs: number, details?: unknown): AmphiError {
+  const headers = { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) };
+  return new AmphiError(code, details === undefined ? { headers } : { headers, details });
 }
 
 /** The Markdown page that documents the catalogue for API users. */
@@ -142,8 +173,10 @@ export function renderErrorDocs(): string {
     '{ "error": { "code": "SPACE_NOT_FOUND", "message": "No Space has this id; check the link." } }',
     '```',
     '',
-    '`VALIDATION_FAILED` adds `details`: the list of fields that failed and why. `RATE_LIMITED` and',
-    '`SERVICE_UNAVAILABLE` come with a `Retry-After` header in seconds.',
+    '`VALIDATION_FAILED` adds `details`: the list of fields that failed and why. `TICKET_INVALID` and',
+    '`POW_INVALID` add `details.reason`; `TICKET_NOT_YET` adds `details.position` and `details.etaSeconds`;',
+    '`POW_REQUIRED` adds `details.challenge` and `details.difficultyBits`. `RATE_LIMITED`, `OVERLOADED`',
+    'and `SERVICE_UNAVAILABLE` come with a `Retry-After` header in seconds.',
     '',
     '| code | status | meaning and what to do |',
     '| --- | --- | --- |',

@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 
 /**
  * The whole configuration, with units in the names. Every object rejects unknown keys, so a typo in
@@ -9,6 +9,8 @@ const RateLimit = Type.Object(
   { capacity: Type.Integer({ minimum: 1 }), refillPerSecond: Type.Number({ exclusiveMinimum: 0 }) },
   strict,
 );
+/** Ascending thresholds: overload level n starts at the n-th. */
+const Levels = <T extends TSchema>(item: T) => Type.Array(item, { minItems: 1, maxItems: 8 });
 const NullableUrl = Type.Union([Type.String({ pattern: '^https?://[^\\s]+[^/\\s]$' }), Type.Null()]);
 
 export const ConfigSchema = Type.Object(
@@ -84,6 +86,71 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    admission: Type.Object(
+      {
+        maxListeners: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+        joinsPerSecond: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
+        joinBurst: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+        ticketTtlMs: Type.Integer({ minimum: 5000, maximum: 3_600_000 }),
+        ticketMaxWaitMs: Type.Integer({ minimum: 60_000, maximum: 86_400_000 }),
+        etaHalfLifeMs: Type.Integer({ minimum: 1000, maximum: 600_000 }),
+        overload: Type.Object(
+          {
+            eventLoopDelayLevelsMs: Levels(Type.Number({ exclusiveMinimum: 0 })),
+            cpuShareLevels: Levels(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+            queueDepthLevels: Levels(Type.Integer({ minimum: 1 })),
+            levelHoldMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
+            decreaseFactor: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }),
+            decreaseIntervalMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+            recoveryPerSecond: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+            minCapacityFactor: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+          },
+          strict,
+        ),
+        shedding: Type.Object(
+          {
+            levels: Type.Array(
+              Type.Object(
+                {
+                  joinsToWaitingRoom: Type.Boolean(),
+                  roomStateIntervalMultiplier: Type.Number({ minimum: 1, maximum: 100 }),
+                  reactionsKeepOneIn: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+                },
+                strict,
+              ),
+              { minItems: 1, maxItems: 8 },
+            ),
+          },
+          strict,
+        ),
+        pow: Type.Object(
+          {
+            thresholdJoinsPerSecond: Type.Number({ minimum: 0 }),
+            minBits: Type.Integer({ minimum: 0, maximum: 32 }),
+            bitsPerDoubling: Type.Number({ minimum: 0, maximum: 32 }),
+            maxBits: Type.Integer({ minimum: 0, maximum: 32 }),
+            challengeTtlMs: Type.Integer({ minimum: 5000, maximum: 3_600_000 }),
+            exemptSignedIn: Type.Boolean(),
+            replayMaxEntries: Type.Integer({ minimum: 1000, maximum: 100_000_000 }),
+          },
+          strict,
+        ),
+        limits: Type.Object(
+          {
+            perAddress: RateLimit,
+            perToken: RateLimit,
+            joinsPerAddress: RateLimit,
+            maxConnections: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+            // Disjoint ranges keep headersTimeoutMs <= requestTimeoutMs, as node:http requires.
+            headersTimeoutMs: Type.Integer({ minimum: 1000, maximum: 30_000 }),
+            requestTimeoutMs: Type.Integer({ minimum: 30_000, maximum: 600_000 }),
+            maxBodyBytes: Type.Integer({ minimum: 0, maximum: 10_485_760 }),
+          },
+          strict,
+        ),
+      },
+      strict,
+    ),
   },
   strict,
 );
@@ -127,5 +194,48 @@ export const defaultConfig: Config = {
     maxSpeakerBitrateBps: 192_000,
     maxSessions: 2000,
     whipPostsPerAccount: { capacity: 5, refillPerSecond: 0.5 },
+  },
+  admission: {
+    maxListeners: 5000,
+    joinsPerSecond: 2000,
+    joinBurst: 500,
+    ticketTtlMs: 120_000,
+    ticketMaxWaitMs: 4 * 3_600_000,
+    etaHalfLifeMs: 10_000,
+    overload: {
+      eventLoopDelayLevelsMs: [50, 150, 400],
+      cpuShareLevels: [0.8, 0.9, 0.97],
+      queueDepthLevels: [1000, 5000, 20_000],
+      levelHoldMs: 10_000,
+      decreaseFactor: 0.7,
+      decreaseIntervalMs: 1000,
+      recoveryPerSecond: 0.02,
+      minCapacityFactor: 0.1,
+    },
+    shedding: {
+      levels: [
+        { joinsToWaitingRoom: false, roomStateIntervalMultiplier: 2, reactionsKeepOneIn: 4 },
+        { joinsToWaitingRoom: true, roomStateIntervalMultiplier: 4, reactionsKeepOneIn: 16 },
+        { joinsToWaitingRoom: true, roomStateIntervalMultiplier: 10, reactionsKeepOneIn: 100 },
+      ],
+    },
+    pow: {
+      thresholdJoinsPerSecond: 2000,
+      minBits: 8,
+      bitsPerDoubling: 2,
+      maxBits: 16,
+      challengeTtlMs: 60_000,
+      exemptSignedIn: true,
+      replayMaxEntries: 200_000,
+    },
+    limits: {
+      perAddress: { capacity: 1000, refillPerSecond: 200 },
+      perToken: { capacity: 30, refillPerSecond: 8 },
+      joinsPerAddress: { capacity: 20, refillPerSecond: 2 },
+      maxConnections: 20_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      maxBodyBytes: 1024,
+    },
   },
 };

@@ -1,6 +1,7 @@
 import Fastify, { LogController } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Config } from '../config/schema.ts';
 import { AmphiError } from '../errors.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
@@ -9,7 +10,7 @@ import { createLogger, type Logger } from '../lib/logger.ts';
 import { TokenSigner } from '../lib/signed-token.ts';
 import { Edge } from './edge.ts';
 import { HttpOriginClient } from './origin-client.ts';
-import { edgeRoutes } from './routes.ts';
+import { listenerDoor } from './http.ts';
 
 export interface RunningEdge {
   readonly url: string;
@@ -40,7 +41,12 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
     log,
     cacheMaxBytes: config.edge.cacheMaxBytes,
   });
+  const door = listenerDoor(edge, log);
   const app = Fastify({
+    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+      createServer((req, res) => {
+        if (!door(req, res)) handler(req, res);
+      }),
     loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 4096 },
@@ -50,7 +56,6 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler(errorHandler);
-  edgeRoutes(app, edge);
   app.get('/healthz', () => ({ status: 'ok', role: 'edge', originFetches: edge.originFetches }));
   await app.listen({ host: config.server.host, port: config.server.port });
   const port = (app.server.address() as AddressInfo).port;

@@ -2,6 +2,7 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { accountRoutes } from '../control/http/accounts-routes.ts';
 import { RequestAuth } from '../control/http/auth.ts';
 import { Account, ErrorResponse, Space } from '../control/http/schemas.ts';
@@ -13,14 +14,17 @@ import { createControlPlane, type ControlDeps, type ControlPlane } from '../cont
 import { AmphiError } from '../errors.ts';
 import { RateLimiter } from '../lib/token-bucket.ts';
 import { errorHandler } from '../lib/http-errors.ts';
+import type { RecordResponse } from '../edge/http.ts';
 import { Metrics } from './metrics.ts';
 
 /** The control plane's dependencies, plus the live signals other planes feed into the public view. */
 export interface AppDeps extends ControlDeps {
   readonly speaking?: LiveSignals['speaking'];
   readonly listeners?: LiveSignals['listeners'];
-  /** Other planes' routes on this listener (the embedded edge). */
+  /** Other planes' routes on this listener (the origin, the web app). */
   readonly extraRoutes?: readonly ((app: App) => void | Promise<void>)[];
+  /** Requests answered before the framework (the embedded edge's listener door); false passes them on. */
+  readonly door?: (record: RecordResponse) => (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export interface Amphi {
@@ -35,7 +39,13 @@ export interface Amphi {
 export async function buildApp(deps: AppDeps): Promise<Amphi> {
   const { config, store, clock } = deps;
   const log = deps.log.child({ plane: 'control' });
+  const metrics = new Metrics();
+  const door = deps.door?.((route, method, status, seconds) => metrics.http.record(route, method, status, seconds));
   const app = Fastify({
+    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
+      createServer((req, res) => {
+        if (door?.(req, res) !== true) handler(req, res);
+      }),
     loggerInstance: log,
     // One log line per lifecycle transition, not two per request: the join path must stay cheap.
     logController: new LogController({ disableRequestLogging: true }),
@@ -54,7 +64,6 @@ export async function buildApp(deps: AppDeps): Promise<Amphi> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const plane = createControlPlane({ ...deps, log });
-  const metrics = new Metrics();
   plane.bus.on('space.started', () => metrics.spaceTransitions.inc({ state: 'live' }));
   plane.bus.on('space.ended', () => metrics.spaceTransitions.inc({ state: 'ended' }));
 

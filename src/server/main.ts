@@ -6,7 +6,7 @@ import { every, systemClock, type Clock } from '../lib/clock.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { TokenSigner } from '../lib/signed-token.ts';
 import { Edge } from '../edge/edge.ts';
-import { edgeRoutes } from '../edge/routes.ts';
+import { listenerDoor } from '../edge/http.ts';
 import { OriginPlane } from '../origin/plane.ts';
 import { RoomState, type RoomStateSource } from '../origin/room-state.ts';
 import { originRoutes } from '../origin/routes.ts';
@@ -90,8 +90,8 @@ export async function startServer(
       speaking: (spaceId) => stage?.levels(spaceId) ?? [],
       listeners: (spaceId) => edge.listeners(spaceId),
       recordings: (spaceId) => origin.recording(spaceId),
+      door: (record) => listenerDoor(edge, log.child({ plane: 'edge' }), record),
       extraRoutes: [
-        (app) => edgeRoutes(app, edge),
         (app) => originRoutes(app, origin, signer, clock),
         (app) => webRoutes(app, fileURLToPath(new URL('../../web/dist', import.meta.url)), log),
       ],

@@ -1,0 +1,170 @@
+/**
+ * The listener door: `/l/<token>/<space>/<file>`, `/l/.../live.mp4` and `/edge/auth`, answered on
+ * Node's raw `http` request before any framework sees it. Listener requests are the audience's whole
+ * traffic, so they skip Fastify's generic pipeline (routing, schema compilation, hooks, serialisers)
+ * and cost a path match, a token check and a write. Junk — a malformed path or query, a bad token —
+ * is refused here with the catalogue's JSON error before any cache or origin work.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AmphiError } from '../errors.ts';
+import { toAmphiError } from '../lib/http-errors.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { Edge, EdgeResponse } from './edge.ts';
+
+/** Called once per answered request (status, seconds), for the HTTP metrics. */
+export type RecordResponse = (route: string, method: string, status: number, seconds: number) => void;
+
+const LISTENER_PATH = /^\/l\/([A-Za-z0-9_.-]{10,4096})\/(sp_[A-Za-z0-9_-]{12})\/([a-z0-9.]{5,40})(?:\?(.*))?$/;
+const AUTH_URI = /^\/l\/([^/]{10,4096})\/(sp_[A-Za-z0-9_-]{12})\//;
+const ROUTE = '/l/:token/:spaceId/:file';
+const CORS_PREFLIGHT = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, OPTIONS',
+  'access-control-allow-headers': 'range, if-none-match',
+  'access-control-max-age': '86400',
+};
+
+/** Integer query values within bounds; anything else is a 400, as the schema would say. */
+const QUERY_LIMITS: Record<string, number> = { _HLS_msn: 1e9, _HLS_part: 1000, v: 1e12 };
+
+interface Query {
+  msn?: number;
+  part?: number;
+  v?: number;
+}
+
+/**
+ * Returns a request handler that answers listener paths and returns false for everything else (the
+ * caller hands those to the control API).
+ */
+export function listenerDoor(edge: Edge, log: Logger, record: RecordResponse = () => {}) {
+  const fail = (res: ServerResponse, route: string, method: string, started: number, error: unknown) => {
+    const e = toAmphiError(error instanceof Error ? error : new Error(String(error)));
+    if (e.code === 'INTERNAL') log.error({ err: error, route }, 'listener request failed');
+    if (!res.headersSent) {
+      res.writeHead(e.status, {
+        ...e.headers,
+        'content-type': 'application/json; charset=utf-8',
+        'access-control-allow-origin': '*',
+      });
+      res.end(JSON.stringify(e.toBody()));
+    } else res.destroy();
+    record(route, method, e.status, (performance.now() - started) / 1000);
+  };
+
+  const send = (res: ServerResponse, method: string, started: number, r: EdgeResponse) => {
+    const body = r.body === undefined || method === 'HEAD' ? undefined : r.body;
+    res.writeHead(r.status, r.body === undefined ? r.headers : { ...r.headers, 'content-length': String(r.body.length) });
+    res.end(body);
+    record(ROUTE, method, r.status, (performance.now() - started) / 1000);
+  };
+
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    const url = req.url ?? '';
+    const method = req.method ?? 'GET';
+    if (url.startsWith('/edge/auth')) {
+      const started = performance.now();
+      const match = AUTH_URI.exec(String(req.headers['x-original-uri'] ?? ''));
+      if (match === null || !edge.accepts(match[1]!, match[2]!))
+        fail(res, '/edge/auth', method, started, new AmphiError('LISTENER_TOKEN_INVALID'));
+      else {
+        res.writeHead(204).end();
+        record('/edge/auth', method, 204, (performance.now() - started) / 1000);
+      }
+      return true;
+    }
+    if (!url.startsWith('/l/')) return false;
+    const started = performance.now();
+    const match = LISTENER_PATH.exec(url);
+    if (match === null) {
+      fail(
+        res,
+        ROUTE,
+        method,
+        started,
+        new AmphiError('VALIDATION_FAILED', { details: [{ field: 'url', problem: 'not a listener URL' }] }),
+      );
+      return true;
+    }
+    const [, token, spaceId, file, search] = match as unknown as [string, string, string, string, string | undefined];
+    if (method === 'OPTIONS') {
+      res.writeHead(204, CORS_PREFLIGHT).end();
+      record(ROUTE, method, 204, (performance.now() - started) / 1000);
+      return true;
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      fail(res, ROUTE, method, started, new AmphiError('ROUTE_NOT_FOUND'));
+      return true;
+    }
+    const query = parseQuery(search);
+    if (query === undefined) {
+      fail(
+        res,
+        ROUTE,
+        method,
+        started,
+        new AmphiError('VALIDATION_FAILED', { details: [{ field: 'querystring', problem: 'bad value' }] }),
+      );
+      return true;
+    }
+    if (file === 'live.mp4') {
+      edge.openStream(token, spaceId).then(
+        (opened) => {
+          const socket = req.socket;
+          socket.setNoDelay(true);
+          // Close-delimited body: each part is then exactly one write of the shared buffer.
+          socket.write(
+            'HTTP/1.1 200 OK\r\ncontent-type: audio/mp4\r\ncache-control: no-store\r\nconnection: close\r\n' +
+              'access-control-allow-origin: *\r\naccess-control-expose-headers: amphi-program-epoch-ms\r\n' +
+              `amphi-program-epoch-ms: ${Math.round(opened.epochMs)}\r\n\r\n`,
+          );
+          const sink = {
+            write: (chunk: Uint8Array) => void socket.write(chunk),
+            get pendingBytes() {
+              return socket.writableLength;
+            },
+            end: () => socket.end(),
+          };
+          socket.once('close', () => opened.unsubscribe(sink));
+          opened.subscribe(sink);
+          record('/l/:token/:spaceId/live.mp4', method, 200, (performance.now() - started) / 1000);
+        },
+        (error: unknown) => fail(res, '/l/:token/:spaceId/live.mp4', method, started, error),
+      );
+      return true;
+    }
+    edge
+      .serve({
+        token,
+        spaceId,
+        file,
+        msn: query.msn,
+        part: query.msn === undefined ? undefined : query.part,
+        v: file === 'state.json' ? query.v : undefined,
+        ifNoneMatch: req.headers['if-none-match'],
+        range: req.headers.range,
+      })
+      .then(
+        (r) => send(res, method, started, r),
+        (error: unknown) => fail(res, ROUTE, method, started, error),
+      );
+    return true;
+  };
+}
+
+function parseQuery(search: string | undefined): Query | undefined {
+  const query: Query = {};
+  if (search === undefined || search === '') return query;
+  for (const pair of search.split('&')) {
+    const eq = pair.indexOf('=');
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    const limit = QUERY_LIMITS[name];
+    if (limit === undefined) continue; // other parameters (e.g. _HLS_skip, cache busters) are ignored
+    const raw = eq < 0 ? '' : pair.slice(eq + 1);
+    if (!/^\d{1,13}$/.test(raw) || Number(raw) > limit) return undefined;
+    if (name === '_HLS_msn') query.msn = Number(raw);
+    else if (name === '_HLS_part') query.part = Number(raw);
+    else query.v = Number(raw);
+  }
+  return query;
+}

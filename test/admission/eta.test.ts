@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { EwmaRate, etaSeconds, RateMeter } from '../../src/admission/eta.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
+
+describe('admission-rate estimate', () => {
+  test('reads the configured rate before any measurement', () => {
+    const rate = new EwmaRate({ initialPerSecond: 200, halfLifeMs: 10_000, sampleMs: 1000 });
+    assert.equal(rate.perSecond, 200);
+    rate.add(5, 0); // an instant burst is pooled, not read as an infinite rate
+    assert.equal(rate.perSecond, 200);
+    assert.equal(etaSeconds(1000, rate.perSecond), 5);
+  });
+
+  test('converges on a steady rate, however often it is fed, and ETA is within 20%', () => {
+    for (const stepMs of [10, 100, 2500]) {
+      const rate = new EwmaRate({ initialPerSecond: 100, halfLifeMs: 10_000, sampleMs: 1000 });
+      for (let t = 0; t < 120_000; t += stepMs) rate.add((10 * stepMs) / 1000, stepMs);
+      assert.ok(Math.abs(rate.perSecond - 10) < 0.2, `step ${stepMs} ms: ${rate.perSecond}/s`);
+      const truth = 500 / 10;
+      assert.ok(Math.abs(etaSeconds(500, rate.perSecond) - truth) <= 0.2 * truth);
+    }
+  });
+
+  test('follows a change within a few half-lives', () => {
+    const rate = new EwmaRate({ initialPerSecond: 10, halfLifeMs: 5000, sampleMs: 1000 });
+    for (let t = 0; t < 5000; t += 1000) rate.add(40, 1000);
+    assert.ok(rate.perSecond > 24 && rate.perSecond < 26, `one half-life: halfway, ${rate.perSecond}`);
+    for (let t = 0; t < 30_000; t += 1000) rate.add(40, 1000);
+    assert.ok(Math.abs(rate.perSecond - 40) < 1);
+  });
+
+  test('RateMeter measures events on the clock and decays when they stop', () => {
+    const clock = new ManualClock(0);
+    const meter = new RateMeter(clock, { initialPerSecond: 0, halfLifeMs: 2000, sampleMs: 250 });
+    assert.equal(meter.perSecond(), 0);
+    for (let i = 0; i < 3000; i++) {
+      clock.advance(20);
+      meter.mark(); // 50 per second
+    }
+    assert.ok(Math.abs(meter.perSecond() - 50) < 2.5, `${meter.perSecond()}`);
+    clock.advance(20_000);
+    assert.ok(meter.perSecond() < 1, 'quiet time counts');
+  });
+
+  test('ETA: nothing ahead is 0; a stopped line is a large number, not Infinity', () => {
+    assert.equal(etaSeconds(0, 10), 0);
+    assert.equal(etaSeconds(-3, 10), 0);
+    assert.equal(etaSeconds(1, 0), 1000);
+    assert.ok(Number.isFinite(etaSeconds(1e6, 0)));
+  });
+});

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { startLiveServer, type LiveServer } from '../helpers/server.ts';
+
+/** The raw listener door answers before the framework: every refusal is a catalogued 4xx, never a 5xx. */
+describe('listener door (raw HTTP, before the framework)', () => {
+  let server: LiveServer;
+  let spaceId: string;
+  let token: string;
+  before(async () => {
+    server = await startLiveServer();
+    ({ spaceId } = await server.liveSpace(0));
+    ({ token } = (await server.api('POST', `/api/spaces/${spaceId}/join`)).json as { token: string });
+    await server.programFrames(spaceId, 30); // a first part exists
+  });
+  after(() => server.shutdown());
+
+  const get = async (path: string, init?: RequestInit) => {
+    const res = await fetch(`${server.url}${path}`, init);
+    const text = await res.text();
+    return {
+      status: res.status,
+      code: res.headers.get('content-type')?.includes('json')
+        ? (JSON.parse(text) as { error?: { code: string } }).error?.code
+        : undefined,
+      res,
+    };
+  };
+
+  test('good requests: playlist, HEAD, CORS preflight; the stream starts with init', async () => {
+    assert.equal((await get(`/l/${token}/${spaceId}/index.m3u8`)).status, 200);
+    const head = await get(`/l/${token}/${spaceId}/init.mp4`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.ok(Number(head.res.headers.get('content-length')) > 100);
+    const preflight = await get(`/l/${token}/${spaceId}/media.m3u8`, { method: 'OPTIONS' });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.res.headers.get('access-control-allow-origin'), '*');
+    const first = await new Promise<Buffer>((resolve, reject) => {
+      const req = request(`${server.url}/l/${token}/${spaceId}/live.mp4`, (res) => {
+        assert.equal(res.statusCode, 200);
+        assert.ok(Number(res.headers['amphi-program-epoch-ms']) > 0);
+        res.once('data', (chunk: Buffer) => {
+          resolve(chunk);
+          req.destroy();
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(first.subarray(4, 8).toString('latin1'), 'ftyp');
+  });
+
+  test('junk is refused with catalogued codes', async () => {
+    const cases: [string, RequestInit | undefined, number, string][] = [
+      [`/l/short/${spaceId}/index.m3u8`, undefined, 400, 'VALIDATION_FAILED'],
+      [`/l/${token}/not-a-space/index.m3u8`, undefined, 400, 'VALIDATION_FAILED'],
+      [`/l/${token}/${spaceId}/../../etc/passwd`, undefined, 400, 'VALIDATION_FAILED'],
+      [`/l/${token}/${spaceId}/media.m3u8?_HLS_msn=abc`, undefined, 400, 'VALIDATION_FAILED'],
+      [`/l/${token}/${spaceId}/media.m3u8?_HLS_msn=99999999999`, undefined, 400, 'VALIDATION_FAILED'],
+      [`/l/${token}x/${spaceId}/index.m3u8`, undefined, 401, 'LISTENER_TOKEN_INVALID'],
+      [`/l/${token}x/${spaceId}/live.mp4`, undefined, 401, 'LISTENER_TOKEN_INVALID'],
+      [`/l/${token}/${spaceId}/nothing.m4s`, undefined, 404, 'ROUTE_NOT_FOUND'],
+      [`/l/${token}/${spaceId}/index.m3u8`, { method: 'POST', body: 'x' }, 404, 'ROUTE_NOT_FOUND'],
+    ];
+    for (const [path, init, status, code] of cases) {
+      const r = await get(path, init);
+      assert.equal(r.status, status, path);
+      assert.equal(r.code, code, path);
+    }
+    const auth = await get('/edge/auth', { headers: { 'x-original-uri': `/l/${token}x/${spaceId}/p0.0.m4s` } });
+    assert.equal(auth.status, 401);
+    assert.equal((await get('/edge/auth', { headers: { 'x-original-uri': `/l/${token}/${spaceId}/p0.0.m4s` } })).status, 204);
+  });
+
+  test('listener requests are counted in the HTTP metrics', async () => {
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(
+      metrics,
+      /amphi_control_http_requests_total\{route="\/l\/:token\/:spaceId\/:file",method="GET",status="401"\} \d+/,
+    );
+  });
+});
