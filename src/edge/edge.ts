@@ -28,12 +28,17 @@ export interface EdgeRequest {
 export interface EdgeResponse {
   readonly status: 200 | 206 | 304 | 416;
   readonly headers: Record<string, string>;
+  /** For a full 200: the same headers with content-length, flat, ready for `writeHead`. */
+  readonly rawHeaders?: readonly string[];
   readonly body: Uint8Array | undefined;
 }
 
 interface Entry {
   readonly response: OriginResponse;
   readonly etag: string;
+  /** Response headers, built once per object rather than once per request. */
+  readonly headers: Record<string, string>;
+  readonly rawHeaders: readonly string[];
   readonly expiresAtMs: number;
   readonly size: number;
 }
@@ -68,6 +73,8 @@ export class Edge {
   readonly #inflight = new Map<string, Promise<Entry>>();
   readonly #seen = new Map<string, Map<string, number>>();
   readonly #streams = new Map<string, SpaceStream>();
+  /** Tokens already verified (a listener sends the same one several times a second): HMAC once each. */
+  readonly #verified = new Map<string, ListenerClaims & { e: number }>();
   originFetches = 0;
   /** Requests served (after the token check), for tests and metrics. */
   served = 0;
@@ -86,18 +93,19 @@ export class Edge {
     const now = this.#d.clock.now();
     if (!this.accepts(req.token, req.spaceId)) throw new AmphiError('LISTENER_TOKEN_INVALID');
     this.served++;
-    const entry = await this.#lookup(req.spaceId, req.file, req, now);
-    const headers: Record<string, string> = {
-      'content-type': entry.response.contentType,
-      'cache-control': entry.response.cacheControl,
-      etag: entry.etag,
-      'access-control-allow-origin': '*',
-      'access-control-expose-headers': 'etag, content-length, content-range',
-      'accept-ranges': 'bytes',
-    };
-    if (req.ifNoneMatch === entry.etag) return { status: 304, headers, body: undefined };
-    if (req.range !== undefined) return ranged(entry.response.body, req.range, headers);
-    return { status: 200, headers, body: entry.response.body };
+    return respond(await this.#lookup(req.spaceId, req.file, req, now), req);
+  }
+
+  /**
+   * The same answer without a promise when the object is cached and fresh (the common case): most
+   * listener requests then cost no microtask. Undefined means "use serve()".
+   */
+  serveCached(req: EdgeRequest): EdgeResponse | undefined {
+    const now = this.#d.clock.now();
+    const entry = this.#cache.get(cacheKey(req.spaceId, req.file, req));
+    if (entry === undefined || entry.expiresAtMs <= now || !this.accepts(req.token, req.spaceId)) return undefined;
+    this.served++;
+    return respond(entry, req);
   }
 
   /**
@@ -156,14 +164,22 @@ export class Edge {
 
   #verify(token: string, spaceId: string): (ListenerClaims & { e: number }) | undefined {
     const now = this.#d.clock.now();
-    const verified = this.#d.signer.verify<ListenerClaims>(token, now);
-    if (!verified.ok || verified.claims.t !== 'l' || verified.claims.s !== spaceId) return undefined;
-    this.#count(spaceId, verified.claims.u, now);
-    return verified.claims;
+    let claims = this.#verified.get(token);
+    if (claims === undefined) {
+      const verified = this.#d.signer.verify<ListenerClaims>(token, now);
+      if (!verified.ok || verified.claims.t !== 'l') return undefined;
+      claims = verified.claims;
+      if (this.#verified.size >= VERIFIED_TOKENS_MAX) this.#verified.delete(this.#verified.keys().next().value!);
+      this.#verified.set(token, claims);
+    }
+    // The signature was checked once; expiry and Space are checked on every request.
+    if (claims.e * 1000 <= now || claims.s !== spaceId) return undefined;
+    this.#count(spaceId, claims.u, now);
+    return claims;
   }
 
   async #lookup(spaceId: string, file: string, query: OriginQuery, now: number): Promise<Entry> {
-    const key = `${spaceId}/${file}${query.msn === undefined ? '' : `?m=${query.msn}&p=${query.part ?? ''}`}${query.v === undefined ? '' : `?v=${query.v}`}`;
+    const key = cacheKey(spaceId, file, query);
     const cached = this.#cache.get(key);
     if (cached !== undefined && cached.expiresAtMs > now) return cached;
     let pending = this.#inflight.get(key);
@@ -172,9 +188,20 @@ export class Edge {
       pending = this.#d.origin
         .get(spaceId, file, { msn: query.msn, part: query.part, v: query.v })
         .then((response) => {
+          const etag = `"${createHash('sha1').update(response.body).digest('base64url').slice(0, 20)}"`;
+          const headers = {
+            'content-type': response.contentType,
+            'cache-control': response.cacheControl,
+            etag,
+            'access-control-allow-origin': '*',
+            'access-control-expose-headers': 'etag, content-length, content-range',
+            'accept-ranges': 'bytes',
+          };
           const entry: Entry = {
             response,
-            etag: `"${createHash('sha1').update(response.body).digest('base64url').slice(0, 20)}"`,
+            etag,
+            headers,
+            rawHeaders: [...Object.entries(headers).flat(), 'content-length', String(response.body.length)],
             expiresAtMs: this.#d.clock.now() + maxAgeMs(response.cacheControl),
             size: response.body.length + key.length + 200,
           };
@@ -195,6 +222,22 @@ export class Edge {
     }
     seen.set(subject, now);
   }
+}
+
+/** Verified tokens remembered (~300 bytes each): one per listener of this edge, with room to spare. */
+const VERIFIED_TOKENS_MAX = 200_000;
+
+/** The cache key: the object, never the token, so every listener shares one copy. */
+function cacheKey(spaceId: string, file: string, query: OriginQuery): string {
+  const blocking = query.msn === undefined ? '' : `?m=${query.msn}&p=${query.part ?? ''}`;
+  return `${spaceId}/${file}${blocking}${query.v === undefined ? '' : `?v=${query.v}`}`;
+}
+
+function respond(entry: Entry, req: EdgeRequest): EdgeResponse {
+  const headers = entry.headers;
+  if (req.ifNoneMatch === entry.etag) return { status: 304, headers, body: undefined };
+  if (req.range !== undefined) return ranged(entry.response.body, req.range, headers);
+  return { status: 200, headers, rawHeaders: entry.rawHeaders, body: entry.response.body };
 }
 
 function maxAgeMs(cacheControl: string): number {

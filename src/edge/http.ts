@@ -54,7 +54,11 @@ export function listenerDoor(edge: Edge, log: Logger, record: RecordResponse = (
 
   const send = (res: ServerResponse, method: string, started: number, r: EdgeResponse) => {
     const body = r.body === undefined || method === 'HEAD' ? undefined : r.body;
-    res.writeHead(r.status, r.body === undefined ? r.headers : { ...r.headers, 'content-length': String(r.body.length) });
+    if (r.rawHeaders !== undefined) res.writeHead(r.status, r.rawHeaders as string[]);
+    else {
+      if (r.body !== undefined) res.setHeader('content-length', r.body.length);
+      res.writeHead(r.status, r.headers);
+    }
     res.end(body);
     record(ROUTE, method, r.status, (performance.now() - started) / 1000);
   };
@@ -133,18 +137,20 @@ export function listenerDoor(edge: Edge, log: Logger, record: RecordResponse = (
       );
       return true;
     }
-    edge
-      .serve({
-        token,
-        spaceId,
-        file,
-        msn: query.msn,
-        part: query.msn === undefined ? undefined : query.part,
-        v: file === 'state.json' ? query.v : undefined,
-        ifNoneMatch: req.headers['if-none-match'],
-        range: req.headers.range,
-      })
-      .then(
+    const edgeRequest = {
+      token,
+      spaceId,
+      file,
+      msn: query.msn,
+      part: query.msn === undefined ? undefined : query.part,
+      v: file === 'state.json' ? query.v : undefined,
+      ifNoneMatch: req.headers['if-none-match'],
+      range: req.headers.range,
+    };
+    const cached = edge.serveCached(edgeRequest);
+    if (cached !== undefined) send(res, method, started, cached);
+    else
+      edge.serve(edgeRequest).then(
         (r) => send(res, method, started, r),
         (error: unknown) => fail(res, ROUTE, method, started, error),
       );
