@@ -231,7 +231,7 @@ export const defaultConfig: Config = {
     limits: {
       perAddress: { capacity: 1000, refillPerSecond: 200 },
       perToken: { capacity: 30, refillPerSecond: 8 },
-      joinsPerAddress: { capacity: 20, refillPerSecond: 2 },
+      joinsPerAddress: { capacity: 100, refillPerSecond: 20 },
       maxConnections: 20_000,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,

@@ -58,6 +58,19 @@ export class Credentials {
     this.#o = options;
   }
 
+  /**
+   * Whether this caller could join now (the Space exists, is joinable, allows them), without
+   * signing anything: checked before anyone is given a place in line. True for a live or scheduled
+   * Space (the door applies), false for a replay (no door: the recording is plain cached files).
+   */
+  async admissible(actor: Account | undefined, spaceId: string): Promise<boolean> {
+    const snap = await this.#o.spaces.snapshot(spaceId);
+    if (snap.space.state === 'ended' && !this.#o.hasRecording(spaceId)) throw new AmphiError('SPACE_ENDED');
+    if (actor === undefined && !snap.space.allowAnonymous) throw new AmphiError('AUTH_REQUIRED');
+    if (actor !== undefined && snap.banned.has(actor.id)) throw new AmphiError('REMOVED_FROM_SPACE');
+    return snap.space.state !== 'ended';
+  }
+
   async join(actor: Account | undefined, spaceId: string, renewToken?: string): Promise<ListenerGrant> {
     const snap = await this.#o.spaces.snapshot(spaceId);
     // An ended Space can be joined as long as it has a recording: the same URL is then the replay.

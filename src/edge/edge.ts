@@ -147,6 +147,13 @@ export class Edge {
     return n;
   }
 
+  /** Distinct listeners over all Spaces (admission's listener capacity reads it once a second). */
+  allListeners(): number {
+    let n = 0;
+    for (const spaceId of new Set([...this.#seen.keys(), ...this.#streams.keys()])) n += this.listeners(spaceId);
+    return n;
+  }
+
   /** Distinct listeners: those seen in the window (any request) and those holding a live stream. */
   listeners(spaceId: string): number {
     const seen = this.#seen.get(spaceId);

@@ -16,6 +16,7 @@ import { RateLimiter } from '../lib/token-bucket.ts';
 import { errorHandler } from '../lib/http-errors.ts';
 import type { RecordResponse } from '../edge/http.ts';
 import { Metrics } from './metrics.ts';
+import { Admission, type LoadSignals } from '../admission/plane.ts';
 
 /** The control plane's dependencies, plus the live signals other planes feed into the public view. */
 export interface AppDeps extends ControlDeps {
@@ -23,12 +24,17 @@ export interface AppDeps extends ControlDeps {
   readonly listeners?: LiveSignals['listeners'];
   /** Other planes' routes on this listener (the origin, the web app). */
   readonly extraRoutes?: readonly ((app: App) => void | Promise<void>)[];
+  /** Overload signals for admission (default: this process's event-loop delay and CPU). */
+  readonly load?: LoadSignals;
+  /** Listeners this process serves now, over all Spaces (admission's listener capacity). */
+  readonly admittedListeners?: () => number;
   /** Requests answered before the framework (the embedded edge's listener door); false passes them on. */
   readonly door?: (record: RecordResponse) => (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export interface Amphi {
   readonly app: App;
+  readonly admission: Admission;
   readonly plane: ControlPlane;
   readonly metrics: Metrics;
   /** The live signals the public view reads; the room state document reads the same. */
@@ -99,7 +105,21 @@ export async function buildApp(deps: AppDeps): Promise<Amphi> {
   });
   for (const schema of [ErrorResponse, Account, Space]) app.addSchema(schema);
 
+  const admission = new Admission({
+    config: config.admission,
+    clock,
+    signer: deps.signer,
+    log: deps.log.child({ plane: 'admission' }),
+    listeners: deps.admittedListeners ?? (() => 0),
+    ...(deps.load === undefined ? {} : { load: deps.load }),
+  });
+  app.addHook('onClose', (_instance, done) => {
+    admission.close();
+    done();
+  });
+  plane.bus.on('space.ended', ({ spaceId }) => admission.rooms.delete(spaceId));
   const context: RouteContext = {
+    admission,
     plane,
     auth: new RequestAuth(plane.accounts, config.auth.secureCookies),
     clock,
@@ -133,5 +153,5 @@ export async function buildApp(deps: AppDeps): Promise<Amphi> {
   );
 
   await app.ready();
-  return { app, plane, metrics, live: context.live };
+  return { app, plane, metrics, live: context.live, admission };
 }

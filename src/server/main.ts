@@ -89,6 +89,7 @@ export async function startServer(
       urls: { edge: () => config.edge.publicUrl ?? apiUrl, stage: () => stageUrl },
       speaking: (spaceId) => stage?.levels(spaceId) ?? [],
       listeners: (spaceId) => edge.listeners(spaceId),
+      admittedListeners: () => edge.allListeners(),
       recordings: (spaceId) => origin.recording(spaceId),
       door: (record) => listenerDoor(edge, log.child({ plane: 'edge' }), record),
       extraRoutes: [

@@ -45,6 +45,8 @@ export async function makeTestApp(overrides: Record<string, unknown> = {}): Prom
       log: { level: 'silent' },
       auth: { passwordHashCostLog2: 10 },
       rateLimits: { authPerAddress: { capacity: 10_000, refillPerSecond: 1000 } },
+      // Time stands still on the test clock: no bucket refills. Admission has its own tests.
+      admission: { joinBurst: 1_000_000, limits: { joinsPerAddress: { capacity: 1_000_000, refillPerSecond: 1000 } } },
       ...overrides,
     },
   });
@@ -72,6 +74,8 @@ export async function makeTestApp(overrides: Record<string, unknown> = {}): Prom
     signer,
     log: pino({ level: 'silent' }),
     urls: { edge: () => 'http://amphi.test', stage: () => 'http://stage.amphi.test' },
+    // A quiet machine: this process's real CPU would mean nothing on the test clock.
+    load: { sample: () => ({ eventLoopDelayMs: 0, cpuShare: 0 }), close: () => {} },
   });
 
   const call: TestApp['call'] = async (method, url, options = {}) => {

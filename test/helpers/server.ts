@@ -33,6 +33,8 @@ export async function startLiveServer(overrides: Record<string, unknown> = {}): 
       tokens: { signingKey: TEST_SIGNING_KEY },
       rateLimits: { authPerAddress: { capacity: 10_000, refillPerSecond: 1000 } },
       demo: { enabled: false, title: 'Demo' },
+      // Tests join hundreds of listeners from one address at once; admission has its own tests.
+      admission: { joinBurst: 100_000, limits: { joinsPerAddress: { capacity: 100_000, refillPerSecond: 10_000 } } },
       ...overrides,
     },
   });

@@ -763,7 +763,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Join as a listener: a short-lived signed token and the playlist URL (200), or a waiting-room ticket (202). Send {token} to renew. Writes nothing. */
+        /** Join as a listener: a short-lived signed token and the stream and playlist URLs (200), or, past capacity, a place in line (202: a signed ticket, position, ETA). Poll lineUrl and send {ticket} once nowServing reaches your number. Under attack, anonymous joins first get 428 POW_REQUIRED with a challenge to solve. Send {token} to renew (never queued). Writes nothing. */
         post: {
             parameters: {
                 query?: never;
@@ -778,6 +778,14 @@ export interface paths {
                     "application/json": {
                         /** @description A listener token to renew */
                         token?: string;
+                        /** @description A waiting-room ticket whose number has come up */
+                        ticket?: string;
+                        /** @description Anonymous callers: the client id a 202 or 428 answer gave you; keep it secret, send it back */
+                        client?: string;
+                        pow?: {
+                            challenge: string;
+                            solution: string;
+                        };
                     } | null;
                 };
             };
@@ -807,10 +815,19 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** @description Signed waiting-room ticket */
+                            /** @description Signed waiting-room ticket: send it back as {ticket} once your number comes up */
                             ticket: string;
+                            /** @description Your number in the line */
+                            number: number;
+                            /** @description Numbers ahead of yours */
                             position: number;
+                            /** @description Estimated wait, from the measured admission rate */
                             etaSeconds: number;
+                            nowServing: number;
+                            /** @description Poll this (cacheable, the same for everyone) until nowServing >= number */
+                            lineUrl: string;
+                            /** @description Anonymous callers: send this back with the ticket */
+                            client?: string;
                         };
                     };
                 };
@@ -859,8 +876,87 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Every error has this shape */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/spaces/{id}/line": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The waiting room's now-serving value: one small document, the same for everyone, cacheable for a second. Exchange your ticket once nowServing >= your number. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            nowServing: number;
+                            lastIssued: number;
+                            /** @description Admission rate: your ETA is (number - nowServing) / perSecond */
+                            perSecond: number;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

@@ -113,7 +113,27 @@ export const Requests = Type.Object({
 
 export const JoinBody = Type.Union([
   Type.Object(
-    { token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'A listener token to renew' })) },
+    {
+      token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'A listener token to renew' })),
+      ticket: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 1024, description: 'A waiting-room ticket whose number has come up' }),
+      ),
+      client: Type.Optional(
+        Type.String({
+          pattern: '^[A-Za-z0-9_-]{16,64}$',
+          description: 'Anonymous callers: the client id a 202 or 428 answer gave you; keep it secret, send it back',
+        }),
+      ),
+      pow: Type.Optional(
+        Type.Object(
+          {
+            challenge: Type.String({ minLength: 1, maxLength: 1024 }),
+            solution: Type.String({ minLength: 1, maxLength: 64 }),
+          },
+          strict,
+        ),
+      ),
+    },
     strict,
   ),
   Type.Null(),
@@ -129,9 +149,19 @@ export const ListenerGrant = Type.Object({
 });
 
 export const WaitingTicket = Type.Object({
-  ticket: Type.String({ description: 'Signed waiting-room ticket' }),
-  position: Type.Integer(),
-  etaSeconds: Type.Number(),
+  ticket: Type.String({ description: 'Signed waiting-room ticket: send it back as {ticket} once your number comes up' }),
+  number: Type.Integer({ description: 'Your number in the line' }),
+  position: Type.Integer({ description: 'Numbers ahead of yours' }),
+  etaSeconds: Type.Number({ description: 'Estimated wait, from the measured admission rate' }),
+  nowServing: Type.Integer(),
+  lineUrl: Type.String({ description: 'Poll this (cacheable, the same for everyone) until nowServing >= number' }),
+  client: Type.Optional(Type.String({ description: 'Anonymous callers: send this back with the ticket' })),
+});
+
+export const LineStatus = Type.Object({
+  nowServing: Type.Integer(),
+  lastIssued: Type.Integer(),
+  perSecond: Type.Number({ description: 'Admission rate: your ETA is (number - nowServing) / perSecond' }),
 });
 
 export const StageGrant = Type.Object({ token: Type.String(), whipUrl: Type.String(), expiresAt: IsoTime });

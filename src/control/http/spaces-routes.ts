@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { SpaceSnapshot } from '../snapshots.ts';
 import {
   CreateSpace,
@@ -7,6 +7,7 @@ import {
   JoinBody,
   ListenerGrant,
   ListSpacesQuery,
+  LineStatus,
   MyRelation,
   reactionBody,
   SpaceEnvelope,
@@ -14,12 +15,13 @@ import {
   StageGrant,
   WaitingTicket,
 } from './schemas.ts';
+import { AmphiError } from '../../errors.ts';
 import type { App, RouteContext } from './types.ts';
 import { Type } from 'typebox';
 import { iso, spaceEnvelope, spaceView } from './views.ts';
 
 /** Spaces: create, list, read, start, end; joining as a listener; stage credentials; reactions; reminders. */
-export function spaceRoutes(app: App, { plane, auth, config, metrics, live }: RouteContext): void {
+export function spaceRoutes(app: App, { plane, auth, config, metrics, live, admission }: RouteContext): void {
   const view = (snap: SpaceSnapshot) => spaceView(snap, live);
   const envelope = (snap: SpaceSnapshot) => spaceEnvelope(snap, live);
   const spaceResponse = (...statuses: number[]) => ({ 200: SpaceEnvelope, ...errors(...statuses) });
@@ -117,17 +119,69 @@ export function spaceRoutes(app: App, { plane, auth, config, metrics, live }: Ro
       schema: {
         tags: ['listening'],
         summary:
-          'Join as a listener: a short-lived signed token and the playlist URL (200), or a waiting-room ticket (202). Send {token} to renew. Writes nothing.',
+          'Join as a listener: a short-lived signed token and the stream and playlist URLs (200), or, past capacity, a place in line (202: a signed ticket, position, ETA). Poll lineUrl and send {ticket} once nowServing reaches your number. Under attack, anonymous joins first get 428 POW_REQUIRED with a challenge to solve. Send {token} to renew (never queued). Writes nothing.',
         params: SpaceParams,
         body: Type.Optional(JoinBody),
-        response: { 200: ListenerGrant, 202: WaitingTicket, ...errors(400, 401, 403, 404, 409) },
+        response: { 200: ListenerGrant, 202: WaitingTicket, ...errors(400, 401, 403, 404, 409, 428, 429) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const actor = await auth.optional(request);
-      const grant = await plane.credentials.join(actor, request.params.id, request.body?.token);
+      const body = request.body ?? {};
+      const spaceId = request.params.id;
+      // Renewals are admitted listeners: never queued, never challenged.
+      if (body.token === undefined && (await plane.credentials.admissible(actor, spaceId))) {
+        // Anonymous callers are known in line by a secret id they keep (never by the token they get).
+        const client = actor === undefined ? (body.client ?? randomBytes(18).toString('base64url')) : undefined;
+        let decision;
+        try {
+          decision = await admission.decide({
+            spaceId,
+            subject: actor?.id ?? `an:${client!}`,
+            signedIn: actor !== undefined,
+            address: request.ip,
+            ticket: body.ticket,
+            pow: body.pow,
+          });
+        } catch (error) {
+          if (error instanceof AmphiError && error.code === 'POW_REQUIRED' && client !== undefined)
+            throw new AmphiError('POW_REQUIRED', { details: { ...(error.details as object), client } });
+          throw error;
+        }
+        if (decision.kind === 'wait') {
+          const t = decision.ticket;
+          return reply.code(202).send({
+            ticket: t.ticket,
+            number: t.number,
+            position: t.position,
+            etaSeconds: t.etaSeconds,
+            nowServing: t.nowServing,
+            lineUrl: `/api/spaces/${spaceId}/line`,
+            ...(client === undefined ? {} : { client }),
+          });
+        }
+      }
+      const grant = await plane.credentials.join(actor, spaceId, body.token);
       metrics.tokensIssued.inc({ kind: 'listener' });
       return { token: grant.token, playlistUrl: grant.playlistUrl, streamUrl: grant.streamUrl, expiresAt: iso(grant.expiresAt) };
+    },
+  );
+
+  app.get(
+    '/api/spaces/:id/line',
+    {
+      schema: {
+        tags: ['listening'],
+        summary:
+          "The waiting room's now-serving value: one small document, the same for everyone, cacheable for a second. Exchange your ticket once nowServing >= your number.",
+        params: SpaceParams,
+        response: { 200: LineStatus, ...errors(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      await plane.spaces.snapshot(request.params.id); // 404 for a Space that does not exist
+      void reply.header('cache-control', 'public, max-age=1');
+      return admission.line(request.params.id);
     },
   );
 

@@ -1,3 +1,4 @@
+import type { Admission } from '../../admission/plane.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { App } from '../../lib/http-app.ts';
@@ -19,4 +20,6 @@ export interface RouteContext {
   readonly authLimiter: RateLimiter;
   readonly metrics: Metrics;
   readonly live: LiveSignals;
+  /** The door for joins: tokens, tickets, proof of work. */
+  readonly admission: Admission;
 }

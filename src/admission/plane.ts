@@ -1,0 +1,191 @@
+/**
+ * The door for joins: decides, per `POST /join`, between a listener token now, a place in line (a
+ * signed waiting-room ticket), or a proof-of-work challenge first. Capacity is explicit (config) and
+ * follows live signals (event-loop delay, CPU, listeners at the edge) sampled every second, so no one
+ * has to switch a cap on by hand on launch night. Everything here is in memory and O(1) per join.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Config } from '../config/schema.ts';
+import { AmphiError } from '../errors.ts';
+import { every, type Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { TokenSigner } from '../lib/signed-token.ts';
+import { RateLimiter } from '../lib/token-bucket.ts';
+import { Capacity } from './capacity.ts';
+import { RateMeter } from './eta.ts';
+import { ProofOfWork, type PowChallenge } from './pow.ts';
+import { Shedder } from './shedding.ts';
+import { MemoryTicketCounter, WaitingRooms, type IssuedTicket, type LineStatus, type TicketCounter } from './tickets.ts';
+
+export interface AdmissionDeps {
+  readonly config: Readonly<Config['admission']>;
+  readonly clock: Clock;
+  readonly signer: TokenSigner;
+  readonly log: Logger;
+  /** Listeners this process's edge serves now (admitted and still listening). */
+  readonly listeners: () => number;
+  readonly counter?: TicketCounter;
+  /** Load signals; the default reads this process (event-loop delay, CPU). Tests on a fake clock pass their own. */
+  readonly load?: LoadSignals;
+}
+
+/** Where overload is read from, sampled once a second. */
+export interface LoadSignals {
+  /** Event-loop delay p99 (ms) and CPU share (0..1) since the last call. */
+  sample(): { readonly eventLoopDelayMs: number; readonly cpuShare: number };
+  close(): void;
+}
+
+/** This process's event-loop delay and CPU time: the signals that say a core is saturated. */
+export function processLoad(): LoadSignals {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  let cpu = process.cpuUsage();
+  let at = performance.now();
+  return {
+    sample() {
+      const used = process.cpuUsage(cpu);
+      const now = performance.now();
+      const result = {
+        eventLoopDelayMs: delay.percentile(99) / 1e6,
+        cpuShare: Math.min(1, (used.user + used.system) / 1000 / Math.max(1, now - at)),
+      };
+      delay.reset();
+      cpu = process.cpuUsage();
+      at = now;
+      return result;
+    },
+    close: () => delay.disable(),
+  };
+}
+
+export interface JoinAttempt {
+  readonly spaceId: string;
+  /** The account id, or the anonymous client's own secret id (bound into its ticket). */
+  readonly subject: string;
+  readonly signedIn: boolean;
+  readonly address: string;
+  readonly ticket?: string | undefined;
+  readonly pow?: { readonly challenge: string; readonly solution: string } | undefined;
+}
+
+export type JoinDecision =
+  { readonly kind: 'admit' } | { readonly kind: 'wait'; readonly ticket: IssuedTicket; readonly perSecond: number };
+
+/** Signals sampled at this interval; capacity reacts within a couple of samples. */
+const SAMPLE_MS = 1000;
+
+export class Admission {
+  readonly capacity: Capacity;
+  readonly shedder: Shedder;
+  readonly rooms: WaitingRooms;
+  readonly #d: AdmissionDeps;
+  readonly #pow: ProofOfWork;
+  readonly #attempts: RateMeter;
+  readonly #perAddress: RateLimiter;
+  readonly #stopSampling: () => void;
+  readonly #load: LoadSignals;
+  /** Join attempts, tokens, tickets and challenges since start, for metrics and drills. */
+  readonly counts = { attempts: 0, admitted: 0, tickets: 0, exchanged: 0, challenges: 0 };
+
+  constructor(deps: AdmissionDeps) {
+    this.#d = deps;
+    const { config, clock } = deps;
+    this.capacity = new Capacity(config, clock);
+    this.shedder = new Shedder(config.shedding, () => this.capacity.level);
+    this.rooms = new WaitingRooms({
+      clock,
+      signer: deps.signer,
+      counter: deps.counter ?? new MemoryTicketCounter(),
+      policy: config,
+      releasePerSecond: () => this.capacity.releasePerSecond(),
+    });
+    this.#pow = new ProofOfWork({ signer: deps.signer, clock, policy: config.pow });
+    this.#attempts = new RateMeter(clock, { initialPerSecond: 0, halfLifeMs: 2000, sampleMs: 250 });
+    this.#perAddress = new RateLimiter(config.limits.joinsPerAddress, clock);
+    this.#load = deps.load ?? processLoad();
+    this.#stopSampling = every(
+      clock,
+      SAMPLE_MS,
+      () => {
+        this.sample();
+        return Promise.resolve();
+      },
+      () => {},
+    );
+  }
+
+  /**
+   * Decides one join. Throws the catalogue's errors for refusals: RATE_LIMITED (one address too
+   * fast), POW_REQUIRED (with a challenge), POW_INVALID, TICKET_INVALID. A waiting ticket that has not
+   * come up is answered with the line again, not an error.
+   */
+  async decide(a: JoinAttempt): Promise<JoinDecision> {
+    this.counts.attempts++;
+    this.#attempts.mark();
+    const limited = this.#perAddress.take(a.address);
+    if (!limited.ok) {
+      throw new AmphiError('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(limited.retryAfterMs / 1000)) } });
+    }
+    const room = this.rooms.room(a.spaceId);
+    if (a.ticket !== undefined) {
+      const result = room.exchange(a.ticket, a.subject);
+      if (result.ok) {
+        this.capacity.noteAdmitted();
+        this.counts.exchanged++;
+        this.counts.admitted++;
+        return { kind: 'admit' };
+      }
+      if (result.reason === 'not_yet') {
+        return {
+          kind: 'wait',
+          perSecond: room.status().perSecond,
+          ticket: {
+            ticket: a.ticket,
+            number: room.nowServing() + result.position,
+            position: result.position,
+            etaSeconds: result.etaSeconds,
+            nowServing: room.nowServing(),
+            expiresAt: 0,
+          },
+        };
+      }
+      throw new AmphiError('TICKET_INVALID', { details: { reason: result.reason } });
+    }
+    const bits = this.#pow.requiredBits(this.#attempts.perSecond(), a.signedIn);
+    if (bits > 0) {
+      if (a.pow === undefined) {
+        this.counts.challenges++;
+        const challenge: PowChallenge = this.#pow.challenge(a.spaceId, a.subject, bits);
+        throw new AmphiError('POW_REQUIRED', { details: { challenge: challenge.challenge, difficultyBits: bits } });
+      }
+      const proof = this.#pow.verify(a.pow.challenge, a.pow.solution, { spaceId: a.spaceId, subject: a.subject });
+      if (!proof.ok) throw new AmphiError('POW_INVALID', { details: { reason: proof.reason } });
+    }
+    // A line that exists is never jumped: while anyone waits, newcomers queue behind them.
+    if (!this.shedder.shouldShed('joins') && !room.hasLine && this.capacity.admitNow().ok) {
+      this.counts.admitted++;
+      return { kind: 'admit' };
+    }
+    this.counts.tickets++;
+    return { kind: 'wait', ticket: await room.issue(a.subject), perSecond: room.status().perSecond };
+  }
+
+  /** The one value the waiting room polls: cacheable, the same for everyone. */
+  line(spaceId: string): LineStatus {
+    return this.rooms.room(spaceId).status();
+  }
+
+  /** Feeds the live signals into capacity; called every second (and by tests). */
+  sample(): void {
+    const load = this.#load.sample();
+    this.capacity.observeEventLoopDelay(load.eventLoopDelayMs);
+    this.capacity.observeCpuShare(load.cpuShare);
+    this.capacity.setListeners(this.#d.listeners());
+  }
+
+  close(): void {
+    this.#stopSampling();
+    this.#load.close();
+  }
+}
