@@ -1,37 +1,83 @@
 /**
  * `amphi bench listeners`: how many listeners one edge core carries, measured.
  *
- *   npx amphi bench listeners --listeners 2000 --seconds 60 [--peer nginx] [--json]
+ *   npx amphi bench listeners --listeners 2000 --seconds 60 [--delivery stream|hls] [--peer icecast|nginx] [--json]
  *
- * Starts Amphi (embedded mode, the built-in demo Space as the program) pinned to CPU 0, joins N
- * listeners and runs the LL-HLS listener simulator on CPU 1 from many loopback source addresses.
- * Over the steady-state window (after the ramp) it reads the server's CPU time and RSS from /proc:
- * CPU-us per listener-second and bytes per listener. With --peer nginx, the same listeners go through
- * Debian's nginx (deploy/nginx/amphi-edge.conf) in front of Amphi, and nginx's own CPU is measured
- * the same way. Prints progress, a summary, a JSON last line with --json, and writes
- * reports/bench-listeners.{json,html}. Loopback only; bounded; stops by itself.
+ * Starts Amphi (embedded mode, the built-in demo Space as the program, at 32 kb/s like the peers)
+ * pinned to CPU 0, joins N listeners and runs a listener simulator on CPU 1 from many loopback source
+ * addresses: `stream` (the default, what the web player uses) holds one `live.mp4` response per
+ * listener and parses its fragments; `hls` replays an LL-HLS player's requests. Over the steady-state
+ * window (after the ramp) it reads the server's CPU time and RSS from /proc: CPU-us per
+ * listener-second and bytes per listener. Peers, measured the same way in the same run: `icecast`
+ * (Debian's icecast2 fed by ffmpeg at the same bitrate, progressive listeners) for the stream, and
+ * `nginx` (deploy/nginx/amphi-edge.conf in front of Amphi) for LL-HLS. Prints progress, a summary, a
+ * JSON last line with --json, and writes reports/bench-listeners.{json,html}. Loopback only; bounded;
+ * stops by itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { startIcecast } from './icecast.ts';
 import { loopbackSources, simulateListeners, type SimResult } from './listener-sim.ts';
+import { simulateProgressive } from './progressive-sim.ts';
 import { childPids, cpuMicros, rssBytes } from './proc.ts';
 
 export interface ListenerBenchOptions {
   readonly listeners: number;
   readonly seconds: number;
   readonly rampPerSecond: number;
-  readonly peer: 'nginx' | undefined;
+  readonly peer: 'nginx' | 'icecast' | undefined;
+  readonly delivery: 'stream' | 'hls';
   readonly json: boolean;
 }
+
+/** The program bitrate of the run (Amphi and Icecast alike): TARGETS' reference rate. */
+const BITRATE_BPS = 32_000;
+
+type Simulate = (
+  urls: string[],
+  o: ListenerBenchOptions,
+  onProgress: Parameters<typeof simulateListeners>[0]['onProgress'],
+) => Promise<SimResult>;
+
+const sources = (o: ListenerBenchOptions) => loopbackSources(Math.max(1, Math.ceil(o.listeners / 500)));
+const hls: Simulate = (playlistUrls, o, onProgress) =>
+  simulateListeners({
+    playlistUrls,
+    seconds: o.seconds,
+    rampPerSecond: o.rampPerSecond,
+    roomState: true,
+    sourceAddresses: sources(o),
+    ...(onProgress === undefined ? {} : { onProgress }),
+  });
+const fmp4Stream: Simulate = (urls, o, onProgress) =>
+  simulateProgressive({
+    urls,
+    seconds: o.seconds,
+    rampPerSecond: o.rampPerSecond,
+    sourceAddresses: sources(o),
+    framing: { kind: 'fmp4' },
+    ...(onProgress === undefined ? {} : { onProgress }),
+  });
+const oggStream: Simulate = (urls, o, onProgress) =>
+  simulateProgressive({
+    urls,
+    seconds: o.seconds,
+    rampPerSecond: o.rampPerSecond,
+    sourceAddresses: sources(o),
+    framing: { kind: 'bytes', bitrateBps: BITRATE_BPS, prebufferMs: 1000 },
+    ...(onProgress === undefined ? {} : { onProgress }),
+  });
 
 interface Measured extends SimResult {
   readonly target: string;
   readonly serverCpuMicrosPerListenerSecond: number;
   readonly serverRssBytesPerListener: number;
   readonly serverCpuShare: number;
+  /** CPU share with nobody listening, subtracted from the per-listener figures. */
+  readonly serverBaselineCpuShare: number;
   readonly generatorCpuShare: number;
   readonly requestsPerSecond: number;
   readonly cpuSeries: { t: number; share: number }[];
@@ -40,7 +86,24 @@ interface Measured extends SimResult {
 const root = new URL('..', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function startAmphi(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+export function startAmphi(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+  // The bench joins every listener from this one process and puts hundreds of listeners on each
+  // source address, so per-address limits and the join burst are lifted: this measures the edge;
+  // `amphi bench joins` and `amphi bench flood` measure the door.
+  writeFileSync(
+    join(dataDir, 'bench.json'),
+    JSON.stringify({
+      stage: { programBitrateBps: BITRATE_BPS },
+      admission: {
+        maxListeners: 1_000_000,
+        joinBurst: 1_000_000,
+        limits: {
+          joinsPerAddress: { capacity: 1_000_000, refillPerSecond: 100_000 },
+          perAddress: { capacity: 1_000_000, refillPerSecond: 1_000_000 },
+        },
+      },
+    }),
+  );
   const child = spawn(
     'taskset',
     [
@@ -55,6 +118,8 @@ function startAmphi(dataDir: string): Promise<{ child: ChildProcess; url: string
       '0',
       '--data-dir',
       dataDir,
+      '--config',
+      join(dataDir, 'bench.json'),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AMPHI_LOG_LEVEL: 'info' } },
   );
@@ -85,11 +150,18 @@ async function startNginx(upstream: string): Promise<{ child: ChildProcess; url:
 async function measure(
   target: string,
   server: { pids: () => number[] },
-  playlistUrls: string[],
+  urls: string[],
+  simulate: Simulate,
   o: ListenerBenchOptions,
   log: (s: string) => void,
 ): Promise<Measured> {
   const rampS = o.listeners / o.rampPerSecond;
+  // What the server spends with nobody listening (Amphi: mixing and packaging the program, the
+  // analogue of the ffmpeg source Icecast is fed by), subtracted so the figure is the per-listener cost.
+  const idleFrom = { cpu: server.pids().reduce((n, p) => n + cpuMicros(p), 0), at: Date.now() };
+  await sleep(3000);
+  const baselineShare =
+    (server.pids().reduce((n, p) => n + cpuMicros(p), 0) - idleFrom.cpu) / ((Date.now() - idleFrom.at) * 1000);
   const rssBefore = server.pids().reduce((n, p) => n + rssBytes(p), 0);
   const cpuSeries: { t: number; share: number }[] = [];
   let window: { cpu: number; gen: NodeJS.CpuUsage; at: number } | undefined;
@@ -108,25 +180,18 @@ async function measure(
         server.pids().reduce((n, p) => n + rssBytes(p), 0),
       );
   }, 1000);
-  const result = await simulateListeners({
-    playlistUrls,
-    seconds: o.seconds,
-    rampPerSecond: o.rampPerSecond,
-    roomState: true,
-    sourceAddresses: loopbackSources(Math.max(1, Math.ceil(o.listeners / 500))),
-    onProgress: (p) => {
-      if (Math.round(p.elapsedS) % 5 === 0)
-        log(
-          `  [${target}] ${Math.round(p.elapsedS)} s: ${p.active} listening, ${p.parts} parts, ${p.stalls} stalls, ${p.errors} errors`,
-        );
-    },
+  const result = await simulate(urls, o, (p) => {
+    if (Math.round(p.elapsedS) % 5 === 0)
+      log(
+        `  [${target}] ${Math.round(p.elapsedS)} s: ${p.active} listening, ${p.parts} parts, ${p.stalls} stalls, ${p.errors} errors`,
+      );
   });
   clearInterval(sampler);
   const end = { cpu: server.pids().reduce((n, p) => n + cpuMicros(p), 0), at: Date.now() };
   const w = window ?? { cpu: cpuSeries.length > 0 ? 0 : 0, gen: process.cpuUsage(), at: t0 };
   const windowS = Math.max(0.001, (end.at - w.at) / 1000);
   const gen = process.cpuUsage(w.gen);
-  const serverCpu = end.cpu - w.cpu;
+  const serverCpu = Math.max(0, end.cpu - w.cpu - baselineShare * windowS * 1e6);
   const listenerSeconds = result.started * windowS;
   return {
     ...result,
@@ -134,6 +199,7 @@ async function measure(
     serverCpuMicrosPerListenerSecond: Math.round((serverCpu / Math.max(1, listenerSeconds)) * 10) / 10,
     serverRssBytesPerListener: Math.round(Math.max(0, rssSteady - rssBefore) / Math.max(1, result.started)),
     serverCpuShare: Math.round((serverCpu / (windowS * 1e6)) * 1000) / 1000,
+    serverBaselineCpuShare: Math.round(baselineShare * 1000) / 1000,
     generatorCpuShare: Math.round(((gen.user + gen.system) / (windowS * 1e6)) * 1000) / 1000,
     requestsPerSecond: Math.round(result.requests / o.seconds),
     cpuSeries,
@@ -156,6 +222,7 @@ export async function runListenerBench(o: ListenerBenchOptions): Promise<Record<
   const dataDir = mkdtempSync(join(tmpdir(), 'amphi-bench-listeners-'));
   const amphi = await startAmphi(dataDir);
   let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
+  let icecast: Awaited<ReturnType<typeof startIcecast>> | undefined;
   try {
     let spaceId: string | undefined;
     for (let i = 0; i < 50 && spaceId === undefined; i++) {
@@ -165,16 +232,21 @@ export async function runListenerBench(o: ListenerBenchOptions): Promise<Record<
     }
     if (spaceId === undefined) throw new Error('no live demo Space: the bench needs demo.enabled');
     log(
-      `listener bench: ${o.listeners} listeners, ${o.seconds} s, ramp ${o.rampPerSecond}/s; server on CPU 0, simulator on CPU 1`,
+      `listener bench: ${o.listeners} ${o.delivery} listeners at ${BITRATE_BPS / 1000} kb/s, ${o.seconds} s, ramp ${o.rampPerSecond}/s; server on CPU 0, simulator on CPU 1`,
     );
     await sleep(3000); // a few parts and a segment before anyone joins
     const tokens: string[] = [];
     for (let i = 0; i < o.listeners; i++) {
       const res = await fetch(`${amphi.url}/api/spaces/${spaceId}/join`, { method: 'POST' });
+      if (res.status !== 200) throw new Error(`join answered ${res.status}: ${await res.text()}`);
       tokens.push(((await res.json()) as { token: string }).token);
     }
-    const urlsFor = (base: string) => tokens.map((t) => `${base}/l/${t}/${spaceId}/index.m3u8`);
-    const results: Measured[] = [await measure('amphi', { pids: () => [amphi.child.pid!] }, urlsFor(amphi.url), o, log)];
+    const file = o.delivery === 'stream' ? 'live.mp4' : 'index.m3u8';
+    const urlsFor = (base: string) => tokens.map((t) => `${base}/l/${t}/${spaceId}/${file}`);
+    const simulate = o.delivery === 'stream' ? fmp4Stream : hls;
+    const results: Measured[] = [
+      await measure('amphi', { pids: () => [amphi.child.pid!] }, urlsFor(amphi.url), simulate, o, log),
+    ];
     if (o.peer === 'nginx') {
       nginx = await startNginx(amphi.url);
       const master = nginx.child.pid!;
@@ -183,6 +255,21 @@ export async function runListenerBench(o: ListenerBenchOptions): Promise<Record<
           'nginx',
           { pids: () => childPids(master).flatMap((p) => [p, ...childPids(p)]) },
           urlsFor(nginx.url),
+          hls,
+          o,
+          log,
+        ),
+      );
+    }
+    if (o.peer === 'icecast') {
+      icecast = await startIcecast({ bitrateBps: BITRATE_BPS, cpu: '0' });
+      const mount = icecast.url;
+      results.push(
+        await measure(
+          'icecast',
+          { pids: () => icecast?.pids() ?? [] },
+          tokens.map(() => mount),
+          oggStream,
           o,
           log,
         ),
@@ -199,11 +286,13 @@ export async function runListenerBench(o: ListenerBenchOptions): Promise<Record<
       serverCpuMicrosPerListenerSecond: m.serverCpuMicrosPerListenerSecond,
       serverRssBytesPerListener: m.serverRssBytesPerListener,
       serverCpuShare: m.serverCpuShare,
+      serverBaselineCpuShare: m.serverBaselineCpuShare,
       generatorCpuShare: m.generatorCpuShare,
       generatorBound: m.serverCpuShare < 0.9 && m.generatorCpuShare > 0.9,
     });
     const summary: Record<string, unknown> = {
-      method: 'LL-HLS listener simulator over loopback; server CPU and RSS from /proc over the steady-state window',
+      method: `${o.delivery === 'stream' ? 'live.mp4 stream' : 'LL-HLS'} listener simulator over loopback at ${BITRATE_BPS / 1000} kb/s; server CPU and RSS from /proc over the steady-state window`,
+      delivery: o.delivery,
       ...pick(ours),
       ...(peer === undefined
         ? {}
@@ -219,7 +308,7 @@ export async function runListenerBench(o: ListenerBenchOptions): Promise<Record<
     for (const m of results) {
       log(
         `${m.target.padEnd(6)} ${m.started} listeners: ${m.serverCpuMicrosPerListenerSecond} CPU-us per listener-second ` +
-          `(${Math.round(m.serverCpuShare * 100)}% of a core), ${m.serverRssBytesPerListener} B RSS per listener, ` +
+          `(${Math.round(m.serverCpuShare * 100)}% of a core above its idle ${Math.round(m.serverBaselineCpuShare * 100)}%), ${m.serverRssBytesPerListener} B RSS per listener, ` +
           `stall rate ${m.stallRate.toFixed(4)}, part latency p50/p95/p99 ${m.partLatencyMs.p50}/${m.partLatencyMs.p95}/${m.partLatencyMs.p99} ms, ` +
           `${m.requestsPerSecond} req/s, errors ${JSON.stringify(m.errors)}, generator ${Math.round(m.generatorCpuShare * 100)}% of a core`,
       );
@@ -247,6 +336,7 @@ export async function runListenerBench(o: ListenerBenchOptions): Promise<Record<
     log('report: reports/bench-listeners.html');
     return summary;
   } finally {
+    await icecast?.close();
     if (nginx !== undefined) {
       nginx.child.kill('SIGTERM');
       rmSync(nginx.prefix, { recursive: true, force: true });

@@ -299,14 +299,17 @@ export async function simulateProgressive(o: ProgressiveOptions): Promise<SimRes
         } else {
           const epochHeader = res.headers['amphi-program-epoch-ms'];
           const epoch = typeof epochHeader === 'string' ? Number(epochHeader) : NaN;
+          // The head (init and the recent parts a newcomer gets at once) is a catch-up, not live latency.
+          let live = false;
           const read = fmp4Reader((part) => {
             const now = Date.now();
-            if (Number.isFinite(epoch)) record(now - (epoch + part.endMs));
+            if (live && Number.isFinite(epoch)) record(now - (epoch + part.endMs));
             arrive(l, part.durationMs, now);
           });
           onData = (chunk) => {
             try {
               read(chunk);
+              live = true;
             } catch {
               l.end('fmp4_parse');
             }

@@ -12,7 +12,8 @@ Commands:
   start            Run Amphi: control API, health and metrics, embedded storage (default)
   edge             Run only an edge (needs --origin URL and AMPHI_SIGNING_KEY shared with the origin)
   config           Print the effective configuration as JSON and exit
-  bench listeners  Measure listeners per edge core (--listeners N --seconds S [--peer nginx] [--json])
+  bench listeners  Measure listeners per edge core (--listeners N --seconds S [--delivery stream|hls]
+                   [--peer icecast|nginx] [--json]); nginx compares LL-HLS, icecast the live stream
   plan             Size a launch night from measured figures (--listeners 8000000 [--bench FILE] [--json])
   help             Show this help
 
@@ -38,18 +39,25 @@ async function tools(argv: readonly string[]): Promise<number | undefined> {
         seconds: { type: 'string', default: '60' },
         ramp: { type: 'string', default: '500' },
         peer: { type: 'string' },
+        delivery: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
     });
     const listeners = Math.min(9000, Math.max(1, Number(values.listeners)));
     const seconds = Math.min(600, Math.max(5, Number(values.seconds)));
-    if (values.peer !== undefined && values.peer !== 'nginx') throw new Error('--peer must be nginx (icecast is not built yet)');
+    const peer = values.peer;
+    if (peer !== undefined && peer !== 'nginx' && peer !== 'icecast') throw new Error('--peer must be icecast or nginx');
+    // nginx serves playlists and parts (LL-HLS); Icecast a progressive stream, like Amphi's live.mp4.
+    const delivery = values.delivery ?? (peer === 'nginx' ? 'hls' : 'stream');
+    if (delivery !== 'stream' && delivery !== 'hls') throw new Error('--delivery must be stream or hls');
+    if (peer === 'nginx' && delivery !== 'hls') throw new Error('--peer nginx compares LL-HLS: use --delivery hls');
     const { runListenerBench } = await import('../bench/listeners.ts');
     const summary = await runListenerBench({
       listeners,
       seconds,
       rampPerSecond: Number(values.ramp),
-      peer: values.peer,
+      peer,
+      delivery,
       json: values.json,
     });
     if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -229,7 +229,7 @@ export const defaultConfig: Config = {
       replayMaxEntries: 200_000,
     },
     limits: {
-      perAddress: { capacity: 1000, refillPerSecond: 200 },
+      perAddress: { capacity: 2000, refillPerSecond: 1000 },
       perToken: { capacity: 30, refillPerSecond: 8 },
       joinsPerAddress: { capacity: 100, refillPerSecond: 20 },
       maxConnections: 20_000,

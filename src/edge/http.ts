@@ -5,10 +5,13 @@
  * and cost a path match, a token check and a write. Junk — a malformed path or query, a bad token —
  * is refused here with the catalogue's JSON error before any cache or origin work.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Config } from '../config/schema.ts';
 import { AmphiError } from '../errors.ts';
 import { toAmphiError } from '../lib/http-errors.ts';
+import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
+import { RateLimiter } from '../lib/token-bucket.ts';
 import type { Edge, EdgeResponse } from './edge.ts';
 
 /** Called once per answered request (status, seconds), for the HTTP metrics. */
@@ -37,7 +40,30 @@ interface Query {
  * Returns a request handler that answers listener paths and returns false for everything else (the
  * caller hands those to the control API).
  */
-export function listenerDoor(edge: Edge, log: Logger, record: RecordResponse = () => {}) {
+export interface DoorOptions {
+  readonly log: Logger;
+  readonly clock: Clock;
+  /** Per-address and per-token token buckets (config `admission.limits`). */
+  readonly limits: Pick<Config['admission']['limits'], 'perAddress' | 'perToken'>;
+  readonly record?: RecordResponse;
+}
+
+export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {} }: DoorOptions): Door {
+  const perAddress = new RateLimiter(limits.perAddress, clock);
+  const perToken = new RateLimiter(limits.perToken, clock);
+  /** Junk refused before any parsing of its own: a bucket per address, then per token. */
+  const limited = (res: ServerResponse, route: string, method: string, started: number, key: string, byToken: boolean) => {
+    const taken = (byToken ? perToken : perAddress).take(key);
+    if (taken.ok) return false;
+    fail(
+      res,
+      route,
+      method,
+      started,
+      new AmphiError('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(taken.retryAfterMs / 1000)) } }),
+    );
+    return true;
+  };
   const fail = (res: ServerResponse, route: string, method: string, started: number, error: unknown) => {
     const e = toAmphiError(error instanceof Error ? error : new Error(String(error)));
     if (e.code === 'INTERNAL') log.error({ err: error, route }, 'listener request failed');
@@ -68,6 +94,7 @@ export function listenerDoor(edge: Edge, log: Logger, record: RecordResponse = (
     const method = req.method ?? 'GET';
     if (url.startsWith('/edge/auth')) {
       const started = performance.now();
+      // nginx asks on behalf of many listeners: it is rate-limited per listener token, not per address.
       const match = AUTH_URI.exec(String(req.headers['x-original-uri'] ?? ''));
       if (match === null || !edge.accepts(match[1]!, match[2]!))
         fail(res, '/edge/auth', method, started, new AmphiError('LISTENER_TOKEN_INVALID'));
@@ -79,6 +106,7 @@ export function listenerDoor(edge: Edge, log: Logger, record: RecordResponse = (
     }
     if (!url.startsWith('/l/')) return false;
     const started = performance.now();
+    if (limited(res, ROUTE, method, started, req.socket.remoteAddress ?? '', false)) return true;
     const match = LISTENER_PATH.exec(url);
     if (match === null) {
       fail(
@@ -91,6 +119,7 @@ export function listenerDoor(edge: Edge, log: Logger, record: RecordResponse = (
       return true;
     }
     const [, token, spaceId, file, search] = match as unknown as [string, string, string, string, string | undefined];
+    if (limited(res, ROUTE, method, started, token, true)) return true;
     if (method === 'OPTIONS') {
       res.writeHead(204, CORS_PREFLIGHT).end();
       record(ROUTE, method, 204, (performance.now() - started) / 1000);
@@ -155,6 +184,33 @@ export function listenerDoor(edge: Edge, log: Logger, record: RecordResponse = (
         (error: unknown) => fail(res, ROUTE, method, started, error),
       );
     return true;
+  };
+}
+
+/** A request handler that answers some requests itself and returns false for the rest. */
+export type Door = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/**
+ * The HTTP server every Amphi listener port runs (Fastify's `serverFactory`): connection cap, header
+ * and request deadlines against slow senders (slowloris), small header limit; the door first, then
+ * the framework for everything the door passes on.
+ */
+export function doorServer(limits: Readonly<Config['admission']['limits']>, door: Door | undefined) {
+  return (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
+    const server = createServer(
+      {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        // Deadlines are enforced on this sweep: at Node's default (30 s) a slow sender outlives its deadline.
+        connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+        maxHeaderSize: 16_384,
+      },
+      (req, res) => {
+        if (door?.(req, res) !== true) handler(req, res);
+      },
+    );
+    server.maxConnections = limits.maxConnections;
+    return server;
   };
 }
 

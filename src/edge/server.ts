@@ -1,7 +1,6 @@
 import Fastify, { LogController } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AddressInfo } from 'node:net';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Config } from '../config/schema.ts';
 import { AmphiError } from '../errors.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
@@ -10,7 +9,7 @@ import { createLogger, type Logger } from '../lib/logger.ts';
 import { TokenSigner } from '../lib/signed-token.ts';
 import { Edge } from './edge.ts';
 import { HttpOriginClient } from './origin-client.ts';
-import { listenerDoor } from './http.ts';
+import { doorServer, listenerDoor } from './http.ts';
 
 export interface RunningEdge {
   readonly url: string;
@@ -41,12 +40,9 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
     log,
     cacheMaxBytes: config.edge.cacheMaxBytes,
   });
-  const door = listenerDoor(edge, log);
+  const door = listenerDoor(edge, { log, clock, limits: config.admission.limits });
   const app = Fastify({
-    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
-      createServer((req, res) => {
-        if (!door(req, res)) handler(req, res);
-      }),
+    serverFactory: doorServer(config.admission.limits, door),
     loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 4096 },

@@ -2,7 +2,6 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { accountRoutes } from '../control/http/accounts-routes.ts';
 import { RequestAuth } from '../control/http/auth.ts';
 import { Account, ErrorResponse, Space } from '../control/http/schemas.ts';
@@ -14,7 +13,7 @@ import { createControlPlane, type ControlDeps, type ControlPlane } from '../cont
 import { AmphiError } from '../errors.ts';
 import { RateLimiter } from '../lib/token-bucket.ts';
 import { errorHandler } from '../lib/http-errors.ts';
-import type { RecordResponse } from '../edge/http.ts';
+import { doorServer, type Door, type RecordResponse } from '../edge/http.ts';
 import { Metrics } from './metrics.ts';
 import { Admission, type LoadSignals } from '../admission/plane.ts';
 
@@ -29,7 +28,7 @@ export interface AppDeps extends ControlDeps {
   /** Listeners this process serves now, over all Spaces (admission's listener capacity). */
   readonly admittedListeners?: () => number;
   /** Requests answered before the framework (the embedded edge's listener door); false passes them on. */
-  readonly door?: (record: RecordResponse) => (req: IncomingMessage, res: ServerResponse) => boolean;
+  readonly door?: (record: RecordResponse) => Door;
 }
 
 export interface Amphi {
@@ -48,10 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<Amphi> {
   const metrics = new Metrics();
   const door = deps.door?.((route, method, status, seconds) => metrics.http.record(route, method, status, seconds));
   const app = Fastify({
-    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
-      createServer((req, res) => {
-        if (door?.(req, res) !== true) handler(req, res);
-      }),
+    serverFactory: doorServer(config.admission.limits, door),
     loggerInstance: log,
     // One log line per lifecycle transition, not two per request: the join path must stay cheap.
     logController: new LogController({ disableRequestLogging: true }),
@@ -62,7 +58,6 @@ export async function buildApp(deps: AppDeps): Promise<Amphi> {
     // Listener URLs carry a signed token (~150 characters) as a path segment.
     routerOptions: { maxParamLength: 4096 },
     trustProxy: config.server.trustProxy,
-    requestTimeout: 30_000,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,

@@ -91,7 +91,7 @@ export async function startServer(
       listeners: (spaceId) => edge.listeners(spaceId),
       admittedListeners: () => edge.allListeners(),
       recordings: (spaceId) => origin.recording(spaceId),
-      door: (record) => listenerDoor(edge, log.child({ plane: 'edge' }), record),
+      door: (record) => listenerDoor(edge, { log: log.child({ plane: 'edge' }), clock, limits: config.admission.limits, record }),
       extraRoutes: [
         (app) => originRoutes(app, origin, signer, clock),
         (app) => webRoutes(app, fileURLToPath(new URL('../../web/dist', import.meta.url)), log),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
 
@@ -79,5 +80,52 @@ describe('listener door (raw HTTP, before the framework)', () => {
       metrics,
       /amphi_control_http_requests_total\{route="\/l\/:token\/:spaceId\/:file",method="GET",status="401"\} \d+/,
     );
+  });
+});
+
+describe('listener door: limits against junk', () => {
+  let server: LiveServer;
+  let spaceId: string;
+  let token: string;
+  before(async () => {
+    server = await startLiveServer({
+      admission: {
+        joinBurst: 100_000,
+        limits: {
+          joinsPerAddress: { capacity: 100_000, refillPerSecond: 10_000 },
+          perToken: { capacity: 5, refillPerSecond: 1 },
+          headersTimeoutMs: 1000,
+        },
+      },
+    });
+    ({ spaceId } = await server.liveSpace(0));
+    ({ token } = (await server.api('POST', `/api/spaces/${spaceId}/join`)).json as { token: string });
+  });
+  after(() => server.shutdown());
+
+  test('one token hammering the edge gets 429 with Retry-After; another listener is unaffected', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await fetch(`${server.url}/l/${token}/${spaceId}/index.m3u8`)).status);
+    assert.deepEqual(statuses.slice(0, 5), [200, 200, 200, 200, 200]);
+    const refused = await fetch(`${server.url}/l/${token}/${spaceId}/index.m3u8`);
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'RATE_LIMITED');
+    const other = (await server.api('POST', `/api/spaces/${spaceId}/join`)).json as { token: string };
+    assert.equal((await fetch(`${server.url}/l/${other.token}/${spaceId}/index.m3u8`)).status, 200);
+  });
+
+  test('a slow sender (slowloris) is cut off at the header deadline', async () => {
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.write(`GET /l/${token}/${spaceId}/index.m3u8 HTTP/1.1\r\nHost: x\r\n`); // and never the blank line
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('close', () => resolve(text));
+    });
+    assert.ok(Date.now() - started < 5000, 'closed within a few seconds');
+    assert.match(answer, /^HTTP\/1\.1 408/);
   });
 });

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, unwrap, type Space } from '../api.ts';
 import { meter } from '../audio.ts';
+import { joinThroughDoor } from '../admission.ts';
 import { attachHls, attachStream, canPlayStream, type Grant } from '../player.ts';
 import { useMe } from '../session.ts';
 import { joinStage, type StageConnection } from '../whip.ts';
@@ -44,6 +45,10 @@ function useSpace(id: string): { space: Space | undefined; relation: Relation | 
   return { space, relation, reload: () => setTick((t) => t + 1), error };
 }
 
+/** A wait in words: seconds, then minutes. */
+const formatEta = (seconds: number) =>
+  seconds < 90 ? `${Math.max(1, Math.round(seconds))} s` : `${Math.round(seconds / 60)} min`;
+
 /** The listener token inside a grant's URL (`/l/<token>/...`). */
 const tokenOf = (grant: Grant) => new URL(grant.streamUrl).pathname.split('/')[2]!;
 
@@ -74,18 +79,12 @@ export function SpacePage({ id }: { id: string }) {
   };
   const path = { params: { path: { id } } };
   const play = async (): Promise<void> => {
-    const res = await api.POST('/api/spaces/{id}/join', { ...path, body: {} });
-    if (res.response.status === 202) {
-      // A waiting-room ticket: show the place in line and try again by itself, with jitter.
-      const ticket = res.data as unknown as { position: number; etaSeconds: number };
-      setWaiting(ticket);
-      const delay = Math.min(10, Math.max(1, ticket.etaSeconds / 2)) * 1000 * (0.8 + Math.random() * 0.4);
-      setTimeout(() => void play(), delay);
-      return;
-    }
-    setWaiting(undefined);
     try {
-      const grant = unwrap(res) as Grant & { token: string };
+      // Through the door: a token now, or a kept place in line (polled, no error), or a proof of work first.
+      const grant = await joinThroughDoor(id, (state) =>
+        setWaiting(state.kind === 'waiting' ? state : { position: 0, etaSeconds: 0 }),
+      );
+      setWaiting(undefined);
       // The held stream where the browser can play it (one request for the whole listen); LL-HLS otherwise.
       const dispose = canPlayStream()
         ? await attachStream(audio.current!, grant, async (current) => {
@@ -96,6 +95,7 @@ export function SpacePage({ id }: { id: string }) {
         : await attachHls(audio.current!, grant.playlistUrl, true);
       setListening(() => dispose);
     } catch (e) {
+      setWaiting(undefined);
       setNotice(e instanceof ApiError ? e.message : String(e));
     }
   };
@@ -177,11 +177,15 @@ export function SpacePage({ id }: { id: string }) {
       )}
       {waiting !== undefined && (
         <div role="status" class="card waiting" aria-live="polite">
-          <h2>You are in line</h2>
-          <p>
-            The Space is very popular right now. Your place: <strong>#{waiting.position}</strong>, about{' '}
-            <strong>{Math.max(1, Math.round(waiting.etaSeconds))} s</strong>. Keep this page open: you will be let in by yourself.
-          </p>
+          <h2>{waiting.position === 0 ? 'Checking the door…' : 'You are in line'}</h2>
+          {waiting.position === 0 ? (
+            <p>A lot of people are joining at once; your browser is doing a short check before you are let in.</p>
+          ) : (
+            <p>
+              The Space is very popular right now. People ahead of you: <strong>{waiting.position}</strong>, about{' '}
+              <strong>{formatEta(waiting.etaSeconds)}</strong>. Keep this page open: you will be let in by yourself.
+            </p>
+          )}
         </div>
       )}
       <h2>On stage</h2>
