@@ -18,7 +18,8 @@ export class Reactions {
     this.#limiter = new RateLimiter(policy, clock);
   }
 
-  async react(actor: Account, spaceId: string, emoji: string): Promise<void> {
+  /** `weight` > 1 when reactions are sampled under load (one kept in `weight`, counted `weight` times). */
+  async react(actor: Account, spaceId: string, emoji: string, weight = 1): Promise<void> {
     const { space } = await this.#spaces.context(spaceId, actor);
     if (space.state === 'ended') throw new AmphiError('SPACE_ENDED');
     if (space.state !== 'live') throw new AmphiError('SPACE_NOT_LIVE');
@@ -31,7 +32,7 @@ export class Reactions {
       counts = new Map<string, number>();
       this.#counts.set(spaceId, counts);
     }
-    counts.set(emoji, (counts.get(emoji) ?? 0) + 1);
+    counts.set(emoji, (counts.get(emoji) ?? 0) + weight);
   }
 
   counts(spaceId: string): { emoji: string; count: number }[] {

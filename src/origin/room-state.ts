@@ -16,10 +16,11 @@ interface Versioned {
 export class RoomState {
   readonly #source: RoomStateSource;
   readonly #clock: Clock;
-  readonly #pollMs: number;
+  readonly #pollMs: () => number;
   readonly #docs = new Map<string, Versioned>();
 
-  constructor(source: RoomStateSource, clock: Clock, pollMs = 250) {
+  /** `pollMs` is read on every wait: under overload it grows (room state is shed before audio). */
+  constructor(source: RoomStateSource, clock: Clock, pollMs: () => number = () => 250) {
     this.#source = source;
     this.#clock = clock;
     this.#pollMs = pollMs;
@@ -30,7 +31,7 @@ export class RoomState {
     const deadline = this.#clock.now() + timeoutMs;
     let current = await this.#refresh(spaceId);
     while (after !== undefined && current.version <= after && this.#clock.now() < deadline) {
-      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, this.#pollMs));
+      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, this.#pollMs()));
       current = await this.#refresh(spaceId);
     }
     return current;

@@ -113,6 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<Amphi> {
     done();
   });
   plane.bus.on('space.ended', ({ spaceId }) => admission.rooms.delete(spaceId));
+  metrics.watchAdmission(admission);
   const context: RouteContext = {
     admission,
     plane,

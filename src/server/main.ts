@@ -16,12 +16,16 @@ import { FileMediaStorage } from '../origin/storage.ts';
 import { buildStageHttp } from '../stage/http.ts';
 import { programEncoder } from '../stage/room.ts';
 import { StagePlane } from '../stage/plane.ts';
+import type { Shedder } from '../admission/shedding.ts';
 import { openStore } from '../storage/open.ts';
 import { buildApp, type Amphi } from './app.ts';
 import { loadSigningKey } from './keys.ts';
 import { startDemo } from './demo.ts';
 import { stageAuthority } from './stage-authority.ts';
 import { webRoutes } from './web.ts';
+
+/** How often a held room-state request re-reads the document (multiplied under overload). */
+const ROOM_STATE_POLL_MS = 250;
 
 /** How often expired sessions are deleted from storage. */
 const SESSION_SWEEP_MS = 3_600_000;
@@ -58,6 +62,7 @@ export async function startServer(
   let stageUrl = config.stage.publicUrl ?? `http://${hostPart}:${config.stage.port}`;
   let stage: StagePlane | undefined;
   // The room state reads the control plane's view, which exists once the app is built.
+  let shedder: Shedder | undefined;
   let roomSource: RoomStateSource = () => Promise.reject(new AmphiError('SPACE_NOT_FOUND'));
   const origin = new OriginPlane({
     config: config.origin,
@@ -66,7 +71,11 @@ export async function startServer(
     log: log.child({ plane: 'origin' }),
     programBitrateBps: config.stage.programBitrateBps,
     preSkip: programEncoder(config.stage.programBitrateBps).lookahead,
-    roomState: new RoomState((spaceId) => roomSource(spaceId), clock),
+    roomState: new RoomState(
+      (spaceId) => roomSource(spaceId),
+      clock,
+      () => shedder?.roomStateIntervalMs(ROOM_STATE_POLL_MS) ?? ROOM_STATE_POLL_MS,
+    ),
   });
   // Embedded mode: the edge reaches the origin in-process; `amphi edge` would use HTTP instead.
   const edge = new Edge({
@@ -107,7 +116,12 @@ export async function startServer(
     });
     stage.events.on('room', (room) => origin.attach(room.spaceId, room.program));
     const built = amphi;
-    roomSource = async (spaceId) => roomStateOf(spaceView(await built.plane.spaces.snapshot(spaceId), built.live));
+    shedder = built.admission.shedder;
+    roomSource = async (spaceId) => ({
+      ...roomStateOf(spaceView(await built.plane.spaces.snapshot(spaceId), built.live)),
+      // How much the server is shedding now (0 = nothing): players can say why reactions lag.
+      degradation: built.admission.shedder.level,
+    });
     stageHttp = buildStageHttp(stage, log.child({ plane: 'stage' }));
     await stageHttp.listen({ host, port: config.stage.port });
     await amphi.app.listen({ host, port: config.server.port });

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Registry, type Metric } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+import type { Admission } from '../admission/plane.ts';
 
 /**
  * Prometheus metrics, one registry per server so tests can run several in one process. Names follow
@@ -23,6 +24,46 @@ export class Metrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'amphi_' });
     for (const metric of this.http.metrics()) this.registry.registerMetric(metric);
+  }
+
+  /** The door's state, read at scrape time: degradation level, effective capacity, what it decided. */
+  watchAdmission(admission: Admission): void {
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge(
+      'amphi_admission_degradation_level',
+      'Shedding level: 0 = none; higher sheds reactions, room state, then joins',
+      () => admission.shedder.level,
+    );
+    gauge(
+      'amphi_admission_capacity_factor',
+      'Share of configured join capacity in effect (AIMD on load signals)',
+      () => admission.capacity.factor,
+    );
+    gauge(
+      'amphi_admission_joins_per_second',
+      'Effective join capacity, joins per second',
+      () => admission.capacity.joinsPerSecond,
+    );
+    gauge('amphi_admission_listeners', 'Listeners served now, as admission counts them', () => admission.capacity.listeners);
+    const counts = admission.counts;
+    new Counter({
+      name: 'amphi_admission_join_decisions_total',
+      help: 'Join attempts and what the door did with them (attempts, admitted, tickets, exchanged, challenges)',
+      labelNames: ['decision'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [decision, value] of Object.entries(counts)) this.inc({ decision }, value);
+      },
+    });
   }
 }
 

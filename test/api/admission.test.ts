@@ -116,4 +116,25 @@ describe('admission: the waiting room at POST /join', () => {
     const member = await app.signUp('door_member');
     assert.equal((await join(undefined, member.token)).status, 200);
   });
+
+  test('under overload the lowest priorities go first: reactions sampled, joins queued; renewals and audio untouched', async () => {
+    const { app, spaceId, join } = await smallDoor({ joinBurst: 1000 });
+    const admitted = (await join()).json as { token: string };
+    const fan = await app.signUp('door_fan');
+    const react = () => app.call('POST', `/api/spaces/${spaceId}/reactions`, { token: fan.token, body: { emoji: '🔥' } });
+    assert.equal((await react()).status, 202);
+    app.admission.capacity.observeCpuShare(0.99); // a saturated core: the top level
+    assert.equal(app.admission.shedder.level, 3);
+    const every = app.admission.shedder.reactionSampleEvery;
+    assert.ok(every > 1);
+    for (let i = 0; i < every; i++)
+      assert.equal((await react()).status, 202, 'a shed reaction is still a success for the caller');
+    const counted = (await app.call('GET', `/api/spaces/${spaceId}`)).json.space.reactions as { emoji: string; count: number }[];
+    assert.equal(counted.find((r) => r.emoji === '🔥')?.count, 1 + every, 'one in k kept, counted k times');
+    assert.equal((await join()).status, 202, 'joins go to the waiting room at this level');
+    assert.equal((await join({ token: admitted.token })).status, 200, 'an admitted listener renews regardless');
+    const metrics = await app.call('GET', '/metrics');
+    assert.match(String(metrics.json), /amphi_admission_degradation_level 3/);
+    assert.match(String(metrics.json), /amphi_admission_join_decisions_total\{decision="tickets"\} 1/);
+  });
 });

@@ -214,7 +214,10 @@ export function spaceRoutes(app: App, { plane, auth, config, metrics, live, admi
       },
     },
     async (request, reply) => {
-      await plane.reactions.react(await auth.required(request), request.params.id, request.body.emoji);
+      const actor = await auth.required(request);
+      // Under overload reactions are sampled (the lowest priority): one in k is counted k times.
+      if (admission.shedder.keepReaction())
+        await plane.reactions.react(actor, request.params.id, request.body.emoji, admission.shedder.reactionSampleEvery);
       return reply.code(202).send(null);
     },
   );
