@@ -8,7 +8,11 @@ describe('RoomState on an injected clock', () => {
   test('versions change only when the document does; ?v=N waits for a newer one, bounded', async () => {
     const clock = new ManualClock(0);
     let doc = { speaking: false };
-    const rooms = new RoomState(() => Promise.resolve({ ...doc }), clock, () => 250);
+    const rooms = new RoomState(
+      () => Promise.resolve({ ...doc }),
+      clock,
+      () => 250,
+    );
     const first = await rooms.get('sp_x', undefined, 6000);
     assert.equal(first.version, 1);
     assert.equal((await rooms.get('sp_x', undefined, 6000)).version, 1, 'unchanged document, same version');
