@@ -7,7 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Config } from '../config/schema.ts';
-import { AmphiError } from '../errors.ts';
+import { AmphiError, type ErrorCode } from '../errors.ts';
 import { toAmphiError } from '../lib/http-errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -51,17 +51,24 @@ export interface DoorOptions {
 export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {} }: DoorOptions): Door {
   const perAddress = new RateLimiter(limits.perAddress, clock);
   const perToken = new RateLimiter(limits.perToken, clock);
-  /** Junk refused before any parsing of its own: a bucket per address, then per token. */
+  /**
+   * Junk is refused with a canned answer: no Error object (its stack trace alone costs more than
+   * serving a part), no JSON serialisation, one write.
+   */
+  const refuse = (res: ServerResponse, route: string, method: string, started: number, code: ErrorCode, retryAfterS?: number) => {
+    const canned = cannedRefusal(code);
+    res.writeHead(
+      canned.status,
+      retryAfterS === undefined ? canned.headers : [...canned.headers, 'retry-after', String(retryAfterS)],
+    );
+    res.end(canned.body);
+    record(route, method, canned.status, (performance.now() - started) / 1000);
+  };
+  /** A bucket per address, then per token, before any other work. */
   const limited = (res: ServerResponse, route: string, method: string, started: number, key: string, byToken: boolean) => {
     const taken = (byToken ? perToken : perAddress).take(key);
     if (taken.ok) return false;
-    fail(
-      res,
-      route,
-      method,
-      started,
-      new AmphiError('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(taken.retryAfterMs / 1000)) } }),
-    );
+    refuse(res, route, method, started, 'RATE_LIMITED', Math.ceil(taken.retryAfterMs / 1000));
     return true;
   };
   const fail = (res: ServerResponse, route: string, method: string, started: number, error: unknown) => {
@@ -97,7 +104,7 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
       // nginx asks on behalf of many listeners: it is rate-limited per listener token, not per address.
       const match = AUTH_URI.exec(String(req.headers['x-original-uri'] ?? ''));
       if (match === null || !edge.accepts(match[1]!, match[2]!))
-        fail(res, '/edge/auth', method, started, new AmphiError('LISTENER_TOKEN_INVALID'));
+        refuse(res, '/edge/auth', method, started, 'LISTENER_TOKEN_INVALID');
       else {
         res.writeHead(204).end();
         record('/edge/auth', method, 204, (performance.now() - started) / 1000);
@@ -109,13 +116,7 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
     if (limited(res, ROUTE, method, started, req.socket.remoteAddress ?? '', false)) return true;
     const match = LISTENER_PATH.exec(url);
     if (match === null) {
-      fail(
-        res,
-        ROUTE,
-        method,
-        started,
-        new AmphiError('VALIDATION_FAILED', { details: [{ field: 'url', problem: 'not a listener URL' }] }),
-      );
+      refuse(res, ROUTE, method, started, 'VALIDATION_FAILED');
       return true;
     }
     const [, token, spaceId, file, search] = match as unknown as [string, string, string, string, string | undefined];
@@ -126,18 +127,17 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
       return true;
     }
     if (method !== 'GET' && method !== 'HEAD') {
-      fail(res, ROUTE, method, started, new AmphiError('ROUTE_NOT_FOUND'));
+      refuse(res, ROUTE, method, started, 'ROUTE_NOT_FOUND');
       return true;
     }
     const query = parseQuery(search);
     if (query === undefined) {
-      fail(
-        res,
-        ROUTE,
-        method,
-        started,
-        new AmphiError('VALIDATION_FAILED', { details: [{ field: 'querystring', problem: 'bad value' }] }),
-      );
+      refuse(res, ROUTE, method, started, 'VALIDATION_FAILED');
+      return true;
+    }
+    // Bad, expired and other-Space tokens: refused here, before any cache or origin work.
+    if (!edge.accepts(token, spaceId)) {
+      refuse(res, ROUTE, method, started, 'LISTENER_TOKEN_INVALID');
       return true;
     }
     if (file === 'live.mp4') {
@@ -212,6 +212,39 @@ export function doorServer(limits: Readonly<Config['admission']['limits']>, door
     server.maxConnections = limits.maxConnections;
     return server;
   };
+}
+
+interface Canned {
+  readonly status: number;
+  readonly headers: string[];
+  readonly body: Buffer;
+}
+const canned = new Map<ErrorCode, Canned>();
+
+/** The catalogue's JSON answer for a code, built once. */
+function cannedRefusal(code: ErrorCode): Canned {
+  let c = canned.get(code);
+  if (c === undefined) {
+    const e = new AmphiError(
+      code,
+      code === 'VALIDATION_FAILED' ? { details: [{ field: 'url', problem: 'not a valid listener URL' }] } : {},
+    );
+    const body = Buffer.from(JSON.stringify(e.toBody()));
+    c = {
+      status: e.status,
+      headers: [
+        'content-type',
+        'application/json; charset=utf-8',
+        'access-control-allow-origin',
+        '*',
+        'content-length',
+        String(body.length),
+      ],
+      body,
+    };
+    canned.set(code, c);
+  }
+  return c;
 }
 
 function parseQuery(search: string | undefined): Query | undefined {
