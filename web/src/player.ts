@@ -20,6 +20,12 @@ export async function attachHls(element: HTMLAudioElement, url: string, lowLaten
   return () => hls.destroy();
 }
 
+declare global {
+  interface Window {
+    amphiBehindMs?: () => number;
+  }
+}
+
 /** A listener grant as the join API returns it. */
 export interface Grant {
   readonly streamUrl: string;
@@ -93,6 +99,9 @@ export async function attachStream(
       try {
         abort = new AbortController();
         const res = await fetch(grant.streamUrl, { signal: abort.signal });
+        const epoch = Number(res.headers.get('amphi-program-epoch-ms'));
+        // How far behind the mix this listener hears, for the page's probe (tests, diagnostics).
+        if (epoch > 0) window.amphiBehindMs = () => Date.now() - (epoch + element.currentTime * 1000);
         if (res.status === 401) grant = await renew(grant);
         else if (res.ok && res.body !== null) {
           const reader = res.body.getReader();
