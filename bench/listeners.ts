@@ -86,24 +86,37 @@ interface Measured extends SimResult {
 const root = new URL('..', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function startAmphi(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+/** `extra` merged over `base`, objects key by key (arrays and values replace). */
+function mergeConfig(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const prev = out[key];
+    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    out[key] = isObject(prev) && isObject(value) ? mergeConfig(prev, value) : value;
+  }
+  return out;
+}
+
+/**
+ * Starts `amphi start` pinned to CPU 0 with the bench config, plus `config` merged over it (the
+ * drills set their own admission settings).
+ */
+export function startAmphi(dataDir: string, config: Record<string, unknown> = {}): Promise<{ child: ChildProcess; url: string }> {
   // The bench joins every listener from this one process and puts hundreds of listeners on each
   // source address, so per-address limits and the join burst are lifted: this measures the edge;
   // `amphi bench joins` and `amphi bench flood` measure the door.
-  writeFileSync(
-    join(dataDir, 'bench.json'),
-    JSON.stringify({
-      stage: { programBitrateBps: BITRATE_BPS },
-      admission: {
-        maxListeners: 1_000_000,
-        joinBurst: 1_000_000,
-        limits: {
-          joinsPerAddress: { capacity: 1_000_000, refillPerSecond: 100_000 },
-          perAddress: { capacity: 1_000_000, refillPerSecond: 1_000_000 },
-        },
+  const benchConfig = {
+    stage: { programBitrateBps: BITRATE_BPS },
+    admission: {
+      maxListeners: 1_000_000,
+      joinBurst: 1_000_000,
+      limits: {
+        joinsPerAddress: { capacity: 1_000_000, refillPerSecond: 100_000 },
+        perAddress: { capacity: 1_000_000, refillPerSecond: 1_000_000 },
       },
-    }),
-  );
+    },
+  };
+  writeFileSync(join(dataDir, 'bench.json'), JSON.stringify(mergeConfig(benchConfig, config)));
   const child = spawn(
     'taskset',
     [
@@ -206,7 +219,8 @@ async function measure(
   };
 }
 
-function svgPlot(title: string, series: { t: number; v: number }[], unit: string): string {
+/** A small inline SVG line plot (0 at the bottom, the series' maximum at the top) for the HTML reports. */
+export function svgPlot(title: string, series: { t: number; v: number }[], unit: string): string {
   const w = 640;
   const h = 200;
   const maxT = Math.max(1, ...series.map((s) => s.t));

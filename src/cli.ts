@@ -14,6 +14,11 @@ Commands:
   config           Print the effective configuration as JSON and exit
   bench listeners  Measure listeners per edge core (--listeners N --seconds S [--delivery stream|hls]
                    [--peer icecast|nginx] [--json]); nginx compares LL-HLS, icecast the live stream
+  bench joins      Flash-crowd drill: joins at 10x capacity on a scheduled Space that goes live halfway,
+                   tickets followed to the end, admitted listeners' stalls (--capacity 200 --seconds 60
+                   --listeners 1000 [--drain-seconds 120] [--line-poll cdn|direct] [--json])
+  bench flood      Junk-flood drill: LL-HLS listeners, then junk at --factor x their request rate; the
+                   cost of refusing junk vs serving (--listeners 200 --factor 10 --seconds 30 [--json])
   plan             Size a launch night from measured figures (--listeners 8000000 [--bench FILE] [--json])
   help             Show this help
 
@@ -29,7 +34,14 @@ Options (each also settable by environment variable or config file):
   --version        Print the version
 `;
 
-/** `amphi bench listeners ...` and `amphi plan ...` take their own options. */
+/** A number option within bounds; anything that is not a number is an error, not NaN. */
+function numberOption(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${value}"`);
+  return Math.min(max, Math.max(min, n));
+}
+
+/** `amphi bench listeners|joins|flood ...` and `amphi plan ...` take their own options. */
 async function tools(argv: readonly string[]): Promise<number | undefined> {
   if (argv[0] === 'bench' && argv[1] === 'listeners') {
     const { values } = parseArgs({
@@ -58,6 +70,52 @@ async function tools(argv: readonly string[]): Promise<number | undefined> {
       rampPerSecond: Number(values.ramp),
       peer,
       delivery,
+      json: values.json,
+    });
+    if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return 0;
+  }
+  if (argv[0] === 'bench' && argv[1] === 'joins') {
+    const { values } = parseArgs({
+      args: [...argv.slice(2)],
+      options: {
+        capacity: { type: 'string', default: '200' },
+        seconds: { type: 'string', default: '60' },
+        listeners: { type: 'string', default: '1000' },
+        'drain-seconds': { type: 'string', default: '120' },
+        'line-poll': { type: 'string', default: 'cdn' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+    const linePoll = values['line-poll'];
+    if (linePoll !== 'cdn' && linePoll !== 'direct') throw new Error('--line-poll must be cdn or direct');
+    const { runJoinsBench } = await import('../bench/joins.ts');
+    const summary = await runJoinsBench({
+      capacity: numberOption('capacity', values.capacity, 1, 5000),
+      seconds: numberOption('seconds', values.seconds, 2, 600),
+      listeners: Math.round(numberOption('listeners', values.listeners, 0, 9000)),
+      drainSeconds: numberOption('drain-seconds', values['drain-seconds'], 0, 1200),
+      linePoll,
+      json: values.json,
+    });
+    if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return 0;
+  }
+  if (argv[0] === 'bench' && argv[1] === 'flood') {
+    const { values } = parseArgs({
+      args: [...argv.slice(2)],
+      options: {
+        listeners: { type: 'string', default: '200' },
+        factor: { type: 'string', default: '10' },
+        seconds: { type: 'string', default: '30' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+    const { runFloodBench } = await import('../bench/flood.ts');
+    const summary = await runFloodBench({
+      listeners: Math.round(numberOption('listeners', values.listeners, 1, 5000)),
+      factor: numberOption('factor', values.factor, 0, 100),
+      seconds: numberOption('seconds', values.seconds, 4, 600),
       json: values.json,
     });
     if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -173,6 +173,7 @@ export class WaitingRoom {
 
   /** Whether anyone was waiting at the last step, without stepping (for sharing a rate among rooms). */
   get hasLine(): boolean {
+    this.#advance(); // a line that drained while nobody asked is no line
     return this.#lastIssued > this.#served;
   }
 

@@ -203,13 +203,13 @@ export const defaultConfig: Config = {
     ticketMaxWaitMs: 4 * 3_600_000,
     etaHalfLifeMs: 10_000,
     overload: {
-      eventLoopDelayLevelsMs: [50, 150, 400],
+      eventLoopDelayLevelsMs: [100, 250, 500],
       cpuShareLevels: [0.8, 0.9, 0.97],
       queueDepthLevels: [1000, 5000, 20_000],
       levelHoldMs: 10_000,
       decreaseFactor: 0.7,
       decreaseIntervalMs: 1000,
-      recoveryPerSecond: 0.02,
+      recoveryPerSecond: 0.05,
       minCapacityFactor: 0.1,
     },
     shedding: {

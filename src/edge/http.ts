@@ -120,7 +120,6 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
       return true;
     }
     const [, token, spaceId, file, search] = match as unknown as [string, string, string, string, string | undefined];
-    if (limited(res, ROUTE, method, started, token, true)) return true;
     if (method === 'OPTIONS') {
       res.writeHead(204, CORS_PREFLIGHT).end();
       record(ROUTE, method, 204, (performance.now() - started) / 1000);
@@ -140,6 +139,8 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
       refuse(res, ROUTE, method, started, 'LISTENER_TOKEN_INVALID');
       return true;
     }
+    // Per token only once it is known good: junk tokens never get a bucket of their own.
+    if (limited(res, ROUTE, method, started, token, true)) return true;
     if (file === 'live.mp4') {
       edge.openStream(token, spaceId).then(
         (opened) => {

@@ -50,7 +50,9 @@ export class TokenSigner {
     const body = token.slice(0, dot);
     let claims: (T & TokenClaims) | undefined;
     try {
-      const parsed: unknown = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+      const json = Buffer.from(body, 'base64url').toString('utf8');
+      // Random junk is refused without throwing (an exception costs more than the check).
+      const parsed: unknown = json.startsWith('{"') ? JSON.parse(json) : undefined;
       if (isClaims(parsed)) claims = parsed as T & TokenClaims;
     } catch {
       // fall through: not JSON

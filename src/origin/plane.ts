@@ -100,7 +100,14 @@ export class OriginPlane {
     if (file === 'state.json') {
       if (this.#d.roomState === undefined) throw new AmphiError('HLS_OBJECT_NOT_FOUND');
       const state = await this.#d.roomState.get(spaceId, query.v, timeoutMs);
-      return text(`{"version":${state.version},"state":${state.json}}`, 'application/json', 'public, max-age=1');
+      // A held request that timed out unchanged must not be cached: the next `?v=N` has to wait
+      // again, or every listener would spin on the cached answer until it expired.
+      const unchanged = query.v !== undefined && state.version <= query.v;
+      return text(
+        `{"version":${state.version},"state":${state.json}}`,
+        'application/json',
+        unchanged ? 'no-store' : 'public, max-age=1',
+      );
     }
     if (file === 'index.m3u8') {
       if (track === undefined && this.#manifest(spaceId) === undefined) throw new AmphiError('SPACE_NOT_FOUND');

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ManualClock } from '../../src/lib/clock.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { OriginPlane } from '../../src/origin/plane.ts';
 import { RoomState } from '../../src/origin/room-state.ts';
+import { FileMediaStorage } from '../../src/origin/storage.ts';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
 
 describe('RoomState on an injected clock', () => {
@@ -37,6 +43,32 @@ describe('RoomState on an injected clock', () => {
       await settle();
     }
     assert.equal(timedOut?.version, 2, 'after the timeout it answers with the current version');
+  });
+
+  test('a held ?v=N that times out unchanged is not cacheable (or every listener would spin on it)', async () => {
+    const clock = new ManualClock(0);
+    const origin = new OriginPlane({
+      config: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 1000 },
+      storage: new FileMediaStorage(mkdtempSync(join(tmpdir(), 'amphi-state-'))),
+      clock,
+      log: pino({ level: 'silent' }),
+      programBitrateBps: 48_000,
+      preSkip: 312,
+      roomState: new RoomState(
+        () => Promise.resolve({ status: 'live' }),
+        clock,
+        () => 250,
+      ),
+    });
+    const current = await origin.get('sp_x', 'state.json', {});
+    assert.equal(current.cacheControl, 'public, max-age=1');
+    let held: { cacheControl: string } | undefined;
+    void origin.get('sp_x', 'state.json', { v: 1 }).then((r) => (held = r));
+    for (let i = 0; i < 6; i++) {
+      clock.advance(250);
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.equal(held?.cacheControl, 'no-store');
   });
 });
 
