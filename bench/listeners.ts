@@ -307,6 +307,7 @@ export async function runListenerBench(o: ListenerBenchOptions): Promise<Record<
     const summary: Record<string, unknown> = {
       method: `${o.delivery === 'stream' ? 'live.mp4 stream' : 'LL-HLS'} listener simulator over loopback at ${BITRATE_BPS / 1000} kb/s; server CPU and RSS from /proc over the steady-state window`,
       delivery: o.delivery,
+      programBitrateBps: BITRATE_BPS,
       ...pick(ours),
       ...(peer === undefined
         ? {}

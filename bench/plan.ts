@@ -5,7 +5,7 @@
  *
  * Assumptions (documented, adjustable by flag): cores run at 70% at peak; the join curve is 8 M
  * joins in 10 minutes with the first minute at 133 k/s, then the rest spread evenly; the program is
- * 48 kb/s Opus plus 10% container and HTTP overhead; edges have 16 cores; each edge fetches every
+ * Opus at the bench's bitrate (48 kb/s without a bench) plus 10% container and HTTP overhead; edges have 16 cores; each edge fetches every
  * part, playlist state and room-state change once (single-flight).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,10 +32,11 @@ const DEFAULTS = {
 
 export function plan(o: PlanOptions) {
   const bench = existsSync(o.benchFile)
-    ? (JSON.parse(readFileSync(o.benchFile, 'utf8')) as { serverCpuMicrosPerListenerSecond?: number })
+    ? (JSON.parse(readFileSync(o.benchFile, 'utf8')) as { serverCpuMicrosPerListenerSecond?: number; programBitrateBps?: number })
     : {};
   const cpu = bench.serverCpuMicrosPerListenerSecond ?? DEFAULTS.cpuMicrosPerListenerSecond;
-  const d = DEFAULTS;
+  // Egress at the bitrate the CPU figure was measured at: the two go together.
+  const d = { ...DEFAULTS, programBitrateBps: bench.programBitrateBps ?? DEFAULTS.programBitrateBps };
   const edgeCores = Math.ceil((o.listeners * cpu) / 1e6 / d.utilisation);
   const edges = Math.ceil(edgeCores / d.coresPerEdge);
   const joinCores = Math.ceil(d.firstMinuteJoinsPerSecond / d.joinsPerCoreSecond / d.utilisation);
