@@ -40,6 +40,7 @@
  *   the others are censored (left out, counted). etaErrorPctAtComeUp is the same with the server's
  *   own come-up time, interpolated between line answers: the ETA's accuracy without polling delay.
  */
+import { jsonApi } from '../test/helpers/json-api.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -767,24 +768,13 @@ export async function runJoinsBench(o: JoinsBenchOptions): Promise<Record<string
         `${o.listeners} admitted listeners on live.mp4; server on CPU 0, generator ${pinned ? 'on CPU 1' : 'unpinned'}; line polls: ${o.linePoll}`,
     );
     // The host and Space B (scheduled).
-    const api = async (method: string, path: string, token?: string, body?: unknown) => {
-      const res = await fetch(`${amphi.url}${path}`, {
-        method,
-        headers: {
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      return { status: res.status, json: parse(text) ?? {} };
-    };
+    const api = jsonApi(() => amphi.url);
     const signUp = await api('POST', '/api/accounts', undefined, { handle: 'crowd_host', password: 'a long bench password' });
     if (signUp.status !== 201 && signUp.status !== 200) throw new Error(`sign-up answered ${signUp.status}`);
-    const hostToken = String(signUp.json.token);
+    const hostToken = (signUp.json as { token: string }).token;
     const created = await api('POST', '/api/spaces', hostToken, { title: 'Flash crowd' });
     if (created.status !== 201) throw new Error(`create Space answered ${created.status}`);
-    const spaceB = (created.json.space as { id: string }).id;
+    const spaceB = (created.json as { space: { id: string } }).space.id;
     await sleep(3000); // a few parts and a segment before anyone listens
 
     // Admitted listeners, under capacity (90% of it), before the crowd.
@@ -845,7 +835,7 @@ export async function runJoinsBench(o: JoinsBenchOptions): Promise<Record<string
       let liveMs: number | undefined;
       while (Date.now() - pressed < 10_000) {
         const view = await api('GET', `/api/spaces/${spaceB}`);
-        if ((view.json.space as { state?: string } | undefined)?.state === 'live') {
+        if ((view.json as { space?: { state?: string } } | undefined)?.space?.state === 'live') {
           liveMs = Date.now() - pressed;
           break;
         }

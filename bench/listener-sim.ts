@@ -182,16 +182,7 @@ export async function simulateListeners(o: SimOptions): Promise<SimResult> {
     });
   }, 1000);
 
-  const running: Promise<unknown>[] = [];
-  let started = 0;
-  for (const [i, url] of o.playlistUrls.entries()) {
-    if (Date.now() >= deadline) break;
-    running.push(listener(i, url));
-    started++;
-    const due = t0 + ((i + 1) * 1000) / o.rampPerSecond;
-    if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-  }
-  await Promise.all(running);
+  const started = await rampUp(o.playlistUrls, o.rampPerSecond, t0, () => Date.now() < deadline, listener);
   clearInterval(progress);
   for (const a of agents) a.destroy();
   const sorted = latencies.sort((a, b) => a - b);
@@ -209,6 +200,28 @@ export async function simulateListeners(o: SimOptions): Promise<SimResult> {
     partLatencyMs: { p50: q(0.5), p95: q(0.95), p99: q(0.99), samples: sorted.length },
     timeline,
   };
+}
+
+/**
+ * Starts one listener per URL at `rampPerSecond` from `t0` while `going()` holds, and waits for them
+ * all to finish. Returns how many started.
+ */
+export async function rampUp(
+  urls: readonly string[],
+  rampPerSecond: number,
+  t0: number,
+  going: () => boolean,
+  start: (index: number, url: string) => Promise<unknown>,
+): Promise<number> {
+  const running: Promise<unknown>[] = [];
+  for (const [i, url] of urls.entries()) {
+    if (!going()) break;
+    running.push(start(i, url));
+    const due = t0 + ((i + 1) * 1000) / rampPerSecond;
+    if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+  }
+  await Promise.all(running);
+  return running.length;
 }
 
 /** 127.0.x.y source addresses: each gives its own ~28k ephemeral ports. */

@@ -15,7 +15,7 @@
  * media ends, from the `amphi-program-epoch-ms` response header (media time 0 in wall-clock ms).
  */
 import { request } from 'node:http';
-import type { Progress, SimResult } from './listener-sim.ts';
+import { rampUp, type Progress, type SimResult } from './listener-sim.ts';
 
 export type ProgressiveFraming =
   { readonly kind: 'bytes'; readonly bitrateBps: number; readonly prebufferMs: number } | { readonly kind: 'fmp4' };
@@ -353,16 +353,7 @@ export async function simulateProgressive(o: ProgressiveOptions): Promise<SimRes
     });
   }, 1000);
 
-  const running: Promise<void>[] = [];
-  let started = 0;
-  for (const [i, url] of o.urls.entries()) {
-    if (stopped || Date.now() >= deadline) break;
-    running.push(listen(i, url));
-    started++;
-    const due = t0 + ((i + 1) * 1000) / o.rampPerSecond;
-    if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-  }
-  await Promise.all(running);
+  const started = await rampUp(o.urls, o.rampPerSecond, t0, () => !stopped && Date.now() < deadline, listen);
   clearTimeout(stopTimer);
   clearInterval(progress);
 

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { jsonApi } from './json-api.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -40,18 +41,7 @@ export async function startLiveServer(overrides: Record<string, unknown> = {}): 
   });
   const server = await startServer(config, { log: pino({ level: process.env.AMPHI_TEST_LOG ?? 'silent' }) });
   let handles = 0;
-  const api: LiveServer['api'] = async (method, path, token, body) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, json: text === '' ? undefined : JSON.parse(text) };
-  };
+  const api: LiveServer['api'] = jsonApi(() => server.url);
   const signUp = async (handle: string) => {
     const r = await api('POST', '/api/accounts', undefined, { handle, password: 'a long test password' });
     return { id: r.json.account.id as string, token: r.json.token as string };
