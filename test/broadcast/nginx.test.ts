@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -99,5 +100,27 @@ describe('nginx as a drop-in edge cache', { skip }, () => {
     assert.equal(hit.headers.get('x-cache'), 'HIT');
     const forged = await fetch(`${nginxUrl}/l/${tokens[0]!}x/${spaceId}/${hint}`);
     assert.equal(forged.status, 401, 'a cached object is still refused to a bad token');
+  });
+
+  test('the live stream passes through (auth checked, not cached); the line is cached a second', async () => {
+    const token = await listenerToken();
+    const head = await new Promise<Buffer>((resolve, reject) => {
+      const req = request(`${nginxUrl}/l/${token}/${spaceId}/live.mp4`, (res) => {
+        assert.equal(res.statusCode, 200);
+        res.once('data', (chunk: Buffer) => {
+          resolve(chunk);
+          req.destroy();
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(head.subarray(4, 8).toString('latin1'), 'ftyp');
+    assert.equal((await fetch(`${nginxUrl}/l/${token}x/${spaceId}/live.mp4`)).status, 401);
+    const first = await fetch(`${nginxUrl}/api/spaces/${spaceId}/line`);
+    assert.equal(first.status, 200);
+    const second = await fetch(`${nginxUrl}/api/spaces/${spaceId}/line`);
+    assert.equal(second.headers.get('x-cache'), 'HIT');
+    assert.deepEqual(await second.json(), await first.json());
   });
 });
