@@ -152,6 +152,7 @@ export async function startServer(
     (error) => log.warn({ err: error }, 'session sweep failed'),
   );
 
+  amphi.metrics.watchEdge(edge);
   const running = stage;
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { Admission } from '../admission/plane.ts';
+import type { Edge } from '../edge/edge.ts';
 
 /**
  * Prometheus metrics, one registry per server so tests can run several in one process. Names follow
@@ -24,6 +25,24 @@ export class Metrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'amphi_' });
     for (const metric of this.http.metrics()) this.registry.registerMetric(metric);
+  }
+
+  /** The edge's audience and cache, read at scrape time. */
+  watchEdge(edge: Edge): void {
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('amphi_edge_listeners', 'Distinct listeners at this edge (held streams and recent LL-HLS requests)', () =>
+      edge.allListeners(),
+    );
+    gauge('amphi_edge_stream_listeners', 'Listeners holding a live.mp4 stream at this edge', () => edge.streaming);
+    gauge('amphi_edge_origin_fetches', 'Origin fetches since start (one per object per edge)', () => edge.originFetches);
   }
 
   /** The door's state, read at scrape time: degradation level, effective capacity, what it decided. */

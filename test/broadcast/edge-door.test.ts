@@ -74,12 +74,14 @@ describe('listener door (raw HTTP, before the framework)', () => {
     assert.equal((await get('/edge/auth', { headers: { 'x-original-uri': `/l/${token}/${spaceId}/p0.0.m4s` } })).status, 204);
   });
 
-  test('listener requests are counted in the HTTP metrics', async () => {
+  test('listener requests are counted in the HTTP metrics; the edge reports its audience', async () => {
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     assert.match(
       metrics,
       /amphi_control_http_requests_total\{route="\/l\/:token\/:spaceId\/:file",method="GET",status="401"\} \d+/,
     );
+    assert.match(metrics, /amphi_edge_stream_listeners 0/);
+    assert.match(metrics, /amphi_edge_origin_fetches [1-9]\d*/);
   });
 });
 
