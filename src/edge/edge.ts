@@ -140,6 +140,11 @@ export class Edge {
     };
   }
 
+  /** Ends every held stream (shutdown); listeners reconnect to another edge. */
+  close(): void {
+    for (const stream of [...this.#streams.values()]) stream.close();
+  }
+
   /** Listeners holding a live stream at this edge, over all Spaces. */
   get streaming(): number {
     let n = 0;

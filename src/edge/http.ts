@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Config } from '../config/schema.ts';
 import { AmphiError, type ErrorCode } from '../errors.ts';
 import { toAmphiError } from '../lib/http-errors.ts';
+import type { Socket } from 'node:net';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { RateLimiter } from '../lib/token-bucket.ts';
@@ -46,11 +47,20 @@ export interface DoorOptions {
   /** Per-address and per-token token buckets (config `admission.limits`). */
   readonly limits: Pick<Config['admission']['limits'], 'perAddress' | 'perToken'>;
   readonly record?: RecordResponse;
+  /** Behind a proxy (`server.trustProxy`): the client is the address it appended to X-Forwarded-For. */
+  readonly trustProxy?: boolean;
 }
 
-export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {} }: DoorOptions): Door {
+export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}, trustProxy = false }: DoorOptions): Door {
+  const clientAddress = (req: IncomingMessage): string => {
+    const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
+    if (typeof forwarded === 'string') return forwarded.slice(forwarded.lastIndexOf(',') + 1).trim();
+    return req.socket.remoteAddress ?? '';
+  };
   const perAddress = new RateLimiter(limits.perAddress, clock);
   const perToken = new RateLimiter(limits.perToken, clock);
+  /** Sockets carrying a held live.mp4 response. */
+  const streaming = new WeakSet<Socket>();
   /**
    * Junk is refused with a canned answer: no Error object (its stack trace alone costs more than
    * serving a part), no JSON serialisation, one write.
@@ -111,9 +121,13 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
       }
       return true;
     }
+    if (streaming.has(req.socket)) {
+      req.socket.destroy(); // a request pipelined behind a held stream: the connection is not shared
+      return true;
+    }
     if (!url.startsWith('/l/')) return false;
     const started = performance.now();
-    if (limited(res, ROUTE, method, started, req.socket.remoteAddress ?? '', false)) return true;
+    if (limited(res, ROUTE, method, started, clientAddress(req), false)) return true;
     const match = LISTENER_PATH.exec(url);
     if (match === null) {
       refuse(res, ROUTE, method, started, 'VALIDATION_FAILED');
@@ -142,9 +156,13 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
     // Per token only once it is known good: junk tokens never get a bucket of their own.
     if (limited(res, ROUTE, method, started, token, true)) return true;
     if (file === 'live.mp4') {
+      const socket = req.socket;
+      // The socket now belongs to this stream: nothing else may be answered on it (pipelining).
+      streaming.add(socket);
+      socket.once('close', () => streaming.delete(socket));
       edge.openStream(token, spaceId).then(
         (opened) => {
-          const socket = req.socket;
+          if (socket.destroyed) return; // the listener left while the stream was starting
           socket.setNoDelay(true);
           // Close-delimited body: each part is then exactly one write of the shared buffer.
           socket.write(
@@ -152,6 +170,11 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
               'access-control-allow-origin: *\r\naccess-control-expose-headers: amphi-program-epoch-ms\r\n' +
               `amphi-program-epoch-ms: ${Math.round(opened.epochMs)}\r\n\r\n`,
           );
+          record('/l/:token/:spaceId/live.mp4', method, 200, (performance.now() - started) / 1000);
+          if (method === 'HEAD') {
+            socket.end();
+            return;
+          }
           const sink = {
             write: (chunk: Uint8Array) => void socket.write(chunk),
             get pendingBytes() {
@@ -161,7 +184,6 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
           };
           socket.once('close', () => opened.unsubscribe(sink));
           opened.subscribe(sink);
-          record('/l/:token/:spaceId/live.mp4', method, 200, (performance.now() - started) / 1000);
         },
         (error: unknown) => fail(res, '/l/:token/:spaceId/live.mp4', method, started, error),
       );

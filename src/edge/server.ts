@@ -40,7 +40,7 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
     log,
     cacheMaxBytes: config.edge.cacheMaxBytes,
   });
-  const door = listenerDoor(edge, { log, clock, limits: config.admission.limits });
+  const door = listenerDoor(edge, { log, clock, limits: config.admission.limits, trustProxy: config.server.trustProxy });
   const app = Fastify({
     serverFactory: doorServer(config.admission.limits, door),
     loggerInstance: log,
@@ -57,5 +57,12 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
   const port = (app.server.address() as AddressInfo).port;
   const url = `http://${config.server.host}:${port}`;
   log.info({ url, origin: config.edge.originUrl }, 'amphi edge listening');
-  return { url, edge, close: () => app.close() };
+  return {
+    url,
+    edge,
+    close: () => {
+      edge.close(); // held streams end now, so the HTTP server can drain
+      return app.close();
+    },
+  };
 }

@@ -87,7 +87,12 @@ export class SpaceStream {
 
   /** Resolves once the stream is following the origin; rejects (with the origin's error) if it cannot. */
   ready(): Promise<StreamStart> {
-    this.#start ??= this.#begin();
+    // A start that failed (the Space not live yet, an origin blip) closes this fan-out, so the
+    // edge makes a fresh one for the next listener instead of repeating the old error forever.
+    this.#start ??= this.#begin().catch((error: unknown) => {
+      this.close();
+      throw error;
+    });
     return this.#start;
   }
 
@@ -123,10 +128,7 @@ export class SpaceStream {
   async #begin(): Promise<StreamStart> {
     const playlist = new TextDecoder().decode(await this.#fetch('media.m3u8', {}));
     const hint = HINT_RE.exec(playlist);
-    if (hint === null || ENDED_RE.test(playlist)) {
-      this.close();
-      throw new AmphiError('SPACE_ENDED');
-    }
+    if (hint === null || ENDED_RE.test(playlist)) throw new AmphiError('SPACE_ENDED');
     this.#init = await this.#fetch('init.mp4', {});
     const listed = [...playlist.matchAll(/#EXT-X-PART:[^\n]*URI="(p\d+\.\d+\.m4s)"/g)].map((m) => m[1]!);
     this.#recent = await Promise.all(listed.slice(-this.#policy.backlogParts).map((uri) => this.#fetch(uri, {})));
@@ -148,7 +150,9 @@ export class SpaceStream {
 
   async #follow(msn: number, part: number): Promise<void> {
     let failures = 0;
-    // The first listener subscribes right after `ready()`; from then on an empty fan-out stops.
+    // The first listener subscribes right after `ready()`; an empty fan-out stops only once someone
+    // has listened (or after a couple of parts with nobody), so that first subscription is not raced.
+    let emptyParts = 0;
     while (!this.#closed) {
       try {
         const playlist = new TextDecoder().decode(await this.#fetch('media.m3u8', { msn, part }));
@@ -157,7 +161,8 @@ export class SpaceStream {
         const data = await this.#fetch(`p${msn}.${part}.m4s`, {});
         failures = 0;
         this.#broadcast(data);
-        if (this.#subscribers.size === 0) break;
+        if (this.#subscribers.size === 0 && ++emptyParts >= 2) break;
+        if (this.#subscribers.size > 0) emptyParts = 0;
         const next = HINT_RE.exec(playlist);
         if (next === null) break; // ended: no more parts will come
         [msn, part] = [Number(next[1]), Number(next[2])];

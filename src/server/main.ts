@@ -100,7 +100,14 @@ export async function startServer(
       listeners: (spaceId) => edge.listeners(spaceId),
       admittedListeners: () => edge.allListeners(),
       recordings: (spaceId) => origin.recording(spaceId),
-      door: (record) => listenerDoor(edge, { log: log.child({ plane: 'edge' }), clock, limits: config.admission.limits, record }),
+      door: (record) =>
+        listenerDoor(edge, {
+          log: log.child({ plane: 'edge' }),
+          clock,
+          limits: config.admission.limits,
+          record,
+          trustProxy: config.server.trustProxy,
+        }),
       extraRoutes: [
         (app) => originRoutes(app, origin, signer, clock),
         (app) => webRoutes(app, fileURLToPath(new URL('../../web/dist', import.meta.url)), log),
@@ -162,6 +169,7 @@ export async function startServer(
       demo?.close();
       running.close();
       origin.close();
+      edge.close(); // held streams end now, so the HTTP server can drain
       await stageHttp.close();
       await amphi.app.close();
       await store.close();

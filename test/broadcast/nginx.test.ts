@@ -107,6 +107,7 @@ describe('nginx as a drop-in edge cache', { skip }, () => {
     const head = await new Promise<Buffer>((resolve, reject) => {
       const req = request(`${nginxUrl}/l/${token}/${spaceId}/live.mp4`, (res) => {
         assert.equal(res.statusCode, 200);
+        assert.equal(res.headers['x-cache'], undefined, 'the stream location, not the caching one');
         res.once('data', (chunk: Buffer) => {
           resolve(chunk);
           req.destroy();

@@ -121,6 +121,39 @@ describe('live stream (one held response per listener)', () => {
     assert.equal(edge.streaming, 0);
   });
 
+  test('a stream that could not start (not live yet) is retried by the next listener, not cached as failed', async () => {
+    const clock = new ManualClock(START);
+    const origin = new OriginPlane({
+      config: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 6000 },
+      storage: new FileMediaStorage(mkdtempSync(join(tmpdir(), 'amphi-stream-'))),
+      clock,
+      log,
+      programBitrateBps: 48_000,
+      preSkip: 312,
+    });
+    const edge = new Edge({ signer, clock, origin, log, cacheMaxBytes: 1 << 22 });
+    const token = signer.sign({ t: 'l', s: SPACE, u: 'an_early' }, START + 60_000);
+    await assert.rejects(edge.openStream(token, SPACE));
+    const program = new ProgramStream();
+    origin.attach(SPACE, program);
+    for (let i = 0; i < 100; i++) {
+      clock.advance(20);
+      program.emit('frame', {
+        spaceId: SPACE,
+        sequence: i,
+        ptsSamples: i * 960,
+        durationSamples: 960,
+        wallClockMs: clock.now() - 20,
+        data: new Uint8Array([0xf8, i]),
+      });
+    }
+    const s = sink();
+    (await edge.openStream(token, SPACE)).subscribe(s);
+    assert.equal(s.chunks.length, 1, 'the second listener gets a working stream');
+    edge.close();
+    assert.equal(s.ended, true, 'closing the edge ends held streams');
+  });
+
   test('bad tokens are refused before any work; an ended Space has no live stream', async () => {
     const { edge, frames, token, end } = live();
     await frames(50);
