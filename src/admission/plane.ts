@@ -171,6 +171,17 @@ export class Admission {
     return { kind: 'wait', ticket: await room.issue(a.subject), perSecond: room.status().perSecond };
   }
 
+  /**
+   * A renewal by an admitted listener: never queued or challenged, but paced per address like any
+   * join, so renewing cannot be used to hammer the join service.
+   */
+  renewal(address: string): void {
+    const limited = this.#perAddress.take(address);
+    if (!limited.ok) {
+      throw new AmphiError('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(limited.retryAfterMs / 1000)) } });
+    }
+  }
+
   /** The one value the waiting room polls: cacheable, the same for everyone. */
   line(spaceId: string): LineStatus {
     return this.rooms.room(spaceId).status();

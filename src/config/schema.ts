@@ -232,7 +232,7 @@ export const defaultConfig: Config = {
       perAddress: { capacity: 2000, refillPerSecond: 1000 },
       perToken: { capacity: 30, refillPerSecond: 8 },
       joinsPerAddress: { capacity: 100, refillPerSecond: 20 },
-      maxConnections: 20_000,
+      maxConnections: 60_000,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       maxBodyBytes: 1024,

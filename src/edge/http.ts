@@ -111,7 +111,7 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
     const method = req.method ?? 'GET';
     if (url.startsWith('/edge/auth')) {
       const started = performance.now();
-      // nginx asks on behalf of many listeners: it is rate-limited per listener token, not per address.
+      // nginx asks on behalf of many listeners and caches the answer 10 s per URL: no per-address bucket here.
       const match = AUTH_URI.exec(String(req.headers['x-original-uri'] ?? ''));
       if (match === null || !edge.accepts(match[1]!, match[2]!))
         refuse(res, '/edge/auth', method, started, 'LISTENER_TOKEN_INVALID');

@@ -30,12 +30,17 @@ function solveInWorker(challenge: string): Promise<string> {
  * id) while polling the cacheable now-serving value, or a proof of work first. Overload answers
  * (429, 503) are retried with jittered backoff inside a retry budget; other errors are thrown.
  */
-export async function joinThroughDoor(spaceId: string, onState: (state: DoorState) => void): Promise<Grant> {
+export async function joinThroughDoor(
+  spaceId: string,
+  onState: (state: DoorState) => void,
+  signal?: AbortSignal,
+): Promise<Grant> {
   let client: string | undefined;
   let ticket: Ticket | undefined;
   let pow: { challenge: string; solution: string } | undefined;
   let retries = 0;
   for (;;) {
+    signal?.throwIfAborted();
     const res = await api.POST('/api/spaces/{id}/join', {
       params: { path: { id: spaceId } },
       body: {
@@ -50,7 +55,7 @@ export async function joinThroughDoor(spaceId: string, onState: (state: DoorStat
     if (status === 202 && res.data !== undefined && 'ticket' in res.data) {
       ticket = res.data;
       client = res.data.client ?? client;
-      await waitForTurn(ticket, res.data.etaSeconds, onState);
+      await waitForTurn(ticket, res.data.etaSeconds, onState, signal);
       continue;
     }
     const error = (res.error as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)
@@ -71,9 +76,15 @@ export async function joinThroughDoor(spaceId: string, onState: (state: DoorStat
 }
 
 /** Polls now-serving (one small cached document) until the ticket's number comes up. */
-async function waitForTurn(ticket: Ticket, etaSeconds: number, onState: (state: DoorState) => void): Promise<void> {
+async function waitForTurn(
+  ticket: Ticket,
+  etaSeconds: number,
+  onState: (state: DoorState) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   let eta = etaSeconds;
   for (;;) {
+    signal?.throwIfAborted();
     const line = await fetch(ticket.lineUrl).then(
       (r) => (r.ok ? (r.json() as Promise<{ nowServing: number; perSecond: number }>) : undefined),
       () => undefined,

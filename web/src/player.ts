@@ -28,6 +28,7 @@ declare global {
 
 /** A listener grant as the join API returns it. */
 export interface Grant {
+  readonly token: string;
   readonly streamUrl: string;
   readonly playlistUrl: string;
   readonly expiresAt: string;
@@ -56,7 +57,8 @@ export async function attachStream(
 ): Promise<() => void> {
   playThrough(element);
   const source = new MediaSource();
-  element.src = URL.createObjectURL(source);
+  const objectUrl = URL.createObjectURL(source);
+  element.src = objectUrl;
   await new Promise((resolve) => source.addEventListener('sourceopen', resolve, { once: true }));
   const buffer = source.addSourceBuffer(STREAM_TYPE);
   const queue: Uint8Array[] = [];
@@ -66,7 +68,13 @@ export async function attachStream(
   let abort = new AbortController();
   const pump = () => {
     if (stopped || buffer.updating || queue.length === 0) return;
-    buffer.appendBuffer(queue.shift()! as Uint8Array<ArrayBuffer>);
+    try {
+      buffer.appendBuffer(queue.shift()! as Uint8Array<ArrayBuffer>);
+    } catch {
+      // Full or broken buffer: drop what is queued and reconnect; the new head refills from the live edge.
+      queue.length = 0;
+      abort.abort();
+    }
   };
   buffer.addEventListener('updateend', () => {
     const ranges = buffer.buffered;
@@ -86,12 +94,16 @@ export async function attachStream(
     }
     pump();
   });
+  let renewing = false;
   const renewal = setInterval(() => {
-    if (Date.parse(grant.expiresAt) - Date.now() < 60_000)
-      void renew(grant).then(
+    if (renewing || Date.parse(grant.expiresAt) - Date.now() >= 60_000) return;
+    renewing = true;
+    void renew(grant)
+      .then(
         (next) => (grant = next),
         () => undefined, // the stream goes on; the next attempt is in a few seconds
-      );
+      )
+      .finally(() => (renewing = false));
   }, 5_000);
   const run = async () => {
     let failures = 0;
@@ -102,8 +114,12 @@ export async function attachStream(
         const epoch = Number(res.headers.get('amphi-program-epoch-ms'));
         // How far behind the mix this listener hears, for the page's probe (tests, diagnostics).
         if (epoch > 0) window.amphiBehindMs = () => Date.now() - (epoch + element.currentTime * 1000);
-        if (res.status === 401) grant = await renew(grant);
-        else if (res.ok && res.body !== null) {
+        if (res.status === 401) {
+          failures++;
+          grant = await renew(grant);
+        } else if (res.status === 403 || res.status === 404 || res.status === 409) {
+          return; // removed, or the Space is gone or ended: nothing to reconnect to
+        } else if (res.ok && res.body !== null) {
           const reader = res.body.getReader();
           for (;;) {
             const { done, value } = await reader.read();
@@ -112,8 +128,9 @@ export async function attachStream(
             queue.push(value);
             pump();
           }
+          // The edge ended the stream (token expiry, restart): reconnect after a short jittered wait.
+          failures++;
           if (Date.parse(grant.expiresAt) - Date.now() < 60_000) grant = await renew(grant);
-          continue;
         } else failures++;
       } catch {
         if (stopped) return;
@@ -130,5 +147,6 @@ export async function attachStream(
     clearInterval(renewal);
     abort.abort();
     element.removeAttribute('src');
+    URL.revokeObjectURL(objectUrl);
   };
 }

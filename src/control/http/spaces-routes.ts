@@ -129,8 +129,9 @@ export function spaceRoutes(app: App, { plane, auth, config, metrics, live, admi
       const actor = await auth.optional(request);
       const body = request.body ?? {};
       const spaceId = request.params.id;
-      // Renewals are admitted listeners: never queued, never challenged.
-      if (body.token === undefined && (await plane.credentials.admissible(actor, spaceId))) {
+      // Renewals are admitted listeners: never queued, never challenged (but paced per address).
+      if (body.token !== undefined) admission.renewal(request.ip);
+      else if (await plane.credentials.admissible(actor, spaceId)) {
         // Anonymous callers are known in line by a secret id they keep (never by the token they get).
         const client = actor === undefined ? (body.client ?? randomBytes(18).toString('base64url')) : undefined;
         let decision;

@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, unwrap, type Space } from '../api.ts';
 import { meter } from '../audio.ts';
-import { joinThroughDoor } from '../admission.ts';
-import { attachHls, attachStream, canPlayStream, type Grant } from '../player.ts';
+import { joinThroughDoor, type DoorState } from '../admission.ts';
+import { attachHls, attachStream, canPlayStream } from '../player.ts';
 import { useMe } from '../session.ts';
 import { joinStage, type StageConnection } from '../whip.ts';
 import { HostPanel } from './host-panel.tsx';
@@ -49,13 +49,13 @@ function useSpace(id: string): { space: Space | undefined; relation: Relation | 
 const formatEta = (seconds: number) =>
   seconds < 90 ? `${Math.max(1, Math.round(seconds))} s` : `${Math.round(seconds / 60)} min`;
 
-/** The listener token inside a grant's URL (`/l/<token>/...`). */
-const tokenOf = (grant: Grant) => new URL(grant.streamUrl).pathname.split('/')[2]!;
-
 export function SpacePage({ id }: { id: string }) {
   const { space, relation, reload, error } = useSpace(id);
   const me = useMe();
   const audio = useRef<HTMLAudioElement>(null);
+  /** The join in progress (in line, proving, playing): aborted when the listener stops or leaves. */
+  const joining = useRef<AbortController>();
+  useEffect(() => () => joining.current?.abort(), []);
   const [listening, setListening] = useState<(() => void) | undefined>();
   const [stage, setStage] = useState<StageConnection>();
   const [notice, setNotice] = useState('');
@@ -79,22 +79,33 @@ export function SpacePage({ id }: { id: string }) {
   };
   const path = { params: { path: { id } } };
   const play = async (): Promise<void> => {
+    if (joining.current !== undefined) return; // already in line or joining: one place per page
+    const door = new AbortController();
+    joining.current = door;
+    const showDoor = (state: DoorState) => setWaiting(state.kind === 'waiting' ? state : { position: 0, etaSeconds: 0 });
     try {
       // Through the door: a token now, or a kept place in line (polled, no error), or a proof of work first.
-      const grant = await joinThroughDoor(id, (state) =>
-        setWaiting(state.kind === 'waiting' ? state : { position: 0, etaSeconds: 0 }),
-      );
+      const grant = await joinThroughDoor(id, showDoor, door.signal);
       setWaiting(undefined);
+      if (audio.current === null) return; // the page was left meanwhile
       // The held stream where the browser can play it (one request for the whole listen); LL-HLS otherwise.
       const dispose = canPlayStream()
-        ? await attachStream(audio.current!, grant, async (current) => {
-            const renewed = unwrap(await api.POST('/api/spaces/{id}/join', { ...path, body: { token: tokenOf(current) } }));
+        ? await attachStream(audio.current, grant, async (current) => {
+            const res = await api.POST('/api/spaces/{id}/join', { ...path, body: { token: current.token } });
+            // A token that already expired cannot be renewed: join again through the door.
+            if (res.response.status === 401) return joinThroughDoor(id, () => undefined, door.signal);
+            const renewed = unwrap(res);
             if ('ticket' in renewed) throw new Error('renewal was queued'); // admitted listeners are renewed, never queued
             return renewed;
           })
-        : await attachHls(audio.current!, grant.playlistUrl, true);
-      setListening(() => dispose);
+        : await attachHls(audio.current, grant.playlistUrl, true);
+      setListening(() => () => {
+        door.abort();
+        dispose();
+      });
     } catch (e) {
+      if (door.signal.aborted) return;
+      joining.current = undefined;
       setWaiting(undefined);
       setNotice(e instanceof ApiError ? e.message : String(e));
     }
@@ -102,6 +113,8 @@ export function SpacePage({ id }: { id: string }) {
   const stopListening = () => {
     listening?.();
     setListening(undefined);
+    joining.current?.abort();
+    joining.current = undefined;
   };
   const goOnStage = async () => {
     try {
