@@ -121,6 +121,23 @@ async function measure(name: string, server: ChildProcess, url: string, body: st
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'amphi-bench-'));
+// Every join comes from one address, far above the configured join capacity, on a core kept at
+// 100%: the door's limits and overload signals are lifted so this measures issuing a token (the
+// door's checks still run on each join; `amphi bench joins` measures the door itself).
+writeFileSync(
+  join(dataDir, 'bench.json'),
+  JSON.stringify({
+    admission: {
+      joinsPerSecond: 1_000_000,
+      joinBurst: 1_000_000,
+      maxListeners: 10_000_000,
+      pow: { thresholdJoinsPerSecond: 1e9 },
+      // A saturated core is what this bench makes on purpose; the door would (rightly) queue joins.
+      overload: { cpuShareLevels: [1], eventLoopDelayLevelsMs: [60_000] },
+      limits: { joinsPerAddress: { capacity: 1_000_000_000, refillPerSecond: 1_000_000_000 } },
+    },
+  }),
+);
 const [cmd, args] = pinned(0, process.execPath, [
   join(root, 'bin/amphi.mjs'),
   'start',
@@ -130,9 +147,11 @@ const [cmd, args] = pinned(0, process.execPath, [
   '0',
   '--data-dir',
   dataDir,
+  '--config',
+  join(dataDir, 'bench.json'),
 ]);
 const amphi = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AMPHI_LOG_LEVEL: 'info' } });
-const peerSource = `const body = JSON.stringify({ token: 'x'.repeat(150), playlistUrl: 'y'.repeat(200), expiresAt: new Date().toISOString() });
+const peerSource = `const body = JSON.stringify({ token: 'x'.repeat(150), playlistUrl: 'y'.repeat(200), streamUrl: 'z'.repeat(200), expiresAt: new Date().toISOString() });
 require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(body); }); })
   .listen(0, '127.0.0.1', function () { console.log('listening ' + this.address().port); });`;
 const [pcmd, pargs] = pinned(0, process.execPath, ['-e', peerSource]);

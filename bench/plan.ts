@@ -19,7 +19,7 @@ export interface PlanOptions {
 const DEFAULTS = {
   /** Used when no bench JSON exists yet: the figures measured on this machine (see README). */
   cpuMicrosPerListenerSecond: 100,
-  joinsPerCoreSecond: 13_000,
+  joinsPerCoreSecond: 10_000, // npm run bench:join, with the door's checks on every join
   spacesPerStageCore: 9,
   utilisation: 0.7,
   coresPerEdge: 16,

@@ -61,8 +61,8 @@ export function processLoad(): LoadSignals {
 
 export interface JoinAttempt {
   readonly spaceId: string;
-  /** The account id, or the anonymous client's own secret id (bound into its ticket). */
-  readonly subject: string;
+  /** The account id, or the anonymous client's own secret id (bound into its ticket); made on first use. */
+  readonly subject: () => string;
   readonly signedIn: boolean;
   readonly address: string;
   readonly ticket?: string | undefined;
@@ -129,7 +129,7 @@ export class Admission {
     }
     const room = this.rooms.room(a.spaceId);
     if (a.ticket !== undefined) {
-      const result = room.exchange(a.ticket, a.subject);
+      const result = room.exchange(a.ticket, a.subject());
       if (result.ok) {
         this.capacity.noteAdmitted();
         this.counts.exchanged++;
@@ -156,10 +156,10 @@ export class Admission {
     if (bits > 0) {
       if (a.pow === undefined) {
         this.counts.challenges++;
-        const challenge: PowChallenge = this.#pow.challenge(a.spaceId, a.subject, bits);
+        const challenge: PowChallenge = this.#pow.challenge(a.spaceId, a.subject(), bits);
         throw new AmphiError('POW_REQUIRED', { details: { challenge: challenge.challenge, difficultyBits: bits } });
       }
-      const proof = this.#pow.verify(a.pow.challenge, a.pow.solution, { spaceId: a.spaceId, subject: a.subject });
+      const proof = this.#pow.verify(a.pow.challenge, a.pow.solution, { spaceId: a.spaceId, subject: a.subject() });
       if (!proof.ok) throw new AmphiError('POW_INVALID', { details: { reason: proof.reason } });
     }
     // A line that exists is never jumped: while anyone waits, newcomers queue behind them.
@@ -168,7 +168,7 @@ export class Admission {
       return { kind: 'admit' };
     }
     this.counts.tickets++;
-    return { kind: 'wait', ticket: await room.issue(a.subject), perSecond: room.status().perSecond };
+    return { kind: 'wait', ticket: await room.issue(a.subject()), perSecond: room.status().perSecond };
   }
 
   /**

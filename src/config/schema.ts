@@ -196,7 +196,7 @@ export const defaultConfig: Config = {
     whipPostsPerAccount: { capacity: 5, refillPerSecond: 0.5 },
   },
   admission: {
-    maxListeners: 5000,
+    maxListeners: 20_000,
     joinsPerSecond: 2000,
     joinBurst: 500,
     ticketTtlMs: 120_000,

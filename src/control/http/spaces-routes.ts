@@ -132,13 +132,15 @@ export function spaceRoutes(app: App, { plane, auth, config, metrics, live, admi
       // Renewals are admitted listeners: never queued, never challenged (but paced per address).
       if (body.token !== undefined) admission.renewal(request.ip);
       else if (await plane.credentials.admissible(actor, spaceId)) {
-        // Anonymous callers are known in line by a secret id they keep (never by the token they get).
-        const client = actor === undefined ? (body.client ?? randomBytes(18).toString('base64url')) : undefined;
+        // Anonymous callers are known in line by a secret id they keep (never by the token they get),
+        // made only when a ticket or challenge needs one: most joins are admitted at once.
+        let client = actor === undefined ? body.client : undefined;
+        const subject = () => actor?.id ?? `an:${(client ??= randomBytes(18).toString('base64url'))}`;
         let decision;
         try {
           decision = await admission.decide({
             spaceId,
-            subject: actor?.id ?? `an:${client!}`,
+            subject,
             signedIn: actor !== undefined,
             address: request.ip,
             ticket: body.ticket,
