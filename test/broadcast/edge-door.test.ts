@@ -52,6 +52,25 @@ describe('listener door (raw HTTP, before the framework)', () => {
     assert.equal(first.subarray(4, 8).toString('latin1'), 'ftyp');
   });
 
+  test('a held stream owns its connection: HEAD gets the head only; a request pipelined behind it closes the connection', async () => {
+    const head = await fetch(`${server.url}/l/${token}/${spaceId}/live.mp4`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal((await head.arrayBuffer()).byteLength, 0);
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    const path = `/l/${token}/${spaceId}`;
+    socket.write(`GET ${path}/live.mp4 HTTP/1.1\r\nHost: x\r\n\r\nGET ${path}/index.m3u8 HTTP/1.1\r\nHost: x\r\n\r\n`);
+    const started = Date.now();
+    const received = await new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      socket.on('close', () => resolve(text));
+      setTimeout(() => socket.destroy(), 5000).unref();
+    });
+    assert.ok(Date.now() - started < 4000, 'the server closed the connection');
+    assert.ok(!received.includes('#EXTM3U'), 'the pipelined request is not answered inside the stream');
+  });
+
   test('junk is refused with catalogued codes', async () => {
     const cases: [string, RequestInit | undefined, number, string][] = [
       [`/l/short/${spaceId}/index.m3u8`, undefined, 400, 'VALIDATION_FAILED'],
