@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { startAmphi } from './listeners.ts';
 import { cpuMicros } from './proc.ts';
 
 const { values } = parseArgs({
@@ -124,43 +125,24 @@ const dataDir = mkdtempSync(join(tmpdir(), 'amphi-bench-'));
 // Every join comes from one address, far above the configured join capacity, on a core kept at
 // 100%: the door's limits and overload signals are lifted so this measures issuing a token (the
 // door's checks still run on each join; `amphi bench joins` measures the door itself).
-writeFileSync(
-  join(dataDir, 'bench.json'),
-  JSON.stringify({
-    admission: {
-      joinsPerSecond: 1_000_000,
-      joinBurst: 1_000_000,
-      maxListeners: 10_000_000,
-      pow: { thresholdJoinsPerSecond: 1e9 },
-      // A saturated core is what this bench makes on purpose; the door would (rightly) queue joins.
-      overload: { cpuShareLevels: [1], eventLoopDelayLevelsMs: [60_000] },
-      limits: { joinsPerAddress: { capacity: 1_000_000_000, refillPerSecond: 1_000_000_000 } },
-    },
-  }),
-);
-const [cmd, args] = pinned(0, process.execPath, [
-  join(root, 'bin/amphi.mjs'),
-  'start',
-  '--port',
-  '0',
-  '--stage-port',
-  '0',
-  '--data-dir',
-  dataDir,
-  '--config',
-  join(dataDir, 'bench.json'),
-]);
-const amphi = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AMPHI_LOG_LEVEL: 'info' } });
+const amphi = await startAmphi(dataDir, {
+  admission: {
+    joinsPerSecond: 1_000_000,
+    joinBurst: 1_000_000,
+    maxListeners: 10_000_000,
+    pow: { thresholdJoinsPerSecond: 1e9 },
+    // A saturated core is what this bench makes on purpose; the door would (rightly) queue joins.
+    overload: { cpuShareLevels: [1], eventLoopDelayLevelsMs: [60_000] },
+    limits: { joinsPerAddress: { capacity: 1_000_000_000, refillPerSecond: 1_000_000_000 } },
+  },
+});
 const peerSource = `const body = JSON.stringify({ token: 'x'.repeat(150), playlistUrl: 'y'.repeat(200), streamUrl: 'z'.repeat(200), expiresAt: new Date().toISOString() });
 require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(body); }); })
   .listen(0, '127.0.0.1', function () { console.log('listening ' + this.address().port); });`;
 const [pcmd, pargs] = pinned(0, process.execPath, ['-e', peerSource]);
 const peer = spawn(pcmd, pargs, { stdio: ['ignore', 'pipe', 'inherit'] });
 try {
-  const url = await waitForLine(amphi, (l) => {
-    const e = JSON.parse(l) as { msg?: string; url?: string };
-    return e.msg === 'amphi listening' ? e.url : undefined;
-  });
+  const url = amphi.url;
   const peerPort = await waitForLine(peer, (l) => (l.startsWith('listening ') ? l.slice(10) : undefined));
   const api = async (path: string, body: unknown, token?: string) => {
     const res = await fetch(`${url}${path}`, {
@@ -177,7 +159,7 @@ try {
   console.log(
     `POST /join, ${connections} connections, ${seconds} s per run, server on CPU 0, load on CPU 1 (taskset: ${hasTaskset})`,
   );
-  const amphiResult = await measure('amphi', amphi, `${url}/api/spaces/${space!.id}/join`, '{}');
+  const amphiResult = await measure('amphi', amphi.child, `${url}/api/spaces/${space!.id}/join`, '{}');
   const peerResult = await measure('node:http', peer, `http://127.0.0.1:${peerPort}/`, '{}');
   const summary = {
     method: 'autocannon against one pinned server process over loopback; server CPU from /proc',
@@ -200,7 +182,7 @@ try {
   writeFileSync(join(root, 'reports/bench-join.json'), JSON.stringify(summary, null, 2));
   console.log(JSON.stringify(summary));
 } finally {
-  amphi.kill('SIGTERM');
+  amphi.child.kill('SIGTERM');
   peer.kill('SIGTERM');
   rmSync(dataDir, { recursive: true, force: true });
 }

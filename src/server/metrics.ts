@@ -27,51 +27,49 @@ export class Metrics {
     for (const metric of this.http.metrics()) this.registry.registerMetric(metric);
   }
 
+  /** A gauge read at scrape time: nothing is counted on the hot path. */
+  #gauge(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  }
+
   /** The edge's audience and cache, read at scrape time. */
   watchEdge(edge: Edge): void {
-    const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          this.set(read());
-        },
-      });
-    gauge('amphi_edge_listeners', 'Distinct listeners at this edge (held streams and recent LL-HLS requests)', () =>
+    this.#gauge('amphi_edge_listeners', 'Distinct listeners at this edge (held streams and recent LL-HLS requests)', () =>
       edge.allListeners(),
     );
-    gauge('amphi_edge_stream_listeners', 'Listeners holding a live.mp4 stream at this edge', () => edge.streaming);
-    gauge('amphi_edge_origin_fetches', 'Origin fetches since start (one per object per edge)', () => edge.originFetches);
+    this.#gauge('amphi_edge_stream_listeners', 'Listeners holding a live.mp4 stream at this edge', () => edge.streaming);
+    this.#gauge('amphi_edge_origin_fetches', 'Origin fetches since start (one per object per edge)', () => edge.originFetches);
   }
 
   /** The door's state, read at scrape time: degradation level, effective capacity, what it decided. */
   watchAdmission(admission: Admission): void {
-    const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          this.set(read());
-        },
-      });
-    gauge(
+    this.#gauge(
       'amphi_admission_degradation_level',
       'Shedding level: 0 = none; higher sheds reactions, room state, then joins',
       () => admission.shedder.level,
     );
-    gauge(
+    this.#gauge(
       'amphi_admission_capacity_factor',
       'Share of configured join capacity in effect (AIMD on load signals)',
       () => admission.capacity.factor,
     );
-    gauge(
+    this.#gauge(
       'amphi_admission_joins_per_second',
       'Effective join capacity, joins per second',
       () => admission.capacity.joinsPerSecond,
     );
-    gauge('amphi_admission_listeners', 'Listeners served now, as admission counts them', () => admission.capacity.listeners);
+    this.#gauge(
+      'amphi_admission_listeners',
+      'Listeners served now, as admission counts them',
+      () => admission.capacity.listeners,
+    );
     const counts = admission.counts;
     new Counter({
       name: 'amphi_admission_join_decisions_total',

@@ -19,10 +19,9 @@ const signer = new TokenSigner([{ id: 'k', secret: 'a-stream-test-key-that-is-lo
 const log = pino({ level: 'silent' });
 const settle = () => new Promise((r) => setImmediate(r));
 
-/** Origin and edge in one process on a ManualClock, fed 20 ms program frames on demand. */
-function live() {
-  const clock = new ManualClock(START);
-  const origin = new OriginPlane({
+/** An origin with 500 ms parts on the test clock, storing into a temp dir. */
+function originOn(clock: ManualClock): OriginPlane {
+  return new OriginPlane({
     config: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 6000 },
     storage: new FileMediaStorage(mkdtempSync(join(tmpdir(), 'amphi-stream-'))),
     clock,
@@ -30,6 +29,12 @@ function live() {
     programBitrateBps: 48_000,
     preSkip: 312,
   });
+}
+
+/** Origin and edge in one process on a ManualClock, fed 20 ms program frames on demand. */
+function live() {
+  const clock = new ManualClock(START);
+  const origin = originOn(clock);
   const program = new ProgramStream();
   origin.attach(SPACE, program);
   let sequence = 0;
@@ -123,14 +128,7 @@ describe('live stream (one held response per listener)', () => {
 
   test('a stream that could not start (not live yet) is retried by the next listener, not cached as failed', async () => {
     const clock = new ManualClock(START);
-    const origin = new OriginPlane({
-      config: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 6000 },
-      storage: new FileMediaStorage(mkdtempSync(join(tmpdir(), 'amphi-stream-'))),
-      clock,
-      log,
-      programBitrateBps: 48_000,
-      preSkip: 312,
-    });
+    const origin = originOn(clock);
     const edge = new Edge({ signer, clock, origin, log, cacheMaxBytes: 1 << 22 });
     const token = signer.sign({ t: 'l', s: SPACE, u: 'an_early' }, START + 60_000);
     await assert.rejects(edge.openStream(token, SPACE));
