@@ -75,6 +75,8 @@ export class Edge {
   readonly #streams = new Map<string, SpaceStream>();
   /** Tokens already verified (a listener sends the same one several times a second): HMAC once each. */
   readonly #verified = new Map<string, ListenerClaims & { e: number }>();
+  /** `space/subject` of listeners removed from a Space; a removal is for good. */
+  readonly #revoked = new Set<string>();
   originFetches = 0;
   /** Requests served (after the token check), for tests and metrics. */
   served = 0;
@@ -140,6 +142,15 @@ export class Edge {
     };
   }
 
+  /**
+   * A listener removed from a Space loses it at once: their held stream ends and their tokens, still
+   * unexpired, are refused from now on (the control plane refuses to renew them).
+   */
+  revoke(spaceId: string, subject: string): void {
+    this.#revoked.add(`${spaceId}/${subject}`);
+    this.#streams.get(spaceId)?.drop(subject);
+  }
+
   /** Ends every held stream (shutdown); listeners reconnect to another edge. */
   close(): void {
     for (const stream of [...this.#streams.values()]) stream.close();
@@ -186,6 +197,7 @@ export class Edge {
     }
     // The signature was checked once; expiry and Space are checked on every request.
     if (claims.e * 1000 <= now || claims.s !== spaceId) return undefined;
+    if (this.#revoked.size > 0 && this.#revoked.has(`${spaceId}/${claims.u}`)) return undefined;
     this.#count(spaceId, claims.u, now);
     return claims;
   }

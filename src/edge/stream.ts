@@ -107,6 +107,15 @@ export class SpaceStream {
     return true;
   }
 
+  /** Ends the streams of one listener (removed from the Space). */
+  drop(subject: string): void {
+    for (const s of this.#subscribers) {
+      if (s.subject !== subject) continue;
+      this.#subscribers.delete(s);
+      s.sink.end();
+    }
+  }
+
   /** Who is listening (token subjects), for the listener count. */
   *subjects(): Iterable<string> {
     for (const s of this.#subscribers) yield s.subject;

@@ -122,6 +122,9 @@ export async function startServer(
       bus: amphi.plane.bus,
     });
     stage.events.on('room', (room) => origin.attach(room.spaceId, room.program));
+    // A removed listener loses the audio too, within the same tick (embedded edge; `amphi edge`
+    // processes refuse them when their token expires, since renewal is refused).
+    amphi.plane.bus.on('member.removed', ({ spaceId, accountId }) => edge.revoke(spaceId, accountId));
     const built = amphi;
     shedder = built.admission.shedder;
     roomSource = async (spaceId) => ({

@@ -9,9 +9,10 @@ describe('listener door (raw HTTP, before the framework)', () => {
   let server: LiveServer;
   let spaceId: string;
   let token: string;
+  let host: { id: string; token: string };
   before(async () => {
     server = await startLiveServer();
-    ({ spaceId } = await server.liveSpace(0));
+    ({ spaceId, host } = await server.liveSpace(0));
     ({ token } = (await server.api('POST', `/api/spaces/${spaceId}/join`)).json as { token: string });
     await server.programFrames(spaceId, 30); // a first part exists
   });
@@ -69,6 +70,33 @@ describe('listener door (raw HTTP, before the framework)', () => {
     });
     assert.ok(Date.now() - started < 4000, 'the server closed the connection');
     assert.ok(!received.includes('#EXTM3U'), 'the pipelined request is not answered inside the stream');
+  });
+
+  test('a listener removed from the Space loses the audio at once: stream closed, token refused', async () => {
+    const troll = await server.signUp('door_troll');
+    const grant = (await server.api('POST', `/api/spaces/${spaceId}/join`, troll.token)).json as {
+      token: string;
+      streamUrl: string;
+    };
+    const closed = new Promise<number>((resolve, reject) => {
+      const req = request(grant.streamUrl, (res) => {
+        assert.equal(res.statusCode, 200);
+        res.on('data', () => undefined);
+        res.on('close', () => resolve(Date.now()));
+      });
+      req.on('error', reject);
+      req.end();
+      // Bounded: a stream that outlives the removal fails the test instead of holding it open.
+      setTimeout(() => {
+        req.destroy();
+        reject(new Error('the stream was still open 5 s after the removal'));
+      }, 5000).unref();
+    });
+    while (server.edge.streaming === 0) await new Promise((r) => setTimeout(r, 20));
+    const removedAt = Date.now();
+    assert.equal((await server.api('POST', `/api/spaces/${spaceId}/members/${troll.id}/remove`, host.token)).status, 200);
+    assert.ok((await closed) - removedAt < 1000, 'the stream ended within a second');
+    assert.equal((await fetch(grant.streamUrl.replace('live.mp4', 'index.m3u8'))).status, 401);
   });
 
   test('junk is refused with catalogued codes', async () => {
