@@ -16,13 +16,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startAmphi } from './listeners.ts';
 import { childPids, cpuMicros } from './proc.ts';
+import { writeReport } from './report.ts';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '64' } },
 });
 const seconds = Math.min(120, Math.max(2, Number(values.seconds)));
 const connections = Math.min(1000, Math.max(1, Number(values.connections)));
-const root = new URL('..', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const tool of ['wrk', 'nginx', 'taskset']) {
@@ -105,8 +105,7 @@ http { access_log off; client_body_temp_path ${prefix}/tmp; proxy_temp_path ${pr
     `amphi ${ours.requestsPerSecond} req/s, ${ours.cpuMicrosPerRequest} CPU-us per request; nginx ${peer.requestsPerSecond} req/s, ` +
       `${peer.cpuMicrosPerRequest} CPU-us per request; Amphi/nginx ${summary.ratioRequestsPerSecond}x`,
   );
-  mkdirSync(join(root, 'reports'), { recursive: true });
-  writeFileSync(join(root, 'reports/bench-edge.json'), JSON.stringify(summary, null, 2));
+  writeReport('bench-edge', summary);
   process.stdout.write(`${JSON.stringify(summary)}\n`);
 } finally {
   nginx?.kill('SIGTERM');

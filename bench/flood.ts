@@ -36,7 +36,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,7 +44,8 @@ import { createInterface } from 'node:readline';
 import { TokenSigner } from '../src/lib/signed-token.ts';
 import { admitListeners, demoSpace, pinSelf } from './joins.ts';
 import { loopbackSources, simulateListeners, type Progress } from './listener-sim.ts';
-import { startAmphi, svgPlot } from './listeners.ts';
+import { startAmphi } from './listeners.ts';
+import { writeReport, type Target } from './report.ts';
 import { cpuMicros } from './proc.ts';
 
 export interface FloodBenchOptions {
@@ -307,7 +308,6 @@ function listenerAnswers(text: string): { legit: number; refused: number } {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const root = new URL('..', import.meta.url).pathname;
 
 /** A bare node:http server on CPU 0 that answers everything with a fixed 404: Node's own floor. */
 async function startFloor(): Promise<{ pid: number; url: string; stop: () => Promise<void> }> {
@@ -328,13 +328,6 @@ async function startFloor(): Promise<{ pid: number; url: string; stop: () => Pro
       await new Promise((r) => child.once('exit', r));
     },
   };
-}
-
-interface Target {
-  readonly name: string;
-  readonly value: number;
-  readonly target: string;
-  readonly pass: boolean;
 }
 
 export async function runFloodBench(o: FloodBenchOptions): Promise<Record<string, unknown>> {
@@ -554,24 +547,19 @@ export async function runFloodBench(o: FloodBenchOptions): Promise<Record<string
           `kinds are ${dearest}`,
       );
     }
-    mkdirSync(join(root, 'reports'), { recursive: true });
-    writeFileSync(join(root, 'reports/bench-flood.json'), JSON.stringify(summary, null, 2));
-    const html =
-      `<!doctype html><meta charset="utf-8"><title>Amphi junk-flood drill</title><h1>Junk-flood drill</h1>` +
-      `<ul>${targets.map((t) => `<li>${t.pass ? 'PASS' : 'FAIL'} ${t.name} = ${t.value} (target ${t.target})</li>`).join('')}</ul>` +
-      svgPlot(
-        'legitimate parts per second (junk starts halfway)',
-        series.map((x) => ({ t: x.t, v: x.parts })),
-        'parts/s',
-      ) +
-      svgPlot(
-        'server CPU share (junk starts halfway)',
-        series.map((x) => ({ t: x.t, v: x.cpu })),
-        'cores',
-      ) +
-      `<pre>${JSON.stringify(summary, null, 2).replaceAll('<', '&lt;')}</pre>`;
-    writeFileSync(join(root, 'reports/bench-flood.html'), html);
-    log('report: reports/bench-flood.html');
+    const page = writeReport('bench-flood', summary, {
+      title: 'Junk-flood drill',
+      targets,
+      plots: [
+        {
+          title: 'legitimate parts per second (junk starts halfway)',
+          series: series.map((x) => ({ t: x.t, v: x.parts })),
+          unit: 'parts/s',
+        },
+        { title: 'server CPU share (junk starts halfway)', series: series.map((x) => ({ t: x.t, v: x.cpu })), unit: 'cores' },
+      ],
+    });
+    log(`report: ${page}`);
     return summary;
   } finally {
     amphi.child.kill('SIGTERM');

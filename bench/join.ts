@@ -10,13 +10,14 @@
  * wall-clock guesses. Loopback only; bounded in time; stops by itself. Writes reports/bench-join.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { startAmphi } from './listeners.ts';
 import { cpuMicros } from './proc.ts';
+import { writeReport } from './report.ts';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '64' } },
@@ -178,8 +179,7 @@ try {
         ? `  (not saturated: ${summary.notSaturated.join(', ')}; its requests/s is limited by the generator, compare CPU per request instead)`
         : ''),
   );
-  mkdirSync(join(root, 'reports'), { recursive: true });
-  writeFileSync(join(root, 'reports/bench-join.json'), JSON.stringify(summary, null, 2));
+  writeReport('bench-join', summary);
   console.log(JSON.stringify(summary));
 } finally {
   amphi.child.kill('SIGTERM');

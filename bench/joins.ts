@@ -42,12 +42,13 @@
  */
 import { jsonApi } from '../test/helpers/json-api.ts';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loopbackSources, type SimResult } from './listener-sim.ts';
-import { startAmphi, svgPlot } from './listeners.ts';
+import { startAmphi } from './listeners.ts';
+import { writeReport, type Target } from './report.ts';
 import { cpuMicros } from './proc.ts';
 import { simulateProgressive } from './progressive-sim.ts';
 
@@ -660,8 +661,6 @@ export interface JoinsBenchOptions {
   readonly json: boolean;
 }
 
-const root = new URL('..', import.meta.url).pathname;
-
 /** Pins this process (all its threads) to `cpu`, so the generator never shares the server's core. */
 export function pinSelf(cpu: number): boolean {
   if (availableParallelism() <= cpu) return false;
@@ -728,13 +727,6 @@ export function scrape(text: string, metric: string, label: string): Record<stri
     out[value] = (out[value] ?? 0) + Number(m[2]);
   }
   return out;
-}
-
-interface Target {
-  readonly name: string;
-  readonly value: number | string;
-  readonly target: string;
-  readonly pass: boolean;
 }
 
 export async function runJoinsBench(o: JoinsBenchOptions): Promise<Record<string, unknown>> {
@@ -964,24 +956,23 @@ export async function runJoinsBench(o: JoinsBenchOptions): Promise<Record<string
         `generator ${Math.round(generatorCpuShare * 100)}% of its core${generatorBound ? ' — GENERATOR-BOUND: the generator, not the server, set the pace' : ''}`,
     );
     for (const t of targets) log(`  ${t.pass ? 'PASS' : 'FAIL'} ${t.name} = ${t.value} (target ${t.target})`);
-    mkdirSync(join(root, 'reports'), { recursive: true });
-    writeFileSync(join(root, 'reports/bench-joins.json'), JSON.stringify({ ...summary, timeline }, null, 2));
-    const html =
-      `<!doctype html><meta charset="utf-8"><title>Amphi flash-crowd drill</title><h1>Flash-crowd drill</h1>` +
-      `<ul>${targets.map((t) => `<li>${t.pass ? 'PASS' : 'FAIL'} ${t.name} = ${t.value} (target ${t.target})</li>`).join('')}</ul>` +
-      svgPlot(
-        'people in line (lastIssued - nowServing)',
-        timeline.map((x) => ({ t: x.t, v: x.waiting })),
-        'tickets',
-      ) +
-      svgPlot(
-        'server CPU share',
-        cpuSeries.map((x) => ({ t: x.t, v: x.share })),
-        'cores',
-      ) +
-      `<pre>${JSON.stringify(summary, null, 2).replaceAll('<', '&lt;')}</pre>`;
-    writeFileSync(join(root, 'reports/bench-joins.html'), html);
-    log('report: reports/bench-joins.html');
+    const page = writeReport(
+      'bench-joins',
+      { ...summary, timeline },
+      {
+        title: 'Flash-crowd drill',
+        targets,
+        plots: [
+          {
+            title: 'people in line (lastIssued - nowServing)',
+            series: timeline.map((x) => ({ t: x.t, v: x.waiting })),
+            unit: 'tickets',
+          },
+          { title: 'server CPU share', series: cpuSeries.map((x) => ({ t: x.t, v: x.share })), unit: 'cores' },
+        ],
+      },
+    );
+    log(`report: ${page}`);
     return summary;
   } finally {
     amphi.child.kill('SIGTERM');

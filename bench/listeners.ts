@@ -23,6 +23,7 @@ import { startIcecast } from './icecast.ts';
 import { loopbackSources, simulateListeners, type SimResult } from './listener-sim.ts';
 import { simulateProgressive } from './progressive-sim.ts';
 import { childPids, cpuMicros, rssBytes } from './proc.ts';
+import { writeReport } from './report.ts';
 
 export interface ListenerBenchOptions {
   readonly listeners: number;
@@ -219,18 +220,6 @@ async function measure(
   };
 }
 
-/** A small inline SVG line plot (0 at the bottom, the series' maximum at the top) for the HTML reports. */
-export function svgPlot(title: string, series: { t: number; v: number }[], unit: string): string {
-  const w = 640;
-  const h = 200;
-  const maxT = Math.max(1, ...series.map((s) => s.t));
-  const maxV = Math.max(1e-9, ...series.map((s) => s.v));
-  const points = series
-    .map((s) => `${((s.t / maxT) * (w - 40) + 35).toFixed(1)},${(h - 20 - (s.v / maxV) * (h - 40)).toFixed(1)}`)
-    .join(' ');
-  return `<figure><figcaption>${title} (max ${maxV.toFixed(2)} ${unit})</figcaption><svg width="${w}" height="${h}" role="img" aria-label="${title}"><rect width="${w}" height="${h}" fill="#f8f8f8"/><polyline fill="none" stroke="#1d4ed8" stroke-width="2" points="${points}"/><text x="5" y="15" font-size="11">${maxV.toFixed(1)}</text><text x="5" y="${h - 5}" font-size="11">0 · ${maxT.toFixed(0)} s</text></svg></figure>`;
-}
-
 export async function runListenerBench(o: ListenerBenchOptions): Promise<Record<string, unknown>> {
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const dataDir = mkdtempSync(join(tmpdir(), 'amphi-bench-listeners-'));
@@ -330,25 +319,18 @@ export async function runListenerBench(o: ListenerBenchOptions): Promise<Record<
     }
     if (ours.serverCpuShare < 0.9 && ours.generatorCpuShare > 0.9)
       log('note: the generator, not the server, set the pace (generator near 100% of its core)');
-    mkdirSync(join(root, 'reports'), { recursive: true });
-    writeFileSync(join(root, 'reports/bench-listeners.json'), JSON.stringify(summary, null, 2));
-    const html = `<!doctype html><meta charset="utf-8"><title>Amphi listener bench</title><h1>Listener bench</h1><pre>${JSON.stringify(summary, null, 2)}</pre>${results
-      .map(
-        (m) =>
-          svgPlot(
-            `${m.target}: part latency p50 over time`,
-            m.timeline.map((x) => ({ t: x.t, v: x.p50 })),
-            'ms',
-          ) +
-          svgPlot(
-            `${m.target}: server CPU share over time`,
-            m.cpuSeries.map((x) => ({ t: x.t, v: x.share })),
-            'cores',
-          ),
-      )
-      .join('')}`;
-    writeFileSync(join(root, 'reports/bench-listeners.html'), html);
-    log('report: reports/bench-listeners.html');
+    const page = writeReport('bench-listeners', summary, {
+      title: 'Listener bench',
+      plots: results.flatMap((m) => [
+        { title: `${m.target}: part latency p50 over time`, series: m.timeline.map((x) => ({ t: x.t, v: x.p50 })), unit: 'ms' },
+        {
+          title: `${m.target}: server CPU share over time`,
+          series: m.cpuSeries.map((x) => ({ t: x.t, v: x.share })),
+          unit: 'cores',
+        },
+      ]),
+    });
+    log(`report: ${page}`);
     return summary;
   } finally {
     await icecast?.close();

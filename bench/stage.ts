@@ -10,12 +10,13 @@
  * by itself. Writes reports/bench-stage.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { cpuMicros } from './proc.ts';
+import { writeReport } from './report.ts';
 import { publishTone, type TonePublisher } from '../test/helpers/whip-client.ts';
 
 const { values } = parseArgs({
@@ -115,8 +116,7 @@ try {
   console.log(
     `return audio delivered to speakers: ${Math.round(summary.returnAudioDelivered * 100)}% of frames; generator ${Math.round(summary.generatorCpuUtilisation * 100)}% of a core`,
   );
-  mkdirSync(join(root, 'reports'), { recursive: true });
-  writeFileSync(join(root, 'reports/bench-stage.json'), JSON.stringify(summary, null, 2));
+  writeReport('bench-stage', summary);
   console.log(JSON.stringify(summary));
 } finally {
   for (const p of publishers) await p.close().catch(() => {});
