@@ -4,13 +4,16 @@
  * then ffmpeg feeding a 440 Hz tone at a constant bitrate to /live.opus. Resolves once the mount serves
  * bytes. pids() is icecast2 alone (taskset execs it), so the source's CPU is never counted as Icecast's.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { installed } from './lib/proc.ts';
+import { sleep } from './lib/sleep.ts';
+import { stopProcess, type Teardown } from './lib/teardown.ts';
 
 export interface IcecastOptions {
   readonly bitrateBps: number;
@@ -38,12 +41,6 @@ const INSTALL_HINTS: Record<string, string> = {
   taskset: 'install util-linux',
 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function installed(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-}
-
 /** A free loopback port in 20000–40000, as the other benchmarks pick theirs. */
 async function freePort(): Promise<number> {
   for (let i = 0; i < 50; i++) {
@@ -65,13 +62,22 @@ function changeowner(): string {
   return `<security><chroot>0</chroot><changeowner><user>nobody</user><group>${group}</group></changeowner></security>`;
 }
 
-/** True once anything answers HTTP at url. */
-function answers(url: string): Promise<boolean> {
+/**
+ * One GET of `url`: true when anything answers (`firstByte` false), or when it answers 200 and sends a
+ * first byte (`firstByte` true); false on an error, a timeout or another status.
+ */
+function probe(url: string, timeoutMs: number, firstByte: boolean): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(url, { timeout: 1000 }, (res) => {
-      res.resume();
-      req.destroy();
-      resolve(true);
+    const req = request(url, { timeout: timeoutMs }, (res) => {
+      const done = (ok: boolean) => {
+        req.destroy();
+        resolve(ok);
+      };
+      if (!firstByte) {
+        res.resume();
+        done(true);
+      } else if (res.statusCode !== 200) done(false);
+      else res.once('data', () => done(true));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', () => resolve(false));
@@ -79,57 +85,14 @@ function answers(url: string): Promise<boolean> {
   });
 }
 
-/** True once the mount answers 200 and sends a first byte. */
-function servesBytes(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request(url, { timeout: 2000 }, (res) => {
-      if (res.statusCode !== 200) {
-        req.destroy();
-        resolve(false);
-        return;
-      }
-      res.once('data', () => {
-        req.destroy();
-        resolve(true);
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise((r) => child.once('exit', () => r()));
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const done = exited(child);
-  if (!(await Promise.race([done.then(() => true), sleep(3000).then(() => false)]))) {
-    child.kill('SIGKILL');
-    await done;
-  }
-}
-
-export async function startIcecast(o: IcecastOptions): Promise<Icecast> {
-  for (const [tool, hint] of Object.entries(INSTALL_HINTS)) if (!installed(tool)) throw new Error(`${tool} not found: ${hint}`);
-  const dir = mkdtempSync(join(tmpdir(), 'amphi-bench-icecast-'));
-  chmodSync(dir, 0o755); // icecast2 reads its config as root, then runs as nobody
-  const logDir = join(dir, 'log');
-  mkdirSync(logDir);
-  chmodSync(logDir, 0o777); // it opens its logs after dropping to nobody
-  const port = await freePort();
-  const password = randomBytes(12).toString('hex');
+/** The config: loopback on `port`, a big enough queue, a burst on connect worth 1 s more than a page. */
+function icecastXml(dir: string, logDir: string, port: number, password: string, o: IcecastOptions): string {
   const bytesPerSecond = Math.ceil(o.bitrateBps / 8);
   const pageMs = o.pageMs ?? 1000;
   // Icecast bursts whole pages back from the newest: 1 s beyond one page means a listener that joins
   // just after a page arrived still starts with >= 1 s, not a buffer that runs dry before the next page.
   const burstBytes = Math.ceil((bytesPerSecond * (1000 + pageMs)) / 1000);
-  const xml = `<icecast>
+  return `<icecast>
   <limits>
     <clients>20000</clients>
     <sources>2</sources>
@@ -155,7 +118,34 @@ export async function startIcecast(o: IcecastOptions): Promise<Icecast> {
   ${changeowner()}
 </icecast>
 `;
-  writeFileSync(join(dir, 'icecast.xml'), xml);
+}
+
+/** ffmpeg feeding a 440 Hz tone as constant-bitrate Opus in Ogg pages of `pageMs` to the mount. */
+function startSource(port: number, password: string, o: IcecastOptions): ChildProcess {
+  const pageMs = o.pageMs ?? 1000;
+  // prettier-ignore
+  const args = [
+    '-nostdin', '-hide_banner', '-loglevel', 'error', '-re',
+    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-ac', '1', '-c:a', 'libopus', '-b:a', String(o.bitrateBps), '-vbr', 'off',
+    '-page_duration', String(Math.round(pageMs * 1000)),
+    '-f', 'ogg', '-content_type', 'application/ogg',
+    `icecast://source:${password}@127.0.0.1:${port}/live.opus`,
+  ];
+  return spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** Starts Icecast and its source; with a teardown, they are stopped by it (even if stopped mid-start). */
+export async function startIcecast(o: IcecastOptions, t?: Teardown): Promise<Icecast> {
+  for (const [tool, hint] of Object.entries(INSTALL_HINTS)) if (!installed(tool)) throw new Error(`${tool} not found: ${hint}`);
+  const dir = mkdtempSync(join(tmpdir(), 'amphi-bench-icecast-'));
+  chmodSync(dir, 0o755); // icecast2 reads its config as root, then runs as nobody
+  const logDir = join(dir, 'log');
+  mkdirSync(logDir);
+  chmodSync(logDir, 0o777); // it opens its logs after dropping to nobody
+  const port = await freePort();
+  const password = randomBytes(12).toString('hex');
+  writeFileSync(join(dir, 'icecast.xml'), icecastXml(dir, logDir, port, password, o));
   const url = `http://127.0.0.1:${port}/live.opus`;
   let output = '';
   const keep = (b: Buffer) => (output = (output + b.toString()).slice(-2000));
@@ -171,9 +161,10 @@ export async function startIcecast(o: IcecastOptions): Promise<Icecast> {
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      await Promise.all([ffmpeg === undefined ? undefined : kill(ffmpeg), kill(icecast)]);
+      await Promise.all([ffmpeg === undefined ? undefined : stopProcess(ffmpeg), stopProcess(icecast)]);
       rmSync(dir, { recursive: true, force: true });
     })());
+  t?.add(close);
 
   const until = Date.now() + READY_TIMEOUT_MS;
   const waitFor = async (ready: () => Promise<boolean>, what: string) => {
@@ -187,49 +178,23 @@ export async function startIcecast(o: IcecastOptions): Promise<Icecast> {
   };
   try {
     // The source gives up at once if nobody listens yet.
-    await waitFor(() => answers(`http://127.0.0.1:${port}/`), `icecast2 did not answer on port ${port}`);
-    ffmpeg = spawn(
-      'ffmpeg',
-      [
-        '-nostdin',
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-re',
-        '-f',
-        'lavfi',
-        '-i',
-        'sine=frequency=440:sample_rate=48000',
-        '-ac',
-        '1',
-        '-c:a',
-        'libopus',
-        '-b:a',
-        String(o.bitrateBps),
-        '-vbr',
-        'off',
-        '-page_duration',
-        String(Math.round(pageMs * 1000)),
-        '-f',
-        'ogg',
-        '-content_type',
-        'application/ogg',
-        `icecast://source:${password}@127.0.0.1:${port}/live.opus`,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    await waitFor(() => probe(`http://127.0.0.1:${port}/`, 1000, false), `icecast2 did not answer on port ${port}`);
+    ffmpeg = startSource(port, password, o);
     ffmpeg.stderr?.on('data', keep);
     ffmpeg.on('error', (e) => keep(Buffer.from(e.message)));
-    await waitFor(() => servesBytes(url), `icecast mount ${url} served nothing`);
+    await waitFor(() => probe(url, 2000, true), `icecast mount ${url} served nothing`);
   } catch (e) {
-    let log = '';
-    try {
-      log = readFileSync(join(logDir, 'error.log'), 'utf8').slice(-2000);
-    } catch {
-      // it never got as far as opening its log
-    }
     await close();
-    throw new Error(`${(e as Error).message}\n${output}${log}`, { cause: e });
+    throw new Error(`${(e as Error).message}\n${output}${errorLog(logDir)}`, { cause: e });
   }
   return { url, pids: () => (icecast.pid === undefined ? [] : [icecast.pid]), close };
+}
+
+/** The end of icecast2's error log, if it got as far as opening it. */
+function errorLog(logDir: string): string {
+  try {
+    return readFileSync(join(logDir, 'error.log'), 'utf8').slice(-2000);
+  } catch {
+    return '';
+  }
 }

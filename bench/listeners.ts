@@ -14,16 +14,18 @@
  * JSON last line with --json, and writes reports/bench-listeners.{json,html}. Loopback only; bounded;
  * stops by itself.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { startIcecast } from './icecast.ts';
+import { BENCH_BITRATE_BPS as BITRATE_BPS, benchConfig, demoSpace, root, startAmphi, type Amphi } from './lib/amphi.ts';
+import { sampleCpu } from './lib/cpu-sampler.ts';
+import { startNginx } from './lib/nginx.ts';
+import { cpuMicrosOf, rssBytes } from './lib/proc.ts';
+import { writeReport } from './lib/report.ts';
+import { sleep } from './lib/sleep.ts';
+import { withTeardown, type Teardown } from './lib/teardown.ts';
 import { loopbackSources, simulateListeners, type SimResult } from './listener-sim.ts';
-import { simulateProgressive } from './progressive-sim.ts';
-import { childPids, cpuMicros, rssBytes } from './proc.ts';
-import { writeReport } from './report.ts';
+import { simulateProgressive, type ProgressiveFraming } from './progressive-sim.ts';
 
 export interface ListenerBenchOptions {
   readonly listeners: number;
@@ -33,9 +35,6 @@ export interface ListenerBenchOptions {
   readonly delivery: 'stream' | 'hls';
   readonly json: boolean;
 }
-
-/** The program bitrate of the run (Amphi and Icecast alike): TARGETS' reference rate. */
-const BITRATE_BPS = 32_000;
 
 type Simulate = (
   urls: string[],
@@ -53,24 +52,19 @@ const hls: Simulate = (playlistUrls, o, onProgress) =>
     sourceAddresses: sources(o),
     ...(onProgress === undefined ? {} : { onProgress }),
   });
-const fmp4Stream: Simulate = (urls, o, onProgress) =>
-  simulateProgressive({
-    urls,
-    seconds: o.seconds,
-    rampPerSecond: o.rampPerSecond,
-    sourceAddresses: sources(o),
-    framing: { kind: 'fmp4' },
-    ...(onProgress === undefined ? {} : { onProgress }),
-  });
-const oggStream: Simulate = (urls, o, onProgress) =>
-  simulateProgressive({
-    urls,
-    seconds: o.seconds,
-    rampPerSecond: o.rampPerSecond,
-    sourceAddresses: sources(o),
-    framing: { kind: 'bytes', bitrateBps: BITRATE_BPS, prebufferMs: 1000 },
-    ...(onProgress === undefined ? {} : { onProgress }),
-  });
+const progressive =
+  (framing: ProgressiveFraming): Simulate =>
+  (urls, o, onProgress) =>
+    simulateProgressive({
+      urls,
+      seconds: o.seconds,
+      rampPerSecond: o.rampPerSecond,
+      sourceAddresses: sources(o),
+      framing,
+      ...(onProgress === undefined ? {} : { onProgress }),
+    });
+const fmp4Stream = progressive({ kind: 'fmp4' });
+const oggStream = progressive({ kind: 'bytes', bitrateBps: BITRATE_BPS, prebufferMs: 1000 });
 
 interface Measured extends SimResult {
   readonly target: string;
@@ -84,82 +78,19 @@ interface Measured extends SimResult {
   readonly cpuSeries: { t: number; share: number }[];
 }
 
-const root = new URL('..', import.meta.url).pathname;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (s: string) => process.stderr.write(`${s}\n`);
 
-/** `extra` merged over `base`, objects key by key (arrays and values replace). */
-function mergeConfig(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(extra)) {
-    const prev = out[key];
-    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-    out[key] = isObject(prev) && isObject(value) ? mergeConfig(prev, value) : value;
-  }
-  return out;
-}
-
-/**
- * Starts `amphi start` pinned to CPU 0 with the bench config, plus `config` merged over it (the
- * drills set their own admission settings).
- */
-export function startAmphi(dataDir: string, config: Record<string, unknown> = {}): Promise<{ child: ChildProcess; url: string }> {
-  // The bench joins every listener from this one process and puts hundreds of listeners on each
-  // source address, so per-address limits and the join burst are lifted: this measures the edge;
-  // `amphi bench joins` and `amphi bench flood` measure the door.
-  const benchConfig = {
-    stage: { programBitrateBps: BITRATE_BPS },
-    admission: {
-      maxListeners: 1_000_000,
-      joinBurst: 1_000_000,
-      limits: {
-        joinsPerAddress: { capacity: 1_000_000, refillPerSecond: 100_000 },
-        perAddress: { capacity: 1_000_000, refillPerSecond: 1_000_000 },
-      },
-    },
-  };
-  writeFileSync(join(dataDir, 'bench.json'), JSON.stringify(mergeConfig(benchConfig, config)));
-  const child = spawn(
-    'taskset',
-    [
-      '-c',
-      '0',
-      process.execPath,
-      join(root, 'bin/amphi.mjs'),
-      'start',
-      '--port',
-      '0',
-      '--stage-port',
-      '0',
-      '--data-dir',
-      dataDir,
-      '--config',
-      join(dataDir, 'bench.json'),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AMPHI_LOG_LEVEL: 'info' } },
-  );
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`amphi exited (${code})`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const e = JSON.parse(line) as { msg?: string; url?: string };
-      if (e.msg === 'amphi listening') resolve({ child, url: e.url! });
-    });
+/** nginx with the shipped edge config (deploy/nginx/amphi-edge.conf) in front of Amphi. */
+const startNginxEdge = (t: Teardown, upstream: string) =>
+  startNginx(t, {
+    name: 'nginx',
+    setup: (prefix) => mkdirSync(join(prefix, 'cache')),
+    conf: (prefix, listen) =>
+      readFileSync(join(root, 'deploy/nginx/amphi-edge.conf'), 'utf8')
+        .replaceAll('@PREFIX@', prefix)
+        .replaceAll('@LISTEN@', listen)
+        .replaceAll('@UPSTREAM@', new URL(upstream).host),
   });
-}
-
-async function startNginx(upstream: string): Promise<{ child: ChildProcess; url: string; prefix: string }> {
-  const prefix = mkdtempSync(join(tmpdir(), 'amphi-bench-nginx-'));
-  chmodSync(prefix, 0o755);
-  mkdirSync(join(prefix, 'cache'));
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const conf = readFileSync(join(root, 'deploy/nginx/amphi-edge.conf'), 'utf8')
-    .replaceAll('@PREFIX@', prefix)
-    .replaceAll('@LISTEN@', `127.0.0.1:${port}`)
-    .replaceAll('@UPSTREAM@', new URL(upstream).host);
-  writeFileSync(join(prefix, 'nginx.conf'), conf);
-  const child = spawn('taskset', ['-c', '0', 'nginx', '-p', prefix, '-c', join(prefix, 'nginx.conf')], { stdio: 'ignore' });
-  await sleep(500);
-  return { child, url: `http://127.0.0.1:${port}`, prefix };
-}
 
 async function measure(
   target: string,
@@ -167,41 +98,31 @@ async function measure(
   urls: string[],
   simulate: Simulate,
   o: ListenerBenchOptions,
-  log: (s: string) => void,
 ): Promise<Measured> {
   const rampS = o.listeners / o.rampPerSecond;
   // What the server spends with nobody listening (Amphi: mixing and packaging the program, the
   // analogue of the ffmpeg source Icecast is fed by), subtracted so the figure is the per-listener cost.
-  const idleFrom = { cpu: server.pids().reduce((n, p) => n + cpuMicros(p), 0), at: Date.now() };
+  const idleFrom = { cpu: cpuMicrosOf(server.pids()), at: Date.now() };
   await sleep(3000);
-  const baselineShare =
-    (server.pids().reduce((n, p) => n + cpuMicros(p), 0) - idleFrom.cpu) / ((Date.now() - idleFrom.at) * 1000);
-  const rssBefore = server.pids().reduce((n, p) => n + rssBytes(p), 0);
-  const cpuSeries: { t: number; share: number }[] = [];
+  const baselineShare = (cpuMicrosOf(server.pids()) - idleFrom.cpu) / ((Date.now() - idleFrom.at) * 1000);
+  const rss = () => server.pids().reduce((n, p) => n + rssBytes(p), 0);
+  const rssBefore = rss();
   let window: { cpu: number; gen: NodeJS.CpuUsage; at: number } | undefined;
-  let last = { cpu: server.pids().reduce((n, p) => n + cpuMicros(p), 0), at: Date.now() };
   const t0 = Date.now();
   let rssSteady = 0;
-  const sampler = setInterval(() => {
-    const cpu = server.pids().reduce((n, p) => n + cpuMicros(p), 0);
-    const at = Date.now();
-    cpuSeries.push({ t: (at - t0) / 1000, share: (cpu - last.cpu) / ((at - last.at) * 1000) });
-    last = { cpu, at };
+  const sampler = sampleCpu(server.pids, t0, (cpu, at) => {
     if (window === undefined && at - t0 >= (rampS + 2) * 1000) window = { cpu, gen: process.cpuUsage(), at };
-    if (window !== undefined)
-      rssSteady = Math.max(
-        rssSteady,
-        server.pids().reduce((n, p) => n + rssBytes(p), 0),
-      );
-  }, 1000);
+    if (window !== undefined) rssSteady = Math.max(rssSteady, rss());
+  });
+  const cpuSeries = sampler.series;
   const result = await simulate(urls, o, (p) => {
     if (Math.round(p.elapsedS) % 5 === 0)
       log(
         `  [${target}] ${Math.round(p.elapsedS)} s: ${p.active} listening, ${p.parts} parts, ${p.stalls} stalls, ${p.errors} errors`,
       );
   });
-  clearInterval(sampler);
-  const end = { cpu: server.pids().reduce((n, p) => n + cpuMicros(p), 0), at: Date.now() };
+  sampler.stop();
+  const end = { cpu: cpuMicrosOf(server.pids()), at: Date.now() };
   const w = window ?? { cpu: cpuSeries.length > 0 ? 0 : 0, gen: process.cpuUsage(), at: t0 };
   const windowS = Math.max(0.001, (end.at - w.at) / 1000);
   const gen = process.cpuUsage(w.gen);
@@ -220,126 +141,118 @@ async function measure(
   };
 }
 
-export async function runListenerBench(o: ListenerBenchOptions): Promise<Record<string, unknown>> {
-  const log = (s: string) => process.stderr.write(`${s}\n`);
-  const dataDir = mkdtempSync(join(tmpdir(), 'amphi-bench-listeners-'));
-  const amphi = await startAmphi(dataDir);
-  let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
-  let icecast: Awaited<ReturnType<typeof startIcecast>> | undefined;
-  try {
-    let spaceId: string | undefined;
-    for (let i = 0; i < 50 && spaceId === undefined; i++) {
-      const spaces = (await (await fetch(`${amphi.url}/api/spaces?state=live`)).json()) as { spaces: { id: string }[] };
-      spaceId = spaces.spaces[0]?.id;
-      if (spaceId === undefined) await sleep(100); // the demo starts right after the listener is up
-    }
-    if (spaceId === undefined) throw new Error('no live demo Space: the bench needs demo.enabled');
+/** One listener token each, joined one after another (the bench config lifts the door's limits). */
+async function joinAll(url: string, spaceId: string, count: number): Promise<string[]> {
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const res = await fetch(`${url}/api/spaces/${spaceId}/join`, { method: 'POST' });
+    if (res.status !== 200) throw new Error(`join answered ${res.status}: ${await res.text()}`);
+    tokens.push(((await res.json()) as { token: string }).token);
+  }
+  return tokens;
+}
+
+/** Amphi, then the peer if one was asked for, each measured with the same tokens. */
+async function measureAll(t: Teardown, amphi: Amphi, spaceId: string, tokens: string[], o: ListenerBenchOptions) {
+  const file = o.delivery === 'stream' ? 'live.mp4' : 'index.m3u8';
+  const urlsFor = (base: string) => tokens.map((token) => `${base}/l/${token}/${spaceId}/${file}`);
+  const simulate = o.delivery === 'stream' ? fmp4Stream : hls;
+  const results: Measured[] = [await measure('amphi', { pids: () => [amphi.pid] }, urlsFor(amphi.url), simulate, o)];
+  if (o.peer === 'nginx') {
+    const nginx = await startNginxEdge(t, amphi.url);
+    results.push(await measure('nginx', nginx, urlsFor(nginx.url), hls, o));
+  }
+  if (o.peer === 'icecast') {
+    const icecast = await startIcecast({ bitrateBps: BITRATE_BPS, cpu: '0' }, t);
+    const mount = icecast.url;
+    results.push(
+      await measure(
+        'icecast',
+        icecast,
+        tokens.map(() => mount),
+        oggStream,
+        o,
+      ),
+    );
+  }
+  return results;
+}
+
+export function runListenerBench(o: ListenerBenchOptions): Promise<Record<string, unknown>> {
+  return withTeardown(async (t) => {
+    const amphi = await startAmphi(t, 'listeners', benchConfig());
+    const spaceId = await demoSpace(amphi.url);
     log(
       `listener bench: ${o.listeners} ${o.delivery} listeners at ${BITRATE_BPS / 1000} kb/s, ${o.seconds} s, ramp ${o.rampPerSecond}/s; server on CPU 0, simulator on CPU 1`,
     );
     await sleep(3000); // a few parts and a segment before anyone joins
-    const tokens: string[] = [];
-    for (let i = 0; i < o.listeners; i++) {
-      const res = await fetch(`${amphi.url}/api/spaces/${spaceId}/join`, { method: 'POST' });
-      if (res.status !== 200) throw new Error(`join answered ${res.status}: ${await res.text()}`);
-      tokens.push(((await res.json()) as { token: string }).token);
-    }
-    const file = o.delivery === 'stream' ? 'live.mp4' : 'index.m3u8';
-    const urlsFor = (base: string) => tokens.map((t) => `${base}/l/${t}/${spaceId}/${file}`);
-    const simulate = o.delivery === 'stream' ? fmp4Stream : hls;
-    const results: Measured[] = [
-      await measure('amphi', { pids: () => [amphi.child.pid!] }, urlsFor(amphi.url), simulate, o, log),
-    ];
-    if (o.peer === 'nginx') {
-      nginx = await startNginx(amphi.url);
-      const master = nginx.child.pid!;
-      results.push(
-        await measure(
-          'nginx',
-          { pids: () => childPids(master).flatMap((p) => [p, ...childPids(p)]) },
-          urlsFor(nginx.url),
-          hls,
-          o,
-          log,
-        ),
-      );
-    }
-    if (o.peer === 'icecast') {
-      icecast = await startIcecast({ bitrateBps: BITRATE_BPS, cpu: '0' });
-      const mount = icecast.url;
-      results.push(
-        await measure(
-          'icecast',
-          { pids: () => icecast?.pids() ?? [] },
-          tokens.map(() => mount),
-          oggStream,
-          o,
-          log,
-        ),
-      );
-    }
-    const [ours, peer] = results as [Measured, Measured | undefined];
-    const pick = (m: Measured) => ({
-      listeners: m.started,
-      stallRate: m.stallRate,
-      stalls: m.stalls,
-      errors: m.errors,
-      partLatencyMs: m.partLatencyMs,
-      requestsPerSecond: m.requestsPerSecond,
-      serverCpuMicrosPerListenerSecond: m.serverCpuMicrosPerListenerSecond,
-      serverRssBytesPerListener: m.serverRssBytesPerListener,
-      serverCpuShare: m.serverCpuShare,
-      serverBaselineCpuShare: m.serverBaselineCpuShare,
-      generatorCpuShare: m.generatorCpuShare,
-      generatorBound: m.serverCpuShare < 0.9 && m.generatorCpuShare > 0.9,
-    });
-    const summary: Record<string, unknown> = {
-      method: `${o.delivery === 'stream' ? 'live.mp4 stream' : 'LL-HLS'} listener simulator over loopback at ${BITRATE_BPS / 1000} kb/s; server CPU and RSS from /proc over the steady-state window`,
-      delivery: o.delivery,
-      programBitrateBps: BITRATE_BPS,
-      ...pick(ours),
-      ...(peer === undefined
-        ? {}
-        : {
-            peer: { name: o.peer, ...pick(peer) },
-            ratios: {
-              cpuPerListenerSecond:
-                Math.round((ours.serverCpuMicrosPerListenerSecond / peer.serverCpuMicrosPerListenerSecond) * 100) / 100,
-              requestsPerSecond: Math.round((ours.requestsPerSecond / Math.max(1, peer.requestsPerSecond)) * 100) / 100,
-            },
-          }),
-    };
-    for (const m of results) {
-      log(
-        `${m.target.padEnd(6)} ${m.started} listeners: ${m.serverCpuMicrosPerListenerSecond} CPU-us per listener-second ` +
-          `(${Math.round(m.serverCpuShare * 100)}% of a core above its idle ${Math.round(m.serverBaselineCpuShare * 100)}%), ${m.serverRssBytesPerListener} B RSS per listener, ` +
-          `stall rate ${m.stallRate.toFixed(4)}, part latency p50/p95/p99 ${m.partLatencyMs.p50}/${m.partLatencyMs.p95}/${m.partLatencyMs.p99} ms, ` +
-          `${m.requestsPerSecond} req/s, errors ${JSON.stringify(m.errors)}, generator ${Math.round(m.generatorCpuShare * 100)}% of a core`,
-      );
-    }
-    if (ours.serverCpuShare < 0.9 && ours.generatorCpuShare > 0.9)
-      log('note: the generator, not the server, set the pace (generator near 100% of its core)');
-    const page = writeReport('bench-listeners', summary, {
-      title: 'Listener bench',
-      plots: results.flatMap((m) => [
-        { title: `${m.target}: part latency p50 over time`, series: m.timeline.map((x) => ({ t: x.t, v: x.p50 })), unit: 'ms' },
-        {
-          title: `${m.target}: server CPU share over time`,
-          series: m.cpuSeries.map((x) => ({ t: x.t, v: x.share })),
-          unit: 'cores',
-        },
-      ]),
-    });
-    log(`report: ${page}`);
+    const tokens = await joinAll(amphi.url, spaceId, o.listeners);
+    const results = await measureAll(t, amphi, spaceId, tokens, o);
+    const summary = summarize(o, results);
+    report(summary, results);
     return summary;
-  } finally {
-    await icecast?.close();
-    if (nginx !== undefined) {
-      nginx.child.kill('SIGTERM');
-      rmSync(nginx.prefix, { recursive: true, force: true });
-    }
-    amphi.child.kill('SIGTERM');
-    await new Promise((r) => amphi.child.once('exit', r));
-    rmSync(dataDir, { recursive: true, force: true });
+  });
+}
+
+/** The figures a measurement reports, for Amphi and its peer alike. */
+const pick = (m: Measured) => ({
+  listeners: m.started,
+  stallRate: m.stallRate,
+  stalls: m.stalls,
+  errors: m.errors,
+  partLatencyMs: m.partLatencyMs,
+  requestsPerSecond: m.requestsPerSecond,
+  serverCpuMicrosPerListenerSecond: m.serverCpuMicrosPerListenerSecond,
+  serverRssBytesPerListener: m.serverRssBytesPerListener,
+  serverCpuShare: m.serverCpuShare,
+  serverBaselineCpuShare: m.serverBaselineCpuShare,
+  generatorCpuShare: m.generatorCpuShare,
+  generatorBound: m.serverCpuShare < 0.9 && m.generatorCpuShare > 0.9,
+});
+
+function summarize(o: ListenerBenchOptions, results: Measured[]): Record<string, unknown> {
+  const [ours, peer] = results as [Measured, Measured | undefined];
+  return {
+    method: `${o.delivery === 'stream' ? 'live.mp4 stream' : 'LL-HLS'} listener simulator over loopback at ${BITRATE_BPS / 1000} kb/s; server CPU and RSS from /proc over the steady-state window`,
+    delivery: o.delivery,
+    programBitrateBps: BITRATE_BPS,
+    ...pick(ours),
+    ...(peer === undefined
+      ? {}
+      : {
+          peer: { name: o.peer, ...pick(peer) },
+          ratios: {
+            cpuPerListenerSecond:
+              Math.round((ours.serverCpuMicrosPerListenerSecond / peer.serverCpuMicrosPerListenerSecond) * 100) / 100,
+            requestsPerSecond: Math.round((ours.requestsPerSecond / Math.max(1, peer.requestsPerSecond)) * 100) / 100,
+          },
+        }),
+  };
+}
+
+/** One line per target, a note when the generator set the pace, and the HTML report. */
+function report(summary: Record<string, unknown>, results: Measured[]): void {
+  for (const m of results) {
+    log(
+      `${m.target.padEnd(6)} ${m.started} listeners: ${m.serverCpuMicrosPerListenerSecond} CPU-us per listener-second ` +
+        `(${Math.round(m.serverCpuShare * 100)}% of a core above its idle ${Math.round(m.serverBaselineCpuShare * 100)}%), ${m.serverRssBytesPerListener} B RSS per listener, ` +
+        `stall rate ${m.stallRate.toFixed(4)}, part latency p50/p95/p99 ${m.partLatencyMs.p50}/${m.partLatencyMs.p95}/${m.partLatencyMs.p99} ms, ` +
+        `${m.requestsPerSecond} req/s, errors ${JSON.stringify(m.errors)}, generator ${Math.round(m.generatorCpuShare * 100)}% of a core`,
+    );
   }
+  const ours = results[0]!;
+  if (ours.serverCpuShare < 0.9 && ours.generatorCpuShare > 0.9)
+    log('note: the generator, not the server, set the pace (generator near 100% of its core)');
+  const page = writeReport('bench-listeners', summary, {
+    title: 'Listener bench',
+    plots: results.flatMap((m) => [
+      { title: `${m.target}: part latency p50 over time`, series: m.timeline.map((x) => ({ t: x.t, v: x.p50 })), unit: 'ms' },
+      {
+        title: `${m.target}: server CPU share over time`,
+        series: m.cpuSeries.map((x) => ({ t: x.t, v: x.share })),
+        unit: 'cores',
+      },
+    ]),
+  });
+  log(`report: ${page}`);
 }

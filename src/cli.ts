@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, configFlags, loadConfig } from './config/load.ts';
-import { startEdge } from './edge/server.ts';
+import { startEdge } from './roles/edge.ts';
 import { AmphiError } from './errors.ts';
 import { createLogger } from './lib/logger.ts';
-import { startServer } from './server/main.ts';
+import { startEmbedded } from './roles/embedded.ts';
 
 const usage = `Usage: amphi [command] [options]
 
@@ -12,14 +15,13 @@ Commands:
   start            Run Amphi: control API, health and metrics, embedded storage (default)
   edge             Run only an edge (needs --origin URL and AMPHI_SIGNING_KEY shared with the origin)
   config           Print the effective configuration as JSON and exit
-  bench listeners  Measure listeners per edge core (--listeners N --seconds S [--delivery stream|hls]
-                   [--peer icecast|nginx] [--json]); nginx compares LL-HLS, icecast the live stream
-  bench joins      Flash-crowd drill: joins at 10x capacity on a scheduled Space that goes live halfway,
-                   tickets followed to the end, admitted listeners' stalls (--capacity 200 --seconds 60
-                   --listeners 1000 [--drain-seconds 120] [--line-poll cdn|direct] [--json])
-  bench flood      Junk-flood drill: LL-HLS listeners, then junk at --factor x their request rate; the
-                   cost of refusing junk vs serving (--listeners 200 --factor 10 --seconds 30 [--json])
-  plan             Size a launch night from measured figures (--listeners 8000000 [--bench FILE] [--json])
+  bench listeners  Listeners per edge core, stream or LL-HLS, next to Icecast or nginx
+  bench joins      Flash-crowd drill: joins at 10x capacity, FIFO and honest ETAs, listeners unharmed
+  bench flood      Junk-flood drill: what refusing junk costs next to serving a listener
+  bench join, bench edge, bench stage
+                   Join throughput, edge requests/s next to nginx, Spaces per stage core
+  plan             Size a launch night from measured figures
+                   (amphi bench --help lists every bench; each command takes --help for its options)
   help             Show this help
 
 Options (each also settable by environment variable or config file):
@@ -34,120 +36,41 @@ Options (each also settable by environment variable or config file):
   --version        Print the version
 `;
 
-/** A number option within bounds; anything that is not a number is an error, not NaN. */
-function numberOption(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${value}"`);
-  return Math.min(max, Math.max(min, n));
-}
-
-/** `amphi bench listeners|joins|flood ...` and `amphi plan ...` take their own options. */
-async function tools(argv: readonly string[]): Promise<number | undefined> {
-  if (argv[0] === 'bench' && argv[1] === 'listeners') {
-    const { values } = parseArgs({
-      args: [...argv.slice(2)],
-      options: {
-        listeners: { type: 'string', default: '2000' },
-        seconds: { type: 'string', default: '60' },
-        ramp: { type: 'string', default: '500' },
-        peer: { type: 'string' },
-        delivery: { type: 'string' },
-        json: { type: 'boolean', default: false },
-      },
-    });
-    const listeners = Math.min(9000, Math.max(1, Number(values.listeners)));
-    const seconds = Math.min(600, Math.max(5, Number(values.seconds)));
-    const peer = values.peer;
-    if (peer !== undefined && peer !== 'nginx' && peer !== 'icecast') throw new Error('--peer must be icecast or nginx');
-    // nginx serves playlists and parts (LL-HLS); Icecast a progressive stream, like Amphi's live.mp4.
-    const delivery = values.delivery ?? (peer === 'nginx' ? 'hls' : 'stream');
-    if (delivery !== 'stream' && delivery !== 'hls') throw new Error('--delivery must be stream or hls');
-    if (peer === 'nginx' && delivery !== 'hls') throw new Error('--peer nginx compares LL-HLS: use --delivery hls');
-    const { runListenerBench } = await import('../bench/listeners.ts');
-    const summary = await runListenerBench({
-      listeners,
-      seconds,
-      rampPerSecond: Number(values.ramp),
-      peer,
-      delivery,
-      json: values.json,
-    });
-    if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-    return 0;
+/**
+ * `amphi bench <command> ...` and `amphi plan ...` run bench/main.ts in a child Node with the rest of
+ * argv: shipped code never imports bench/, and a source checkout has it. Signals are passed on so the
+ * bench stops what it started; the child's exit code is the command's.
+ */
+function tools(argv: readonly string[]): Promise<number> | undefined {
+  const args = argv[0] === 'bench' ? argv.slice(1) : argv[0] === 'plan' ? argv : undefined;
+  if (args === undefined) return undefined;
+  const entry = fileURLToPath(new URL('../bench/main.ts', import.meta.url));
+  if (!existsSync(entry)) {
+    process.stderr.write(`amphi: ${argv[0]} needs the benchmarks (bench/ in a source checkout); ${entry} is not here\n`);
+    return Promise.resolve(2);
   }
-  if (argv[0] === 'bench' && argv[1] === 'joins') {
-    const { values } = parseArgs({
-      args: [...argv.slice(2)],
-      options: {
-        capacity: { type: 'string', default: '200' },
-        seconds: { type: 'string', default: '60' },
-        listeners: { type: 'string', default: '1000' },
-        'drain-seconds': { type: 'string', default: '120' },
-        'line-poll': { type: 'string', default: 'cdn' },
-        json: { type: 'boolean', default: false },
-      },
+  const child = spawn(process.execPath, [entry, ...args], { stdio: 'inherit' });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise((resolve) => {
+    const done = (code: number) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code);
+    };
+    child.once('error', (error) => {
+      process.stderr.write(`amphi: ${error.message}\n`);
+      done(2);
     });
-    const linePoll = values['line-poll'];
-    if (linePoll !== 'cdn' && linePoll !== 'direct') throw new Error('--line-poll must be cdn or direct');
-    const { runJoinsBench } = await import('../bench/joins.ts');
-    const summary = await runJoinsBench({
-      capacity: numberOption('capacity', values.capacity, 1, 5000),
-      seconds: numberOption('seconds', values.seconds, 2, 600),
-      listeners: Math.round(numberOption('listeners', values.listeners, 0, 9000)),
-      drainSeconds: numberOption('drain-seconds', values['drain-seconds'], 0, 1200),
-      linePoll,
-      json: values.json,
-    });
-    if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-    return 0;
-  }
-  if (argv[0] === 'bench' && argv[1] === 'flood') {
-    const { values } = parseArgs({
-      args: [...argv.slice(2)],
-      options: {
-        listeners: { type: 'string', default: '200' },
-        factor: { type: 'string', default: '10' },
-        seconds: { type: 'string', default: '30' },
-        json: { type: 'boolean', default: false },
-      },
-    });
-    const { runFloodBench } = await import('../bench/flood.ts');
-    const summary = await runFloodBench({
-      listeners: Math.round(numberOption('listeners', values.listeners, 1, 5000)),
-      factor: numberOption('factor', values.factor, 0, 100),
-      seconds: numberOption('seconds', values.seconds, 4, 600),
-      json: values.json,
-    });
-    if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-    return 0;
-  }
-  if (argv[0] === 'plan') {
-    const { values } = parseArgs({
-      args: [...argv.slice(1)],
-      options: {
-        listeners: { type: 'string', default: '8000000' },
-        bench: { type: 'string', default: 'reports/bench-listeners.json' },
-        json: { type: 'boolean', default: false },
-      },
-    });
-    const { plan, printPlan } = await import('../bench/plan.ts');
-    const result = plan({ listeners: Number(values.listeners), benchFile: values.bench, json: values.json });
-    process.stdout.write(`${printPlan(result)}\n`);
-    if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-    return 0;
-  }
-  return undefined;
+    child.once('exit', (code, signal) => done(code ?? 128 + (signal === null ? 0 : constants.signals[signal])));
+  });
 }
 
 /** Parses argv, loads config once, and runs the command. Returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  try {
-    const handled = await tools(argv);
-    if (handled !== undefined) return handled;
-  } catch (error) {
-    process.stderr.write(`amphi: ${(error as Error).message}\n`);
-    return 2;
-  }
+  const tool = tools(argv);
+  if (tool !== undefined) return tool;
   let parsed;
   try {
     parsed = parseArgs({
@@ -204,7 +127,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   let server: { close(): Promise<void> };
   try {
-    server = command === 'edge' ? await startEdge(config) : await startServer(config);
+    server = command === 'edge' ? await startEdge(config) : await startEmbedded(config);
   } catch (error) {
     if (!(error instanceof AmphiError)) throw error;
     process.stderr.write(`amphi: ${error.message} (${String(error.details)})\n`);

@@ -72,6 +72,9 @@ export interface JoinAttempt {
 export type JoinDecision =
   { readonly kind: 'admit' } | { readonly kind: 'wait'; readonly ticket: IssuedTicket; readonly perSecond: number };
 
+/** A machine with nothing to do (before sampling starts). */
+const idle: LoadSignals = { sample: () => ({ eventLoopDelayMs: 0, cpuShare: 0 }), close: () => {} };
+
 /** Signals sampled at this interval; capacity reacts within a couple of samples. */
 const SAMPLE_MS = 1000;
 
@@ -83,8 +86,8 @@ export class Admission {
   readonly #pow: ProofOfWork;
   readonly #attempts: RateMeter;
   readonly #perAddress: RateLimiter;
-  readonly #stopSampling: () => void;
-  readonly #load: LoadSignals;
+  #sampling: { readonly load: LoadSignals; readonly stop: () => void } | undefined;
+  #closed = false;
   /** Join attempts, tokens, tickets and challenges since start, for metrics and drills. */
   readonly counts = { attempts: 0, admitted: 0, tickets: 0, exchanged: 0, challenges: 0 };
 
@@ -103,16 +106,25 @@ export class Admission {
     this.#pow = new ProofOfWork({ signer: deps.signer, clock, policy: config.pow });
     this.#attempts = new RateMeter(clock, { initialPerSecond: 0, halfLifeMs: 2000, sampleMs: 250 });
     this.#perAddress = new RateLimiter(config.limits.joinsPerAddress, clock);
-    this.#load = deps.load ?? processLoad();
-    this.#stopSampling = every(
-      clock,
+  }
+
+  /**
+   * Starts sampling load once a second. Called when the process begins serving, so the work of
+   * starting up is not mistaken for overload (it would send the first joins to the waiting room).
+   */
+  start(): void {
+    if (this.#sampling !== undefined || this.#closed) return;
+    const load = this.#d.load ?? processLoad();
+    const stop = every(
+      this.#d.clock,
       SAMPLE_MS,
       () => {
-        this.sample();
+        this.#sample(load);
         return Promise.resolve();
       },
-      () => {},
+      (error) => this.#d.log.error({ err: error }, 'admission: load sampling failed'),
     );
+    this.#sampling = { load, stop };
   }
 
   /**
@@ -187,16 +199,21 @@ export class Admission {
     return this.rooms.room(spaceId).status();
   }
 
-  /** Feeds the live signals into capacity; called every second (and by tests). */
+  /** Feeds the live signals into capacity; called every second once started (and by tests). */
   sample(): void {
-    const load = this.#load.sample();
+    this.#sample(this.#sampling?.load ?? this.#d.load ?? idle);
+  }
+
+  #sample(signals: LoadSignals): void {
+    const load = signals.sample();
     this.capacity.observeEventLoopDelay(load.eventLoopDelayMs);
     this.capacity.observeCpuShare(load.cpuShare);
     this.capacity.setListeners(this.#d.listeners());
   }
 
   close(): void {
-    this.#stopSampling();
-    this.#load.close();
+    this.#closed = true;
+    this.#sampling?.stop();
+    this.#sampling?.load.close();
   }
 }

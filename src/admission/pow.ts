@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../lib/clock.ts';
 import type { TokenSigner } from '../lib/signed-token.ts';
-import { leadingZeroBits, MAX_SOLUTION_LENGTH, powInput } from './pow-solve.ts';
+import { leadingZeroBits, MAX_SOLUTION_LENGTH, powInput } from '../shared/pow-solve.ts';
 import { checkSigned, subjectTag } from './signed.ts';
 
 /**
@@ -9,7 +9,7 @@ import { checkSigned, subjectTag } from './signed.ts';
  * nobody pays; above it, difficulty starts at `minBits` and rises by `bitsPerDoubling` each time the
  * load doubles, up to `maxBits`. A challenge is a signed token bound to a Space and a subject, good
  * until it expires and for one verification only (right or wrong: the server must not be an oracle
- * that checks guesses for free). The solver is `pow-solve.ts`.
+ * that checks guesses for free). The solver is `shared/pow-solve.ts`.
  */
 export interface PowPolicy {
   readonly thresholdJoinsPerSecond: number;

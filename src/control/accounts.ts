@@ -3,7 +3,7 @@ import { AmphiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
 import type { Account, Store } from '../storage/store.ts';
-import { newId, newSecret } from './ids.ts';
+import { newId, newSecret } from '../lib/ids.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 
 export interface AccountsOptions {
@@ -78,6 +78,11 @@ export class Accounts {
 
   getAccount(id: string): Promise<Account | undefined> {
     return this.#o.store.getAccount(id);
+  }
+
+  /** Deletes sessions that have expired; returns how many. */
+  deleteExpiredSessions(): Promise<number> {
+    return this.#o.store.deleteExpiredSessions(this.#o.clock.now());
   }
 
   async #openSession(account: Account): Promise<SignedIn> {

@@ -2,7 +2,7 @@ import { AmphiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { TokenSigner } from '../lib/signed-token.ts';
 import type { Account, StageRole } from '../storage/store.ts';
-import { newId } from './ids.ts';
+import { newId } from '../lib/ids.ts';
 import type { Spaces } from './spaces.ts';
 
 /** Claims of a listener token: the edge checks these with the key alone. */

@@ -1,7 +1,8 @@
 import type { Config } from '../config/schema.ts';
-import type { Clock } from '../lib/clock.ts';
+import { every, type Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { TokenSigner } from '../lib/signed-token.ts';
+import type { ListenerFailures } from '../lib/typed-emitter.ts';
 import type { Store } from '../storage/store.ts';
 import { Accounts } from './accounts.ts';
 import { Credentials } from './credentials.ts';
@@ -10,6 +11,9 @@ import { Reactions } from './reactions.ts';
 import { SnapshotCache } from './snapshots.ts';
 import { Spaces } from './spaces.ts';
 
+/** How often expired sessions are deleted from storage. */
+const SESSION_SWEEP_MS = 3_600_000;
+
 /** The control plane's services, wired from its interfaces (store, clock, signer, logger). */
 export interface ControlPlane {
   readonly bus: ControlBus;
@@ -17,6 +21,8 @@ export interface ControlPlane {
   readonly spaces: Spaces;
   readonly credentials: Credentials;
   readonly reactions: Reactions;
+  /** Stops the plane's timers (the session sweep). Idempotent. */
+  close(): void;
 }
 
 export interface ControlDeps {
@@ -29,10 +35,12 @@ export interface ControlDeps {
   readonly urls: { readonly edge: () => string; readonly stage: () => string };
   /** Whether a Space has a recording (live or finished): an ended Space with one can be joined as a replay. */
   readonly recordings?: (spaceId: string) => { live: boolean; durationMs: number } | undefined;
+  /** Where listeners that throw are reported (logged and counted). */
+  readonly failures: ListenerFailures;
 }
 
-export function createControlPlane({ config, store, clock, signer, log, urls, recordings }: ControlDeps): ControlPlane {
-  const bus = new ControlBus((event, error) => log.error({ err: error, event }, 'control event listener failed'));
+export function createControlPlane({ config, store, clock, signer, log, urls, recordings, failures }: ControlDeps): ControlPlane {
+  const bus = new ControlBus(failures.for('control.bus'));
   const snapshots = new SnapshotCache(store, clock, config.spaces.snapshotTtlMs);
   const spaces = new Spaces({ store, clock, bus, snapshots, limits: config.spaces, log });
   const accounts = new Accounts({
@@ -53,5 +61,14 @@ export function createControlPlane({ config, store, clock, signer, log, urls, re
   });
   const reactions = new Reactions(spaces, clock, config.rateLimits.reactionsPerAccount);
   bus.on('space.ended', ({ spaceId }) => reactions.forget(spaceId));
-  return { bus, accounts, spaces, credentials, reactions };
+  const stopSweeping = every(
+    clock,
+    SESSION_SWEEP_MS,
+    async () => {
+      const removed = await accounts.deleteExpiredSessions();
+      if (removed > 0) log.info({ removed }, 'expired sessions deleted');
+    },
+    (error) => log.warn({ err: error }, 'session sweep failed'),
+  );
+  return { bus, accounts, spaces, credentials, reactions, close: stopSweeping };
 }

@@ -4,7 +4,7 @@ import { KeyedMutex } from '../lib/keyed-mutex.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Account, MemberRecord, SpacePatch, SpaceRecord, SpaceState, StageRole, Store } from '../storage/store.ts';
 import type { ControlBus } from './events.ts';
-import { newId } from './ids.ts';
+import { newId } from '../lib/ids.ts';
 import type { SnapshotCache, SpaceSnapshot } from './snapshots.ts';
 
 export interface SpaceLimits {

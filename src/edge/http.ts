@@ -5,9 +5,10 @@
  * and cost a path match, a token check and a write. Junk — a malformed path or query, a bad token —
  * is refused here with the catalogue's JSON error before any cache or origin work.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/schema.ts';
 import { AmphiError, type ErrorCode } from '../errors.ts';
+import type { Door, RecordResponse } from '../lib/http-app.ts';
 import { toAmphiError } from '../lib/http-errors.ts';
 import type { Socket } from 'node:net';
 import type { Clock } from '../lib/clock.ts';
@@ -15,12 +16,10 @@ import type { Logger } from '../lib/logger.ts';
 import { RateLimiter } from '../lib/token-bucket.ts';
 import type { Edge, EdgeResponse } from './edge.ts';
 
-/** Called once per answered request (status, seconds), for the HTTP metrics. */
-export type RecordResponse = (route: string, method: string, status: number, seconds: number) => void;
-
 const LISTENER_PATH = /^\/l\/([A-Za-z0-9_.-]{10,4096})\/(sp_[A-Za-z0-9_-]{12})\/([a-z0-9.]{5,40})(?:\?(.*))?$/;
 const AUTH_URI = /^\/l\/([^/]{10,4096})\/(sp_[A-Za-z0-9_-]{12})\//;
 const ROUTE = '/l/:token/:spaceId/:file';
+const STREAM_ROUTE = '/l/:token/:spaceId/live.mp4';
 const CORS_PREFLIGHT = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET, OPTIONS',
@@ -61,19 +60,8 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
   const perToken = new RateLimiter(limits.perToken, clock);
   /** Sockets carrying a held live.mp4 response. */
   const streaming = new WeakSet<Socket>();
-  /**
-   * Junk is refused with a canned answer: no Error object (its stack trace alone costs more than
-   * serving a part), no JSON serialisation, one write.
-   */
-  const refuse = (res: ServerResponse, route: string, method: string, started: number, code: ErrorCode, retryAfterS?: number) => {
-    const canned = cannedRefusal(code);
-    res.writeHead(
-      canned.status,
-      retryAfterS === undefined ? canned.headers : [...canned.headers, 'retry-after', String(retryAfterS)],
-    );
-    res.end(canned.body);
-    record(route, method, canned.status, (performance.now() - started) / 1000);
-  };
+  const replies = new Replies(record, log);
+  const { refuse, fail, answer, send } = replies;
   /** A bucket per address, then per token, before any other work. */
   const limited = (res: ServerResponse, route: string, method: string, started: number, key: string, byToken: boolean) => {
     const taken = (byToken ? perToken : perAddress).take(key);
@@ -81,31 +69,6 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
     refuse(res, route, method, started, 'RATE_LIMITED', Math.ceil(taken.retryAfterMs / 1000));
     return true;
   };
-  const fail = (res: ServerResponse, route: string, method: string, started: number, error: unknown) => {
-    const e = toAmphiError(error instanceof Error ? error : new Error(String(error)));
-    if (e.code === 'INTERNAL') log.error({ err: error, route }, 'listener request failed');
-    if (!res.headersSent) {
-      res.writeHead(e.status, {
-        ...e.headers,
-        'content-type': 'application/json; charset=utf-8',
-        'access-control-allow-origin': '*',
-      });
-      res.end(JSON.stringify(e.toBody()));
-    } else res.destroy();
-    record(route, method, e.status, (performance.now() - started) / 1000);
-  };
-
-  const send = (res: ServerResponse, method: string, started: number, r: EdgeResponse) => {
-    const body = r.body === undefined || method === 'HEAD' ? undefined : r.body;
-    if (r.rawHeaders !== undefined) res.writeHead(r.status, r.rawHeaders as string[]);
-    else {
-      if (r.body !== undefined) res.setHeader('content-length', r.body.length);
-      res.writeHead(r.status, r.headers);
-    }
-    res.end(body);
-    record(ROUTE, method, r.status, (performance.now() - started) / 1000);
-  };
-
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     const url = req.url ?? '';
     const method = req.method ?? 'GET';
@@ -115,10 +78,7 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
       const match = AUTH_URI.exec(String(req.headers['x-original-uri'] ?? ''));
       if (match === null || !edge.accepts(match[1]!, match[2]!))
         refuse(res, '/edge/auth', method, started, 'LISTENER_TOKEN_INVALID');
-      else {
-        res.writeHead(204).end();
-        record('/edge/auth', method, 204, (performance.now() - started) / 1000);
-      }
+      else answer(res, 204, undefined, '/edge/auth', method, started);
       return true;
     }
     if (streaming.has(req.socket)) {
@@ -135,8 +95,7 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
     }
     const [, token, spaceId, file, search] = match as unknown as [string, string, string, string, string | undefined];
     if (method === 'OPTIONS') {
-      res.writeHead(204, CORS_PREFLIGHT).end();
-      record(ROUTE, method, 204, (performance.now() - started) / 1000);
+      answer(res, 204, CORS_PREFLIGHT, ROUTE, method, started);
       return true;
     }
     if (method !== 'GET' && method !== 'HEAD') {
@@ -156,36 +115,11 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
     // Per token only once it is known good: junk tokens never get a bucket of their own.
     if (limited(res, ROUTE, method, started, token, true)) return true;
     if (file === 'live.mp4') {
-      const socket = req.socket;
-      // The socket now belongs to this stream: nothing else may be answered on it (pipelining).
-      streaming.add(socket);
-      socket.once('close', () => streaming.delete(socket));
-      edge.openStream(token, spaceId).then(
-        (opened) => {
-          if (socket.destroyed) return; // the listener left while the stream was starting
-          socket.setNoDelay(true);
-          // Close-delimited body: each part is then exactly one write of the shared buffer.
-          socket.write(
-            'HTTP/1.1 200 OK\r\ncontent-type: audio/mp4\r\ncache-control: no-store\r\nconnection: close\r\n' +
-              'access-control-allow-origin: *\r\naccess-control-expose-headers: amphi-program-epoch-ms\r\n' +
-              `amphi-program-epoch-ms: ${Math.round(opened.epochMs)}\r\n\r\n`,
-          );
-          record('/l/:token/:spaceId/live.mp4', method, 200, (performance.now() - started) / 1000);
-          if (method === 'HEAD') {
-            socket.end();
-            return;
-          }
-          const sink = {
-            write: (chunk: Uint8Array) => void socket.write(chunk),
-            get pendingBytes() {
-              return socket.writableLength;
-            },
-            end: () => socket.end(),
-          };
-          socket.once('close', () => opened.unsubscribe(sink));
-          opened.subscribe(sink);
+      holdStream(edge, req, token, spaceId, streaming).then(
+        (written) => {
+          if (written) record(STREAM_ROUTE, method, 200, (performance.now() - started) / 1000);
         },
-        (error: unknown) => fail(res, '/l/:token/:spaceId/live.mp4', method, started, error),
+        (error: unknown) => fail(res, STREAM_ROUTE, method, started, error),
       );
       return true;
     }
@@ -207,33 +141,6 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
         (error: unknown) => fail(res, ROUTE, method, started, error),
       );
     return true;
-  };
-}
-
-/** A request handler that answers some requests itself and returns false for the rest. */
-export type Door = (req: IncomingMessage, res: ServerResponse) => boolean;
-
-/**
- * The HTTP server every Amphi listener port runs (Fastify's `serverFactory`): connection cap, header
- * and request deadlines against slow senders (slowloris), small header limit; the door first, then
- * the framework for everything the door passes on.
- */
-export function doorServer(limits: Readonly<Config['admission']['limits']>, door: Door | undefined) {
-  return (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
-    const server = createServer(
-      {
-        headersTimeout: limits.headersTimeoutMs,
-        requestTimeout: limits.requestTimeoutMs,
-        // Deadlines are enforced on this sweep: at Node's default (30 s) a slow sender outlives its deadline.
-        connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-        maxHeaderSize: 16_384,
-      },
-      (req, res) => {
-        if (door?.(req, res) !== true) handler(req, res);
-      },
-    );
-    server.maxConnections = limits.maxConnections;
-    return server;
   };
 }
 
@@ -285,4 +192,112 @@ function parseQuery(search: string | undefined): Query | undefined {
     else query.v = Number(raw);
   }
   return query;
+}
+
+/**
+ * `live.mp4`: the socket now belongs to this listener's held stream (nothing else may be answered on
+ * it), the head goes out when the stream is ready, then each part as the program makes it. Resolves
+ * true once the head is written (false if the listener left first); rejects, before any byte, when
+ * the stream cannot open.
+ */
+async function holdStream(
+  edge: Edge,
+  req: IncomingMessage,
+  token: string,
+  spaceId: string,
+  streaming: WeakSet<Socket>,
+): Promise<boolean> {
+  const socket = req.socket;
+  streaming.add(socket);
+  socket.once('close', () => streaming.delete(socket));
+  const opened = await edge.openStream(token, spaceId);
+  if (socket.destroyed) return false; // the listener left while the stream was starting
+  socket.setNoDelay(true);
+  // Close-delimited body: each part is then exactly one write of the shared buffer.
+  socket.write(
+    'HTTP/1.1 200 OK\r\ncontent-type: audio/mp4\r\ncache-control: no-store\r\nconnection: close\r\n' +
+      'access-control-allow-origin: *\r\naccess-control-expose-headers: amphi-program-epoch-ms\r\n' +
+      `amphi-program-epoch-ms: ${Math.round(opened.epochMs)}\r\n\r\n`,
+  );
+  if (req.method === 'HEAD') {
+    socket.end();
+    return true;
+  }
+  const sink = {
+    write: (chunk: Uint8Array) => void socket.write(chunk),
+    get pendingBytes() {
+      return socket.writableLength;
+    },
+    end: () => socket.end(),
+  };
+  socket.once('close', () => opened.unsubscribe(sink));
+  opened.subscribe(sink);
+  return true;
+}
+
+/** How the door answers: every reply is one write, and recorded for the HTTP metrics. */
+class Replies {
+  readonly #record: RecordResponse;
+  readonly #log: Logger;
+
+  constructor(record: RecordResponse, log: Logger) {
+    this.#record = record;
+    this.#log = log;
+  }
+
+  /**
+   * Junk is refused with a canned answer: no Error object (its stack trace alone costs more than
+   * serving a part), no JSON serialisation, one write.
+   */
+  readonly refuse = (
+    res: ServerResponse,
+    route: string,
+    method: string,
+    started: number,
+    code: ErrorCode,
+    retryAfterS?: number,
+  ) => {
+    const canned = cannedRefusal(code);
+    res.writeHead(
+      canned.status,
+      retryAfterS === undefined ? canned.headers : [...canned.headers, 'retry-after', String(retryAfterS)],
+    );
+    res.end(canned.body);
+    this.#record(route, method, canned.status, (performance.now() - started) / 1000);
+  };
+  readonly fail = (res: ServerResponse, route: string, method: string, started: number, error: unknown) => {
+    const e = toAmphiError(error instanceof Error ? error : new Error(String(error)));
+    if (e.code === 'INTERNAL') this.#log.error({ err: error, route }, 'listener request failed');
+    if (!res.headersSent) {
+      res.writeHead(e.status, {
+        ...e.headers,
+        'content-type': 'application/json; charset=utf-8',
+        'access-control-allow-origin': '*',
+      });
+      res.end(JSON.stringify(e.toBody()));
+    } else res.destroy();
+    this.#record(route, method, e.status, (performance.now() - started) / 1000);
+  };
+
+  readonly answer = (
+    res: ServerResponse,
+    status: number,
+    headers: Record<string, string> | undefined,
+    route: string,
+    method: string,
+    started: number,
+  ) => {
+    res.writeHead(status, headers).end();
+    this.#record(route, method, status, (performance.now() - started) / 1000);
+  };
+  readonly send = (res: ServerResponse, method: string, started: number, r: EdgeResponse) => {
+    const body = r.body === undefined || method === 'HEAD' ? undefined : r.body;
+    if (r.rawHeaders !== undefined) res.writeHead(r.status, r.rawHeaders as string[]);
+    else {
+      if (r.body !== undefined) res.setHeader('content-length', r.body.length);
+      res.writeHead(r.status, r.headers);
+    }
+    res.end(body);
+    this.#record(ROUTE, method, r.status, (performance.now() - started) / 1000);
+  };
 }

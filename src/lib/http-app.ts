@@ -1,5 +1,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { AmphiError } from '../errors.ts';
+import { errorHandler } from './http-errors.ts';
 import type { Logger } from './logger.ts';
 
 /** The Fastify instance every plane mounts its routes on: TypeBox schemas give typed requests. */
@@ -10,3 +19,89 @@ export type App = FastifyInstance<
   Logger,
   TypeBoxTypeProvider
 >;
+
+/** A request handler that answers some requests itself (before the framework) and returns false for the rest. */
+export type Door = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/** Called once per answered request, for the HTTP metrics. */
+export type RecordResponse = (route: string, method: string, status: number, seconds: number) => void;
+
+/** What a listening socket tolerates: connections, and deadlines against slow senders. */
+export interface ServerLimits {
+  readonly maxConnections: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+export interface HttpAppOptions {
+  readonly log: Logger;
+  readonly limits: ServerLimits;
+  readonly bodyLimitBytes: number;
+  /** Behind a proxy: the client address comes from X-Forwarded-For. */
+  readonly trustProxy?: boolean;
+  /** Requests answered before the framework (the listener door); false passes them on. */
+  readonly door?: Door | undefined;
+  /** Every request the framework answers is recorded here. */
+  readonly record?: RecordResponse | undefined;
+}
+
+/**
+ * The one HTTP application every Amphi listener runs (control API, stage, edge), so all of them share
+ * the error shape, the not-found answer, body limits, deadlines and logging. It mounts no routes.
+ */
+export function createHttpApp(options: HttpAppOptions): App {
+  const app = Fastify({
+    serverFactory: guardedServer(options.limits, options.door),
+    loggerInstance: options.log,
+    // One log line per lifecycle transition, not two per request: the join path must stay cheap.
+    logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors: (error, request, reply) => {
+      void errorHandler(error, request, reply);
+    },
+    bodyLimit: options.bodyLimitBytes,
+    // Listener URLs carry a signed token (~150 characters) as a path segment.
+    routerOptions: { maxParamLength: 4096 },
+    trustProxy: options.trustProxy ?? false,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((_request, reply) => {
+    const e = new AmphiError('ROUTE_NOT_FOUND');
+    return reply.code(e.status).send(e.toBody());
+  });
+  const record = options.record;
+  if (record !== undefined) {
+    app.addHook('onResponse', (request, reply, done) => {
+      record(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+  }
+  return app;
+}
+
+/**
+ * The HTTP server behind every listener (Fastify's `serverFactory`): connection cap, header and request
+ * deadlines against slow senders (slowloris), small header limit; the door first, then the framework
+ * for everything the door passes on.
+ */
+function guardedServer(limits: ServerLimits, door: Door | undefined) {
+  return (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
+    const server = createServer(
+      {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        // Deadlines are enforced on this sweep: at Node's default (30 s) a slow sender outlives its deadline.
+        connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+        maxHeaderSize: 16_384,
+      },
+      (req, res) => {
+        if (door?.(req, res) !== true) handler(req, res);
+      },
+    );
+    server.maxConnections = limits.maxConnections;
+    return server;
+  };
+}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Clock, TimerHandle } from '../lib/clock.ts';
-import { TypedEmitter } from '../lib/typed-emitter.ts';
+import { TypedEmitter, type OnListenerError } from '../lib/typed-emitter.ts';
 import { FRAME_MS, FRAME_SAMPLES } from './audio.ts';
 import type { StageSession } from './room.ts';
 import type { SessionEvents } from './session.ts';
@@ -31,8 +31,8 @@ export class DemoSpeaker extends TypedEmitter<SessionEvents> implements StageSes
   #timer: TimerHandle | undefined;
   #closed = false;
 
-  constructor(frames: readonly Buffer[], clock: Clock) {
-    super();
+  constructor(frames: readonly Buffer[], clock: Clock, onListenerError: OnListenerError) {
+    super(onListenerError);
     this.#frames = frames;
     this.#clock = clock;
     this.#startedAt = clock.now();

@@ -1,8 +1,7 @@
-import Fastify, { LogController, type FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AmphiError } from '../errors.ts';
-import { errorHandler } from '../lib/http-errors.ts';
-import type { Logger } from '../lib/logger.ts';
+import type { App } from '../lib/http-app.ts';
 import type { StagePlane } from './plane.ts';
 
 const SpaceParams = Type.Object({ spaceId: Type.String({ pattern: '^sp_[A-Za-z0-9_-]{12}$' }) }, { additionalProperties: false });
@@ -12,26 +11,11 @@ const SessionParams = Type.Object(
 );
 
 /**
- * The stage's own HTTP server: WHIP (RFC 9725) on a listener of its own, so a flood of listener
- * requests on the API port cannot delay a host going live. CORS is open so browser speakers on the
- * web app's origin can publish.
+ * The stage's routes: WHIP (RFC 9725) on a listener of its own, so a flood of listener requests on the
+ * API port cannot delay a host going live. CORS is open so browser speakers on the web app's origin
+ * can publish.
  */
-export function buildStageHttp(stage: StagePlane, log: Logger) {
-  const app = Fastify({
-    loggerInstance: log,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 16_384,
-    requestTimeout: 15_000,
-    return503OnClosing: true,
-    frameworkErrors: (error, request, reply) => {
-      void errorHandler(error, request, reply);
-    },
-  });
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((_request, reply) => {
-    const e = new AmphiError('ROUTE_NOT_FOUND');
-    return reply.code(e.status).send(e.toBody());
-  });
+export function stageRoutes(app: App, stage: StagePlane): void {
   for (const type of ['application/sdp', 'application/trickle-ice-sdpfrag']) {
     app.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => {
       done(null, body);
@@ -50,26 +34,25 @@ export function buildStageHttp(stage: StagePlane, log: Logger) {
 
   app.post('/whip/:spaceId', { schema: { params: SpaceParams } }, async (request, reply) => {
     requireType(request, 'application/sdp');
-    const { spaceId } = request.params as { spaceId: string };
+    const { spaceId } = request.params;
     const { sessionId, answer } = await stage.publish(spaceId, bearer(request), request.body as string);
     return reply.code(201).type('application/sdp').header('location', `/whip/${spaceId}/sessions/${sessionId}`).send(answer);
   });
 
   app.patch('/whip/:spaceId/sessions/:sessionId', { schema: { params: SessionParams } }, async (request, reply) => {
     requireType(request, 'application/trickle-ice-sdpfrag');
-    const { spaceId, sessionId } = request.params as { spaceId: string; sessionId: string };
+    const { spaceId, sessionId } = request.params;
     await stage.trickle(spaceId, sessionId, bearer(request), request.body as string);
     return reply.code(204).send();
   });
 
   app.delete('/whip/:spaceId/sessions/:sessionId', { schema: { params: SessionParams } }, (request, reply) => {
-    const { spaceId, sessionId } = request.params as { spaceId: string; sessionId: string };
+    const { spaceId, sessionId } = request.params;
     stage.unpublish(spaceId, sessionId, bearer(request));
     return reply.code(200).send();
   });
 
   app.get('/healthz', () => ({ status: 'ok', sessions: stage.sessionCount }));
-  return app;
 }
 
 function bearer(request: FastifyRequest): string | undefined {

@@ -6,8 +6,8 @@ import { every, type Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { TokenSigner } from '../lib/signed-token.ts';
 import { RateLimiter } from '../lib/token-bucket.ts';
-import { TypedEmitter } from '../lib/typed-emitter.ts';
-import { newId } from '../control/ids.ts';
+import { TypedEmitter, type ListenerFailures } from '../lib/typed-emitter.ts';
+import { newId } from '../lib/ids.ts';
 import type { SourceLevel } from './mixer.ts';
 import { StageRoom } from './room.ts';
 import { checkOffer, fragmentCandidates } from './sdp.ts';
@@ -28,6 +28,8 @@ export interface StageDeps {
   readonly signer: TokenSigner;
   readonly authority: StageAuthority;
   readonly bus: ControlBus;
+  /** Where listeners that throw are reported (logged and counted). */
+  readonly failures: ListenerFailures;
 }
 
 interface SessionRef {
@@ -44,7 +46,7 @@ interface SessionRef {
  */
 export class StagePlane {
   /** `room` fires when a Space's room (and its program) starts: the origin attaches to it. */
-  readonly events = new TypedEmitter<{ room: StageRoom }>();
+  readonly events: TypedEmitter<{ room: StageRoom }>;
   readonly #d: StageDeps;
   readonly #rooms = new Map<string, StageRoom>();
   readonly #sessions = new Map<string, SessionRef>();
@@ -55,6 +57,7 @@ export class StagePlane {
 
   constructor(deps: StageDeps) {
     this.#d = deps;
+    this.events = new TypedEmitter(deps.failures.for('stage.rooms'));
     this.#limiter = new RateLimiter(deps.config.whipPostsPerAccount, deps.clock);
     const { bus } = deps;
     this.#unsubscribe.push(
@@ -88,6 +91,7 @@ export class StagePlane {
         log,
         programBitrateBps: config.programBitrateBps,
         returnBitrateBps: config.returnBitrateBps,
+        onListenerError: this.#d.failures.for('stage.program'),
         onClosed: (id) => {
           this.#rooms.delete(id);
           for (const [sid, ref] of this.#sessions) if (ref.spaceId === id) this.#sessions.delete(sid);
@@ -128,7 +132,7 @@ export class StagePlane {
         offer,
         check.direction === 'sendrecv',
         { addresses: this.#d.config.iceAddresses, gatherTimeoutMs: this.#d.config.iceGatherTimeoutMs },
-        (error) => this.#d.log.error({ err: error, sessionId }, 'stage session listener failed'),
+        this.#d.failures.for('stage.session'),
       );
     } catch (error) {
       throw new AmphiError('WHIP_SDP_INVALID', { details: (error as Error).message });

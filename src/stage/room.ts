@@ -1,3 +1,4 @@
+import type { OnListenerError } from '../lib/typed-emitter.ts';
 import type { Clock, TimerHandle } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { FRAME_MS, FRAME_SAMPLES } from './audio.ts';
@@ -20,6 +21,8 @@ export interface RoomOptions {
   readonly log: Logger;
   readonly programBitrateBps: number;
   readonly returnBitrateBps: number;
+  /** Told about program subscribers that throw (a failed recording write): logged and counted. */
+  readonly onListenerError: OnListenerError;
   /** Called once, after the room has closed everything it owns. */
   readonly onClosed: (spaceId: string) => void;
 }
@@ -39,7 +42,7 @@ interface Speaker {
  */
 export class StageRoom {
   readonly spaceId: string;
-  readonly program = new ProgramStream();
+  readonly program: ProgramStream;
   readonly #o: RoomOptions;
   readonly #mixer = new Mixer();
   readonly #programEncoder: OpusEncoderMono;
@@ -52,6 +55,7 @@ export class StageRoom {
   constructor(options: RoomOptions) {
     this.#o = options;
     this.spaceId = options.spaceId;
+    this.program = new ProgramStream(options.onListenerError);
     this.#programEncoder = programEncoder(options.programBitrateBps);
     this.#startedAtMs = options.clock.now();
     this.#schedule();

@@ -1,5 +1,5 @@
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
-import { TypedEmitter } from '../lib/typed-emitter.ts';
+import { TypedEmitter, type OnListenerError } from '../lib/typed-emitter.ts';
 import { keepCandidates } from './sdp.ts';
 
 export interface IceOptions {
@@ -32,8 +32,8 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
   /** Bytes received, for the bitrate cap. */
   bytesIn = 0;
 
-  private constructor(id: string, pc: RTCPeerConnection, outbound: MediaStreamTrack | undefined, onError: (e: unknown) => void) {
-    super((_event, error) => onError(error));
+  private constructor(id: string, pc: RTCPeerConnection, outbound: MediaStreamTrack | undefined, onError: OnListenerError) {
+    super(onError);
     this.id = id;
     this.#pc = pc;
     this.#outbound = outbound;
@@ -45,7 +45,7 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
     offer: string,
     sendBack: boolean,
     ice: IceOptions,
-    onError: (e: unknown) => void,
+    onError: OnListenerError,
   ): Promise<{ session: SpeakerSession; answer: string }> {
     const pc = new RTCPeerConnection({
       codecs: {

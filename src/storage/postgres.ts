@@ -38,7 +38,10 @@ export class PostgresDriver implements SqlDriver {
   readonly #pool: pg.Pool;
   readonly #runner: SqlRunner;
 
-  constructor(connectionString: string, options: { schema?: string; maxConnections?: number } = {}) {
+  constructor(
+    connectionString: string,
+    options: { schema?: string; maxConnections?: number; onIdleError?: (error: Error) => void } = {},
+  ) {
     const schema = options.schema;
     this.#pool = new pg.Pool({
       connectionString,
@@ -48,8 +51,9 @@ export class PostgresDriver implements SqlDriver {
       query_timeout: 10_000,
       ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
     });
-    // An idle client that loses its connection must not crash the process; the pool replaces it.
-    this.#pool.on('error', () => {});
+    // An idle client that loses its connection must not crash the process; the pool replaces it,
+    // and the owner hears of it (the embedded role logs it).
+    this.#pool.on('error', options.onIdleError ?? (() => {}));
     this.#runner = runnerFor(this.#pool);
   }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { difficultyFor, ProofOfWork, ReplaySet, type PowPolicy } from '../../src/admission/pow.ts';
-import { leadingZeroBits, powInput, readChallenge, solve } from '../../src/admission/pow-solve.ts';
+import { leadingZeroBits, powInput, readChallenge, solve } from '../../src/shared/pow-solve.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { TokenSigner } from '../../src/lib/signed-token.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { runCrowd } from '../../bench/joins.ts';
+import { runCrowd } from '../../bench/joins/crowd.ts';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
 
 // The flash-crowd drill at tiny scale against an in-process server: capacity 10 joins/s, a crowd of

@@ -4,7 +4,8 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { startIcecast, type Icecast } from '../../bench/icecast.ts';
 import { loopbackSources } from '../../bench/listener-sim.ts';
-import { fmp4Reader, simulateProgressive, type Fmp4Part } from '../../bench/progressive-sim.ts';
+import { fmp4Reader, type Fmp4Part } from '../../bench/fmp4-reader.ts';
+import { simulateProgressive } from '../../bench/progressive-sim.ts';
 
 /** A tiny ISO-BMFF writer: just the boxes and fields the simulator reads, in valid layout. */
 const box = (type: string, ...payload: Buffer[]): Buffer => {

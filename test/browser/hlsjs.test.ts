@@ -4,7 +4,9 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { CHROMIUM, launchChromium } from '../helpers/browser.ts';
+import { realTime } from '../helpers/eventually.ts';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
+import { skipUnless } from '../helpers/skip.ts';
 import { publishTone, type TonePublisher } from '../helpers/whip-client.ts';
 
 /**
@@ -12,12 +14,12 @@ import { publishTone, type TonePublisher } from '../helpers/whip-client.ts';
  * page's Web Audio analyser hears the speaker's 440 Hz. CI installs chromium and sets
  * AMPHI_TEST_BROWSER=1; without chromium the suite is skipped with a notice.
  */
-const required = process.env.AMPHI_TEST_BROWSER === '1';
-const skip =
-  existsSync(CHROMIUM) || required ? false : 'browser tests skipped: install chromium (CI does) or set AMPHI_TEST_BROWSER=1';
-if (skip !== false) console.log(skip);
-
-const waitMs = (ms: number) => new Promise((r) => setTimeout(r, ms)); // real playback, real time
+const skip = skipUnless({
+  available: existsSync(CHROMIUM),
+  env: 'AMPHI_TEST_BROWSER',
+  suite: 'browser tests',
+  install: 'chromium',
+});
 
 describe('hls.js in Chromium', { skip }, () => {
   let server: LiveServer;
@@ -41,7 +43,8 @@ describe('hls.js in Chromium', { skip }, () => {
     pub = await publishTone({ ...(await server.stageToken(spaceId, host.token)), frequencyHz: 440 });
     await pub.connected();
     playlistUrl = ((await server.api('POST', `/api/spaces/${spaceId}/join`)).json as { playlistUrl: string }).playlistUrl;
-    await waitMs(2500); // a segment's worth of program before the player starts
+    // Listeners arrive at a Space that has been live a while: the player's start position depends on it.
+    await realTime(2500, 'a segment of the speaker in the program before the player starts');
     browser = await launchChromium();
   });
   after(async () => {
@@ -58,7 +61,7 @@ describe('hls.js in Chromium', { skip }, () => {
       if (m.type() === 'error') consoleErrors.push(m.text());
     });
     await page.goto(`${pagesUrl}/?src=${encodeURIComponent(playlistUrl)}`);
-    await waitMs(4000);
+    await realTime(4000, 'hls.js loads and plays a while');
     const samples: {
       peakHz: number;
       currentTime: number;
@@ -68,7 +71,7 @@ describe('hls.js in Chromium', { skip }, () => {
     }[] = [];
     for (let i = 0; i < 10; i++) {
       samples.push(await page.evaluate(() => (globalThis as unknown as { probe: () => (typeof samples)[number] }).probe()));
-      await waitMs(300);
+      await realTime(300, 'more playback before the next probe');
     }
     const last = samples[samples.length - 1]!;
     assert.deepEqual(

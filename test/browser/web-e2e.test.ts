@@ -4,9 +4,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { CHROMIUM, launchChromium } from '../helpers/browser.ts';
-import { startLiveServer, type LiveServer } from '../helpers/server.ts';
+import { startLiveServer, TEST_SIGNING_KEY, type LiveServer } from '../helpers/server.ts';
 import { writeToneWav } from '../helpers/wav.ts';
 
 /**
@@ -39,6 +39,52 @@ async function hears(page: Page, frequencyHz: number, tries = 40): Promise<numbe
   throw new Error(`never heard ${frequencyHz} Hz steadily; peaks: ${peaks.join(',')}`);
 }
 
+/**
+ * Every request a page makes from now on, to check where a playing listener's page goes: the room
+ * state through the edge (`state.json`), never the Space's API resources.
+ */
+function recordRequests(page: Page): { urls: string[]; toSpaceApi: (spaceId: string) => string[]; stop: () => void } {
+  const urls: string[] = [];
+  const onRequest = (request: { url(): string }) => void urls.push(request.url());
+  page.on('request', onRequest);
+  return {
+    urls,
+    toSpaceApi: (spaceId) => urls.filter((u) => new URL(u).pathname.startsWith(`/api/spaces/${spaceId}`)),
+    stop: () => void page.off('request', onRequest),
+  };
+}
+
+/** Runs the API call that causes a change and waits (1 s at most) for the page to show it: the ms it took. */
+async function showsWithin1s(effect: Locator, cause: () => Promise<unknown>, state: 'visible' | 'detached' = 'visible') {
+  const started = performance.now();
+  const caused = cause();
+  await effect.waitFor({ state, timeout: 1000 });
+  const ms = performance.now() - started;
+  await caused;
+  assert.ok(ms < 1000, `shown after ${Math.round(ms)} ms`);
+  return Math.round(ms);
+}
+
+/**
+ * The live server for these tests. The load of the machine running the browsers is not under test
+ * (shedding has its own tests): it sheds only when its process is saturated, so the pages show no
+ * "busy" note and reactions are not sampled.
+ */
+function quietServer(overrides: Record<string, unknown> = {}): Promise<LiveServer> {
+  return startLiveServer({
+    admission: {
+      // As the helper sets them (this layer replaces its admission layer).
+      joinBurst: 100_000,
+      limits: { joinsPerAddress: { capacity: 100_000, refillPerSecond: 10_000 } },
+      overload: { eventLoopDelayLevelsMs: [10_000], cpuShareLevels: [1], queueDepthLevels: [1_000_000] },
+    },
+    ...overrides,
+  });
+}
+
+/** The listener token in an edge URL (`/l/<token>/<space>/<file>`). */
+const tokenIn = (url: string) => new URL(url).pathname.split('/')[2]!;
+
 async function signUp(page: Page, base: string, handle: string): Promise<void> {
   await page.goto(`${base}/signup`);
   await page.getByLabel('Handle').fill(handle);
@@ -55,7 +101,7 @@ describe('web app in Chromium', { skip }, () => {
   const consoleErrors: string[] = [];
 
   before(async () => {
-    server = await startLiveServer();
+    server = await quietServer();
     dir = mkdtempSync(join(tmpdir(), 'amphi-e2e-'));
     writeToneWav(join(dir, 'host.wav'), 440, 30);
     writeToneWav(join(dir, 'listener.wav'), 660, 30);
@@ -74,9 +120,9 @@ describe('web app in Chromium', { skip }, () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const watch = (page: Page, who: string) =>
+  const watch = (page: Page, who: string, expected?: RegExp) =>
     page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(`${who}: ${m.text()}`);
+      if (m.type() === 'error' && expected?.test(m.text()) !== true) consoleErrors.push(`${who}: ${m.text()}`);
     });
 
   test('host goes live, listener hears, asks to speak, is heard; the end; the replay', async () => {
@@ -103,6 +149,9 @@ describe('web app in Chromium', { skip }, () => {
     await listener.screenshot({ path: `${shots}home-desktop.png` });
     await listener.goto(spaceUrl);
     await listener.getByRole('button', { name: '▶ Play' }).click();
+    await listener.getByRole('button', { name: '■ Stop' }).waitFor();
+    // From here the listener plays: its page follows the room state through the edge, not the API.
+    const playing = recordRequests(listener);
     const heardHost = await hears(listener, 440);
     console.log(`listener heard the host: ${heardHost.length} probes`);
     // Chromium plays Opus in MP4 through MSE, so the page listens on the held stream, not LL-HLS.
@@ -119,6 +168,12 @@ describe('web app in Chromium', { skip }, () => {
     const fetched = await listener.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
     assert.ok(!fetched.some((u) => u.includes('.m3u8')), fetched.join('\n'));
     await listener.screenshot({ path: `${shots}listener-desktop.png` });
+    playing.stop();
+    assert.deepEqual(playing.toSpaceApi(spaceUrl.split('/s/')[1]!), [], 'a playing listener asks the edge, not the API');
+    assert.ok(
+      fetched.some((u) => new URL(u).pathname.endsWith('/state.json')),
+      fetched.join('\n'),
+    );
 
     await listener.getByRole('button', { name: /Request to speak/ }).click();
     await host.getByRole('button', { name: 'Accept @web_listener' }).click();
@@ -178,6 +233,95 @@ describe('web app in Chromium', { skip }, () => {
     await host.locator('audio').evaluate((a: HTMLAudioElement) => a.play());
     const replay = await hears(host, 440);
     console.log(`replay played the host's tone: ${replay.length} probes`);
+  });
+
+  test('a playing listener follows the room state through the edge: changes show within 1 s, no API polling', async () => {
+    const base = server.url;
+    const { spaceId, host } = await server.liveSpace(0);
+    const guest = await server.signUp('web_guest');
+    const page = await listenerBrowser.newPage({ viewport: { width: 1280, height: 860 } });
+    // When the Space ends the player may reconnect once before the room state says so, and hear 409
+    // SPACE_ENDED (its cue to stop), which the browser logs.
+    watch(page, 'room', /status of 409 \(Conflict\)/);
+    await page.goto(`${base}/s/${spaceId}`);
+    await page.getByRole('button', { name: '▶ Play' }).click();
+    await page.getByRole('button', { name: '■ Stop' }).waitFor();
+    await page.getByText('1 listening').waitFor();
+    const requests = recordRequests(page);
+    const shown: Record<string, number> = {};
+
+    await page.getByText('Live', { exact: true }).waitFor();
+    shown.reaction = await showsWithin1s(page.locator('.reactions button', { hasText: '🔥 1' }), () =>
+      server.api('POST', `/api/spaces/${spaceId}/reactions`, guest.token, { emoji: '🔥' }),
+    );
+    await server.api('POST', `/api/spaces/${spaceId}/invitations`, host.token, { accountId: guest.id });
+    shown.speakerJoins = await showsWithin1s(page.locator('.stage li', { hasText: '@web_guest' }), () =>
+      server.api('POST', `/api/spaces/${spaceId}/invitations/me/accept`, guest.token),
+    );
+    shown.hostMutes = await showsWithin1s(page.getByText('muted by host'), () =>
+      server.api('POST', `/api/spaces/${spaceId}/members/${guest.id}/mute`, host.token),
+    );
+    shown.listenerCount = await showsWithin1s(page.getByText('2 listening'), async () => {
+      // Another listener (anonymous) joins and asks its edge once: the edge counts them.
+      const grant = (await server.api('POST', `/api/spaces/${spaceId}/join`, undefined, {})).json;
+      await fetch(new URL('state.json', grant.playlistUrl as string));
+    });
+    shown.speakerLeaves = await showsWithin1s(
+      page.locator('.stage li', { hasText: '@web_guest' }),
+      () => server.api('POST', `/api/spaces/${spaceId}/members/${guest.id}/audience`, host.token),
+      'detached',
+    );
+    // Quiet for a while (two periods of the old 1 s polling): the page keeps asking the edge only.
+    await waitMs(2500);
+    shown.ended = await showsWithin1s(page.locator('.badge', { hasText: 'Ended' }), () =>
+      server.api('POST', `/api/spaces/${spaceId}/end`, host.token),
+    );
+    await page.getByRole('button', { name: '■ Stop' }).waitFor({ state: 'detached' }); // the program is over
+    await page.getByRole('link', { name: 'Play the replay' }).waitFor({ timeout: 10_000 });
+    requests.stop();
+    console.log(`room state on a playing listener's page (ms from the API call): ${JSON.stringify(shown)}`);
+    assert.deepEqual(requests.toSpaceApi(spaceId), [], 'a playing listener asks the edge, not the API');
+    const states = requests.urls.filter((u) => new URL(u).pathname.endsWith('/state.json'));
+    // Six changes, each seen before the next was made: six new versions, asked for after the first.
+    assert.ok(states.length >= 5, `state.json requests: ${states.join('\n')}`);
+    assert.ok(
+      states.every((u) => new URL(u).searchParams.has('v')),
+      'each request asks for the version after the one shown',
+    );
+    await page.close();
+  });
+
+  test('the room-state loop follows the renewed listener token', async () => {
+    // Tokens live 10 s here, so the player renews every few seconds (at 300 s, once every 4 minutes).
+    const short = await quietServer({ tokens: { signingKey: TEST_SIGNING_KEY, listenerTokenTtlSeconds: 10 } });
+    const page = await listenerBrowser.newPage();
+    try {
+      watch(page, 'renewal');
+      const { spaceId } = await short.liveSpace(0);
+      const guest = await short.signUp('web_renewal');
+      await page.goto(`${short.url}/s/${spaceId}`);
+      await page.getByRole('button', { name: '▶ Play' }).click();
+      await page.getByRole('button', { name: '■ Stop' }).waitFor();
+      const requests = recordRequests(page);
+      await waitMs(15_000); // the first token has expired
+      const ms = await showsWithin1s(page.locator('.reactions button', { hasText: '👏 1' }), () =>
+        short.api('POST', `/api/spaces/${spaceId}/reactions`, guest.token, { emoji: '👏' }),
+      );
+      requests.stop();
+      const states = requests.urls.filter((u) => new URL(u).pathname.endsWith('/state.json'));
+      const tokens = new Set(states.map(tokenIn));
+      console.log(`room state after renewals: shown in ${ms} ms; ${states.length} requests with ${tokens.size} tokens`);
+      assert.ok(tokens.size >= 2, `state.json kept one token: ${states.join('\n')}`);
+      // The renewals are the only API calls (POST join with the token), never the Space on a timer.
+      assert.deepEqual(
+        requests.toSpaceApi(spaceId).filter((u) => !u.endsWith('/join')),
+        [],
+        'a playing listener asks the edge, not the API',
+      );
+    } finally {
+      await page.close();
+      await short.shutdown();
+    }
   });
 
   test('every interactive element is reachable by keyboard; no console errors', async () => {

@@ -6,11 +6,13 @@ import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { TokenSigner } from '../../src/lib/signed-token.ts';
-import { buildApp, type Amphi } from '../../src/server/app.ts';
+import { ListenerFailures } from '../../src/lib/typed-emitter.ts';
+import { buildControlApp, type ControlApp } from '../../src/roles/control.ts';
+import { Metrics } from '../../src/roles/metrics.ts';
 import { SqliteDriver } from '../../src/storage/sqlite.ts';
 import { SqlStore } from '../../src/storage/sql-store.ts';
 
-export interface TestApp extends Amphi {
+export interface TestApp extends ControlApp {
   readonly clock: ManualClock;
   readonly config: Readonly<Config>;
   readonly signer: TokenSigner;
@@ -67,12 +69,15 @@ export async function makeTestApp(overrides: Record<string, unknown> = {}): Prom
     },
   });
   const signer = new TokenSigner([TEST_KEY]);
-  const amphi = await buildApp({
+  const log = pino({ level: 'silent' });
+  const amphi = await buildControlApp({
     config,
     store,
     clock,
     signer,
-    log: pino({ level: 'silent' }),
+    log,
+    metrics: new Metrics(),
+    failures: new ListenerFailures(log),
     urls: { edge: () => 'http://amphi.test', stage: () => 'http://stage.amphi.test' },
     // A quiet machine: this process's real CPU would mean nothing on the test clock.
     load: { sample: () => ({ eventLoopDelayMs: 0, cpuShare: 0 }), close: () => {} },

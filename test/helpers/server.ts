@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.ts';
-import { startServer, type RunningServer } from '../../src/server/main.ts';
+import { startEmbedded, type RunningServer } from '../../src/roles/embedded.ts';
 
 export const TEST_SIGNING_KEY = 'integration-test-signing-key-0123456789';
 
@@ -39,7 +39,7 @@ export async function startLiveServer(overrides: Record<string, unknown> = {}): 
       ...overrides,
     },
   });
-  const server = await startServer(config, { log: pino({ level: process.env.AMPHI_TEST_LOG ?? 'silent' }) });
+  const server = await startEmbedded(config, { log: pino({ level: process.env.AMPHI_TEST_LOG ?? 'silent' }) });
   let handles = 0;
   const api: LiveServer['api'] = jsonApi(() => server.url);
   const signUp = async (handle: string) => {

@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { DemoSpeaker, readFrames } from '../../src/stage/demo-speaker.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startLiveServer } from '../helpers/server.ts';
+import { rethrow } from '../helpers/events.ts';
 
 test('the demo speaker paces its clip on the clock, in a loop, and stops when closed', () => {
   const frames = readFrames(new URL('../../assets/demo-voice.opus-frames', import.meta.url));
   assert.ok(frames.length > 500 && frames.every((f) => f.length > 0 && f.length < 400), `${frames.length} frames`);
   const clock = new ManualClock(0);
-  const speaker = new DemoSpeaker(frames, clock);
+  const speaker = new DemoSpeaker(frames, clock, rethrow);
   const stamps: number[] = [];
   speaker.on('audio', ({ rtpTimestamp }) => stamps.push(rtpTimestamp));
   clock.advance(1000);
@@ -30,12 +32,12 @@ test('npm start shows a live demo Space with a speaking voice; it can be switche
     );
     assert.ok(demo !== undefined, 'the demo Space is live');
     assert.equal(demo.host.handle, 'amphi_demo');
-    let speaking = false;
-    for (let i = 0; i < 40 && !speaking; i++) {
-      await server.programFrames(demo.id, 5); // the clip plays in real time: look again every 100 ms of program
-      speaking = (await server.api('GET', `/api/spaces/${demo.id}`)).json.space.stage[0].speaking as boolean;
-    }
-    assert.equal(speaking, true, 'the built-in speaker is heard');
+    // The clip plays in real time: look again every 100 ms, for up to 4 s.
+    await eventually(
+      'the built-in speaker to be heard',
+      async () => (await server.api('GET', `/api/spaces/${demo.id}`)).json.space.stage[0].speaking === true,
+      { timeoutMs: 4000, intervalMs: 100 },
+    );
   } finally {
     await server.shutdown();
   }

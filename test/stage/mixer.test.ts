@@ -11,6 +11,7 @@ import { Mixer } from '../../src/stage/mixer.ts';
 import type { ProgramFrame } from '../../src/stage/program.ts';
 import { StageRoom } from '../../src/stage/room.ts';
 import type { SessionEvents } from '../../src/stage/session.ts';
+import { rethrow } from '../helpers/events.ts';
 
 function tone(frequencyHz: number, amplitude: number, startSample: number): Float32Array {
   const f = new Float32Array(FRAME_SAMPLES);
@@ -100,7 +101,7 @@ class FakeSession extends TypedEmitter<SessionEvents> {
   readonly sent: Uint8Array[] = [];
   closedWith: string | undefined;
   constructor(id: string) {
-    super();
+    super(rethrow);
     this.id = id;
   }
   send(packet: Uint8Array): void {
@@ -122,6 +123,7 @@ describe('StageRoom on an injected clock', () => {
       log: pino({ level: 'silent' }),
       programBitrateBps: 48_000,
       returnBitrateBps: 32_000,
+      onListenerError: rethrow,
       onClosed: (id) => closed.push(id),
     });
     const frames: ProgramFrame[] = [];

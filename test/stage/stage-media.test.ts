@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { peak, toneShare } from '../../src/stage/audio.ts';
 import { OpusDecoderMono } from '../../src/stage/codec.ts';
 import type { ProgramFrame } from '../../src/stage/program.ts';
+import { eventually, realTime } from '../helpers/eventually.ts';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
 import { concat, publishTone, type TonePublisher } from '../helpers/whip-client.ts';
 
@@ -29,7 +30,6 @@ describe('stage media', () => {
         concat(frames.filter((f) => f.atMs >= fromMs && f.atMs < toMs).map((f) => f.pcm)),
     };
   }
-  const waitMs = (ms: number) => new Promise((r) => setTimeout(r, ms)); // real media needs real time to flow
   const contiguous = (sequences: number[]) => sequences.every((s, i) => i === 0 || s === sequences[i - 1]! + 1);
 
   test('two speakers: each hears the other and not themselves; the program has both, unclipped', async () => {
@@ -41,7 +41,7 @@ describe('stage media', () => {
       assert.equal(a.status, 201);
       assert.equal(b.status, 201);
       assert.match(a.location ?? '', new RegExp(`^/whip/${spaceId}/sessions/ss_`));
-      await waitMs(2500);
+      await realTime(2500, 'both tones through the mix for over a second and a half');
       const t = Date.now();
       const mix = program.between(t - 1500, t);
       assert.ok(mix.length > 48_000, `program samples: ${mix.length}`);
@@ -67,7 +67,7 @@ describe('stage media', () => {
       // Mute by the host: the 660 Hz speaker leaves the program within 200 ms.
       const mutedAt = Date.now();
       await server.api('POST', `/api/spaces/${spaceId}/members/${speakers[0]!.id}/mute`, host.token);
-      await waitMs(800);
+      await realTime(800, 'the program for 600 ms after the mute took effect');
       const afterMute = program.between(mutedAt + 200, Date.now());
       assert.ok(toneShare(afterMute, 660) < 0.02, `660 Hz after mute: ${toneShare(afterMute, 660)}`);
       assert.ok(toneShare(afterMute, 440) > 0.5, `440 Hz goes on: ${toneShare(afterMute, 440)}`);
@@ -86,16 +86,17 @@ describe('stage media', () => {
       const program = recordProgram(spaceId);
       const speaker = await publishTone({ ...(await server.stageToken(spaceId, speakers[0]!.token)), frequencyHz: 660 });
       try {
-        await waitMs(600);
-        assert.equal(server.stage.room(spaceId)?.speakerCount, 1);
+        await speaker.connected();
+        await eventually('the speaker on stage', () => server.stage.room(spaceId)?.speakerCount === 1, { timeoutMs: 600 });
         const before = program.frames.length;
         const t0 = Date.now();
         await server.api('POST', `/api/spaces/${spaceId}/members/${speakers[0]!.id}/${path}`, host.token);
-        while (server.stage.room(spaceId)!.speakerCount > 0 && Date.now() - t0 < 1000) await waitMs(10);
-        assert.equal(server.stage.room(spaceId)!.speakerCount, 0, 'session closed');
+        await eventually('the session to close', () => server.stage.room(spaceId)!.speakerCount === 0, {
+          timeoutMs: 1000,
+          intervalMs: 10,
+        });
         assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
-        await waitMs(300);
-        assert.ok(program.frames.length > before + 10, 'the program keeps running');
+        await eventually('the program to keep running', () => program.frames.length > before + 10, { timeoutMs: 300 });
       } finally {
         await speaker.close();
       }
@@ -112,8 +113,8 @@ describe('stage media', () => {
       await publishTone({ ...(await server.stageToken(spaceId, speakers[0]!.token)), frequencyHz: 660 }),
     ];
     try {
-      await waitMs(400);
-      assert.equal(server.stage.sessionCount >= 2, true);
+      for (const p of pubs) await p.connected();
+      await eventually('both sessions up', () => server.stage.sessionCount >= 2, { timeoutMs: 400 });
       await server.api('POST', `/api/spaces/${spaceId}/end`, host.token);
       assert.equal(server.stage.room(spaceId), undefined, 'room closed at once');
       await server.api('POST', `/api/spaces/${spaceId}/end`, host.token);
@@ -137,23 +138,20 @@ describe('stage media', () => {
     try {
       await a.connected();
       await b.connected();
-      await waitMs(500); // let jitter buffers settle on the silent streams
+      await realTime(500, 'jitter buffers settle on the silent streams');
       const delays: number[] = [];
       for (let round = 0; round < 3; round++) {
         const since = b.received.length;
         const startedAt = a.setTone(true);
-        while (Date.now() - startedAt < 1000) {
-          const hit = b.received.slice(since).find((r) => peak(r.frame) > 0.05 && toneShare(r.frame, 440) > 0.5);
-          if (hit !== undefined) {
-            delays.push(hit.atMs - startedAt);
-            break;
-          }
-          await waitMs(5);
-        }
+        const hit = await eventually(
+          `B to hear burst ${round + 1}`,
+          () => b.received.slice(since).find((r) => peak(r.frame) > 0.05 && toneShare(r.frame, 440) > 0.5),
+          { timeoutMs: 1000, intervalMs: 5 },
+        );
+        delays.push(hit.atMs - startedAt);
         a.setTone(false);
-        await waitMs(400);
+        await realTime(400, 'silence between bursts');
       }
-      assert.equal(delays.length, 3, 'B heard every burst');
       console.log(`speaker-to-speaker delay (ms): ${delays.join(', ')}`);
       assert.ok(Math.max(...delays) < 300, `delays ${delays.join(', ')} ms`);
     } finally {
@@ -167,13 +165,13 @@ describe('stage media', () => {
     const program = recordProgram(spaceId);
     const credential = await server.stageToken(spaceId, host.token);
     const first = await publishTone({ ...credential, frequencyHz: 440 });
-    await waitMs(600);
+    await realTime(600, 'the first connection on the program');
     await first.close();
-    await waitMs(200);
+    await realTime(200, 'a gap before the speaker is back');
     const second = await publishTone({ ...credential, frequencyHz: 440 });
     try {
       assert.equal(second.status, 201);
-      await waitMs(800);
+      await realTime(800, 'the second connection on the program');
       const t = Date.now();
       assert.ok(toneShare(program.between(t - 400, t), 440) > 0.5, 'the tone is back');
       assert.ok(contiguous(program.frames.map((f) => f.frame.sequence)), 'one continuous timeline across the reconnect');

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { toneShare, peak } from '../../src/stage/audio.ts';
 import { OpusDecoderMono } from '../../src/stage/codec.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startLiveServer } from '../helpers/server.ts';
 import { concat } from '../helpers/whip-client.ts';
 
@@ -29,14 +30,19 @@ try {
   let log = '';
   client.stdout.on('data', (d: Buffer) => (log += d.toString()));
   client.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  // A harness measures and reports; the test judges. A wait that runs out is reported, not thrown.
   const deadline = Date.now() + 8000;
-  while (!log.includes('PeerConnection connected') && Date.now() < deadline && client.exitCode === null) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await eventually(
+    'whip-client to connect (or exit)',
+    () => log.includes('PeerConnection connected') || client.exitCode !== null,
+    { timeoutMs: 8000, intervalMs: 50 },
+  ).catch((e: unknown) => (result.waited = String(e)));
   result.connected = log.includes('PeerConnection connected');
   const startFrame = pcm.length;
   // Collect 2.5 s of program (125 frames) after the connection is up, however long that takes.
-  while (pcm.length < startFrame + 125 && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 20));
+  await eventually('2.5 s of program', () => pcm.length >= startFrame + 125, {
+    timeoutMs: Math.max(0, deadline + 5000 - Date.now()),
+  }).catch((e: unknown) => (result.waited = String(e)));
   const view = await server.api('GET', `/api/spaces/${spaceId}`);
   client.kill('SIGINT');
   await new Promise((r) => client.once('exit', r));

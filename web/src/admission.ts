@@ -1,16 +1,8 @@
-import { api, ApiError } from './api.ts';
-import type { Grant } from './player.ts';
+import { api, ApiError, errorOf, type Grant, type JoinRequest, type Line, type Ticket } from './api.ts';
 
 /** Where the caller stands while the door decides. */
 export type DoorState =
   { readonly kind: 'waiting'; readonly position: number; readonly etaSeconds: number } | { readonly kind: 'proving' };
-
-interface Ticket {
-  readonly ticket: string;
-  readonly number: number;
-  readonly lineUrl: string;
-  readonly client?: string;
-}
 
 /** Jittered wait: a million clients never poll in step. */
 const jittered = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms * (0.8 + Math.random() * 0.4)));
@@ -37,7 +29,7 @@ export async function joinThroughDoor(
 ): Promise<Grant> {
   let client: string | undefined;
   let ticket: Ticket | undefined;
-  let pow: { challenge: string; solution: string } | undefined;
+  let pow: JoinRequest['pow'];
   let retries = 0;
   for (;;) {
     signal?.throwIfAborted();
@@ -58,12 +50,13 @@ export async function joinThroughDoor(
       await waitForTurn(ticket, res.data.etaSeconds, onState, signal);
       continue;
     }
-    const error = (res.error as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined)
-      ?.error;
-    if (status === 428 && typeof error?.details?.challenge === 'string') {
-      client = typeof error.details.client === 'string' ? error.details.client : client;
+    const error = errorOf(res.error);
+    // POW_REQUIRED details: the challenge, and the client id to send back with the solution.
+    const details = error?.details as { challenge?: unknown; client?: unknown } | undefined;
+    if (status === 428 && typeof details?.challenge === 'string') {
+      client = typeof details.client === 'string' ? details.client : client;
       onState({ kind: 'proving' });
-      pow = { challenge: error.details.challenge, solution: await solveInWorker(error.details.challenge) };
+      pow = { challenge: details.challenge, solution: await solveInWorker(details.challenge) };
       continue;
     }
     if ((status === 429 || status === 503) && retries < 8) {
@@ -86,7 +79,7 @@ async function waitForTurn(
   for (;;) {
     signal?.throwIfAborted();
     const line = await fetch(ticket.lineUrl).then(
-      (r) => (r.ok ? (r.json() as Promise<{ nowServing: number; perSecond: number }>) : undefined),
+      (r) => (r.ok ? (r.json() as Promise<Line>) : undefined),
       () => undefined,
     );
     if (line !== undefined) {

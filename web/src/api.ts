@@ -6,7 +6,28 @@ export const api = createClient<paths>({ baseUrl: location.origin, credentials: 
 
 export type Space = components['schemas']['Space'];
 export type Account = components['schemas']['Account'];
-export type StageMember = Space['stage'][number];
+
+/** The JSON body a route answers with `status`, read from the generated types (never copied by hand). */
+type Answer<Path extends keyof paths, Method extends 'get' | 'post', Status extends number = 200> = paths[Path][Method] extends {
+  responses: { [S in Status]: { content: { 'application/json': infer Body } } };
+}
+  ? Body
+  : never;
+
+/** The caller's relation to a Space (`GET /api/spaces/{id}/me`). */
+export type Relation = Answer<'/api/spaces/{id}/me', 'get'>;
+/** What a join sends: nothing, or a ticket, a solved proof of work, a token to renew (`POST .../join`). */
+export type JoinRequest = NonNullable<paths['/api/spaces/{id}/join']['post']['requestBody']['content']['application/json']>;
+/** A listener grant: token, held stream and playlist URLs on an edge, expiry (`POST .../join`, 200). */
+export type Grant = Answer<'/api/spaces/{id}/join', 'post'>;
+/** A place in the waiting room (`POST .../join`, 202). */
+export type Ticket = Answer<'/api/spaces/{id}/join', 'post', 202>;
+/** The waiting room's now-serving value (`GET .../line`). */
+export type Line = Answer<'/api/spaces/{id}/line', 'get'>;
+/** The emoji a reaction may carry (`POST .../reactions`). */
+export type ReactionEmoji = paths['/api/spaces/{id}/reactions']['post']['requestBody']['content']['application/json']['emoji'];
+/** A pending request to speak, as moderators list them (`GET .../requests`). */
+export type SpeakRequest = Answer<'/api/spaces/{id}/requests', 'get'>['requests'][number];
 
 /** The one error shape of the API, as a thrown Error with the code. */
 export class ApiError extends Error {
@@ -17,14 +38,22 @@ export class ApiError extends Error {
   }
 }
 
+/** Runs one API call for a page on the user's behalf: errors become its notice, success reloads what changed. */
+export type Act = (run: () => Promise<{ error?: unknown; data?: unknown; response: Response }>) => Promise<void>;
+
+/** The API's one error shape. */
+export type ErrorBody = components['schemas']['Error'];
+
+/** The error a response body carries, read defensively: a proxy's page or an empty body is not one. */
+export function errorOf(body: unknown): Partial<ErrorBody['error']> | undefined {
+  return typeof body === 'object' && body !== null ? (body as Partial<ErrorBody>).error : undefined;
+}
+
 /** Unwraps an openapi-fetch result: the data, or an ApiError with the API's message. */
 export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
   if (result.error !== undefined || result.data === undefined) {
-    const e = result.error as { error?: { code?: string; message?: string } } | undefined;
-    throw new ApiError(
-      e?.error?.code ?? `HTTP_${result.response.status}`,
-      e?.error?.message ?? `Request failed (${result.response.status})`,
-    );
+    const e = errorOf(result.error);
+    throw new ApiError(e?.code ?? `HTTP_${result.response.status}`, e?.message ?? `Request failed (${result.response.status})`);
   }
   return result.data;
 }

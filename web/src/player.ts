@@ -1,4 +1,5 @@
 import { playThrough } from './audio.ts';
+import type { ListenerGrant } from './listener-grant.ts';
 
 /**
  * Plays an LL-HLS playlist in an audio element: hls.js where there is no native HLS (most browsers),
@@ -26,14 +27,6 @@ declare global {
   }
 }
 
-/** A listener grant as the join API returns it. */
-export interface Grant {
-  readonly token: string;
-  readonly streamUrl: string;
-  readonly playlistUrl: string;
-  readonly expiresAt: string;
-}
-
 const STREAM_TYPE = 'audio/mp4; codecs="opus"';
 /** How far behind the newest received audio playback starts, and how far it may drift before a catch-up. */
 const LIVE_DELAY_S = 1.0;
@@ -46,15 +39,12 @@ export function canPlayStream(): boolean {
 
 /**
  * Plays the live stream (`streamUrl`, one held response the edge writes each part into) through
- * Media Source Extensions. The token is renewed before it expires; when the edge ends the stream (the
- * token ran out, the edge restarted) the player reconnects with the newest token and the overlap is
- * appended again, so the timeline has no gap. Retries back off with jitter.
+ * Media Source Extensions. The token is renewed before it expires (through `grants`, which the
+ * room-state loop reads too); when the edge ends the stream (the token ran out, the edge restarted)
+ * the player reconnects with the newest token and the overlap is appended again, so the timeline has
+ * no gap. Retries back off with jitter.
  */
-export async function attachStream(
-  element: HTMLAudioElement,
-  first: Grant,
-  renew: (current: Grant) => Promise<Grant>,
-): Promise<() => void> {
+export async function attachStream(element: HTMLAudioElement, grants: ListenerGrant): Promise<() => void> {
   playThrough(element);
   const source = new MediaSource();
   const objectUrl = URL.createObjectURL(source);
@@ -62,7 +52,6 @@ export async function attachStream(
   await new Promise((resolve) => source.addEventListener('sourceopen', resolve, { once: true }));
   const buffer = source.addSourceBuffer(STREAM_TYPE);
   const queue: Uint8Array[] = [];
-  let grant = first;
   let stopped = false;
   let started = false;
   let abort = new AbortController();
@@ -96,13 +85,11 @@ export async function attachStream(
   });
   let renewing = false;
   const renewal = setInterval(() => {
-    if (renewing || Date.parse(grant.expiresAt) - Date.now() >= 60_000) return;
+    if (renewing || Date.parse(grants.current.expiresAt) - Date.now() >= 60_000) return;
     renewing = true;
-    void renew(grant)
-      .then(
-        (next) => (grant = next),
-        () => undefined, // the stream goes on; the next attempt is in a few seconds
-      )
+    void grants
+      .renew(grants.current)
+      .catch(() => undefined) // the stream goes on; the next attempt is in a few seconds
       .finally(() => (renewing = false));
   }, 5_000);
   const run = async () => {
@@ -110,13 +97,14 @@ export async function attachStream(
     while (!stopped) {
       try {
         abort = new AbortController();
+        const grant = grants.current;
         const res = await fetch(grant.streamUrl, { signal: abort.signal });
         const epoch = Number(res.headers.get('amphi-program-epoch-ms'));
         // How far behind the mix this listener hears, for the page's probe (tests, diagnostics).
         if (epoch > 0) window.amphiBehindMs = () => Date.now() - (epoch + element.currentTime * 1000);
         if (res.status === 401) {
           failures++;
-          grant = await renew(grant);
+          await grants.renew(grant);
         } else if (res.status === 403 || res.status === 404 || res.status === 409) {
           return; // removed, or the Space is gone or ended: nothing to reconnect to
         } else if (res.ok && res.body !== null) {
@@ -130,7 +118,7 @@ export async function attachStream(
           }
           // The edge ended the stream (token expiry, restart): reconnect after a short jittered wait.
           failures++;
-          if (Date.parse(grant.expiresAt) - Date.now() < 60_000) grant = await renew(grant);
+          if (Date.parse(grants.current.expiresAt) - Date.now() < 60_000) await grants.renew(grants.current);
         } else failures++;
       } catch {
         if (stopped) return;

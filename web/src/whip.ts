@@ -1,3 +1,4 @@
+import { errorOf } from './api.ts';
 import { playStream } from './audio.ts';
 
 /** A browser speaker on the stage: microphone out over WHIP, the other speakers' mix back. */
@@ -23,8 +24,8 @@ export async function joinStage(whipUrl: string, token: string, microphone: Medi
   });
   if (res.status !== 201) {
     pc.close();
-    const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
-    throw new Error(body.error?.message ?? `The stage refused the connection (${res.status})`);
+    const error = errorOf(await res.json().catch(() => undefined));
+    throw new Error(error?.message ?? `The stage refused the connection (${res.status})`);
   }
   const location = new URL(res.headers.get('location') ?? '', whipUrl).toString();
   await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });

@@ -3,7 +3,7 @@ import type { Config } from '../../config/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { App } from '../../lib/http-app.ts';
 import type { RateLimiter } from '../../lib/token-bucket.ts';
-import type { Metrics } from '../../server/metrics.ts';
+import type { ControlMetrics } from '../metrics.ts';
 import type { ControlPlane } from '../plane.ts';
 import type { RequestAuth } from './auth.ts';
 import type { LiveSignals } from './views.ts';
@@ -18,7 +18,7 @@ export interface RouteContext {
   readonly config: Readonly<Config>;
   /** Per-address limiter for password checks (sign-up and sign-in). */
   readonly authLimiter: RateLimiter;
-  readonly metrics: Metrics;
+  readonly metrics: ControlMetrics;
   readonly live: LiveSignals;
   /** The door for joins: tokens, tickets, proof of work. */
   readonly admission: Admission;

@@ -1,5 +1,6 @@
 import type { Account } from '../../storage/store.ts';
 import type { SpaceSnapshot } from '../snapshots.ts';
+import { roomStateOf, type RoomStateView } from '../../shared/room-state.ts';
 
 /** JSON views of domain records: ISO times, public fields only. */
 export function iso(ms: number): string;
@@ -62,4 +63,9 @@ function replayView(state: string, recording: { live: boolean; durationMs: numbe
 
 export function spaceEnvelope(snap: SpaceSnapshot, live: LiveSignals) {
   return { space: spaceView(snap, live) };
+}
+
+/** What listeners follow through the edge (`state.json`): the parts of the public view that change during a Space. */
+export function roomStateView(view: ReturnType<typeof spaceView>): RoomStateView {
+  return roomStateOf(view);
 }

@@ -12,9 +12,8 @@ export function ReplayPage({ id }: { id: string }) {
     void (async () => {
       try {
         setSpace(unwrap(await api.GET('/api/spaces/{id}', { params: { path: { id } } })).space);
-        const grant = unwrap(await api.POST('/api/spaces/{id}/join', { params: { path: { id } }, body: {} })) as {
-          playlistUrl: string;
-        };
+        const grant = unwrap(await api.POST('/api/spaces/{id}/join', { params: { path: { id } }, body: {} }));
+        if ('ticket' in grant) throw new Error('The replay is very busy right now; try again in a minute.');
         setPlaylistUrl(grant.playlistUrl);
       } catch (e) {
         setError(e instanceof ApiError ? e.message : String(e));

@@ -1,0 +1,69 @@
+/** A small HTTP client for load generators: one request on a given agent (a source address), never throwing. */
+import { type Agent, request } from 'node:http';
+
+export interface Answer {
+  /** HTTP status, or -1 for a socket error and -2 for a timeout (`error` says which). */
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly error?: string;
+}
+
+export function httpCall(
+  base: URL,
+  agent: Agent | undefined,
+  method: string,
+  path: string,
+  body: string | undefined,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        host: base.hostname,
+        port: base.port,
+        path,
+        method,
+        agent,
+        timeout: timeoutMs,
+        headers:
+          body === undefined
+            ? headers
+            : { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers });
+        });
+        res.on('error', (e: Error & { code?: string }) => {
+          resolve({ status: -1, body: '', headers: {}, error: errorKind(e) });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.on('error', (e: Error & { code?: string }) => {
+      resolve({ status: e.code === 'TIMEOUT' ? -2 : -1, body: '', headers: {}, error: errorKind(e) });
+    });
+    req.end(body);
+  });
+}
+
+/** A socket error by kind, as the benches count them: `timeout`, `reset`, or its code in lower case. */
+export function errorKind(e: Error & { code?: string }, otherwise = 'socket_error'): string {
+  if (e.code === 'TIMEOUT') return 'timeout';
+  if (e.code === 'ECONNRESET' || e.message === 'aborted') return 'reset';
+  return e.code?.toLowerCase() ?? otherwise;
+}
+
+/** A JSON object body, or undefined for anything else. */
+export function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

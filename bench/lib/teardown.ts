@@ -1,0 +1,123 @@
+/**
+ * What a bench started, undone once: when its run ends, however it ends, or on SIGINT/SIGTERM.
+ *
+ * Every bench runs inside `withTeardown`, and adds each thing it starts (Amphi, nginx, Icecast, a
+ * peer server, a temp dir) the moment it exists, so an interrupted bench leaves no server running and
+ * no directory behind. On the first SIGINT or SIGTERM every active teardown runs, then the process
+ * exits 128 + the signal's number; later signals only say it is still stopping (a terminal's Ctrl-C
+ * and `amphi bench` forwarding it arrive together). Each step is bounded (a child gets SIGKILL after
+ * its grace), and the whole stop is bounded by STOP_LIMIT_MS.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+type Step = () => unknown;
+
+const STOP_LIMIT_MS = 30_000;
+
+export class Teardown {
+  readonly #steps: Step[] = [];
+  #done: Promise<void> | undefined;
+
+  /** Runs `step` at teardown, the last added first. Added once teardown began, it runs at once. */
+  add(step: Step): void {
+    if (this.#done === undefined) this.#steps.push(step);
+    else void runStep(step);
+  }
+
+  /** A new temporary directory, removed at teardown. */
+  tempDir(prefix: string): string {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    this.add(() => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  /** A child process, stopped at teardown (SIGTERM, then SIGKILL after `graceMs`). */
+  child<C extends ChildProcess>(child: C, graceMs = 5000): C {
+    this.add(() => stopProcess(child, graceMs));
+    return child;
+  }
+
+  /** Runs every step once, in reverse; a step that fails is reported, and the others still run. */
+  run(): Promise<void> {
+    this.#done ??= (async () => {
+      for (const step of this.#steps.reverse()) await runStep(step);
+    })();
+    return this.#done;
+  }
+}
+
+async function runStep(step: Step): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    process.stderr.write(`bench: teardown step failed: ${(error as Error).message}\n`);
+  }
+}
+
+/** Resolves when `child` has exited (at once if it has). */
+export function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within `graceMs`. A child that never started is left. */
+export async function stopProcess(child: ChildProcess, graceMs = 3000): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const done = exited(child);
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([
+    done.then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+  ]);
+  clearTimeout(timer);
+  if (inTime) return;
+  child.kill('SIGKILL');
+  await done;
+}
+
+const active = new Set<Teardown>();
+let stoppedBy: NodeJS.Signals | undefined;
+
+/** True once a SIGINT or SIGTERM has begun stopping the benches (their errors from then on are expected). */
+export function interrupted(): boolean {
+  return stoppedBy !== undefined;
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (stoppedBy !== undefined) {
+    process.stderr.write(`bench: ${signal} again: still stopping\n`);
+    return;
+  }
+  stoppedBy = signal;
+  process.stderr.write(`\nbench: ${signal}: stopping what the bench started\n`);
+  const code = 128 + constants.signals[signal];
+  setTimeout(() => {
+    process.stderr.write(`bench: not stopped within ${STOP_LIMIT_MS / 1000} s: exiting\n`);
+    process.exit(code);
+  }, STOP_LIMIT_MS).unref();
+  void Promise.all([...active].map((t) => t.run())).finally(() => process.exit(code));
+}
+
+let listening = false;
+
+/** Runs `body` with a teardown that runs when it settles, or on SIGINT/SIGTERM before that. */
+export async function withTeardown<T>(body: (t: Teardown) => Promise<T>): Promise<T> {
+  if (!listening) {
+    listening = true;
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  const t = new Teardown();
+  active.add(t);
+  try {
+    return await body(t);
+  } finally {
+    await t.run();
+    active.delete(t);
+  }
+}

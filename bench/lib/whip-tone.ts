@@ -1,0 +1,163 @@
+/**
+ * A WHIP publisher built on werift like a third-party client would be: it POSTs an SDP offer, sends a
+ * sine tone as Opus in real time, and decodes (or only counts) whatever the stage sends back. The stage
+ * bench's load generator; tests may use it too.
+ */
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
+import { FRAME_SAMPLES, SAMPLE_RATE } from '../../src/stage/audio.ts';
+import { OpusDecoderMono, OpusEncoderMono } from '../../src/stage/codec.ts';
+import { keepCandidates } from '../../src/stage/sdp.ts';
+
+export interface TonePublisher {
+  readonly status: number;
+  readonly location: string | undefined;
+  /** Decoded audio received from the stage, as 20 ms frames with their arrival times. */
+  readonly received: { atMs: number; frame: Float32Array }[];
+  /** Packets received when not decoding. */
+  readonly receivedPackets: () => number;
+  readonly connectionState: () => string;
+  /** Resolves when ICE and DTLS are up (rejects after 5 s). */
+  connected(): Promise<void>;
+  stopSending(): void;
+  /** Switches between the tone and (encoded) silence; returns the time of the switch. */
+  setTone(on: boolean): number;
+  /** DELETEs the WHIP session and closes the connection. */
+  close(): Promise<void>;
+}
+
+export interface ToneOptions {
+  whipUrl: string;
+  token: string | undefined;
+  frequencyHz: number;
+  amplitude?: number;
+  receive?: boolean;
+  /** Start by sending silence (see `setTone`). */
+  startSilent?: boolean;
+  /** Decode what comes back (default true); a load generator only counts it. */
+  decodeReceived?: boolean;
+}
+
+export async function publishTone(options: ToneOptions): Promise<TonePublisher> {
+  const pc = new RTCPeerConnection({
+    codecs: { audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: 111 })] },
+    iceInterfaceAddresses: { udp4: '127.0.0.1' },
+    iceAdditionalHostAddresses: ['127.0.0.1'],
+    iceUseIpv6: false,
+  });
+  const track = new MediaStreamTrack({ kind: 'audio' });
+  pc.addTransceiver(track, { direction: options.receive === false ? 'sendonly' : 'sendrecv' });
+  const returned = receive(pc, options.decodeReceived !== false);
+  const res = await fetch(options.whipUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/sdp', ...bearer(options.token) },
+    body: await localOffer(pc),
+  });
+  const location = res.headers.get('location') ?? undefined;
+  let sender: ToneSender | undefined;
+  if (res.status === 201) {
+    await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+    sender = sendTone(track, options);
+  } else {
+    await res.arrayBuffer();
+  }
+  const origin = new URL(options.whipUrl).origin;
+  return {
+    status: res.status,
+    location,
+    received: returned.frames,
+    receivedPackets: () => returned.packets(),
+    connectionState: () => pc.connectionState,
+    connected: () => connected(pc),
+    stopSending: () => sender?.stop(),
+    setTone: (on) => {
+      sender?.setTone(on);
+      return Date.now();
+    },
+    async close() {
+      sender?.stop();
+      if (location !== undefined) {
+        await fetch(`${origin}${location}`, { method: 'DELETE', headers: bearer(options.token) }).then((r) => r.arrayBuffer());
+      }
+      await pc.close();
+    },
+  };
+}
+
+const bearer = (token: string | undefined): Record<string, string> =>
+  token === undefined ? {} : { authorization: `Bearer ${token}` };
+
+/** What the stage sends back: decoded frames, or only a packet count. */
+function receive(pc: RTCPeerConnection, decode: boolean) {
+  const frames: { atMs: number; frame: Float32Array }[] = [];
+  let packets = 0;
+  const decoder = new OpusDecoderMono();
+  pc.onTrack.subscribe((t) =>
+    t.onReceiveRtp.subscribe((rtp) => {
+      if (!decode) {
+        packets++;
+        return;
+      }
+      const frame = decoder.decode(rtp.payload);
+      if (frame !== undefined) frames.push({ atMs: Date.now(), frame });
+    }),
+  );
+  return { frames, packets: () => packets };
+}
+
+/** The offer once ICE gathering is complete, with loopback candidates only. */
+async function localOffer(pc: RTCPeerConnection): Promise<string> {
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise<void>((resolve) => {
+    if (pc.iceGatheringState === 'complete') resolve();
+    pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve());
+  });
+  return keepCandidates(pc.localDescription!.sdp, ['127.0.0.1']);
+}
+
+interface ToneSender {
+  setTone(on: boolean): void;
+  stop(): void;
+}
+
+/** Sends one second of the tone, encoded once and looped (a whole number of cycles for 440 and 660 Hz). */
+function sendTone(track: MediaStreamTrack, options: ToneOptions): ToneSender {
+  const encoder = new OpusEncoderMono({ bitrateBps: 48_000 });
+  const amplitude = options.amplitude ?? 0.3;
+  const packets: Buffer[] = [];
+  const silence = Buffer.from(encoder.encode(new Float32Array(FRAME_SAMPLES)));
+  for (let k = 0; k < 50; k++) {
+    const frame = new Float32Array(FRAME_SAMPLES);
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      frame[i] = amplitude * Math.sin((2 * Math.PI * options.frequencyHz * (k * FRAME_SAMPLES + i)) / SAMPLE_RATE);
+    }
+    packets.push(Buffer.from(encoder.encode(frame)));
+  }
+  let toneOn = options.startSilent !== true;
+  let n = 0;
+  // Paced by wall time: this is real media on real sockets, not logic under test.
+  const timer = setInterval(() => {
+    const header = new RtpHeader({ payloadType: 111, sequenceNumber: n & 0xffff, timestamp: (n * FRAME_SAMPLES) >>> 0 });
+    track.writeRtp(new RtpPacket(header, toneOn ? packets[n % 50]! : silence));
+    n++;
+  }, 20);
+  return {
+    setTone: (on) => (toneOn = on),
+    stop: () => clearInterval(timer),
+  };
+}
+
+function connected(pc: RTCPeerConnection): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (pc.connectionState === 'connected') {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => reject(new Error(`not connected: ${pc.connectionState}`)), 5000);
+    pc.connectionStateChange.subscribe((s) => {
+      if (s === 'connected') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}

@@ -1,0 +1,41 @@
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import { accountRoutes } from './accounts-routes.ts';
+import { listeningRoutes } from './listening-routes.ts';
+import { Account, ErrorResponse, Space } from './schemas.ts';
+import { spaceRoutes } from './spaces-routes.ts';
+import { stageRoutes } from './stage-routes.ts';
+import type { App, RouteContext } from './types.ts';
+
+/**
+ * Mounts the control API on an app: cookies, the OpenAPI document (`/api/openapi.json`, built from
+ * the routes' TypeBox schemas) and every `/api` route. Routes mounted after it on the same app that
+ * should stay out of the document pass `schema: { hide: true }`.
+ */
+export async function mountControlApi(app: App, context: RouteContext): Promise<void> {
+  await app.register(cookie);
+  await app.register(swagger, {
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Amphi control API',
+        version: '1',
+        description: 'Accounts, Spaces, roles on stage, joining as a listener. Errors: docs/errors.md.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Session token from POST /api/sessions' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'amphi_session' },
+        },
+      },
+      security: [{ bearer: [] }, { cookie: [] }, {}],
+    },
+  });
+  for (const schema of [ErrorResponse, Account, Space]) app.addSchema(schema);
+  accountRoutes(app, context);
+  spaceRoutes(app, context);
+  listeningRoutes(app, context);
+  stageRoutes(app, context);
+  app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
+}

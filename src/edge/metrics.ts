@@ -1,0 +1,17 @@
+import type { Registry } from 'prom-client';
+import { scrapeGauge } from '../lib/metrics.ts';
+import type { Edge } from './edge.ts';
+
+/** The edge's audience and cache (`amphi_edge_*`), read at scrape time. */
+export function edgeMetrics(registry: Registry, edge: Edge): void {
+  scrapeGauge(registry, 'amphi_edge_listeners', 'Distinct listeners at this edge (held streams and recent LL-HLS requests)', () =>
+    edge.allListeners(),
+  );
+  scrapeGauge(registry, 'amphi_edge_stream_listeners', 'Listeners holding a live.mp4 stream at this edge', () => edge.streaming);
+  scrapeGauge(
+    registry,
+    'amphi_edge_origin_fetches',
+    'Origin fetches since start (one per object per edge)',
+    () => edge.originFetches,
+  );
+}

@@ -1,0 +1,117 @@
+import { Admission, type LoadSignals } from '../admission/plane.ts';
+import { admissionMetrics } from '../admission/metrics.ts';
+import { mountControlApi } from '../control/http/api.ts';
+import { RequestAuth } from '../control/http/auth.ts';
+import type { LiveSignals } from '../control/http/views.ts';
+import { createControlPlane, type ControlDeps, type ControlPlane } from '../control/plane.ts';
+import { createHttpApp, type App } from '../lib/http-app.ts';
+import { RateLimiter } from '../lib/token-bucket.ts';
+import type { Metrics } from './metrics.ts';
+import { opsRoutes } from './ops-routes.ts';
+
+/** What the control services are built from: the control plane's interfaces plus the process's metrics. */
+export interface ControlParts extends ControlDeps {
+  readonly metrics: Metrics;
+  /** Listeners served now, over all Spaces (admission's listener capacity). */
+  readonly admittedListeners: () => number;
+  /** Overload signals for admission (default: this process's event-loop delay and CPU). */
+  readonly load?: LoadSignals | undefined;
+}
+
+/** The control plane and the door in front of its joins. */
+export interface ControlServices {
+  readonly plane: ControlPlane;
+  readonly admission: Admission;
+  /** Starts their timers (admission's load sampling): call when the process begins serving. */
+  start(): void;
+  /** Stops their timers. Idempotent. */
+  stop(): void;
+}
+
+/** Builds the control plane and admission, and wires them to each other and to the metrics. */
+export function controlServices(parts: ControlParts): ControlServices {
+  const { config, clock, signer, log, metrics } = parts;
+  const plane = createControlPlane({ ...parts, log: log.child({ plane: 'control' }) });
+  const admission = new Admission({
+    config: config.admission,
+    clock,
+    signer,
+    log: log.child({ plane: 'admission' }),
+    listeners: parts.admittedListeners,
+    ...(parts.load === undefined ? {} : { load: parts.load }),
+  });
+  metrics.control.watch(plane.bus);
+  admissionMetrics(metrics.registry, admission);
+  plane.bus.on('space.ended', ({ spaceId }) => admission.rooms.delete(spaceId));
+  let stopped = false;
+  return {
+    plane,
+    admission,
+    start: () => admission.start(),
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      admission.close();
+      plane.close();
+    },
+  };
+}
+
+/** Mounts the control API and the operator's routes (`/healthz`, `/metrics`) on an app. */
+export async function mountControl(
+  app: App,
+  services: ControlServices,
+  parts: Pick<ControlParts, 'config' | 'clock' | 'metrics' | 'store' | 'log'> & { readonly live: LiveSignals },
+): Promise<void> {
+  const { plane, admission } = services;
+  const { config, clock, metrics } = parts;
+  await mountControlApi(app, {
+    admission,
+    plane,
+    auth: new RequestAuth(plane.accounts, config.auth.secureCookies),
+    clock,
+    config,
+    authLimiter: new RateLimiter(config.rateLimits.authPerAddress, clock),
+    metrics: metrics.control,
+    live: parts.live,
+  });
+  opsRoutes(app, { registry: metrics.registry, log: parts.log, ping: () => parts.store.ping() });
+}
+
+/** The control role's HTTP app, built and ready but not listening. */
+export interface ControlApp extends ControlServices {
+  readonly app: App;
+  readonly metrics: Metrics;
+  /** The live signals the public view reads. */
+  readonly live: LiveSignals;
+}
+
+/**
+ * The control role on its own: the API, the door for joins, health and metrics, without media planes
+ * (their live signals read as empty). The API tests run it in-process; cluster mode's `amphi control`
+ * is this over shared storage.
+ */
+export async function buildControlApp(parts: Omit<ControlParts, 'admittedListeners'>): Promise<ControlApp> {
+  const services = controlServices({ ...parts, admittedListeners: () => 0 });
+  const live: LiveSignals = {
+    reactionCounts: (id) => services.plane.reactions.counts(id),
+    speaking: () => [],
+    listeners: () => 0,
+    recording: parts.recordings ?? (() => undefined),
+  };
+  const app = createHttpApp({
+    log: parts.log.child({ plane: 'control' }),
+    limits: parts.config.admission.limits,
+    bodyLimitBytes: parts.config.server.bodyLimitBytes,
+    trustProxy: parts.config.server.trustProxy,
+    record: (route, method, status, seconds) => parts.metrics.http.record(route, method, status, seconds),
+  });
+  app.addHook('onClose', (_instance, done) => {
+    services.stop();
+    done();
+  });
+  await mountControl(app, services, { ...parts, live });
+  await app.ready();
+  services.start();
+  return { ...services, app, metrics: parts.metrics, live };
+}

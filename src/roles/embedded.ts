@@ -1,0 +1,291 @@
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../config/schema.ts';
+import { roomStateView, spaceView, type LiveSignals } from '../control/http/views.ts';
+import { Edge } from '../edge/edge.ts';
+import { listenerDoor } from '../edge/http.ts';
+import { edgeMetrics } from '../edge/metrics.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
+import { createHttpApp } from '../lib/http-app.ts';
+import { createLogger, type Logger } from '../lib/logger.ts';
+import { listenerFailureMetrics } from '../lib/metrics.ts';
+import { TokenSigner } from '../lib/signed-token.ts';
+import { ListenerFailures } from '../lib/typed-emitter.ts';
+import { OriginPlane } from '../origin/plane.ts';
+import { RoomState } from '../origin/room-state.ts';
+import { originRoutes } from '../origin/routes.ts';
+import { FileMediaStorage } from '../origin/storage.ts';
+import { stageRoutes } from '../stage/http.ts';
+import { StagePlane } from '../stage/plane.ts';
+import { programEncoder } from '../stage/room.ts';
+import { openStore } from '../storage/open.ts';
+import type { Store } from '../storage/store.ts';
+import { controlServices, mountControl, type ControlApp } from './control.ts';
+import { startDemo } from './demo.ts';
+import { loadSigningKey } from './keys.ts';
+import { Metrics } from './metrics.ts';
+import { stageAuthority } from './stage-authority.ts';
+import { webRoutes } from './web.ts';
+
+/** How often a held room-state request re-reads the document (multiplied under overload). */
+const ROOM_STATE_POLL_MS = 250;
+
+/** The stage's request deadline: a WHIP offer is small, a publisher that stalls is cut off sooner. */
+const STAGE_REQUEST_TIMEOUT_MS = 15_000;
+const STAGE_BODY_LIMIT_BYTES = 16_384;
+
+export interface RunningServer extends ControlApp {
+  readonly origin: OriginPlane;
+  readonly edge: Edge;
+  readonly stage: StagePlane;
+  /** The API URL, with the real port when port 0 was asked for. */
+  readonly url: string;
+  /** The stage's own listener (WHIP). */
+  readonly stageUrl: string;
+  /** Stops accepting, closes the stage, drains in-flight requests, closes storage. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded role (`amphi start`): every plane in this process, SQLite unless DATABASE_URL is set.
+ * The one place that builds them, in dependency order. The API and the stage listen on separate
+ * ports, so audience traffic never queues in front of a host going live.
+ */
+export async function startEmbedded(
+  config: Readonly<Config>,
+  options: { clock?: Clock; log?: Logger } = {},
+): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? createLogger(config.log.level);
+  const signer = new TokenSigner([loadSigningKey(config.tokens.signingKey, config.dataDir)]);
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    nowMs: clock.now(),
+    onConnectionError: (error) => log.warn({ err: error }, 'database connection lost (the pool replaces it)'),
+  });
+  try {
+    return await wire({ config, clock, log, signer, store });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** The process-wide pieces every plane is built from. */
+interface Parts {
+  readonly config: Readonly<Config>;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly signer: TokenSigner;
+  readonly store: Store;
+  readonly metrics: Metrics;
+  readonly failures: ListenerFailures;
+  readonly urls: ListenUrls;
+}
+
+async function wire(base: Omit<Parts, 'metrics' | 'failures' | 'urls'>): Promise<RunningServer> {
+  const { config, clock, log, store } = base;
+  const metrics = new Metrics();
+  const failures = new ListenerFailures(log);
+  listenerFailureMetrics(metrics.registry, failures);
+  const urls = new ListenUrls(config);
+  const parts: Parts = { ...base, metrics, failures, urls };
+  const planes = buildPlanes(parts);
+  const { services, stage, origin, edge } = planes;
+  const { app, stageApp } = await buildHttp(parts, planes);
+  const demo = config.demo.enabled
+    ? await startDemo({
+        plane: services.plane,
+        stage,
+        store,
+        clock,
+        failures,
+        log: log.child({ plane: 'demo' }),
+        title: config.demo.title,
+      })
+    : undefined;
+  const close = once(async () => {
+    log.info('amphi shutting down');
+    demo?.close();
+    stage.close();
+    origin.close();
+    edge.close(); // held streams end now, so the HTTP server can drain
+    await stageApp.close();
+    await app.close();
+    services.stop();
+    await store.close();
+    log.info('amphi stopped');
+  });
+  try {
+    const { host } = config.server;
+    await stageApp.listen({ host, port: config.stage.port });
+    await app.listen({ host, port: config.server.port });
+    urls.bound(portOf(app.server.address()), portOf(stageApp.server.address()));
+    services.start();
+    log.info(
+      {
+        url: urls.boundApi,
+        stageUrl: urls.stage,
+        storage: config.databaseUrl === null ? 'sqlite' : 'postgres',
+        dataDir: config.dataDir,
+      },
+      'amphi listening',
+    );
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { ...services, ...planes, app, metrics, url: urls.boundApi, stageUrl: urls.stage, close };
+}
+
+/**
+ * The planes, in dependency order, and the events between them. Signals that go back up the order
+ * (how many listen, whether a recording exists) are functions read at request time, once all is built.
+ */
+function buildPlanes({ config, clock, log, signer, store, metrics, failures, urls }: Parts) {
+  const services = controlServices({
+    config,
+    store,
+    clock,
+    signer,
+    log,
+    failures,
+    metrics,
+    urls: { edge: () => urls.edge, stage: () => urls.stage },
+    recordings: (spaceId) => origin.recording(spaceId),
+    admittedListeners: () => edge.allListeners(),
+  });
+  const { plane, admission } = services;
+  const stage = new StagePlane({
+    config: config.stage,
+    clock,
+    log: log.child({ plane: 'stage' }),
+    signer,
+    authority: stageAuthority(plane.spaces),
+    bus: plane.bus,
+    failures,
+  });
+  const live: LiveSignals = {
+    reactionCounts: (spaceId) => plane.reactions.counts(spaceId),
+    speaking: (spaceId) => stage.levels(spaceId),
+    listeners: (spaceId) => edge.listeners(spaceId),
+    recording: (spaceId) => origin.recording(spaceId),
+  };
+  const origin = new OriginPlane({
+    config: config.origin,
+    storage: new FileMediaStorage(join(config.dataDir, 'media')),
+    clock,
+    log: log.child({ plane: 'origin' }),
+    programBitrateBps: config.stage.programBitrateBps,
+    preSkip: programEncoder(config.stage.programBitrateBps).lookahead,
+    roomState: new RoomState(
+      async (spaceId) => ({
+        ...roomStateView(spaceView(await plane.spaces.snapshot(spaceId), live)),
+        // How much the server is shedding now (0 = nothing): players can say why reactions lag.
+        degradation: admission.shedder.level,
+      }),
+      clock,
+      () => admission.shedder.roomStateIntervalMs(ROOM_STATE_POLL_MS),
+    ),
+  });
+  // The embedded edge reaches the origin in-process; `amphi edge` uses HTTP instead.
+  const edge = new Edge({ signer, clock, origin, log: log.child({ plane: 'edge' }), cacheMaxBytes: config.edge.cacheMaxBytes });
+  edgeMetrics(metrics.registry, edge);
+
+  stage.events.on('room', (room) => origin.attach(room.spaceId, room.program));
+  // A removed listener loses the audio too, within the same tick (embedded edge; `amphi edge`
+  // processes refuse them when their token expires, since renewal is refused).
+  plane.bus.on('member.removed', ({ spaceId, accountId }) => edge.revoke(spaceId, accountId));
+  return { services, stage, origin, edge, live };
+}
+
+/**
+ * The two listeners: the API port (control API, the listener door in front of it, the origin for
+ * other edges, the web app) and the stage's own port. Built, not listening.
+ */
+async function buildHttp({ config, clock, log, signer, store, metrics }: Parts, planes: ReturnType<typeof buildPlanes>) {
+  const { services, stage, origin, edge, live } = planes;
+  const record = (route: string, method: string, status: number, seconds: number) =>
+    metrics.http.record(route, method, status, seconds);
+  const { limits } = config.admission;
+  const door = listenerDoor(edge, {
+    log: log.child({ plane: 'edge' }),
+    clock,
+    limits,
+    record,
+    trustProxy: config.server.trustProxy,
+  });
+  const app = createHttpApp({
+    log: log.child({ plane: 'control' }),
+    limits,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    trustProxy: config.server.trustProxy,
+    door,
+    record,
+  });
+  await mountControl(app, services, { config, clock, metrics, store, log, live });
+  originRoutes(app, origin, signer, clock);
+  await webRoutes(app, fileURLToPath(new URL('../../web/dist', import.meta.url)), log);
+  const stageApp = createHttpApp({
+    log: log.child({ plane: 'stage' }),
+    limits: { ...limits, requestTimeoutMs: Math.max(limits.headersTimeoutMs, STAGE_REQUEST_TIMEOUT_MS) },
+    bodyLimitBytes: STAGE_BODY_LIMIT_BYTES,
+  });
+  stageRoutes(stageApp, stage);
+  return { app, stageApp };
+}
+
+/**
+ * Where this process is reached. Configured public URLs win; otherwise the bound address, known only
+ * after listening (port 0 picks a free port), so tokens and WHIP URLs read it per use.
+ */
+class ListenUrls {
+  readonly #config: Readonly<Config>;
+  #apiPort: number;
+  #stagePort: number;
+
+  constructor(config: Readonly<Config>) {
+    this.#config = config;
+    this.#apiPort = config.server.port;
+    this.#stagePort = config.stage.port;
+  }
+
+  bound(apiPort: number, stagePort: number): void {
+    this.#apiPort = apiPort;
+    this.#stagePort = stagePort;
+  }
+
+  get api(): string {
+    return this.#config.server.publicUrl ?? this.boundApi;
+  }
+
+  /** The API's own address, whatever the public URL says. */
+  get boundApi(): string {
+    return `http://${this.#host}:${this.#apiPort}`;
+  }
+
+  get stage(): string {
+    return this.#config.stage.publicUrl ?? `http://${this.#host}:${this.#stagePort}`;
+  }
+
+  get edge(): string {
+    return this.#config.edge.publicUrl ?? this.api;
+  }
+
+  get #host(): string {
+    const { host } = this.#config.server;
+    return host.includes(':') ? `[${host}]` : host;
+  }
+}
+
+function portOf(address: string | AddressInfo | null): number {
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
+
+/** Runs `fn` once; later calls get the same promise. */
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= fn());
+}

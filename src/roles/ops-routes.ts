@@ -1,0 +1,29 @@
+import type { Registry } from 'prom-client';
+import type { App } from '../lib/http-app.ts';
+import type { Logger } from '../lib/logger.ts';
+
+/** The operator's routes of a process: `/healthz` (storage reachable?) and `/metrics` (Prometheus text). */
+export interface OpsDeps {
+  readonly registry: Registry;
+  readonly log: Logger;
+  /** Checks storage; a role without a database leaves it out. */
+  readonly ping?: () => Promise<void>;
+  /** What else the role reports in `/healthz` (e.g. an edge's origin fetches). */
+  readonly details?: () => Record<string, unknown>;
+}
+
+export function opsRoutes(app: App, { registry, log, ping, details = () => ({}) }: OpsDeps): void {
+  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) => {
+    if (ping === undefined) return { status: 'ok', ...details() };
+    try {
+      await ping();
+      return { status: 'ok', storage: 'ok', ...details() };
+    } catch (error) {
+      log.warn({ err: error }, 'health check: storage unreachable');
+      return reply.code(503).send({ status: 'degraded', storage: 'unreachable' });
+    }
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
+}

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { solve } from '../../src/shared/pow-solve.ts';
+import { makeTestApp } from '../helpers/app.ts';
+
+/** A live Space on an app whose join capacity is tiny: 2 at once, then 1 per second. */
+async function smallDoor(admission: Record<string, unknown> = {}) {
+  const app = await makeTestApp({
+    admission: {
+      joinBurst: 2,
+      joinsPerSecond: 1,
+      limits: { joinsPerAddress: { capacity: 1_000_000, refillPerSecond: 1000 } },
+      ...admission,
+    },
+  });
+  const host = await app.signUp('door_host');
+  const spaceId = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Launch night' } })).json.space
+    .id as string;
+  await app.call('POST', `/api/spaces/${spaceId}/start`, { token: host.token });
+  const join = (body?: unknown, token?: string) => app.call('POST', `/api/spaces/${spaceId}/join`, { body, token });
+  return { app, host, spaceId, join };
+}
+
+describe('admission: the waiting room at POST /join', () => {
+  test('past capacity a join gets a place in line, never an error; the number comes up and is exchanged once', async () => {
+    const { app, spaceId, join } = await smallDoor();
+    assert.equal((await join()).status, 200);
+    assert.equal((await join()).status, 200);
+    const waiting = await join();
+    assert.equal(waiting.status, 202);
+    const t = waiting.json as {
+      ticket: string;
+      number: number;
+      position: number;
+      etaSeconds: number;
+      lineUrl: string;
+      client: string;
+    };
+    assert.equal(t.number, 1);
+    assert.equal(t.position, 1);
+    assert.ok(t.etaSeconds > 0 && t.etaSeconds <= 2, `eta ${t.etaSeconds}`);
+    assert.equal(t.lineUrl, `/api/spaces/${spaceId}/line`);
+    assert.match(t.client, /^[A-Za-z0-9_-]{16,}$/);
+    const second = (await join()).json as { number: number; client: string };
+    assert.equal(second.number, 2, 'FIFO: numbers are dense and in order');
+
+    // Too early: the same place in line again (202), not an error.
+    const early = await join({ ticket: t.ticket, client: t.client });
+    assert.equal(early.status, 202);
+    assert.equal(early.json.position, 1);
+
+    const line = await app.call('GET', t.lineUrl);
+    assert.equal(line.status, 200);
+    assert.equal(line.headers['cache-control'], 'public, max-age=1');
+    assert.equal(line.json.nowServing, 0);
+
+    app.clock.advance(1100);
+    assert.equal((await app.call('GET', t.lineUrl)).json.nowServing, 1);
+    const jumped = await join({ ticket: (await join()).json.ticket as string, client: second.client });
+    assert.equal(jumped.status, 403, 'a ticket is bound to the client it was given to');
+    assert.equal(jumped.json.error.code, 'TICKET_INVALID');
+    const admitted = await join({ ticket: t.ticket, client: t.client });
+    assert.equal(admitted.status, 200);
+    assert.ok(typeof admitted.json.streamUrl === 'string');
+    const replayed = await join({ ticket: t.ticket, client: t.client });
+    assert.equal(replayed.status, 403);
+    assert.equal(replayed.json.error.details.reason, 'reused');
+    // Number 2 has not come up: no jumping the line with a valid ticket either.
+    const notYet = await join({ ticket: (second as unknown as { ticket: string }).ticket, client: second.client });
+    assert.equal(notYet.status, 202);
+  });
+
+  test('forged, other-Space and stolen tickets are refused; renewals are never queued', async () => {
+    const { app, host, join } = await smallDoor();
+    const admitted = (await join()).json as { token: string };
+    await join();
+    const t = (await join()).json as { ticket: string; client: string };
+    const [body, mac] = t.ticket.split('.') as [string, string];
+    const claims = JSON.parse(Buffer.from(body, 'base64url').toString()) as { n: number };
+    const forged = `${Buffer.from(JSON.stringify({ ...claims, n: 0 })).toString('base64url')}.${mac}`;
+    assert.equal((await join({ ticket: forged, client: t.client })).json.error.details.reason, 'forged');
+    const other = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Other' } })).json.space
+      .id as string;
+    await app.call('POST', `/api/spaces/${other}/start`, { token: host.token });
+    app.clock.advance(5000);
+    const elsewhere = await app.call('POST', `/api/spaces/${other}/join`, { body: { ticket: t.ticket, client: t.client } });
+    assert.equal(elsewhere.status, 403);
+    assert.equal(elsewhere.json.error.code, 'TICKET_INVALID');
+    const stolen = await join({ ticket: t.ticket, client: 'someone-else-entirely-1234' });
+    assert.equal(stolen.json.error.details.reason, 'wrong_subject');
+    // The line is full of people, yet an admitted listener's renewal goes straight through.
+    const renewed = await join({ token: admitted.token });
+    assert.equal(renewed.status, 200);
+  });
+
+  test('under load anonymous joins must solve a proof of work first; signed-in users are exempt', async () => {
+    const { app, join } = await smallDoor({ joinBurst: 1000, pow: { thresholdJoinsPerSecond: 1, minBits: 6, maxBits: 8 } });
+    for (let i = 0; i < 5; i++) assert.equal((await join()).status, 200);
+    app.clock.advance(300); // the attempt rate is now measured above the threshold
+    const challenged = await join();
+    assert.equal(challenged.status, 428);
+    assert.equal(challenged.json.error.code, 'POW_REQUIRED');
+    const { challenge, difficultyBits, client } = challenged.json.error.details as {
+      challenge: string;
+      difficultyBits: number;
+      client: string;
+    };
+    assert.ok(difficultyBits >= 6 && difficultyBits <= 8);
+    const wrong = await join({ client, pow: { challenge, solution: 'not-the-answer' } });
+    assert.equal(wrong.json.error.code, 'POW_INVALID');
+    const fresh = (await join({ client })).json.error.details as { challenge: string };
+    const solution = await solve(fresh.challenge);
+    assert.equal((await join({ client, pow: { challenge: fresh.challenge, solution } })).status, 200);
+    const replay = await join({ client, pow: { challenge: fresh.challenge, solution } });
+    assert.equal(replay.json.error.details.reason, 'reused');
+    const member = await app.signUp('door_member');
+    assert.equal((await join(undefined, member.token)).status, 200);
+  });
+
+  test('under overload the lowest priorities go first: reactions sampled, joins queued; renewals and audio untouched', async () => {
+    const { app, spaceId, join } = await smallDoor({ joinBurst: 1000 });
+    const admitted = (await join()).json as { token: string };
+    const fan = await app.signUp('door_fan');
+    const react = () => app.call('POST', `/api/spaces/${spaceId}/reactions`, { token: fan.token, body: { emoji: '🔥' } });
+    assert.equal((await react()).status, 202);
+    app.admission.capacity.observeCpuShare(0.99); // a saturated core: the top level
+    assert.equal(app.admission.shedder.level, 3);
+    const every = app.admission.shedder.reactionSampleEvery;
+    assert.ok(every > 1);
+    for (let i = 0; i < every; i++)
+      assert.equal((await react()).status, 202, 'a shed reaction is still a success for the caller');
+    const counted = (await app.call('GET', `/api/spaces/${spaceId}`)).json.space.reactions as { emoji: string; count: number }[];
+    assert.equal(counted.find((r) => r.emoji === '🔥')?.count, 1 + every, 'one in k kept, counted k times');
+    assert.equal((await join()).status, 202, 'joins go to the waiting room at this level');
+    assert.equal((await join({ token: admitted.token })).status, 200, 'an admitted listener renews regardless');
+    const metrics = await app.call('GET', '/metrics');
+    assert.match(String(metrics.json), /amphi_admission_degradation_level 3/);
+    assert.match(String(metrics.json), /amphi_admission_join_decisions_total\{decision="tickets"\} 1/);
+  });
+});

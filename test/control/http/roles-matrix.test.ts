@@ -1,0 +1,284 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { errorCatalogue, type ErrorCode } from '../../../src/errors.ts';
+import { makeTestApp, type Reply, type TestApp } from '../../helpers/app.ts';
+
+/**
+ * Every route x every role. Each case gets a fresh Space with the full cast on it, then one actor
+ * performs one action. 'ok' means a 2xx; an error code means exactly that code and its status.
+ */
+const roles = ['anonymous', 'listener', 'requester', 'removed', 'speaker', 'cohost', 'host'] as const;
+type Role = (typeof roles)[number];
+type Expect = 'ok' | ErrorCode;
+
+interface Cast {
+  readonly spaceId: string;
+  /** Account ids and tokens by role; `speaker2` and `outsider` are targets, never actors. */
+  readonly ids: Record<Role | 'speaker2' | 'outsider', string>;
+  readonly tokens: Record<Role, string | undefined>;
+}
+
+interface Action {
+  readonly name: string;
+  readonly state: 'scheduled' | 'live';
+  /** Extra set-up for this actor before the action (e.g. invite them). Failures are expected and ignored. */
+  readonly prepare?: (app: TestApp, cast: Cast, role: Role) => Promise<unknown>;
+  readonly run: (app: TestApp, cast: Cast, role: Role) => Promise<Reply>;
+  readonly expect: Record<Role, Expect>;
+}
+
+const moderatorsOnly: Record<Role, Expect> = {
+  anonymous: 'AUTH_REQUIRED',
+  listener: 'MODERATOR_ONLY',
+  requester: 'MODERATOR_ONLY',
+  removed: 'REMOVED_FROM_SPACE',
+  speaker: 'MODERATOR_ONLY',
+  cohost: 'ok',
+  host: 'ok',
+};
+const hostOnly: Record<Role, Expect> = {
+  ...moderatorsOnly,
+  listener: 'HOST_ONLY',
+  requester: 'HOST_ONLY',
+  speaker: 'HOST_ONLY',
+  cohost: 'HOST_ONLY',
+};
+const anySignedIn: Record<Role, Expect> = {
+  anonymous: 'AUTH_REQUIRED',
+  listener: 'ok',
+  requester: 'ok',
+  removed: 'REMOVED_FROM_SPACE',
+  speaker: 'ok',
+  cohost: 'ok',
+  host: 'ok',
+};
+const self = (cast: Cast, role: Role) => (role === 'anonymous' ? cast.ids.outsider : cast.ids[role]);
+const as = (cast: Cast, role: Role) => ({ token: cast.tokens[role] });
+const member =
+  (path: string, target: (cast: Cast, role: Role) => string, method = 'POST') =>
+  (app: TestApp, cast: Cast, role: Role) =>
+    app.call(method, `/api/spaces/${cast.spaceId}/members/${target(cast, role)}/${path}`, as(cast, role));
+const onSpace = (method: string, path: string, body?: unknown) => (app: TestApp, cast: Cast, role: Role) =>
+  app.call(method, `/api/spaces/${cast.spaceId}${path}`, { ...as(cast, role), body });
+
+const actions: Action[] = [
+  { name: 'GET space', state: 'live', run: onSpace('GET', ''), expect: { ...anySignedIn, anonymous: 'ok', removed: 'ok' } },
+  { name: 'GET me', state: 'live', run: onSpace('GET', '/me'), expect: { ...anySignedIn, removed: 'ok' } },
+  { name: 'start', state: 'scheduled', run: onSpace('POST', '/start'), expect: hostOnly },
+  { name: 'end', state: 'live', run: onSpace('POST', '/end'), expect: hostOnly },
+  { name: 'join', state: 'live', run: onSpace('POST', '/join'), expect: { ...anySignedIn, anonymous: 'ok' } },
+  {
+    name: 'stage credential',
+    state: 'live',
+    run: onSpace('POST', '/stage'),
+    expect: { ...anySignedIn, listener: 'SPEAKER_ONLY', requester: 'SPEAKER_ONLY' },
+  },
+  {
+    name: 'request to speak',
+    state: 'live',
+    run: onSpace('POST', '/requests'),
+    expect: {
+      ...anySignedIn,
+      requester: 'REQUEST_ALREADY_PENDING',
+      speaker: 'ALREADY_ON_STAGE',
+      cohost: 'ALREADY_ON_STAGE',
+      host: 'ALREADY_ON_STAGE',
+    },
+  },
+  {
+    name: 'cancel my request',
+    state: 'live',
+    run: onSpace('DELETE', '/requests/me'),
+    expect: {
+      ...anySignedIn,
+      listener: 'REQUEST_NOT_FOUND',
+      speaker: 'REQUEST_NOT_FOUND',
+      cohost: 'REQUEST_NOT_FOUND',
+      host: 'REQUEST_NOT_FOUND',
+    },
+  },
+  { name: 'list requests', state: 'live', run: onSpace('GET', '/requests'), expect: moderatorsOnly },
+  {
+    name: 'accept request',
+    state: 'live',
+    run: (app, cast, role) =>
+      app.call('POST', `/api/spaces/${cast.spaceId}/requests/${cast.ids.requester}/accept`, as(cast, role)),
+    expect: moderatorsOnly,
+  },
+  {
+    name: 'decline request',
+    state: 'live',
+    run: (app, cast, role) =>
+      app.call('POST', `/api/spaces/${cast.spaceId}/requests/${cast.ids.requester}/decline`, as(cast, role)),
+    expect: moderatorsOnly,
+  },
+  {
+    name: 'invite a listener',
+    state: 'live',
+    run: (app, cast, role) =>
+      app.call('POST', `/api/spaces/${cast.spaceId}/invitations`, { ...as(cast, role), body: { accountId: cast.ids.outsider } }),
+    expect: moderatorsOnly,
+  },
+  ...(['accept', 'decline'] as const).map((answer): Action => ({
+    name: `${answer} my invitation`,
+    state: 'live',
+    prepare: (app, cast, role) =>
+      app.call('POST', `/api/spaces/${cast.spaceId}/invitations`, {
+        token: cast.tokens.host,
+        body: { accountId: self(cast, role) },
+      }),
+    run: onSpace('POST', `/invitations/me/${answer}`),
+    expect: { ...anySignedIn, speaker: 'INVITATION_NOT_FOUND', cohost: 'INVITATION_NOT_FOUND', host: 'INVITATION_NOT_FOUND' },
+  })),
+  { name: 'mute another speaker', state: 'live', run: member('mute', (c) => c.ids.speaker2), expect: moderatorsOnly },
+  {
+    name: 'unmute another speaker',
+    state: 'live',
+    run: member('unmute', (c) => c.ids.speaker2),
+    expect: {
+      ...moderatorsOnly,
+      listener: 'CANNOT_UNMUTE_OTHERS',
+      requester: 'CANNOT_UNMUTE_OTHERS',
+      removed: 'REMOVED_FROM_SPACE',
+      speaker: 'CANNOT_UNMUTE_OTHERS',
+      cohost: 'CANNOT_UNMUTE_OTHERS',
+      host: 'CANNOT_UNMUTE_OTHERS',
+    },
+  },
+  ...(['mute', 'unmute'] as const).map((verb): Action => ({
+    name: `${verb} myself`,
+    state: 'live',
+    run: member(verb, self),
+    expect: { ...anySignedIn, listener: 'NOT_ON_STAGE', requester: 'NOT_ON_STAGE' },
+  })),
+  {
+    name: 'move a speaker to the audience',
+    state: 'live',
+    run: member('audience', (c) => c.ids.speaker2),
+    expect: moderatorsOnly,
+  },
+  {
+    name: 'leave the stage',
+    state: 'live',
+    run: member('audience', self),
+    expect: { ...anySignedIn, listener: 'NOT_ON_STAGE', requester: 'NOT_ON_STAGE', host: 'TARGET_IS_HOST' },
+  },
+  {
+    name: 'move a speaker to the audience after the end',
+    state: 'live',
+    prepare: (app, cast) => app.call('POST', `/api/spaces/${cast.spaceId}/end`, { token: cast.tokens.host }),
+    run: member('audience', (c) => c.ids.speaker2),
+    expect: { ...moderatorsOnly, cohost: 'SPACE_ENDED', host: 'SPACE_ENDED' },
+  },
+  { name: 'remove a listener', state: 'live', run: member('remove', (c) => c.ids.outsider), expect: moderatorsOnly },
+  { name: 'remove a speaker', state: 'live', run: member('remove', (c) => c.ids.speaker2), expect: moderatorsOnly },
+  {
+    name: 'remove the host',
+    state: 'live',
+    run: member('remove', (c) => c.ids.host),
+    expect: { ...moderatorsOnly, cohost: 'TARGET_IS_HOST', host: 'TARGET_IS_HOST' },
+  },
+  {
+    name: 'remove a co-host',
+    state: 'live',
+    run: member('remove', (c) => c.ids.cohost),
+    expect: { ...moderatorsOnly, cohost: 'OUTRANKED' },
+  },
+  { name: 'make co-host', state: 'live', run: member('cohost', (c) => c.ids.speaker2), expect: hostOnly },
+  { name: 'unmake co-host', state: 'live', run: member('cohost', (c) => c.ids.cohost, 'DELETE'), expect: hostOnly },
+  {
+    name: 'pin a link',
+    state: 'live',
+    run: onSpace('PUT', '/pin', { url: 'https://example.org/notes' }),
+    expect: moderatorsOnly,
+  },
+  { name: 'unpin', state: 'live', run: onSpace('DELETE', '/pin'), expect: moderatorsOnly },
+  { name: 'react', state: 'live', run: onSpace('POST', '/reactions', { emoji: '🔥' }), expect: anySignedIn },
+  { name: 'set reminder', state: 'scheduled', run: onSpace('PUT', '/reminder'), expect: anySignedIn },
+  {
+    name: 'set reminder on a live Space',
+    state: 'live',
+    run: onSpace('PUT', '/reminder'),
+    expect: mapOk(anySignedIn, 'SPACE_NOT_SCHEDULED'),
+  },
+  { name: 'clear reminder', state: 'scheduled', run: onSpace('DELETE', '/reminder'), expect: anySignedIn },
+];
+
+function mapOk(base: Record<Role, Expect>, to: ErrorCode): Record<Role, Expect> {
+  return Object.fromEntries(Object.entries(base).map(([r, e]) => [r, e === 'ok' ? to : e])) as Record<Role, Expect>;
+}
+
+async function ok(reply: Promise<Reply>, what: string): Promise<Reply> {
+  const r = await reply;
+  assert.ok(r.status < 300, `${what}: ${r.status} ${JSON.stringify(r.json)}`);
+  return r;
+}
+
+describe('role x action matrix', () => {
+  let app: TestApp;
+  const accounts = {} as Record<Exclude<Role, 'anonymous'> | 'speaker2' | 'outsider', { id: string; token: string }>;
+
+  before(async () => {
+    app = await makeTestApp();
+    for (const name of ['listener', 'requester', 'removed', 'speaker', 'speaker2', 'cohost', 'host', 'outsider'] as const) {
+      accounts[name] = await app.signUp(`u_${name}`);
+    }
+  });
+  after(() => app.close());
+
+  /** A fresh Space with the whole cast in place. */
+  async function castSpace(state: 'scheduled' | 'live'): Promise<Cast> {
+    const host = accounts.host.token;
+    const created = await ok(app.call('POST', '/api/spaces', { token: host, body: { title: 'Matrix' } }), 'create');
+    const spaceId = created.json.space.id as string;
+    const url = (p: string) => `/api/spaces/${spaceId}${p}`;
+    for (const who of ['speaker', 'speaker2', 'cohost'] as const) {
+      await ok(app.call('POST', url('/invitations'), { token: host, body: { accountId: accounts[who].id } }), `invite ${who}`);
+      await ok(app.call('POST', url('/invitations/me/accept'), { token: accounts[who].token }), `${who} accepts`);
+    }
+    await ok(app.call('POST', url(`/members/${accounts.cohost.id}/cohost`), { token: host }), 'make cohost');
+    await ok(app.call('POST', url(`/members/${accounts.removed.id}/remove`), { token: host }), 'remove');
+    if (state === 'live') {
+      await ok(app.call('POST', url('/start'), { token: host }), 'start');
+      await ok(app.call('POST', url('/requests'), { token: accounts.requester.token }), 'request');
+    }
+    const ids = Object.fromEntries(Object.entries(accounts).map(([k, v]) => [k, v.id])) as Cast['ids'];
+    const tokens = {
+      anonymous: undefined,
+      ...Object.fromEntries(Object.entries(accounts).map(([k, v]) => [k, v.token])),
+    } as Cast['tokens'];
+    return { spaceId, ids: { ...ids, anonymous: '' }, tokens };
+  }
+
+  for (const action of actions) {
+    test(action.name, async () => {
+      for (const role of roles) {
+        const cast = await castSpace(action.state);
+        await action.prepare?.(app, cast, role);
+        const r = await action.run(app, cast, role);
+        const expected = action.expect[role];
+        const where = `${action.name} as ${role}: got ${r.status} ${JSON.stringify(r.json)}`;
+        if (expected === 'ok') {
+          assert.ok(r.status >= 200 && r.status < 300, where);
+        } else {
+          assert.equal(r.status, errorCatalogue[expected].status, where);
+          assert.equal(r.json.error.code, expected, where);
+        }
+      }
+    });
+  }
+
+  test('every action on a Space that does not exist is 404 (or 401 first when sign-in is needed)', async () => {
+    const cast = await castSpace('live');
+    const ghost = { ...cast, spaceId: 'sp_AAAAAAAAAAAA' };
+    for (const action of actions) {
+      for (const role of ['anonymous', 'host'] as const) {
+        const r = await action.run(app, ghost, role);
+        const where = `${action.name} as ${role}: ${r.status} ${JSON.stringify(r.json)}`;
+        if (role === 'anonymous' && action.expect.anonymous === 'AUTH_REQUIRED')
+          assert.equal(r.json.error.code, 'AUTH_REQUIRED', where);
+        else assert.equal(r.json.error.code, 'SPACE_NOT_FOUND', where);
+      }
+    }
+  });
+});

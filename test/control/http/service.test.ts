@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { makeTestApp, type TestApp } from '../../helpers/app.ts';
+
+describe('OpenAPI, health and metrics', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await makeTestApp();
+  });
+  after(() => app.close());
+
+  test('the OpenAPI document lists every API route with its schemas and error responses', async () => {
+    const doc = (await app.call('GET', '/api/openapi.json')).json;
+    assert.equal(doc.openapi, '3.1.0');
+    const registered = app.app
+      .printRoutes({ commonPrefix: false })
+      .split('\n')
+      .filter((l: string) => l.includes('/api/'));
+    assert.ok(registered.length > 0);
+    const documented = new Set(
+      Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replaceAll(/\{(\w+)\}/g, ':$1')}`),
+      ),
+    );
+    for (const route of [
+      'POST /api/accounts',
+      'POST /api/sessions',
+      'DELETE /api/sessions/current',
+      'GET /api/me',
+      'POST /api/spaces',
+      'GET /api/spaces',
+      'GET /api/spaces/:id',
+      'POST /api/spaces/:id/start',
+      'POST /api/spaces/:id/end',
+      'POST /api/spaces/:id/join',
+      'POST /api/spaces/:id/stage',
+      'POST /api/spaces/:id/requests',
+      'DELETE /api/spaces/:id/requests/me',
+      'POST /api/spaces/:id/requests/:accountId/accept',
+      'POST /api/spaces/:id/members/:accountId/mute',
+      'POST /api/spaces/:id/members/:accountId/remove',
+      'POST /api/spaces/:id/members/:accountId/cohost',
+      'DELETE /api/spaces/:id/members/:accountId/cohost',
+      'PUT /api/spaces/:id/pin',
+      'POST /api/spaces/:id/reactions',
+      'PUT /api/spaces/:id/reminder',
+    ]) {
+      assert.ok(documented.has(route), `${route} missing from OpenAPI`);
+    }
+    const join = doc.paths['/api/spaces/{id}/join'].post;
+    assert.ok(join.responses['200'] && join.responses['202'], 'join documents the token and the waiting-room forms');
+    assert.ok(doc.components.schemas.Space && doc.components.schemas.Error);
+    for (const ops of Object.values(doc.paths as Record<string, Record<string, { responses: object }>>)) {
+      for (const op of Object.values(ops))
+        assert.ok(
+          Object.keys(op.responses).some((s) => s.startsWith('4')),
+          'every operation documents its errors',
+        );
+    }
+  });
+
+  test('/healthz reports storage', async () => {
+    const r = await app.call('GET', '/healthz');
+    assert.deepEqual(r.json, { status: 'ok', storage: 'ok' });
+  });
+
+  test('/metrics is Prometheus text with amphi_control_* series that move', async () => {
+    const host = await app.signUp('metrics_host');
+    const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'M' } })).json.space.id as string;
+    await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
+    for (let i = 0; i < 3; i++) await app.call('POST', `/api/spaces/${id}/join`);
+    const r = await app.app.inject({ method: 'GET', url: '/metrics' });
+    assert.match(String(r.headers['content-type']), /text\/plain/);
+    assert.match(r.body, /amphi_control_tokens_issued_total\{kind="listener"\} 3/);
+    assert.match(r.body, /amphi_control_space_transitions_total\{state="live"\} 1/);
+    assert.match(r.body, /amphi_control_http_requests_total\{route="\/api\/spaces\/:id\/join",method="POST",status="200"\} 3/);
+    assert.match(r.body, /amphi_process_cpu_seconds_total/);
+    assert.match(r.body, /# TYPE amphi_control_http_request_duration_seconds histogram/);
+    assert.match(
+      r.body,
+      /amphi_control_http_request_duration_seconds_bucket\{route="\/api\/spaces\/:id\/join",method="POST",le="\+Inf"\} 3/,
+    );
+    assert.match(r.body, /amphi_control_http_request_duration_seconds_count\{route="\/api\/spaces\/:id\/join",method="POST"\} 3/);
+  });
+});
+
+describe('when storage is unreachable', () => {
+  test('API calls answer 503 SERVICE_UNAVAILABLE with Retry-After, and /healthz says degraded', async () => {
+    const app = await makeTestApp();
+    try {
+      const host = await app.signUp('outage_host');
+      const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Outage' } })).json.space
+        .id as string;
+      app.storageDown(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+      app.clock.advance(60_000); // past every cache
+      const r = await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Another' } });
+      assert.equal(r.status, 503);
+      assert.equal(r.json.error.code, 'SERVICE_UNAVAILABLE');
+      assert.equal(r.headers['retry-after'], '1');
+      assert.equal((await app.call('GET', `/api/spaces/${id}`)).status, 503);
+      const health = await app.call('GET', '/healthz');
+      assert.equal(health.status, 503);
+      assert.equal(health.json.status, 'degraded');
+      app.storageDown(undefined);
+      assert.equal((await app.call('GET', `/api/spaces/${id}`)).status, 200, 'recovers by itself');
+    } finally {
+      await app.close();
+    }
+  });
+});

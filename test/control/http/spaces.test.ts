@@ -1,0 +1,248 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { ControlEvents } from '../../../src/control/events.ts';
+import { makeTestApp, type TestApp } from '../../helpers/app.ts';
+
+describe('Spaces: lifecycle, listing, public view', () => {
+  let app: TestApp;
+  let host: { id: string; token: string };
+  before(async () => {
+    app = await makeTestApp();
+    host = await app.signUp('host_one');
+  });
+  after(() => app.close());
+
+  const create = async (body: object) => {
+    const r = await app.call('POST', '/api/spaces', { token: host.token, body });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    return r.json.space as { id: string; state: string; version: number };
+  };
+
+  test('scheduled → live → ended, each transition stamped, announced and idempotent', async () => {
+    const events: (keyof ControlEvents)[] = [];
+    app.plane.bus.on('space.started', () => events.push('space.started'));
+    app.plane.bus.on('space.ended', () => events.push('space.ended'));
+    const start = new Date(app.clock.now() + 3_600_000).toISOString();
+    const space = await create({ title: '  Launch night  ', scheduledStart: start });
+    assert.equal(space.state, 'scheduled');
+    const view = await app.call('GET', `/api/spaces/${space.id}`);
+    assert.equal(view.json.space.title, 'Launch night');
+    assert.equal(view.json.space.scheduledStart, start);
+    assert.deepEqual(
+      view.json.space.stage.map((m: { role: string }) => m.role),
+      ['host'],
+    );
+
+    app.clock.advance(1000);
+    const live = await app.call('POST', `/api/spaces/${space.id}/start`, { token: host.token });
+    assert.equal(live.json.space.state, 'live');
+    assert.equal(live.json.space.startedAt, new Date(app.clock.now()).toISOString());
+    const again = await app.call('POST', `/api/spaces/${space.id}/start`, { token: host.token });
+    assert.equal(again.status, 200);
+    assert.equal(again.json.space.version, live.json.space.version, 'a repeated start changes nothing');
+
+    const ended = await app.call('POST', `/api/spaces/${space.id}/end`, { token: host.token });
+    assert.equal(ended.json.space.state, 'ended');
+    assert.equal((await app.call('POST', `/api/spaces/${space.id}/end`, { token: host.token })).status, 200);
+    const restart = await app.call('POST', `/api/spaces/${space.id}/start`, { token: host.token });
+    assert.equal(restart.json.error.code, 'SPACE_ENDED');
+    assert.deepEqual(events, ['space.started', 'space.ended']);
+  });
+
+  test('a scheduled start in the past is refused', async () => {
+    const r = await app.call('POST', '/api/spaces', {
+      token: host.token,
+      body: { title: 'Late', scheduledStart: new Date(app.clock.now() - 1000).toISOString() },
+    });
+    assert.equal(r.json.error.code, 'SCHEDULED_START_IN_PAST');
+  });
+
+  test('list by state, in a useful order, with pagination', async () => {
+    const solo = await makeTestApp();
+    try {
+      const h = await solo.signUp('lister');
+      const mk = async (title: string, inMs?: number) => {
+        const body = inMs === undefined ? { title } : { title, scheduledStart: new Date(solo.clock.now() + inMs).toISOString() };
+        return (await solo.call('POST', '/api/spaces', { token: h.token, body })).json.space.id as string;
+      };
+      const later = await mk('later', 7_200_000);
+      const sooner = await mk('sooner', 3_600_000);
+      const whenever = await mk('whenever');
+      const a = await mk('live a');
+      solo.clock.advance(10);
+      const b = await mk('live b');
+      for (const id of [a, b]) {
+        solo.clock.advance(10);
+        await solo.call('POST', `/api/spaces/${id}/start`, { token: h.token });
+      }
+      const titles = async (q: string) =>
+        (await solo.call('GET', `/api/spaces?${q}`)).json.spaces.map((s: { id: string }) => s.id) as string[];
+      assert.deepEqual(await titles('state=scheduled'), [sooner, later, whenever]);
+      assert.deepEqual(await titles('state=live'), [b, a]);
+      assert.deepEqual(await titles('state=ended'), []);
+      const page1 = await solo.call('GET', '/api/spaces?state=scheduled&limit=2');
+      assert.equal(page1.json.spaces.length, 2);
+      assert.equal(page1.json.nextOffset, 2);
+      const page2 = await solo.call('GET', '/api/spaces?state=scheduled&limit=2&offset=2');
+      assert.deepEqual(
+        page2.json.spaces.map((s: { id: string }) => s.id),
+        [whenever],
+      );
+      assert.equal(page2.json.nextOffset, null);
+      assert.equal((await solo.call('GET', '/api/spaces?state=paused')).json.error.code, 'VALIDATION_FAILED');
+    } finally {
+      await solo.close();
+    }
+  });
+
+  test('GET /api/spaces/:id is public, the same for every caller, cacheable for a second, with ETag', async () => {
+    const space = await create({ title: 'Cache me' });
+    const other = await app.signUp('someone_else');
+    const anon = await app.call('GET', `/api/spaces/${space.id}`);
+    const asHost = await app.call('GET', `/api/spaces/${space.id}`, { token: host.token });
+    const asOther = await app.call('GET', `/api/spaces/${space.id}`, { token: other.token });
+    assert.deepEqual(anon.json, asHost.json);
+    assert.deepEqual(anon.json, asOther.json);
+    assert.equal(anon.headers['cache-control'], 'public, max-age=1');
+    const etag = String(anon.headers.etag);
+    const notModified = await app.call('GET', `/api/spaces/${space.id}`, { headers: { 'if-none-match': etag } });
+    assert.equal(notModified.status, 304);
+    await app.call('PUT', `/api/spaces/${space.id}/pin`, { token: host.token, body: { url: 'https://example.org/' } });
+    const changed = await app.call('GET', `/api/spaces/${space.id}`, { headers: { 'if-none-match': etag } });
+    assert.equal(changed.status, 200);
+    assert.equal(changed.json.space.pinnedLink, 'https://example.org/');
+    assert.ok(changed.json.space.version > anon.json.space.version);
+  });
+
+  test('reminders are counted per account, only while scheduled', async () => {
+    const space = await create({ title: 'Remind me', scheduledStart: new Date(app.clock.now() + 60_000).toISOString() });
+    const fans = await Promise.all(['fan_a', 'fan_b'].map((h) => app.signUp(h)));
+    for (const fan of fans) await app.call('PUT', `/api/spaces/${space.id}/reminder`, { token: fan.token });
+    await app.call('PUT', `/api/spaces/${space.id}/reminder`, { token: fans[0]!.token }); // twice counts once
+    assert.equal((await app.call('GET', `/api/spaces/${space.id}`)).json.space.reminderCount, 2);
+    const me = await app.call('GET', `/api/spaces/${space.id}/me`, { token: fans[0]!.token });
+    assert.equal(me.json.reminded, true);
+    await app.call('DELETE', `/api/spaces/${space.id}/reminder`, { token: fans[1]!.token });
+    assert.equal((await app.call('GET', `/api/spaces/${space.id}`)).json.space.reminderCount, 1);
+  });
+});
+
+describe('stage roles: the speaking-request lifecycle and limits', () => {
+  test('request → accept → speaker; limits on speakers and co-hosts; mute flags', async () => {
+    const app = await makeTestApp({ spaces: { maxSpeakers: 2, maxCohosts: 1 } });
+    try {
+      const host = await app.signUp('stage_host');
+      const people = await Promise.all(['p_one', 'p_two', 'p_three'].map((h) => app.signUp(h)));
+      const [one, two, three] = people as [typeof host, typeof host, typeof host];
+      const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Stage' } })).json.space.id as string;
+      const url = (p: string) => `/api/spaces/${id}${p}`;
+      assert.equal((await app.call('POST', url('/requests'), { token: one.token })).json.error.code, 'SPACE_NOT_LIVE');
+      await app.call('POST', url('/start'), { token: host.token });
+      for (const p of people) {
+        app.clock.advance(1);
+        assert.equal((await app.call('POST', url('/requests'), { token: p.token })).status, 200);
+      }
+      assert.equal((await app.call('GET', url(''))).json.space.requestCount, 3);
+      const pending = await app.call('GET', url('/requests'), { token: host.token });
+      assert.deepEqual(
+        pending.json.requests.map((r: { id: string }) => r.id),
+        [one.id, two.id, three.id],
+      );
+
+      await app.call('POST', url(`/requests/${one.id}/accept`), { token: host.token });
+      await app.call('POST', url(`/requests/${two.id}/accept`), { token: host.token });
+      const full = await app.call('POST', url(`/requests/${three.id}/accept`), { token: host.token });
+      assert.equal(full.json.error.code, 'STAGE_FULL');
+      assert.equal((await app.call('GET', url('/me'), { token: three.token })).json.requestPending, true, 'still waiting');
+
+      // Making one co-host frees a speaker seat; a second co-host is over the limit.
+      await app.call('POST', url(`/members/${one.id}/cohost`), { token: host.token });
+      const accepted = await app.call('POST', url(`/requests/${three.id}/accept`), { token: one.token });
+      assert.equal(accepted.status, 200, JSON.stringify(accepted.json));
+      assert.equal(
+        (await app.call('POST', url(`/members/${two.id}/cohost`), { token: host.token })).json.error.code,
+        'COHOSTS_FULL',
+      );
+      assert.equal(
+        (await app.call('DELETE', url(`/members/${one.id}/cohost`), { token: host.token })).json.error.code,
+        'STAGE_FULL',
+      );
+
+      // Muted by a co-host: visible flag; only the speaker can unmute, which clears it.
+      const muted = await app.call('POST', url(`/members/${two.id}/mute`), { token: one.token });
+      const twoView = muted.json.space.stage.find((m: { id: string }) => m.id === two.id);
+      assert.deepEqual([twoView.muted, twoView.mutedByHost], [true, true]);
+      const unmuted = await app.call('POST', url(`/members/${two.id}/unmute`), { token: two.token });
+      const after = unmuted.json.space.stage.find((m: { id: string }) => m.id === two.id);
+      assert.deepEqual([after.muted, after.mutedByHost], [false, false]);
+      const selfMuted = await app.call('POST', url(`/members/${two.id}/mute`), { token: two.token });
+      assert.equal(selfMuted.json.space.stage.find((m: { id: string }) => m.id === two.id).mutedByHost, false);
+
+      // Leaving the stage and requesting again works; removing is for good.
+      await app.call('POST', url(`/members/${three.id}/audience`), { token: three.token });
+      assert.equal((await app.call('GET', url('/me'), { token: three.token })).json.role, 'listener');
+      await app.call('POST', url(`/members/${three.id}/remove`), { token: host.token });
+      assert.equal((await app.call('GET', url('/me'), { token: three.token })).json.role, 'removed');
+      assert.equal((await app.call('POST', url('/requests'), { token: three.token })).json.error.code, 'REMOVED_FROM_SPACE');
+      assert.equal((await app.call('POST', url('/join'), { token: three.token })).json.error.code, 'REMOVED_FROM_SPACE');
+      const invite = await app.call('POST', url('/invitations'), { token: host.token, body: { accountId: three.id } });
+      assert.equal(invite.json.error.code, 'TARGET_REMOVED');
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('control events tell the media planes about mutes, role changes, removals and the end', async () => {
+    const app = await makeTestApp();
+    try {
+      const seen: string[] = [];
+      const { bus } = app.plane;
+      bus.on('member.muted', (e) => seen.push(`muted ${e.muted} byHost ${e.byHost}`));
+      bus.on('member.role', (e) => seen.push(`role ${e.role}`));
+      bus.on('member.removed', () => seen.push('removed'));
+      bus.on('space.ended', () => seen.push('ended'));
+      const host = await app.signUp('ev_host');
+      const sp = await app.signUp('ev_speaker');
+      const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Events' } })).json.space
+        .id as string;
+      const url = (p: string) => `/api/spaces/${id}${p}`;
+      await app.call('POST', url('/start'), { token: host.token });
+      await app.call('POST', url('/requests'), { token: sp.token });
+      await app.call('POST', url(`/requests/${sp.id}/accept`), { token: host.token });
+      await app.call('POST', url(`/members/${sp.id}/mute`), { token: host.token });
+      await app.call('POST', url(`/members/${sp.id}/audience`), { token: host.token });
+      await app.call('POST', url(`/members/${sp.id}/remove`), { token: host.token });
+      await app.call('POST', url('/end'), { token: host.token });
+      assert.deepEqual(seen, ['role speaker', 'muted true byHost true', 'role listener', 'removed', 'ended']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('reactions are counted and rate-limited per account', async () => {
+    const app = await makeTestApp({ rateLimits: { reactionsPerAccount: { capacity: 2, refillPerSecond: 1 } } });
+    try {
+      const host = await app.signUp('r_host');
+      const fan = await app.signUp('r_fan');
+      const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Reactions' } })).json.space
+        .id as string;
+      await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
+      const react = (token: string, emoji = '🔥') => app.call('POST', `/api/spaces/${id}/reactions`, { token, body: { emoji } });
+      assert.equal((await react(fan.token)).status, 202);
+      assert.equal((await react(fan.token)).status, 202);
+      const limited = await react(fan.token);
+      assert.equal(limited.json.error.code, 'RATE_LIMITED');
+      assert.equal((await react(host.token, '👏')).status, 202, 'another account has its own bucket');
+      app.clock.advance(1000);
+      assert.equal((await react(fan.token)).status, 202);
+      assert.equal((await react(fan.token, 'not-an-emoji')).json.error.code, 'VALIDATION_FAILED');
+      const view = await app.call('GET', `/api/spaces/${id}`);
+      assert.deepEqual(view.json.space.reactions, [
+        { emoji: '🔥', count: 3 },
+        { emoji: '👏', count: 1 },
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,33 @@
+import type { Listening } from '../use-listening.ts';
+
+interface PlayerProps {
+  readonly listening: Listening;
+  /** Whether Play is offered (not once the Space ended, nor to someone on stage). */
+  readonly canPlay: boolean;
+  readonly shareUrl: string;
+  readonly report: (message: string) => void;
+}
+
+/** The listener's audio element and its buttons: Play, Stop, Share. */
+export function Player({ listening, canPlay, shareUrl, report }: PlayerProps) {
+  return (
+    <>
+      <audio ref={listening.audio} />
+      <div class="actions">
+        {canPlay && listening.grants === undefined && (
+          <button type="button" class="primary" onClick={() => void listening.play()}>
+            ▶ Play
+          </button>
+        )}
+        {listening.playing && (
+          <button type="button" onClick={listening.stop}>
+            ■ Stop
+          </button>
+        )}
+        <button type="button" onClick={() => void navigator.clipboard?.writeText(shareUrl).then(() => report('Link copied.'))}>
+          Share
+        </button>
+      </div>
+    </>
+  );
+}

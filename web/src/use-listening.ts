@@ -1,0 +1,90 @@
+import { useEffect, useRef, useState, type MutableRef } from 'preact/hooks';
+import { joinThroughDoor, type DoorState } from './admission.ts';
+import { api, ApiError, unwrap, type Grant } from './api.ts';
+import { ListenerGrant } from './listener-grant.ts';
+import { attachHls, attachStream, canPlayStream } from './player.ts';
+
+export interface Listening {
+  readonly audio: MutableRef<HTMLAudioElement | null>;
+  /** Set once admitted, until the listener stops: the grant the player and the room-state loop share. */
+  readonly grants: ListenerGrant | undefined;
+  /** Whether the player runs (it stops by itself when the Space ends; the grant then stays). */
+  readonly playing: boolean;
+  /** Where the listener stands at the door while joining (in line, or proving work). */
+  readonly door: DoorState | undefined;
+  readonly play: () => Promise<void>;
+  readonly stop: () => void;
+  /** The Space ended: the player stops, the room state is still followed (until the replay is ready). */
+  readonly finish: () => void;
+}
+
+/**
+ * Listening to a Space: through the door (a token now, or a kept place in line, or a proof of work
+ * first), then the player, until the listener stops or leaves the page. Errors go to `report`.
+ */
+export function useListening(id: string, report: (message: string) => void): Listening {
+  const audio = useRef<HTMLAudioElement>(null);
+  /** The join in progress (in line, proving, playing): aborted when the listener stops or leaves. */
+  const joining = useRef<AbortController>();
+  const release = useRef<() => void>();
+  const [grants, setGrants] = useState<ListenerGrant>();
+  const [playing, setPlaying] = useState(false);
+  const [door, setDoor] = useState<DoorState>();
+  useEffect(
+    () => () => {
+      joining.current?.abort();
+      release.current?.();
+    },
+    [],
+  );
+
+  const play = async (): Promise<void> => {
+    if (joining.current !== undefined) return; // already in line or joining: one place per page
+    const controller = new AbortController();
+    joining.current = controller;
+    const signal = controller.signal;
+    const renew = async (current: Grant): Promise<Grant> => {
+      const res = await api.POST('/api/spaces/{id}/join', { params: { path: { id } }, body: { token: current.token } });
+      // A token that already expired cannot be renewed: join again through the door.
+      if (res.response.status === 401) return joinThroughDoor(id, () => undefined, signal);
+      const renewed = unwrap(res);
+      if ('ticket' in renewed) throw new Error('renewal was queued'); // admitted listeners are renewed, never queued
+      return renewed;
+    };
+    try {
+      const grant = new ListenerGrant(await joinThroughDoor(id, setDoor, signal), renew);
+      setDoor(undefined);
+      if (audio.current === null) return; // the page was left meanwhile
+      // The held stream where the browser can play it (one request for the whole listen); LL-HLS otherwise.
+      const dispose = canPlayStream()
+        ? await attachStream(audio.current, grant)
+        : await attachHls(audio.current, grant.current.playlistUrl, true);
+      if (signal.aborted) {
+        dispose(); // stopped while the player started
+        return;
+      }
+      release.current = dispose;
+      setGrants(grant);
+      setPlaying(true);
+    } catch (e) {
+      if (signal.aborted) return;
+      joining.current = undefined;
+      setDoor(undefined);
+      report(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+
+  const finish = () => {
+    release.current?.();
+    release.current = undefined;
+    setPlaying(false);
+  };
+  const stop = () => {
+    joining.current?.abort();
+    joining.current = undefined;
+    finish();
+    setGrants(undefined);
+    setDoor(undefined);
+  };
+  return { audio, grants, playing, door, play, stop, finish };
+}
