@@ -45,15 +45,7 @@ export interface RoomStateResponse {
 }
 
 /** The fields of a public Space view the room state is made of (any view with more fields fits). */
-export interface SpaceViewFields {
-  readonly state: SpaceStatus;
-  readonly title: string;
-  readonly stage: readonly RoomStateSpeaker[];
-  readonly listenerCount: number;
-  readonly reactions: readonly { readonly emoji: string; readonly count: number }[];
-  readonly pinnedLink: string | null;
-  readonly replay: RoomStateView['replay'];
-}
+export type SpaceViewFields = Omit<RoomStateView, 'status'> & { readonly state: SpaceStatus };
 
 /**
  * The room state of a public Space view: the server serves it, and the web app derives the same

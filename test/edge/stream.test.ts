@@ -13,6 +13,7 @@ import { OriginPlane } from '../../src/origin/plane.ts';
 import { FileMediaStorage } from '../../src/origin/storage.ts';
 import { ProgramStream } from '../../src/stage/program.ts';
 import { rethrow } from '../helpers/events.ts';
+import { programFrame } from '../helpers/program.ts';
 import { settle } from '../helpers/settle.ts';
 
 const SPACE = 'sp_STREAM000000';
@@ -42,14 +43,7 @@ function live() {
   const frames = async (n: number) => {
     for (let i = 0; i < n; i++) {
       clock.advance(20);
-      program.emit('frame', {
-        spaceId: SPACE,
-        sequence,
-        ptsSamples: sequence * 960,
-        durationSamples: 960,
-        wallClockMs: clock.now() - 20,
-        data: new Uint8Array([0xf8, sequence & 0xff]),
-      });
+      program.emit('frame', programFrame(SPACE, sequence, clock.now() - 20));
       sequence++;
       await settle();
     }

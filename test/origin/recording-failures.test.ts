@@ -8,6 +8,7 @@ import { ListenerFailures } from '../../src/lib/typed-emitter.ts';
 import { OriginPlane } from '../../src/origin/plane.ts';
 import type { MediaStorage } from '../../src/origin/storage.ts';
 import { ProgramStream } from '../../src/stage/program.ts';
+import { programFrame } from '../helpers/program.ts';
 
 const SPACE = 'sp_FAILWRITE0000';
 
@@ -58,14 +59,7 @@ test('a recording write that fails on the program stream is logged and counted, 
   // 2 s of program: the first segment is written (and fails) when its last frame arrives.
   for (let sequence = 0; sequence < 100; sequence++) {
     clock.advance(20);
-    program.emit('frame', {
-      spaceId: SPACE,
-      sequence,
-      ptsSamples: sequence * 960,
-      durationSamples: 960,
-      wallClockMs: clock.now(),
-      data: new Uint8Array([0xf8, sequence & 0xff]),
-    });
+    program.emit('frame', programFrame(SPACE, sequence, clock.now()));
   }
   assert.deepEqual(failures.counts(), [{ emitter: 'stage.program', event: 'frame', count: 1 }]);
   assert.equal(errors.length, 1);
