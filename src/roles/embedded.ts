@@ -137,7 +137,7 @@ async function wire(base: Omit<Parts, 'metrics' | 'failures' | 'urls'>): Promise
     await close();
     throw error;
   }
-  return { ...services, ...planes, app, metrics, url: urls.boundApi, stageUrl: urls.stage, close };
+  return { ...services, stage, origin, edge, live: planes.live, app, metrics, url: urls.boundApi, stageUrl: urls.stage, close };
 }
 
 /**
