@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { CHROMIUM, launchChromium } from '../helpers/browser.ts';
+import { realTime } from '../helpers/eventually.ts';
 import { startLiveServer, TEST_SIGNING_KEY, type LiveServer } from '../helpers/server.ts';
+import { skipUnless } from '../helpers/skip.ts';
 import { writeToneWav } from '../helpers/wav.ts';
 
 /**
@@ -15,15 +17,14 @@ import { writeToneWav } from '../helpers/wav.ts';
  * hears it; the listener asks to speak, is accepted, speaks 660 Hz and the host hears it; the host
  * ends and the replay plays. Also: screenshots for the README, no console errors, keyboard reach.
  */
-const required = process.env.AMPHI_TEST_BROWSER === '1';
 const built = existsSync(new URL('../../web/dist/index.html', import.meta.url));
-const skip =
-  (existsSync(CHROMIUM) && built) || required
-    ? false
-    : 'web e2e skipped: needs chromium and a built web app (npm test builds it; CI installs chromium)';
-if (skip !== false) console.log(skip);
+const skip = skipUnless({
+  available: existsSync(CHROMIUM) && built,
+  env: 'AMPHI_TEST_BROWSER',
+  suite: 'web e2e',
+  install: 'chromium and build the web app (npm test builds it)',
+});
 
-const waitMs = (ms: number) => new Promise((r) => setTimeout(r, ms)); // real browsers, real audio
 const shots = new URL('../../docs/screenshots/', import.meta.url).pathname;
 
 async function hears(page: Page, frequencyHz: number, tries = 40): Promise<number[]> {
@@ -34,7 +35,7 @@ async function hears(page: Page, frequencyHz: number, tries = 40): Promise<numbe
     );
     peaks.push(Math.round(peakHz));
     if (peaks.slice(-3).length === 3 && peaks.slice(-3).every((p) => Math.abs(p - frequencyHz) < 8)) return peaks;
-    await waitMs(250);
+    await realTime(250, 'the page analyses more of the audio');
   }
   throw new Error(`never heard ${frequencyHz} Hz steadily; peaks: ${peaks.join(',')}`);
 }
@@ -159,7 +160,7 @@ describe('web app in Chromium', { skip }, () => {
     const behind: number[] = [];
     for (let i = 0; i < 10; i++) {
       behind.push(await listener.evaluate(() => (globalThis as unknown as { amphiBehindMs: () => number }).amphiBehindMs()));
-      await waitMs(250);
+      await realTime(250, 'more audio plays');
     }
     behind.sort((a, b) => a - b);
     // Printed, not asserted tightly: the 2.5 s target is a measured figure (README), not a timed test.
@@ -272,7 +273,7 @@ describe('web app in Chromium', { skip }, () => {
       'detached',
     );
     // Quiet for a while (two periods of the old 1 s polling): the page keeps asking the edge only.
-    await waitMs(2500);
+    await realTime(2500, 'two periods of the old polling pass');
     shown.ended = await showsWithin1s(page.locator('.badge', { hasText: 'Ended' }), () =>
       server.api('POST', `/api/spaces/${spaceId}/end`, host.token),
     );
@@ -303,7 +304,7 @@ describe('web app in Chromium', { skip }, () => {
       await page.getByRole('button', { name: '▶ Play' }).click();
       await page.getByRole('button', { name: '■ Stop' }).waitFor();
       const requests = recordRequests(page);
-      await waitMs(15_000); // the first token has expired
+      await realTime(15_000, 'the first listener token expires');
       const ms = await showsWithin1s(page.locator('.reactions button', { hasText: '👏 1' }), () =>
         short.api('POST', `/api/spaces/${spaceId}/reactions`, guest.token, { emoji: '👏' }),
       );
