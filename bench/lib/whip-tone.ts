@@ -47,19 +47,25 @@ export async function publishTone(options: ToneOptions): Promise<TonePublisher> 
   const track = new MediaStreamTrack({ kind: 'audio' });
   pc.addTransceiver(track, { direction: options.receive === false ? 'sendonly' : 'sendrecv' });
   const returned = receive(pc, options.decodeReceived !== false);
-  const res = await fetch(options.whipUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/sdp', ...bearer(options.token) },
-    body: await localOffer(pc),
-  });
-  const location = res.headers.get('location') ?? undefined;
+  let res: Response;
   let sender: ToneSender | undefined;
-  if (res.status === 201) {
-    await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
-    sender = sendTone(track, options);
-  } else {
-    await res.arrayBuffer();
+  try {
+    res = await fetch(options.whipUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/sdp', ...bearer(options.token) },
+      body: await localOffer(pc),
+    });
+    if (res.status === 201) {
+      await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+      sender = sendTone(track, options);
+    } else {
+      await res.arrayBuffer();
+    }
+  } catch (error) {
+    await pc.close(); // its UDP sockets and timers would keep the process alive
+    throw error;
   }
+  const location = res.headers.get('location') ?? undefined;
   const origin = new URL(options.whipUrl).origin;
   return {
     status: res.status,
@@ -75,10 +81,14 @@ export async function publishTone(options: ToneOptions): Promise<TonePublisher> 
     },
     async close() {
       sender?.stop();
-      if (location !== undefined) {
-        await fetch(`${origin}${location}`, { method: 'DELETE', headers: bearer(options.token) }).then((r) => r.arrayBuffer());
+      try {
+        if (location !== undefined) {
+          await fetch(`${origin}${location}`, { method: 'DELETE', headers: bearer(options.token) }).then((r) => r.arrayBuffer());
+        }
+      } finally {
+        // Even when the server is gone: an open connection's UDP sockets keep the process alive.
+        await pc.close();
       }
-      await pc.close();
     },
   };
 }
