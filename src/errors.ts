@@ -83,7 +83,7 @@ export const errorCatalogue = {
   COHOSTS_FULL: { status: 409, message: 'The Space has the maximum number of co-hosts; unmake one first.' },
   TARGET_IS_HOST: {
     status: 409,
-    message: 'The host cannot leave the stage, be removed, muted by others or made co-host; end the Space instead.',
+    message: 'The host cannot leave the stage, be removed or made co-host; end the Space instead.',
   },
   SPACE_NOT_SCHEDULED: { status: 409, message: 'Reminders are only for scheduled Spaces; this one is live or ended.' },
   TARGET_REMOVED: { status: 409, message: 'This person was removed from the Space.' },

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { solve } from '../../src/shared/pow-solve.ts';
-import { makeTestApp } from '../helpers/app.ts';
+import { makeTestApp, type TestApp } from '../helpers/app.ts';
+
+/** Every app a test opened, closed after the suite (temp dir, SQLite file, timers). */
+const opened: TestApp[] = [];
+after(async () => {
+  for (const app of opened.splice(0)) await app.close();
+});
 
 /** A live Space on an app whose join capacity is tiny: 2 at once, then 1 per second. */
 async function smallDoor(admission: Record<string, unknown> = {}) {
@@ -13,6 +19,7 @@ async function smallDoor(admission: Record<string, unknown> = {}) {
       ...admission,
     },
   });
+  opened.push(app);
   const host = await app.signUp('door_host');
   const spaceId = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Launch night' } })).json.space
     .id as string;
@@ -115,6 +122,25 @@ describe('admission: the waiting room at POST /join', () => {
     assert.equal(replay.json.error.details.reason, 'reused');
     const member = await app.signUp('door_member');
     assert.equal((await join(undefined, member.token)).status, 200);
+  });
+
+  test('joins are paced per address, whatever client id each join claims', async () => {
+    const { app, join } = await smallDoor({
+      joinBurst: 1000,
+      limits: { joinsPerAddress: { capacity: 3, refillPerSecond: 1 } },
+    });
+    // One address (every in-process call comes from 127.0.0.1), a fresh anonymous client id each time.
+    const client = (i: number) => `flood-client-${String(i).padStart(12, '0')}`;
+    for (let i = 0; i < 3; i++) assert.equal((await join({ client: client(i) })).status, 200, `join ${i}`);
+    const limited = await join({ client: client(3) });
+    assert.equal(limited.status, 429, JSON.stringify(limited.json));
+    assert.equal(limited.json.error.code, 'RATE_LIMITED');
+    assert.equal(limited.headers['retry-after'], '1');
+    const member = await app.signUp('paced_member');
+    assert.equal((await join(undefined, member.token)).json.error?.code, 'RATE_LIMITED', 'signing in is no way around it');
+    app.clock.advance(1000);
+    assert.equal((await join({ client: client(4) })).status, 200, 'the bucket refills on the clock');
+    assert.equal((await join({ client: client(5) })).status, 429);
   });
 
   test('under overload the lowest priorities go first: reactions sampled, joins queued; renewals and audio untouched', async () => {

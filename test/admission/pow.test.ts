@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { difficultyFor, ProofOfWork, ReplaySet, type PowPolicy } from '../../src/admission/pow.ts';
-import { leadingZeroBits, powInput, readChallenge, solve } from '../../src/shared/pow-solve.ts';
+import { leadingZeroBits, readChallenge, solve } from '../../src/shared/pow-solve.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { TokenSigner } from '../../src/lib/signed-token.ts';
@@ -22,12 +22,30 @@ function makePow() {
   return { clock, pow: new ProofOfWork({ signer, clock, policy }) };
 }
 
+/**
+ * The puzzle's rule, written here from its definition with node:crypto, sharing no code with the
+ * solver or the server's checker: leading zero bits of SHA-256(`${nonce}:${solution}`).
+ */
+function zeroBits(nonce: string, solution: string): number {
+  const digest = createHash('sha256').update(`${nonce}:${solution}`, 'utf8').digest();
+  let bits = 0;
+  for (const byte of digest) {
+    for (let mask = 0x80; mask > 0; mask >>= 1) {
+      if ((byte & mask) !== 0) return bits;
+      bits++;
+    }
+  }
+  return bits;
+}
+
+/** A solution with exactly `bits` leading zero bits, found by brute force here. */
+function solutionWithExactly(nonce: string, bits: number, prefix = 'x'): string {
+  for (let i = 0; ; i++) if (zeroBits(nonce, `${prefix}${i}`) === bits) return `${prefix}${i}`;
+}
+
 /** A solution that does not meet the difficulty (found by the test, not guessed). */
 function wrongSolution(nonce: string, bits: number): string {
-  for (let i = 0; ; i++) {
-    const s = `bad${i}`;
-    if (leadingZeroBits(createHash('sha256').update(powInput(nonce, s)).digest()) < bits) return s;
-  }
+  for (let i = 0; ; i++) if (zeroBits(nonce, `bad${i}`) < bits) return `bad${i}`;
 }
 
 describe('proof-of-work difficulty', () => {
@@ -56,13 +74,53 @@ describe('proof-of-work difficulty', () => {
 });
 
 describe('proof of work', () => {
+  test('leading zero bits, counted on known digests', () => {
+    const cases: [number[], number][] = [
+      [[0xff, 0x00], 0],
+      [[0x80], 0],
+      [[0x7f], 1],
+      [[0x01, 0xff], 7],
+      [[0x00, 0x80], 8],
+      [[0x00, 0x00, 0x0f], 20],
+      [[0x00, 0x00, 0x00, 0x00], 32],
+    ];
+    for (const [bytes, bits] of cases) assert.equal(leadingZeroBits(Uint8Array.from(bytes)), bits, bytes.join(','));
+  });
+
   test('solve then verify round-trips at 8 bits; the puzzle is read from the token alone', async () => {
     const { pow } = makePow();
     const c = pow.challenge('sp_1', 'an_alice', 8);
     assert.deepEqual(readChallenge(c.challenge), { nonce: c.nonce, difficultyBits: 8 });
     const solution = await solve(c.challenge);
-    assert.ok(leadingZeroBits(createHash('sha256').update(powInput(c.nonce, solution)).digest()) >= 8);
+    assert.ok(zeroBits(c.nonce, solution) >= 8, 'the solver’s answer, checked by the test’s own hash');
     assert.deepEqual(pow.verify(c.challenge, solution, alice), { ok: true });
+  });
+
+  test('the server accepts a solution with exactly the bits asked and refuses one with a bit less', () => {
+    const { pow } = makePow();
+    for (const bits of [1, 8, 10]) {
+      const right = pow.challenge('sp_1', 'an_alice', bits);
+      assert.deepEqual(pow.verify(right.challenge, solutionWithExactly(right.nonce, bits), alice), { ok: true }, `${bits} bits`);
+      const short = pow.challenge('sp_1', 'an_alice', bits);
+      const oneBitShort = solutionWithExactly(short.nonce, bits - 1);
+      assert.equal(zeroBits(short.nonce, oneBitShort), bits - 1);
+      assert.deepEqual(
+        pow.verify(short.challenge, oneBitShort, alice),
+        { ok: false, reason: 'wrong_solution' },
+        `${bits - 1} zero bits when ${bits} are asked`,
+      );
+    }
+  });
+
+  test('the solver stops at the first counter that has every bit asked, by an independent check', async () => {
+    for (let n = 0; n < 8; n++) {
+      const puzzle = { nonce: `fixed-nonce-${n}`, difficultyBits: 8 };
+      let first = 0;
+      while (zeroBits(puzzle.nonce, first.toString(36)) < 8) first++;
+      const solution = await solve(puzzle, { batch: 64 });
+      assert.equal(solution, first.toString(36), `puzzle ${puzzle.nonce}`);
+      assert.ok(zeroBits(puzzle.nonce, solution) >= 8);
+    }
   });
 
   test('a challenge is single use: a replay is refused', async () => {

@@ -103,7 +103,15 @@ describe('now serving', () => {
     room.release(100);
     assert.equal(room.nowServing(), 10, 'never past the last number issued');
     setRate(5);
-    assert.deepEqual(room.status(), { nowServing: 10, lastIssued: 10, perSecond: room.status().perSecond });
+    // A stopped line measured 0/s; the jumps are pooled into the next span, not read as an infinite rate.
+    assert.deepEqual(room.status(), { nowServing: 10, lastIssued: 10, perSecond: 0 });
+    for (let i = 0; i < 10; i++) await room.issue(`an_more_${i}`);
+    clock.advance(1000);
+    // One 1 s sample: the 10 released at once plus 5 at the new rate, weighted by 1 s of a 10 s half-life.
+    const weight = 1 - 2 ** (-1000 / policy.etaHalfLifeMs);
+    const status = room.status();
+    assert.equal(status.nowServing, 15);
+    assert.ok(Math.abs(status.perSecond - 15 * weight) < 1e-9, `${status.perSecond}/s, expected ${15 * weight}/s`);
   });
 
   test('the ETA for a steady rate is within 20% of when the number actually comes up', async () => {
@@ -123,8 +131,24 @@ describe('now serving', () => {
     for (let i = 0; i < 1000; i++) await r2.issue(`an_${i}`);
     c2.advance(20_000);
     const t = await r2.issue('an_mid');
-    const expected = (t.number - r2.nowServing()) / 20;
+    assert.equal(t.number, 1001);
+    assert.equal(t.position, 601, '400 admitted in 20 s at 20/s');
+    const expected = 601 / 20;
     assert.ok(Math.abs(t.etaSeconds - expected) <= 0.2 * expected, `eta ${t.etaSeconds}s, expected ${expected}s`);
+  });
+
+  test('the ETA follows the measured admission rate when capacity changes, not the rate it started with', async () => {
+    const { clock, room, setRate } = makeRoom(20);
+    for (let i = 0; i < 1000; i++) await room.issue(`an_${i}`);
+    setRate(5); // e.g. the machine got busy and Capacity lowered the join rate
+    for (let s = 0; s < 60; s++) clock.advance(1000); // six half-lives, polled every second
+    assert.equal(room.nowServing(), 300);
+    const { perSecond } = room.status();
+    assert.ok(Math.abs(perSecond - 5) < 0.5, `measured ${perSecond}/s, the line moves at 5/s`);
+    const t = await room.issue('an_late');
+    assert.equal(t.position, 701);
+    const truth = 701 / 5;
+    assert.ok(Math.abs(t.etaSeconds - truth) <= 0.1 * truth, `eta ${t.etaSeconds}s, the line needs ${truth}s`);
   });
 
   test('rooms share the join rate among the Spaces that have a line', async () => {

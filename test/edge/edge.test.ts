@@ -80,6 +80,26 @@ describe('edge', () => {
     assert.equal(fetches.length, 0);
   });
 
+  test('a token verified once is still refused the moment it expires (serve, serveCached, accepts)', async () => {
+    const clock = new ManualClock();
+    const { origin, fetches, release } = slowOrigin();
+    release();
+    const edge = new Edge({ signer, clock, origin, log: pino({ level: 'silent' }), cacheMaxBytes: 1 << 20 });
+    const listener = signer.sign({ t: 'l', s: SPACE, u: 'an_expiring00001' }, clock.now() + 60_000);
+    const req = { token: listener, spaceId: SPACE, file: 's0.m4s' };
+    assert.equal((await edge.serve(req)).status, 200);
+    assert.equal(edge.serveCached(req)?.status, 200, 'cached object, token remembered as verified');
+    clock.advance(59_999);
+    assert.equal(edge.accepts(listener, SPACE), true, 'good until its last millisecond');
+    clock.advance(1);
+    assert.equal(edge.accepts(listener, SPACE), false);
+    assert.equal(edge.serveCached(req), undefined, 'not served from the cache');
+    await assert.rejects(edge.serve(req), (e: AmphiError) => e.code === 'LISTENER_TOKEN_INVALID');
+    await assert.rejects(edge.openStream(listener, SPACE), (e: AmphiError) => e.code === 'LISTENER_TOKEN_INVALID');
+    assert.equal(edge.served, 2, 'only the requests before the expiry were served');
+    assert.equal(fetches.length, 1);
+  });
+
   test('ETag and If-None-Match give 304; byte ranges give 206; CORS is open; origin errors pass through uncached', async () => {
     const clock = new ManualClock();
     const { origin, fetches, release } = slowOrigin();

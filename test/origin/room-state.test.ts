@@ -72,7 +72,7 @@ describe('RoomState on an injected clock', () => {
   });
 });
 
-describe('room state through the edge', () => {
+describe('room state through the edge', { timeout: 30_000 }, () => {
   let server: LiveServer;
   before(async () => {
     server = await startLiveServer();

@@ -192,6 +192,38 @@ describe('stage roles: the speaking-request lifecycle and limits', () => {
     }
   });
 
+  test('muting others needs a higher rank: a co-host cannot mute the host or another co-host', async () => {
+    const app = await makeTestApp();
+    try {
+      const host = await app.signUp('rank_host');
+      const [a, b] = [await app.signUp('rank_cohost_a'), await app.signUp('rank_cohost_b')];
+      const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Ranks' } })).json.space.id as string;
+      const url = (p: string) => `/api/spaces/${id}${p}`;
+      await app.call('POST', url('/start'), { token: host.token });
+      for (const c of [a, b]) {
+        await app.call('POST', url('/requests'), { token: c.token });
+        await app.call('POST', url(`/requests/${c.id}/accept`), { token: host.token });
+        assert.equal((await app.call('POST', url(`/members/${c.id}/cohost`), { token: host.token })).status, 200);
+      }
+      const stageOf = async (who: string) =>
+        ((await app.call('GET', url(''))).json.space.stage as { id: string; muted: boolean }[]).find((m) => m.id === who);
+      for (const [target, name] of [
+        [host.id, 'the host'],
+        [b.id, 'another co-host'],
+      ] as const) {
+        const r = await app.call('POST', url(`/members/${target}/mute`), { token: a.token });
+        assert.equal(r.status, 403, `a co-host mutes ${name}: ${JSON.stringify(r.json)}`);
+        assert.equal(r.json.error.code, 'OUTRANKED');
+        assert.equal((await stageOf(target))?.muted, false, `${name} is still unmuted`);
+      }
+      const byHost = await app.call('POST', url(`/members/${a.id}/mute`), { token: host.token });
+      assert.equal(byHost.status, 200, 'the host outranks a co-host');
+      assert.equal((await stageOf(a.id))?.muted, true);
+    } finally {
+      await app.close();
+    }
+  });
+
   test('control events tell the media planes about mutes, role changes, removals and the end', async () => {
     const app = await makeTestApp();
     try {
