@@ -3,13 +3,15 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'data', 'coverage', 'reports', 'web/dist', 'web/src/api-types.ts'] },
+  { ignores: ['node_modules', 'data', 'coverage', 'reports', '.stryker-tmp', 'web/dist', 'web/src/api-types.ts'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['bin/*.mjs', 'eslint.config.js', '.dependency-cruiser.cjs'] },
+        projectService: {
+          allowDefaultProject: ['bin/*.mjs', 'eslint.config.js', '.dependency-cruiser.cjs', 'stryker.config.mjs'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },

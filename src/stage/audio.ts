@@ -19,6 +19,14 @@ export function rmsDbfs(frame: Frame): number {
   return 10 * Math.log10(sum / frame.length);
 }
 
+/** One frame of a sine tone, `startSample` samples into it (so consecutive frames join up). */
+export function toneFrame(frequencyHz: number, amplitude: number, startSample: number): Frame {
+  const frame = new Float32Array(FRAME_SAMPLES);
+  for (let i = 0; i < FRAME_SAMPLES; i++)
+    frame[i] = amplitude * Math.sin((2 * Math.PI * frequencyHz * (startSample + i)) / SAMPLE_RATE);
+  return frame;
+}
+
 export function peak(frame: Frame): number {
   let p = 0;
   for (const s of frame) p = Math.max(p, Math.abs(s));

@@ -1,9 +1,18 @@
-import { FRAME_SAMPLES, SAMPLE_RATE, type Frame } from './audio.ts';
+import { SAMPLE_RATE, type Frame } from './audio.ts';
 
 /**
- * A peak limiter for the mix: gain drops at once when a sample would pass the ceiling and recovers
- * smoothly (release), so several loud speakers never clip. A hard clamp at the ceiling is the last
- * guard. Works in place, one frame at a time.
+ * A peak limiter for the mix, so several loud speakers are turned down, never clipped. Works in
+ * place, one 20 ms frame at a time, with no added latency: the whole frame is its look-ahead.
+ *
+ * The frame's gain target is `ceiling / framePeak` (or 1), measured on the input alone. It used to be
+ * measured after the current gain, so over a steady loud tone the target read 1, the gain released
+ * within the frame and the hard clamp flattened about one sample in ten. Measured on the input, a
+ * steady tone gets the same target every frame and a steady gain: it is scaled, not clipped.
+ *
+ * Attack: the gain ramps down to the target before the first sample that the current gain would push
+ * past the ceiling, so it is in place before the loud part starts and the samples before it are only
+ * turned down less. Release: back towards 1 sample by sample, never above the frame's target. The
+ * hard clamp at the ceiling remains the last guard against rounding.
  */
 export class Limiter {
   readonly #ceiling: number;
@@ -18,21 +27,41 @@ export class Limiter {
   }
 
   process(frame: Frame): Frame {
-    // Per-frame target from the frame's peak: one step of look-ahead costs no latency at 20 ms.
     let framePeak = 0;
-    for (let i = 0; i < FRAME_SAMPLES; i++) framePeak = Math.max(framePeak, Math.abs(frame[i]!));
-    const target = framePeak * this.#gain > this.#ceiling ? this.#ceiling / framePeak : 1;
-    for (let i = 0; i < frame.length; i++) {
-      if (target < this.#gain) this.#gain = target;
-      else this.#gain = 1 - (1 - this.#gain) * this.#releasePerSample;
-      if (this.#gain > target) this.#gain = target;
-      const v = frame[i]! * this.#gain;
-      frame[i] = v > this.#ceiling ? this.#ceiling : v < -this.#ceiling ? -this.#ceiling : v;
-    }
+    for (const s of frame) framePeak = Math.max(framePeak, Math.abs(s));
+    const target = framePeak > this.#ceiling ? this.#ceiling / framePeak : 1;
+    if (target < this.#gain) this.#attack(frame, target);
+    else this.#release(frame, target);
     return frame;
   }
 
+  /** The current gain, as applied to the last sample processed. */
   get gain(): number {
     return this.#gain;
+  }
+
+  #attack(frame: Frame, target: number): void {
+    const from = this.#gain;
+    // The first sample the current gain would push past the ceiling: the gain must be down by then.
+    let due = 0;
+    while (due < frame.length && Math.abs(frame[due]!) * from <= this.#ceiling) due++;
+    for (let i = 0; i < frame.length; i++) {
+      // A raised-cosine ramp over the samples before `due`: every gain on it lies between `from`
+      // (which keeps those quieter samples under the ceiling) and `target` (which keeps the rest).
+      const t = i >= due ? 1 : 0.5 - 0.5 * Math.cos((Math.PI * (i + 1)) / (due + 1));
+      this.#gain = from + (target - from) * t;
+      frame[i] = this.#clamp(frame[i]! * this.#gain);
+    }
+  }
+
+  #release(frame: Frame, target: number): void {
+    for (let i = 0; i < frame.length; i++) {
+      this.#gain = Math.min(target, 1 - (1 - this.#gain) * this.#releasePerSample);
+      frame[i] = this.#clamp(frame[i]! * this.#gain);
+    }
+  }
+
+  #clamp(v: number): number {
+    return v > this.#ceiling ? this.#ceiling : v < -this.#ceiling ? -this.#ceiling : v;
   }
 }

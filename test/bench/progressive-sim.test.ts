@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { startIcecast, type Icecast } from '../../bench/icecast.ts';
 import { loopbackSources } from '../../bench/listener-sim.ts';
 import { fmp4Reader, type Fmp4Part } from '../../bench/fmp4-reader.ts';
 import { simulateProgressive } from '../../bench/progressive-sim.ts';
+import { hasCommands, optionalSuite, skipUnless } from '../helpers/skip.ts';
 
 /** A tiny ISO-BMFF writer: just the boxes and fields the simulator reads, in valid layout. */
 const box = (type: string, ...payload: Buffer[]): Buffer => {
@@ -230,13 +230,14 @@ describe('progressive listener simulator', () => {
   });
 });
 
-const required = process.env.AMPHI_TEST_ICECAST === '1';
-const hasTools = spawnSync('sh', ['-c', 'command -v icecast2 && command -v ffmpeg']).status === 0;
-const skip =
-  hasTools || required ? false : 'Icecast tests skipped: install icecast2 and ffmpeg (CI does) or set AMPHI_TEST_ICECAST=1';
-if (skip !== false) console.log(skip);
+const skip = skipUnless({
+  available: hasCommands('icecast2', 'ffmpeg'),
+  env: 'AMPHI_TEST_ICECAST',
+  suite: 'Icecast tests',
+  install: 'icecast2 and ffmpeg',
+});
 
-describe('against Icecast', { skip }, () => {
+optionalSuite('against Icecast', { skip }, () => {
   let icecast: Icecast;
   before(async () => {
     icecast = await startIcecast({ bitrateBps: 32_000, cpu: '0' });

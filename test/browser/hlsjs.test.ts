@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { CHROMIUM, launchChromium } from '../helpers/browser.ts';
+import { Cleanup } from '../helpers/cleanup.ts';
 import { realTime } from '../helpers/eventually.ts';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
-import { skipUnless } from '../helpers/skip.ts';
+import { optionalSuite, skipUnless } from '../helpers/skip.ts';
 import { publishTone, type TonePublisher } from '../helpers/whip-client.ts';
 
 /**
@@ -21,7 +22,12 @@ const skip = skipUnless({
   install: 'chromium',
 });
 
-describe('hls.js in Chromium', { skip }, () => {
+/** A browser, a publisher and servers: every test and hook is bounded (a suite's timeout does not cover its hooks). */
+const HOOK = { timeout: 60_000 };
+
+optionalSuite('hls.js in Chromium', { skip, timeout: 300_000 }, () => {
+  /** What `before` started, closed in `after` even if it stopped half-way. */
+  const cleanup = new Cleanup();
   let server: LiveServer;
   let pages: Server;
   let pagesUrl: string;
@@ -30,7 +36,7 @@ describe('hls.js in Chromium', { skip }, () => {
   let playlistUrl: string;
 
   before(async () => {
-    server = await startLiveServer();
+    server = cleanup.use('server', await startLiveServer(), (s) => s.shutdown()); // the machine's load is not under test
     const html = readFileSync(new URL('player.html', import.meta.url));
     const hlsJs = readFileSync(new URL('../../node_modules/hls.js/dist/hls.min.js', import.meta.url));
     pages = createServer((req, res) => {
@@ -38,23 +44,23 @@ describe('hls.js in Chromium', { skip }, () => {
       res.writeHead(200, { 'content-type': js ? 'text/javascript' : 'text/html' }).end(js ? hlsJs : html);
     });
     await new Promise<void>((r) => pages.listen(0, '127.0.0.1', r));
+    cleanup.add('page server', () => {
+      pages.closeAllConnections();
+      return new Promise((resolve) => pages.close(resolve));
+    });
     pagesUrl = `http://127.0.0.1:${(pages.address() as { port: number }).port}`;
     const { spaceId, host } = await server.liveSpace(0);
-    pub = await publishTone({ ...(await server.stageToken(spaceId, host.token)), frequencyHz: 440 });
+    const stage = await server.stageToken(spaceId, host.token);
+    pub = cleanup.use('tone publisher', await publishTone({ ...stage, frequencyHz: 440 }), (p) => p.close());
     await pub.connected();
     playlistUrl = ((await server.api('POST', `/api/spaces/${spaceId}/join`)).json as { playlistUrl: string }).playlistUrl;
     // Listeners arrive at a Space that has been live a while: the player's start position depends on it.
     await realTime(2500, 'a segment of the speaker in the program before the player starts');
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser.close();
-    await pub.close();
-    pages.close();
-    await server.shutdown();
-  });
+    browser = cleanup.use('chromium', await launchChromium(), (b) => b.close());
+  }, HOOK);
+  after(() => cleanup.run(), HOOK);
 
-  test('plays the live stream; the analyser hears 440 Hz; latency to the speaker is measured', async () => {
+  test('plays the live stream; the analyser hears 440 Hz; latency to the speaker is measured', { timeout: 120_000 }, async () => {
     const page = await browser.newPage();
     const consoleErrors: string[] = [];
     page.on('console', (m) => {

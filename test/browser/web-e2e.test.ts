@@ -1,21 +1,23 @@
 /// <reference lib="dom" />
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { CHROMIUM, launchChromium } from '../helpers/browser.ts';
-import { realTime } from '../helpers/eventually.ts';
+import { Cleanup } from '../helpers/cleanup.ts';
+import { eventually, realTime } from '../helpers/eventually.ts';
 import { startLiveServer, TEST_SIGNING_KEY, type LiveServer } from '../helpers/server.ts';
-import { skipUnless } from '../helpers/skip.ts';
+import { screenshotsDir } from '../helpers/screenshots.ts';
+import { optionalSuite, skipUnless } from '../helpers/skip.ts';
 import { writeToneWav } from '../helpers/wav.ts';
 
 /**
  * The web app end to end in Debian's Chromium, each person with their own browser and a fake
  * microphone playing a known tone: a host goes live and speaks 440 Hz; a listener presses Play and
  * hears it; the listener asks to speak, is accepted, speaks 660 Hz and the host hears it; the host
- * ends and the replay plays. Also: screenshots for the README, no console errors, keyboard reach.
+ * ends and the replay plays. Also: screenshots of each view, no console errors, keyboard reach.
  */
 const built = existsSync(new URL('../../web/dist/index.html', import.meta.url));
 const skip = skipUnless({
@@ -25,7 +27,12 @@ const skip = skipUnless({
   install: 'chromium and build the web app (npm test builds it)',
 });
 
-const shots = new URL('../../docs/screenshots/', import.meta.url).pathname;
+/** The pictures of each view: a build folder (reports/screenshots/); `npm run screenshots` updates the README's. */
+const shots = screenshotsDir();
+
+/** Browsers, servers and real media: every test and hook is bounded (a suite's timeout does not cover its hooks). */
+const HOOK = { timeout: 60_000 };
+const TEST = { timeout: 180_000 };
 
 async function hears(page: Page, frequencyHz: number, tries = 40): Promise<number[]> {
   const peaks: number[] = [];
@@ -66,23 +73,6 @@ async function showsWithin1s(effect: Locator, cause: () => Promise<unknown>, sta
   return Math.round(ms);
 }
 
-/**
- * The live server for these tests. The load of the machine running the browsers is not under test
- * (shedding has its own tests): it sheds only when its process is saturated, so the pages show no
- * "busy" note and reactions are not sampled.
- */
-function quietServer(overrides: Record<string, unknown> = {}): Promise<LiveServer> {
-  return startLiveServer({
-    admission: {
-      // As the helper sets them (this layer replaces its admission layer).
-      joinBurst: 100_000,
-      limits: { joinsPerAddress: { capacity: 100_000, refillPerSecond: 10_000 } },
-      overload: { eventLoopDelayLevelsMs: [10_000], cpuShareLevels: [1], queueDepthLevels: [1_000_000] },
-    },
-    ...overrides,
-  });
-}
-
 /** The listener token in an edge URL (`/l/<token>/<space>/<file>`). */
 const tokenIn = (url: string) => new URL(url).pathname.split('/')[2]!;
 
@@ -94,7 +84,9 @@ async function signUp(page: Page, base: string, handle: string): Promise<void> {
   await page.waitForURL(`${base}/`);
 }
 
-describe('web app in Chromium', { skip }, () => {
+optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
+  /** What `before` started, closed in `after` even if it stopped half-way. */
+  const cleanup = new Cleanup();
   let server: LiveServer;
   let dir: string;
   let hostBrowser: Browser;
@@ -102,8 +94,10 @@ describe('web app in Chromium', { skip }, () => {
   const consoleErrors: string[] = [];
 
   before(async () => {
-    server = await quietServer();
+    mkdirSync(shots, { recursive: true });
+    server = cleanup.use('server', await startLiveServer(), (s) => s.shutdown()); // the machine's load is not under test
     dir = mkdtempSync(join(tmpdir(), 'amphi-e2e-'));
+    cleanup.add('fake microphone files', () => rmSync(dir, { recursive: true, force: true }));
     writeToneWav(join(dir, 'host.wav'), 440, 30);
     writeToneWav(join(dir, 'listener.wav'), 660, 30);
     const media = (wav: string) => [
@@ -111,22 +105,17 @@ describe('web app in Chromium', { skip }, () => {
       '--use-fake-device-for-media-stream',
       `--use-file-for-fake-audio-capture=${join(dir, wav)}`,
     ];
-    hostBrowser = await launchChromium(media('host.wav'));
-    listenerBrowser = await launchChromium(media('listener.wav'));
-  });
-  after(async () => {
-    await hostBrowser.close();
-    await listenerBrowser.close();
-    await server.shutdown();
-    rmSync(dir, { recursive: true, force: true });
-  });
+    hostBrowser = cleanup.use('host chromium', await launchChromium(media('host.wav')), (b) => b.close());
+    listenerBrowser = cleanup.use('listener chromium', await launchChromium(media('listener.wav')), (b) => b.close());
+  }, HOOK);
+  after(() => cleanup.run(), HOOK);
 
   const watch = (page: Page, who: string, expected?: RegExp) =>
     page.on('console', (m) => {
       if (m.type() === 'error' && expected?.test(m.text()) !== true) consoleErrors.push(`${who}: ${m.text()}`);
     });
 
-  test('host goes live, listener hears, asks to speak, is heard; the end; the replay', async () => {
+  test('host goes live, listener hears, asks to speak, is heard; the end; the replay', TEST, async () => {
     const base = server.url;
     const host = await hostBrowser.newPage({ viewport: { width: 1280, height: 860 } });
     const listener = await listenerBrowser.newPage({ viewport: { width: 1280, height: 860 } });
@@ -231,12 +220,17 @@ describe('web app in Chromium', { skip }, () => {
     await host.getByText(/Ended/).waitFor();
     await host.getByRole('link', { name: 'Play the replay' }).click({ timeout: 10_000 });
     await host.waitForURL(/\/r\/sp_/);
-    await host.locator('audio').evaluate((a: HTMLAudioElement) => a.play());
+    // The page attaches the player once its join is answered: a play() before that is interrupted.
+    await eventually(
+      'the replay to start playing',
+      () => host.locator('audio').evaluate((a: HTMLAudioElement) => a.play().then(() => true)),
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
     const replay = await hears(host, 440);
     console.log(`replay played the host's tone: ${replay.length} probes`);
   });
 
-  test('a playing listener follows the room state through the edge: changes show within 1 s, no API polling', async () => {
+  test('a playing listener follows the room state through the edge: changes show within 1 s, no API polling', TEST, async () => {
     const base = server.url;
     const { spaceId, host } = await server.liveSpace(0);
     const guest = await server.signUp('web_guest');
@@ -292,11 +286,16 @@ describe('web app in Chromium', { skip }, () => {
     await page.close();
   });
 
-  test('the room-state loop follows the renewed listener token', async () => {
+  test('the room-state loop follows the renewed listener token', TEST, async () => {
     // Tokens live 10 s here, so the player renews every few seconds (at 300 s, once every 4 minutes).
-    const short = await quietServer({ tokens: { signingKey: TEST_SIGNING_KEY, listenerTokenTtlSeconds: 10 } });
-    const page = await listenerBrowser.newPage();
+    const cleanupTest = new Cleanup();
     try {
+      const short = cleanupTest.use(
+        'short-token server',
+        await startLiveServer({ tokens: { signingKey: TEST_SIGNING_KEY, listenerTokenTtlSeconds: 10 } }),
+        (s) => s.shutdown(),
+      );
+      const page = cleanupTest.use('page', await listenerBrowser.newPage(), (p) => p.close());
       watch(page, 'renewal');
       const { spaceId } = await short.liveSpace(0);
       const guest = await short.signUp('web_renewal');
@@ -320,12 +319,11 @@ describe('web app in Chromium', { skip }, () => {
         'a playing listener asks the edge, not the API',
       );
     } finally {
-      await page.close();
-      await short.shutdown();
+      await cleanupTest.run();
     }
   });
 
-  test('every interactive element is reachable by keyboard; no console errors', async () => {
+  test('every interactive element is reachable by keyboard; no console errors', TEST, async () => {
     const page = await listenerBrowser.newPage();
     watch(page, 'keyboard');
     await page.goto(`${server.url}/signup`);

@@ -4,8 +4,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
-import { ConfigError, loadConfig } from '../../src/config/load.ts';
-import { defaultConfig } from '../../src/config/schema.ts';
+import { ConfigError, loadConfig, validateConfig } from '../../src/config/load.ts';
+import { ConfigSchema, defaultConfig } from '../../src/config/schema.ts';
+
+/** Every object in a JSON value (arrays' items included), with its dotted path as errors name it. */
+function objectsIn(value: unknown, path = ''): { path: string; object: Record<string, unknown> }[] {
+  if (Array.isArray(value)) return value.flatMap((item, i) => objectsIn(item, path === '' ? String(i) : `${path}.${i}`));
+  if (typeof value !== 'object' || value === null) return [];
+  const object = value as Record<string, unknown>;
+  return [
+    { path, object },
+    ...Object.entries(object).flatMap(([key, child]) => objectsIn(child, path === '' ? key : `${path}.${key}`)),
+  ];
+}
 
 const tmp = mkdtempSync(join(tmpdir(), 'amphi-config-'));
 function file(name: string, text: string): string {
@@ -49,6 +60,48 @@ describe('config', () => {
     assert.throws(
       () => loadConfig({ file: f }),
       (e: Error) => e instanceof ConfigError && /server.*prot/.test(e.message) && /spacez/.test(e.message),
+    );
+  });
+
+  test('every object in the schema rejects unknown keys (additionalProperties: false)', () => {
+    // The schema is JSON Schema: walk all of it (properties, array items, union members) for objects.
+    const open = objectsIn(ConfigSchema)
+      .filter(({ object }) => object.type === 'object' && object.additionalProperties !== false)
+      .map(({ path }) => path);
+    assert.ok(objectsIn(ConfigSchema).filter(({ object }) => object.type === 'object').length > 15, 'the walk finds the objects');
+    assert.deepEqual(open, [], 'objects that would accept (and ignore) a misspelled key');
+  });
+
+  test('a misspelled rate-limit key in a config file is an error naming the key and where it is', () => {
+    const f = file('r.yaml', 'admission:\n  limits:\n    perAddress: { capacity: 10, refilPerSecond: 5 }\n');
+    assert.throws(
+      () => loadConfig({ file: f }),
+      (e: Error) =>
+        e instanceof ConfigError &&
+        e.message.includes('admission.limits.perAddress must not have additional properties: unknown key(s) refilPerSecond'),
+    );
+  });
+
+  test('a misspelled key in any nested object of the config is rejected, naming the key and its path', () => {
+    const objects = objectsIn(defaultConfig);
+    for (const { path } of objects) {
+      const candidate: unknown = structuredClone(defaultConfig);
+      const target = objectsIn(candidate).find((o) => o.path === path)!.object;
+      const key = Object.keys(target)[0]!;
+      const typo = key.slice(0, -1); // refillPerSecond -> refillPerSecon
+      assert.ok(!(typo in target), `${typo} is not a real key at ${path || '(top level)'}`);
+      target[typo] = target[key];
+      assert.throws(
+        () => validateConfig(candidate),
+        (e: Error) =>
+          e instanceof ConfigError &&
+          e.message.includes(`${path || '(top level)'} must not have additional properties: unknown key(s) ${typo}`),
+        `a misspelled ${path === '' ? '' : `${path}.`}${typo} is accepted`,
+      );
+    }
+    assert.ok(
+      objects.some((o) => o.path === 'admission.shedding.levels.0'),
+      'objects inside arrays are checked too',
     );
   });
 

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { toneShare } from '../../src/stage/audio.ts';
+import { Cleanup } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { ffmpegDecode } from '../helpers/ffmpeg.ts';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
-import { hasCommands, skipUnless } from '../helpers/skip.ts';
+import { hasCommands, optionalSuite, skipUnless } from '../helpers/skip.ts';
 import { streamHead } from '../helpers/stream-head.ts';
 import { publishTone, type TonePublisher } from '../helpers/whip-client.ts';
 
@@ -34,17 +35,23 @@ function freePort(): Promise<number> {
   });
 }
 
-describe('nginx as a drop-in edge cache', { skip }, () => {
+/** Real processes and sockets: every test and hook is bounded (a suite's timeout does not cover its hooks). */
+const HOOK = { timeout: 60_000 };
+const TEST = { timeout: 90_000 };
+
+optionalSuite('nginx as a drop-in edge cache', { skip, timeout: 300_000 }, () => {
+  /** What `before` started, closed in `after` even if it stopped half-way. */
+  const cleanup = new Cleanup();
   let server: LiveServer;
-  let nginx: ChildProcess;
   let nginxUrl: string;
   let prefix: string;
   let pub: TonePublisher;
   let spaceId: string;
 
   before(async () => {
-    server = await startLiveServer();
+    server = cleanup.use('server', await startLiveServer(), (s) => s.shutdown()); // the machine's load is not under test
     prefix = mkdtempSync(join(tmpdir(), 'amphi-nginx-'));
+    cleanup.add('nginx prefix', () => rmSync(prefix, { recursive: true, force: true }));
     chmodSync(prefix, 0o755); // nginx's workers (user nobody when started as root) write the cache here
     mkdirSync(join(prefix, 'cache'));
     const port = await freePort();
@@ -54,24 +61,23 @@ describe('nginx as a drop-in edge cache', { skip }, () => {
       .replaceAll('@LISTEN@', `127.0.0.1:${port}`)
       .replaceAll('@UPSTREAM@', new URL(server.url).host);
     writeFileSync(join(prefix, 'nginx.conf'), conf);
-    nginx = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf')], { stdio: 'ignore' });
+    cleanup.child('nginx', spawn('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf')], { stdio: 'ignore' }));
     await eventually('nginx to answer', () => fetch(`${nginxUrl}/`).then((r) => r.arrayBuffer()), { intervalMs: 50 });
     const live = await server.liveSpace(0);
     spaceId = live.spaceId;
-    pub = await publishTone({ ...(await server.stageToken(spaceId, live.host.token)), frequencyHz: 440 });
+    const stage = await server.stageToken(spaceId, live.host.token);
+    pub = cleanup.use('tone publisher', await publishTone({ ...stage, frequencyHz: 440 }), (p) => p.close());
     await pub.connected();
-  });
-  after(async () => {
-    await pub.close();
-    nginx.kill('SIGTERM');
-    await new Promise((r) => nginx.once('exit', r));
-    await server.shutdown();
-    rmSync(prefix, { recursive: true, force: true });
-  });
+  }, HOOK);
+  after(() => cleanup.run(), HOOK);
 
-  const listenerToken = async () => ((await server.api('POST', `/api/spaces/${spaceId}/join`)).json as { token: string }).token;
+  const listenerToken = async () => {
+    const join = await server.api('POST', `/api/spaces/${spaceId}/join`);
+    assert.equal(join.status, 200, `a join answered with a token: ${JSON.stringify(join.json)}`);
+    return (join.json as { token: string }).token;
+  };
 
-  test('ffmpeg plays through nginx for 10 s: the dominant tone is 440 Hz', async () => {
+  test('ffmpeg plays through nginx for 10 s: the dominant tone is 440 Hz', TEST, async () => {
     const token = await listenerToken();
     const url = `${nginxUrl}/l/${token}/${spaceId}/index.m3u8`;
     // ffmpeg is not an LL-HLS player: it starts from whole segments, so give it two.
@@ -86,23 +92,27 @@ describe('nginx as a drop-in edge cache', { skip }, () => {
     assert.ok(toneShare(pcm, 440) > 0.9, `440 Hz share ${toneShare(pcm, 440)}`);
   });
 
-  test('200 listeners asking nginx for the same new part cause exactly one request to Amphi; bad tokens are refused', async () => {
-    const tokens = await Promise.all(Array.from({ length: 200 }, () => listenerToken()));
-    const playlist = await (await fetch(`${nginxUrl}/l/${tokens[0]!}/${spaceId}/media.m3u8`)).text();
-    const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="(p\d+\.\d+\.m4s)"/.exec(playlist)![1]!;
-    const before = server.edge.served;
-    const responses = await Promise.all(tokens.map((t) => fetch(`${nginxUrl}/l/${t}/${spaceId}/${hint}`)));
-    assert.ok(responses.every((r) => r.status === 200));
-    const bodies = await Promise.all(responses.map((r) => r.arrayBuffer()));
-    assert.ok(bodies.every((b) => b.byteLength === bodies[0]!.byteLength && b.byteLength > 0));
-    assert.equal(server.edge.served - before, 1, 'nginx collapsed 200 requests (held until the part existed) into one');
-    const hit = await fetch(`${nginxUrl}/l/${tokens[1]!}/${spaceId}/${hint}`);
-    assert.equal(hit.headers.get('x-cache'), 'HIT');
-    const forged = await fetch(`${nginxUrl}/l/${tokens[0]!}x/${spaceId}/${hint}`);
-    assert.equal(forged.status, 401, 'a cached object is still refused to a bad token');
-  });
+  test(
+    '200 listeners asking nginx for the same new part cause exactly one request to Amphi; bad tokens are refused',
+    TEST,
+    async () => {
+      const tokens = await Promise.all(Array.from({ length: 200 }, () => listenerToken()));
+      const playlist = await (await fetch(`${nginxUrl}/l/${tokens[0]!}/${spaceId}/media.m3u8`)).text();
+      const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="(p\d+\.\d+\.m4s)"/.exec(playlist)![1]!;
+      const before = server.edge.served;
+      const responses = await Promise.all(tokens.map((t) => fetch(`${nginxUrl}/l/${t}/${spaceId}/${hint}`)));
+      assert.ok(responses.every((r) => r.status === 200));
+      const bodies = await Promise.all(responses.map((r) => r.arrayBuffer()));
+      assert.ok(bodies.every((b) => b.byteLength === bodies[0]!.byteLength && b.byteLength > 0));
+      assert.equal(server.edge.served - before, 1, 'nginx collapsed 200 requests (held until the part existed) into one');
+      const hit = await fetch(`${nginxUrl}/l/${tokens[1]!}/${spaceId}/${hint}`);
+      assert.equal(hit.headers.get('x-cache'), 'HIT');
+      const forged = await fetch(`${nginxUrl}/l/${tokens[0]!}x/${spaceId}/${hint}`);
+      assert.equal(forged.status, 401, 'a cached object is still refused to a bad token');
+    },
+  );
 
-  test('the live stream passes through (auth checked, not cached); the line is cached a second', async () => {
+  test('the live stream passes through (auth checked, not cached); the line is cached a second', TEST, async () => {
     const token = await listenerToken();
     const head = await streamHead(`${nginxUrl}/l/${token}/${spaceId}/live.mp4`);
     assert.equal(head.status, 200);

@@ -1,24 +1,30 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { Cleanup } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { startLiveServer, type LiveServer } from '../helpers/server.ts';
+import { QUIET_ADMISSION, startLiveServer, type LiveServer } from '../helpers/server.ts';
 import { streamHead } from '../helpers/stream-head.ts';
 
+/** Real sockets: each suite, and each hook (a suite's timeout does not cover its hooks), is bounded. */
+const SUITE = { timeout: 120_000 };
+const HOOK = { timeout: 30_000 };
+
 /** The raw listener door answers before the framework: every refusal is a catalogued 4xx, never a 5xx. */
-describe('listener door (raw HTTP, before the framework)', () => {
+describe('listener door (raw HTTP, before the framework)', SUITE, () => {
+  const cleanup = new Cleanup();
   let server: LiveServer;
   let spaceId: string;
   let token: string;
   let host: { id: string; token: string };
   before(async () => {
-    server = await startLiveServer();
+    server = cleanup.use('server', await startLiveServer(), (s) => s.shutdown()); // the machine's load is not under test
     ({ spaceId, host } = await server.liveSpace(0));
     ({ token } = (await server.api('POST', `/api/spaces/${spaceId}/join`)).json as { token: string });
     await server.programFrames(spaceId, 30); // a first part exists
-  });
-  after(() => server.shutdown());
+  }, HOOK);
+  after(() => cleanup.run(), HOOK);
 
   const get = async (path: string, init?: RequestInit) => {
     const res = await fetch(`${server.url}${path}`, init);
@@ -59,8 +65,9 @@ describe('listener door (raw HTTP, before the framework)', () => {
       let text = '';
       socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
       socket.on('close', () => resolve(text));
+      socket.on('error', () => undefined); // a reset is a close too
       setTimeout(() => socket.destroy(), 5000).unref();
-    });
+    }).finally(() => socket.destroy());
     assert.ok(Date.now() - started < 4000, 'the server closed the connection');
     assert.ok(!received.includes('#EXTM3U'), 'the pipelined request is not answered inside the stream');
   });
@@ -125,25 +132,23 @@ describe('listener door (raw HTTP, before the framework)', () => {
   });
 });
 
-describe('listener door: limits against junk', () => {
+describe('listener door: limits against junk', SUITE, () => {
+  const cleanup = new Cleanup();
   let server: LiveServer;
   let spaceId: string;
   let token: string;
   before(async () => {
     server = await startLiveServer({
       admission: {
-        joinBurst: 100_000,
-        limits: {
-          joinsPerAddress: { capacity: 100_000, refillPerSecond: 10_000 },
-          perToken: { capacity: 5, refillPerSecond: 1 },
-          headersTimeoutMs: 1000,
-        },
+        ...QUIET_ADMISSION,
+        limits: { ...QUIET_ADMISSION.limits, perToken: { capacity: 5, refillPerSecond: 1 }, headersTimeoutMs: 1000 },
       },
     });
+    cleanup.use('server', server, (s) => s.shutdown());
     ({ spaceId } = await server.liveSpace(0));
     ({ token } = (await server.api('POST', `/api/spaces/${spaceId}/join`)).json as { token: string });
-  });
-  after(() => server.shutdown());
+  }, HOOK);
+  after(() => cleanup.run(), HOOK);
 
   test('one token hammering the edge gets 429 with Retry-After; another listener is unaffected', async () => {
     const statuses: number[] = [];
@@ -166,8 +171,70 @@ describe('listener door: limits against junk', () => {
       let text = '';
       socket.on('data', (d: Buffer) => (text += d.toString()));
       socket.on('close', () => resolve(text));
-    });
+      socket.on('error', () => undefined); // a reset is a close too
+      setTimeout(() => socket.destroy(), 10_000).unref(); // never cut off: the assertion below fails
+    }).finally(() => socket.destroy());
     assert.ok(Date.now() - started < 5000, 'closed within a few seconds');
     assert.match(answer, /^HTTP\/1\.1 408/);
+  });
+});
+
+describe('listener door behind a proxy (server.trustProxy)', SUITE, () => {
+  const cleanup = new Cleanup();
+  let server: LiveServer;
+  let proxyUrl: string;
+  let spaceId: string;
+  let token: string;
+  before(async () => {
+    server = await startLiveServer({
+      server: { port: 0, trustProxy: true },
+      admission: {
+        ...QUIET_ADMISSION,
+        limits: {
+          ...QUIET_ADMISSION.limits,
+          // Three requests per address, then none for minutes: the fourth from one address is refused.
+          perAddress: { capacity: 3, refillPerSecond: 0.001 },
+          perToken: { capacity: 1000, refillPerSecond: 1000 },
+        },
+      },
+    });
+    cleanup.use('server', server, (s) => s.shutdown());
+    ({ spaceId } = await server.liveSpace(0));
+    ({ token } = (await server.api('POST', `/api/spaces/${spaceId}/join`)).json as { token: string });
+    // A reverse proxy as nginx's `$proxy_add_x_forwarded_for` is: it keeps what the client sent and
+    // appends the address the connection came from.
+    const upstream = new URL(server.url);
+    const proxy = createServer((req, res) => {
+      const sent = req.headers['x-forwarded-for'];
+      const from = req.socket.remoteAddress ?? '';
+      const forward = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      forward.setHeader('x-forwarded-for', sent === undefined ? from : `${String(sent)}, ${from}`);
+      forward.on('error', () => res.destroy());
+      req.pipe(forward);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    cleanup.add('proxy', () => {
+      proxy.closeAllConnections();
+      return new Promise((resolve) => proxy.close(resolve));
+    });
+    proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  }, HOOK);
+  after(() => cleanup.run(), HOOK);
+
+  test('the per-address bucket keys on the address the proxy appended, not on what the client wrote first', async () => {
+    const playlist = `/l/${token}/${spaceId}/index.m3u8`;
+    const statuses: number[] = [];
+    for (const spoofed of ['1.2.3.4', '5.6.7.8', '9.10.11.12', '13.14.15.16']) {
+      const res = await fetch(`${proxyUrl}${playlist}`, { headers: { 'x-forwarded-for': spoofed } });
+      await res.arrayBuffer();
+      statuses.push(res.status);
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 429], 'four spoofed first entries, one real client: one bucket');
+    // The proxy's last entry is the key, not the socket (the proxy's own address, whose bucket is spent).
+    const other = await fetch(`${server.url}${playlist}`, { headers: { 'x-forwarded-for': '1.2.3.4, 198.51.100.7' } });
+    assert.equal(other.status, 200, 'another client behind the same proxy has a bucket of its own');
   });
 });

@@ -22,6 +22,19 @@ export interface LiveServer extends RunningServer {
   shutdown(): Promise<void>;
 }
 
+/**
+ * `startLiveServer`'s admission: the load of the machine running the tests is not under test (shedding
+ * has its own tests, on an injected load sample). With overload levels it never reaches and lifted
+ * join limits, a join is answered with a token at once, never sent to the waiting room because other
+ * processes keep the CPU busy. An `admission` override replaces it whole; spread it to change a key:
+ * `{ ...QUIET_ADMISSION, limits: {...} }`.
+ */
+export const QUIET_ADMISSION = {
+  joinBurst: 100_000,
+  limits: { joinsPerAddress: { capacity: 100_000, refillPerSecond: 10_000 } },
+  overload: { eventLoopDelayLevelsMs: [10_000], cpuShareLevels: [1], queueDepthLevels: [1_000_000] },
+} as const;
+
 /** The real embedded server (API and stage on their own ephemeral ports), in a temp data dir. */
 export async function startLiveServer(overrides: Record<string, unknown> = {}): Promise<LiveServer> {
   const dir = mkdtempSync(join(tmpdir(), 'amphi-live-'));
@@ -34,8 +47,9 @@ export async function startLiveServer(overrides: Record<string, unknown> = {}): 
       tokens: { signingKey: TEST_SIGNING_KEY },
       rateLimits: { authPerAddress: { capacity: 10_000, refillPerSecond: 1000 } },
       demo: { enabled: false, title: 'Demo' },
-      // Tests join hundreds of listeners from one address at once; admission has its own tests.
-      admission: { joinBurst: 100_000, limits: { joinsPerAddress: { capacity: 100_000, refillPerSecond: 10_000 } } },
+      // Tests join hundreds of listeners from one address at once, on a machine busy with other tests;
+      // admission has its own tests.
+      admission: QUIET_ADMISSION,
       ...overrides,
     },
   });

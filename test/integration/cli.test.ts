@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
+import { exited } from '../../bench/lib/teardown.ts';
+import { Cleanup } from '../helpers/cleanup.ts';
 
 const bin = new URL('../../bin/amphi.mjs', import.meta.url).pathname;
 
@@ -14,29 +16,62 @@ interface Running {
   readonly logs: Record<string, unknown>[];
 }
 
-/** Starts the real `amphi start` process and waits for its "listening" log line. */
-function startAmphi(args: string[], env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, [bin, 'start', '--port', '0', '--stage-port', '0', ...args], {
-    env: { ...process.env, ...env, AMPHI_LOG_LEVEL: 'info' },
-  });
+/** How long `amphi start` may take to listen, and to stop after a signal. */
+const START_LIMIT_MS = 20_000;
+const STOP_LIMIT_MS = 15_000;
+
+/**
+ * Starts the real `amphi start` process and waits (bounded) for its "listening" log line. The child
+ * is added to `cleanup` at once, so it is stopped whatever the test does next.
+ */
+function startAmphi(cleanup: Cleanup, args: string[], env: Record<string, string> = {}): Promise<Running> {
+  const child = cleanup.child(
+    'amphi start',
+    spawn(process.execPath, [bin, 'start', '--port', '0', '--stage-port', '0', ...args], {
+      env: { ...process.env, ...env, AMPHI_LOG_LEVEL: 'info' },
+    }),
+  );
   const logs: Record<string, unknown>[] = [];
   return new Promise((resolve, reject) => {
     let stderr = '';
+    const timer = setTimeout(
+      () => reject(new Error(`amphi not listening after ${START_LIMIT_MS} ms: ${stderr}`)),
+      START_LIMIT_MS,
+    );
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('exit', (code) => reject(new Error(`amphi exited with ${code} before listening: ${stderr}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`amphi exited with ${code} before listening: ${stderr}`));
+    });
     createInterface({ input: child.stdout }).on('line', (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>;
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        entry = { msg: 'not JSON', line }; // shown by the assertions that read the logs
+      }
       logs.push(entry);
-      if (entry.msg === 'amphi listening') resolve({ child, url: String(entry.url), logs });
+      if (entry.msg === 'amphi listening') {
+        clearTimeout(timer);
+        resolve({ child, url: String(entry.url), logs });
+      }
     });
   });
 }
 
-function stop(running: Running, signal: NodeJS.Signals): Promise<number | null> {
-  return new Promise((resolve) => {
-    running.child.once('exit', (code) => resolve(code));
-    running.child.kill(signal);
-  });
+/** Sends `signal` and resolves with the exit code; rejects (the cleanup then kills it) if it does not exit in time. */
+async function stop(running: Running, signal: NodeJS.Signals): Promise<number | null> {
+  const { child } = running;
+  const done = exited(child);
+  child.kill(signal);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    done,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`amphi still running ${STOP_LIMIT_MS} ms after ${signal}`)), STOP_LIMIT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  return child.exitCode;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary response shapes
@@ -51,55 +86,64 @@ async function post(url: string, body: unknown, token?: string): Promise<{ statu
   return { status: res.status, json: (await res.json()) as Json };
 }
 
+// Real processes: each test is bounded and stops what it started in `finally`, whatever happened.
 describe('the amphi command', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'amphi-cli-'));
   after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  test('serves on real sockets, shuts down cleanly on SIGTERM, and keeps everything across a restart', async () => {
-    const first = await startAmphi(['--data-dir', dataDir]);
-    assert.match(first.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-    assert.deepEqual(await (await fetch(`${first.url}/healthz`)).json(), { status: 'ok', storage: 'ok' });
-    const account = await post(`${first.url}/api/accounts`, { handle: 'cli_host', password: 'a real password' });
-    assert.equal(account.status, 201);
-    const space = await post(`${first.url}/api/spaces`, { title: 'Survives restarts' }, account.json.token);
-    assert.equal(space.status, 201);
-    await post(`${first.url}/api/spaces/${space.json.space.id}/start`, {}, account.json.token);
-    const joined = await post(`${first.url}/api/spaces/${space.json.space.id}/join`, {});
-    assert.equal(joined.status, 200);
-    assert.ok(
-      first.logs.some((l) => l.msg === 'space live' && l.plane === 'control'),
-      'structured lifecycle logs',
-    );
-    assert.equal(await stop(first, 'SIGTERM'), 0);
-    assert.ok(first.logs.some((l) => l.msg === 'amphi stopped'));
+  test(
+    'serves on real sockets, shuts down cleanly on SIGTERM, and keeps everything across a restart',
+    { timeout: 90_000 },
+    async () => {
+      const cleanup = new Cleanup();
+      try {
+        const first = await startAmphi(cleanup, ['--data-dir', dataDir]);
+        assert.match(first.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+        assert.deepEqual(await (await fetch(`${first.url}/healthz`)).json(), { status: 'ok', storage: 'ok' });
+        const account = await post(`${first.url}/api/accounts`, { handle: 'cli_host', password: 'a real password' });
+        assert.equal(account.status, 201);
+        const space = await post(`${first.url}/api/spaces`, { title: 'Survives restarts' }, account.json.token);
+        assert.equal(space.status, 201);
+        await post(`${first.url}/api/spaces/${space.json.space.id}/start`, {}, account.json.token);
+        const joined = await post(`${first.url}/api/spaces/${space.json.space.id}/join`, {});
+        assert.equal(joined.status, 200);
+        assert.ok(
+          first.logs.some((l) => l.msg === 'space live' && l.plane === 'control'),
+          'structured lifecycle logs',
+        );
+        assert.equal(await stop(first, 'SIGTERM'), 0);
+        assert.ok(first.logs.some((l) => l.msg === 'amphi stopped'));
 
-    const second = await startAmphi(['--data-dir', dataDir]);
-    try {
-      const me = await fetch(`${second.url}/api/me`, { headers: { authorization: `Bearer ${account.json.token}` } });
-      assert.equal(me.status, 200, 'the session survived the restart');
-      const view = (await (await fetch(`${second.url}/api/spaces/${space.json.space.id}`)).json()) as {
-        space: { state: string };
-      };
-      assert.equal(view.space.state, 'live');
-      const renewed = await post(`${second.url}/api/spaces/${space.json.space.id}/join`, { token: joined.json.token });
-      assert.equal(renewed.status, 200, 'listener tokens verify after a restart: the signing key is kept');
-    } finally {
-      assert.equal(await stop(second, 'SIGINT'), 0);
-    }
-  });
+        const second = await startAmphi(cleanup, ['--data-dir', dataDir]);
+        const me = await fetch(`${second.url}/api/me`, { headers: { authorization: `Bearer ${account.json.token}` } });
+        assert.equal(me.status, 200, 'the session survived the restart');
+        const view = (await (await fetch(`${second.url}/api/spaces/${space.json.space.id}`)).json()) as {
+          space: { state: string };
+        };
+        assert.equal(view.space.state, 'live');
+        const renewed = await post(`${second.url}/api/spaces/${space.json.space.id}/join`, { token: joined.json.token });
+        assert.equal(renewed.status, 200, 'listener tokens verify after a restart: the signing key is kept');
+        assert.equal(await stop(second, 'SIGINT'), 0);
+      } finally {
+        await cleanup.run(); // whatever is still running (after a failed step) is stopped
+      }
+    },
+  );
 
-  test('PORT and AMPHI_DATA_DIR from the environment; flags win over them', async () => {
-    const running = await startAmphi(['--host', '127.0.0.1'], { AMPHI_DATA_DIR: dataDir, PORT: '1' });
+  test('PORT and AMPHI_DATA_DIR from the environment; flags win over them', { timeout: 60_000 }, async () => {
+    const cleanup = new Cleanup();
     try {
+      const running = await startAmphi(cleanup, ['--host', '127.0.0.1'], { AMPHI_DATA_DIR: dataDir, PORT: '1' });
       assert.notEqual(new URL(running.url).port, '1', '--port 0 (a flag) beats PORT');
       assert.ok(running.logs.some((l) => l.dataDir === dataDir));
     } finally {
-      await stop(running, 'SIGTERM');
+      await cleanup.run();
     }
   });
 
-  test('bad flags, config and commands exit 2 with a message that says what to fix', () => {
-    const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  test('bad flags, config and commands exit 2 with a message that says what to fix', { timeout: 120_000 }, () => {
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
     const badPort = run('start', '--port', 'eighty');
     assert.equal(badPort.status, 2);
     assert.match(badPort.stderr, /flag --port must be a whole number/);

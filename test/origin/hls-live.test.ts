@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { toneShare } from '../../src/stage/audio.ts';
 import { eventually, realTime } from '../helpers/eventually.ts';
 import { ffmpegDecode } from '../helpers/ffmpeg.ts';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
-import { hasCommands, skipUnless } from '../helpers/skip.ts';
+import { hasCommands, optionalSuite, skipUnless } from '../helpers/skip.ts';
 import { publishTone, type TonePublisher } from '../helpers/whip-client.ts';
 
 /**
@@ -48,7 +48,7 @@ function trunDurationMs(data: Uint8Array): number {
   return (total / 48_000) * 1000;
 }
 
-describe('LL-HLS through the edge', { skip, timeout: 120_000 }, () => {
+optionalSuite('LL-HLS through the edge', { skip, timeout: 120_000 }, () => {
   let server: LiveServer;
   before(async () => {
     server = await startLiveServer();

@@ -3,26 +3,27 @@ import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.ts';
 import { startEdge, type RunningEdge } from '../../src/roles/edge.ts';
+import { Cleanup } from '../helpers/cleanup.ts';
 import { startLiveServer, TEST_SIGNING_KEY, type LiveServer } from '../helpers/server.ts';
 import { publishTone } from '../helpers/whip-client.ts';
 
 /** `amphi edge --origin URL`: a separate edge process shape, fetching from the origin over HTTP. */
-describe('a separate edge in front of the origin', () => {
+/** Real sockets: the suite and each hook (a suite's timeout does not cover its hooks) are bounded. */
+const HOOK = { timeout: 30_000 };
+
+describe('a separate edge in front of the origin', { timeout: 120_000 }, () => {
+  /** What `before` started, closed in `after` even if it stopped half-way. */
+  const cleanup = new Cleanup();
   let origin: LiveServer;
   let edge: RunningEdge;
   before(async () => {
-    origin = await startLiveServer();
-    edge = await startEdge(
-      loadConfig({
-        overrides: { server: { port: 0 }, tokens: { signingKey: TEST_SIGNING_KEY }, edge: { originUrl: origin.url } },
-      }),
-      { log: pino({ level: 'silent' }) },
-    );
-  });
-  after(async () => {
-    await edge.close();
-    await origin.shutdown();
-  });
+    origin = cleanup.use('origin', await startLiveServer(), (o) => o.shutdown()); // the machine's load is not under test
+    const config = loadConfig({
+      overrides: { server: { port: 0 }, tokens: { signingKey: TEST_SIGNING_KEY }, edge: { originUrl: origin.url } },
+    });
+    edge = cleanup.use('edge', await startEdge(config, { log: pino({ level: 'silent' }) }), (e) => e.close());
+  }, HOOK);
+  after(() => cleanup.run(), HOOK);
 
   test('serves listeners from the origin with an edge credential; the origin refuses everyone else', async () => {
     const { spaceId, host } = await origin.liveSpace(0);

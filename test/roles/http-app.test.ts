@@ -9,7 +9,8 @@ const log = pino({ level: 'silent' });
 const limits = { maxConnections: 100, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 };
 
 /** Every listener of every role answers through the one factory: the same shapes for the same mistakes. */
-describe('the one HTTP app factory', () => {
+// The second test opens real sockets: bounded, and closed in `finally`.
+describe('the one HTTP app factory', { timeout: 60_000 }, () => {
   test("unknown routes, bad JSON and oversized bodies get catalogue errors, not the framework's", async () => {
     const app = createHttpApp({ log, limits, bodyLimitBytes: 1024 });
     app.post('/echo', (request) => request.body);

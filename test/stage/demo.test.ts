@@ -5,6 +5,7 @@ import { DemoSpeaker, readFrames } from '../../src/stage/demo-speaker.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startLiveServer } from '../helpers/server.ts';
 import { rethrow } from '../helpers/events.ts';
+import { TEST } from './live-stage.ts';
 
 test('the demo speaker paces its clip on the clock, in a loop, and stops when closed', () => {
   const frames = readFrames(new URL('../../assets/demo-voice.opus-frames', import.meta.url));
@@ -23,7 +24,7 @@ test('the demo speaker paces its clip on the clock, in a loop, and stops when cl
   assert.equal(stamps.length, 50 + frames.length);
 });
 
-test('npm start shows a live demo Space with a speaking voice; it can be switched off', async () => {
+test('npm start shows a live demo Space with a speaking voice; it can be switched off', TEST, async () => {
   const server = await startLiveServer({ demo: { enabled: true, title: 'Amphi demo' } });
   try {
     const live = await server.api('GET', '/api/spaces?state=live');

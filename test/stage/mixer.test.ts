@@ -3,41 +3,14 @@ import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { TypedEmitter } from '../../src/lib/typed-emitter.ts';
-import { FRAME_SAMPLES, peak, toneShare } from '../../src/stage/audio.ts';
+import { FRAME_SAMPLES, peak, toneFrame, toneShare } from '../../src/stage/audio.ts';
 import { OpusDecoderMono, OpusEncoderMono } from '../../src/stage/codec.ts';
 import { JitterBuffer } from '../../src/stage/jitter-buffer.ts';
-import { Limiter } from '../../src/stage/limiter.ts';
 import { Mixer } from '../../src/stage/mixer.ts';
 import type { ProgramFrame } from '../../src/stage/program.ts';
 import { StageRoom } from '../../src/stage/room.ts';
 import type { SessionEvents } from '../../src/stage/session.ts';
 import { rethrow } from '../helpers/events.ts';
-
-function tone(frequencyHz: number, amplitude: number, startSample: number): Float32Array {
-  const f = new Float32Array(FRAME_SAMPLES);
-  for (let i = 0; i < FRAME_SAMPLES; i++) f[i] = amplitude * Math.sin((2 * Math.PI * frequencyHz * (startSample + i)) / 48_000);
-  return f;
-}
-
-describe('Limiter', () => {
-  test('four full-scale speakers summed never pass the ceiling', () => {
-    const limiter = new Limiter();
-    let maxPeak = 0;
-    for (let n = 0; n < 100; n++) {
-      const a = tone(440, 1, n * FRAME_SAMPLES);
-      const b = tone(550, 1, n * FRAME_SAMPLES);
-      const sum = a.map((v, i) => v + b[i]! + 0.9 * Math.sign(v));
-      maxPeak = Math.max(maxPeak, peak(limiter.process(sum)));
-    }
-    assert.ok(maxPeak <= 0.8 + 1e-6, `peak ${maxPeak}`);
-  });
-
-  test('quiet audio passes untouched', () => {
-    const limiter = new Limiter();
-    const quiet = tone(440, 0.1, 0);
-    assert.deepEqual(limiter.process(Float32Array.from(quiet)), quiet);
-  });
-});
 
 describe('JitterBuffer', () => {
   test('reorders, waits for its target depth, fills a lost frame with silence, resyncs on a jump', () => {
@@ -65,8 +38,8 @@ describe('Mixer', () => {
     mixer.addSource('a');
     mixer.addSource('b');
     const feed = (n: number) => {
-      mixer.push('a', n * FRAME_SAMPLES, tone(440, 0.3, n * FRAME_SAMPLES));
-      mixer.push('b', n * FRAME_SAMPLES, tone(660, 0.3, n * FRAME_SAMPLES));
+      mixer.push('a', n * FRAME_SAMPLES, toneFrame(440, 0.3, n * FRAME_SAMPLES));
+      mixer.push('b', n * FRAME_SAMPLES, toneFrame(660, 0.3, n * FRAME_SAMPLES));
     };
     feed(0);
     const first = mixer.tick();
@@ -84,7 +57,7 @@ describe('Mixer', () => {
   test('speaking flags follow the level with a hold, updated every tick', () => {
     const mixer = new Mixer({ jitterTargetFrames: 1, speakingHoldMs: 100 });
     mixer.addSource('a');
-    mixer.push('a', 0, tone(440, 0.3, 0));
+    mixer.push('a', 0, toneFrame(440, 0.3, 0));
     mixer.tick();
     assert.equal(mixer.levels()[0]!.speaking, true);
     assert.ok(mixer.levels()[0]!.levelDbfs > -20);
@@ -158,7 +131,7 @@ describe('StageRoom on an injected clock', () => {
       for (let t = 0; t < ms; t += 20) {
         session.emit('audio', {
           rtpTimestamp: n * FRAME_SAMPLES,
-          payload: Buffer.from(encoder.encode(tone(440, 0.3, n * FRAME_SAMPLES))),
+          payload: Buffer.from(encoder.encode(toneFrame(440, 0.3, n * FRAME_SAMPLES))),
         });
         n++;
         clock.advance(20);

@@ -6,14 +6,22 @@
 import { spawn } from 'node:child_process';
 import { toneShare, peak } from '../../src/stage/audio.ts';
 import { OpusDecoderMono } from '../../src/stage/codec.ts';
+import { Cleanup } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startLiveServer } from '../helpers/server.ts';
 import { concat } from '../helpers/whip-client.ts';
 
 const [stubDir, address] = process.argv.slice(2) as [string, string];
-const server = await startLiveServer({ server: { port: 0, host: '127.0.0.1' }, stage: { port: 0, iceAddresses: [address] } });
+// Every step bounded: the test kills this process (and the namespace with it) if it runs too long,
+// but a harness that ends on its own reports what it saw.
+const cleanup = new Cleanup({ stepLimitMs: 10_000 });
 const result: Record<string, unknown> = {};
 try {
+  const server = cleanup.use(
+    'server',
+    await startLiveServer({ server: { port: 0, host: '127.0.0.1' }, stage: { port: 0, iceAddresses: [address] } }),
+    (s) => s.shutdown(),
+  );
   const { spaceId, host } = await server.liveSpace(0);
   const { whipUrl, token } = await server.stageToken(spaceId, host.token);
   const decoder = new OpusDecoderMono();
@@ -24,9 +32,13 @@ try {
   });
   const pipeline =
     'audiotestsrc is-live=true wave=sine freq=440 volume=0.5 ! audioconvert ! audioresample ! queue ! opusenc ! rtpopuspay pt=100 ssrc=1 ! queue ! application/x-rtp,media=audio,encoding-name=OPUS,payload=100';
-  const client = spawn('whip-client', ['-u', whipUrl, '-t', token, '-A', pipeline, '-l', '4', '-o'], {
-    env: { ...process.env, LD_LIBRARY_PATH: stubDir },
-  });
+  const client = cleanup.child(
+    'whip-client',
+    spawn('whip-client', ['-u', whipUrl, '-t', token, '-A', pipeline, '-l', '4', '-o'], {
+      env: { ...process.env, LD_LIBRARY_PATH: stubDir },
+    }),
+    3000,
+  );
   let log = '';
   client.stdout.on('data', (d: Buffer) => (log += d.toString()));
   client.stderr.on('data', (d: Buffer) => (log += d.toString()));
@@ -44,8 +56,6 @@ try {
     timeoutMs: Math.max(0, deadline + 5000 - Date.now()),
   }).catch((e: unknown) => (result.waited = String(e)));
   const view = await server.api('GET', `/api/spaces/${spaceId}`);
-  client.kill('SIGINT');
-  await new Promise((r) => client.once('exit', r));
   const heard = concat(pcm.slice(startFrame + 25)); // skip the first half second (jitter buffer, encoder warm-up)
   result.samples = heard.length;
   result.share440 = toneShare(heard, 440);
@@ -57,6 +67,6 @@ try {
     .filter((l) => l.includes('[WHIP]'))
     .slice(-6);
 } finally {
-  await server.shutdown();
+  await cleanup.run(); // whip-client first (SIGTERM, SIGKILL after 3 s), then the server
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { exited } from '../../bench/lib/teardown.ts';
+import { Cleanup } from '../helpers/cleanup.ts';
 import { hasCommands, skipUnless } from '../helpers/skip.ts';
 
 /**
@@ -21,11 +23,17 @@ const skip = skipUnless({
   install: 'simple-whip-client',
 });
 
-test('Debian whip-client publishes 440 Hz; the program contains 440 Hz', { skip, timeout: 60_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'amphi-whip-'));
+/** How long the harness may take: it waits 8 s for the connection and 5 s more for the program. */
+const HARNESS_LIMIT_MS = 45_000;
+
+test('Debian whip-client publishes 440 Hz; the program contains 440 Hz', { skip, timeout: 60_000 }, async () => {
+  const cleanup = new Cleanup();
   try {
+    const dir = mkdtempSync(join(tmpdir(), 'amphi-whip-'));
+    cleanup.add('temp dir', () => rmSync(dir, { recursive: true, force: true }));
     const cc = spawnSync('cc', ['-shared', '-fPIC', '-o', join(dir, 'libgupnp-igd-1.0.so.4'), join(here, 'gupnp-igd-stub.c')], {
       encoding: 'utf8',
+      timeout: 30_000,
     });
     assert.equal(cc.status, 0, cc.stderr);
     const script = [
@@ -38,9 +46,26 @@ test('Debian whip-client publishes 440 Hz; the program contains 440 Hz', { skip,
       'ip link set v1 up',
       `exec "${process.execPath}" "${join(here, 'whip-client-harness.ts')}" "${dir}" 10.203.0.1`,
     ].join('\n');
-    const run = spawnSync('unshare', ['--net', '--fork', 'sh', '-c', script], { encoding: 'utf8', timeout: 50_000 });
-    assert.equal(run.status, 0, `harness failed: ${run.stderr}`);
-    const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as {
+    // Never spawnSync here: it blocks the event loop, so no test timeout could end a hung harness.
+    // A PID namespace of its own, whose first process dies when unshare does (--kill-child), takes
+    // whip-client down with it: stopping unshare ends everything the harness started.
+    const harness = cleanup.child(
+      'unshare and the harness',
+      spawn('unshare', ['--net', '--pid', '--kill-child', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
+    let stdout = '';
+    let stderr = '';
+    harness.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    harness.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let timer: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([
+      exited(harness).then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), HARNESS_LIMIT_MS))),
+    ]);
+    clearTimeout(timer);
+    assert.ok(inTime, `the harness did not finish within ${HARNESS_LIMIT_MS} ms: ${stderr}`);
+    assert.equal(harness.exitCode, 0, `harness failed: ${stderr}`);
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as {
       connected: boolean;
       samples: number;
       share440: number;
@@ -58,6 +83,6 @@ test('Debian whip-client publishes 440 Hz; the program contains 440 Hz', { skip,
     assert.ok(result.peak < 1, `peak ${result.peak}`);
     assert.equal(result.hostSpeaking, true, 'the speaking indicator is on');
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await cleanup.run();
   }
 });

@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { TokenSigner } from '../../src/lib/signed-token.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { startLiveServer, TEST_SIGNING_KEY, type LiveServer } from '../helpers/server.ts';
-import { publishTone } from '../helpers/whip-client.ts';
+import { TEST_SIGNING_KEY } from '../helpers/server.ts';
+import { liveStage, SUITE, TEST } from './live-stage.ts';
 
 /** WHIP (RFC 9725) as a client sees it: credentials, status codes, and bad input. */
-describe('WHIP endpoint', () => {
-  let server: LiveServer;
-  before(async () => {
-    server = await startLiveServer({ stage: { port: 0, whipPostsPerAccount: { capacity: 3, refillPerSecond: 0.01 } } });
-  });
-  after(() => server.shutdown());
+describe('WHIP endpoint', SUITE, () => {
+  const stage = liveStage({ stage: { port: 0, whipPostsPerAccount: { capacity: 3, refillPerSecond: 0.01 } } });
 
   const post = (url: string, body: string, headers: Record<string, string>) =>
     fetch(url, { method: 'POST', headers, body }).then(async (r) => ({
@@ -22,10 +18,12 @@ describe('WHIP endpoint', () => {
   const codeOf = (text: string) => (JSON.parse(text) as { error: { code: string } }).error.code;
 
   test('the stage listens on its own port, not the API port', () => {
+    const { server } = stage;
     assert.notEqual(new URL(server.stageUrl).port, new URL(server.url).port);
   });
 
-  test('a listener token, another Space’s token, an expired token and no token are all refused', async () => {
+  test('a listener token, another Space’s token, an expired token and no token are all refused', TEST, async () => {
+    const { server } = stage;
     const a = await server.liveSpace(0);
     const b = await server.liveSpace(0);
     const whipUrl = `${server.stageUrl}/whip/${a.spaceId}`;
@@ -44,14 +42,14 @@ describe('WHIP endpoint', () => {
       ['forged', forged],
       ['none', undefined],
     ] as const) {
-      const pub = await publishTone({ whipUrl, token, frequencyHz: 440 });
+      const pub = await stage.publish({ whipUrl, token, frequencyHz: 440 });
       assert.equal(pub.status, 401, name);
-      await pub.close();
     }
     assert.equal(server.stage.sessionCount, 0);
   });
 
-  test('malformed SDP, no Opus, and the wrong content type get clear 4xx codes', async () => {
+  test('malformed SDP, no Opus, and the wrong content type get clear 4xx codes', TEST, async () => {
+    const { server } = stage;
     const { spaceId, host } = await server.liveSpace(0);
     const { whipUrl, token } = await server.stageToken(spaceId, host.token);
     const auth = { authorization: `Bearer ${token}` };
@@ -80,69 +78,105 @@ describe('WHIP endpoint', () => {
     assert.equal(((await unknown.json()) as { error: { code: string } }).error.code, 'WHIP_SESSION_NOT_FOUND');
   });
 
-  test('a flood of WHIP POSTs is refused with 429 and leaves the live session untouched', async () => {
+  test('a flood of WHIP POSTs is refused with 429 and leaves the live session untouched', TEST, async () => {
+    const { server } = stage;
     const { spaceId, host } = await server.liveSpace(0);
     const credential = await server.stageToken(spaceId, host.token);
-    const live = await publishTone({ ...credential, frequencyHz: 440 });
-    try {
-      assert.equal(live.status, 201);
-      await live.connected();
-      const statuses: number[] = [];
-      for (let i = 0; i < 20; i++) {
-        const r = await post(credential.whipUrl, 'v=0\r\n', {
-          authorization: `Bearer ${credential.token}`,
-          'content-type': 'application/sdp',
-        });
-        statuses.push(r.status);
-        if (r.status === 429) assert.ok(Number(r.headers.get('retry-after')) >= 1);
-      }
-      assert.ok(statuses.includes(429), statuses.join(','));
-      assert.equal(server.stage.room(spaceId)?.speakerCount, 1, 'the publishing host is still on');
-      assert.equal(live.connectionState(), 'connected');
-    } finally {
-      await live.close();
+    const live = await stage.publish({ ...credential, frequencyHz: 440 });
+    assert.equal(live.status, 201);
+    await live.connected();
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = await post(credential.whipUrl, 'v=0\r\n', {
+        authorization: `Bearer ${credential.token}`,
+        'content-type': 'application/sdp',
+      });
+      statuses.push(r.status);
+      if (r.status === 429) assert.ok(Number(r.headers.get('retry-after')) >= 1);
     }
+    assert.ok(statuses.includes(429), statuses.join(','));
+    assert.equal(server.stage.room(spaceId)?.speakerCount, 1, 'the publishing host is still on');
+    assert.equal(live.connectionState(), 'connected');
   });
 
-  test('DELETE of the Location ends the session; trickle PATCH is accepted', async () => {
-    const { spaceId, host } = await server.liveSpace(0);
-    const credential = await server.stageToken(spaceId, host.token);
-    const pub = await publishTone({ ...credential, frequencyHz: 440 });
-    const sessionUrl = `${server.stageUrl}${pub.location!}`;
-    const patch = await fetch(sessionUrl, {
+  const trickle = (sessionUrl: string, token: string) =>
+    fetch(sessionUrl, {
       method: 'PATCH',
-      headers: { authorization: `Bearer ${credential.token}`, 'content-type': 'application/trickle-ice-sdpfrag' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/trickle-ice-sdpfrag' },
       body: 'a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\nm=audio 9 RTP/AVP 0\r\na=mid:0\r\na=candidate:1 1 udp 2130706431 127.0.0.1 9 typ host\r\n',
     });
+  const end = (sessionUrl: string, token: string) =>
+    fetch(sessionUrl, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }).then(async (r) => ({
+      status: r.status,
+      text: await r.text(),
+    }));
+
+  test('DELETE of the Location ends the session; trickle PATCH is accepted', TEST, async () => {
+    const { server } = stage;
+    const { spaceId, host } = await server.liveSpace(0);
+    const credential = await server.stageToken(spaceId, host.token);
+    const pub = await stage.publish({ ...credential, frequencyHz: 440 });
+    const sessionUrl = `${server.stageUrl}${pub.location!}`;
+    const patch = await trickle(sessionUrl, credential.token);
     assert.equal(patch.status, 204);
-    const stranger = await server.liveSpace(0);
-    const strangerToken = (await server.stageToken(spaceId, stranger.host.token).catch(() => ({ token: 'none' }))).token;
-    const hijack = await fetch(sessionUrl, { method: 'DELETE', headers: { authorization: `Bearer ${strangerToken}` } });
-    assert.ok(hijack.status === 401 || hijack.status === 404, 'only the owner can end a session');
-    await pub.close();
-    assert.equal(server.stage.room(spaceId)?.speakerCount ?? 0, 0);
-    const again = await fetch(sessionUrl, { method: 'DELETE', headers: { authorization: `Bearer ${credential.token}` } });
+    // Ending a peer while ICE is still connecting leaves werift 0.25's consent timer running for 30 s
+    // (it starts after close), which kept this file's process alive: end it once connected.
+    await pub.connected();
+    assert.equal((await end(sessionUrl, credential.token)).status, 200);
+    await eventually('the session to be gone', () => (server.stage.room(spaceId)?.speakerCount ?? 0) === 0);
+    const again = await end(sessionUrl, credential.token);
     assert.equal(again.status, 404);
+    assert.equal(codeOf(again.text), 'WHIP_SESSION_NOT_FOUND');
+  });
+
+  test('only the owner can end or trickle into a session, not another speaker of the same Space', TEST, async () => {
+    const { server } = stage;
+    const { spaceId, host, speakers } = await server.liveSpace(1);
+    const hostCredential = await server.stageToken(spaceId, host.token);
+    const speakerCredential = await server.stageToken(spaceId, speakers[0]!.token);
+    const hostPub = await stage.publish({ ...hostCredential, frequencyHz: 440 });
+    const speakerPub = await stage.publish({ ...speakerCredential, frequencyHz: 660 });
+    assert.equal(hostPub.status, 201);
+    assert.equal(speakerPub.status, 201);
+    await hostPub.connected();
+    await speakerPub.connected();
+    const room = server.stage.room(spaceId)!;
+    await eventually('both on stage', () => room.speakerCount === 2);
+    const hostSession = room.session(host.id);
+    const hostUrl = `${server.stageUrl}${hostPub.location!}`;
+
+    // The speaker's token is valid for this Space and they own a session in it, just not this one.
+    const hijackPatch = await trickle(hostUrl, speakerCredential.token);
+    assert.equal(hijackPatch.status, 404, 'a PATCH with another owner’s token');
+    assert.equal(codeOf(await hijackPatch.text()), 'WHIP_SESSION_NOT_FOUND');
+    const hijack = await end(hostUrl, speakerCredential.token);
+    assert.equal(hijack.status, 404, 'a DELETE with another owner’s token');
+    assert.equal(codeOf(hijack.text), 'WHIP_SESSION_NOT_FOUND');
+    assert.equal(room.session(host.id), hostSession, 'the host’s session is untouched');
+    assert.equal(room.speakerCount, 2);
+    assert.equal(hostPub.connectionState(), 'connected');
+
+    // Each owner can still end their own.
+    assert.equal((await end(hostUrl, hostCredential.token)).status, 200);
+    assert.equal((await end(`${server.stageUrl}${speakerPub.location!}`, speakerCredential.token)).status, 200);
+    await eventually('both sessions gone', () => room.speakerCount === 0);
   });
 });
 
-describe('stage resource caps', () => {
-  test('a speaker sending more than the bitrate cap is disconnected; the program goes on', async () => {
-    const server = await startLiveServer({ stage: { port: 0, maxSpeakerBitrateBps: 16_000 } });
-    try {
-      const { spaceId, host } = await server.liveSpace(0);
-      const pub = await publishTone({ ...(await server.stageToken(spaceId, host.token)), frequencyHz: 440, amplitude: 0.8 });
-      await pub.connected();
-      const frames = server.stage.room(spaceId)!.frames;
-      await eventually(
-        'the speaker to be disconnected for exceeding 16 kb/s',
-        () => server.stage.room(spaceId)!.speakerCount === 0,
-        { intervalMs: 50 },
-      );
-      assert.ok(server.stage.room(spaceId)!.frames > frames, 'the program keeps its timeline');
-      await pub.close();
-    } finally {
-      await server.shutdown();
-    }
+describe('stage resource caps', SUITE, () => {
+  const stage = liveStage({ stage: { port: 0, maxSpeakerBitrateBps: 16_000 } });
+
+  test('a speaker sending more than the bitrate cap is disconnected; the program goes on', TEST, async () => {
+    const { server } = stage;
+    const { spaceId, host } = await server.liveSpace(0);
+    const pub = await stage.publish({ ...(await server.stageToken(spaceId, host.token)), frequencyHz: 440, amplitude: 0.8 });
+    await pub.connected();
+    const frames = server.stage.room(spaceId)!.frames;
+    await eventually(
+      'the speaker to be disconnected for exceeding 16 kb/s',
+      () => server.stage.room(spaceId)!.speakerCount === 0,
+      { intervalMs: 50 },
+    );
+    assert.ok(server.stage.room(spaceId)!.frames > frames, 'the program keeps its timeline');
   });
 });

@@ -11,6 +11,7 @@ import { PostgresDriver } from '../../src/storage/postgres.ts';
 import { SqlStore } from '../../src/storage/sql-store.ts';
 import { SqliteDriver } from '../../src/storage/sqlite.ts';
 import type { AccountWithSecret, MemberRecord, Relation, SpaceRecord, SpaceState, Store } from '../../src/storage/store.ts';
+import { optionalSuite } from '../helpers/skip.ts';
 
 /**
  * One storage suite, run against every Store backend: SQLite always, PostgreSQL when
@@ -21,6 +22,8 @@ import type { AccountWithSecret, MemberRecord, Relation, SpaceRecord, SpaceState
 const T0 = Date.UTC(2026, 10, 1, 12);
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+/** PostgreSQL is a real socket: every test and hook is bounded (pg itself waits forever to connect). */
+const BOUNDED = { timeout: 30_000 };
 
 interface Harness {
   readonly store: SqlStore;
@@ -68,14 +71,19 @@ function storageSuite(name: string, open: () => Promise<Harness>): void {
   describe(name, () => {
     let h: Harness;
     let store: Store;
+    /** This test's harness, once open: a test whose open failed closes nothing. */
+    let opened: Harness | undefined;
 
     beforeEach(async () => {
       h = await open();
+      opened = h;
       store = h.store;
-    });
+    }, BOUNDED);
     afterEach(async () => {
-      await h.close();
-    });
+      const closing = opened;
+      opened = undefined;
+      await closing?.close();
+    }, BOUNDED);
 
     describe('driver and migrations', () => {
       test('ping answers and the driver reports its dialect', async () => {
@@ -662,7 +670,8 @@ describe('storage backends', () => {
   const pgSkip = 'PostgreSQL suites skipped: set AMPHI_TEST_PG=1 (CI does)';
   if (!pgEnabled) console.log(pgSkip);
 
-  describe('postgres backend', pgEnabled ? {} : { skip: pgSkip }, () => {
+  // Counted in the summary's "skipped" when PostgreSQL is not asked for (a skipped describe is not).
+  optionalSuite('postgres backend', { skip: pgEnabled ? false : pgSkip, timeout: 300_000 }, () => {
     const url = process.env.AMPHI_TEST_DATABASE_URL ?? 'postgres://amphi:amphi@127.0.0.1:5432/amphi';
     let admin: pg.Client;
     const schemas = new Set<string>();
@@ -671,13 +680,16 @@ describe('storage backends', () => {
       schemas.delete(schema);
     };
     before(async () => {
-      admin = new pg.Client({ connectionString: url });
+      admin = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
       await admin.connect();
-    });
+    }, BOUNDED);
     after(async () => {
-      for (const schema of [...schemas]) await dropSchema(schema);
-      await admin.end();
-    });
+      try {
+        for (const schema of [...schemas]) await dropSchema(schema);
+      } finally {
+        await admin.end();
+      }
+    }, BOUNDED);
 
     storageSuite('postgres', async () => {
       const schema = `t_${randomBytes(8).toString('hex')}`;

@@ -1,0 +1,60 @@
+// Mutation testing (StrykerJS) over the unit-level tests: `npm run mutate` (all five folders, hours on two
+// cores), or one folder at a time: `MUTATE_SCOPE=lib npm run mutate` (any of lib, admission, edge, control,
+// stage; comma-separated for several). Each scope writes reports/mutation/<scope>.html (index.html for all)
+// and its own incremental file, so a re-run retests only the mutants whose code or covering tests changed;
+// add `-- --force` to retest everything. Not part of CI.
+//
+// The tap runner runs each test file as its own `node --test-reporter=tap <file>` process, in which Node 24
+// strips the types of the instrumented .ts itself; a mutant runs only the test files that cover it. It spawns
+// `node` from PATH, so run it through npm (node_modules/.bin, Node 24, comes first).
+
+/** Files to mutate per folder. Excluded: code that only the real-network tests reach (WHIP, stage and edge HTTP). */
+const folders = {
+  lib: ['src/lib/**/*.ts'],
+  admission: ['src/admission/**/*.ts'],
+  edge: ['src/edge/**/*.ts', '!src/edge/http.ts', '!src/edge/origin-client.ts'],
+  control: ['src/control/**/*.ts'],
+  stage: ['src/stage/**/*.ts', '!src/stage/{http,session,plane,sdp}.ts'],
+};
+
+const scope = process.env.MUTATE_SCOPE ? process.env.MUTATE_SCOPE.split(',') : Object.keys(folders);
+for (const name of scope) {
+  if (!(name in folders)) throw new Error(`MUTATE_SCOPE: unknown folder ${name} (one of ${Object.keys(folders).join(', ')})`);
+}
+const report = process.env.MUTATE_SCOPE ? scope.join('-') : 'index';
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'tap',
+  tap: {
+    // No sockets, processes or browsers: app.inject, temp dirs and the manual clock.
+    testFiles: [
+      'test/lib/*.test.ts',
+      'test/admission/*.test.ts',
+      'test/edge/edge.test.ts',
+      'test/edge/stream.test.ts',
+      'test/control/*.test.ts',
+      'test/control/http/*.test.ts',
+      'test/stage/mixer.test.ts',
+      'test/stage/demo.test.ts',
+    ],
+    // demo.test.ts also starts a live server and waits for real-time audio: skip that one test.
+    nodeArgs: ['--test-reporter=tap', '--test-skip-pattern=^npm start shows a live demo', '-r', '{{hookFile}}', '{{testFile}}'],
+    forceBail: true,
+  },
+  mutate: scope.flatMap((name) => folders[name]),
+  ignorePatterns: ['/web/dist', '/data'],
+  // Node strips types without checking them, so no `// @ts-nocheck` headers (they would also change
+  // web/src/api-types.ts, which a test compares byte for byte).
+  disableTypeChecks: false,
+  coverageAnalysis: 'perTest',
+  concurrency: 2,
+  timeoutMS: 15_000,
+  dryRunTimeoutMinutes: 20,
+  incremental: true,
+  incrementalFile: `reports/mutation/${report}-incremental.json`,
+  reporters: ['html', 'json', 'clear-text', 'progress'],
+  htmlReporter: { fileName: `reports/mutation/${report}.html` },
+  jsonReporter: { fileName: `reports/mutation/${report}.json` },
+  clearTextReporter: { reportMutants: false },
+};
