@@ -27,7 +27,8 @@ export const errorCatalogue = {
   INVALID_CREDENTIALS: { status: 401, message: 'Handle or password is wrong; check both and try again.' },
   LISTENER_TOKEN_INVALID: {
     status: 401,
-    message: 'The listener token to renew is malformed, tampered, expired or for another Space; join again without it.',
+    message:
+      'The listener token is malformed, tampered, expired, revoked or for another Space; join again (POST /api/spaces/:id/join without a token) for a new one.',
   },
   STAGE_TOKEN_INVALID: {
     status: 401,
@@ -87,14 +88,24 @@ export const errorCatalogue = {
   },
   SPACE_NOT_SCHEDULED: { status: 409, message: 'Reminders are only for scheduled Spaces; this one is live or ended.' },
   TARGET_REMOVED: { status: 409, message: 'This person was removed from the Space.' },
+  RECORDING_NOT_AVAILABLE: {
+    status: 409,
+    message:
+      'This Space has no recording to download: it has not ended yet, or nothing was recorded. Download it once the Space has ended and space.replay.available is true.',
+  },
   TICKET_NOT_YET: {
     status: 409,
     message:
       'Your number has not come up yet (details: position, etaSeconds); keep polling now-serving and exchange the ticket when it has.',
   },
-  // 413, 415, 428, 429
+  // 413, 415, 416, 428, 429
   BODY_TOO_LARGE: { status: 413, message: 'The body is too large; send less than the documented limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json.' },
+  RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    message:
+      'The Range header is malformed or starts past the end of the file (Content-Range: bytes */<size> gives the size); ask for one range inside it, or omit Range for the whole file.',
+  },
   POW_REQUIRED: {
     status: 428,
     message:
@@ -112,6 +123,11 @@ export const errorCatalogue = {
     status: 503,
     message:
       'The server is past its capacity and refused this request before doing any work; retry after the Retry-After seconds.',
+  },
+  MEDIA_STORAGE_UNAVAILABLE: {
+    status: 503,
+    message:
+      'The Space was not started: its recording cannot be written (disk full or media directory unusable). The operator must free or fix media storage; retry after Retry-After.',
   },
   SERVICE_UNAVAILABLE: {
     status: 503,
@@ -176,7 +192,8 @@ export function renderErrorDocs(): string {
     '`VALIDATION_FAILED` adds `details`: the list of fields that failed and why. `TICKET_INVALID` and',
     '`POW_INVALID` add `details.reason`; `TICKET_NOT_YET` adds `details.position` and `details.etaSeconds`;',
     '`POW_REQUIRED` adds `details.challenge` and `details.difficultyBits`. `RATE_LIMITED`, `OVERLOADED`',
-    'and `SERVICE_UNAVAILABLE` come with a `Retry-After` header in seconds.',
+    'and `SERVICE_UNAVAILABLE` come with a `Retry-After` header in seconds; `RANGE_NOT_SATISFIABLE` with',
+    '`Content-Range: bytes */<size>`.',
     '',
     '| code | status | meaning and what to do |',
     '| --- | --- | --- |',

@@ -192,9 +192,11 @@ export class WaitingRoom {
     this.#advance();
     const moved = Math.max(0, Math.min(Math.floor(count), this.#lastIssued - this.#served));
     if (moved === 0) return;
+    const now = this.#o.clock.now();
+    this.#checkpoint(now, this.#served); // where the line stood, so the jump is dated now, not spread backwards
     this.#served += moved;
     this.#eta.add(moved, 0);
-    this.#checkpoint(this.#o.clock.now(), this.#served);
+    this.#checkpoint(now, this.#served);
   }
 
   /**
@@ -244,7 +246,9 @@ export class WaitingRoom {
     } else {
       this.#served += possible;
       this.#eta.add(possible, elapsedMs);
-      if (possible > 0) this.#checkpoint(now, this.#served);
+      // Even when the line stood still (rate 0: the room is full): numbers that come up later must
+      // not be dated back into the stop by the interpolation between checkpoints.
+      this.#checkpoint(now, this.#served);
     }
   }
 

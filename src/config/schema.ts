@@ -59,6 +59,7 @@ export const ConfigSchema = Type.Object(
       {
         publicUrl: NullableUrl,
         cacheMaxBytes: Type.Integer({ minimum: 1_048_576 }),
+        tokenKeepAliveMs: Type.Integer({ minimum: 1000, maximum: 3_600_000 }),
         originUrl: Type.Union([Type.String(), Type.Null()]),
       },
       strict,
@@ -181,7 +182,7 @@ export const defaultConfig: Config = {
     reactionsPerAccount: { capacity: 10, refillPerSecond: 2 },
     authPerAddress: { capacity: 20, refillPerSecond: 0.5 },
   },
-  edge: { publicUrl: null, cacheMaxBytes: 64 * 1_048_576, originUrl: null },
+  edge: { publicUrl: null, cacheMaxBytes: 64 * 1_048_576, tokenKeepAliveMs: 60_000, originUrl: null },
   demo: { enabled: true, title: 'Amphi demo: hear it live' },
   origin: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 6000 },
   stage: {

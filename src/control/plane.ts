@@ -37,12 +37,15 @@ export interface ControlDeps {
   readonly recordings?: (spaceId: string) => { live: boolean; durationMs: number } | undefined;
   /** Where listeners that throw are reported (logged and counted). */
   readonly failures: ListenerFailures;
+  /** Checks, before a Space goes live, that its media can be recorded (the origin's storage). */
+  readonly prepareMedia?: ((spaceId: string) => void) | undefined;
 }
 
-export function createControlPlane({ config, store, clock, signer, log, urls, recordings, failures }: ControlDeps): ControlPlane {
+export function createControlPlane(deps: ControlDeps): ControlPlane {
+  const { config, store, clock, signer, log, urls, recordings, failures, prepareMedia } = deps;
   const bus = new ControlBus(failures.for('control.bus'));
   const snapshots = new SnapshotCache(store, clock, config.spaces.snapshotTtlMs);
-  const spaces = new Spaces({ store, clock, bus, snapshots, limits: config.spaces, log });
+  const spaces = new Spaces({ store, clock, bus, snapshots, limits: config.spaces, log, prepareMedia });
   const accounts = new Accounts({
     store,
     clock,

@@ -19,6 +19,8 @@ export interface SpacesOptions {
   readonly snapshots: SnapshotCache;
   readonly limits: SpaceLimits;
   readonly log: Logger;
+  /** Checks that the Space's media can be recorded before it goes live; throws a catalogued error if not. */
+  readonly prepareMedia?: ((spaceId: string) => void) | undefined;
 }
 
 /** A caller's relation to one Space, as `GET /api/spaces/:id/me` reports it. */
@@ -103,6 +105,7 @@ export class Spaces {
       this.#requireRole(space, actor, 'host');
       if (space.state === 'ended') throw new AmphiError('SPACE_ENDED');
       if (space.state === 'live') return false; // idempotent: a host retrying "go live" is not an error
+      this.#o.prepareMedia?.(spaceId);
       this.#o.log.info({ spaceId }, 'space live');
       return {
         patch: { state: 'live', startedAt: this.#o.clock.now() },

@@ -51,6 +51,12 @@ export interface EdgeDeps {
   readonly cacheMaxBytes: number;
   /** A listener counts as present for this long after their last request. */
   readonly listenerWindowMs?: number;
+  /**
+   * A listener token stays good past its expiry while its player keeps using it: every accepted
+   * request extends it by this much. Players that cannot renew (ffmpeg, VLC, GStreamer) then play
+   * a whole Space on the URL they were given; a removed listener is still cut off at once.
+   */
+  readonly tokenKeepAliveMs?: number;
   readonly stream?: StreamPolicy;
 }
 
@@ -73,8 +79,11 @@ export class Edge {
   readonly #inflight = new Map<string, Promise<Entry>>();
   readonly #seen = new Map<string, Map<string, number>>();
   readonly #streams = new Map<string, SpaceStream>();
-  /** Tokens already verified (a listener sends the same one several times a second): HMAC once each. */
-  readonly #verified = new Map<string, ListenerClaims & { e: number }>();
+  /**
+   * Tokens already verified (a listener sends the same one several times a second): HMAC once
+   * each. Kept in order of last use, so the oldest idle one is forgotten first.
+   */
+  readonly #verified = new Map<string, VerifiedToken>();
   /** `space/subject` of listeners removed from a Space; a removal is for good. */
   readonly #revoked = new Set<string>();
   originFetches = 0;
@@ -112,7 +121,7 @@ export class Edge {
 
   /**
    * Opens a listener's live stream (`live.mp4`): the token is checked once, here; the stream then
-   * lasts until the token expires, and the player renews it and reconnects.
+   * lasts until the Space ends or the listener is removed (`revoke`), however long that is.
    */
   async openStream(token: string, spaceId: string): Promise<OpenedStream> {
     const claims = this.#verify(token, spaceId);
@@ -132,11 +141,11 @@ export class Edge {
       stream = created;
     }
     const { epochMs } = await stream.ready();
-    const expiresAtMs = claims.e * 1000;
     return {
       epochMs,
       subscribe: (sink) => {
-        if (!stream.subscribe(sink, expiresAtMs, claims.u)) sink.end(); // it stopped just now: the player reconnects
+        // No expiry: a held stream is checked once, at connect; a removal ends it through `revoke`.
+        if (!stream.subscribe(sink, Number.POSITIVE_INFINITY, claims.u)) sink.end(); // it stopped just now: the player reconnects
       },
       unsubscribe: (sink) => stream.unsubscribe(sink),
     };
@@ -185,21 +194,29 @@ export class Edge {
     return count;
   }
 
-  #verify(token: string, spaceId: string): (ListenerClaims & { e: number }) | undefined {
+  #verify(token: string, spaceId: string): ListenerClaims | undefined {
     const now = this.#d.clock.now();
-    let claims = this.#verified.get(token);
-    if (claims === undefined) {
+    let known = this.#verified.get(token);
+    if (known === undefined) {
       const verified = this.#d.signer.verify<ListenerClaims>(token, now);
       if (!verified.ok || verified.claims.t !== 'l') return undefined;
-      claims = verified.claims;
+      known = { claims: verified.claims, expiresAtMs: verified.claims.e * 1000, lastUsedMs: now };
       if (this.#verified.size >= VERIFIED_TOKENS_MAX) this.#verified.delete(this.#verified.keys().next().value!);
-      this.#verified.set(token, claims);
+      this.#verified.set(token, known);
     }
-    // The signature was checked once; expiry and Space are checked on every request.
-    if (claims.e * 1000 <= now || claims.s !== spaceId) return undefined;
-    if (this.#revoked.size > 0 && this.#revoked.has(`${spaceId}/${claims.u}`)) return undefined;
-    this.#count(spaceId, claims.u, now);
-    return claims;
+    // The signature was checked once; expiry (extended by use) and Space are checked on every request.
+    const keepAliveMs = this.#d.tokenKeepAliveMs ?? DEFAULT_TOKEN_KEEP_ALIVE_MS;
+    if (known.claims.s !== spaceId) return undefined;
+    if (known.expiresAtMs <= now && known.lastUsedMs + keepAliveMs <= now) return undefined;
+    if (this.#revoked.size > 0 && this.#revoked.has(`${spaceId}/${known.claims.u}`)) return undefined;
+    if (now - known.lastUsedMs >= REORDER_AFTER_MS) {
+      // Move it to the newest end, so that eviction forgets idle tokens, never one in use.
+      this.#verified.delete(token);
+      this.#verified.set(token, known);
+    }
+    known.lastUsedMs = now;
+    this.#count(spaceId, known.claims.u, now);
+    return known.claims;
   }
 
   async #lookup(spaceId: string, file: string, query: OriginQuery, now: number): Promise<Entry> {
@@ -250,6 +267,16 @@ export class Edge {
 
 /** Verified tokens remembered (~300 bytes each): one per listener of this edge, with room to spare. */
 const VERIFIED_TOKENS_MAX = 200_000;
+const DEFAULT_TOKEN_KEEP_ALIVE_MS = 60_000;
+/** A token in use moves to the newest end of the verified map at most this often (a delete and a set). */
+const REORDER_AFTER_MS = 5_000;
+
+interface VerifiedToken {
+  readonly claims: ListenerClaims;
+  readonly expiresAtMs: number;
+  /** The last accepted request with this token: it stays good `tokenKeepAliveMs` past this, even expired. */
+  lastUsedMs: number;
+}
 
 /** The cache key: the object, never the token, so every listener shares one copy. */
 function cacheKey(spaceId: string, file: string, query: OriginQuery): string {

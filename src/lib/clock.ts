@@ -33,7 +33,13 @@ export function every(clock: Clock, intervalMs: number, fn: () => Promise<unknow
   let handle: TimerHandle | undefined;
   let stopped = false;
   const tick = () => {
-    fn()
+    let run: Promise<unknown>;
+    try {
+      run = fn();
+    } catch (error) {
+      run = Promise.reject(error); // a run that throws before its first await is reported the same way
+    }
+    run
       .catch(onError)
       .finally(() => {
         if (!stopped) handle = clock.setTimeout(tick, intervalMs);

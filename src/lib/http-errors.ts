@@ -33,7 +33,8 @@ export function toAmphiError(error: FastifyError | Error): AmphiError {
     }));
     return new AmphiError('VALIDATION_FAILED', { details });
   }
-  const mapped = e.code === undefined ? undefined : frameworkCodes[e.code];
+  // Own keys only: a code such as "constructor" must not find Object.prototype's members.
+  const mapped = e.code !== undefined && Object.hasOwn(frameworkCodes, e.code) ? frameworkCodes[e.code] : undefined;
   if (mapped !== undefined) return new AmphiError(mapped);
   if (error instanceof SyntaxError) return new AmphiError('INVALID_JSON');
   const status = e.statusCode ?? 500;

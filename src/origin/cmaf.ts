@@ -107,7 +107,10 @@ export function initSegment(info: OpusTrackInfo): Uint8Array {
     box('dinf', fullBox('dref', 0, 0, u32(1), fullBox('url ', 0, 1))),
     stbl,
   );
-  const trak = box('trak', tkhd, box('mdia', mdhd, hdlr, minf));
+  // The edit list starts presentation after the encoder's priming samples (Opus in ISOBMFF §4.3.4);
+  // a duration of 0 means "to the end" in a fragmented file.
+  const edts = box('edts', fullBox('elst', 0, 0, u32(1), u32(0), u32(info.preSkip), u16(1), u16(0)));
+  const trak = box('trak', tkhd, edts, box('mdia', mdhd, hdlr, minf));
   const mvex = box('mvex', fullBox('trex', 0, 0, u32(1), u32(1), u32(960), u32(0), u32(0)));
   return concat([ftyp, box('moov', mvhd, trak, mvex)]);
 }

@@ -3,10 +3,11 @@ import { AmphiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ProgramStream } from '../stage/program.ts';
+import { initSegment } from './cmaf.ts';
 import { multivariantPlaylist } from './playlist.ts';
 import type { RoomState } from './room-state.ts';
 import type { MediaStorage } from './storage.ts';
-import { LiveTrack, type RecordingManifest } from './track.ts';
+import { finishRecording, LiveTrack, type RecordingManifest, type StorageOutcome } from './track.ts';
 
 /** Blocking-request parameters: LL-HLS `_HLS_msn`/`_HLS_part`, room state `v`. */
 export interface OriginQuery {
@@ -34,6 +35,11 @@ export interface OriginDeps {
   readonly roomState?: RoomState;
 }
 
+/** Whether media storage takes writes: the last write failed, or all is well. */
+export type StorageHealth =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: string; readonly since: number; readonly spaceId: string; readonly file: string };
+
 export interface RecordingInfo {
   readonly live: boolean;
   readonly durationMs: number;
@@ -51,16 +57,26 @@ const FILE = /^(?:index\.m3u8|media\.m3u8|init\.mp4|state\.json|s(\d{1,9})\.m4s|
 export class OriginPlane {
   readonly #d: OriginDeps;
   readonly #tracks = new Map<string, LiveTrack>();
+  #health: StorageHealth = { ok: true };
+  /** Media writes that failed since start (segments, manifests, playlists). */
+  writeFailures = 0;
 
   constructor(deps: OriginDeps) {
     this.#d = deps;
   }
 
-  /** Starts (or resumes, after a restart) the recording of a Space's program. */
+  /**
+   * Starts (or resumes, after a restart or a crash) the recording of a Space's program. A recording
+   * that already ended is never reopened: its files are final.
+   */
   attach(spaceId: string, program: ProgramStream): void {
     const previous = this.#tracks.get(spaceId);
-    if (previous !== undefined && !previous.ended) return;
+    if (previous?.live === true) return;
     const resume = this.#manifest(spaceId);
+    if (resume?.ended === true) {
+      this.#d.log.warn({ spaceId }, 'not recording: the recording of this Space has already ended');
+      return;
+    }
     const track = new LiveTrack(
       {
         spaceId,
@@ -70,22 +86,72 @@ export class OriginPlane {
         partDurationMs: this.#d.config.partDurationMs,
         partsPerSegment: this.#d.config.partsPerSegment,
         preSkip: this.#d.preSkip,
+        onStorage: (outcome) => this.#storageOutcome(outcome),
       },
-      resume !== undefined && !resume.ended ? resume : undefined,
+      resume,
     );
     this.#tracks.set(spaceId, track);
     program.on('frame', (frame) => track.push(frame));
-    program.on('end', () => track.end());
-    this.#d.log.info({ spaceId, resumedSegments: resume?.segments.length ?? 0 }, 'recording started');
+    program.on('end', ({ final }) => (final ? track.end() : track.suspend()));
+    this.#d.log.info(
+      { spaceId, resumedSegments: resume?.segments.length ?? 0, afterCrash: resume !== undefined && resume.suspended !== true },
+      resume === undefined ? 'recording started' : 'recording resumed',
+    );
+  }
+
+  /**
+   * Checks, before a Space goes live, that its media can be stored: the init segment is written
+   * now. Throws MEDIA_STORAGE_UNAVAILABLE (nothing changes) when it cannot.
+   */
+  prepare(spaceId: string): void {
+    try {
+      this.#d.storage.write(spaceId, 'init.mp4', initSegment({ channels: 1, preSkip: this.#d.preSkip }));
+    } catch (error) {
+      this.#storageOutcome({ ok: false, spaceId, file: 'init.mp4', error });
+      throw new AmphiError('MEDIA_STORAGE_UNAVAILABLE', { headers: { 'retry-after': '5' } });
+    }
+  }
+
+  /**
+   * The Space ended. Its track ends with its program; a recording no track holds (its room is
+   * gone, e.g. after a crash) is finished here from its manifest, so the replay exists either way.
+   */
+  finish(spaceId: string): void {
+    const track = this.#tracks.get(spaceId);
+    if (track !== undefined && !track.ended) {
+      track.end();
+      return;
+    }
+    if (track !== undefined) return;
+    const manifest = this.#manifest(spaceId);
+    if (manifest === undefined || manifest.ended) return;
+    try {
+      finishRecording(this.#d.storage, spaceId, manifest);
+      this.#d.log.info({ spaceId, segments: manifest.segments.length }, 'recording finished (no room was open)');
+    } catch (error) {
+      this.#storageOutcome({ ok: false, spaceId, file: 'recording.json', error });
+    }
+  }
+
+  /** Whether media storage takes writes now. */
+  get health(): StorageHealth {
+    return this.#health;
+  }
+
+  /** Tracks taking frames now. */
+  get liveTracks(): number {
+    let n = 0;
+    for (const track of this.#tracks.values()) if (track.live) n++;
+    return n;
   }
 
   /** Live or recorded, and how long, for the public view. */
   recording(spaceId: string): RecordingInfo | undefined {
     const track = this.#tracks.get(spaceId);
-    const manifest = track === undefined || track.ended ? this.#manifest(spaceId) : undefined;
-    if (track !== undefined && !track.ended) return { live: true, durationMs: 0 };
+    if (track !== undefined) return { live: !track.ended, durationMs: track.ended ? duration(track.segments) : 0 };
+    const manifest = this.#manifest(spaceId);
     if (manifest === undefined) return undefined;
-    return { live: !manifest.ended, durationMs: manifest.segments.reduce((n, s) => n + s.durationMs, 0) };
+    return { live: !manifest.ended, durationMs: duration(manifest.segments) };
   }
 
   /**
@@ -115,7 +181,9 @@ export class OriginPlane {
     }
     if (file === 'init.mp4') return media(track?.init ?? this.#stored(spaceId, file), IMMUTABLE);
     if (file === 'media.m3u8') {
-      if (track === undefined || track.ended) {
+      // Only a final playlist is cached long; one that may still grow never is for more than a second.
+      if (track?.ended === true) return text(track.playlist(), M3U8, 'public, max-age=3600');
+      if (track === undefined) {
         return text(new TextDecoder().decode(this.#stored(spaceId, 'media.m3u8')), M3U8, 'public, max-age=3600');
       }
       if (query.msn !== undefined) {
@@ -140,9 +208,30 @@ export class OriginPlane {
     return media(data, IMMUTABLE);
   }
 
-  /** Ends every live recording (shutdown): what was produced is flushed and listed. */
+  /**
+   * Shutdown: every live recording is suspended, not ended (what was produced is flushed and
+   * listed; the next process resumes it). Only the end of a Space ends its recording.
+   */
   close(): void {
-    for (const track of this.#tracks.values()) track.end();
+    for (const track of this.#tracks.values()) track.suspend();
+  }
+
+  #storageOutcome(outcome: StorageOutcome): void {
+    if (outcome.ok) {
+      if (!this.#health.ok) this.#d.log.info({ spaceId: outcome.spaceId, file: outcome.file }, 'media storage writes again');
+      this.#health = { ok: true };
+      return;
+    }
+    this.writeFailures++;
+    const reason = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+    this.#d.log.error({ spaceId: outcome.spaceId, file: outcome.file, err: outcome.error }, 'media write failed');
+    this.#health = {
+      ok: false,
+      reason,
+      since: this.#health.ok ? this.#d.clock.now() : this.#health.since,
+      spaceId: outcome.spaceId,
+      file: outcome.file,
+    };
   }
 
   #manifest(spaceId: string): RecordingManifest | undefined {
@@ -155,6 +244,10 @@ export class OriginPlane {
     if (data === undefined) throw new AmphiError('HLS_OBJECT_NOT_FOUND');
     return data;
   }
+}
+
+function duration(segments: readonly { readonly durationMs: number }[]): number {
+  return segments.reduce((n, s) => n + s.durationMs, 0);
 }
 
 function text(body: string, contentType: string, cacheControl: string): OriginResponse {

@@ -7,6 +7,10 @@ export interface SegmentInfo {
   readonly durationMs: number;
   /** Wall-clock time of the segment's first sample. */
   readonly programDateTimeMs: number;
+  /** No media: the audio of an outage (a crash, a failed write). Players skip it (EXT-X-GAP). */
+  readonly gap?: true;
+  /** The first segment of a new encoder run, after a restart (EXT-X-DISCONTINUITY). */
+  readonly discontinuity?: true;
 }
 
 export interface PartInfo {
@@ -23,7 +27,7 @@ export interface PlaylistState {
   /** Parts to list: those of the last few segments and of the segment in progress. */
   readonly parts: readonly PartInfo[];
   /** The segment in progress (its parts so far are in `parts`), when live. */
-  readonly current: { readonly msn: number; readonly programDateTimeMs: number } | undefined;
+  readonly current: { readonly msn: number; readonly programDateTimeMs: number; readonly discontinuity: boolean } | undefined;
   /** The next part to be produced, announced as a preload hint when live. */
   readonly next: { readonly msn: number; readonly index: number } | undefined;
   readonly ended: boolean;
@@ -50,13 +54,18 @@ export function mediaPlaylist(s: PlaylistState): string {
       .filter((p) => p.msn === msn)
       .map((p) => `#EXT-X-PART:DURATION=${seconds(p.durationMs)},URI="${partUri(p.msn, p.index)}",INDEPENDENT=YES`);
   for (const seg of s.segments) {
+    if (seg.discontinuity === true) lines.push('#EXT-X-DISCONTINUITY');
     lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(seg.programDateTimeMs).toISOString()}`);
     lines.push(...partsOf(seg.msn));
+    if (seg.gap === true) lines.push('#EXT-X-GAP');
     lines.push(`#EXTINF:${seconds(seg.durationMs)},`, segmentUri(seg.msn));
   }
   if (!s.ended && s.current !== undefined) {
     const inProgress = partsOf(s.current.msn);
-    if (inProgress.length > 0) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.current.programDateTimeMs).toISOString()}`);
+    if (inProgress.length > 0) {
+      if (s.current.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+      lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.current.programDateTimeMs).toISOString()}`);
+    }
     lines.push(...inProgress);
   }
   if (!s.ended && s.next !== undefined) lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${partUri(s.next.msn, s.next.index)}"`);

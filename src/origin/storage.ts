@@ -1,4 +1,17 @@
-import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -6,9 +19,18 @@ import { join } from 'node:path';
  * is the live stream itself. Files under `<dataDir>/media/<spaceId>/` by default.
  */
 export interface MediaStorage {
-  /** Writes durably and atomically (a reader never sees half a file). */
+  /** Writes durably and atomically (a reader never sees half a file), replacing what was there. */
   write(spaceId: string, name: string, data: Uint8Array | string): void;
+  /**
+   * Writes durably and atomically, once: throws (code `EEXIST`) when `name` already exists, so a
+   * segment that was written is never rewritten, whatever a restart gets wrong.
+   */
+  create(spaceId: string, name: string, data: Uint8Array): void;
   read(spaceId: string, name: string): Uint8Array | undefined;
+  /** A stored file's length in bytes, without reading it; undefined when there is none. */
+  size(spaceId: string, name: string): number | undefined;
+  /** Renames `name` out of the way (kept for an operator, never served), if it exists. */
+  setAside(spaceId: string, name: string, suffix: string): boolean;
   /** Space ids that have anything stored. */
   spaces(): string[];
 }
@@ -22,17 +44,18 @@ export class FileMediaStorage implements MediaStorage {
   }
 
   write(spaceId: string, name: string, data: Uint8Array | string): void {
-    const dir = join(this.#root, spaceId);
-    mkdirSync(dir, { recursive: true });
-    const tmp = join(dir, `.${name}.tmp`);
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-      fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    const { dir, tmp } = this.#temp(spaceId, name, data);
     renameSync(tmp, join(dir, name));
+  }
+
+  create(spaceId: string, name: string, data: Uint8Array): void {
+    const { dir, tmp } = this.#temp(spaceId, name, data);
+    // link() refuses an existing target: the atomic "create, never replace" that rename() is not.
+    try {
+      linkSync(tmp, join(dir, name));
+    } finally {
+      unlinkSync(tmp);
+    }
   }
 
   read(spaceId: string, name: string): Uint8Array | undefined {
@@ -44,9 +67,44 @@ export class FileMediaStorage implements MediaStorage {
     }
   }
 
+  size(spaceId: string, name: string): number | undefined {
+    return statSync(join(this.#root, spaceId, name), { throwIfNoEntry: false })?.size;
+  }
+
+  setAside(spaceId: string, name: string, suffix: string): boolean {
+    try {
+      renameSync(join(this.#root, spaceId, name), join(this.#root, spaceId, `.${name}.${suffix}`));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
   spaces(): string[] {
     return readdirSync(this.#root, { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .map((d) => d.name);
+  }
+
+  /** Writes `data` to a temporary file beside `name` and syncs it; removed again if anything fails. */
+  #temp(spaceId: string, name: string, data: Uint8Array | string): { dir: string; tmp: string } {
+    const dir = join(this.#root, spaceId);
+    mkdirSync(dir, { recursive: true });
+    const tmp = join(dir, `.${name}.tmp`);
+    try {
+      const fd = openSync(tmp, 'w');
+      try {
+        writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+        fdatasyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      // A full disk leaves a half-written temporary file: free its space for the next attempt.
+      rmSync(tmp, { force: true });
+      throw error;
+    }
+    return { dir, tmp };
   }
 }

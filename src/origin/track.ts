@@ -14,7 +14,13 @@ export interface TrackOptions {
   readonly partsPerSegment: number;
   /** Opus pre-skip of the program encoder, in 48 kHz samples. */
   readonly preSkip: number;
+  /** Told of every storage write: the origin turns failures into health, metrics and logs. */
+  readonly onStorage: (outcome: StorageOutcome) => void;
 }
+
+export type StorageOutcome =
+  | { readonly ok: true; readonly spaceId: string; readonly file: string }
+  | { readonly ok: false; readonly spaceId: string; readonly file: string; readonly error: unknown };
 
 /** What is kept on disk beside the segments, so a restart loses nothing already listed. */
 export interface RecordingManifest {
@@ -23,14 +29,23 @@ export interface RecordingManifest {
   readonly segmentTargetMs: number;
   readonly segments: SegmentInfo[];
   readonly ended: boolean;
+  /**
+   * True when the process stopped cleanly mid-Space (what was produced is listed). A manifest of a
+   * live Space without it was left by a crash: the segment in progress then was lost.
+   */
+  readonly suspended?: boolean;
   /** Where a continuing recording resumes its fragment numbering and media timeline. */
   readonly nextFragment: number;
   readonly nextDecodeTime: number;
 }
 
 const FRAME_MS = 20;
-/** Segments whose parts stay listed (and in memory) behind the live edge. */
-const PART_WINDOW_SEGMENTS = 3;
+const SAMPLES_PER_MS = 48;
+/**
+ * Complete segments whose parts stay listed (and in memory) behind the one in progress: with 2 s
+ * segments, parts end within RFC 8216bis's three target durations of the playlist's end.
+ */
+const PART_WINDOW_SEGMENTS = 2;
 
 interface Waiter {
   readonly msn: number;
@@ -42,15 +57,21 @@ interface Waiter {
 /**
  * Packages one Space's program into LL-HLS as it is produced: every `partDurationMs` of frames
  * becomes a part (one CMAF chunk) the moment its last frame arrives; every `partsPerSegment` parts
- * become a segment, written durably to storage and only then listed. Blocking playlist reloads and
- * preload-hinted part requests wait on this track.
+ * become a segment, written durably (once, never rewritten) to storage and only then listed.
+ * Blocking playlist reloads and preload-hinted part requests wait on this track.
+ *
+ * A track outlives its process: `suspend()` (shutdown) lists what was produced and leaves the
+ * recording open; a new track resumes from the manifest, its first segment marked as a
+ * discontinuity (a new encoder). After a crash the segment then in progress is lost and listed as a
+ * gap. A failed write is a gap too: live listeners keep the parts, the replay skips the hole.
  */
 export class LiveTrack {
   readonly spaceId: string;
   readonly #o: TrackOptions;
   readonly #framesPerPart: number;
+  readonly #segmentTargetMs: number;
   readonly #init: Uint8Array;
-  #segments: SegmentInfo[];
+  readonly #segments: SegmentInfo[];
   #parts: (PartInfo & { readonly data: Uint8Array })[] = [];
   #pending: FragmentSample[] = [];
   #pendingStartTime = 0;
@@ -59,23 +80,30 @@ export class LiveTrack {
   #partIndex = 0;
   #nextFragment: number;
   #nextDecodeTime: number;
-  #ended = false;
+  /** The next segment starts a new encoder run (set when resuming). */
+  #discontinuity: boolean;
+  #state: 'live' | 'suspended' | 'ended' = 'live';
   #waiters: Waiter[] = [];
 
   constructor(options: TrackOptions, resume?: RecordingManifest) {
     this.#o = options;
     this.spaceId = options.spaceId;
     this.#framesPerPart = options.partDurationMs / FRAME_MS;
+    this.#segmentTargetMs = options.partDurationMs * options.partsPerSegment;
     this.#init = initSegment({ channels: 1, preSkip: options.preSkip });
-    this.#segments = resume?.segments ?? [];
+    this.#segments = [...(resume?.segments ?? [])];
     this.#msn = this.#segments.length === 0 ? 0 : this.#segments[this.#segments.length - 1]!.msn + 1;
     this.#nextFragment = resume?.nextFragment ?? 1;
     this.#nextDecodeTime = resume?.nextDecodeTime ?? 0;
-    options.storage.write(options.spaceId, 'init.mp4', this.#init);
+    this.#discontinuity = resume !== undefined;
+    this.#store('init.mp4', this.#init, 'replace');
+    if (resume !== undefined && resume.suspended !== true) this.#listCrashGap();
+    // Written now, so that a crash before the first segment is recognised as one.
+    this.#persist();
   }
 
   push(frame: ProgramFrame): void {
-    if (this.#ended) return;
+    if (this.#state !== 'live') return;
     if (this.#pending.length === 0) this.#pendingStartTime = this.#nextDecodeTime;
     this.#currentStartMs ??= frame.wallClockMs;
     this.#pending.push({ duration: frame.durationSamples, data: frame.data });
@@ -83,26 +111,45 @@ export class LiveTrack {
     if (this.#pending.length === this.#framesPerPart) this.#closePart();
   }
 
-  /** Flushes what is pending, writes the final playlist and wakes every waiter. Idempotent. */
+  /** The Space ended: flushes what is pending, writes the final playlist and wakes every waiter. Idempotent. */
   end(): void {
-    if (this.#ended) return;
-    if (this.#pending.length > 0) this.#closePart();
-    if (this.#parts.some((p) => p.msn === this.#msn)) this.#closeSegment();
-    this.#ended = true;
+    if (this.#state === 'ended') return;
+    this.#flush();
+    this.#state = 'ended';
     this.#persist();
-    for (const w of this.#waiters.splice(0)) {
-      this.#o.clock.clearTimeout(w.timer);
-      w.resolve(true);
-    }
+    this.#release(true);
     this.#o.log.info({ spaceId: this.spaceId, segments: this.#segments.length }, 'recording finished');
   }
 
+  /**
+   * The process stops while the Space goes on: what is pending is flushed and listed (a short
+   * segment), and the recording stays open for the next process to resume. Idempotent.
+   */
+  suspend(): void {
+    if (this.#state !== 'live') return;
+    this.#flush();
+    this.#state = 'suspended';
+    this.#persist();
+    this.#release(false);
+    this.#o.log.info({ spaceId: this.spaceId, segments: this.#segments.length }, 'recording suspended');
+  }
+
   get ended(): boolean {
-    return this.#ended;
+    return this.#state === 'ended';
+  }
+
+  /** Still taking frames (neither ended nor suspended). */
+  get live(): boolean {
+    return this.#state === 'live';
   }
 
   get init(): Uint8Array {
     return this.#init;
+  }
+
+  /** The listed segments so far. */
+  get segments(): readonly SegmentInfo[] {
+    return this.#segments;
   }
 
   /** A part still in memory (the last few segments and the one in progress). */
@@ -112,7 +159,7 @@ export class LiveTrack {
 
   /** True when a request for this part may wait for it: it is the next one (preload hint) or just after. */
   isUpcomingPart(msn: number, index: number): boolean {
-    if (this.#ended) return false;
+    if (this.#state !== 'live') return false;
     const ahead = (msn - this.#msn) * this.#o.partsPerSegment + (index - this.#partIndex);
     return ahead >= 0 && ahead <= this.#o.partsPerSegment && index < this.#o.partsPerSegment;
   }
@@ -122,20 +169,24 @@ export class LiveTrack {
   }
 
   playlist(): string {
+    const live = this.#state === 'live';
     return mediaPlaylist({
       partTargetMs: this.#o.partDurationMs,
-      segmentTargetMs: this.#o.partDurationMs * this.#o.partsPerSegment,
+      segmentTargetMs: this.#segmentTargetMs,
       segments: this.#segments,
       parts: this.#parts,
-      current: this.#currentStartMs === undefined ? undefined : { msn: this.#msn, programDateTimeMs: this.#currentStartMs },
-      next: { msn: this.#msn, index: this.#partIndex },
-      ended: this.#ended,
+      current:
+        this.#currentStartMs === undefined
+          ? undefined
+          : { msn: this.#msn, programDateTimeMs: this.#currentStartMs, discontinuity: this.#discontinuity },
+      next: live ? { msn: this.#msn, index: this.#partIndex } : undefined,
+      ended: this.#state === 'ended',
     });
   }
 
   /** Whether the playlist already holds segment `msn` (or its part `part`). */
   has(msn: number, part: number | undefined): boolean {
-    if (this.#ended) return true;
+    if (this.#state === 'ended') return true;
     if (part === undefined) return this.hasSegment(msn);
     return this.hasSegment(msn) || this.#parts.some((p) => p.msn === msn && p.index === part);
   }
@@ -145,9 +196,10 @@ export class LiveTrack {
     return msn - this.#msn;
   }
 
-  /** Resolves true as soon as `has(msn, part)`, or false after `timeoutMs` on the clock. */
+  /** Resolves true as soon as `has(msn, part)`, or false after `timeoutMs` on the clock (at once when suspended). */
   waitFor(msn: number, part: number | undefined, timeoutMs: number): Promise<boolean> {
     if (this.has(msn, part)) return Promise.resolve(true);
+    if (this.#state !== 'live') return Promise.resolve(false);
     return new Promise((resolve) => {
       const waiter: Waiter = {
         msn,
@@ -162,6 +214,13 @@ export class LiveTrack {
     });
   }
 
+  /** Closes the pending part and the segment in progress, however short. */
+  #flush(): void {
+    if (this.#state !== 'live') return;
+    if (this.#pending.length > 0) this.#closePart();
+    if (this.#parts.some((p) => p.msn === this.#msn)) this.#closeSegment();
+  }
+
   #closePart(): void {
     const data = fragment(this.#nextFragment++, this.#pendingStartTime, this.#pending);
     const durationMs = this.#pending.length * FRAME_MS;
@@ -174,14 +233,17 @@ export class LiveTrack {
 
   #closeSegment(): void {
     const parts = this.#parts.filter((p) => p.msn === this.#msn);
-    const data = concat(parts.map((p) => p.data));
-    // Written (durably) before it is listed: the recording is the stream.
-    this.#o.storage.write(this.spaceId, segmentUri(this.#msn), data);
+    // Written (durably, once) before it is listed: the recording is the stream. A segment that
+    // cannot be written is listed as a gap, so the timeline and the numbering stay whole.
+    const written = this.#store(segmentUri(this.#msn), concat(parts.map((p) => p.data)), 'create');
     this.#segments.push({
       msn: this.#msn,
       durationMs: parts.reduce((n, p) => n + p.durationMs, 0),
       programDateTimeMs: this.#currentStartMs ?? this.#o.clock.now(),
+      ...(written ? {} : { gap: true as const }),
+      ...(this.#discontinuity ? { discontinuity: true as const } : {}),
     });
+    this.#discontinuity = false;
     this.#msn++;
     this.#partIndex = 0;
     this.#currentStartMs = undefined;
@@ -190,18 +252,58 @@ export class LiveTrack {
     this.#persist();
   }
 
+  /**
+   * After a crash: the segment that was in progress never reached the manifest, but its parts may
+   * have been served (and cached as immutable), and it may even be on disk unlisted. Its number is
+   * listed as a gap and never reused; numbering, fragments and media time move past it.
+   */
+  #listCrashGap(): void {
+    const last = this.#segments.at(-1);
+    if (this.#o.storage.setAside(this.spaceId, segmentUri(this.#msn), 'unlisted')) {
+      this.#o.log.warn({ spaceId: this.spaceId, msn: this.#msn }, 'an unlisted segment from before a crash was set aside');
+    }
+    this.#segments.push({
+      msn: this.#msn,
+      durationMs: this.#segmentTargetMs,
+      programDateTimeMs: last === undefined ? this.#o.clock.now() : last.programDateTimeMs + last.durationMs,
+      gap: true,
+    });
+    this.#msn++;
+    this.#nextFragment += this.#o.partsPerSegment;
+    this.#nextDecodeTime += this.#segmentTargetMs * SAMPLES_PER_MS;
+    this.#o.log.warn(
+      { spaceId: this.spaceId, msn: this.#msn - 1 },
+      'recording resumed after a crash: the segment then in progress is a gap',
+    );
+  }
+
   #persist(): void {
     const manifest: RecordingManifest = {
       version: 1,
       partTargetMs: this.#o.partDurationMs,
-      segmentTargetMs: this.#o.partDurationMs * this.#o.partsPerSegment,
+      segmentTargetMs: this.#segmentTargetMs,
       segments: this.#segments,
-      ended: this.#ended,
+      ended: this.#state === 'ended',
+      suspended: this.#state === 'suspended',
       nextFragment: this.#nextFragment,
       nextDecodeTime: this.#nextDecodeTime,
     };
-    this.#o.storage.write(this.spaceId, 'recording.json', JSON.stringify(manifest));
-    if (this.#ended) this.#o.storage.write(this.spaceId, 'media.m3u8', this.playlist());
+    this.#store('recording.json', JSON.stringify(manifest), 'replace');
+    if (this.#state === 'ended') this.#store('media.m3u8', this.playlist(), 'replace');
+  }
+
+  /** One write; a failure is reported (logged, counted, shown in health) and never thrown. */
+  #store(file: string, data: Uint8Array | string, mode: 'create' | 'replace'): boolean {
+    const { storage } = this.#o;
+    try {
+      if (mode === 'create') storage.create(this.spaceId, file, data as Uint8Array);
+      else storage.write(this.spaceId, file, data);
+    } catch (error) {
+      this.#o.onStorage({ ok: false, spaceId: this.spaceId, file, error });
+      return false;
+    }
+    this.#o.onStorage({ ok: true, spaceId: this.spaceId, file });
+    return true;
   }
 
   #wake(): void {
@@ -213,6 +315,36 @@ export class LiveTrack {
       w.resolve(true);
     }
   }
+
+  /** Wakes every waiter with `ready`. */
+  #release(ready: boolean): void {
+    for (const w of this.#waiters.splice(0)) {
+      this.#o.clock.clearTimeout(w.timer);
+      w.resolve(ready);
+    }
+  }
+}
+
+/**
+ * Finishes a recording no track holds any more (the Space ended while its room was gone, e.g.
+ * after a crash): the manifest is marked ended and the final playlist written from it.
+ */
+export function finishRecording(storage: MediaStorage, spaceId: string, manifest: RecordingManifest): void {
+  const ended: RecordingManifest = { ...manifest, ended: true, suspended: false };
+  storage.write(spaceId, 'recording.json', JSON.stringify(ended));
+  storage.write(
+    spaceId,
+    'media.m3u8',
+    mediaPlaylist({
+      partTargetMs: manifest.partTargetMs,
+      segmentTargetMs: manifest.segmentTargetMs,
+      segments: manifest.segments,
+      parts: [],
+      current: undefined,
+      next: undefined,
+      ended: true,
+    }),
+  );
 }
 
 export { partUri, segmentUri };

@@ -7,7 +7,7 @@ import { createControlPlane, type ControlDeps, type ControlPlane } from '../cont
 import { createHttpApp, type App } from '../lib/http-app.ts';
 import { RateLimiter } from '../lib/token-bucket.ts';
 import type { Metrics } from './metrics.ts';
-import { opsRoutes } from './ops-routes.ts';
+import { opsRoutes, type OpsDeps } from './ops-routes.ts';
 
 /** What the control services are built from: the control plane's interfaces plus the process's metrics. */
 export interface ControlParts extends ControlDeps {
@@ -61,7 +61,10 @@ export function controlServices(parts: ControlParts): ControlServices {
 export async function mountControl(
   app: App,
   services: ControlServices,
-  parts: Pick<ControlParts, 'config' | 'clock' | 'metrics' | 'store' | 'log'> & { readonly live: LiveSignals },
+  parts: Pick<ControlParts, 'config' | 'clock' | 'metrics' | 'store' | 'log'> & {
+    readonly live: LiveSignals;
+    readonly checks?: OpsDeps['checks'];
+  },
 ): Promise<void> {
   const { plane, admission } = services;
   const { config, clock, metrics } = parts;
@@ -75,7 +78,12 @@ export async function mountControl(
     metrics: metrics.control,
     live: parts.live,
   });
-  opsRoutes(app, { registry: metrics.registry, log: parts.log, ping: () => parts.store.ping() });
+  opsRoutes(app, {
+    registry: metrics.registry,
+    log: parts.log,
+    ping: () => parts.store.ping(),
+    ...(parts.checks === undefined ? {} : { checks: parts.checks }),
+  });
 }
 
 /** The control role's HTTP app, built and ready but not listening. */

@@ -41,6 +41,7 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
     origin: new HttpOriginClient(config.edge.originUrl, signer, clock),
     log,
     cacheMaxBytes: config.edge.cacheMaxBytes,
+    tokenKeepAliveMs: config.edge.tokenKeepAliveMs,
   });
   edgeMetrics(metrics.registry, edge);
   const record = (route: string, method: string, status: number, seconds: number) =>

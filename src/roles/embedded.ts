@@ -12,7 +12,8 @@ import { createLogger, type Logger } from '../lib/logger.ts';
 import { listenerFailureMetrics } from '../lib/metrics.ts';
 import { TokenSigner } from '../lib/signed-token.ts';
 import { ListenerFailures } from '../lib/typed-emitter.ts';
-import { OriginPlane } from '../origin/plane.ts';
+import { originMetrics } from '../origin/metrics.ts';
+import { OriginPlane, type StorageHealth } from '../origin/plane.ts';
 import { RoomState } from '../origin/room-state.ts';
 import { originRoutes } from '../origin/routes.ts';
 import { FileMediaStorage } from '../origin/storage.ts';
@@ -25,6 +26,7 @@ import { controlServices, mountControl, type ControlApp } from './control.ts';
 import { startDemo } from './demo.ts';
 import { loadSigningKey } from './keys.ts';
 import { Metrics } from './metrics.ts';
+import type { HealthCheck } from './ops-routes.ts';
 import { stageAuthority } from './stage-authority.ts';
 import { webRoutes } from './web.ts';
 
@@ -95,6 +97,7 @@ async function wire(base: Omit<Parts, 'metrics' | 'failures' | 'urls'>): Promise
   const planes = buildPlanes(parts);
   const { services, stage, origin, edge } = planes;
   const { app, stageApp } = await buildHttp(parts, planes);
+  await reopenLiveSpaces(store, stage, log);
   const demo = config.demo.enabled
     ? await startDemo({
         plane: services.plane,
@@ -155,6 +158,7 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
     metrics,
     urls: { edge: () => urls.edge, stage: () => urls.stage },
     recordings: (spaceId) => origin.recording(spaceId),
+    prepareMedia: (spaceId) => origin.prepare(spaceId),
     admittedListeners: () => edge.allListeners(),
   });
   const { plane, admission } = services;
@@ -191,10 +195,22 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
     ),
   });
   // The embedded edge reaches the origin in-process; `amphi edge` uses HTTP instead.
-  const edge = new Edge({ signer, clock, origin, log: log.child({ plane: 'edge' }), cacheMaxBytes: config.edge.cacheMaxBytes });
+  const edge = new Edge({
+    signer,
+    clock,
+    origin,
+    log: log.child({ plane: 'edge' }),
+    cacheMaxBytes: config.edge.cacheMaxBytes,
+    tokenKeepAliveMs: config.edge.tokenKeepAliveMs,
+  });
   edgeMetrics(metrics.registry, edge);
 
+  originMetrics(metrics.registry, origin);
+
   stage.events.on('room', (room) => origin.attach(room.spaceId, room.program));
+  // After the stage closed the room (and its program ended the track): a recording no room held is
+  // finished here, so the replay exists even when the Space ends with nobody on stage.
+  plane.bus.on('space.ended', ({ spaceId }) => origin.finish(spaceId));
   // A removed listener loses the audio too, within the same tick (embedded edge; `amphi edge`
   // processes refuse them when their token expires, since renewal is refused).
   plane.bus.on('member.removed', ({ spaceId, accountId }) => edge.revoke(spaceId, accountId));
@@ -225,7 +241,15 @@ async function buildHttp({ config, clock, log, signer, store, metrics }: Parts, 
     door,
     record,
   });
-  await mountControl(app, services, { config, clock, metrics, store, log, live });
+  await mountControl(app, services, {
+    config,
+    clock,
+    metrics,
+    store,
+    log,
+    live,
+    checks: () => ({ media: mediaCheck(origin.health) }),
+  });
   originRoutes(app, origin, signer, clock);
   await webRoutes(app, fileURLToPath(new URL('../../web/dist', import.meta.url)), log);
   const stageApp = createHttpApp({
@@ -288,4 +312,26 @@ function portOf(address: string | AddressInfo | null): number {
 function once(fn: () => Promise<void>): () => Promise<void> {
   let running: Promise<void> | undefined;
   return () => (running ??= fn());
+}
+
+/**
+ * After a restart or a crash, every Space still live reopens its room: its program runs again (silence
+ * until a speaker reconnects), so its recording resumes and its listeners hear it at once.
+ */
+async function reopenLiveSpaces(store: Store, stage: StagePlane, log: Logger): Promise<void> {
+  const page = 100;
+  const ids: string[] = [];
+  for (let offset = 0; ; offset += page) {
+    const spaces = await store.listSpaces({ state: 'live', limit: page, offset });
+    ids.push(...spaces.map((s) => s.id));
+    if (spaces.length < page) break;
+  }
+  for (const spaceId of ids) stage.openRoom(spaceId);
+  if (ids.length > 0) log.info({ spaces: ids.length }, 'live Spaces reopened');
+}
+
+function mediaCheck(health: StorageHealth): HealthCheck {
+  if (health.ok) return { ok: true };
+  const { reason, since, spaceId, file } = health;
+  return { ok: false, reason: `media writes failing: ${reason}`, since: new Date(since).toISOString(), spaceId, file };
 }

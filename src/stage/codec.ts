@@ -51,6 +51,7 @@ export class OpusEncoderMono {
 
   /** Samples of lookahead: the Opus pre-skip a player drops at the start. */
   get lookahead(): number {
-    return this.#encoder.lookhead;
+    // `lookahead` at run time; the package's types misspell it `lookhead` (which reads undefined).
+    return (this.#encoder as unknown as { readonly lookahead: number }).lookahead;
   }
 }

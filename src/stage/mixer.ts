@@ -1,4 +1,4 @@
-import { FRAME_SAMPLES, rmsDbfs, silentFrame, type Frame } from './audio.ts';
+import { FRAME_SAMPLES, rmsDbfs, type Frame } from './audio.ts';
 import { JitterBuffer } from './jitter-buffer.ts';
 import { Limiter } from './limiter.ts';
 
@@ -101,7 +101,9 @@ export class Mixer {
       if (own !== undefined) for (let i = 0; i < FRAME_SAMPLES; i++) minus[i]! -= own[i]!;
       mixMinus.set(id, source.limiter.process(minus));
     }
-    const program = frames.size === 0 ? silentFrame() : this.#programLimiter.process(sum);
+    // Silence goes through the limiter too, so its gain recovers during a pause (DTX speakers send
+    // nothing then) and the first word after it is not held down.
+    const program = this.#programLimiter.process(sum);
     return { program, mixMinus };
   }
 

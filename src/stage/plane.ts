@@ -171,13 +171,13 @@ export class StagePlane {
     return this.#sessions.size;
   }
 
-  /** Closes every room and session. Idempotent. */
+  /** Closes every room and session (shutdown: the Spaces go on, their recordings are suspended). Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopMonitor();
     for (const off of this.#unsubscribe) off();
-    for (const room of [...this.#rooms.values()]) room.close();
+    for (const room of [...this.#rooms.values()]) room.close('shutdown');
   }
 
   #verify(spaceId: string, bearer: string | undefined): string {

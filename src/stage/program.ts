@@ -16,7 +16,8 @@ export interface ProgramFrame {
 
 export interface ProgramEvents extends Record<string, unknown> {
   frame: ProgramFrame;
-  end: { spaceId: string; frames: number };
+  /** `final`: the Space ended (the recording is finished); otherwise the process is stopping and a restart resumes it. */
+  end: { spaceId: string; frames: number; final: boolean };
 }
 
 /** The typed stream of program frames the origin packages. */

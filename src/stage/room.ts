@@ -123,15 +123,19 @@ export class StageRoom {
     return this.#sequence;
   }
 
-  /** Closes every session, stops the program and tells the owner. Idempotent. */
-  close(): void {
+  /**
+   * Closes every session, stops the program and tells the owner. Idempotent. `ended`: the Space
+   * ended; otherwise the process is stopping, and speakers reconnect to the next one.
+   */
+  close(why: 'ended' | 'shutdown' = 'ended'): void {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
-    for (const speaker of this.#speakers.values()) speaker.session.close('the Space has ended');
+    const reason = why === 'ended' ? 'the Space has ended' : 'the server is restarting; reconnect';
+    for (const speaker of this.#speakers.values()) speaker.session.close(reason);
     this.#speakers.clear();
-    this.program.emit('end', { spaceId: this.spaceId, frames: this.#sequence });
-    this.#o.log.info({ spaceId: this.spaceId, frames: this.#sequence }, 'stage room closed');
+    this.program.emit('end', { spaceId: this.spaceId, frames: this.#sequence, final: why === 'ended' });
+    this.#o.log.info({ spaceId: this.spaceId, frames: this.#sequence, why }, 'stage room closed');
     this.#o.onClosed(this.spaceId);
   }
 

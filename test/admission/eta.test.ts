@@ -43,6 +43,22 @@ describe('admission-rate estimate', () => {
     assert.ok(meter.perSecond() < 1, 'quiet time counts');
   });
 
+  test('a policy without a positive half-life and sample span, or with a negative start rate, is refused', () => {
+    const message = /EwmaRate needs halfLifeMs > 0, sampleMs > 0 and initialPerSecond >= 0/;
+    const ok = { initialPerSecond: 10, halfLifeMs: 1000, sampleMs: 250 };
+    for (const bad of [
+      { halfLifeMs: 0 },
+      { halfLifeMs: Number.NaN },
+      { sampleMs: 0 },
+      { sampleMs: -1 },
+      { initialPerSecond: -1 },
+      { initialPerSecond: Number.NaN },
+    ]) {
+      assert.throws(() => new EwmaRate({ ...ok, ...bad }), message, JSON.stringify(bad));
+    }
+    assert.equal(new EwmaRate({ ...ok, initialPerSecond: 0 }).perSecond, 0, 'a line that starts stopped');
+  });
+
   test('ETA: nothing ahead is 0; a stopped line is a large number, not Infinity', () => {
     assert.equal(etaSeconds(0, 10), 0);
     assert.equal(etaSeconds(-3, 10), 0);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkSheddingPolicy, Shedder, workPriorities, type WorkKind } from '../../src/admission/shedding.ts';
+import { checkSheddingPolicy, Shedder, workPriorities, type ShedLevel, type WorkKind } from '../../src/admission/shedding.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
 
 const table = defaultConfig.admission.shedding;
@@ -61,5 +61,23 @@ describe('Shedder', () => {
       /levels\[1\] \(level 2\) sheds less than the level below it/,
     );
     assert.throws(() => checkSheddingPolicy({ levels: [] }), /at least one row/);
+  });
+
+  test('each row needs a usable multiplier and sample, and may not ease off joins or reactions', () => {
+    const row: ShedLevel = { joinsToWaitingRoom: false, roomStateIntervalMultiplier: 2, reactionsKeepOneIn: 4 };
+    const refusals: [ShedLevel[], RegExp][] = [
+      [[{ ...row, roomStateIntervalMultiplier: 0.5 }], /levels\[0\] \(level 1\): roomStateIntervalMultiplier must be >= 1/],
+      [[{ ...row, roomStateIntervalMultiplier: Number.NaN }], /roomStateIntervalMultiplier must be >= 1/],
+      [[{ ...row, reactionsKeepOneIn: 0 }], /levels\[0\] \(level 1\): reactionsKeepOneIn must be a whole number >= 1/],
+      [[{ ...row, reactionsKeepOneIn: 2.5 }], /reactionsKeepOneIn must be a whole number >= 1/],
+      [[{ ...row, joinsToWaitingRoom: true }, row], /levels\[1\] \(level 2\) sheds less than the level below it/],
+      [[row, { ...row, reactionsKeepOneIn: 2 }], /levels\[1\] \(level 2\) sheds less than the level below it/],
+    ];
+    for (const [levels, message] of refusals) {
+      assert.throws(() => checkSheddingPolicy({ levels }), message, JSON.stringify(levels));
+    }
+    // Equal rows, and a row that sheds nothing at all, are fine.
+    checkSheddingPolicy({ levels: [row, row] });
+    checkSheddingPolicy({ levels: [{ joinsToWaitingRoom: false, roomStateIntervalMultiplier: 1, reactionsKeepOneIn: 1 }] });
   });
 });

@@ -1,46 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  DenseNumberSet,
-  MemoryTicketCounter,
-  WaitingRoom,
-  WaitingRooms,
-  type TicketPolicy,
-} from '../../src/admission/tickets.ts';
+import { DenseNumberSet, MemoryTicketCounter, WaitingRoom, WaitingRooms } from '../../src/admission/tickets.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { TokenSigner } from '../../src/lib/signed-token.ts';
-
-const signer = new TokenSigner([{ id: 'k1', secret: 'x'.repeat(40) }]);
-const policy: TicketPolicy = { ticketTtlMs: 10_000, ticketMaxWaitMs: 3_600_000, etaHalfLifeMs: 10_000 };
-
-function makeRoom(ratePerSecond: number, spaceId = 'sp_1', overrides: Partial<TicketPolicy> = {}) {
-  const clock = new ManualClock(0);
-  let rate = ratePerSecond;
-  const room = new WaitingRoom({
-    spaceId,
-    clock,
-    signer,
-    counter: new MemoryTicketCounter(),
-    policy: { ...policy, ...overrides },
-    releasePerSecond: () => rate,
-  });
-  return {
-    clock,
-    room,
-    setRate: (r: number) => {
-      rate = r;
-    },
-  };
-}
-
-/** Re-encodes a token's payload with a change, keeping the old signature. */
-function tamper(token: string, change: (claims: Record<string, unknown>) => void): string {
-  const [body, mac] = token.split('.') as [string, string];
-  const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Record<string, unknown>;
-  change(claims);
-  return `${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${mac}`;
-}
+import { makeRoom, policy, signer, tamper } from './rooms.ts';
 
 describe('ticket counter', () => {
   test('numbers are dense, FIFO and per Space', async () => {

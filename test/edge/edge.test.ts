@@ -80,23 +80,32 @@ describe('edge', () => {
     assert.equal(fetches.length, 0);
   });
 
-  test('a token verified once is still refused the moment it expires (serve, serveCached, accepts)', async () => {
+  test('a verified token is refused once expired and idle past the keep-alive (serve, serveCached, accepts)', async () => {
     const clock = new ManualClock();
     const { origin, fetches, release } = slowOrigin();
     release();
-    const edge = new Edge({ signer, clock, origin, log: pino({ level: 'silent' }), cacheMaxBytes: 1 << 20 });
+    const edge = new Edge({
+      signer,
+      clock,
+      origin,
+      log: pino({ level: 'silent' }),
+      cacheMaxBytes: 1 << 20,
+      tokenKeepAliveMs: 10_000,
+    });
     const listener = signer.sign({ t: 'l', s: SPACE, u: 'an_expiring00001' }, clock.now() + 60_000);
     const req = { token: listener, spaceId: SPACE, file: 's0.m4s' };
     assert.equal((await edge.serve(req)).status, 200);
     assert.equal(edge.serveCached(req)?.status, 200, 'cached object, token remembered as verified');
     clock.advance(59_999);
-    assert.equal(edge.accepts(listener, SPACE), true, 'good until its last millisecond');
-    clock.advance(1);
-    assert.equal(edge.accepts(listener, SPACE), false);
+    assert.equal(edge.accepts(listener, SPACE), true, 'good until its last millisecond, and used then');
+    clock.advance(9_999);
+    assert.equal(edge.accepts(listener, SPACE), true, 'expired, but its player is still using it');
+    clock.advance(10_000);
+    assert.equal(edge.accepts(listener, SPACE), false, 'expired and idle for the whole keep-alive');
     assert.equal(edge.serveCached(req), undefined, 'not served from the cache');
     await assert.rejects(edge.serve(req), (e: AmphiError) => e.code === 'LISTENER_TOKEN_INVALID');
     await assert.rejects(edge.openStream(listener, SPACE), (e: AmphiError) => e.code === 'LISTENER_TOKEN_INVALID');
-    assert.equal(edge.served, 2, 'only the requests before the expiry were served');
+    assert.equal(edge.served, 2, 'only the requests before the refusal were served');
     assert.equal(fetches.length, 1);
   });
 

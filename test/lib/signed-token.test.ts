@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { TokenSigner } from '../../src/lib/signed-token.ts';
 
@@ -32,5 +33,43 @@ describe('TokenSigner', () => {
     const rotated = new TokenSigner([{ id: 'k2', secret: 'z'.repeat(40) }, key]);
     assert.ok(rotated.verify(old.sign({}, 5000), 0).ok);
     assert.equal(old.verify(rotated.sign({}, 5000), 0).ok, false);
+  });
+
+  test('refuses to be built without a key', () => {
+    assert.throws(() => new TokenSigner([]), /at least one key/);
+  });
+
+  test('a token with an extra dot-separated part is malformed, even if its first two parts verify', () => {
+    const signer = new TokenSigner([key]);
+    const token = signer.sign({ s: 'sp_1' }, 10_000);
+    assert.ok(signer.verify(token, 0).ok);
+    assert.deepEqual(signer.verify(`${token}.x`, 0), { ok: false, reason: 'malformed' });
+    assert.deepEqual(signer.verify(`.${token}`, 0), { ok: false, reason: 'malformed' });
+  });
+
+  test('accepts tokens up to 4096 characters and refuses longer ones unread', () => {
+    const signer = new TokenSigner([key]);
+    const ofLength = (length: number): string => {
+      for (let n = 0; n < 4000; n++) {
+        const token = signer.sign({ p: 'x'.repeat(n) }, 10_000);
+        if (token.length === length) return token;
+      }
+      throw new Error(`no token of length ${length}`);
+    };
+    assert.ok(signer.verify(ofLength(4096), 0).ok);
+    assert.deepEqual(signer.verify(ofLength(4100), 0), { ok: false, reason: 'malformed' });
+  });
+
+  test('a correctly signed payload without a finite expiry and a key id is malformed', () => {
+    const signer = new TokenSigner([key]);
+    // What a key holder with a buggy encoder would produce: the MAC is right, the payload is not.
+    const signRaw = (json: string): string => {
+      const body = Buffer.from(json).toString('base64url');
+      return `${body}.${createHmac('sha256', key.secret).update(body).digest('base64url')}`;
+    };
+    assert.ok(signer.verify(signRaw('{"e":10,"k":"k1"}'), 0).ok);
+    for (const json of ['{"e":1e999,"k":"k1"}', '{"e":"10","k":"k1"}', '{"e":10,"k":1}', '{"e":10}', ' {"e":10,"k":"k1"}']) {
+      assert.deepEqual(signer.verify(signRaw(json), 0), { ok: false, reason: 'malformed' }, json);
+    }
   });
 });

@@ -26,4 +26,13 @@ describe('RateLimiter (token bucket)', () => {
     for (let i = 0; i < 1000; i++) limiter.take(`k${i}`);
     assert.equal(limiter.size, 100);
   });
+
+  test('Retry-After counts only the tokens still missing', () => {
+    const clock = new ManualClock(0);
+    const limiter = new RateLimiter({ capacity: 3, refillPerSecond: 2 }, clock);
+    for (let i = 0; i < 3; i++) limiter.take('a');
+    clock.advance(250); // half a token back
+    assert.deepEqual(limiter.take('a'), { ok: false, retryAfterMs: 250 });
+    assert.deepEqual(limiter.take('a', 2), { ok: false, retryAfterMs: 750 });
+  });
 });

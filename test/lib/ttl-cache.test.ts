@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { TtlCache } from '../../src/lib/ttl-cache.ts';
+import { settle } from '../helpers/settle.ts';
 
 describe('TtlCache', () => {
   test('shares one load among concurrent misses and expires on the clock', async () => {
@@ -33,5 +34,44 @@ describe('TtlCache', () => {
     await cache.getOrLoad(1, () => ((reloaded = true), Promise.resolve(1)));
     assert.equal(reloaded, true, 'key 1 was evicted');
     assert.equal(await cache.getOrLoad(4, () => Promise.resolve(-1)), 4, 'key 4 was kept');
+  });
+
+  test('a zero TTL shares nothing and keeps no entries', async () => {
+    const cache = new TtlCache<string, number>(new ManualClock(0), 0);
+    let loads = 0;
+    await cache.getOrLoad('a', () => Promise.resolve(++loads));
+    assert.equal(await cache.getOrLoad('a', () => Promise.resolve(++loads)), 2);
+    assert.equal(cache.size, 0);
+  });
+
+  test('an old load failing late does not evict the newer value', async () => {
+    const clock = new ManualClock(0);
+    const cache = new TtlCache<string, number>(clock, 1000);
+    let fail!: (e: Error) => void;
+    const old = cache.getOrLoad('a', () => new Promise<number>((_resolve, reject) => (fail = reject)));
+    clock.advance(1000);
+    assert.equal(await cache.getOrLoad('a', () => Promise.resolve(2)), 2);
+    fail(new Error('late'));
+    await assert.rejects(old, /late/);
+    assert.equal(await cache.getOrLoad('a', () => Promise.resolve(3)), 2);
+  });
+
+  test('a load failing after its key was deleted is handled quietly', async () => {
+    const cache = new TtlCache<string, number>(new ManualClock(0), 1000);
+    let fail!: (e: Error) => void;
+    const pending = cache.getOrLoad('a', () => new Promise<number>((_resolve, reject) => (fail = reject)));
+    cache.delete('a');
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      fail(new Error('gone'));
+      await assert.rejects(pending, /gone/);
+      await settle();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    assert.deepEqual(unhandled, []);
+    assert.equal(cache.size, 0);
   });
 });

@@ -114,6 +114,62 @@ describe('Limiter', () => {
     }
   });
 
+  test('a negative peak is held at minus the ceiling, never flipped to plus', () => {
+    // Loud negative half-waves over many levels: where rounding lands a sample past the ceiling, the
+    // hard clamp must keep its sign.
+    for (let k = 0; k < 50; k++) {
+      const amplitude = 0.9 + k * 0.037;
+      const { inputs, outputs } = run(20, (n) =>
+        toneFrame(440 + k, amplitude, n * FRAME_SAMPLES).map((v) => (v < 0 ? 1.5 * v : v)),
+      );
+      for (let n = 0; n < outputs.length; n++) {
+        for (let i = 0; i < FRAME_SAMPLES; i++) {
+          const [x, y] = [inputs[n]![i]!, outputs[n]![i]!];
+          assert.ok(
+            Math.sign(y) === Math.sign(x) && Math.abs(y) <= CEILING + 1e-6,
+            `amplitude ${amplitude}: ${x} came out as ${y}`,
+          );
+        }
+      }
+    }
+  });
+
+  test('the attack starts at the first sample that would pass the ceiling, one exactly at it included', () => {
+    // A ceiling of 0.5 is exact in float32, so a sample of 0.5 is exactly at it and may pass untouched.
+    const limiter = new Limiter({ ceiling: 0.5 });
+    const input = new Float32Array(FRAME_SAMPLES);
+    input[100] = 0.5;
+    input[600] = 1;
+    const output = limiter.process(Float32Array.from(input));
+    assert.ok(output[100]! > 0.45, `the sample at the ceiling, early in the ramp, is barely turned down: ${output[100]}`);
+    assert.equal(output[600], 0.5);
+  });
+
+  test('from a held gain, the quiet start of a louder frame keeps that gain and the ramp is a raised cosine', () => {
+    const limiter = new Limiter({ ceiling: 0.5 });
+    run(5, steady(440, 1), limiter);
+    assert.ok(Math.abs(limiter.gain - 0.5) < 1e-9, `held at 0.5: ${limiter.gain}`);
+    // 0.6 at the held gain is 0.3, under the ceiling; then a loud part at 2 from sample 481.
+    const due = 481;
+    const input = new Float32Array(FRAME_SAMPLES).map((_, i) => (i < due ? 0.6 : 2) * (i % 2 === 0 ? 1 : -1));
+    const output = limiter.process(Float32Array.from(input));
+    const gainAt = (i: number) => output[i]! / input[i]!;
+    assert.ok(Math.abs(gainAt(0) - 0.5) < 1e-3, `the quiet start keeps the held gain: ${gainAt(0)}`);
+    // From 0.5 down to the target 0.25: halfway (0.375) at the middle of the ramp, the target from `due` on.
+    assert.ok(Math.abs(gainAt((due - 1) / 2) - 0.375) < 1e-3, `halfway at mid-ramp: ${gainAt((due - 1) / 2)}`);
+    assert.ok(Math.abs(gainAt(due) - 0.25) < 1e-6, `the target by the loud part: ${gainAt(due)}`);
+  });
+
+  test('the release recovers 99% of the gain reduction in the release time', () => {
+    const limiter = new Limiter({ releaseMs: 20 }); // one frame
+    run(3, steady(440, 2), limiter);
+    const reduction = 1 - limiter.gain;
+    assert.ok(Math.abs(reduction - 0.6) < 1e-9);
+    limiter.process(new Float32Array(FRAME_SAMPLES));
+    const left = 1 - limiter.gain;
+    assert.ok(Math.abs(left - 0.01 * reduction) < 1e-6, `1% of the reduction left after 20 ms: ${left / reduction}`);
+  });
+
   test('after a loud burst the gain recovers over the release time, smoothly', () => {
     const limiter = new Limiter({ releaseMs: 150 });
     run(10, steady(440, 2), limiter);

@@ -2,15 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { ManualClock } from '../../src/lib/clock.ts';
-import { TypedEmitter } from '../../src/lib/typed-emitter.ts';
-import { FRAME_SAMPLES, peak, toneFrame, toneShare } from '../../src/stage/audio.ts';
+import { FRAME_SAMPLES, peak, rmsDbfs, toneFrame, toneShare } from '../../src/stage/audio.ts';
 import { OpusDecoderMono, OpusEncoderMono } from '../../src/stage/codec.ts';
 import { JitterBuffer } from '../../src/stage/jitter-buffer.ts';
 import { Mixer } from '../../src/stage/mixer.ts';
 import type { ProgramFrame } from '../../src/stage/program.ts';
 import { StageRoom } from '../../src/stage/room.ts';
-import type { SessionEvents } from '../../src/stage/session.ts';
 import { rethrow } from '../helpers/events.ts';
+import { FakeSession } from './fakes.ts';
 
 describe('JitterBuffer', () => {
   test('reorders, waits for its target depth, fills a lost frame with silence, resyncs on a jump', () => {
@@ -54,6 +53,24 @@ describe('Mixer', () => {
     assert.ok(mixer.levels().find((l) => l.id === 'a')!.speaking);
   });
 
+  test('after a loud passage and a pause with no packets (DTX), the next word is at full level', () => {
+    const mixer = new Mixer({ jitterTargetFrames: 1 });
+    mixer.addSource('a');
+    let n = 0;
+    const speak = (amplitude: number) => {
+      mixer.push('a', n * FRAME_SAMPLES, toneFrame(440, amplitude, n * FRAME_SAMPLES));
+      n++;
+      return mixer.tick().program;
+    };
+    for (let i = 0; i < 10; i++) speak(2); // far over full scale: the limiter holds the gain down
+    for (let i = 0; i < 100; i++) {
+      n++; // 2 s in which the speaker sends nothing
+      mixer.tick();
+    }
+    const after = [speak(0.5), speak(0.5), speak(0.5)];
+    for (const [i, frame] of after.entries()) assert.ok(peak(frame) > 0.49, `frame ${i} after the pause peaks at ${peak(frame)}`);
+  });
+
   test('speaking flags follow the level with a hold, updated every tick', () => {
     const mixer = new Mixer({ jitterTargetFrames: 1, speakingHoldMs: 100 });
     mixer.addSource('a');
@@ -68,24 +85,62 @@ describe('Mixer', () => {
   });
 });
 
-class FakeSession extends TypedEmitter<SessionEvents> {
-  readonly id: string;
-  readonly receivesAudio = true;
-  readonly sent: Uint8Array[] = [];
-  closedWith: string | undefined;
-  constructor(id: string) {
-    super(rethrow);
-    this.id = id;
-  }
-  send(packet: Uint8Array): void {
-    this.sent.push(packet);
-  }
-  close(reason = 'closed'): void {
-    if (this.closedWith !== undefined) return;
-    this.closedWith = reason;
-    this.emit('closed', { reason });
-  }
-}
+describe('Mixer sources', () => {
+  const constant = (v: number) => new Float32Array(FRAME_SAMPLES).fill(v);
+
+  test('a reconnecting source keeps its mute state', () => {
+    const mixer = new Mixer({ jitterTargetFrames: 1 });
+    mixer.addSource('a');
+    mixer.setMuted('a', true);
+    mixer.addSource('a', false); // the speaker reconnects
+    mixer.push('a', 0, toneFrame(440, 0.3, 0));
+    const { program } = mixer.tick();
+    assert.equal(peak(program), 0);
+    assert.equal(mixer.levels()[0]!.speaking, false);
+  });
+
+  test('a removed source leaves the mix, the mix-minus and the levels; calls for it are ignored', () => {
+    const mixer = new Mixer({ jitterTargetFrames: 1 });
+    mixer.addSource('a');
+    mixer.addSource('b');
+    mixer.removeSource('b');
+    assert.equal(mixer.hasSource('b'), false);
+    assert.equal(mixer.hasSource('a'), true);
+    mixer.push('b', 0, toneFrame(660, 0.3, 0));
+    mixer.setMuted('b', false);
+    assert.equal(mixer.size, 1, 'neither push nor setMuted brings it back');
+    mixer.push('a', 0, toneFrame(440, 0.3, 0));
+    const { program, mixMinus } = mixer.tick();
+    assert.deepEqual([...mixMinus.keys()], ['a']);
+    assert.ok(toneShare(program, 660) < 0.01);
+    assert.deepEqual(
+      mixer.levels().map((l) => l.id),
+      ['a'],
+    );
+  });
+
+  test('the level rises at once and falls a tenth of the way to the floor (-100 dBFS) each tick', () => {
+    const mixer = new Mixer({ jitterTargetFrames: 1 });
+    mixer.addSource('a');
+    mixer.push('a', 0, constant(0.5)); // -6.02 dBFS
+    const levels: number[] = [];
+    for (let n = 0; n < 3; n++) {
+      mixer.tick();
+      levels.push(mixer.levels()[0]!.levelDbfs);
+    }
+    // -6.02, then -6.02 * 0.9 - 10 = -15.42, then -15.42 * 0.9 - 10 = -23.88
+    assert.deepEqual(levels, [-6, -15, -24]);
+  });
+
+  test('a source exactly at the speaking threshold counts as speaking', () => {
+    const frame = constant(0.25);
+    const mixer = new Mixer({ jitterTargetFrames: 1, speakingThresholdDbfs: rmsDbfs(frame) });
+    mixer.addSource('a');
+    mixer.push('a', 0, frame);
+    mixer.tick();
+    assert.equal(mixer.levels()[0]!.speaking, true);
+  });
+});
 
 describe('StageRoom on an injected clock', () => {
   const make = (clock: ManualClock) => {
