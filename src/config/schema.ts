@@ -51,6 +51,7 @@ export const ConfigSchema = Type.Object(
         maxSpeakers: Type.Integer({ minimum: 0, maximum: 1000 }),
         reactionEmoji: Type.Array(Type.String({ minLength: 1, maxLength: 16 }), { minItems: 1, maxItems: 64, uniqueItems: true }),
         snapshotTtlMs: Type.Integer({ minimum: 0, maximum: 60_000 }),
+        abandonedAfterMs: Type.Integer({ minimum: 60_000, maximum: 86_400_000 }),
       },
       strict,
     ),
@@ -64,12 +65,23 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
-    demo: Type.Object({ enabled: Type.Boolean(), title: Type.String({ minLength: 1, maxLength: 120 }) }, strict),
+    demo: Type.Object(
+      {
+        enabled: Type.Boolean(),
+        title: Type.String({ minLength: 1, maxLength: 120 }),
+        recordingWindowMinutes: Type.Integer({ minimum: 1, maximum: 10_080 }),
+      },
+      strict,
+    ),
     origin: Type.Object(
       {
         partDurationMs: Type.Integer({ minimum: 200, maximum: 2000, multipleOf: 20 }),
         partsPerSegment: Type.Integer({ minimum: 2, maximum: 12 }),
         blockingTimeoutMs: Type.Integer({ minimum: 500, maximum: 30_000 }),
+        // At least 6 segments: the live window must hold HOLD-BACK (3 target durations) with room to spare.
+        liveWindowSegments: Type.Integer({ minimum: 6, maximum: 10_000 }),
+        // Recordings of Spaces that ended longer ago than this are deleted (hourly); null keeps them.
+        retentionDays: Type.Union([Type.Integer({ minimum: 1, maximum: 36_500 }), Type.Null()]),
       },
       strict,
     ),
@@ -177,14 +189,15 @@ export const defaultConfig: Config = {
     maxSpeakers: 10,
     reactionEmoji: ['👏', '❤️', '😂', '🔥', '💯', '👍', '🙏', '🎉', '😮', '😢'],
     snapshotTtlMs: 1000,
+    abandonedAfterMs: 600_000,
   },
   rateLimits: {
     reactionsPerAccount: { capacity: 10, refillPerSecond: 2 },
     authPerAddress: { capacity: 20, refillPerSecond: 0.5 },
   },
   edge: { publicUrl: null, cacheMaxBytes: 64 * 1_048_576, tokenKeepAliveMs: 60_000, originUrl: null },
-  demo: { enabled: true, title: 'Amphi demo: hear it live' },
-  origin: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 6000 },
+  demo: { enabled: true, title: 'Amphi demo: hear it live', recordingWindowMinutes: 60 },
+  origin: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 6000, liveWindowSegments: 30, retentionDays: null },
   stage: {
     publicUrl: null,
     port: 8081,

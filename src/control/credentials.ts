@@ -1,7 +1,7 @@
 import { AmphiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { TokenSigner } from '../lib/signed-token.ts';
-import type { Account, StageRole } from '../storage/store.ts';
+import type { Account, SpaceRecord, StageRole } from '../storage/store.ts';
 import { newId } from '../lib/ids.ts';
 import type { Spaces } from './spaces.ts';
 
@@ -94,6 +94,18 @@ export class Credentials {
     const token = this.#o.signer.sign({ t: 'l', s: spaceId, u: subject } satisfies ListenerClaims, expiresAt);
     const base = `${this.#o.edgeBaseUrl()}/l/${token}/${spaceId}`;
     return { token, expiresAt, playlistUrl: `${base}/index.m3u8`, streamUrl: `${base}/live.mp4` };
+  }
+
+  /**
+   * Whether this caller may download the Space's recording: whoever may listen to its replay. The
+   * Space (title for the file name) when so; RECORDING_NOT_AVAILABLE until it has ended.
+   */
+  async recordingAccess(actor: Account | undefined, spaceId: string): Promise<SpaceRecord> {
+    const snap = await this.#o.spaces.snapshot(spaceId);
+    if (snap.space.state !== 'ended') throw new AmphiError('RECORDING_NOT_AVAILABLE');
+    if (actor === undefined && !snap.space.allowAnonymous) throw new AmphiError('AUTH_REQUIRED');
+    if (actor !== undefined && snap.banned.has(actor.id)) throw new AmphiError('REMOVED_FROM_SPACE');
+    return snap.space;
   }
 
   async stage(actor: Account, spaceId: string): Promise<StageGrant> {

@@ -115,10 +115,24 @@ export class Spaces {
   }
 
   end(actor: Account, spaceId: string): Promise<SpaceSnapshot> {
+    return this.#end(actor, spaceId, 'by the host');
+  }
+
+  /** Ends a Space nobody hosts any more (the abandonment watch), on its host's behalf. */
+  async endAbandoned(spaceId: string): Promise<SpaceSnapshot> {
+    const { space, hostHandle } = await this.snapshot(spaceId);
+    return this.#end(
+      { id: space.hostId, handle: hostHandle, createdAt: space.createdAt },
+      spaceId,
+      'abandoned: no host on stage',
+    );
+  }
+
+  #end(actor: Account, spaceId: string, why: string): Promise<SpaceSnapshot> {
     return this.#mutate(spaceId, actor, ({ space }) => {
       this.#requireRole(space, actor, 'host');
       if (space.state === 'ended') return false; // idempotent
-      this.#o.log.info({ spaceId }, 'space ended');
+      this.#o.log.info({ spaceId, why }, 'space ended');
       return {
         patch: { state: 'ended', endedAt: this.#o.clock.now() },
         after: () => this.#o.bus.emit('space.ended', { spaceId }),

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { ListenerClaims } from '../control/credentials.ts';
 import { AmphiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -19,6 +20,10 @@ export interface EdgeRequest {
   readonly file: string;
   readonly msn?: number | undefined;
   readonly part?: number | undefined;
+  /** A playlist delta update (`_HLS_skip=YES`). */
+  readonly skip?: boolean | undefined;
+  /** The client takes gzip: playlists are then sent compressed. */
+  readonly gzip?: boolean | undefined;
   /** Room state: answer once the version passes this. */
   readonly v?: number | undefined;
   readonly ifNoneMatch?: string | undefined;
@@ -39,6 +44,13 @@ interface Entry {
   /** Response headers, built once per object rather than once per request. */
   readonly headers: Record<string, string>;
   readonly rawHeaders: readonly string[];
+  /** Playlists only: the same, gzipped once per object for clients that take it. */
+  readonly gzipped?: {
+    readonly body: Uint8Array;
+    readonly etag: string;
+    readonly headers: Record<string, string>;
+    readonly rawHeaders: readonly string[];
+  };
   readonly expiresAtMs: number;
   readonly size: number;
 }
@@ -227,9 +239,10 @@ export class Edge {
     if (pending === undefined) {
       this.originFetches++;
       pending = this.#d.origin
-        .get(spaceId, file, { msn: query.msn, part: query.part, v: query.v })
+        .get(spaceId, file, { msn: query.msn, part: query.part, skip: query.skip, v: query.v })
         .then((response) => {
           const etag = `"${createHash('sha1').update(response.body).digest('base64url').slice(0, 20)}"`;
+          const playlist = response.contentType === M3U8;
           const headers = {
             'content-type': response.contentType,
             'cache-control': response.cacheControl,
@@ -237,14 +250,17 @@ export class Edge {
             'access-control-allow-origin': '*',
             'access-control-expose-headers': 'etag, content-length, content-range',
             'accept-ranges': 'bytes',
+            ...(playlist ? { vary: 'accept-encoding' } : {}),
           };
+          const gzipped = playlist ? gzipVariant(response.body, headers) : undefined;
           const entry: Entry = {
             response,
             etag,
             headers,
             rawHeaders: [...Object.entries(headers).flat(), 'content-length', String(response.body.length)],
+            ...(gzipped === undefined ? {} : { gzipped }),
             expiresAtMs: this.#d.clock.now() + maxAgeMs(response.cacheControl),
-            size: response.body.length + key.length + 200,
+            size: response.body.length + (gzipped?.body.length ?? 0) + key.length + 200,
           };
           this.#cache.set(key, entry);
           return entry;
@@ -281,10 +297,31 @@ interface VerifiedToken {
 /** The cache key: the object, never the token, so every listener shares one copy. */
 function cacheKey(spaceId: string, file: string, query: OriginQuery): string {
   const blocking = query.msn === undefined ? '' : `?m=${query.msn}&p=${query.part ?? ''}`;
-  return `${spaceId}/${file}${blocking}${query.v === undefined ? '' : `?v=${query.v}`}`;
+  return `${spaceId}/${file}${blocking}${query.skip === true ? '&skip' : ''}${query.v === undefined ? '' : `?v=${query.v}`}`;
+}
+
+const M3U8 = 'application/vnd.apple.mpegurl';
+
+/** A gzipped copy of a playlist with its own ETag (another representation), or none when it would not pay. */
+function gzipVariant(body: Uint8Array, headers: Record<string, string>): Entry['gzipped'] {
+  if (body.length < 512) return undefined;
+  const gz = gzipSync(body, { level: 6 });
+  const etag = `${headers.etag!.slice(0, -1)}-gz"`;
+  const gzHeaders = { ...headers, etag, 'content-encoding': 'gzip' };
+  return {
+    body: gz,
+    etag,
+    headers: gzHeaders,
+    rawHeaders: [...Object.entries(gzHeaders).flat(), 'content-length', String(gz.length)],
+  };
 }
 
 function respond(entry: Entry, req: EdgeRequest): EdgeResponse {
+  const gz = entry.gzipped;
+  if (gz !== undefined && req.gzip === true && req.range === undefined) {
+    if (req.ifNoneMatch === gz.etag) return { status: 304, headers: gz.headers, body: undefined };
+    return { status: 200, headers: gz.headers, rawHeaders: gz.rawHeaders, body: gz.body };
+  }
   const headers = entry.headers;
   if (req.ifNoneMatch === entry.etag) return { status: 304, headers, body: undefined };
   if (req.range !== undefined) return ranged(entry.response.body, req.range, headers);

@@ -33,6 +33,7 @@ const QUERY_LIMITS: Record<string, number> = { _HLS_msn: 1e9, _HLS_part: 1000, v
 interface Query {
   msn?: number;
   part?: number;
+  skip?: boolean;
   v?: number;
 }
 
@@ -129,7 +130,9 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
       file,
       msn: query.msn,
       part: query.msn === undefined ? undefined : query.part,
+      skip: file.endsWith('.m3u8') && query.skip === true ? true : undefined,
       v: file === 'state.json' ? query.v : undefined,
+      gzip: acceptsGzip(req.headers['accept-encoding']),
       ifNoneMatch: req.headers['if-none-match'],
       range: req.headers.range,
     };
@@ -177,15 +180,27 @@ function cannedRefusal(code: ErrorCode): Canned {
   return c;
 }
 
+/** Whether an Accept-Encoding header takes gzip (and does not refuse it with q=0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const match = /(?:^|,)\s*(?:gzip|\*)\s*(?:;\s*q=([\d.]+))?\s*(?:,|$)/i.exec(header);
+  return match !== null && (match[1] === undefined || Number(match[1]) > 0);
+}
+
 function parseQuery(search: string | undefined): Query | undefined {
   const query: Query = {};
   if (search === undefined || search === '') return query;
   for (const pair of search.split('&')) {
     const eq = pair.indexOf('=');
     const name = eq < 0 ? pair : pair.slice(0, eq);
-    const limit = QUERY_LIMITS[name];
-    if (limit === undefined) continue; // other parameters (e.g. _HLS_skip, cache busters) are ignored
     const raw = eq < 0 ? '' : pair.slice(eq + 1);
+    if (name === '_HLS_skip') {
+      if (raw !== 'YES' && raw !== 'v2') return undefined;
+      query.skip = true;
+      continue;
+    }
+    const limit = QUERY_LIMITS[name];
+    if (limit === undefined) continue; // other parameters (e.g. cache busters) are ignored
     if (!/^\d{1,13}$/.test(raw) || Number(raw) > limit) return undefined;
     if (name === '_HLS_msn') query.msn = Number(raw);
     else if (name === '_HLS_part') query.part = Number(raw);

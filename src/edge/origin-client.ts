@@ -23,6 +23,7 @@ export class HttpOriginClient implements OriginClient {
     const search = new URLSearchParams();
     if (query.msn !== undefined) search.set('_HLS_msn', String(query.msn));
     if (query.part !== undefined) search.set('_HLS_part', String(query.part));
+    if (query.skip === true) search.set('_HLS_skip', 'YES');
     if (query.v !== undefined) search.set('v', String(query.v));
     const params = search.size === 0 ? '' : `?${search.toString()}`;
     let res: Response;

@@ -9,10 +9,12 @@ import type { RoomState } from './room-state.ts';
 import type { MediaStorage } from './storage.ts';
 import { finishRecording, LiveTrack, type RecordingManifest, type StorageOutcome } from './track.ts';
 
-/** Blocking-request parameters: LL-HLS `_HLS_msn`/`_HLS_part`, room state `v`. */
+/** Blocking-request parameters: LL-HLS `_HLS_msn`/`_HLS_part`/`_HLS_skip`, room state `v`. */
 export interface OriginQuery {
   readonly msn?: number | undefined;
   readonly part?: number | undefined;
+  /** A playlist delta update (`_HLS_skip=YES`). */
+  readonly skip?: boolean | undefined;
   readonly v?: number | undefined;
 }
 
@@ -48,7 +50,7 @@ export interface RecordingInfo {
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const M3U8 = 'application/vnd.apple.mpegurl';
 const MP4 = 'audio/mp4';
-const FILE = /^(?:index\.m3u8|media\.m3u8|init\.mp4|state\.json|s(\d{1,9})\.m4s|p(\d{1,9})\.(\d{1,3})\.m4s)$/;
+const FILE = /^(?:index\.m3u8|media\.m3u8|dvr\.m3u8|init\.mp4|state\.json|s(\d{1,9})\.m4s|p(\d{1,9})\.(\d{1,3})\.m4s)$/;
 
 /**
  * The origin: turns each Space's program into LL-HLS and a recording, and answers edges. It never
@@ -57,6 +59,8 @@ const FILE = /^(?:index\.m3u8|media\.m3u8|init\.mp4|state\.json|s(\d{1,9})\.m4s|
 export class OriginPlane {
   readonly #d: OriginDeps;
   readonly #tracks = new Map<string, LiveTrack>();
+  /** Recording windows (segments kept) of Spaces that never end, like the demo. */
+  readonly #windows = new Map<string, number>();
   #health: StorageHealth = { ok: true };
   /** Media writes that failed since start (segments, manifests, playlists). */
   writeFailures = 0;
@@ -90,6 +94,7 @@ export class OriginPlane {
       },
       resume,
     );
+    track.keepSegments = this.#windows.get(spaceId);
     this.#tracks.set(spaceId, track);
     program.on('frame', (frame) => track.push(frame));
     program.on('end', ({ final }) => (final ? track.end() : track.suspend()));
@@ -131,6 +136,34 @@ export class OriginPlane {
     } catch (error) {
       this.#storageOutcome({ ok: false, spaceId, file: 'recording.json', error });
     }
+  }
+
+  /** Keeps only the last `minutes` of a Space's recording (for a Space that never ends, like the demo). */
+  keepRecordingWindow(spaceId: string, minutes: number): void {
+    const segments = Math.ceil((minutes * 60_000) / (this.#d.config.partDurationMs * this.#d.config.partsPerSegment));
+    this.#windows.set(spaceId, segments);
+    const track = this.#tracks.get(spaceId);
+    if (track !== undefined) track.keepSegments = segments;
+  }
+
+  /**
+   * Deletes the recordings of Spaces that ended more than `retentionDays` ago (their replays go with
+   * them). Returns the Space ids deleted.
+   */
+  sweepRetention(retentionDays: number): string[] {
+    const horizon = this.#d.clock.now() - retentionDays * 86_400_000;
+    const deleted: string[] = [];
+    for (const spaceId of this.#d.storage.spaces()) {
+      if (this.#tracks.get(spaceId)?.live === true) continue;
+      const manifest = this.#manifest(spaceId);
+      const last = manifest?.segments.at(-1);
+      if (manifest?.ended !== true || last === undefined || last.programDateTimeMs + last.durationMs >= horizon) continue;
+      this.#d.storage.remove(spaceId);
+      this.#tracks.delete(spaceId);
+      deleted.push(spaceId);
+    }
+    if (deleted.length > 0) this.#d.log.info({ spaces: deleted.length, retentionDays }, 'recordings past retention deleted');
+    return deleted;
   }
 
   /** Whether media storage takes writes now. */
@@ -180,20 +213,25 @@ export class OriginPlane {
       return text(multivariantPlaylist(this.#d.programBitrateBps), M3U8, 'public, max-age=3600');
     }
     if (file === 'init.mp4') return media(track?.init ?? this.#stored(spaceId, file), IMMUTABLE);
-    if (file === 'media.m3u8') {
+    if (file === 'media.m3u8' || file === 'dvr.m3u8') {
       // Only a final playlist is cached long; one that may still grow never is for more than a second.
       if (track?.ended === true) return text(track.playlist(), M3U8, 'public, max-age=3600');
       if (track === undefined) {
         return text(new TextDecoder().decode(this.#stored(spaceId, 'media.m3u8')), M3U8, 'public, max-age=3600');
       }
+      // media.m3u8 is a sliding window (bounded); dvr.m3u8 lists the whole Space so far (DVR from the start).
+      const view = {
+        skip: query.skip === true,
+        ...(file === 'media.m3u8' ? { windowSegments: this.#d.config.liveWindowSegments } : {}),
+      };
       if (query.msn !== undefined) {
         if (track.segmentsAhead(query.msn) > 2) throw new AmphiError('HLS_REQUEST_TOO_FAR_AHEAD');
         if (!(await track.waitFor(query.msn, query.part, timeoutMs)))
           throw new AmphiError('HLS_NOT_YET_AVAILABLE', { headers: { 'retry-after': '1' } });
         // A blocking response names one future state of the playlist: cacheable while it is live.
-        return text(track.playlist(), M3U8, 'public, max-age=6');
+        return text(track.playlist(view), M3U8, 'public, max-age=6');
       }
-      return text(track.playlist(), M3U8, 'public, max-age=1');
+      return text(track.playlist(view), M3U8, 'public, max-age=1');
     }
     if (match[1] !== undefined) return media(this.#stored(spaceId, file), IMMUTABLE);
     const msn = Number(match[2]);

@@ -31,7 +31,19 @@ export interface PlaylistState {
   /** The next part to be produced, announced as a preload hint when live. */
   readonly next: { readonly msn: number; readonly index: number } | undefined;
   readonly ended: boolean;
+  /**
+   * Live only: list just the last `windowSegments` segments (a sliding window, bounded whatever the
+   * length of the Space). Undefined lists every segment (an EVENT playlist: DVR from the start).
+   */
+  readonly windowSegments?: number | undefined;
+  /** A delta update (`_HLS_skip=YES`): segments before the skip boundary become one EXT-X-SKIP. */
+  readonly skip?: boolean | undefined;
+  /** Discontinuities among segments no longer kept (a recording window), for EXT-X-DISCONTINUITY-SEQUENCE. */
+  readonly droppedDiscontinuities?: number | undefined;
 }
+
+/** CAN-SKIP-UNTIL, in target durations: the minimum RFC 8216bis allows. */
+const SKIP_TARGET_DURATIONS = 6;
 
 export const segmentUri = (msn: number) => `s${msn}.m4s`;
 export const partUri = (msn: number, index: number) => `p${msn}.${index}.m4s`;
@@ -39,21 +51,33 @@ const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
 export function mediaPlaylist(s: PlaylistState): string {
   const targetDuration = Math.ceil(s.segmentTargetMs / 1000);
+  const live = !s.ended;
+  const windowed = live && s.windowSegments !== undefined;
+  const listed = windowed ? s.segments.slice(-s.windowSegments!) : s.segments;
+  const firstMsn = listed[0]?.msn ?? s.current?.msn ?? s.next?.msn ?? 0;
+  const discontinuities =
+    (s.droppedDiscontinuities ?? 0) + s.segments.filter((seg) => seg.msn < firstMsn && seg.discontinuity === true).length;
+  // EVENT promises that segments are only ever added: not for a sliding window, nor once old ones were dropped.
+  const event = !windowed && (s.segments[0]?.msn ?? 0) === 0;
+  const skipUntil = SKIP_TARGET_DURATIONS * targetDuration;
   const lines = [
     '#EXTM3U',
     '#EXT-X-VERSION:9',
     `#EXT-X-TARGETDURATION:${targetDuration}`,
     `#EXT-X-PART-INF:PART-TARGET=${seconds(s.partTargetMs)}`,
-    `#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=${seconds(3 * s.partTargetMs)},HOLD-BACK=${3 * targetDuration}`,
-    '#EXT-X-PLAYLIST-TYPE:EVENT',
-    '#EXT-X-MEDIA-SEQUENCE:0',
+    `#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,${live ? `CAN-SKIP-UNTIL=${skipUntil},` : ''}PART-HOLD-BACK=${seconds(3 * s.partTargetMs)},HOLD-BACK=${3 * targetDuration}`,
+    ...(event ? ['#EXT-X-PLAYLIST-TYPE:EVENT'] : []),
+    `#EXT-X-MEDIA-SEQUENCE:${firstMsn}`,
+    ...(discontinuities > 0 ? [`#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuities}`] : []),
     '#EXT-X-MAP:URI="init.mp4"',
   ];
+  const skipped = live && s.skip === true ? skippable(listed, skipUntil * 1000) : 0;
+  if (skipped > 0) lines.push(`#EXT-X-SKIP:SKIPPED-SEGMENTS=${skipped}`);
   const partsOf = (msn: number) =>
     s.parts
       .filter((p) => p.msn === msn)
       .map((p) => `#EXT-X-PART:DURATION=${seconds(p.durationMs)},URI="${partUri(p.msn, p.index)}",INDEPENDENT=YES`);
-  for (const seg of s.segments) {
+  for (const seg of listed.slice(skipped)) {
     if (seg.discontinuity === true) lines.push('#EXT-X-DISCONTINUITY');
     lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(seg.programDateTimeMs).toISOString()}`);
     lines.push(...partsOf(seg.msn));
@@ -71,6 +95,16 @@ export function mediaPlaylist(s: PlaylistState): string {
   if (!s.ended && s.next !== undefined) lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${partUri(s.next.msn, s.next.index)}"`);
   if (s.ended) lines.push('#EXT-X-ENDLIST');
   return `${lines.join('\n')}\n`;
+}
+
+/** How many leading segments end before the skip boundary (`untilMs` before the playlist's end). */
+function skippable(segments: readonly SegmentInfo[], untilMs: number): number {
+  let fromEnd = 0;
+  for (let i = segments.length - 1; i >= 0; i--) {
+    fromEnd += segments[i]!.durationMs;
+    if (fromEnd > untilMs) return i; // segment i reaches past the boundary: skip only those before it
+  }
+  return 0;
 }
 
 /** The multivariant playlist: one Opus rendition. */

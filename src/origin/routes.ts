@@ -19,6 +19,7 @@ const Params = Type.Object(
 const Query = Type.Object({
   _HLS_msn: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e9 })),
   _HLS_part: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+  _HLS_skip: Type.Optional(Type.Union([Type.Literal('YES'), Type.Literal('v2')])),
   v: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e12 })),
 });
 
@@ -35,6 +36,7 @@ export function originRoutes(app: App, origin: OriginPlane, signer: TokenSigner,
     const res = await origin.get(spaceId, file, {
       msn: request.query._HLS_msn,
       part: request.query._HLS_part,
+      skip: request.query._HLS_skip !== undefined,
       v: request.query.v,
     });
     return reply

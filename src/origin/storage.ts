@@ -31,6 +31,8 @@ export interface MediaStorage {
   size(spaceId: string, name: string): number | undefined;
   /** Renames `name` out of the way (kept for an operator, never served), if it exists. */
   setAside(spaceId: string, name: string, suffix: string): boolean;
+  /** Deletes one file, or everything stored for the Space when `name` is omitted. */
+  remove(spaceId: string, name?: string): void;
   /** Space ids that have anything stored. */
   spaces(): string[];
 }
@@ -79,6 +81,10 @@ export class FileMediaStorage implements MediaStorage {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw error;
     }
+  }
+
+  remove(spaceId: string, name?: string): void {
+    rmSync(name === undefined ? join(this.#root, spaceId) : join(this.#root, spaceId, name), { recursive: true, force: true });
   }
 
   spaces(): string[] {

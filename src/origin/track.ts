@@ -34,6 +34,8 @@ export interface RecordingManifest {
    * live Space without it was left by a crash: the segment in progress then was lost.
    */
   readonly suspended?: boolean;
+  /** Discontinuities among segments deleted by a recording window (`keepSegments`). */
+  readonly droppedDiscontinuities?: number;
   /** Where a continuing recording resumes its fragment numbering and media timeline. */
   readonly nextFragment: number;
   readonly nextDecodeTime: number;
@@ -82,6 +84,12 @@ export class LiveTrack {
   #nextDecodeTime: number;
   /** The next segment starts a new encoder run (set when resuming). */
   #discontinuity: boolean;
+  #droppedDiscontinuities: number;
+  /**
+   * Keep only this many segments (the oldest are deleted as new ones are written): a window for a
+   * Space that never ends, like the demo. Undefined keeps the whole recording.
+   */
+  keepSegments: number | undefined;
   #state: 'live' | 'suspended' | 'ended' = 'live';
   #waiters: Waiter[] = [];
 
@@ -96,6 +104,7 @@ export class LiveTrack {
     this.#nextFragment = resume?.nextFragment ?? 1;
     this.#nextDecodeTime = resume?.nextDecodeTime ?? 0;
     this.#discontinuity = resume !== undefined;
+    this.#droppedDiscontinuities = resume?.droppedDiscontinuities ?? 0;
     this.#store('init.mp4', this.#init, 'replace');
     if (resume !== undefined && resume.suspended !== true) this.#listCrashGap();
     // Written now, so that a crash before the first segment is recognised as one.
@@ -168,9 +177,14 @@ export class LiveTrack {
     return this.#segments.some((s) => s.msn === msn);
   }
 
-  playlist(): string {
+  /**
+   * The media playlist: every segment (`view` omitted: the replay and DVR from the start), or while
+   * live a sliding window of `windowSegments`, optionally as a delta update (`skip`).
+   */
+  playlist(view: { readonly windowSegments?: number; readonly skip?: boolean } = {}): string {
     const live = this.#state === 'live';
     return mediaPlaylist({
+      ...view,
       partTargetMs: this.#o.partDurationMs,
       segmentTargetMs: this.#segmentTargetMs,
       segments: this.#segments,
@@ -181,6 +195,7 @@ export class LiveTrack {
           : { msn: this.#msn, programDateTimeMs: this.#currentStartMs, discontinuity: this.#discontinuity },
       next: live ? { msn: this.#msn, index: this.#partIndex } : undefined,
       ended: this.#state === 'ended',
+      droppedDiscontinuities: this.#droppedDiscontinuities,
     });
   }
 
@@ -250,6 +265,7 @@ export class LiveTrack {
     const oldest = this.#msn - PART_WINDOW_SEGMENTS;
     this.#parts = this.#parts.filter((p) => p.msn >= oldest);
     this.#persist();
+    this.#dropBeyondWindow();
   }
 
   /**
@@ -277,6 +293,22 @@ export class LiveTrack {
     );
   }
 
+  /** With a recording window, deletes the oldest segments (listed first, deleted after the manifest no longer lists them). */
+  #dropBeyondWindow(): void {
+    const keep = this.keepSegments;
+    if (keep === undefined || this.#segments.length <= keep) return;
+    const dropped = this.#segments.splice(0, this.#segments.length - keep);
+    this.#droppedDiscontinuities += dropped.filter((s) => s.discontinuity === true).length;
+    this.#persist();
+    for (const s of dropped) {
+      try {
+        this.#o.storage.remove(this.spaceId, segmentUri(s.msn));
+      } catch (error) {
+        this.#o.onStorage({ ok: false, spaceId: this.spaceId, file: segmentUri(s.msn), error });
+      }
+    }
+  }
+
   #persist(): void {
     const manifest: RecordingManifest = {
       version: 1,
@@ -287,6 +319,7 @@ export class LiveTrack {
       suspended: this.#state === 'suspended',
       nextFragment: this.#nextFragment,
       nextDecodeTime: this.#nextDecodeTime,
+      droppedDiscontinuities: this.#droppedDiscontinuities,
     };
     this.#store('recording.json', JSON.stringify(manifest), 'replace');
     if (this.#state === 'ended') this.#store('media.m3u8', this.playlist(), 'replace');
@@ -343,6 +376,7 @@ export function finishRecording(storage: MediaStorage, spaceId: string, manifest
       current: undefined,
       next: undefined,
       ended: true,
+      droppedDiscontinuities: manifest.droppedDiscontinuities,
     }),
   );
 }

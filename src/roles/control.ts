@@ -1,7 +1,9 @@
 import { Admission, type LoadSignals } from '../admission/plane.ts';
+import { AbandonmentWatch } from '../control/abandonment.ts';
 import { admissionMetrics } from '../admission/metrics.ts';
 import { mountControlApi } from '../control/http/api.ts';
 import { RequestAuth } from '../control/http/auth.ts';
+import type { RecordingFiles } from '../control/http/types.ts';
 import type { LiveSignals } from '../control/http/views.ts';
 import { createControlPlane, type ControlDeps, type ControlPlane } from '../control/plane.ts';
 import { createHttpApp, type App } from '../lib/http-app.ts';
@@ -16,12 +18,19 @@ export interface ControlParts extends ControlDeps {
   readonly admittedListeners: () => number;
   /** Overload signals for admission (default: this process's event-loop delay and CPU). */
   readonly load?: LoadSignals | undefined;
+  /**
+   * Accounts connected on a Space's stage, where this process runs the stage: live Spaces whose
+   * hosts all left then end by themselves (`spaces.abandonedAfterMs`). Without it, none are watched.
+   */
+  readonly onStage?: ((spaceId: string) => readonly string[]) | undefined;
 }
 
 /** The control plane and the door in front of its joins. */
 export interface ControlServices {
   readonly plane: ControlPlane;
   readonly admission: Admission;
+  /** Ends live Spaces nobody hosts (when `onStage` was given). */
+  readonly abandonment: AbandonmentWatch | undefined;
   /** Starts their timers (admission's load sampling): call when the process begins serving. */
   start(): void;
   /** Stops their timers. Idempotent. */
@@ -43,14 +52,29 @@ export function controlServices(parts: ControlParts): ControlServices {
   metrics.control.watch(plane.bus);
   admissionMetrics(metrics.registry, admission);
   plane.bus.on('space.ended', ({ spaceId }) => admission.rooms.delete(spaceId));
+  const abandonment =
+    parts.onStage === undefined
+      ? undefined
+      : new AbandonmentWatch({
+          spaces: plane.spaces,
+          clock,
+          log: log.child({ plane: 'control' }),
+          afterMs: config.spaces.abandonedAfterMs,
+          onStage: parts.onStage,
+        });
   let stopped = false;
   return {
     plane,
     admission,
-    start: () => admission.start(),
+    abandonment,
+    start() {
+      admission.start();
+      abandonment?.start();
+    },
     stop() {
       if (stopped) return;
       stopped = true;
+      abandonment?.stop();
       admission.close();
       plane.close();
     },
@@ -64,6 +88,7 @@ export async function mountControl(
   parts: Pick<ControlParts, 'config' | 'clock' | 'metrics' | 'store' | 'log'> & {
     readonly live: LiveSignals;
     readonly checks?: OpsDeps['checks'];
+    readonly recordingFiles?: RecordingFiles | undefined;
   },
 ): Promise<void> {
   const { plane, admission } = services;
@@ -77,6 +102,7 @@ export async function mountControl(
     authLimiter: new RateLimiter(config.rateLimits.authPerAddress, clock),
     metrics: metrics.control,
     live: parts.live,
+    recordingFiles: parts.recordingFiles,
   });
   opsRoutes(app, {
     registry: metrics.registry,
@@ -106,6 +132,7 @@ export async function buildControlApp(parts: Omit<ControlParts, 'admittedListene
     speaking: () => [],
     listeners: () => 0,
     recording: parts.recordings ?? (() => undefined),
+    endsAt: (id) => services.abandonment?.endsAt(id),
   };
   const app = createHttpApp({
     log: parts.log.child({ plane: 'control' }),

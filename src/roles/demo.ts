@@ -22,6 +22,8 @@ export async function startDemo(deps: {
   log: Logger;
   failures: ListenerFailures;
   title: string;
+  /** Keeps only a window of the demo's recording: it never ends. */
+  keepRecordingWindow: (spaceId: string) => void;
 }): Promise<{ spaceId: string; close(): void }> {
   const { plane, stage, store, clock, log } = deps;
   const existing = await store.findAccountByHandle(DEMO_HANDLE);
@@ -35,6 +37,7 @@ export async function startDemo(deps: {
     spaceId = (await plane.spaces.create(account, { title: deps.title })).space.id;
     await plane.spaces.start(account, spaceId);
   }
+  deps.keepRecordingWindow(spaceId);
   const speaker = new DemoSpeaker(readFrames(CLIP), clock, deps.failures.for('demo.speaker'));
   stage.openRoom(spaceId).attach(account.id, speaker, false);
   log.info({ spaceId }, 'demo Space live');

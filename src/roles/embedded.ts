@@ -6,12 +6,13 @@ import { roomStateView, spaceView, type LiveSignals } from '../control/http/view
 import { Edge } from '../edge/edge.ts';
 import { listenerDoor } from '../edge/http.ts';
 import { edgeMetrics } from '../edge/metrics.ts';
-import { systemClock, type Clock } from '../lib/clock.ts';
+import { every, systemClock, type Clock } from '../lib/clock.ts';
 import { createHttpApp } from '../lib/http-app.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { listenerFailureMetrics } from '../lib/metrics.ts';
 import { TokenSigner } from '../lib/signed-token.ts';
 import { ListenerFailures } from '../lib/typed-emitter.ts';
+import { RecordingDownloads } from '../origin/download.ts';
 import { originMetrics } from '../origin/metrics.ts';
 import { OriginPlane, type StorageHealth } from '../origin/plane.ts';
 import { RoomState } from '../origin/room-state.ts';
@@ -107,11 +108,14 @@ async function wire(base: Omit<Parts, 'metrics' | 'failures' | 'urls'>): Promise
         failures,
         log: log.child({ plane: 'demo' }),
         title: config.demo.title,
+        keepRecordingWindow: (spaceId) => origin.keepRecordingWindow(spaceId, config.demo.recordingWindowMinutes),
       })
     : undefined;
+  let stopRetention = () => {};
   const close = once(async () => {
     log.info('amphi shutting down');
     demo?.close();
+    stopRetention();
     stage.close();
     origin.close();
     edge.close(); // held streams end now, so the HTTP server can drain
@@ -127,6 +131,7 @@ async function wire(base: Omit<Parts, 'metrics' | 'failures' | 'urls'>): Promise
     await app.listen({ host, port: config.server.port });
     urls.bound(portOf(app.server.address()), portOf(stageApp.server.address()));
     services.start();
+    stopRetention = retention(config.origin.retentionDays, origin, clock, log);
     log.info(
       {
         url: urls.boundApi,
@@ -159,6 +164,8 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
     urls: { edge: () => urls.edge, stage: () => urls.stage },
     recordings: (spaceId) => origin.recording(spaceId),
     prepareMedia: (spaceId) => origin.prepare(spaceId),
+    // A live Space whose hosts all left the stage ends by itself (listeners are warned first).
+    onStage: (spaceId) => stage.room(spaceId)?.connected() ?? [],
     admittedListeners: () => edge.allListeners(),
   });
   const { plane, admission } = services;
@@ -176,10 +183,12 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
     speaking: (spaceId) => stage.levels(spaceId),
     listeners: (spaceId) => edge.listeners(spaceId),
     recording: (spaceId) => origin.recording(spaceId),
+    endsAt: (spaceId) => services.abandonment?.endsAt(spaceId),
   };
+  const media = new FileMediaStorage(join(config.dataDir, 'media'));
   const origin = new OriginPlane({
     config: config.origin,
-    storage: new FileMediaStorage(join(config.dataDir, 'media')),
+    storage: media,
     clock,
     log: log.child({ plane: 'origin' }),
     programBitrateBps: config.stage.programBitrateBps,
@@ -214,7 +223,9 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
   // A removed listener loses the audio too, within the same tick (embedded edge; `amphi edge`
   // processes refuse them when their token expires, since renewal is refused).
   plane.bus.on('member.removed', ({ spaceId, accountId }) => edge.revoke(spaceId, accountId));
-  return { services, stage, origin, edge, live };
+  // Finished recordings as one file each (GET /api/spaces/:id/recording.m4a), from the same storage.
+  const downloads = new RecordingDownloads({ storage: media, log: log.child({ plane: 'origin' }) });
+  return { services, stage, origin, edge, live, downloads };
 }
 
 /**
@@ -222,7 +233,7 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
  * other edges, the web app) and the stage's own port. Built, not listening.
  */
 async function buildHttp({ config, clock, log, signer, store, metrics }: Parts, planes: ReturnType<typeof buildPlanes>) {
-  const { services, stage, origin, edge, live } = planes;
+  const { services, stage, origin, edge, live, downloads } = planes;
   const record = (route: string, method: string, status: number, seconds: number) =>
     metrics.http.record(route, method, status, seconds);
   const { limits } = config.admission;
@@ -249,6 +260,7 @@ async function buildHttp({ config, clock, log, signer, store, metrics }: Parts, 
     log,
     live,
     checks: () => ({ media: mediaCheck(origin.health) }),
+    recordingFiles: downloads,
   });
   originRoutes(app, origin, signer, clock);
   await webRoutes(app, fileURLToPath(new URL('../../web/dist', import.meta.url)), log);
@@ -334,4 +346,13 @@ function mediaCheck(health: StorageHealth): HealthCheck {
   if (health.ok) return { ok: true };
   const { reason, since, spaceId, file } = health;
   return { ok: false, reason: `media writes failing: ${reason}`, since: new Date(since).toISOString(), spaceId, file };
+}
+
+/** Deletes recordings past `retentionDays` now and every hour; returns the stop. Null keeps everything. */
+function retention(retentionDays: number | null, origin: OriginPlane, clock: Clock, log: Logger): () => void {
+  if (retentionDays === null) return () => {};
+  const sweep = () => Promise.resolve(origin.sweepRetention(retentionDays));
+  const onError = (error: unknown) => log.warn({ err: error }, 'retention sweep failed');
+  sweep().catch(onError);
+  return every(clock, 3_600_000, sweep, onError);
 }

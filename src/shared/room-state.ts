@@ -27,6 +27,8 @@ export interface RoomStateView {
   readonly reactions: readonly { readonly emoji: string; readonly count: number }[];
   readonly pinnedLink: string | null;
   readonly replay: { readonly available: boolean; readonly durationSeconds: number | null };
+  /** Set while no host or co-host is on stage: when the Space ends by itself unless one returns (ISO time). */
+  readonly endsAt: string | null;
 }
 
 /** The document as served: the room state and how much the server is shedding now. */
@@ -52,7 +54,7 @@ export type SpaceViewFields = Omit<RoomStateView, 'status'> & { readonly state: 
  * from the Space it loaded before it plays, so the page reads one shape either way.
  */
 export function roomStateOf(view: SpaceViewFields): RoomStateView {
-  const { state, title, listenerCount, reactions, pinnedLink, replay } = view;
+  const { state, title, listenerCount, reactions, pinnedLink, replay, endsAt } = view;
   // Levels change every tick; listeners need who is speaking, so only the flag is in the document
   // (keeping levels made its version change on every poll and quadrupled the long-poll traffic).
   const stage = view.stage.map((m) => ({
@@ -63,5 +65,5 @@ export function roomStateOf(view: SpaceViewFields): RoomStateView {
     mutedByHost: m.mutedByHost,
     speaking: m.speaking,
   }));
-  return { status: state, title, stage, listenerCount, reactions, pinnedLink, replay };
+  return { status: state, title, stage, listenerCount, reactions, pinnedLink, replay, endsAt };
 }

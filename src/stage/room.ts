@@ -119,6 +119,11 @@ export class StageRoom {
     return this.#mixer.levels();
   }
 
+  /** Accounts with a connected session on this stage now. */
+  connected(): string[] {
+    return [...this.#speakers.keys()];
+  }
+
   get frames(): number {
     return this.#sequence;
   }

@@ -15,6 +15,7 @@ import { ProgramStream } from '../../src/stage/program.ts';
 import { rethrow } from '../helpers/events.ts';
 import { programFrame } from '../helpers/program.ts';
 import { settle } from '../helpers/settle.ts';
+import { originConfig } from '../helpers/origin-config.ts';
 
 const SPACE = 'sp_STREAM000000';
 const START = Date.UTC(2026, 10, 22, 20, 0, 0);
@@ -24,7 +25,7 @@ const log = pino({ level: 'silent' });
 /** An origin with 500 ms parts on the test clock, storing into a temp dir. */
 function originOn(clock: ManualClock): OriginPlane {
   return new OriginPlane({
-    config: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 6000 },
+    config: originConfig(),
     storage: new FileMediaStorage(mkdtempSync(join(tmpdir(), 'amphi-stream-'))),
     clock,
     log,

@@ -11,12 +11,13 @@ const TOKEN_LIFETIME_MS = 20_000;
 const KEEP_ALIVE_MS = 60_000;
 
 const origin: OriginClient = {
-  get: async (_spaceId, file) => ({
-    status: 200,
-    contentType: 'application/vnd.apple.mpegurl',
-    cacheControl: 'public, max-age=1',
-    body: new TextEncoder().encode(`#EXTM3U\n# ${file}`),
-  }),
+  get: (_spaceId, file) =>
+    Promise.resolve({
+      status: 200 as const,
+      contentType: 'application/vnd.apple.mpegurl',
+      cacheControl: 'public, max-age=1',
+      body: new TextEncoder().encode(`#EXTM3U\n# ${file}`),
+    }),
 };
 
 function edge(clock: ManualClock) {

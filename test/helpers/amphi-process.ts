@@ -74,12 +74,7 @@ export async function stop(running: Running, signal: NodeJS.Signals): Promise<nu
 export type Json = Record<string, any>;
 
 /** One JSON API call to a running process (`body` undefined: no body). */
-export async function call(
-  method: string,
-  url: string,
-  body?: unknown,
-  token?: string,
-): Promise<{ status: number; json: Json }> {
+export async function call(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; json: Json }> {
   const res = await fetch(url, {
     method,
     headers: {

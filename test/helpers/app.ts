@@ -39,7 +39,10 @@ export interface Reply {
 export const TEST_KEY = { id: 'test', secret: 'a-test-signing-key-that-is-long-enough' };
 
 /** A real app over a real SQLite file in a temp dir, on a manual clock, with cheap password hashing. */
-export async function makeTestApp(overrides: Record<string, unknown> = {}): Promise<TestApp> {
+export async function makeTestApp(
+  overrides: Record<string, unknown> = {},
+  parts: { readonly onStage?: (spaceId: string) => readonly string[] } = {},
+): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'amphi-test-'));
   const config = loadConfig({
     overrides: {
@@ -81,6 +84,7 @@ export async function makeTestApp(overrides: Record<string, unknown> = {}): Prom
     urls: { edge: () => 'http://amphi.test', stage: () => 'http://stage.amphi.test' },
     // A quiet machine: this process's real CPU would mean nothing on the test clock.
     load: { sample: () => ({ eventLoopDelayMs: 0, cpuShare: 0 }), close: () => {} },
+    onStage: parts.onStage,
   });
 
   const call: TestApp['call'] = async (method, url, options = {}) => {

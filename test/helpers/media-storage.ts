@@ -36,6 +36,12 @@ export class MemoryMediaStorage implements MediaStorage {
     return true;
   }
 
+  remove(spaceId: string, name?: string): void {
+    for (const key of [...this.files.keys()]) {
+      if (name === undefined ? key.startsWith(`${spaceId}/`) : key === `${spaceId}/${name}`) this.files.delete(key);
+    }
+  }
+
   spaces(): string[] {
     return [...new Set([...this.files.keys()].map((k) => k.split('/')[0]!))];
   }

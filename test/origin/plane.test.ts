@@ -12,6 +12,7 @@ import { ProgramStream } from '../../src/stage/program.ts';
 import { rethrow } from '../helpers/events.ts';
 import { programFrame } from '../helpers/program.ts';
 import { settle } from '../helpers/settle.ts';
+import { originConfig } from '../helpers/origin-config.ts';
 
 const SPACE = 'sp_BLOCKING00000';
 const BLOCKING_TIMEOUT_MS = 6000;
@@ -26,7 +27,7 @@ function liveOrigin() {
   const dir = mkdtempSync(join(tmpdir(), 'amphi-origin-'));
   dirs.push(dir);
   const origin = new OriginPlane({
-    config: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: BLOCKING_TIMEOUT_MS },
+    config: originConfig({ blockingTimeoutMs: BLOCKING_TIMEOUT_MS }),
     storage: new FileMediaStorage(dir),
     clock,
     log: pino({ level: 'silent' }),

@@ -12,6 +12,7 @@ import { ProgramStream } from '../../src/stage/program.ts';
 import { rethrow } from '../helpers/events.ts';
 import { MemoryMediaStorage } from '../helpers/media-storage.ts';
 import { programFrame } from '../helpers/program.ts';
+import { originConfig } from '../helpers/origin-config.ts';
 
 const SPACE = 'sp_FAILWRITE0000';
 
@@ -35,7 +36,7 @@ function recordingOrigin() {
   const storage = new MemoryMediaStorage();
   const registry = new Registry();
   const origin = new OriginPlane({
-    config: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 6000 },
+    config: originConfig(),
     storage,
     clock,
     log,
@@ -105,7 +106,7 @@ describe('what shutdown and the end of a Space do to a recording', () => {
     assert.match(playlist, /#EXTINF:0\.600,\ns1\.m4s/);
 
     const next = new OriginPlane({
-      config: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 6000 },
+      config: originConfig(),
       storage,
       clock: new ManualClock(Date.UTC(2026, 10, 29, 21)),
       log: recordingLog().log,
@@ -135,7 +136,7 @@ describe('what shutdown and the end of a Space do to a recording', () => {
     const crashed = manifest();
     assert.equal(crashed.ended, false);
     const restarted = new OriginPlane({
-      config: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 6000 },
+      config: originConfig(),
       storage,
       clock: new ManualClock(Date.UTC(2026, 10, 29, 21)),
       log: recordingLog().log,

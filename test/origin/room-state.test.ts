@@ -10,6 +10,7 @@ import { RoomState } from '../../src/origin/room-state.ts';
 import { FileMediaStorage } from '../../src/origin/storage.ts';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
 import { settle } from '../helpers/settle.ts';
+import { originConfig } from '../helpers/origin-config.ts';
 
 describe('RoomState on an injected clock', () => {
   test('versions change only when the document does; ?v=N waits for a newer one, bounded', async () => {
@@ -48,7 +49,7 @@ describe('RoomState on an injected clock', () => {
   test('a held ?v=N that times out unchanged is not cacheable (or every listener would spin on it)', async () => {
     const clock = new ManualClock(0);
     const origin = new OriginPlane({
-      config: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 1000 },
+      config: originConfig({ blockingTimeoutMs: 1000 }),
       storage: new FileMediaStorage(mkdtempSync(join(tmpdir(), 'amphi-state-'))),
       clock,
       log: pino({ level: 'silent' }),

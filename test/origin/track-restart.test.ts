@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { pino } from 'pino';
 import { decodeTime } from '../../src/edge/stream.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { LiveTrack, type RecordingManifest, type StorageOutcome } from '../../src/origin/track.ts';
 import { MemoryMediaStorage } from '../helpers/media-storage.ts';
+import { trackOptions } from '../helpers/origin-config.ts';
 import { programFrame } from '../helpers/program.ts';
 
 const SPACE = 'sp_RESTART00000';
@@ -13,19 +13,7 @@ const SEGMENT_SAMPLES = 2 * 48_000;
 /** A track on the test clock (500 ms parts, 2 s segments) over `storage`, resuming `resume` if given. */
 function track(storage: MemoryMediaStorage, clock: ManualClock, resume?: RecordingManifest) {
   const outcomes: StorageOutcome[] = [];
-  const t = new LiveTrack(
-    {
-      spaceId: SPACE,
-      storage,
-      clock,
-      log: pino({ level: 'silent' }),
-      partDurationMs: 500,
-      partsPerSegment: 4,
-      preSkip: 312,
-      onStorage: (o) => outcomes.push(o),
-    },
-    resume,
-  );
+  const t = new LiveTrack(trackOptions(SPACE, storage, clock, { onStorage: (o) => outcomes.push(o) }), resume);
   let sequence = 0;
   /** `n` frames of 20 ms on the clock; `fill` replaces their payload (to tell two runs apart). */
   const frames = (n: number, fill?: number) => {

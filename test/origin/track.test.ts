@@ -55,7 +55,7 @@ describe('LiveTrack (LL-HLS packaging on an injected clock)', () => {
     frames(75 + 50);
     const playlist = track.playlist();
     assert.match(playlist, /#EXT-X-PART-INF:PART-TARGET=0\.500/);
-    assert.match(playlist, /#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1\.500,HOLD-BACK=6/);
+    assert.match(playlist, /#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=12,PART-HOLD-BACK=1\.500,HOLD-BACK=6/);
     assert.match(playlist, /#EXTINF:2\.000,\ns0\.m4s/);
     assert.match(playlist, /#EXT-X-PART:DURATION=0\.500,URI="p1\.1\.m4s",INDEPENDENT=YES/);
     assert.match(playlist, /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="p1\.2\.m4s"/);

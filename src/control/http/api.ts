@@ -2,6 +2,7 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import { accountRoutes } from './accounts-routes.ts';
 import { listeningRoutes } from './listening-routes.ts';
+import { recordingRoutes } from './recording-routes.ts';
 import { Account, ErrorResponse, Space } from './schemas.ts';
 import { spaceRoutes } from './spaces-routes.ts';
 import { stageRoutes } from './stage-routes.ts';
@@ -36,6 +37,7 @@ export async function mountControlApi(app: App, context: RouteContext): Promise<
   accountRoutes(app, context);
   spaceRoutes(app, context);
   listeningRoutes(app, context);
+  recordingRoutes(app, context);
   stageRoutes(app, context);
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
 }

@@ -60,6 +60,9 @@ export const Space = Type.Object(
       available: Type.Boolean({ description: 'Ended and recorded: POST .../join returns the replay playlist' }),
       durationSeconds: Type.Union([Type.Integer(), Type.Null()]),
     }),
+    endsAt: Type.Union([IsoTime, Type.Null()], {
+      description: 'Set while no host or co-host is on stage: the Space ends by itself then unless one returns',
+    }),
     version: Type.Integer({ description: 'Grows with every change a listener could see' }),
   },
   { $id: 'Space' },

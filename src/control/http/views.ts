@@ -22,6 +22,8 @@ export interface LiveSignals {
   speaking(spaceId: string): readonly { id: string; levelDbfs: number; speaking: boolean }[];
   listeners(spaceId: string): number;
   recording(spaceId: string): { live: boolean; durationMs: number } | undefined;
+  /** When a live Space with no host on stage will end by itself, if it will (ms since the epoch). */
+  endsAt(spaceId: string): number | undefined;
 }
 
 export function spaceView(snap: SpaceSnapshot, live: LiveSignals) {
@@ -52,6 +54,7 @@ export function spaceView(snap: SpaceSnapshot, live: LiveSignals) {
     reactions: live.reactionCounts(s.id),
     listenerCount: live.listeners(s.id),
     replay: replayView(s.state, live.recording(s.id)),
+    endsAt: s.state === 'live' ? iso(live.endsAt(s.id) ?? null) : null,
     version: s.version,
   };
 }

@@ -19,6 +19,7 @@ const API_ROUTES = [
   'POST /api/spaces/:id/stage',
   'POST /api/spaces/:id/join',
   'GET /api/spaces/:id/line',
+  'GET /api/spaces/:id/recording.m4a',
   'POST /api/spaces/:id/reactions',
   'PUT /api/spaces/:id/reminder',
   'DELETE /api/spaces/:id/reminder',

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { RoomStateView } from '../../../src/shared/room-state.ts';
 import type { Space } from '../api.ts';
+import { DownloadLink } from './download-link.tsx';
 
 /** The Space's title, status, host and audience, the pinned link, and a word when the server is busy. */
 export function SpaceHeader({ space, room, degradation }: { space: Space; room: RoomStateView; degradation: number }) {
@@ -16,7 +17,7 @@ export function SpaceHeader({ space, room, degradation }: { space: Space; room: 
             {room.replay.available && (
               <>
                 {' '}
-                · <a href={`/r/${space.id}`}>Play the replay</a>
+                · <a href={`/r/${space.id}`}>Play the replay</a> · <DownloadLink id={space.id} />
               </>
             )}
           </span>

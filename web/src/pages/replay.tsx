@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, unwrap, type Space } from '../api.ts';
+import { DownloadLink } from '../components/download-link.tsx';
 import { attachHls } from '../player.ts';
 
 /** A finished Space: play, seek, speed, download. */
@@ -25,17 +26,6 @@ export function ReplayPage({ id }: { id: string }) {
     const pending = attachHls(audio.current, playlistUrl, false);
     return () => void pending.then((dispose) => dispose());
   }, [playlistUrl]);
-  const download = async () => {
-    if (playlistUrl === undefined) return;
-    const base = playlistUrl.slice(0, playlistUrl.lastIndexOf('/') + 1);
-    const media = await (await fetch(`${base}media.m3u8`)).text();
-    const files = ['init.mp4', ...[...media.matchAll(/^(s\d+\.m4s)$/gm)].map((m) => m[1]!)];
-    const parts = await Promise.all(files.map(async (f) => new Uint8Array(await (await fetch(base + f)).arrayBuffer())));
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(new Blob(parts, { type: 'audio/mp4' }));
-    link.download = `${space?.title ?? 'amphi'}.m4a`;
-    link.click();
-  };
   return (
     <section class="space">
       <h1>{space?.title ?? 'Replay'}</h1>
@@ -56,9 +46,7 @@ export function ReplayPage({ id }: { id: string }) {
             ))}
           </select>
         </label>
-        <button type="button" onClick={() => void download()}>
-          Download the audio
-        </button>
+        {space?.replay.available === true && <DownloadLink id={id} />}
       </div>
     </section>
   );

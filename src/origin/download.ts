@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import type { RecordingFile, RecordingFiles } from '../control/http/types.ts';
+import type { Logger } from '../lib/logger.ts';
+import { segmentUri } from './playlist.ts';
+import type { MediaStorage } from './storage.ts';
+import type { RecordingManifest } from './track.ts';
+
+/** One stored file in the download, where it starts in it and how long it is. */
+interface Piece {
+  readonly name: string;
+  readonly offset: number;
+  readonly size: number;
+}
+
+interface Layout {
+  readonly pieces: readonly Piece[];
+  readonly size: number;
+  readonly etag: string;
+  readonly durationMs: number;
+}
+
+export interface DownloadOptions {
+  readonly storage: MediaStorage;
+  readonly log: Logger;
+  /** Layouts of finished recordings kept (a long one is a few tens of KB): 64 by default. */
+  readonly maxCached?: number;
+}
+
+const SPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * A finished recording as one fragmented MP4 file: `init.mp4`, then every listed segment that is not
+ * a gap, in order. Each segment is a run of CMAF fragments (moof + mdat) on one continuous media
+ * timeline, so the concatenation is the file players expect (a gap only skips media time).
+ *
+ * Nothing is copied: offsets come from the pieces' sizes (a `stat` each, not a read), and a byte
+ * range reads only the pieces it overlaps, one at a time as the socket drains. A finished recording
+ * never changes, so its layout is computed once and kept (bounded, least recently used first).
+ */
+export class RecordingDownloads implements RecordingFiles {
+  readonly #storage: MediaStorage;
+  readonly #log: Logger;
+  readonly #maxCached: number;
+  readonly #layouts = new Map<string, Layout>();
+
+  constructor(options: DownloadOptions) {
+    this.#storage = options.storage;
+    this.#log = options.log;
+    this.#maxCached = options.maxCached ?? 64;
+  }
+
+  open(spaceId: string): RecordingFile | undefined {
+    if (!SPACE_ID.test(spaceId)) return undefined;
+    const layout = this.#layout(spaceId);
+    if (layout === undefined) return undefined;
+    return {
+      size: layout.size,
+      etag: layout.etag,
+      durationMs: layout.durationMs,
+      read: (start, end) =>
+        readPieces(this.#storage, spaceId, layout.pieces, start, end, () => {
+          // Cut off, not patched: the response ends short. The next download measures again.
+          this.#layouts.delete(spaceId);
+          this.#log.warn({ spaceId }, 'a recording piece changed during a download: the download was cut off');
+        }),
+    };
+  }
+
+  #layout(spaceId: string): Layout | undefined {
+    const cached = this.#layouts.get(spaceId);
+    if (cached !== undefined) {
+      this.#layouts.delete(spaceId); // re-inserted last: the Map's order is least recently used first
+      this.#layouts.set(spaceId, cached);
+      return cached;
+    }
+    const layout = this.#measure(spaceId);
+    // Only a finished recording is kept: one still live has no layout yet and may have one later.
+    if (layout === undefined) return undefined;
+    if (this.#layouts.size >= this.#maxCached) this.#layouts.delete(this.#layouts.keys().next().value!);
+    this.#layouts.set(spaceId, layout);
+    return layout;
+  }
+
+  /** Where each piece of a finished recording goes in the file; undefined when there is none (yet). */
+  #measure(spaceId: string): Layout | undefined {
+    const raw = this.#storage.read(spaceId, 'recording.json');
+    if (raw === undefined) return undefined;
+    const manifest = JSON.parse(new TextDecoder().decode(raw)) as RecordingManifest;
+    if (!manifest.ended) return undefined;
+    const initSize = this.#storage.size(spaceId, 'init.mp4');
+    if (initSize === undefined) {
+      this.#log.warn({ spaceId }, 'recording has no init segment: no download');
+      return undefined;
+    }
+    const pieces: Piece[] = [{ name: 'init.mp4', offset: 0, size: initSize }];
+    let size = initSize;
+    let durationMs = 0;
+    for (const segment of manifest.segments) {
+      if (segment.gap === true) continue;
+      const name = segmentUri(segment.msn);
+      const bytes = this.#storage.size(spaceId, name);
+      if (bytes === undefined) {
+        // Listed, so once written: an operator removed it. Skipped like a gap, said once per layout.
+        this.#log.warn({ spaceId, file: name }, 'a listed segment is missing: the download skips it');
+        continue;
+      }
+      pieces.push({ name, offset: size, size: bytes });
+      size += bytes;
+      durationMs += segment.durationMs;
+    }
+    if (pieces.length === 1) return undefined;
+    const etag = `"${createHash('sha1')
+      .update(pieces.map((p) => `${p.name}:${p.size}`).join(','))
+      .digest('base64url')
+      .slice(0, 22)}"`;
+    return { pieces, size, etag, durationMs };
+  }
+}
+
+/** Bytes `start`..`end` (inclusive) of the pieces laid end to end, a piece at a time. */
+function* readPieces(
+  storage: MediaStorage,
+  spaceId: string,
+  pieces: readonly Piece[],
+  start: number,
+  end: number,
+  onChanged: () => void,
+): Generator<Uint8Array> {
+  for (let i = pieceAt(pieces, start); i < pieces.length && pieces[i]!.offset <= end; i++) {
+    const piece = pieces[i]!;
+    const data = storage.read(spaceId, piece.name);
+    if (data === undefined || data.length !== piece.size) {
+      onChanged();
+      throw new Error(`recording piece ${spaceId}/${piece.name} changed while the download was read`);
+    }
+    yield data.subarray(Math.max(0, start - piece.offset), Math.min(piece.size, end - piece.offset + 1));
+  }
+}
+
+/** The index of the piece holding byte `at` (binary search over the offsets). */
+function pieceAt(pieces: readonly { readonly offset: number }[], at: number): number {
+  let low = 0;
+  let high = pieces.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (pieces[mid]!.offset <= at) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { pino } from 'pino';
+import { RecordingDownloads } from '../../src/origin/download.ts';
+import { OriginPlane } from '../../src/origin/plane.ts';
+import { FileMediaStorage } from '../../src/origin/storage.ts';
+import type { RecordingManifest } from '../../src/origin/track.ts';
+import { FRAME_SAMPLES, SAMPLE_RATE, toneFrame, toneShare } from '../../src/stage/audio.ts';
+import { ProgramStream } from '../../src/stage/program.ts';
+import { programEncoder } from '../../src/stage/room.ts';
+import { makeTestApp, type TestApp } from '../helpers/app.ts';
+import { rethrow } from '../helpers/events.ts';
+import { ffmpegDecode } from '../helpers/ffmpeg.ts';
+import { withRecordingFiles } from '../helpers/recording-app.ts';
+import { hasCommands, optionalSuite, skipUnless } from '../helpers/skip.ts';
+
+/**
+ * The downloaded file in a real player: two minutes of a 440 Hz tone, encoded with the program's
+ * Opus encoder and packaged by the origin on the test clock (made in about a second, not in real
+ * time), the Space ended, then `recording.m4a` fetched over a socket and decoded by Debian's ffmpeg.
+ * CI installs ffmpeg and sets AMPHI_TEST_FFMPEG=1; without ffmpeg the suite is skipped with a notice.
+ */
+const skip = skipUnless({
+  available: hasCommands('ffmpeg'),
+  env: 'AMPHI_TEST_FFMPEG',
+  suite: 'recording download player test',
+  install: 'ffmpeg',
+});
+
+const SECONDS = 120;
+const BITRATE_BPS = 48_000;
+
+optionalSuite('the recording download in a real player', { skip, timeout: 120_000 }, () => {
+  let amphi: TestApp;
+  let dir: string;
+  before(async () => {
+    amphi = await makeTestApp();
+    dir = mkdtempSync(join(tmpdir(), 'amphi-download-'));
+  });
+  after(async () => {
+    await amphi.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('ffmpeg decodes the downloaded file: the listed duration (less the Opus pre-skip) and the 440 Hz tone', async () => {
+    const host = await amphi.signUp('player_host');
+    const spaceId = (await amphi.call('POST', '/api/spaces', { token: host.token, body: { title: 'Two minutes of A' } })).json
+      .space.id as string;
+    assert.equal((await amphi.call('POST', `/api/spaces/${spaceId}/start`, { token: host.token })).status, 200);
+
+    const storage = new FileMediaStorage(dir);
+    const encoder = programEncoder(BITRATE_BPS);
+    const origin = new OriginPlane({
+      config: amphi.config.origin,
+      storage,
+      clock: amphi.clock,
+      log: pino({ level: 'silent' }),
+      programBitrateBps: BITRATE_BPS,
+      preSkip: encoder.lookahead,
+    });
+    const program = new ProgramStream(rethrow);
+    origin.attach(spaceId, program);
+    const frames = (SECONDS * 1000) / 20;
+    for (let sequence = 0; sequence < frames; sequence++) {
+      const ptsSamples = sequence * FRAME_SAMPLES;
+      const data = encoder.encode(toneFrame(440, 0.5, ptsSamples));
+      program.emit('frame', {
+        spaceId,
+        sequence,
+        ptsSamples,
+        durationSamples: FRAME_SAMPLES,
+        wallClockMs: amphi.clock.now(),
+        data,
+      });
+      amphi.clock.advance(20);
+    }
+    program.emit('end', { spaceId, frames, final: true });
+    assert.equal((await amphi.call('POST', `/api/spaces/${spaceId}/end`, { token: host.token })).status, 200);
+
+    const manifest = JSON.parse(new TextDecoder().decode(storage.read(spaceId, 'recording.json'))) as RecordingManifest;
+    const listedMs = manifest.segments.reduce((n, s) => n + s.durationMs, 0);
+    assert.equal(manifest.ended, true);
+    assert.equal(listedMs, SECONDS * 1000, 'the replay lists the whole two minutes');
+    const files = new RecordingDownloads({ storage, log: pino({ level: 'silent' }) });
+    assert.equal(files.open(spaceId)?.durationMs, listedMs);
+
+    const app = await withRecordingFiles(amphi, files);
+    try {
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = app.server.address() as AddressInfo;
+      const url = `http://127.0.0.1:${port}/api/spaces/${spaceId}/recording.m4a`;
+      const decoded = await ffmpegDecode(url);
+      assert.equal(decoded.code, 0, decoded.stderr);
+      assert.equal(decoded.stderr.trim(), '', 'ffmpeg reports nothing wrong with the file');
+      const decodedMs = (decoded.pcm.length / SAMPLE_RATE) * 1000;
+      const preSkipMs = (encoder.lookahead / SAMPLE_RATE) * 1000;
+      const share = toneShare(decoded.pcm, 440);
+      console.log(
+        `download: listed ${listedMs} ms, decoded ${decodedMs.toFixed(1)} ms (pre-skip ${preSkipMs} ms), 440 Hz share ${share.toFixed(4)}`,
+      );
+      assert.ok(Math.abs(decodedMs - (listedMs - preSkipMs)) <= 100, `decoded ${decodedMs} ms, listed ${listedMs} ms`);
+      assert.ok(share > 0.95, `440 Hz is ${share} of the energy`);
+    } finally {
+      await app.close();
+    }
+  });
+});
