@@ -6,6 +6,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { TokenSigner } from '../lib/signed-token.ts';
 import type { OriginQuery, OriginResponse } from '../origin/plane.ts';
+import { byteRange } from '../lib/byte-range.ts';
 import { ByteLru } from './cache.ts';
 import { defaultStreamPolicy, SpaceStream, type StreamPolicy, type StreamSink } from './stream.ts';
 
@@ -324,7 +325,7 @@ function respond(entry: Entry, req: EdgeRequest): EdgeResponse {
   }
   const headers = entry.headers;
   if (req.ifNoneMatch === entry.etag) return { status: 304, headers, body: undefined };
-  if (req.range !== undefined) return ranged(entry.response.body, req.range, headers);
+  if (req.range !== undefined) return ranged(entry, req.range);
   return { status: 200, headers, rawHeaders: entry.rawHeaders, body: entry.response.body };
 }
 
@@ -333,25 +334,17 @@ function maxAgeMs(cacheControl: string): number {
   return match === null ? 0 : Number(match[1]) * 1000;
 }
 
-function ranged(body: Uint8Array, range: string, headers: Record<string, string>): EdgeResponse {
-  const match = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+function ranged(entry: Entry, range: string): EdgeResponse {
+  const body = entry.response.body;
   const size = body.length;
-  if (match === null || (match[1] === '' && match[2] === ''))
-    return { status: 416, headers: { ...headers, 'content-range': `bytes */${size}` }, body: undefined };
-  let start: number;
-  let end: number;
-  if (match[1] === '') {
-    start = Math.max(0, size - Number(match[2]));
-    end = size - 1;
-  } else {
-    start = Number(match[1]);
-    end = match[2] === '' ? size - 1 : Math.min(size - 1, Number(match[2]));
-  }
-  if (start > end || start >= size)
-    return { status: 416, headers: { ...headers, 'content-range': `bytes */${size}` }, body: undefined };
+  const asked = byteRange(range, size);
+  if (asked.kind === 'whole') return { status: 200, headers: entry.headers, rawHeaders: entry.rawHeaders, body };
+  if (asked.kind === 'unsatisfiable')
+    return { status: 416, headers: { ...entry.headers, 'content-range': `bytes */${size}` }, body: undefined };
+  const { start, end } = asked;
   return {
     status: 206,
-    headers: { ...headers, 'content-range': `bytes ${start}-${end}/${size}` },
+    headers: { ...entry.headers, 'content-range': `bytes ${start}-${end}/${size}` },
     body: body.subarray(start, end + 1),
   };
 }
