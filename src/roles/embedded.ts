@@ -111,11 +111,11 @@ async function wire(base: Omit<Parts, 'metrics' | 'failures' | 'urls'>): Promise
         keepRecordingWindow: (spaceId) => origin.keepRecordingWindow(spaceId, config.demo.recordingWindowMinutes),
       })
     : undefined;
-  let stopRetention = () => {};
+  const retention = retentionSweep(config.origin.retentionDays, origin, clock, log);
   const close = once(async () => {
     log.info('amphi shutting down');
     demo?.close();
-    stopRetention();
+    retention.stop();
     stage.close();
     origin.close();
     edge.close(); // held streams end now, so the HTTP server can drain
@@ -131,7 +131,7 @@ async function wire(base: Omit<Parts, 'metrics' | 'failures' | 'urls'>): Promise
     await app.listen({ host, port: config.server.port });
     urls.bound(portOf(app.server.address()), portOf(stageApp.server.address()));
     services.start();
-    stopRetention = retention(config.origin.retentionDays, origin, clock, log);
+    retention.start();
     log.info(
       {
         url: urls.boundApi,
@@ -348,11 +348,17 @@ function mediaCheck(health: StorageHealth): HealthCheck {
   return { ok: false, reason: `media writes failing: ${reason}`, since: new Date(since).toISOString(), spaceId, file };
 }
 
-/** Deletes recordings past `retentionDays` now and every hour; returns the stop. Null keeps everything. */
-function retention(retentionDays: number | null, origin: OriginPlane, clock: Clock, log: Logger): () => void {
-  if (retentionDays === null) return () => {};
-  const sweep = () => Promise.resolve(origin.sweepRetention(retentionDays));
-  const onError = (error: unknown) => log.warn({ err: error }, 'retention sweep failed');
-  sweep().catch(onError);
-  return every(clock, 3_600_000, sweep, onError);
+/** Deletes recordings past `retentionDays` at start and every hour after. Null keeps everything. */
+function retentionSweep(retentionDays: number | null, origin: OriginPlane, clock: Clock, log: Logger) {
+  let stop = () => {};
+  return {
+    start() {
+      if (retentionDays === null) return;
+      const sweep = () => Promise.resolve().then(() => origin.sweepRetention(retentionDays));
+      const onError = (error: unknown) => log.warn({ err: error }, 'retention sweep failed');
+      sweep().catch(onError);
+      stop = every(clock, 3_600_000, sweep, onError);
+    },
+    stop: () => stop(),
+  };
 }
