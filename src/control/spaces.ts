@@ -120,12 +120,8 @@ export class Spaces {
 
   /** Ends a Space nobody hosts any more (the abandonment watch), on its host's behalf. */
   async endAbandoned(spaceId: string): Promise<SpaceSnapshot> {
-    const { space, hostHandle } = await this.snapshot(spaceId);
-    return this.#end(
-      { id: space.hostId, handle: hostHandle, createdAt: space.createdAt },
-      spaceId,
-      'abandoned: no host on stage',
-    );
+    const { space: s, hostHandle: handle } = await this.snapshot(spaceId);
+    return this.#end({ id: s.hostId, handle, createdAt: s.createdAt }, spaceId, 'abandoned: no host on stage');
   }
 
   #end(actor: Account, spaceId: string, why: string): Promise<SpaceSnapshot> {
@@ -166,7 +162,7 @@ export class Spaces {
   }
 
   async listRequests(actor: Account, spaceId: string): Promise<{ accountId: string; handle: string; createdAt: number }[]> {
-    const ctx = await this.#context(spaceId, actor);
+    const ctx = await this.context(spaceId, actor);
     this.#requireModerator(ctx);
     return this.#o.store.listRequests(spaceId);
   }
@@ -311,10 +307,6 @@ export class Spaces {
    * credential issuers as well as by mutations.
    */
   async context(spaceId: string, actor: Account): Promise<Ctx> {
-    return this.#context(spaceId, actor);
-  }
-
-  async #context(spaceId: string, actor: Account): Promise<Ctx> {
     const snap = await this.snapshot(spaceId);
     if (snap.banned.has(actor.id)) throw new AmphiError('REMOVED_FROM_SPACE');
     return { snap, space: snap.space, actor, me: memberOf(snap, actor.id) };
@@ -332,7 +324,7 @@ export class Spaces {
   ): Promise<SpaceSnapshot> {
     return this.#locks.run(spaceId, async () => {
       this.#o.snapshots.invalidate(spaceId);
-      const change = await step(await this.#context(spaceId, actor));
+      const change = await step(await this.context(spaceId, actor));
       if (change !== false) {
         // Drop the cached view the moment the step's writes are in, before anything else awaits, so
         // no credential is issued from a snapshot that predates them (e.g. a stage token after a ban).

@@ -37,13 +37,11 @@ export function every(clock: Clock, intervalMs: number, fn: () => Promise<unknow
     try {
       run = fn();
     } catch (error) {
-      run = Promise.reject(error); // a run that throws before its first await is reported the same way
+      run = Promise.reject(error instanceof Error ? error : new Error(String(error))); // a throw before the first await: reported the same way
     }
-    run
-      .catch(onError)
-      .finally(() => {
-        if (!stopped) handle = clock.setTimeout(tick, intervalMs);
-      });
+    run.catch(onError).finally(() => {
+      if (!stopped) handle = clock.setTimeout(tick, intervalMs);
+    });
   };
   handle = clock.setTimeout(tick, intervalMs);
   return () => {

@@ -98,7 +98,9 @@ function guardedServer(limits: ServerLimits, door: Door | undefined) {
         maxHeaderSize: 16_384,
       },
       (req, res) => {
-        if (door?.(req, res) !== true) handler(req, res);
+        // Once the server is closing, the framework answers everything (503, Connection: close), so
+        // kept-alive listener connections drain instead of holding the shutdown open.
+        if (!server.listening || door?.(req, res) !== true) handler(req, res);
       },
     );
     server.maxConnections = limits.maxConnections;

@@ -252,6 +252,7 @@ export class OriginPlane {
    */
   close(): void {
     for (const track of this.#tracks.values()) track.suspend();
+    this.#d.roomState?.close(); // held state.json requests are answered now, so the server can drain
   }
 
   #storageOutcome(outcome: StorageOutcome): void {

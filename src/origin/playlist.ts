@@ -53,7 +53,7 @@ export function mediaPlaylist(s: PlaylistState): string {
   const targetDuration = Math.ceil(s.segmentTargetMs / 1000);
   const live = !s.ended;
   const windowed = live && s.windowSegments !== undefined;
-  const listed = windowed ? s.segments.slice(-s.windowSegments!) : s.segments;
+  const listed = windowed ? s.segments.slice(-s.windowSegments) : s.segments;
   const firstMsn = listed[0]?.msn ?? s.current?.msn ?? s.next?.msn ?? 0;
   const discontinuities =
     (s.droppedDiscontinuities ?? 0) + s.segments.filter((seg) => seg.msn < firstMsn && seg.discontinuity === true).length;

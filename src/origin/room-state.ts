@@ -1,3 +1,4 @@
+import { AmphiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 
 /** Builds a Space's room state now (who is on stage and speaking, listeners, reactions, status). */
@@ -18,6 +19,9 @@ export class RoomState {
   readonly #clock: Clock;
   readonly #pollMs: () => number;
   readonly #docs = new Map<string, Versioned>();
+  /** Wakes each held request at once (shutdown). */
+  readonly #sleepers = new Set<() => void>();
+  #closed = false;
 
   /** `pollMs` is read on every wait: under overload it grows (room state is shed before audio). */
   constructor(source: RoomStateSource, clock: Clock, pollMs: () => number = () => 250) {
@@ -28,13 +32,34 @@ export class RoomState {
 
   /** The current document; with `after`, waits (polling the source) until its version is newer. */
   async get(spaceId: string, after: number | undefined, timeoutMs: number): Promise<{ version: number; json: string }> {
+    if (this.#closed) throw new AmphiError('SERVICE_UNAVAILABLE', { headers: { 'retry-after': '1' } });
     const deadline = this.#clock.now() + timeoutMs;
     let current = await this.#refresh(spaceId);
     while (after !== undefined && current.version <= after && this.#clock.now() < deadline) {
-      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, this.#pollMs()));
+      await this.#sleep(this.#pollMs());
+      if (this.#closed) break; // shutting down: answer what we have, and read the source no more
       current = await this.#refresh(spaceId);
     }
     return current;
+  }
+
+  /** Shutdown: held requests are answered at once (unchanged), new ones refused; the source is read no more. */
+  close(): void {
+    this.#closed = true;
+    for (const wake of this.#sleepers) wake();
+    this.#sleepers.clear();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        this.#clock.clearTimeout(timer);
+        this.#sleepers.delete(wake);
+        resolve();
+      };
+      const timer = this.#clock.setTimeout(wake, ms);
+      this.#sleepers.add(wake);
+    });
   }
 
   async #refresh(spaceId: string): Promise<Versioned> {

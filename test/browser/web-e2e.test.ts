@@ -12,6 +12,7 @@ import { startLiveServer, TEST_SIGNING_KEY, type LiveServer } from '../helpers/s
 import { screenshotsDir } from '../helpers/screenshots.ts';
 import { optionalSuite, skipUnless } from '../helpers/skip.ts';
 import { writeToneWav } from '../helpers/wav.ts';
+import { hears, signUp } from '../helpers/web-app.ts';
 
 /**
  * The web app end to end in Debian's Chromium, each person with their own browser and a fake
@@ -33,19 +34,6 @@ const shots = screenshotsDir();
 /** Browsers, servers and real media: every test and hook is bounded (a suite's timeout does not cover its hooks). */
 const HOOK = { timeout: 60_000 };
 const TEST = { timeout: 180_000 };
-
-async function hears(page: Page, frequencyHz: number, tries = 40): Promise<number[]> {
-  const peaks: number[] = [];
-  for (let i = 0; i < tries; i++) {
-    const { peakHz } = await page.evaluate(() =>
-      (globalThis as unknown as { amphiProbe: () => { peakHz: number } }).amphiProbe(),
-    );
-    peaks.push(Math.round(peakHz));
-    if (peaks.slice(-3).length === 3 && peaks.slice(-3).every((p) => Math.abs(p - frequencyHz) < 8)) return peaks;
-    await realTime(250, 'the page analyses more of the audio');
-  }
-  throw new Error(`never heard ${frequencyHz} Hz steadily; peaks: ${peaks.join(',')}`);
-}
 
 /**
  * Every request a page makes from now on, to check where a playing listener's page goes: the room
@@ -76,14 +64,6 @@ async function showsWithin1s(effect: Locator, cause: () => Promise<unknown>, sta
 /** The listener token in an edge URL (`/l/<token>/<space>/<file>`). */
 const tokenIn = (url: string) => new URL(url).pathname.split('/')[2]!;
 
-async function signUp(page: Page, base: string, handle: string): Promise<void> {
-  await page.goto(`${base}/signup`);
-  await page.getByLabel('Handle').fill(handle);
-  await page.getByLabel('Password').fill('a long test password');
-  await page.getByRole('button', { name: 'Sign up' }).click();
-  await page.waitForURL(`${base}/`);
-}
-
 optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
   /** What `before` started, closed in `after` even if it stopped half-way. */
   const cleanup = new Cleanup();
@@ -110,17 +90,22 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
   }, HOOK);
   after(() => cleanup.run(), HOOK);
 
+  /** Records the page's console errors but `expected`, matched against "<message> @ <url>". */
   const watch = (page: Page, who: string, expected?: RegExp) =>
     page.on('console', (m) => {
-      if (m.type() === 'error' && expected?.test(m.text()) !== true) consoleErrors.push(`${who}: ${m.text()}`);
+      const error = `${m.text()} @ ${m.location().url}`;
+      if (m.type() === 'error' && expected?.test(error) !== true) consoleErrors.push(`${who}: ${error}`);
     });
+  // When the Space ends, a speaker's page may ask for the stage again (it reconnects by itself after
+  // a drop) before its room state says ended, and hear 409 SPACE_ENDED: its cue to stop.
+  const stageEnded = /status of 409 \(Conflict\) @ \S+\/api\/spaces\/sp_[\w-]+\/stage$/;
 
   test('host goes live, listener hears, asks to speak, is heard; the end; the replay', TEST, async () => {
     const base = server.url;
     const host = await hostBrowser.newPage({ viewport: { width: 1280, height: 860 } });
     const listener = await listenerBrowser.newPage({ viewport: { width: 1280, height: 860 } });
-    watch(host, 'host');
-    watch(listener, 'listener');
+    watch(host, 'host', stageEnded);
+    watch(listener, 'listener', stageEnded);
 
     await signUp(host, base, 'web_host');
     await host.goto(`${base}/new`);

@@ -46,6 +46,30 @@ describe('RoomState on an injected clock', () => {
     assert.equal(timedOut?.version, 2, 'after the timeout it answers with the current version');
   });
 
+  test('on shutdown a held ?v=N is answered at once, and the source (the database) is not read again', async () => {
+    const clock = new ManualClock(0);
+    let reads = 0;
+    const rooms = new RoomState(
+      () => {
+        reads++;
+        return Promise.resolve({ listeners: 1 });
+      },
+      clock,
+      () => 250,
+    );
+    let answered: { version: number } | undefined;
+    void rooms.get('sp_SHUTDOWN0000', 5, 6000).then((doc) => (answered = doc));
+    await settle();
+    assert.equal(answered, undefined, 'held: nothing newer yet');
+    const readsBefore = reads;
+    rooms.close();
+    await settle();
+    assert.deepEqual(answered, { version: 1, json: '{"listeners":1}' }, 'answered unchanged at close, no timer needed');
+    assert.equal(reads, readsBefore, 'no read after close');
+    await assert.rejects(rooms.get('sp_SHUTDOWN0000', undefined, 6000), { code: 'SERVICE_UNAVAILABLE' });
+    assert.equal(reads, readsBefore);
+  });
+
   test('a held ?v=N that times out unchanged is not cacheable (or every listener would spin on it)', async () => {
     const clock = new ManualClock(0);
     const origin = new OriginPlane({

@@ -16,21 +16,33 @@ export function monitor(): { context: AudioContext; analyser: AnalyserNode } {
   return { context, analyser };
 }
 
+/** Elements already routed through the analyser: an element can be a media element source once only. */
+const routed = new WeakSet<HTMLMediaElement>();
+
 export function playThrough(element: HTMLMediaElement): void {
   const { context: ctx, analyser: node } = monitor();
-  ctx.createMediaElementSource(element).connect(node);
+  if (!routed.has(element)) {
+    ctx.createMediaElementSource(element).connect(node);
+    routed.add(element);
+  }
   void ctx.resume();
 }
 
-export function playStream(stream: MediaStream): void {
+/** Plays a remote stream (the stage's return audio) until the function it returns is called. */
+export function playStream(stream: MediaStream): () => void {
   const { context: ctx, analyser: node } = monitor();
-  ctx.createMediaStreamSource(stream).connect(node);
+  const source = ctx.createMediaStreamSource(stream);
+  source.connect(node);
   // Chromium only pulls remote WebRTC audio that is attached to a media element too.
   const sink = new Audio();
   sink.srcObject = stream;
   sink.muted = true;
   void sink.play();
   void ctx.resume();
+  return () => {
+    source.disconnect();
+    sink.srcObject = null;
+  };
 }
 
 /** Dominant frequency and level of what the page plays right now. */

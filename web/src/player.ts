@@ -1,24 +1,43 @@
 import { playThrough } from './audio.ts';
-import type { ListenerGrant } from './listener-grant.ts';
+import { ENDED, STUCK_PLAYBACK_MS, stuck, superviseHls, superviseNative, type LivePlayback } from './live-playback.ts';
+import { Refusal, supervise, type Link } from './reconnect.ts';
+import { StreamBuffer } from './stream-buffer.ts';
+
+export { canPlayStream } from './stream-buffer.ts';
+
+/** A held stream that brings no byte for this long is dead (parts come every 500 ms), even if no error says so. */
+const SILENT_STREAM_MS = 10_000;
 
 /**
  * Plays an LL-HLS playlist in an audio element: hls.js where there is no native HLS (most browsers),
- * loaded on first play so the pages stay small.
+ * loaded on first play so the pages stay small. With `live` (a live Space, not a replay), playback
+ * recovers by itself while the Space is live (`superviseHls`, `superviseNative`).
  */
-export async function attachHls(element: HTMLAudioElement, url: string, lowLatency: boolean): Promise<() => void> {
+export async function attachHls(
+  element: HTMLAudioElement,
+  url: string,
+  lowLatency: boolean,
+  live?: LivePlayback,
+): Promise<() => void> {
   element.crossOrigin = 'anonymous';
   playThrough(element);
   if (!('MediaSource' in window) && element.canPlayType('application/vnd.apple.mpegurl') !== '') {
+    if (live !== undefined) return disposer(superviseNative(element, live));
     element.src = url;
     void element.play();
     return () => element.removeAttribute('src');
   }
   const { default: Hls } = await import('hls.js');
+  if (live !== undefined) return disposer(superviseHls(Hls, element, lowLatency, live));
   const hls = new Hls({ lowLatencyMode: lowLatency });
   hls.loadSource(url);
   hls.attachMedia(element);
   hls.on(Hls.Events.MANIFEST_PARSED, () => void element.play());
   return () => hls.destroy();
+}
+
+function disposer(supervisor: { close(): Promise<void> }): () => void {
+  return () => void supervisor.close();
 }
 
 declare global {
@@ -27,62 +46,25 @@ declare global {
   }
 }
 
-const STREAM_TYPE = 'audio/mp4; codecs="opus"';
-/** How far behind the newest received audio playback starts, and how far it may drift before a catch-up. */
-const LIVE_DELAY_S = 1.0;
-const MAX_DRIFT_S = 3.0;
-
-/** Whether this browser can play the held fMP4 live stream (Media Source Extensions with Opus in MP4). */
-export function canPlayStream(): boolean {
-  return 'MediaSource' in window && MediaSource.isTypeSupported(STREAM_TYPE);
-}
-
 /**
  * Plays the live stream (`streamUrl`, one held response the edge writes each part into) through
  * Media Source Extensions. The token is renewed before it expires (through `grants`, which the
- * room-state loop reads too); when the edge ends the stream (the token ran out, the edge restarted)
- * the player reconnects with the newest token and the overlap is appended again, so the timeline has
- * no gap. Retries back off with jitter.
+ * room-state loop reads too). When the stream ends or fails while the Space is live (the token ran
+ * out, the edge or the whole server restarted, no byte for 10 s, the element failed), the player
+ * reconnects by itself with the newest token (`supervise`: jittered exponential backoff), and the
+ * overlap is appended again, so the timeline has no gap; a failed element, or one whose time stood
+ * still for 15 s while playing, gets a new buffer. A 403
+ * (removed) stops it, and so do 404 and 409 once the room state says the Space ended: until then
+ * they are what a restarting server answers.
  */
-export async function attachStream(element: HTMLAudioElement, grants: ListenerGrant): Promise<() => void> {
+export async function attachStream(element: HTMLAudioElement, live: LivePlayback): Promise<() => void> {
+  const { grants } = live;
   playThrough(element);
-  const source = new MediaSource();
-  const objectUrl = URL.createObjectURL(source);
-  element.src = objectUrl;
-  await new Promise((resolve) => source.addEventListener('sourceopen', resolve, { once: true }));
-  const buffer = source.addSourceBuffer(STREAM_TYPE);
-  const queue: Uint8Array[] = [];
-  let stopped = false;
-  let started = false;
-  let abort = new AbortController();
-  const pump = () => {
-    if (stopped || buffer.updating || queue.length === 0) return;
-    try {
-      buffer.appendBuffer(queue.shift()! as Uint8Array<ArrayBuffer>);
-    } catch {
-      // Full or broken buffer: drop what is queued and reconnect; the new head refills from the live edge.
-      queue.length = 0;
-      abort.abort();
-    }
-  };
-  buffer.addEventListener('updateend', () => {
-    const ranges = buffer.buffered;
-    if (ranges.length > 0) {
-      const end = ranges.end(ranges.length - 1);
-      if (!started || end - element.currentTime > MAX_DRIFT_S)
-        element.currentTime = Math.max(ranges.start(0), end - LIVE_DELAY_S);
-      if (!started) {
-        started = true;
-        void element.play();
-      }
-      // Keep a minute behind the playhead at most: a listener may stay for hours.
-      if (element.currentTime - ranges.start(0) > 90 && queue.length === 0) {
-        buffer.remove(0, element.currentTime - 60);
-        return;
-      }
-    }
-    pump();
-  });
+  let sink = await StreamBuffer.open(element);
+  let reading: AbortController | undefined;
+  let disposed = false;
+  const drop = () => reading?.abort();
+  element.addEventListener('error', drop);
   let renewing = false;
   const renewal = setInterval(() => {
     if (renewing || Date.parse(grants.current.expiresAt) - Date.now() >= 60_000) return;
@@ -92,49 +74,65 @@ export async function attachStream(element: HTMLAudioElement, grants: ListenerGr
       .catch(() => undefined) // the stream goes on; the next attempt is in a few seconds
       .finally(() => (renewing = false));
   }, 5_000);
-  const run = async () => {
-    let failures = 0;
-    while (!stopped) {
-      try {
-        abort = new AbortController();
-        const grant = grants.current;
-        const res = await fetch(grant.streamUrl, { signal: abort.signal });
-        const epoch = Number(res.headers.get('amphi-program-epoch-ms'));
-        // How far behind the mix this listener hears, for the page's probe (tests, diagnostics).
-        if (epoch > 0) window.amphiBehindMs = () => Date.now() - (epoch + element.currentTime * 1000);
-        if (res.status === 401) {
-          failures++;
-          await grants.renew(grant);
-        } else if (res.status === 403 || res.status === 404 || res.status === 409) {
-          return; // removed, or the Space is gone or ended: nothing to reconnect to
-        } else if (res.ok && res.body !== null) {
-          const reader = res.body.getReader();
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) break;
-            failures = 0;
-            queue.push(value);
-            pump();
-          }
-          // The edge ended the stream (token expiry, restart): reconnect after a short jittered wait.
-          failures++;
-          if (Date.parse(grants.current.expiresAt) - Date.now() < 60_000) await grants.renew(grants.current);
-        } else failures++;
-      } catch {
-        if (stopped) return;
-        failures++;
-      }
-      // Jittered exponential backoff, capped: a million players never retry in step.
-      const delay = Math.min(10_000, 250 * 2 ** Math.min(failures, 6)) * (0.5 + Math.random());
-      await new Promise((resolve) => setTimeout(resolve, delay));
+  const open = async (): Promise<Link> => {
+    if (sink.broken) {
+      sink.close();
+      sink = await StreamBuffer.open(element);
+      if (disposed) sink.close(); // stopped while the new buffer opened: the fetch below is aborted too
     }
+    sink.onFault = drop;
+    const grant = grants.current;
+    const abort = new AbortController();
+    if (disposed) abort.abort();
+    reading = abort;
+    const res = await fetch(grant.streamUrl, { signal: abort.signal });
+    if (res.status === 401) {
+      await grants.renew(grant);
+      throw new Error('listener token renewed');
+    }
+    if (res.status === 403) throw new Refusal('You can no longer listen to this Space.');
+    if ((res.status === 404 || res.status === 409) && !live.isLive()) throw new Refusal(ENDED);
+    if (!res.ok || res.body === null) throw new Error(`live stream answered ${res.status}`);
+    const epoch = Number(res.headers.get('amphi-program-epoch-ms'));
+    // How far behind the mix this listener hears, for the page's probe (tests, diagnostics).
+    if (epoch > 0) window.amphiBehindMs = () => Date.now() - (epoch + element.currentTime * 1000);
+    const playing = sink;
+    // Bytes flowing into an element whose time stands still: a new buffer on the next try.
+    void stuck(element, STUCK_PLAYBACK_MS, abort.signal).then(() => {
+      playing.close();
+      abort.abort();
+    });
+    return { dropped: pipe(res.body, sink, abort), close: () => abort.abort() };
   };
-  void run();
+  const supervisor = supervise(open, { onStatus: live.onStatus });
   return () => {
-    stopped = true;
+    disposed = true;
+    reading?.abort();
+    void supervisor.close();
     clearInterval(renewal);
-    abort.abort();
-    element.removeAttribute('src');
-    URL.revokeObjectURL(objectUrl);
+    element.removeEventListener('error', drop);
+    sink.close();
   };
+}
+
+/** Reads the held stream into the buffer until it ends, fails, is aborted, or brings nothing for too long. */
+async function pipe(body: ReadableStream<Uint8Array>, sink: StreamBuffer, abort: AbortController): Promise<void> {
+  const reader = body.getReader();
+  let silence: ReturnType<typeof setTimeout> | undefined;
+  const watch = () => {
+    clearTimeout(silence);
+    silence = setTimeout(() => abort.abort(), SILENT_STREAM_MS);
+  };
+  try {
+    watch();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      watch();
+      sink.push(value);
+    }
+  } finally {
+    clearTimeout(silence);
+    abort.abort();
+  }
 }

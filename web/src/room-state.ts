@@ -1,14 +1,12 @@
 import type { RoomStateDocument, RoomStateResponse } from '../../src/shared/room-state.ts';
 import type { Grant } from './api.ts';
+import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import type { ListenerGrant } from './listener-grant.ts';
 
 /** How the room-state loop backs off after errors (jittered: a million pages never retry in step). */
-export interface RoomStateRetry {
-  readonly firstDelayMs: number;
-  readonly maxDelayMs: number;
-}
+export type RoomStateRetry = BackoffPolicy;
 
-export const defaultRoomStateRetry: RoomStateRetry = { firstDelayMs: 500, maxDelayMs: 30_000 };
+export const defaultRoomStateRetry: RoomStateRetry = { firstDelayMs: 500, maxDelayMs: 30_000, jitter: 0.5 };
 
 /** The room state on the listener's edge, beside the playlist: `?v=N` asks for the version after N. */
 export function roomStateUrl(grant: Grant, after: number | undefined): string {
@@ -71,8 +69,7 @@ export async function followRoomState(
       if (signal.aborted) return;
       failures++;
     }
-    const backoffMs = Math.min(retry.maxDelayMs, retry.firstDelayMs * 2 ** Math.min(failures - 1, 16));
-    await sleep(Math.max(retryAfterMs, backoffMs * (0.5 + Math.random())), signal);
+    await sleep(Math.max(retryAfterMs, backoffDelay(retry, failures - 1, Math.random())), signal);
   }
 }
 

@@ -1,8 +1,10 @@
 import { useEffect, useRef, useState, type MutableRef } from 'preact/hooks';
 import { joinThroughDoor, type DoorState } from './admission.ts';
-import { api, ApiError, unwrap, type Grant } from './api.ts';
+import { api, ApiError, errorOf, unwrap, type Grant } from './api.ts';
 import { ListenerGrant } from './listener-grant.ts';
+import type { LivePlayback } from './live-playback.ts';
 import { attachHls, attachStream, canPlayStream } from './player.ts';
+import { Refusal } from './reconnect.ts';
 
 export interface Listening {
   readonly audio: MutableRef<HTMLAudioElement | null>;
@@ -12,6 +14,8 @@ export interface Listening {
   readonly playing: boolean;
   /** Where the listener stands at the door while joining (in line, or proving work). */
   readonly door: DoorState | undefined;
+  /** Set while the player recovers by itself (a server restart, a lost network): the attempt, from 1. */
+  readonly reconnecting: number | undefined;
   readonly play: () => Promise<void>;
   readonly stop: () => void;
   /** The Space ended: the player stops, the room state is still followed (until the replay is ready). */
@@ -21,8 +25,10 @@ export interface Listening {
 /**
  * Listening to a Space: through the door (a token now, or a kept place in line, or a proof of work
  * first), then the player, until the listener stops or leaves the page. Errors go to `report`.
+ * The player recovers by itself while `isLive()` (the room state says live), and says so
+ * (`reconnecting`); it stops when the Space ends (`finish`) or the edge refuses for good.
  */
-export function useListening(id: string, report: (message: string) => void): Listening {
+export function useListening(id: string, report: (message: string) => void, isLive: () => boolean): Listening {
   const audio = useRef<HTMLAudioElement>(null);
   /** The join in progress (in line, proving, playing): aborted when the listener stops or leaves. */
   const joining = useRef<AbortController>();
@@ -30,6 +36,7 @@ export function useListening(id: string, report: (message: string) => void): Lis
   const [grants, setGrants] = useState<ListenerGrant>();
   const [playing, setPlaying] = useState(false);
   const [door, setDoor] = useState<DoorState>();
+  const [reconnecting, setReconnecting] = useState<number>();
   useEffect(
     () => () => {
       joining.current?.abort();
@@ -43,10 +50,14 @@ export function useListening(id: string, report: (message: string) => void): Lis
     const controller = new AbortController();
     joining.current = controller;
     const signal = controller.signal;
+    let refused: string | undefined;
     const renew = async (current: Grant): Promise<Grant> => {
       const res = await api.POST('/api/spaces/{id}/join', { params: { path: { id } }, body: { token: current.token } });
       // A token that already expired cannot be renewed: join again through the door.
       if (res.response.status === 401) return joinThroughDoor(id, () => undefined, signal);
+      // Removed, or the Space is gone: no renewal will ever be granted.
+      if (res.response.status === 403 || res.response.status === 404)
+        throw new Refusal(errorOf(res.error)?.message ?? `Join refused (${res.response.status})`);
       const renewed = unwrap(res);
       if ('ticket' in renewed) throw new Error('renewal was queued'); // admitted listeners are renewed, never queued
       return renewed;
@@ -55,10 +66,25 @@ export function useListening(id: string, report: (message: string) => void): Lis
       const grant = new ListenerGrant(await joinThroughDoor(id, setDoor, signal), renew);
       setDoor(undefined);
       if (audio.current === null) return; // the page was left meanwhile
+      const live: LivePlayback = {
+        grants: grant,
+        isLive,
+        onStatus: (status) => {
+          if (signal.aborted) return;
+          setReconnecting(status.kind === 'reconnecting' ? status.attempt : undefined);
+          if (status.kind !== 'stopped') return;
+          refused = status.reason;
+          if (release.current === undefined) return; // still starting: handled below
+          // Refused for good: an ended Space is still followed (to its replay); otherwise listening stops.
+          if (isLive()) stop();
+          else finish();
+          report(status.reason);
+        },
+      };
       // The held stream where the browser can play it (one request for the whole listen); LL-HLS otherwise.
       const dispose = canPlayStream()
-        ? await attachStream(audio.current, grant)
-        : await attachHls(audio.current, grant.current.playlistUrl, true);
+        ? await attachStream(audio.current, live)
+        : await attachHls(audio.current, grant.current.playlistUrl, true, live);
       if (signal.aborted) {
         dispose(); // stopped while the player started
         return;
@@ -66,6 +92,7 @@ export function useListening(id: string, report: (message: string) => void): Lis
       release.current = dispose;
       setGrants(grant);
       setPlaying(true);
+      if (refused !== undefined) live.onStatus({ kind: 'stopped', reason: refused });
     } catch (e) {
       if (signal.aborted) return;
       joining.current = undefined;
@@ -78,6 +105,7 @@ export function useListening(id: string, report: (message: string) => void): Lis
     release.current?.();
     release.current = undefined;
     setPlaying(false);
+    setReconnecting(undefined);
   };
   const stop = () => {
     joining.current?.abort();
@@ -86,5 +114,5 @@ export function useListening(id: string, report: (message: string) => void): Lis
     setGrants(undefined);
     setDoor(undefined);
   };
-  return { audio, grants, playing, door, play, stop, finish };
+  return { audio, grants, playing, door, reconnecting, play, stop, finish };
 }

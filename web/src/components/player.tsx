@@ -1,4 +1,5 @@
 import type { Listening } from '../use-listening.ts';
+import { Reconnecting } from './reconnecting.tsx';
 
 interface PlayerProps {
   readonly listening: Listening;
@@ -8,11 +9,12 @@ interface PlayerProps {
   readonly report: (message: string) => void;
 }
 
-/** The listener's audio element and its buttons: Play, Stop, Share. */
+/** The listener's audio element, its buttons (Play, Stop, Share), and a word while it reconnects by itself. */
 export function Player({ listening, canPlay, shareUrl, report }: PlayerProps) {
   return (
     <>
       <audio ref={listening.audio} />
+      <Reconnecting what="" attempt={listening.reconnecting} />
       <div class="actions">
         {canPlay && listening.grants === undefined && (
           <button type="button" class="primary" onClick={() => void listening.play()}>

@@ -25,6 +25,12 @@ export function SpaceHeader({ space, room, degradation }: { space: Space; room: 
         hosted by @{space.host.handle} · <span class="listeners">{room.listenerCount} listening</span>
       </p>
       {degradation > 0 && <p class="muted busy">Very busy right now: reactions and the listener count follow a little later.</p>}
+      {room.status === 'live' && room.endsAt !== null && (
+        <p class="muted ending" role="status">
+          The hosts have left the stage: this Space ends at {new Date(room.endsAt).toLocaleTimeString()} unless one of them comes
+          back.
+        </p>
+      )}
       {room.pinnedLink !== null && (
         <p class="pinned">
           📌{' '}

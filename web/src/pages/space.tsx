@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, unwrap, type Act } from '../api.ts';
 import { HostPanel } from '../components/host-panel.tsx';
 import { Player } from '../components/player.tsx';
@@ -18,8 +18,11 @@ import { useSpace } from '../use-space.ts';
 export function SpacePage({ id }: { id: string }) {
   const me = useMe();
   const [notice, setNotice] = useState('');
-  const listening = useListening(id, setNotice);
+  /** What the room state says, for the player: it recovers by itself only while the Space is live. */
+  const live = useRef(true);
+  const listening = useListening(id, setNotice, () => live.current);
   const { space, room, degradation, relation, reload, error } = useSpace(id, listening.grants);
+  live.current = room?.status !== 'ended';
   const act: Act = async (run) => {
     try {
       unwrap(await run());
@@ -29,8 +32,10 @@ export function SpacePage({ id }: { id: string }) {
       setNotice(e instanceof ApiError ? e.message : String(e));
     }
   };
-  const stage = useStageSession(id, me, act, listening.stop, setNotice);
   const ended = room?.status === 'ended';
+  // Unknown until both are loaded: only a room state that leaves the caller out ends their stage session.
+  const onStage = room === undefined || !me || (!ended && room.stage.some((m) => m.id === me.id));
+  const stage = useStageSession(id, me, act, listening.stop, setNotice, onStage);
   useEffect(() => {
     if (ended) listening.finish(); // the program is over; the page still follows the room to the replay
   }, [ended]);
