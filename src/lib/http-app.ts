@@ -50,8 +50,9 @@ export interface HttpAppOptions {
  * the error shape, the not-found answer, body limits, deadlines and logging. It mounts no routes.
  */
 export function createHttpApp(options: HttpAppOptions): App {
+  let closing = false;
   const app = Fastify({
-    serverFactory: guardedServer(options.limits, options.door),
+    serverFactory: guardedServer(options.limits, options.door, () => closing),
     loggerInstance: options.log,
     // One log line per lifecycle transition, not two per request: the join path must stay cheap.
     logController: new LogController({ disableRequestLogging: true }),
@@ -67,6 +68,10 @@ export function createHttpApp(options: HttpAppOptions): App {
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((_request, reply) => {
     const e = new AmphiError('ROUTE_NOT_FOUND');
@@ -87,7 +92,7 @@ export function createHttpApp(options: HttpAppOptions): App {
  * deadlines against slow senders (slowloris), small header limit; the door first, then the framework
  * for everything the door passes on.
  */
-function guardedServer(limits: ServerLimits, door: Door | undefined) {
+function guardedServer(limits: ServerLimits, door: Door | undefined, closing: () => boolean) {
   return (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
     const server = createServer(
       {
@@ -100,7 +105,7 @@ function guardedServer(limits: ServerLimits, door: Door | undefined) {
       (req, res) => {
         // Once the server is closing, the framework answers everything (503, Connection: close), so
         // kept-alive listener connections drain instead of holding the shutdown open.
-        if (!server.listening || door?.(req, res) !== true) handler(req, res);
+        if (closing() || door?.(req, res) !== true) handler(req, res);
       },
     );
     server.maxConnections = limits.maxConnections;

@@ -92,6 +92,27 @@ describe('createHttpApp', { timeout: 20_000 }, () => {
     });
   });
 
+  test('once the app is closing, the framework answers what the door would (503), so connections drain', async () => {
+    let doorCalls = 0;
+    const { app } = makeApp({
+      door: (_req, res) => {
+        doorCalls++;
+        res.end('from the door');
+        return true;
+      },
+    });
+    let during: { status: number; body: string } | undefined;
+    // Runs after the app's own preClose hook: the app is closing, the server not yet closed.
+    app.addHook('preClose', async () => {
+      during = await dispatch(app, '/door');
+    });
+    await app.ready();
+    assert.deepEqual(await dispatch(app, '/door'), { status: 200, body: 'from the door' });
+    await app.close();
+    assert.equal(during?.status, 503);
+    assert.equal(doorCalls, 1, 'the door was not asked once closing began');
+  });
+
   test('without a door every request goes to the framework', async () => {
     const { app } = makeApp();
     app.get('/api', () => 'from the app');
