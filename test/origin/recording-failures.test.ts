@@ -57,6 +57,18 @@ function recordingOrigin() {
   return { clock, origin, storage, program, frames, errors, registry, manifest };
 }
 
+/** The next process's origin over the same storage, an hour later. */
+function restartedOrigin(storage: MemoryMediaStorage): OriginPlane {
+  return new OriginPlane({
+    config: originConfig(),
+    storage,
+    clock: new ManualClock(Date.UTC(2026, 10, 29, 21)),
+    log: recordingLog().log,
+    programBitrateBps: 48_000,
+    preSkip: 312,
+  });
+}
+
 describe('media storage faults at the origin', () => {
   test('a failed write is logged, counted and shown as degraded health until a write succeeds again', async () => {
     const { origin, storage, frames, errors, registry, clock } = recordingOrigin();
@@ -105,14 +117,7 @@ describe('what shutdown and the end of a Space do to a recording', () => {
     assert.doesNotMatch(playlist, /ENDLIST/);
     assert.match(playlist, /#EXTINF:0\.600,\ns1\.m4s/);
 
-    const next = new OriginPlane({
-      config: originConfig(),
-      storage,
-      clock: new ManualClock(Date.UTC(2026, 10, 29, 21)),
-      log: recordingLog().log,
-      programBitrateBps: 48_000,
-      preSkip: 312,
-    });
+    const next = restartedOrigin(storage);
     next.attach(SPACE, new ProgramStream(rethrow));
     assert.match(new TextDecoder().decode((await next.get(SPACE, 'media.m3u8', {})).body), /s1\.m4s\n(?!#EXT-X-ENDLIST)/);
   });
@@ -135,14 +140,7 @@ describe('what shutdown and the end of a Space do to a recording', () => {
     frames(250);
     const crashed = manifest();
     assert.equal(crashed.ended, false);
-    const restarted = new OriginPlane({
-      config: originConfig(),
-      storage,
-      clock: new ManualClock(Date.UTC(2026, 10, 29, 21)),
-      log: recordingLog().log,
-      programBitrateBps: 48_000,
-      preSkip: 312,
-    });
+    const restarted = restartedOrigin(storage);
     assert.deepEqual(restarted.recording(SPACE), { live: true, durationMs: 4000 });
     restarted.finish(SPACE);
     assert.deepEqual(restarted.recording(SPACE), { live: false, durationMs: 4000 });

@@ -3,29 +3,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { pino } from 'pino';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { FileMediaStorage } from '../../src/origin/storage.ts';
 import { LiveTrack, type RecordingManifest } from '../../src/origin/track.ts';
+import { trackOptions } from '../helpers/origin-config.ts';
 
 function makeTrack(
   clock: ManualClock,
   storage = new FileMediaStorage(mkdtempSync(join(tmpdir(), 'amphi-track-'))),
   resume?: RecordingManifest,
 ) {
-  const track = new LiveTrack(
-    {
-      spaceId: 'sp_track000000',
-      storage,
-      clock,
-      log: pino({ level: 'silent' }),
-      partDurationMs: 500,
-      partsPerSegment: 4,
-      preSkip: 312,
-      onStorage: () => {},
-    },
-    resume,
-  );
+  const track = new LiveTrack(trackOptions('sp_track000000', storage, clock), resume);
   let sequence = 0;
   const frames = (n: number) => {
     for (let i = 0; i < n; i++) {
