@@ -70,6 +70,12 @@ export interface EdgeDeps {
    * a whole Space on the URL they were given; a removed listener is still cut off at once.
    */
   readonly tokenKeepAliveMs?: number;
+  /**
+   * Whether removals reach this edge (`revoke`, from the control bus). Only then may a token outlive
+   * its expiry (keep-alive, held streams); an edge that hears of no removal (`amphi edge` until
+   * cluster mode) holds streams only until the token expires and keeps no token alive past it.
+   */
+  readonly followsRemovals?: boolean;
   readonly stream?: StreamPolicy;
 }
 
@@ -99,12 +105,14 @@ export class Edge {
   readonly #verified = new Map<string, VerifiedToken>();
   /** `space/subject` of listeners removed from a Space; a removal is for good. */
   readonly #revoked = new Set<string>();
+  readonly #followsRemovals: boolean;
   originFetches = 0;
   /** Requests served (after the token check), for tests and metrics. */
   served = 0;
 
   constructor(deps: EdgeDeps) {
     this.#d = deps;
+    this.#followsRemovals = deps.followsRemovals ?? true;
     this.#cache = new ByteLru(deps.cacheMaxBytes);
   }
 
@@ -137,8 +145,8 @@ export class Edge {
    * lasts until the Space ends or the listener is removed (`revoke`), however long that is.
    */
   async openStream(token: string, spaceId: string): Promise<OpenedStream> {
-    const claims = this.#verify(token, spaceId);
-    if (claims === undefined) throw new AmphiError('LISTENER_TOKEN_INVALID');
+    const known = this.#verify(token, spaceId);
+    if (known === undefined) throw new AmphiError('LISTENER_TOKEN_INVALID');
     let stream = this.#streams.get(spaceId);
     if (stream === undefined) {
       const created = new SpaceStream(
@@ -157,8 +165,9 @@ export class Edge {
     return {
       epochMs,
       subscribe: (sink) => {
-        // No expiry: a held stream is checked once, at connect; a removal ends it through `revoke`.
-        if (!stream.subscribe(sink, Number.POSITIVE_INFINITY, claims.u)) sink.end(); // it stopped just now: the player reconnects
+        // Checked once, at connect; a removal ends it through `revoke` (without removals: the token's expiry).
+        const until = this.#followsRemovals ? Number.POSITIVE_INFINITY : known.expiresAtMs;
+        if (!stream.subscribe(sink, until, known.claims.u)) sink.end(); // it stopped just now: the player reconnects
       },
       unsubscribe: (sink) => stream.unsubscribe(sink),
     };
@@ -207,7 +216,7 @@ export class Edge {
     return count;
   }
 
-  #verify(token: string, spaceId: string): ListenerClaims | undefined {
+  #verify(token: string, spaceId: string): VerifiedToken | undefined {
     const now = this.#d.clock.now();
     let known = this.#verified.get(token);
     if (known === undefined) {
@@ -218,7 +227,7 @@ export class Edge {
       this.#verified.set(token, known);
     }
     // The signature was checked once; expiry (extended by use) and Space are checked on every request.
-    const keepAliveMs = this.#d.tokenKeepAliveMs ?? DEFAULT_TOKEN_KEEP_ALIVE_MS;
+    const keepAliveMs = this.#followsRemovals ? (this.#d.tokenKeepAliveMs ?? DEFAULT_TOKEN_KEEP_ALIVE_MS) : 0;
     if (known.claims.s !== spaceId) return undefined;
     if (known.expiresAtMs <= now && known.lastUsedMs + keepAliveMs <= now) return undefined;
     if (this.#revoked.size > 0 && this.#revoked.has(`${spaceId}/${known.claims.u}`)) return undefined;
@@ -229,7 +238,7 @@ export class Edge {
     }
     known.lastUsedMs = now;
     this.#count(spaceId, known.claims.u, now);
-    return known.claims;
+    return known;
   }
 
   async #lookup(spaceId: string, file: string, query: OriginQuery, now: number): Promise<Entry> {

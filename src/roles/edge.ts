@@ -42,6 +42,8 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
     log,
     cacheMaxBytes: config.edge.cacheMaxBytes,
     tokenKeepAliveMs: config.edge.tokenKeepAliveMs,
+    // No control bus reaches a separate edge yet (cluster mode part 1): tokens end at their expiry.
+    followsRemovals: false,
   });
   edgeMetrics(metrics.registry, edge);
   const record = (route: string, method: string, status: number, seconds: number) =>

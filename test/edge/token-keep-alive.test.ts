@@ -79,4 +79,23 @@ describe('listener tokens stay good while their player uses them (players that c
     assert.equal(e.accepts(token, SPACE), true);
     assert.equal(e.accepts(token, 'sp_OTHERSPACE00'), false);
   });
+
+  test('an edge that hears of no removal (amphi edge today) keeps no token past its expiry', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 29, 20));
+    const e = new Edge({
+      signer,
+      clock,
+      origin,
+      log: pino({ level: 'silent' }),
+      cacheMaxBytes: 1 << 20,
+      tokenKeepAliveMs: KEEP_ALIVE_MS,
+      followsRemovals: false,
+    });
+    const token = tokenFor(clock, 'an_separate0001');
+    for (let t = 0; t < TOKEN_LIFETIME_MS; t += 1000) {
+      assert.equal((await e.serve({ token, spaceId: SPACE, file: 'media.m3u8' })).status, 200);
+      clock.advance(1000);
+    }
+    assert.equal(e.accepts(token, SPACE), false, 'in use, but expired: a removal could not reach this edge');
+  });
 });
