@@ -35,7 +35,7 @@ function originOn(clock: ManualClock): OriginPlane {
 }
 
 /** Origin and edge in one process on a ManualClock, fed 20 ms program frames on demand. */
-function live() {
+function live(followsRemovals = true) {
   const clock = new ManualClock(START);
   const origin = originOn(clock);
   const program = new ProgramStream(rethrow);
@@ -49,7 +49,7 @@ function live() {
       await settle();
     }
   };
-  const edge = new Edge({ signer, clock, origin, log, cacheMaxBytes: 1 << 22 });
+  const edge = new Edge({ signer, clock, origin, log, cacheMaxBytes: 1 << 22, followsRemovals });
   const token = (subject: string, ttlMs = 60_000) => signer.sign({ t: 'l', s: SPACE, u: subject }, clock.now() + ttlMs);
   return { clock, edge, frames, token, end: () => program.emit('end', { spaceId: SPACE, frames: sequence, final: true }) };
 }
@@ -121,6 +121,18 @@ describe('live stream (one held response per listener)', () => {
     for (let i = 0; i < 5 && !fine.ended; i++) await settle();
     assert.equal(fine.ended, true);
     assert.equal(edge.streaming, 0);
+  });
+
+  test('at an edge that hears of no removal, a held stream ends when its token expires', async () => {
+    const { edge, frames, token, clock } = live(false);
+    await frames(100);
+    const short = sink();
+    (await edge.openStream(token('an_short', 1000), SPACE)).subscribe(short);
+    await frames(25);
+    assert.equal(short.ended, false);
+    clock.advance(1000);
+    await frames(25);
+    assert.equal(short.ended, true, 'a removal could not reach this edge: the token is the limit');
   });
 
   test('a stream that could not start (not live yet) is retried by the next listener, not cached as failed', async () => {
