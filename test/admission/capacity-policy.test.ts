@@ -8,22 +8,9 @@ import {
   type OverloadPolicy,
 } from '../../src/admission/capacity.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
+import { capacityPolicy } from './policies.ts';
 
-const policy: CapacityPolicy = {
-  maxListeners: 1000,
-  joinsPerSecond: 10,
-  joinBurst: 10,
-  overload: {
-    eventLoopDelayLevelsMs: [100, 200, 400],
-    cpuShareLevels: [0.8, 0.9, 0.97],
-    queueDepthLevels: [100, 500, 1000],
-    levelHoldMs: 5000,
-    decreaseFactor: 0.5,
-    decreaseIntervalMs: 1000,
-    recoveryPerSecond: 0.1,
-    minCapacityFactor: 0.1,
-  },
-};
+const policy: CapacityPolicy = { ...capacityPolicy, joinBurst: 10 };
 
 const withOverload = (o: Partial<OverloadPolicy>): CapacityPolicy => ({ ...policy, overload: { ...policy.overload, ...o } });
 

@@ -3,22 +3,9 @@ import { describe, test } from 'node:test';
 import { Capacity, levelOf, type CapacityPolicy } from '../../src/admission/capacity.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
+import { capacityPolicy } from './policies.ts';
 
-const policy: CapacityPolicy = {
-  maxListeners: 1000,
-  joinsPerSecond: 10,
-  joinBurst: 5,
-  overload: {
-    eventLoopDelayLevelsMs: [100, 200, 400],
-    cpuShareLevels: [0.8, 0.9, 0.97],
-    queueDepthLevels: [100, 500, 1000],
-    levelHoldMs: 5000,
-    decreaseFactor: 0.5,
-    decreaseIntervalMs: 1000,
-    recoveryPerSecond: 0.1,
-    minCapacityFactor: 0.1,
-  },
-};
+const policy: CapacityPolicy = capacityPolicy;
 
 describe('Capacity', () => {
   test('joins/s is a token bucket: a burst, then the refill rate', () => {
