@@ -20,7 +20,7 @@ const origin: OriginClient = {
     }),
 };
 
-function edge(clock: ManualClock) {
+function edge(clock: ManualClock, followsRemovals = true) {
   return new Edge({
     signer,
     clock,
@@ -28,6 +28,7 @@ function edge(clock: ManualClock) {
     log: pino({ level: 'silent' }),
     cacheMaxBytes: 1 << 20,
     tokenKeepAliveMs: KEEP_ALIVE_MS,
+    followsRemovals,
   });
 }
 
@@ -82,15 +83,7 @@ describe('listener tokens stay good while their player uses them (players that c
 
   test('an edge that hears of no removal (amphi edge today) keeps no token past its expiry', async () => {
     const clock = new ManualClock(Date.UTC(2026, 10, 29, 20));
-    const e = new Edge({
-      signer,
-      clock,
-      origin,
-      log: pino({ level: 'silent' }),
-      cacheMaxBytes: 1 << 20,
-      tokenKeepAliveMs: KEEP_ALIVE_MS,
-      followsRemovals: false,
-    });
+    const e = edge(clock, false);
     const token = tokenFor(clock, 'an_separate0001');
     for (let t = 0; t < TOKEN_LIFETIME_MS; t += 1000) {
       assert.equal((await e.serve({ token, spaceId: SPACE, file: 'media.m3u8' })).status, 200);

@@ -1,6 +1,7 @@
-import { ManualClock, type TimerHandle } from '../../src/lib/clock.ts';
+import { pino } from 'pino';
+import { ManualClock, type Clock, type TimerHandle } from '../../src/lib/clock.ts';
 import { TypedEmitter } from '../../src/lib/typed-emitter.ts';
-import type { StageSession } from '../../src/stage/room.ts';
+import { StageRoom, type StageSession } from '../../src/stage/room.ts';
 import type { SessionEvents } from '../../src/stage/session.ts';
 import { rethrow } from '../helpers/events.ts';
 
@@ -59,4 +60,19 @@ export class TrackingClock extends ManualClock {
   get pendingTimers(): number {
     return this.#pending.size;
   }
+}
+
+/** A room on the test clock (48 kb/s program, 32 kb/s returns) that records the ids it reports closed. */
+export function quietRoom(clock: Clock, spaceId: string): { room: StageRoom; closed: string[] } {
+  const closed: string[] = [];
+  const room = new StageRoom({
+    spaceId,
+    clock,
+    log: pino({ level: 'silent' }),
+    programBitrateBps: 48_000,
+    returnBitrateBps: 32_000,
+    onListenerError: rethrow,
+    onClosed: (id) => closed.push(id),
+  });
+  return { room, closed };
 }

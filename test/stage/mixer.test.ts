@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { pino } from 'pino';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { FRAME_SAMPLES, peak, rmsDbfs, toneFrame, toneShare } from '../../src/stage/audio.ts';
 import { OpusDecoderMono, OpusEncoderMono } from '../../src/stage/codec.ts';
 import { JitterBuffer } from '../../src/stage/jitter-buffer.ts';
 import { Mixer } from '../../src/stage/mixer.ts';
 import type { ProgramFrame } from '../../src/stage/program.ts';
-import { StageRoom } from '../../src/stage/room.ts';
-import { rethrow } from '../helpers/events.ts';
-import { FakeSession } from './fakes.ts';
+import { quietRoom, FakeSession } from './fakes.ts';
 
 describe('JitterBuffer', () => {
   test('reorders, waits for its target depth, fills a lost frame with silence, resyncs on a jump', () => {
@@ -144,16 +141,7 @@ describe('Mixer sources', () => {
 
 describe('StageRoom on an injected clock', () => {
   const make = (clock: ManualClock) => {
-    const closed: string[] = [];
-    const room = new StageRoom({
-      spaceId: 'sp_test00000000',
-      clock,
-      log: pino({ level: 'silent' }),
-      programBitrateBps: 48_000,
-      returnBitrateBps: 32_000,
-      onListenerError: rethrow,
-      onClosed: (id) => closed.push(id),
-    });
+    const { room, closed } = quietRoom(clock, 'sp_test00000000');
     const frames: ProgramFrame[] = [];
     room.program.on('frame', (f) => frames.push(f));
     return { room, frames, closed };

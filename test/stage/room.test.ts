@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { pino } from 'pino';
 import { FRAME_SAMPLES, toneFrame } from '../../src/stage/audio.ts';
 import { OpusEncoderMono } from '../../src/stage/codec.ts';
 import type { ProgramEvents, ProgramFrame } from '../../src/stage/program.ts';
-import { StageRoom } from '../../src/stage/room.ts';
-import { rethrow } from '../helpers/events.ts';
-import { FakeSession, TrackingClock } from './fakes.ts';
+import { quietRoom, FakeSession, TrackingClock } from './fakes.ts';
 
 const SPACE = 'sp_room0000000';
 
 function makeRoom(clock = new TrackingClock(0)) {
-  const closed: string[] = [];
-  const room = new StageRoom({
-    spaceId: SPACE,
-    clock,
-    log: pino({ level: 'silent' }),
-    programBitrateBps: 48_000,
-    returnBitrateBps: 32_000,
-    onListenerError: rethrow,
-    onClosed: (id) => closed.push(id),
-  });
+  const { room, closed } = quietRoom(clock, SPACE);
   const frames: ProgramFrame[] = [];
   const ends: ProgramEvents['end'][] = [];
   room.program.on('frame', (f) => frames.push(f));
