@@ -89,6 +89,12 @@ export function validateConfig(candidate: unknown): Readonly<Config> {
       'invalid configuration: auth.secureCookies needs server.publicUrl to be an https:// URL, or browsers will never send the session cookie back',
     );
   }
+  const candidates = config.stage.remoteCandidates;
+  if (candidates.minPort > candidates.maxPort) {
+    throw new ConfigError(
+      `invalid configuration: stage.remoteCandidates.minPort (${candidates.minPort}) must not exceed maxPort (${candidates.maxPort})`,
+    );
+  }
   return deepFreeze({ ...config, dataDir: resolve(config.dataDir) });
 }
 

@@ -21,7 +21,15 @@ export const ConfigSchema = Type.Object(
         port: Type.Integer({ minimum: 0, maximum: 65535 }),
         publicUrl: NullableUrl,
         bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 10_485_760 }),
-        trustProxy: Type.Boolean(),
+        // Which X-Forwarded-For entries to believe: false (none), a hop count (1 = one proxy in front, whose
+        // appended entry is the client), or the proxies' addresses/CIDRs. `true` means 1 hop, never "all".
+        trustProxy: Type.Union([
+          Type.Boolean(),
+          Type.Integer({ minimum: 1, maximum: 10 }),
+          Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 64 }),
+        ]),
+        // Who may scrape /metrics: addresses, CIDRs or proxy-addr names (loopback, linklocal, uniquelocal).
+        metricsAllowFrom: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 64 }),
         shutdownGraceMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
       },
       strict,
@@ -52,6 +60,9 @@ export const ConfigSchema = Type.Object(
         reactionEmoji: Type.Array(Type.String({ minLength: 1, maxLength: 16 }), { minItems: 1, maxItems: 64, uniqueItems: true }),
         snapshotTtlMs: Type.Integer({ minimum: 0, maximum: 60_000 }),
         abandonedAfterMs: Type.Integer({ minimum: 60_000, maximum: 86_400_000 }),
+        // Per-account quotas: Spaces created (a token bucket) and Spaces live at once.
+        createPerAccount: RateLimit,
+        maxLivePerAccount: Type.Integer({ minimum: 1, maximum: 1000 }),
       },
       strict,
     ),
@@ -62,6 +73,11 @@ export const ConfigSchema = Type.Object(
         cacheMaxBytes: Type.Integer({ minimum: 1_048_576 }),
         tokenKeepAliveMs: Type.Integer({ minimum: 1000, maximum: 3_600_000 }),
         originUrl: Type.Union([Type.String(), Type.Null()]),
+        // Concurrent held streams (live.mp4) per token subject and per client address.
+        maxStreamsPerSubject: Type.Integer({ minimum: 1, maximum: 1000 }),
+        maxStreamsPerAddress: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+        // /edge/auth (the token check a CDN or nginx auth_request calls): per address.
+        authPerAddress: RateLimit,
       },
       strict,
     ),
@@ -96,6 +112,23 @@ export const ConfigSchema = Type.Object(
         maxSpeakerBitrateBps: Type.Integer({ minimum: 16_000, maximum: 510_000 }),
         maxSessions: Type.Integer({ minimum: 1, maximum: 100_000 }),
         whipPostsPerAccount: RateLimit,
+        // Trickle PATCHes per WHIP session.
+        patchesPerSession: RateLimit,
+        // A session whose ICE has not connected by then is closed (its slot freed).
+        connectTimeoutMs: Type.Integer({ minimum: 1000, maximum: 120_000 }),
+        // Which remote ICE candidates the stage will send connectivity checks to. Unspecified, multicast,
+        // broadcast and link-local addresses are always refused. 'auto' allows loopback (private) only when
+        // one of iceAddresses is itself loopback (private), i.e. the stage serves that network anyway.
+        remoteCandidates: Type.Object(
+          {
+            maxPerSession: Type.Integer({ minimum: 1, maximum: 100 }),
+            allowLoopback: Type.Union([Type.Boolean(), Type.Literal('auto')]),
+            allowPrivate: Type.Union([Type.Boolean(), Type.Literal('auto')]),
+            minPort: Type.Integer({ minimum: 1, maximum: 65535 }),
+            maxPort: Type.Integer({ minimum: 1, maximum: 65535 }),
+          },
+          strict,
+        ),
       },
       strict,
     ),
@@ -177,6 +210,7 @@ export const defaultConfig: Config = {
     publicUrl: null,
     bodyLimitBytes: 65_536,
     trustProxy: false,
+    metricsAllowFrom: ['loopback'],
     shutdownGraceMs: 10_000,
   },
   dataDir: './data',
@@ -190,12 +224,22 @@ export const defaultConfig: Config = {
     reactionEmoji: ['👏', '❤️', '😂', '🔥', '💯', '👍', '🙏', '🎉', '😮', '😢'],
     snapshotTtlMs: 1000,
     abandonedAfterMs: 600_000,
+    createPerAccount: { capacity: 20, refillPerSecond: 20 / 3600 },
+    maxLivePerAccount: 3,
   },
   rateLimits: {
     reactionsPerAccount: { capacity: 10, refillPerSecond: 2 },
     authPerAddress: { capacity: 20, refillPerSecond: 0.5 },
   },
-  edge: { publicUrl: null, cacheMaxBytes: 64 * 1_048_576, tokenKeepAliveMs: 60_000, originUrl: null },
+  edge: {
+    publicUrl: null,
+    cacheMaxBytes: 64 * 1_048_576,
+    tokenKeepAliveMs: 60_000,
+    originUrl: null,
+    maxStreamsPerSubject: 3,
+    maxStreamsPerAddress: 200,
+    authPerAddress: { capacity: 200, refillPerSecond: 100 },
+  },
   demo: { enabled: true, title: 'Amphi demo: hear it live', recordingWindowMinutes: 60 },
   origin: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 6000, liveWindowSegments: 30, retentionDays: null },
   stage: {
@@ -208,6 +252,9 @@ export const defaultConfig: Config = {
     maxSpeakerBitrateBps: 192_000,
     maxSessions: 2000,
     whipPostsPerAccount: { capacity: 5, refillPerSecond: 0.5 },
+    patchesPerSession: { capacity: 10, refillPerSecond: 1 },
+    connectTimeoutMs: 15_000,
+    remoteCandidates: { maxPerSession: 10, allowLoopback: 'auto', allowPrivate: 'auto', minPort: 1024, maxPort: 65535 },
   },
   admission: {
     maxListeners: 20_000,
@@ -249,7 +296,7 @@ export const defaultConfig: Config = {
       maxConnections: 60_000,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
-      maxBodyBytes: 1024,
+      maxBodyBytes: 8192,
     },
   },
 };

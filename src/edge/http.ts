@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/schema.ts';
 import { AmphiError, type ErrorCode } from '../errors.ts';
+import { clientAddress, type TrustProxy } from '../lib/client-address.ts';
 import type { Door, RecordResponse } from '../lib/http-app.ts';
 import { toAmphiError } from '../lib/http-errors.ts';
 import type { Socket } from 'node:net';
@@ -47,16 +48,12 @@ export interface DoorOptions {
   /** Per-address and per-token token buckets (config `admission.limits`). */
   readonly limits: Pick<Config['admission']['limits'], 'perAddress' | 'perToken'>;
   readonly record?: RecordResponse;
-  /** Behind a proxy (`server.trustProxy`): the client is the address it appended to X-Forwarded-For. */
-  readonly trustProxy?: boolean;
+  /** Behind a proxy (`server.trustProxy`): which X-Forwarded-For entries name the client, as for the API. */
+  readonly trustProxy?: TrustProxy;
 }
 
 export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}, trustProxy = false }: DoorOptions): Door {
-  const clientAddress = (req: IncomingMessage): string => {
-    const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
-    if (typeof forwarded === 'string') return forwarded.slice(forwarded.lastIndexOf(',') + 1).trim();
-    return req.socket.remoteAddress ?? '';
-  };
+  const addressOf = clientAddress(trustProxy);
   const perAddress = new RateLimiter(limits.perAddress, clock);
   const perToken = new RateLimiter(limits.perToken, clock);
   /** Sockets carrying a held live.mp4 response. */
@@ -88,7 +85,7 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
     }
     if (!url.startsWith('/l/')) return false;
     const started = performance.now();
-    if (limited(res, ROUTE, method, started, clientAddress(req), false)) return true;
+    if (limited(res, ROUTE, method, started, addressOf(req), false)) return true;
     const match = LISTENER_PATH.exec(url);
     if (match === null) {
       refuse(res, ROUTE, method, started, 'VALIDATION_FAILED');

@@ -8,6 +8,7 @@ import Fastify, {
 } from 'fastify';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { AmphiError } from '../errors.ts';
+import { trustedHop, type TrustProxy } from './client-address.ts';
 import { errorHandler } from './http-errors.ts';
 import type { Logger } from './logger.ts';
 
@@ -37,8 +38,8 @@ export interface HttpAppOptions {
   readonly log: Logger;
   readonly limits: ServerLimits;
   readonly bodyLimitBytes: number;
-  /** Behind a proxy: the client address comes from X-Forwarded-For. */
-  readonly trustProxy?: boolean;
+  /** Behind a proxy: which X-Forwarded-For entries name the client (`server.trustProxy`). */
+  readonly trustProxy?: TrustProxy;
   /** Requests answered before the framework (the listener door); false passes them on. */
   readonly door?: Door | undefined;
   /** Every request the framework answers is recorded here. */
@@ -62,7 +63,7 @@ export function createHttpApp(options: HttpAppOptions): App {
     bodyLimit: options.bodyLimitBytes,
     // Listener URLs carry a signed token (~150 characters) as a path segment.
     routerOptions: { maxParamLength: 4096 },
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: trustedHop(options.trustProxy ?? false),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,

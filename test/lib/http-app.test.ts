@@ -3,6 +3,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
+import { clientAddress } from '../../src/lib/client-address.ts';
 import { createHttpApp, type App, type HttpAppOptions } from '../../src/lib/http-app.ts';
 
 const limits = { maxConnections: 7, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 };
@@ -169,6 +170,32 @@ describe('createHttpApp', { timeout: 20_000 }, () => {
       await using(app, async () => {
         const res = await app.inject({ method: 'GET', url: '/ip', headers: { 'x-forwarded-for': '203.0.113.9' } });
         assert.equal(res.body, ip, String(trustProxy));
+      });
+    }
+  });
+
+  test('behind a proxy the client is the entry the trusted proxies appended, never the leftmost the client wrote', async () => {
+    // The client wrote "198.51.100.7"; the proxy (connecting from 127.0.0.1) appended the real address.
+    const forwarded = '198.51.100.7, 203.0.113.9';
+    for (const [trustProxy, ip] of [
+      [true, '203.0.113.9'],
+      [1, '203.0.113.9'],
+      [2, '198.51.100.7'],
+      [['127.0.0.1'], '203.0.113.9'],
+      [['loopback', '203.0.113.0/24'], '198.51.100.7'],
+      [['10.0.0.1'], '127.0.0.1'],
+    ] as const) {
+      const { app } = makeApp({ trustProxy });
+      const door = clientAddress(trustProxy);
+      let doorSaw = '';
+      app.get('/ip', (request) => {
+        doorSaw = door(request.raw);
+        return request.ip;
+      });
+      await using(app, async () => {
+        const res = await app.inject({ method: 'GET', url: '/ip', headers: { 'x-forwarded-for': forwarded } });
+        assert.equal(res.body, ip, `request.ip with trustProxy ${JSON.stringify(trustProxy)}`);
+        assert.equal(doorSaw, ip, `the door with trustProxy ${JSON.stringify(trustProxy)}`);
       });
     }
   });
