@@ -48,6 +48,12 @@ export const errorCatalogue = {
   OUTRANKED: { status: 403, message: 'You cannot do this to someone whose role is equal to or above yours.' },
   CANNOT_UNMUTE_OTHERS: { status: 403, message: 'Only speakers can unmute themselves; ask them to unmute.' },
   REMOVED_FROM_SPACE: { status: 403, message: 'You were removed from this Space and cannot rejoin it.' },
+  CROSS_SITE_REQUEST: {
+    status: 403,
+    message:
+      'A cookie-authenticated write must come from this site (Origin / Sec-Fetch-Site); use the web app or send Authorization: Bearer.',
+  },
+  METRICS_FORBIDDEN: { status: 403, message: 'Metrics are served only to the addresses in server.metricsAllowFrom.' },
   TICKET_INVALID: {
     status: 403,
     message:
@@ -74,6 +80,11 @@ export const errorCatalogue = {
   INVITATION_NOT_FOUND: { status: 404, message: 'You have no pending invitation to speak in this Space.' },
   // 409: conflicts with the current state
   HANDLE_TAKEN: { status: 409, message: 'This handle is taken; choose another.' },
+  HANDLE_RESERVED: { status: 409, message: 'This handle is reserved for the service itself; choose another.' },
+  LIVE_SPACES_LIMIT: {
+    status: 409,
+    message: 'You already host as many live Spaces as one account may (spaces.maxLivePerAccount); end one first.',
+  },
   SPACE_NOT_LIVE: { status: 409, message: 'The Space is not live yet; wait for the host to start it.' },
   SPACE_ENDED: { status: 409, message: 'The Space has ended; listen to the replay instead.' },
   ALREADY_ON_STAGE: { status: 409, message: 'This person is already on stage.' },
@@ -112,6 +123,14 @@ export const errorCatalogue = {
       'Joining needs a proof of work right now: solve details.challenge (details.difficultyBits leading zero bits) and join again with it and the solution.',
   },
   RATE_LIMITED: { status: 429, message: 'Too many requests; wait for the Retry-After seconds and try again.' },
+  SPACE_QUOTA_EXCEEDED: {
+    status: 429,
+    message: 'This account created too many Spaces recently (spaces.createPerAccount); retry after the Retry-After seconds.',
+  },
+  TOO_MANY_STREAMS: {
+    status: 429,
+    message: 'Too many streams open on this token or from this address; close one (each player needs one stream).',
+  },
   // 5xx: our fault
   INTERNAL: { status: 500, message: 'Something failed on our side; it was logged. Try again shortly.' },
   HLS_NOT_YET_AVAILABLE: {
