@@ -50,6 +50,8 @@ export interface RecordingInfo {
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const M3U8 = 'application/vnd.apple.mpegurl';
 const MP4 = 'audio/mp4';
+/** Recording summaries kept in memory (about 100 bytes each). */
+const MAX_REMEMBERED = 100_000;
 const FILE = /^(?:index\.m3u8|media\.m3u8|dvr\.m3u8|init\.mp4|state\.json|s(\d{1,9})\.m4s|p(\d{1,9})\.(\d{1,3})\.m4s)$/;
 
 /**
@@ -59,6 +61,12 @@ const FILE = /^(?:index\.m3u8|media\.m3u8|dvr\.m3u8|init\.mp4|state\.json|s(\d{1
 export class OriginPlane {
   readonly #d: OriginDeps;
   readonly #tracks = new Map<string, LiveTrack>();
+  /**
+   * What the public views ask of every Space on every read (live? how long?), kept in memory and updated
+   * whenever a manifest is written here, so listing Spaces never reads or parses a file. Null: no recording.
+   * Ended tracks leave `#tracks` (and their parts the heap): their files answer from then on.
+   */
+  readonly #info = new Map<string, RecordingInfo | null>();
   /** Recording windows (segments kept) of Spaces that never end, like the demo. */
   readonly #windows = new Map<string, number>();
   #health: StorageHealth = { ok: true };
@@ -97,7 +105,7 @@ export class OriginPlane {
     track.keepSegments = this.#windows.get(spaceId);
     this.#tracks.set(spaceId, track);
     program.on('frame', (frame) => track.push(frame));
-    program.on('end', ({ final }) => (final ? track.end() : track.suspend()));
+    program.on('end', ({ final }) => (final ? this.#end(spaceId, track) : track.suspend()));
     this.#d.log.info(
       { spaceId, resumedSegments: resume?.segments.length ?? 0, afterCrash: resume !== undefined && resume.suspended !== true },
       resume === undefined ? 'recording started' : 'recording resumed',
@@ -120,18 +128,20 @@ export class OriginPlane {
   /**
    * The Space ended. Its track ends with its program; a recording no track holds (its room is
    * gone, e.g. after a crash) is finished here from its manifest, so the replay exists either way.
+   * Its room-state document leaves memory.
    */
   finish(spaceId: string): void {
+    this.#d.roomState?.forget(spaceId);
     const track = this.#tracks.get(spaceId);
-    if (track !== undefined && !track.ended) {
-      track.end();
+    if (track !== undefined) {
+      this.#end(spaceId, track);
       return;
     }
-    if (track !== undefined) return;
     const manifest = this.#manifest(spaceId);
     if (manifest === undefined || manifest.ended) return;
     try {
       finishRecording(this.#d.storage, spaceId, manifest);
+      this.#remember(spaceId, { live: false, durationMs: duration(manifest.segments) });
       this.#d.log.info({ spaceId, segments: manifest.segments.length }, 'recording finished (no room was open)');
     } catch (error) {
       this.#storageOutcome({ ok: false, spaceId, file: 'recording.json', error });
@@ -160,6 +170,7 @@ export class OriginPlane {
       if (manifest?.ended !== true || last === undefined || last.programDateTimeMs + last.durationMs >= horizon) continue;
       this.#d.storage.remove(spaceId);
       this.#tracks.delete(spaceId);
+      this.#info.delete(spaceId);
       deleted.push(spaceId);
     }
     if (deleted.length > 0) this.#d.log.info({ spaces: deleted.length, retentionDays }, 'recordings past retention deleted');
@@ -178,13 +189,22 @@ export class OriginPlane {
     return n;
   }
 
+  /** Tracks in memory (live or suspended); an ended one is dropped. */
+  get tracksHeld(): number {
+    return this.#tracks.size;
+  }
+
   /** Live or recorded, and how long, for the public view. */
   recording(spaceId: string): RecordingInfo | undefined {
     const track = this.#tracks.get(spaceId);
-    if (track !== undefined) return { live: !track.ended, durationMs: track.ended ? duration(track.segments) : 0 };
-    const manifest = this.#manifest(spaceId);
-    if (manifest === undefined) return undefined;
-    return { live: !manifest.ended, durationMs: duration(manifest.segments) };
+    if (track !== undefined) return { live: true, durationMs: 0 };
+    let info = this.#info.get(spaceId);
+    if (info === undefined) {
+      const manifest = this.#manifest(spaceId);
+      info = manifest === undefined ? null : { live: !manifest.ended, durationMs: duration(manifest.segments) };
+      this.#remember(spaceId, info);
+    }
+    return info ?? undefined;
   }
 
   /**
@@ -209,13 +229,12 @@ export class OriginPlane {
       );
     }
     if (file === 'index.m3u8') {
-      if (track === undefined && this.#manifest(spaceId) === undefined) throw new AmphiError('SPACE_NOT_FOUND');
+      if (track === undefined && this.recording(spaceId) === undefined) throw new AmphiError('SPACE_NOT_FOUND');
       return text(multivariantPlaylist(this.#d.programBitrateBps), M3U8, 'public, max-age=3600');
     }
     if (file === 'init.mp4') return media(track?.init ?? this.#stored(spaceId, file), IMMUTABLE);
     if (file === 'media.m3u8' || file === 'dvr.m3u8') {
       // Only a final playlist is cached long; one that may still grow never is for more than a second.
-      if (track?.ended === true) return text(track.playlist(), M3U8, 'public, max-age=3600');
       if (track === undefined) {
         return text(new TextDecoder().decode(this.#stored(spaceId, 'media.m3u8')), M3U8, 'public, max-age=3600');
       }
@@ -271,6 +290,22 @@ export class OriginPlane {
       spaceId: outcome.spaceId,
       file: outcome.file,
     };
+  }
+
+  /** The track's Space ended: its final files are written and its parts leave memory. */
+  #end(spaceId: string, track: LiveTrack): void {
+    track.end();
+    if (this.#tracks.get(spaceId) === track) this.#tracks.delete(spaceId);
+    this.#remember(spaceId, { live: false, durationMs: duration(track.segments) });
+  }
+
+  #remember(spaceId: string, info: RecordingInfo | null): void {
+    // Bounded: the oldest entries go first (a Map iterates in insertion order); they are re-read on demand.
+    if (this.#info.size >= MAX_REMEMBERED && !this.#info.has(spaceId)) {
+      const oldest = this.#info.keys().next();
+      if (oldest.done !== true) this.#info.delete(oldest.value);
+    }
+    this.#info.set(spaceId, info);
   }
 
   #manifest(spaceId: string): RecordingManifest | undefined {

@@ -4,6 +4,9 @@ import type { Clock } from '../lib/clock.ts';
 /** Builds a Space's room state now (who is on stage and speaking, listeners, reactions, status). */
 export type RoomStateSource = (spaceId: string) => Promise<object>;
 
+/** Documents held at most (a few hundred bytes each). */
+const MAX_DOCS = 100_000;
+
 interface Versioned {
   json: string;
   version: number;
@@ -19,6 +22,11 @@ export class RoomState {
   readonly #clock: Clock;
   readonly #pollMs: () => number;
   readonly #docs = new Map<string, Versioned>();
+  /**
+   * Versions come from one counter for all Spaces, so a document forgotten and built again (a Space
+   * ended, then polled) gets a version newer than any a client holds, and never looks unchanged.
+   */
+  #lastVersion = 0;
   /** Wakes each held request at once (shutdown). */
   readonly #sleepers = new Set<() => void>();
   #closed = false;
@@ -41,6 +49,16 @@ export class RoomState {
       current = await this.#refresh(spaceId);
     }
     return current;
+  }
+
+  /** The Space ended: its document leaves memory (a later poll builds it again, with a newer version). */
+  forget(spaceId: string): void {
+    this.#docs.delete(spaceId);
+  }
+
+  /** Documents held. */
+  get size(): number {
+    return this.#docs.size;
   }
 
   /** Shutdown: held requests are answered at once (unchanged), new ones refused; the source is read no more. */
@@ -67,7 +85,12 @@ export class RoomState {
     const json = JSON.stringify(doc);
     const previous = this.#docs.get(spaceId);
     if (previous !== undefined && previous.json === json) return previous;
-    const next = { json, version: (previous?.version ?? 0) + 1 };
+    const next = { json, version: ++this.#lastVersion };
+    if (previous === undefined && this.#docs.size >= MAX_DOCS) {
+      // Bounded (a Space polled after it ended builds its document again): the oldest goes first.
+      const oldest = this.#docs.keys().next();
+      if (oldest.done !== true) this.#docs.delete(oldest.value);
+    }
     this.#docs.set(spaceId, next);
     return next;
   }

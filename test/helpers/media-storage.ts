@@ -8,6 +8,8 @@ export class MemoryMediaStorage implements MediaStorage {
   readonly files = new Map<string, Uint8Array>();
   full = false;
   failedWrites = 0;
+  /** Reads per file name (`recording.json`: 3), to show what the hot paths do not read. */
+  readonly readsByName = new Map<string, number>();
 
   write(spaceId: string, name: string, data: Uint8Array | string): void {
     this.#check();
@@ -21,6 +23,7 @@ export class MemoryMediaStorage implements MediaStorage {
   }
 
   read(spaceId: string, name: string): Uint8Array | undefined {
+    this.readsByName.set(name, (this.readsByName.get(name) ?? 0) + 1);
     return this.files.get(`${spaceId}/${name}`);
   }
 
