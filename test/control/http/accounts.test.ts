@@ -104,3 +104,30 @@ describe('password attempts are rate-limited per address', () => {
     }
   });
 });
+
+describe('behind a proxy, the limits key on the address the proxy saw (server.trustProxy)', () => {
+  test('rotating the leftmost X-Forwarded-For entry does not reset the password bucket', async () => {
+    const app = await makeTestApp({
+      server: { trustProxy: true },
+      rateLimits: { authPerAddress: { capacity: 3, refillPerSecond: 0.5 } },
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        // The client writes any address it likes; the proxy appends the one the connection came from.
+        const headers = { 'x-forwarded-for': `198.51.100.${i}, 203.0.113.9` };
+        const reply = await app.call('POST', '/api/sessions', { headers, body: { handle: 'ghost', password: 'whatever pw' } });
+        statuses.push(reply.status);
+      }
+      assert.deepEqual(statuses, [401, 401, 401, 429, 429, 429]);
+      // Another client behind the same proxy has its own bucket.
+      const other = await app.call('POST', '/api/sessions', {
+        headers: { 'x-forwarded-for': '203.0.113.10' },
+        body: { handle: 'ghost', password: 'whatever pw' },
+      });
+      assert.equal(other.status, 401);
+    } finally {
+      await app.close();
+    }
+  });
+});
