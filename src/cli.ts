@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ConfigError, configFlags, loadConfig } from './config/load.ts';
+import { ConfigError, configFlags, loadConfig, redactedConfig } from './config/load.ts';
 import { startEdge } from './roles/edge.ts';
 import { AmphiError } from './errors.ts';
 import { createLogger } from './lib/logger.ts';
@@ -119,9 +119,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   if (command === 'config') {
-    process.stdout.write(
-      `${JSON.stringify({ ...config, tokens: { ...config.tokens, signingKey: config.tokens.signingKey === null ? null : '(set)' } }, null, 2)}\n`,
-    );
+    process.stdout.write(`${JSON.stringify(redactedConfig(config), null, 2)}\n`);
     return 0;
   }
 

@@ -153,3 +153,26 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/**
+ * The configuration as `amphi config` prints it: secrets replaced (the signing key, the password in
+ * DATABASE_URL), everything else as loaded, so a printout can be pasted into a bug report.
+ */
+export function redactedConfig(config: Readonly<Config>): Config {
+  return {
+    ...config,
+    databaseUrl: config.databaseUrl === null ? null : redactUrlPassword(config.databaseUrl),
+    tokens: { ...config.tokens, signingKey: config.tokens.signingKey === null ? null : '(set)' },
+  };
+}
+
+function redactUrlPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === '') return url;
+    parsed.password = 'redacted';
+    return parsed.toString();
+  } catch {
+    return '(set, unparsable)';
+  }
+}

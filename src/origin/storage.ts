@@ -37,12 +37,16 @@ export interface MediaStorage {
   spaces(): string[];
 }
 
+/** Media is readable by the owner's group (a backup or a web server), never by everyone. */
+const FILE_MODE = 0o640;
+const DIR_MODE = 0o750;
+
 export class FileMediaStorage implements MediaStorage {
   readonly #root: string;
 
   constructor(root: string) {
     this.#root = root;
-    mkdirSync(root, { recursive: true });
+    mkdirSync(root, { recursive: true, mode: DIR_MODE });
   }
 
   write(spaceId: string, name: string, data: Uint8Array | string): void {
@@ -96,10 +100,10 @@ export class FileMediaStorage implements MediaStorage {
   /** Writes `data` to a temporary file beside `name` and syncs it; removed again if anything fails. */
   #temp(spaceId: string, name: string, data: Uint8Array | string): { dir: string; tmp: string } {
     const dir = join(this.#root, spaceId);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: DIR_MODE });
     const tmp = join(dir, `.${name}.tmp`);
     try {
-      const fd = openSync(tmp, 'w');
+      const fd = openSync(tmp, 'w', FILE_MODE);
       try {
         writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
         fdatasyncSync(fd);

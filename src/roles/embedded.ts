@@ -25,6 +25,7 @@ import { openStore } from '../storage/open.ts';
 import type { Store } from '../storage/store.ts';
 import { controlServices, mountControl, type ControlApp } from './control.ts';
 import { startDemo } from './demo.ts';
+import { secureDataDir } from './data-dir.ts';
 import { loadSigningKey } from './keys.ts';
 import { Metrics } from './metrics.ts';
 import type { HealthCheck } from './ops-routes.ts';
@@ -61,6 +62,7 @@ export async function startEmbedded(
 ): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.log.level);
+  secureDataDir(config.dataDir, config.databaseUrl === null, log);
   const signer = new TokenSigner([loadSigningKey(config.tokens.signingKey, config.dataDir)]);
   const store = await openStore({
     databaseUrl: config.databaseUrl,

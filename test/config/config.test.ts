@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
-import { ConfigError, loadConfig, validateConfig } from '../../src/config/load.ts';
+import { ConfigError, loadConfig, redactedConfig, validateConfig } from '../../src/config/load.ts';
 import { ConfigSchema, defaultConfig } from '../../src/config/schema.ts';
 
 /** Every object in a JSON value (arrays' items included), with its dotted path as errors name it. */
@@ -125,5 +125,26 @@ describe('config', () => {
     const sample: unknown = parse(readFileSync(resolve('amphi.sample.yaml'), 'utf8'));
     assert.deepEqual(sample, defaultConfig);
     assert.doesNotThrow(() => loadConfig({ file: resolve('amphi.sample.yaml') }));
+  });
+});
+
+describe('printing the configuration', () => {
+  test('the signing key and the database password are redacted; nothing else changes', () => {
+    const config = loadConfig({
+      overrides: {
+        databaseUrl: 'postgres://amphi:s3cret-pw@db.example:5432/amphi',
+        tokens: { signingKey: 'k'.repeat(40) },
+      },
+    });
+    const printed = JSON.stringify(redactedConfig(config));
+    assert.doesNotMatch(printed, /s3cret-pw/);
+    assert.doesNotMatch(printed, /kkkkkkkk/);
+    const shown = redactedConfig(config);
+    assert.equal(shown.databaseUrl, 'postgres://amphi:redacted@db.example:5432/amphi');
+    assert.equal(shown.tokens.signingKey, '(set)');
+    assert.deepEqual({ ...shown, databaseUrl: null, tokens: null }, { ...config, databaseUrl: null, tokens: null });
+    const plain = loadConfig({ overrides: { databaseUrl: 'postgres://db.example/amphi' } });
+    assert.equal(redactedConfig(plain).databaseUrl, 'postgres://db.example/amphi');
+    assert.equal(redactedConfig(plain).tokens.signingKey, null);
   });
 });
