@@ -108,6 +108,7 @@ export async function mountControl(
     registry: metrics.registry,
     log: parts.log,
     ping: () => parts.store.ping(),
+    metricsAllowFrom: config.server.metricsAllowFrom,
     ...(parts.checks === undefined ? {} : { checks: parts.checks }),
   });
 }

@@ -56,7 +56,12 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
     door: listenerDoor(edge, { log, clock, limits: config.admission.limits, record, trustProxy: config.server.trustProxy }),
     record,
   });
-  opsRoutes(app, { registry: metrics.registry, log, details: () => ({ role: 'edge', originFetches: edge.originFetches }) });
+  opsRoutes(app, {
+    registry: metrics.registry,
+    log,
+    details: () => ({ role: 'edge', originFetches: edge.originFetches }),
+    metricsAllowFrom: config.server.metricsAllowFrom,
+  });
   await app.listen({ host: config.server.host, port: config.server.port });
   const port = (app.server.address() as AddressInfo).port;
   const url = `http://${config.server.host}:${port}`;

@@ -234,7 +234,7 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
  * The two listeners: the API port (control API, the listener door in front of it, the origin for
  * other edges, the web app) and the stage's own port. Built, not listening.
  */
-async function buildHttp({ config, clock, log, signer, store, metrics }: Parts, planes: ReturnType<typeof buildPlanes>) {
+async function buildHttp({ config, clock, log, signer, store, metrics, urls }: Parts, planes: ReturnType<typeof buildPlanes>) {
   const { services, stage, origin, edge, live, downloads } = planes;
   const record = (route: string, method: string, status: number, seconds: number) =>
     metrics.http.record(route, method, status, seconds);
@@ -265,7 +265,12 @@ async function buildHttp({ config, clock, log, signer, store, metrics }: Parts, 
     recordingFiles: downloads,
   });
   originRoutes(app, origin, signer, clock);
-  await webRoutes(app, fileURLToPath(new URL('../../web/dist', import.meta.url)), log);
+  await webRoutes(
+    app,
+    fileURLToPath(new URL('../../web/dist', import.meta.url)),
+    () => ({ stage: urls.stage, edge: urls.edge }),
+    log,
+  );
   const stageApp = createHttpApp({
     log: log.child({ plane: 'stage' }),
     limits: { ...limits, requestTimeoutMs: Math.max(limits.headersTimeoutMs, STAGE_REQUEST_TIMEOUT_MS) },

@@ -1,4 +1,6 @@
+import proxyAddr from '@fastify/proxy-addr';
 import type { Registry } from 'prom-client';
+import { AmphiError } from '../errors.ts';
 import type { App } from '../lib/http-app.ts';
 import type { Logger } from '../lib/logger.ts';
 
@@ -15,12 +17,22 @@ export interface OpsDeps {
    * the status `degraded` with its reason, still with a 200, since listeners are still served.
    */
   readonly checks?: () => Record<string, HealthCheck>;
+  /**
+   * Who may scrape `/metrics` (`server.metricsAllowFrom`): addresses, CIDRs or the names loopback,
+   * linklocal, uniquelocal, matched against the client address (`request.ip`, proxy-aware). Metrics
+   * name Spaces' load and the process's internals: not for the public. Default: loopback only.
+   */
+  readonly metricsAllowFrom?: readonly string[];
 }
 
 export type HealthCheck =
   { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly [detail: string]: unknown };
 
-export function opsRoutes(app: App, { registry, log, ping, details = () => ({}), checks = () => ({}) }: OpsDeps): void {
+export function opsRoutes(
+  app: App,
+  { registry, log, ping, details = () => ({}), checks = () => ({}), metricsAllowFrom = ['loopback'] }: OpsDeps,
+): void {
+  const mayScrape = metricsAllowFrom.length === 0 ? () => false : proxyAddr.compile([...metricsAllowFrom]);
   const status = () => {
     const results = Object.entries(checks());
     const failing = Object.fromEntries(
@@ -38,7 +50,8 @@ export function opsRoutes(app: App, { registry, log, ping, details = () => ({}),
       return reply.code(503).send({ status: 'degraded', storage: 'unreachable' });
     }
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type(registry.contentType).send(await registry.metrics()),
-  );
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (!mayScrape(request.ip, 0)) throw new AmphiError('METRICS_FORBIDDEN');
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
 }

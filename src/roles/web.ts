@@ -7,17 +7,54 @@ import type { Logger } from '../lib/logger.ts';
 /** The app's pages: every one is the same built index.html; the client routes. */
 const PAGES = ['/', '/new', '/signin', '/signup', '/s/:id', '/r/:id'];
 
+/** Where the app's pages may connect and play from, besides their own origin. */
+export interface WebOrigins {
+  /** The stage's WHIP URL (another port: another origin). */
+  readonly stage: string;
+  /** Where listeners' streams and playlists come from. */
+  readonly edge: string;
+}
+
+/**
+ * The pages' Content-Security-Policy: scripts and styles from this origin only (no inline script, so
+ * an injected `<script>` or `onerror=` does nothing), fetches and media to this origin, the stage and
+ * the edge, workers from this origin or blob: (hls.js), never framed (clickjacking), no plugins.
+ */
+export function contentSecurityPolicy(origins: WebOrigins): string {
+  const others = [...new Set([origins.stage, origins.edge].map((url) => new URL(url).origin))].join(' ');
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    `media-src 'self' blob: ${others}`,
+    `connect-src 'self' ${others}`,
+    "worker-src 'self' blob:",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "object-src 'none'",
+  ].join('; ');
+}
+
 /**
  * Serves the built web app (`npm run build`, which `npm start` runs first) from `web/dist`:
- * hashed assets as immutable, pages as index.html that is always revalidated.
+ * hashed assets as immutable, pages as index.html that is always revalidated. Every answer of the app
+ * is `nosniff` and sends no Referer (listener URLs carry a token); pages carry the CSP and refuse frames.
  */
-export async function webRoutes(app: App, distDir: string, log: Logger): Promise<void> {
+export async function webRoutes(app: App, distDir: string, origins: () => WebOrigins, log: Logger): Promise<void> {
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    void reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+    done(null, payload);
+  });
   const index = join(distDir, 'index.html');
   if (!existsSync(index)) {
     log.warn({ distDir }, 'web app not built: run npm run build (npm start does); serving the API only');
     return;
   }
   const html = readFileSync(index);
+  // Read at the first page: the stage's URL is known once its port is bound.
+  let csp: string | undefined;
   await app.register(fastifyStatic, {
     root: join(distDir, 'assets'),
     prefix: '/assets/',
@@ -28,7 +65,14 @@ export async function webRoutes(app: App, distDir: string, log: Logger): Promise
   });
   for (const path of PAGES) {
     app.get(path, { schema: { hide: true } }, (_request, reply) =>
-      reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html),
+      reply
+        .type('text/html; charset=utf-8')
+        .headers({
+          'cache-control': 'no-cache',
+          'content-security-policy': (csp ??= contentSecurityPolicy(origins())),
+          'x-frame-options': 'DENY',
+        })
+        .send(html),
     );
   }
 }
