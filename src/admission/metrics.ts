@@ -31,7 +31,7 @@ export function admissionMetrics(registry: Registry, admission: Admission): void
   const counts = admission.counts;
   new Counter({
     name: 'amphi_admission_join_decisions_total',
-    help: 'Join attempts and what the door did with them (attempts, admitted, tickets, exchanged, challenges)',
+    help: 'Join attempts and what the door did with them (attempts, admitted, tickets, exchanged, challenges; readmitted: renewals by subjects not listening, counted against the cap)',
     labelNames: ['decision'] as const,
     registers: [registry],
     collect() {

@@ -24,6 +24,11 @@ export interface AdmissionDeps {
   readonly log: Logger;
   /** Listeners this process's edge serves now (admitted and still listening). */
   readonly listeners: () => number;
+  /**
+   * Whether this subject listens to the Space now (the edge saw it): its renewals then take no place.
+   * Without it (no edge in this process) nobody is known to listen, and every renewal takes one.
+   */
+  readonly listening?: (spaceId: string, subject: string) => boolean;
   readonly counter?: TicketCounter;
   /** Load signals; the default reads this process (event-loop delay, CPU). Tests on a fake clock pass their own. */
   readonly load?: LoadSignals;
@@ -89,7 +94,7 @@ export class Admission {
   #sampling: { readonly load: LoadSignals; readonly stop: () => void } | undefined;
   #closed = false;
   /** Join attempts, tokens, tickets and challenges since start, for metrics and drills. */
-  readonly counts = { attempts: 0, admitted: 0, tickets: 0, exchanged: 0, challenges: 0 };
+  readonly counts = { attempts: 0, admitted: 0, tickets: 0, exchanged: 0, challenges: 0, readmitted: 0 };
 
   constructor(deps: AdmissionDeps) {
     this.#d = deps;
@@ -192,6 +197,19 @@ export class Admission {
     if (!limited.ok) {
       throw new AmphiError('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(limited.retryAfterMs / 1000)) } });
     }
+  }
+
+  /**
+   * A renewal counts against the listener cap: a subject the edge does not see listening now (it
+   * left, or never played) takes a place like an admitted join, so renewing a token is no way
+   * around `maxListeners`. Without a free place: LISTENER_TOKEN_INVALID, i.e. join again through
+   * the door (and its line). A listener still listening renews freely.
+   */
+  readmit(spaceId: string, subject: string): void {
+    if (this.#d.listening?.(spaceId, subject) === true) return;
+    if (this.capacity.freeSlots === 0) throw new AmphiError('LISTENER_TOKEN_INVALID', { details: { reason: 'full' } });
+    this.capacity.noteAdmitted();
+    this.counts.readmitted++;
   }
 
   /** The one value the waiting room polls: cacheable, the same for everyone. */

@@ -190,7 +190,7 @@ export const ConfigSchema = Type.Object(
             // Disjoint ranges keep headersTimeoutMs <= requestTimeoutMs, as node:http requires.
             headersTimeoutMs: Type.Integer({ minimum: 1000, maximum: 30_000 }),
             requestTimeoutMs: Type.Integer({ minimum: 30_000, maximum: 600_000 }),
-            maxBodyBytes: Type.Integer({ minimum: 0, maximum: 10_485_760 }),
+            maxBodyBytes: Type.Integer({ minimum: 1024, maximum: 10_485_760 }),
           },
           strict,
         ),

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { AmphiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { TtlCache } from '../lib/ttl-cache.ts';
-import type { Account, Store } from '../storage/store.ts';
+import type { Account, Store, SystemRole } from '../storage/store.ts';
 import { newId, newSecret } from '../lib/ids.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 
@@ -23,6 +23,34 @@ export interface SignedIn {
 const SESSION_CACHE_MS = 5_000;
 
 /**
+ * Handles nobody may sign up with, compared case-insensitively: names that would pass for the
+ * service itself or its staff. The service's own accounts are told apart by a mark in the database
+ * (`systemAccount`), never by these names.
+ */
+export const RESERVED_HANDLES: ReadonlySet<string> = new Set([
+  'admin',
+  'administrator',
+  'amphi',
+  'amphi_demo',
+  'moderator',
+  'root',
+  'security',
+  'staff',
+  'support',
+  'system',
+]);
+
+export function isReservedHandle(handle: string): boolean {
+  return RESERVED_HANDLES.has(handle.toLowerCase());
+}
+
+/** A system account, and whether a user held its preferred handle (so it took another). */
+export interface SystemAccount {
+  readonly account: Account;
+  readonly handleWasTaken: boolean;
+}
+
+/**
  * Accounts and sessions. A session token is a random secret handed to the client once; only its
  * SHA-256 is stored, so a database leak does not leak sessions.
  */
@@ -38,6 +66,7 @@ export class Accounts {
   }
 
   async signUp(handle: string, password: string): Promise<SignedIn> {
+    if (isReservedHandle(handle)) throw new AmphiError('HANDLE_RESERVED');
     const now = this.#o.clock.now();
     const passwordHash = await hashPassword(password, this.#o.passwordHashCostLog2);
     const account = await this.#o.store.createAccount({ id: newId('ac'), handle, passwordHash, createdAt: now });
@@ -74,6 +103,27 @@ export class Accounts {
   async findByHandle(handle: string): Promise<Account | undefined> {
     const found = await this.#o.store.findAccountByHandle(handle);
     return found === undefined ? undefined : { id: found.id, handle: found.handle, createdAt: found.createdAt };
+  }
+
+  /**
+   * The account the service uses for `role` (the demo's host), made on first use with a secret
+   * nobody knows. Found by its mark, never by its handle: an account a user registered under that
+   * handle (before it was reserved) is never used; the service then takes `<handle>_<random>`.
+   */
+  async systemAccount(role: SystemRole, handle: string): Promise<SystemAccount> {
+    const existing = await this.#o.store.findSystemAccount(role);
+    if (existing !== undefined) return { account: existing, handleWasTaken: false };
+    const passwordHash = await hashPassword(newSecret(), this.#o.passwordHashCostLog2);
+    const make = (h: string) =>
+      this.#o.store.createAccount({ id: newId('ac'), handle: h, passwordHash, createdAt: this.#o.clock.now() }, role);
+    const account = await make(handle);
+    if (account !== undefined) return { account, handleWasTaken: false };
+    // Another process may have made it meanwhile; otherwise a user holds the handle.
+    const raced = await this.#o.store.findSystemAccount(role);
+    if (raced !== undefined) return { account: raced, handleWasTaken: false };
+    const other = await make(`${handle}_${randomBytes(4).toString('hex')}`);
+    if (other === undefined) throw new Error(`could not create the ${role} account`);
+    return { account: other, handleWasTaken: true };
   }
 
   getAccount(id: string): Promise<Account | undefined> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AmphiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { TokenSigner } from '../lib/signed-token.ts';
@@ -12,6 +13,23 @@ export interface ListenerClaims {
   readonly s: string;
   /** Subject: an account id, or `an_...` for an anonymous listener (kept across renewals). */
   readonly u: string;
+}
+
+/**
+ * An anonymous listener's subject, derived from the secret client id it keeps (`client` in the join
+ * body): the token shows the subject, never the secret, so only the client that joined can renew it
+ * (tokens travel in URLs and leak). 72 bits, as long as any id: past guessing, and fits `an_` + 12.
+ */
+export function anonymousSubject(client: string): string {
+  return `an_${createHash('sha256').update(`listener:${client}`).digest('base64url').slice(0, 12)}`;
+}
+
+/** Who a listener token is for: a renewal's proven subject, or an anonymous client's secret id. */
+export interface JoinAs {
+  /** The subject from `renewalSubject` (a renewal keeps it). */
+  readonly renewing?: string | undefined;
+  /** Anonymous callers: the secret id they keep. Without one the token cannot be renewed (join again). */
+  readonly client?: string | undefined;
 }
 
 /** Claims of a stage token: the stage admits a WHIP publisher with these. */
@@ -63,30 +81,41 @@ export class Credentials {
    * signing anything: checked before anyone is given a place in line. True for a live or scheduled
    * Space (the door applies), false for a replay (no door: the recording is plain cached files).
    */
-  async admissible(actor: Account | undefined, spaceId: string): Promise<boolean> {
+  async admissible(actor: Account | undefined, spaceId: string, client?: string): Promise<boolean> {
     const snap = await this.#o.spaces.snapshot(spaceId);
     if (snap.space.state === 'ended' && !this.#o.hasRecording(spaceId)) throw new AmphiError('SPACE_ENDED');
     if (actor === undefined && !snap.space.allowAnonymous) throw new AmphiError('AUTH_REQUIRED');
-    if (actor !== undefined && snap.banned.has(actor.id)) throw new AmphiError('REMOVED_FROM_SPACE');
+    const subject = actor?.id ?? (client === undefined ? undefined : anonymousSubject(client));
+    if (subject !== undefined && snap.banned.has(subject)) throw new AmphiError('REMOVED_FROM_SPACE');
     return snap.space.state !== 'ended';
   }
 
-  async join(actor: Account | undefined, spaceId: string, renewToken?: string): Promise<ListenerGrant> {
+  /**
+   * The subject a renewal is for: that of a good listener token of this Space, proven by the caller
+   * (tokens travel in URLs and leak): a signed-in subject by the request's account, an anonymous one
+   * by the secret client id it was derived from. Anything else is LISTENER_TOKEN_INVALID.
+   */
+  renewalSubject(actor: Account | undefined, spaceId: string, token: string, client: string | undefined): string {
+    const previous = this.#o.signer.verify<ListenerClaims>(token, this.#o.clock.now());
+    if (!previous.ok || previous.claims.t !== 'l' || previous.claims.s !== spaceId)
+      throw new AmphiError('LISTENER_TOKEN_INVALID');
+    const subject = previous.claims.u;
+    const proven = subject.startsWith('an_')
+      ? client !== undefined && anonymousSubject(client) === subject
+      : subject === actor?.id;
+    if (!proven) throw new AmphiError('LISTENER_TOKEN_INVALID');
+    return subject;
+  }
+
+  /** Signs a listener token for the caller, or for the subject of a renewal (see `renewalSubject`). */
+  async join(actor: Account | undefined, spaceId: string, as: JoinAs = {}): Promise<ListenerGrant> {
     const snap = await this.#o.spaces.snapshot(spaceId);
     // An ended Space can be joined as long as it has a recording: the same URL is then the replay.
     if (snap.space.state === 'ended' && !this.#o.hasRecording(spaceId)) throw new AmphiError('SPACE_ENDED');
     if (actor === undefined && !snap.space.allowAnonymous) throw new AmphiError('AUTH_REQUIRED');
-    let subject = actor?.id ?? newId('an');
-    if (renewToken !== undefined) {
-      const previous = this.#o.signer.verify<ListenerClaims>(renewToken, this.#o.clock.now());
-      if (!previous.ok || previous.claims.t !== 'l' || previous.claims.s !== spaceId) {
-        throw new AmphiError('LISTENER_TOKEN_INVALID');
-      }
-      // Tokens travel in URLs and leak; renewing one must not let someone else wear its account.
-      const anonymous = previous.claims.u.startsWith('an_');
-      if (!anonymous && previous.claims.u !== actor?.id) throw new AmphiError('LISTENER_TOKEN_INVALID');
-      subject = previous.claims.u;
-    }
+    // Anonymous without a client id: a random subject, which nobody can prove, so never renewed.
+    const subject = as.renewing ?? actor?.id ?? (as.client === undefined ? newId('an') : anonymousSubject(as.client));
+    // A removed subject gets no token, whether renewing, rejoining with the same client id, or signed in.
     if (snap.banned.has(subject) || (actor !== undefined && snap.banned.has(actor.id))) {
       throw new AmphiError('REMOVED_FROM_SPACE');
     }

@@ -5,9 +5,22 @@ import type { Logger } from '../lib/logger.ts';
 import type { Account, MemberRecord, SpacePatch, SpaceRecord, SpaceState, StageRole, Store } from '../storage/store.ts';
 import type { ControlBus } from './events.ts';
 import { newId } from '../lib/ids.ts';
+import { SpaceQuotas, type QuotaLimits } from './quotas.ts';
 import type { SnapshotCache, SpaceSnapshot } from './snapshots.ts';
+import {
+  countRole,
+  memberOf,
+  requireLive,
+  requireModerator,
+  requireNotEnded,
+  requireOnStage,
+  requireOutranks,
+  requireRole,
+  type Ctx,
+} from './space-rules.ts';
+import { requireVisibleText } from './text.ts';
 
-export interface SpaceLimits {
+export interface SpaceLimits extends QuotaLimits {
   readonly maxCohosts: number;
   readonly maxSpeakers: number;
 }
@@ -33,20 +46,10 @@ export interface MyRelation {
   readonly reminded: boolean;
 }
 
-const rank: Record<StageRole | 'listener', number> = { host: 3, cohost: 2, speaker: 1, listener: 0 };
-
 /** What one mutation changed: Space columns to write, and what to announce once written. */
 interface Change {
   readonly patch?: SpacePatch;
   readonly after?: () => void;
-}
-
-/** Everything a decision about one actor in one Space needs. */
-interface Ctx {
-  readonly snap: SpaceSnapshot;
-  readonly space: SpaceRecord;
-  readonly actor: Account;
-  readonly me: MemberRecord | undefined;
 }
 
 /**
@@ -57,9 +60,11 @@ interface Ctx {
 export class Spaces {
   readonly #o: SpacesOptions;
   readonly #locks = new KeyedMutex();
+  readonly #quotas: SpaceQuotas;
 
   constructor(options: SpacesOptions) {
     this.#o = options;
+    this.#quotas = new SpaceQuotas(options.store, options.clock, options.limits);
   }
 
   snapshot(spaceId: string): Promise<SpaceSnapshot> {
@@ -77,10 +82,13 @@ export class Spaces {
       });
     }
     if (input.scheduledStart !== undefined && input.scheduledStart <= now) throw new AmphiError('SCHEDULED_START_IN_PAST');
+    const title = input.title.trim();
+    requireVisibleText('body/title', title);
+    this.#quotas.takeCreation(actor.id); // last: a refused request costs no token
     const space: SpaceRecord = {
       id: newId('sp'),
       hostId: actor.id,
-      title: input.title.trim(),
+      title,
       state: 'scheduled',
       allowAnonymous: input.allowAnonymous ?? true,
       scheduledStart: input.scheduledStart ?? null,
@@ -101,17 +109,19 @@ export class Spaces {
   }
 
   start(actor: Account, spaceId: string): Promise<SpaceSnapshot> {
-    return this.#mutate(spaceId, actor, ({ space }) => {
-      this.#requireRole(space, actor, 'host');
+    const step = async ({ space }: Ctx): Promise<Change | false> => {
+      requireRole(space, actor, 'host');
       if (space.state === 'ended') throw new AmphiError('SPACE_ENDED');
       if (space.state === 'live') return false; // idempotent: a host retrying "go live" is not an error
+      await this.#quotas.requireLivePlace(actor.id);
       this.#o.prepareMedia?.(spaceId);
       this.#o.log.info({ spaceId }, 'space live');
       return {
         patch: { state: 'live', startedAt: this.#o.clock.now() },
         after: () => this.#o.bus.emit('space.started', { spaceId }),
       };
-    });
+    };
+    return this.#quotas.asHost(actor.id, () => this.#mutate(spaceId, actor, step));
   }
 
   end(actor: Account, spaceId: string): Promise<SpaceSnapshot> {
@@ -126,7 +136,7 @@ export class Spaces {
 
   #end(actor: Account, spaceId: string, why: string): Promise<SpaceSnapshot> {
     return this.#mutate(spaceId, actor, ({ space }) => {
-      this.#requireRole(space, actor, 'host');
+      requireRole(space, actor, 'host');
       if (space.state === 'ended') return false; // idempotent
       this.#o.log.info({ spaceId, why }, 'space ended');
       return {
@@ -138,15 +148,27 @@ export class Spaces {
 
   setPinnedLink(actor: Account, spaceId: string, link: string | null): Promise<SpaceSnapshot> {
     return this.#mutate(spaceId, actor, (ctx) => {
-      this.#requireModerator(ctx);
-      this.#requireNotEnded(ctx.space);
+      requireModerator(ctx);
+      requireNotEnded(ctx.space);
+      if (link !== null) requireVisibleText('body/url', link);
       return { patch: { pinnedLink: link } };
+    });
+  }
+
+  /** Whether listeners may join without an account; a host or co-host under a raid locks it. */
+  setAllowAnonymous(actor: Account, spaceId: string, allow: boolean): Promise<SpaceSnapshot> {
+    return this.#mutate(spaceId, actor, (ctx) => {
+      requireModerator(ctx);
+      requireNotEnded(ctx.space);
+      if (ctx.space.allowAnonymous === allow) return false;
+      this.#o.log.info({ spaceId, allowAnonymous: allow, by: actor.id }, 'anonymous listening changed');
+      return { patch: { allowAnonymous: allow } };
     });
   }
 
   requestToSpeak(actor: Account, spaceId: string): Promise<SpaceSnapshot> {
     return this.#mutate(spaceId, actor, async ({ space, me }) => {
-      this.#requireLive(space);
+      requireLive(space);
       if (me !== undefined) throw new AmphiError('ALREADY_ON_STAGE');
       const added = await this.#o.store.addRelation('speak_requests', spaceId, actor.id, this.#o.clock.now());
       if (!added) throw new AmphiError('REQUEST_ALREADY_PENDING');
@@ -163,14 +185,14 @@ export class Spaces {
 
   async listRequests(actor: Account, spaceId: string): Promise<{ accountId: string; handle: string; createdAt: number }[]> {
     const ctx = await this.context(spaceId, actor);
-    this.#requireModerator(ctx);
+    requireModerator(ctx);
     return this.#o.store.listRequests(spaceId);
   }
 
   answerRequest(actor: Account, spaceId: string, targetId: string, accept: boolean): Promise<SpaceSnapshot> {
     return this.#mutate(spaceId, actor, async (ctx) => {
-      this.#requireModerator(ctx);
-      this.#requireNotEnded(ctx.space);
+      requireModerator(ctx);
+      requireNotEnded(ctx.space);
       if (!(await this.#o.store.hasRelation('speak_requests', spaceId, targetId))) throw new AmphiError('REQUEST_NOT_FOUND');
       if (accept) await this.#addSpeaker(ctx.snap, targetId);
       await this.#o.store.removeRelation('speak_requests', spaceId, targetId);
@@ -180,8 +202,8 @@ export class Spaces {
 
   invite(actor: Account, spaceId: string, targetId: string): Promise<SpaceSnapshot> {
     return this.#mutate(spaceId, actor, async (ctx): Promise<false> => {
-      this.#requireModerator(ctx);
-      this.#requireNotEnded(ctx.space);
+      requireModerator(ctx);
+      requireNotEnded(ctx.space);
       if ((await this.#o.store.getAccount(targetId)) === undefined) throw new AmphiError('ACCOUNT_NOT_FOUND');
       if (ctx.snap.banned.has(targetId)) throw new AmphiError('TARGET_REMOVED');
       if (memberOf(ctx.snap, targetId) !== undefined) throw new AmphiError('ALREADY_ON_STAGE');
@@ -192,7 +214,7 @@ export class Spaces {
 
   answerInvitation(actor: Account, spaceId: string, accept: boolean): Promise<SpaceSnapshot> {
     return this.#mutate(spaceId, actor, async ({ snap, space, me }) => {
-      this.#requireNotEnded(space);
+      requireNotEnded(space);
       if (!(await this.#o.store.hasInvitation(spaceId, actor.id))) throw new AmphiError('INVITATION_NOT_FOUND');
       if (accept && me === undefined) {
         await this.#addSpeaker(snap, actor.id);
@@ -207,10 +229,10 @@ export class Spaces {
     return this.#mutate(spaceId, actor, async (ctx) => {
       const self = targetId === actor.id;
       if (!muted && !self) throw new AmphiError('CANNOT_UNMUTE_OTHERS');
-      if (!self) this.#requireModerator(ctx);
-      this.#requireNotEnded(ctx.space);
-      const target = this.#requireOnStage(ctx.snap, targetId);
-      if (!self) this.#requireOutranks(ctx, target);
+      if (!self) requireModerator(ctx);
+      requireNotEnded(ctx.space);
+      const target = requireOnStage(ctx.snap, targetId);
+      if (!self) requireOutranks(ctx, target);
       const byHost = muted && (!self || target.mutedByHost);
       if (target.muted === muted && target.mutedByHost === byHost) return false;
       await this.#o.store.updateMember(spaceId, targetId, { muted, mutedByHost: byHost });
@@ -222,24 +244,29 @@ export class Spaces {
   moveToAudience(actor: Account, spaceId: string, targetId: string): Promise<SpaceSnapshot> {
     return this.#mutate(spaceId, actor, async (ctx) => {
       const self = targetId === actor.id;
-      if (!self) this.#requireModerator(ctx);
-      this.#requireNotEnded(ctx.space);
-      const target = this.#requireOnStage(ctx.snap, targetId);
+      if (!self) requireModerator(ctx);
+      requireNotEnded(ctx.space);
+      const target = requireOnStage(ctx.snap, targetId);
       if (target.role === 'host') throw new AmphiError('TARGET_IS_HOST');
-      if (!self) this.#requireOutranks(ctx, target);
+      if (!self) requireOutranks(ctx, target);
       await this.#o.store.removeMember(spaceId, targetId);
       return this.#roleEvent(spaceId, targetId, 'listener');
     });
   }
 
-  /** Removes a user from the Space for good: off the stage, no token, no rejoin. */
+  /**
+   * Removes a user from the Space for good: off the stage, no token, no rejoin. The target is an
+   * account, or an anonymous listener by the `an_...` subject its token carries: that subject gets
+   * no token again, but a new anonymous identity can join unless `allowAnonymous` is false.
+   */
   remove(actor: Account, spaceId: string, targetId: string): Promise<SpaceSnapshot> {
     return this.#mutate(spaceId, actor, async (ctx) => {
-      this.#requireModerator(ctx);
+      requireModerator(ctx);
       if (targetId === ctx.space.hostId) throw new AmphiError('TARGET_IS_HOST');
-      if ((await this.#o.store.getAccount(targetId)) === undefined) throw new AmphiError('ACCOUNT_NOT_FOUND');
+      const anonymous = targetId.startsWith('an_');
+      if (!anonymous && (await this.#o.store.getAccount(targetId)) === undefined) throw new AmphiError('ACCOUNT_NOT_FOUND');
       const target = memberOf(ctx.snap, targetId);
-      if (target !== undefined) this.#requireOutranks(ctx, target);
+      if (target !== undefined) requireOutranks(ctx, target);
       await this.#o.store.ban(spaceId, targetId, actor.id, this.#o.clock.now());
       this.#o.log.info({ spaceId, accountId: targetId, by: actor.id }, 'user removed from space');
       return { after: () => this.#o.bus.emit('member.removed', { spaceId, accountId: targetId }) };
@@ -248,9 +275,9 @@ export class Spaces {
 
   setCohost(actor: Account, spaceId: string, targetId: string, cohost: boolean): Promise<SpaceSnapshot> {
     return this.#mutate(spaceId, actor, async ({ snap, space }) => {
-      this.#requireRole(space, actor, 'host');
-      this.#requireNotEnded(space);
-      const target = this.#requireOnStage(snap, targetId);
+      requireRole(space, actor, 'host');
+      requireNotEnded(space);
+      const target = requireOnStage(snap, targetId);
       if (target.role === 'host') throw new AmphiError('TARGET_IS_HOST');
       if (cohost) {
         if (target.role === 'cohost') return false;
@@ -359,39 +386,4 @@ export class Spaces {
       },
     };
   }
-
-  #requireRole(space: SpaceRecord, actor: Account, role: 'host'): void {
-    if (role === 'host' && space.hostId !== actor.id) throw new AmphiError('HOST_ONLY');
-  }
-
-  #requireModerator(ctx: Ctx): void {
-    if (ctx.me === undefined || rank[ctx.me.role] < rank.cohost) throw new AmphiError('MODERATOR_ONLY');
-  }
-
-  #requireOutranks(ctx: Ctx, target: { role: StageRole }): void {
-    if (rank[ctx.me?.role ?? 'listener'] <= rank[target.role]) throw new AmphiError('OUTRANKED');
-  }
-
-  #requireOnStage(snap: SpaceSnapshot, accountId: string): MemberRecord {
-    const m = memberOf(snap, accountId);
-    if (m === undefined) throw new AmphiError('NOT_ON_STAGE');
-    return m;
-  }
-
-  #requireNotEnded(space: SpaceRecord): void {
-    if (space.state === 'ended') throw new AmphiError('SPACE_ENDED');
-  }
-
-  #requireLive(space: SpaceRecord): void {
-    this.#requireNotEnded(space);
-    if (space.state !== 'live') throw new AmphiError('SPACE_NOT_LIVE');
-  }
-}
-
-export function memberOf(snap: SpaceSnapshot, accountId: string): MemberRecord | undefined {
-  return snap.members.find((m) => m.accountId === accountId);
-}
-
-function countRole(snap: SpaceSnapshot, role: StageRole): number {
-  return snap.members.filter((m) => m.role === role).length;
 }

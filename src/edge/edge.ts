@@ -1,59 +1,20 @@
-import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
 import type { ListenerClaims } from '../control/credentials.ts';
 import { AmphiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { TokenSigner } from '../lib/signed-token.ts';
 import type { OriginQuery, OriginResponse } from '../origin/plane.ts';
-import { byteRange } from '../lib/byte-range.ts';
 import { ByteLru } from './cache.ts';
+import { cacheEntry, respond, type EdgeRequest, type EdgeResponse, type Entry } from './entries.ts';
+import { defaultStreamLimits, HeldStreams, type StreamLimits } from './held-streams.ts';
+import { Revocations } from './revocations.ts';
 import { defaultStreamPolicy, SpaceStream, type StreamPolicy, type StreamSink } from './stream.ts';
+
+export type { EdgeRequest, EdgeResponse };
 
 /** How the edge reaches the origin: in-process in the embedded mode, HTTP for `amphi edge`. */
 export interface OriginClient {
   get(spaceId: string, file: string, query: OriginQuery): Promise<OriginResponse>;
-}
-
-export interface EdgeRequest {
-  readonly token: string;
-  readonly spaceId: string;
-  readonly file: string;
-  readonly msn?: number | undefined;
-  readonly part?: number | undefined;
-  /** A playlist delta update (`_HLS_skip=YES`). */
-  readonly skip?: boolean | undefined;
-  /** The client takes gzip: playlists are then sent compressed. */
-  readonly gzip?: boolean | undefined;
-  /** Room state: answer once the version passes this. */
-  readonly v?: number | undefined;
-  readonly ifNoneMatch?: string | undefined;
-  readonly range?: string | undefined;
-}
-
-export interface EdgeResponse {
-  readonly status: 200 | 206 | 304 | 416;
-  readonly headers: Record<string, string>;
-  /** For a full 200: the same headers with content-length, flat, ready for `writeHead`. */
-  readonly rawHeaders?: readonly string[];
-  readonly body: Uint8Array | undefined;
-}
-
-interface Entry {
-  readonly response: OriginResponse;
-  readonly etag: string;
-  /** Response headers, built once per object rather than once per request. */
-  readonly headers: Record<string, string>;
-  readonly rawHeaders: readonly string[];
-  /** Playlists only: the same, gzipped once per object for clients that take it. */
-  readonly gzipped?: {
-    readonly body: Uint8Array;
-    readonly etag: string;
-    readonly headers: Record<string, string>;
-    readonly rawHeaders: readonly string[];
-  };
-  readonly expiresAtMs: number;
-  readonly size: number;
 }
 
 export interface EdgeDeps {
@@ -77,13 +38,21 @@ export interface EdgeDeps {
    */
   readonly followsRemovals?: boolean;
   readonly stream?: StreamPolicy;
+  /** Held streams per token subject and per address (config `edge.maxStreamsPer*`; default 3 and 200). */
+  readonly streamLimits?: StreamLimits;
+  /**
+   * The longest a listener token lives (config `tokens.listenerTokenTtlSeconds`): an ended Space's
+   * revocations are kept this long plus the keep-alive. Default: a day, the longest the config allows.
+   */
+  readonly listenerTokenTtlMs?: number;
 }
 
 /** A listener's live stream, opened: write the response head, then subscribe the socket. */
 export interface OpenedStream {
   readonly epochMs: number;
   subscribe(sink: StreamSink): void;
-  unsubscribe(sink: StreamSink): void;
+  /** The listener left (or never subscribed): leaves the stream and frees its slot. Idempotent. */
+  close(): void;
 }
 
 /**
@@ -103,9 +72,10 @@ export class Edge {
    * each. Kept in order of last use, so the oldest idle one is forgotten first.
    */
   readonly #verified = new Map<string, VerifiedToken>();
-  /** `space/subject` of listeners removed from a Space; a removal is for good. */
-  readonly #revoked = new Set<string>();
+  readonly #revoked: Revocations;
+  readonly #held: HeldStreams;
   readonly #followsRemovals: boolean;
+  #forgotAtMs = 0;
   originFetches = 0;
   /** Requests served (after the token check), for tests and metrics. */
   served = 0;
@@ -114,6 +84,8 @@ export class Edge {
     this.#d = deps;
     this.#followsRemovals = deps.followsRemovals ?? true;
     this.#cache = new ByteLru(deps.cacheMaxBytes);
+    this.#held = new HeldStreams(deps.streamLimits ?? defaultStreamLimits);
+    this.#revoked = new Revocations((deps.listenerTokenTtlMs ?? 86_400_000) + this.#keepAliveMs);
   }
 
   /** Whether a listener token is good for this Space right now (and counts the listener). */
@@ -142,11 +114,51 @@ export class Edge {
 
   /**
    * Opens a listener's live stream (`live.mp4`): the token is checked once, here; the stream then
-   * lasts until the Space ends or the listener is removed (`revoke`), however long that is.
+   * lasts until the Space ends or the listener is removed (`revoke`), however long that is. Each open
+   * stream holds a slot of its subject and of its client `address` until it ends or is closed;
+   * past the limits, TOO_MANY_STREAMS.
    */
-  async openStream(token: string, spaceId: string): Promise<OpenedStream> {
+  async openStream(token: string, spaceId: string, address?: string): Promise<OpenedStream> {
     const known = this.#verify(token, spaceId);
     if (known === undefined) throw new AmphiError('LISTENER_TOKEN_INVALID');
+    const release = this.#held.take(known.claims.u, address);
+    let stream: SpaceStream;
+    let epochMs: number;
+    try {
+      stream = this.#spaceStream(spaceId);
+      ({ epochMs } = await stream.ready());
+    } catch (error) {
+      release();
+      throw error;
+    }
+    let joined: StreamSink | undefined;
+    return {
+      epochMs,
+      subscribe: (sink) => {
+        // However the stream ends for this listener (removed, expired, too slow, the Space over), its slot is freed.
+        joined = {
+          write: (chunk) => sink.write(chunk),
+          get pendingBytes() {
+            return sink.pendingBytes;
+          },
+          end: () => {
+            release();
+            sink.end();
+          },
+        };
+        // Checked once, at connect; a removal ends it through `revoke` (without removals: the token's expiry).
+        const until = this.#followsRemovals ? Number.POSITIVE_INFINITY : known.expiresAtMs;
+        if (!stream.subscribe(joined, until, known.claims.u)) joined.end(); // it stopped just now: the player reconnects
+      },
+      close: () => {
+        release();
+        if (joined !== undefined) stream.unsubscribe(joined);
+      },
+    };
+  }
+
+  /** The Space's fan-out, made on the first listener's demand. */
+  #spaceStream(spaceId: string): SpaceStream {
     let stream = this.#streams.get(spaceId);
     if (stream === undefined) {
       const created = new SpaceStream(
@@ -161,16 +173,7 @@ export class Edge {
       this.#streams.set(spaceId, created);
       stream = created;
     }
-    const { epochMs } = await stream.ready();
-    return {
-      epochMs,
-      subscribe: (sink) => {
-        // Checked once, at connect; a removal ends it through `revoke` (without removals: the token's expiry).
-        const until = this.#followsRemovals ? Number.POSITIVE_INFINITY : known.expiresAtMs;
-        if (!stream.subscribe(sink, until, known.claims.u)) sink.end(); // it stopped just now: the player reconnects
-      },
-      unsubscribe: (sink) => stream.unsubscribe(sink),
-    };
+    return stream;
   }
 
   /**
@@ -178,8 +181,36 @@ export class Edge {
    * unexpired, are refused from now on (the control plane refuses to renew them).
    */
   revoke(spaceId: string, subject: string): void {
-    this.#revoked.add(`${spaceId}/${subject}`);
+    this.#revoked.add(spaceId, subject, this.#d.clock.now());
     this.#streams.get(spaceId)?.drop(subject);
+  }
+
+  /**
+   * The Space ended: what this edge keeps per Space goes (its listener window now, its revocations
+   * once no token they refuse can still be good), so memory follows the live Spaces, not all ever held.
+   */
+  spaceEnded(spaceId: string): void {
+    this.#seen.delete(spaceId);
+    this.#revoked.spaceEnded(spaceId, this.#d.clock.now());
+  }
+
+  /** Streams refused by the per-subject and per-address limits (metrics). */
+  get streamsRefused(): { readonly subject: number; readonly address: number } {
+    return this.#held.refused;
+  }
+
+  /** Entries of the per-Space and per-listener maps, for tests that check they shrink back. */
+  get retained(): Record<string, number> {
+    const { spaces, ending } = this.#revoked.size;
+    const { subjects, addresses } = this.#held.size;
+    return {
+      seenSpaces: this.#seen.size,
+      streams: this.#streams.size,
+      revokedSpaces: spaces,
+      endingSpaces: ending,
+      heldSubjects: subjects,
+      heldAddresses: addresses,
+    };
   }
 
   /** Ends every held stream (shutdown); listeners reconnect to another edge. */
@@ -201,17 +232,19 @@ export class Edge {
     return n;
   }
 
+  /**
+   * Whether this subject listens to the Space now: a request in the listener window, or a held
+   * stream (any Space's: streams are counted per subject). Admission lets such renewals through.
+   */
+  listening(spaceId: string, subject: string): boolean {
+    const at = this.#seen.get(spaceId)?.get(subject);
+    return (at !== undefined && at >= this.#d.clock.now() - this.#windowMs) || this.#held.holds(subject);
+  }
+
   /** Distinct listeners: those seen in the window (any request) and those holding a live stream. */
   listeners(spaceId: string): number {
     const seen = this.#seen.get(spaceId);
-    const since = this.#d.clock.now() - (this.#d.listenerWindowMs ?? 30_000);
-    let count = 0;
-    if (seen !== undefined) {
-      for (const [subject, at] of seen) {
-        if (at >= since) count++;
-        else seen.delete(subject);
-      }
-    }
+    let count = this.#forgetIdle(spaceId, this.#d.clock.now() - this.#windowMs);
     for (const subject of this.#streams.get(spaceId)?.subjects() ?? []) if (seen?.has(subject) !== true) count++;
     return count;
   }
@@ -227,10 +260,9 @@ export class Edge {
       this.#verified.set(token, known);
     }
     // The signature was checked once; expiry (extended by use) and Space are checked on every request.
-    const keepAliveMs = this.#followsRemovals ? (this.#d.tokenKeepAliveMs ?? DEFAULT_TOKEN_KEEP_ALIVE_MS) : 0;
     if (known.claims.s !== spaceId) return undefined;
-    if (known.expiresAtMs <= now && known.lastUsedMs + keepAliveMs <= now) return undefined;
-    if (this.#revoked.size > 0 && this.#revoked.has(`${spaceId}/${known.claims.u}`)) return undefined;
+    if (known.expiresAtMs <= now && known.lastUsedMs + this.#keepAliveMs <= now) return undefined;
+    if (this.#revoked.has(spaceId, known.claims.u)) return undefined;
     if (now - known.lastUsedMs >= REORDER_AFTER_MS) {
       // Move it to the newest end, so that eviction forgets idle tokens, never one in use.
       this.#verified.delete(token);
@@ -251,27 +283,7 @@ export class Edge {
       pending = this.#d.origin
         .get(spaceId, file, { msn: query.msn, part: query.part, skip: query.skip, v: query.v })
         .then((response) => {
-          const etag = `"${createHash('sha1').update(response.body).digest('base64url').slice(0, 20)}"`;
-          const playlist = response.contentType === M3U8;
-          const headers = {
-            'content-type': response.contentType,
-            'cache-control': response.cacheControl,
-            etag,
-            'access-control-allow-origin': '*',
-            'access-control-expose-headers': 'etag, content-length, content-range',
-            'accept-ranges': 'bytes',
-            ...(playlist ? { vary: 'accept-encoding' } : {}),
-          };
-          const gzipped = playlist ? gzipVariant(response.body, headers) : undefined;
-          const entry: Entry = {
-            response,
-            etag,
-            headers,
-            rawHeaders: [...Object.entries(headers).flat(), 'content-length', String(response.body.length)],
-            ...(gzipped === undefined ? {} : { gzipped }),
-            expiresAtMs: this.#d.clock.now() + maxAgeMs(response.cacheControl),
-            size: response.body.length + (gzipped?.body.length ?? 0) + key.length + 200,
-          };
+          const entry = cacheEntry(response, key, this.#d.clock.now());
           this.#cache.set(key, entry);
           return entry;
         })
@@ -281,7 +293,29 @@ export class Edge {
     return pending;
   }
 
+  get #keepAliveMs(): number {
+    return this.#followsRemovals ? (this.#d.tokenKeepAliveMs ?? DEFAULT_TOKEN_KEEP_ALIVE_MS) : 0;
+  }
+
+  get #windowMs(): number {
+    return this.#d.listenerWindowMs ?? 30_000;
+  }
+
+  /** Forgets the Space's listeners last seen before `since` (and the Space, once none is left); counts the others. */
+  #forgetIdle(spaceId: string, since: number): number {
+    const seen = this.#seen.get(spaceId);
+    if (seen === undefined) return 0;
+    for (const [subject, at] of seen) if (at < since) seen.delete(subject);
+    if (seen.size === 0) this.#seen.delete(spaceId);
+    return seen.size;
+  }
+
   #count(spaceId: string, subject: string, now: number): void {
+    // Once a window, idle listeners are forgotten everywhere, even where nobody asks for counts (`amphi edge`).
+    if (now - this.#forgotAtMs >= this.#windowMs) {
+      this.#forgotAtMs = now;
+      for (const id of [...this.#seen.keys()]) this.#forgetIdle(id, now - this.#windowMs);
+    }
     let seen = this.#seen.get(spaceId);
     if (seen === undefined) {
       seen = new Map();
@@ -308,52 +342,4 @@ interface VerifiedToken {
 function cacheKey(spaceId: string, file: string, query: OriginQuery): string {
   const blocking = query.msn === undefined ? '' : `?m=${query.msn}&p=${query.part ?? ''}`;
   return `${spaceId}/${file}${blocking}${query.skip === true ? '&skip' : ''}${query.v === undefined ? '' : `?v=${query.v}`}`;
-}
-
-const M3U8 = 'application/vnd.apple.mpegurl';
-
-/** A gzipped copy of a playlist with its own ETag (another representation), or none when it would not pay. */
-function gzipVariant(body: Uint8Array, headers: Record<string, string>): Entry['gzipped'] {
-  if (body.length < 512) return undefined;
-  const gz = gzipSync(body, { level: 6 });
-  const etag = `${headers.etag!.slice(0, -1)}-gz"`;
-  const gzHeaders = { ...headers, etag, 'content-encoding': 'gzip' };
-  return {
-    body: gz,
-    etag,
-    headers: gzHeaders,
-    rawHeaders: [...Object.entries(gzHeaders).flat(), 'content-length', String(gz.length)],
-  };
-}
-
-function respond(entry: Entry, req: EdgeRequest): EdgeResponse {
-  const gz = entry.gzipped;
-  if (gz !== undefined && req.gzip === true && req.range === undefined) {
-    if (req.ifNoneMatch === gz.etag) return { status: 304, headers: gz.headers, body: undefined };
-    return { status: 200, headers: gz.headers, rawHeaders: gz.rawHeaders, body: gz.body };
-  }
-  const headers = entry.headers;
-  if (req.ifNoneMatch === entry.etag) return { status: 304, headers, body: undefined };
-  if (req.range !== undefined) return ranged(entry, req.range);
-  return { status: 200, headers, rawHeaders: entry.rawHeaders, body: entry.response.body };
-}
-
-function maxAgeMs(cacheControl: string): number {
-  const match = /max-age=(\d+)/.exec(cacheControl);
-  return match === null ? 0 : Number(match[1]) * 1000;
-}
-
-function ranged(entry: Entry, range: string): EdgeResponse {
-  const body = entry.response.body;
-  const size = body.length;
-  const asked = byteRange(range, size);
-  if (asked.kind === 'whole') return { status: 200, headers: entry.headers, rawHeaders: entry.rawHeaders, body };
-  if (asked.kind === 'unsatisfiable')
-    return { status: 416, headers: { ...entry.headers, 'content-range': `bytes */${size}` }, body: undefined };
-  const { start, end } = asked;
-  return {
-    status: 206,
-    headers: { ...entry.headers, 'content-range': `bytes ${start}-${end}/${size}` },
-    body: body.subarray(start, end + 1),
-  };
 }

@@ -14,7 +14,7 @@ import { toAmphiError } from '../lib/http-errors.ts';
 import type { Socket } from 'node:net';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
-import { RateLimiter } from '../lib/token-bucket.ts';
+import { RateLimiter, type RateLimitPolicy } from '../lib/token-bucket.ts';
 import type { Edge, EdgeResponse } from './edge.ts';
 
 const LISTENER_PATH = /^\/l\/([A-Za-z0-9_.-]{10,4096})\/(sp_[A-Za-z0-9_-]{12})\/([a-z0-9.]{5,40})(?:\?(.*))?$/;
@@ -50,12 +50,17 @@ export interface DoorOptions {
   readonly record?: RecordResponse;
   /** Behind a proxy (`server.trustProxy`): which X-Forwarded-For entries name the client, as for the API. */
   readonly trustProxy?: TrustProxy;
+  /** `/edge/auth` checks per client address (config `edge.authPerAddress`; default 200, 100/s). */
+  readonly authPerAddress?: RateLimitPolicy;
 }
 
-export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}, trustProxy = false }: DoorOptions): Door {
+export function listenerDoor(edge: Edge, options: DoorOptions): Door {
+  const { log, clock, limits, record = () => {}, trustProxy = false } = options;
   const addressOf = clientAddress(trustProxy);
   const perAddress = new RateLimiter(limits.perAddress, clock);
   const perToken = new RateLimiter(limits.perToken, clock);
+  // A token check answers whether a guessed or stolen token is good: never unthrottled.
+  const authPerAddress = new RateLimiter(options.authPerAddress ?? { capacity: 200, refillPerSecond: 100 }, clock);
   /** Sockets carrying a held live.mp4 response. */
   const streaming = new WeakSet<Socket>();
   const replies = new Replies(record, log);
@@ -72,7 +77,13 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
     const method = req.method ?? 'GET';
     if (url.startsWith('/edge/auth')) {
       const started = performance.now();
-      // nginx asks on behalf of many listeners and caches the answer 10 s per URL: no per-address bucket here.
+      // Its own, roomier bucket per address: nginx asks on behalf of its listeners (caching each answer
+      // 10 s per URL), so the address is nginx's unless it forwards the client's and `server.trustProxy` trusts it.
+      const taken = authPerAddress.take(addressOf(req));
+      if (!taken.ok) {
+        refuse(res, '/edge/auth', method, started, 'RATE_LIMITED', Math.ceil(taken.retryAfterMs / 1000));
+        return true;
+      }
       const match = AUTH_URI.exec(String(req.headers['x-original-uri'] ?? ''));
       if (match === null || !edge.accepts(match[1]!, match[2]!))
         refuse(res, '/edge/auth', method, started, 'LISTENER_TOKEN_INVALID');
@@ -85,7 +96,8 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
     }
     if (!url.startsWith('/l/')) return false;
     const started = performance.now();
-    if (limited(res, ROUTE, method, started, addressOf(req), false)) return true;
+    const address = addressOf(req);
+    if (limited(res, ROUTE, method, started, address, false)) return true;
     const match = LISTENER_PATH.exec(url);
     if (match === null) {
       refuse(res, ROUTE, method, started, 'VALIDATION_FAILED');
@@ -113,7 +125,7 @@ export function listenerDoor(edge: Edge, { log, clock, limits, record = () => {}
     // Per token only once it is known good: junk tokens never get a bucket of their own.
     if (limited(res, ROUTE, method, started, token, true)) return true;
     if (file === 'live.mp4') {
-      holdStream(edge, req, token, spaceId, streaming).then(
+      holdStream(edge, req, { token, spaceId, address }, streaming).then(
         (written) => {
           if (written) record(STREAM_ROUTE, method, 200, (performance.now() - started) / 1000);
         },
@@ -215,15 +227,24 @@ function parseQuery(search: string | undefined): Query | undefined {
 async function holdStream(
   edge: Edge,
   req: IncomingMessage,
-  token: string,
-  spaceId: string,
+  who: { readonly token: string; readonly spaceId: string; readonly address: string },
   streaming: WeakSet<Socket>,
 ): Promise<boolean> {
   const socket = req.socket;
   streaming.add(socket);
   socket.once('close', () => streaming.delete(socket));
-  const opened = await edge.openStream(token, spaceId);
-  if (socket.destroyed) return false; // the listener left while the stream was starting
+  let opened;
+  try {
+    opened = await edge.openStream(who.token, who.spaceId, who.address);
+  } catch (error) {
+    streaming.delete(socket); // refused (too many streams, the Space over): the connection may serve again
+    throw error;
+  }
+  if (socket.destroyed) {
+    opened.close(); // the listener left while the stream was starting: its slot is free again
+    return false;
+  }
+  socket.once('close', () => opened.close());
   socket.setNoDelay(true);
   // Close-delimited body: each part is then exactly one write of the shared buffer.
   socket.write(
@@ -233,6 +254,7 @@ async function holdStream(
   );
   if (req.method === 'HEAD') {
     socket.end();
+    opened.close();
     return true;
   }
   const sink = {
@@ -242,7 +264,6 @@ async function holdStream(
     },
     end: () => socket.end(),
   };
-  socket.once('close', () => opened.unsubscribe(sink));
   opened.subscribe(sink);
   return true;
 }

@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { scrapeGauge } from '../lib/metrics.ts';
 import type { Edge } from './edge.ts';
 
@@ -14,4 +14,16 @@ export function edgeMetrics(registry: Registry, edge: Edge): void {
     'Origin fetches since start (one per object per edge)',
     () => edge.originFetches,
   );
+  new Counter({
+    name: 'amphi_edge_streams_refused_total',
+    help: 'live.mp4 streams refused with TOO_MANY_STREAMS, by the limit reached (edge.maxStreamsPerSubject, edge.maxStreamsPerAddress)',
+    labelNames: ['limit'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const refused = edge.streamsRefused;
+      this.inc({ limit: 'subject' }, refused.subject);
+      this.inc({ limit: 'address' }, refused.address);
+    },
+  });
 }

@@ -45,6 +45,10 @@ export function toAmphiError(error: FastifyError | Error): AmphiError {
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const amphi = toAmphiError(error);
   if (amphi.code === 'INTERNAL') request.log.error({ err: error, route: request.routeOptions.url }, 'request failed');
-  else if (amphi.status >= 500) request.log.warn({ err: error, route: request.routeOptions.url }, 'storage unavailable');
+  else if (amphi.status >= 500) {
+    // A deliberate refusal (STAGE_BUSY, OVERLOADED, …) says what it was; only a mapped driver error is storage.
+    const what = error instanceof AmphiError ? `request refused: ${amphi.code}` : 'storage unavailable';
+    request.log.warn({ err: error, code: amphi.code, route: request.routeOptions.url }, what);
+  }
   return reply.code(amphi.status).headers(amphi.headers).send(amphi.toBody());
 }

@@ -60,8 +60,11 @@ export class TokenSigner {
     if (claims === undefined) return { ok: false, reason: 'malformed' };
     const key = this.#keys.get(claims.k);
     if (key === undefined) return { ok: false, reason: 'unknown_key' };
-    const given = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = mac(key, body);
+    // The signature's text, not its decoded bytes: base64url decoding ignores the spare low bits of
+    // the last character, so bytes would accept four spellings of one token (four cache entries,
+    // four rate-limit buckets). Only the one canonical spelling is accepted.
+    const given = Buffer.from(token.slice(dot + 1), 'utf8');
+    const expected = Buffer.from(mac(key, body).toString('base64url'), 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       return { ok: false, reason: 'bad_signature' };
     }

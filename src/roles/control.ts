@@ -23,6 +23,11 @@ export interface ControlParts extends ControlDeps {
    * hosts all left then end by themselves (`spaces.abandonedAfterMs`). Without it, none are watched.
    */
   readonly onStage?: ((spaceId: string) => readonly string[]) | undefined;
+  /**
+   * Whether this process's edge sees a subject listening to a Space now: such a renewal keeps its
+   * place; any other renewal needs a free one. Without it every renewal takes a place (the safe side).
+   */
+  readonly listening?: ((spaceId: string, subject: string) => boolean) | undefined;
 }
 
 /** The control plane and the door in front of its joins. */
@@ -48,6 +53,7 @@ export function controlServices(parts: ControlParts): ControlServices {
     log: log.child({ plane: 'admission' }),
     listeners: parts.admittedListeners,
     ...(parts.load === undefined ? {} : { load: parts.load }),
+    ...(parts.listening === undefined ? {} : { listening: parts.listening }),
   });
   metrics.control.watch(plane.bus);
   admissionMetrics(metrics.registry, admission);

@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import type { ControlPlane } from '../control/plane.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ListenerFailures } from '../lib/typed-emitter.ts';
 import { DemoSpeaker, readFrames } from '../stage/demo-speaker.ts';
 import type { StagePlane } from '../stage/plane.ts';
-import type { Store } from '../storage/store.ts';
+import type { Account, Store } from '../storage/store.ts';
 
 const DEMO_HANDLE = 'amphi_demo';
 const CLIP = new URL('../../assets/demo-voice.opus-frames', import.meta.url);
@@ -26,20 +25,35 @@ export async function startDemo(deps: {
   keepRecordingWindow: (spaceId: string) => void;
 }): Promise<{ spaceId: string; close(): void }> {
   const { plane, stage, store, clock, log } = deps;
-  const existing = await store.findAccountByHandle(DEMO_HANDLE);
-  const account =
-    existing === undefined
-      ? (await plane.accounts.signUp(DEMO_HANDLE, randomBytes(24).toString('base64url'))).account
-      : { id: existing.id, handle: existing.handle, createdAt: existing.createdAt };
-  const live = await store.listSpaces({ state: 'live', limit: 100, offset: 0 });
-  let spaceId = live.find((s) => s.hostId === account.id)?.id;
-  if (spaceId === undefined) {
-    spaceId = (await plane.spaces.create(account, { title: deps.title })).space.id;
-    await plane.spaces.start(account, spaceId);
-  }
+  const { account, spaceId } = await demoSpace(plane, store, log, deps.title);
   deps.keepRecordingWindow(spaceId);
   const speaker = new DemoSpeaker(readFrames(CLIP), clock, deps.failures.for('demo.speaker'));
   stage.openRoom(spaceId).attach(account.id, speaker, false);
   log.info({ spaceId }, 'demo Space live');
   return { spaceId, close: () => speaker.close('demo stopped') };
+}
+
+/**
+ * The demo's host (the system account marked `demo`, never a user's account that happens to hold
+ * the handle) and its live Space: the one it already hosts, so restarts reuse it and stay inside
+ * the per-account quotas, or a new one.
+ */
+export async function demoSpace(
+  plane: ControlPlane,
+  store: Store,
+  log: Logger,
+  title: string,
+): Promise<{ account: Account; spaceId: string }> {
+  const { account, handleWasTaken } = await plane.accounts.systemAccount('demo', DEMO_HANDLE);
+  if (handleWasTaken) {
+    log.warn(
+      { handle: DEMO_HANDLE, demoHandle: account.handle },
+      'the demo handle belongs to an account the demo did not make (registered before it was reserved?): not using it, the demo is hosted by demoHandle',
+    );
+  }
+  const [live] = await store.listSpaces({ state: 'live', hostId: account.id, limit: 1, offset: 0 });
+  if (live !== undefined) return { account, spaceId: live.id };
+  const spaceId = (await plane.spaces.create(account, { title })).space.id;
+  await plane.spaces.start(account, spaceId);
+  return { account, spaceId };
 }

@@ -42,6 +42,8 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
     log,
     cacheMaxBytes: config.edge.cacheMaxBytes,
     tokenKeepAliveMs: config.edge.tokenKeepAliveMs,
+    streamLimits: config.edge,
+    listenerTokenTtlMs: config.tokens.listenerTokenTtlSeconds * 1000,
     // No control bus reaches a separate edge yet (cluster mode part 1): tokens end at their expiry.
     followsRemovals: false,
   });
@@ -53,7 +55,14 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
     limits: config.admission.limits,
     bodyLimitBytes: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
-    door: listenerDoor(edge, { log, clock, limits: config.admission.limits, record, trustProxy: config.server.trustProxy }),
+    door: listenerDoor(edge, {
+      log,
+      clock,
+      limits: config.admission.limits,
+      record,
+      trustProxy: config.server.trustProxy,
+      authPerAddress: config.edge.authPerAddress,
+    }),
     record,
   });
   opsRoutes(app, {

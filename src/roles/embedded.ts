@@ -14,6 +14,7 @@ import { TokenSigner } from '../lib/signed-token.ts';
 import { ListenerFailures } from '../lib/typed-emitter.ts';
 import { RecordingDownloads } from '../origin/download.ts';
 import { originMetrics } from '../origin/metrics.ts';
+import { stageMetrics } from '../stage/metrics.ts';
 import { OriginPlane, type StorageHealth } from '../origin/plane.ts';
 import { RoomState } from '../origin/room-state.ts';
 import { originRoutes } from '../origin/routes.ts';
@@ -101,6 +102,8 @@ async function wire(base: Omit<Parts, 'metrics' | 'failures' | 'urls'>): Promise
   const { services, stage, origin, edge } = planes;
   const { app, stageApp } = await buildHttp(parts, planes);
   await reopenLiveSpaces(store, stage, log);
+  // Removals are for good: the edge's revocations come back from the database after a restart.
+  for (const ban of await store.listActiveBans()) edge.revoke(ban.spaceId, ban.subject);
   const demo = config.demo.enabled
     ? await startDemo({
         plane: services.plane,
@@ -169,6 +172,7 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
     // A live Space whose hosts all left the stage ends by itself (listeners are warned first).
     onStage: (spaceId) => stage.room(spaceId)?.connected() ?? [],
     admittedListeners: () => edge.allListeners(),
+    listening: (spaceId, subject) => edge.listening(spaceId, subject),
   });
   const { plane, admission } = services;
   const stage = new StagePlane({
@@ -213,15 +217,21 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
     log: log.child({ plane: 'edge' }),
     cacheMaxBytes: config.edge.cacheMaxBytes,
     tokenKeepAliveMs: config.edge.tokenKeepAliveMs,
+    streamLimits: config.edge,
+    listenerTokenTtlMs: config.tokens.listenerTokenTtlSeconds * 1000,
   });
   edgeMetrics(metrics.registry, edge);
 
   originMetrics(metrics.registry, origin);
+  stageMetrics(metrics.registry, stage);
 
   stage.events.on('room', (room) => origin.attach(room.spaceId, room.program));
   // After the stage closed the room (and its program ended the track): a recording no room held is
   // finished here, so the replay exists even when the Space ends with nobody on stage.
-  plane.bus.on('space.ended', ({ spaceId }) => origin.finish(spaceId));
+  plane.bus.on('space.ended', ({ spaceId }) => {
+    origin.finish(spaceId);
+    edge.spaceEnded(spaceId);
+  });
   // A removed listener loses the audio too, within the same tick (embedded edge; `amphi edge`
   // processes refuse them when their token expires, since renewal is refused).
   plane.bus.on('member.removed', ({ spaceId, accountId }) => edge.revoke(spaceId, accountId));
@@ -245,6 +255,7 @@ async function buildHttp({ config, clock, log, signer, store, metrics, urls }: P
     limits,
     record,
     trustProxy: config.server.trustProxy,
+    authPerAddress: config.edge.authPerAddress,
   });
   const app = createHttpApp({
     log: log.child({ plane: 'control' }),

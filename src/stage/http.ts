@@ -26,7 +26,8 @@ export function stageRoutes(app: App, stage: StagePlane): void {
       'access-control-allow-origin': '*',
       'access-control-allow-methods': 'POST, PATCH, DELETE, OPTIONS',
       'access-control-allow-headers': 'authorization, content-type, if-match',
-      'access-control-expose-headers': 'location, etag, link',
+      // Retry-After too: a browser speaker told 429 (PATCH, POST) or 503 STAGE_BUSY must be able to read it.
+      'access-control-expose-headers': 'location, etag, link, retry-after',
     });
     done();
   });

@@ -8,13 +8,18 @@ import type { TokenSigner } from '../lib/signed-token.ts';
 import { RateLimiter } from '../lib/token-bucket.ts';
 import { TypedEmitter, type ListenerFailures } from '../lib/typed-emitter.ts';
 import { newId } from '../lib/ids.ts';
+import { CandidateBudget, candidatePolicy, filterOfferCandidates, type CandidatePolicy, type Refusal } from './candidates.ts';
 import type { SourceLevel } from './mixer.ts';
 import { StageRoom } from './room.ts';
 import { checkOffer, fragmentCandidates } from './sdp.ts';
 import { SpeakerSession } from './session.ts';
 
-/** A speaker's standing on a Space's stage right now, as the control plane sees it. */
-export type Standing = { readonly ok: true; readonly muted: boolean } | { readonly ok: false; readonly code: ErrorCode };
+/**
+ * A speaker's standing on a Space's stage right now, as the control plane sees it. `live`: the Space
+ * has started; hosts and co-hosts may connect before that, and wait in the green room.
+ */
+export type Standing =
+  { readonly ok: true; readonly muted: boolean; readonly live: boolean } | { readonly ok: false; readonly code: ErrorCode };
 
 /** What the stage asks the control plane; in the embedded mode it reads the cached Space snapshot. */
 export interface StageAuthority {
@@ -36,6 +41,14 @@ interface SessionRef {
   readonly spaceId: string;
   readonly accountId: string;
   readonly session: SpeakerSession;
+  /** The remote candidates it may still add (the offer's count against it). */
+  readonly candidates: CandidateBudget;
+  /** Its trickle PATCHes: one bucket, gone with the session. */
+  readonly patches: RateLimiter;
+  /** False while it waits in the green room for its Space to start. */
+  attached: boolean;
+  /** Its mute state while waiting (once attached, the room keeps it). */
+  muted: boolean;
 }
 
 /**
@@ -43,6 +56,11 @@ interface SessionRef {
  * decisions in the media path: a stage token is checked on every request, mutes reach the mixer on
  * the next 20 ms tick, and moving someone to the audience, removing them or ending the Space closes
  * their sessions at once.
+ *
+ * A room (and its program, and so a recording) exists only for a live Space: hosts who connect
+ * before going live wait in the green room and are put on the mix when the Space starts. A session
+ * holds its slot (`maxSessions`) from the moment its POST is accepted, and loses it if ICE has not
+ * connected within `connectTimeoutMs`. Remote candidates are filtered (see candidates.ts).
  */
 export class StagePlane {
   /** `room` fires when a Space's room (and its program) starts: the origin attaches to it. */
@@ -51,6 +69,10 @@ export class StagePlane {
   readonly #rooms = new Map<string, StageRoom>();
   readonly #sessions = new Map<string, SessionRef>();
   readonly #limiter: RateLimiter;
+  readonly #policy: CandidatePolicy;
+  /** Slots taken by POSTs still being answered, so concurrent POSTs cannot exceed maxSessions. */
+  #reserved = 0;
+  readonly #dropped = new Map<Refusal, number>();
   readonly #stopMonitor: () => void;
   readonly #unsubscribe: (() => void)[] = [];
   #closed = false;
@@ -59,15 +81,22 @@ export class StagePlane {
     this.#d = deps;
     this.events = new TypedEmitter(deps.failures.for('stage.rooms'));
     this.#limiter = new RateLimiter(deps.config.whipPostsPerAccount, deps.clock);
+    this.#policy = candidatePolicy(deps.config);
     const { bus } = deps;
     this.#unsubscribe.push(
-      bus.on('member.muted', ({ spaceId, accountId, muted }) => this.#rooms.get(spaceId)?.setMuted(accountId, muted)),
-      bus.on('member.role', ({ spaceId, accountId, role }) => {
-        if (role === 'listener') this.#rooms.get(spaceId)?.kick(accountId, 'moved to the audience');
+      bus.on('member.muted', ({ spaceId, accountId, muted }) => {
+        this.#rooms.get(spaceId)?.setMuted(accountId, muted);
+        for (const ref of this.#waiting(spaceId)) if (ref.accountId === accountId) ref.muted = muted;
       }),
-      bus.on('member.removed', ({ spaceId, accountId }) => this.#rooms.get(spaceId)?.kick(accountId, 'removed from the Space')),
+      bus.on('member.role', ({ spaceId, accountId, role }) => {
+        if (role === 'listener') this.#kick(spaceId, accountId, 'moved to the audience');
+      }),
+      bus.on('member.removed', ({ spaceId, accountId }) => this.#kick(spaceId, accountId, 'removed from the Space')),
       bus.on('space.started', ({ spaceId }) => void this.openRoom(spaceId)),
-      bus.on('space.ended', ({ spaceId }) => this.#rooms.get(spaceId)?.close()),
+      bus.on('space.ended', ({ spaceId }) => {
+        this.#rooms.get(spaceId)?.close();
+        for (const ref of this.#waiting(spaceId)) ref.session.close('the Space has ended');
+      }),
     );
     this.#stopMonitor = every(
       deps.clock,
@@ -80,7 +109,10 @@ export class StagePlane {
     );
   }
 
-  /** The room of a Space, created (and its program started) on first use. */
+  /**
+   * The room of a Space, created (and its program started) on first use, when the Space starts: the
+   * sessions waiting in its green room go on the mix.
+   */
   openRoom(spaceId: string): StageRoom {
     let room = this.#rooms.get(spaceId);
     if (room === undefined) {
@@ -99,6 +131,10 @@ export class StagePlane {
       });
       this.#rooms.set(spaceId, room);
       this.events.emit('room', room);
+      for (const ref of this.#waiting(spaceId)) {
+        ref.attached = true;
+        room.attach(ref.accountId, ref.session, ref.muted);
+      }
     }
     return room;
   }
@@ -111,7 +147,7 @@ export class StagePlane {
     return this.#rooms.get(spaceId)?.levels() ?? [];
   }
 
-  /** WHIP POST: checks the token and the offer, answers, and puts the speaker on the mix. */
+  /** WHIP POST: checks the token and the offer, answers, and puts the speaker on the mix (or in the green room). */
   async publish(spaceId: string, bearer: string | undefined, offer: string): Promise<{ sessionId: string; answer: string }> {
     if (this.#closed) throw new AmphiError('SERVICE_UNAVAILABLE', { headers: { 'retry-after': '1' } });
     const accountId = this.#verify(spaceId, bearer);
@@ -119,41 +155,88 @@ export class StagePlane {
     if (!taken.ok) throw rateLimited(taken.retryAfterMs);
     const check = checkOffer(offer);
     if (!check.ok) throw new AmphiError(check.reason, { details: check.detail });
+    // Take the slot before the first await: concurrent POSTs each count the ones before them.
+    if (this.#sessions.size + this.#reserved >= this.#d.config.maxSessions)
+      throw new AmphiError('STAGE_BUSY', { headers: { 'retry-after': '5' } });
+    this.#reserved++;
+    try {
+      return await this.#answer(spaceId, accountId, offer, check.direction === 'sendrecv');
+    } finally {
+      this.#reserved--;
+    }
+  }
+
+  async #answer(
+    spaceId: string,
+    accountId: string,
+    offer: string,
+    sendBack: boolean,
+  ): Promise<{ sessionId: string; answer: string }> {
     const standing = await this.#d.authority.standing(spaceId, accountId);
     if (!standing.ok) throw new AmphiError(standing.code);
-    if (this.#sessions.size >= this.#d.config.maxSessions)
-      throw new AmphiError('STAGE_BUSY', { headers: { 'retry-after': '5' } });
-
     const sessionId = newId('ss');
+    const candidates = new CandidateBudget(this.#policy);
+    const filtered = filterOfferCandidates(offer, candidates);
+    this.#countDropped(spaceId, sessionId, filtered.dropped);
+    const { config, failures } = this.#d;
     let answered: { session: SpeakerSession; answer: string };
     try {
       answered = await SpeakerSession.answer(
         sessionId,
-        offer,
-        check.direction === 'sendrecv',
-        { addresses: this.#d.config.iceAddresses, gatherTimeoutMs: this.#d.config.iceGatherTimeoutMs },
-        this.#d.failures.for('stage.session'),
+        filtered.sdp,
+        sendBack,
+        { addresses: config.iceAddresses, gatherTimeoutMs: config.iceGatherTimeoutMs, remote: this.#policy },
+        failures.for('stage.session'),
       );
     } catch (error) {
       throw new AmphiError('WHIP_SDP_INVALID', { details: (error as Error).message });
     }
     // Standing may have changed while ICE gathered (a removal, the end): check again before attaching.
+    // (Its connection may also have failed already.)
     const still = await this.#d.authority.standing(spaceId, accountId);
-    if (!still.ok || this.#closed) {
+    if (!still.ok || this.#closed || answered.session.closed) {
       answered.session.close('refused');
-      throw new AmphiError(still.ok ? 'SERVICE_UNAVAILABLE' : still.code);
+      throw still.ok ? new AmphiError('SERVICE_UNAVAILABLE', { headers: { 'retry-after': '1' } }) : new AmphiError(still.code);
     }
     const { session } = answered;
-    this.#sessions.set(sessionId, { spaceId, accountId, session });
-    session.on('closed', () => this.#sessions.delete(sessionId));
-    this.openRoom(spaceId).attach(accountId, session, still.muted);
+    // A room that exists means the Space started, even if the standing read just before said not yet.
+    const room = this.#rooms.get(spaceId) ?? (still.live ? this.openRoom(spaceId) : undefined);
+    if (room === undefined) {
+      for (const other of this.#waiting(spaceId))
+        if (other.accountId === accountId) other.session.close('replaced by a new connection');
+      this.#d.log.info({ spaceId, accountId, sessionId }, 'speaker waiting for the Space to start');
+    }
+    this.#register({
+      spaceId,
+      accountId,
+      session,
+      candidates,
+      patches: new RateLimiter(config.patchesPerSession, this.#d.clock, 1),
+      attached: room !== undefined,
+      muted: still.muted,
+    });
+    room?.attach(accountId, session, still.muted);
     return { sessionId, answer: answered.answer };
   }
 
-  /** WHIP PATCH with an SDP fragment: trickled ICE candidates. */
+  /**
+   * WHIP PATCH with an SDP fragment: trickled ICE candidates. Rate limited per session; candidates
+   * the policy refuses, and those past the session's cap, are dropped and the PATCH still succeeds
+   * (204): a client's first candidates are its best, and nothing is sent to the dropped ones.
+   */
   async trickle(spaceId: string, sessionId: string, bearer: string | undefined, fragment: string): Promise<void> {
     const ref = this.#own(spaceId, sessionId, bearer);
+    const taken = ref.patches.take('patch');
+    if (!taken.ok) throw rateLimited(taken.retryAfterMs);
+    const admitted: string[] = [];
+    const dropped: Refusal[] = [];
     for (const candidate of fragmentCandidates(fragment)) {
+      const refused = ref.candidates.admit(candidate.slice('candidate:'.length));
+      if (refused === undefined) admitted.push(candidate);
+      else dropped.push(refused);
+    }
+    this.#countDropped(spaceId, sessionId, dropped);
+    for (const candidate of admitted) {
       try {
         await ref.session.addCandidate(candidate);
       } catch (error) {
@@ -171,6 +254,11 @@ export class StagePlane {
     return this.#sessions.size;
   }
 
+  /** Remote ICE candidates dropped since start, by reason (for metrics and tests). */
+  get droppedCandidates(): ReadonlyMap<Refusal, number> {
+    return this.#dropped;
+  }
+
   /** Closes every room and session (shutdown: the Spaces go on, their recordings are suspended). Idempotent. */
   close(): void {
     if (this.#closed) return;
@@ -178,6 +266,46 @@ export class StagePlane {
     this.#stopMonitor();
     for (const off of this.#unsubscribe) off();
     for (const room of [...this.#rooms.values()]) room.close('shutdown');
+    for (const ref of [...this.#sessions.values()]) ref.session.close('the server is restarting; reconnect');
+  }
+
+  /** Sessions of a Space waiting in the green room (its Space has not started). */
+  #waiting(spaceId: string): SessionRef[] {
+    return [...this.#sessions.values()].filter((ref) => ref.spaceId === spaceId && !ref.attached);
+  }
+
+  /** Closes an account's sessions in a Space, on the mix or waiting. */
+  #kick(spaceId: string, accountId: string, reason: string): void {
+    for (const ref of [...this.#sessions.values()])
+      if (ref.spaceId === spaceId && ref.accountId === accountId) ref.session.close(reason);
+  }
+
+  /** Counts the session against maxSessions until it closes, and closes it if ICE has not connected in time. */
+  #register(ref: SessionRef): void {
+    const { session } = ref;
+    this.#sessions.set(session.id, ref);
+    const timer = this.#d.clock.setTimeout(() => {
+      if (session.connected) return;
+      this.#d.log.info(
+        { spaceId: ref.spaceId, accountId: ref.accountId, sessionId: session.id },
+        'stage session closed: no ICE connection in time',
+      );
+      session.close('no connection within stage.connectTimeoutMs');
+    }, this.#d.config.connectTimeoutMs);
+    session.on('closed', () => {
+      this.#d.clock.clearTimeout(timer);
+      this.#sessions.delete(session.id);
+    });
+  }
+
+  #countDropped(spaceId: string, sessionId: string, dropped: readonly Refusal[]): void {
+    if (dropped.length === 0) return;
+    const byReason: Partial<Record<Refusal, number>> = {};
+    for (const reason of dropped) {
+      byReason[reason] = (byReason[reason] ?? 0) + 1;
+      this.#dropped.set(reason, (this.#dropped.get(reason) ?? 0) + 1);
+    }
+    this.#d.log.debug({ spaceId, sessionId, dropped: byReason }, 'remote ICE candidates dropped');
   }
 
   #verify(spaceId: string, bearer: string | undefined): string {

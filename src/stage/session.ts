@@ -1,5 +1,6 @@
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
 import { TypedEmitter, type OnListenerError } from '../lib/typed-emitter.ts';
+import { refuseAddress, type CandidatePolicy } from './candidates.ts';
 import { keepCandidates } from './sdp.ts';
 
 export interface IceOptions {
@@ -7,6 +8,11 @@ export interface IceOptions {
   readonly addresses: readonly string[];
   /** How long to wait for ICE gathering before answering anyway. */
   readonly gatherTimeoutMs: number;
+  /**
+   * Which remote candidates may be paired. The plane filters the offer and PATCHes with the same
+   * policy first; this is the stack's own check, in case its parser reads a line differently.
+   */
+  readonly remote: CandidatePolicy;
 }
 
 export interface SessionEvents extends Record<string, unknown> {
@@ -29,6 +35,7 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
   #sequence = Math.floor(Math.random() * 0xffff);
   #timestamp = Math.floor(Math.random() * 0xffffffff);
   #closed = false;
+  #connected = false;
   /** Bytes received, for the bitrate cap. */
   bytesIn = 0;
 
@@ -47,6 +54,7 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
     ice: IceOptions,
     onError: OnListenerError,
   ): Promise<{ session: SpeakerSession; answer: string }> {
+    const local = new Set(ice.addresses);
     const pc = new RTCPeerConnection({
       codecs: {
         audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, payloadType: OPUS_PT })],
@@ -54,6 +62,12 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
       iceInterfaceAddresses: { udp4: ice.addresses[0] },
       iceAdditionalHostAddresses: [...ice.addresses],
       iceUseIpv6: false,
+      // werift also gathers on every other interface of the machine (from sockets bound to the first
+      // address): those candidates are not in the answer, but each would still pair with every
+      // remote candidate and send checks. Pairs: remote candidates (capped) x the stage's addresses.
+      iceFilterCandidatePair: (pair) =>
+        local.has(pair.localCandidate.host) &&
+        refuseAddress(pair.remoteCandidate.host, pair.remoteCandidate.port, ice.remote) === undefined,
     });
     // werift announces the remote track during setRemoteDescription, so listen before it.
     let session: SpeakerSession | undefined;
@@ -77,6 +91,7 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
       const created = new SpeakerSession(id, pc, outbound, onError);
       session = created;
       pc.connectionStateChange.subscribe((state) => {
+        if (state === 'connected') created.#connected = true;
         if (state === 'failed' || state === 'closed') created.#end(`connection ${state}`);
       });
       await pc.setLocalDescription(await pc.createAnswer());
@@ -110,6 +125,11 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
 
   get receivesAudio(): boolean {
     return this.#outbound !== undefined;
+  }
+
+  /** Whether ICE and DTLS have been up (the stage closes sessions that never get there). */
+  get connected(): boolean {
+    return this.#connected;
   }
 
   get closed(): boolean {

@@ -75,6 +75,34 @@ CREATE TABLE reminders (
 );
 `,
   },
+  {
+    // A ban names a listener subject: an account, or the `an_...` id an anonymous listener's token
+    // carries, which has no account row. SQLite cannot drop a constraint, so the table is rebuilt.
+    id: 2,
+    name: 'bans of anonymous listeners',
+    sql: `
+CREATE TABLE bans_v2 (
+  space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  account_id TEXT NOT NULL,
+  banned_by TEXT NOT NULL REFERENCES accounts(id),
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (space_id, account_id)
+);
+INSERT INTO bans_v2 (space_id, account_id, banned_by, created_at) SELECT space_id, account_id, banned_by, created_at FROM bans;
+DROP TABLE bans;
+ALTER TABLE bans_v2 RENAME TO bans
+`,
+  },
+  {
+    // Accounts the service made for itself (the demo's host), told apart from user accounts by this
+    // mark rather than by their handle: a user may have registered that handle before it was reserved.
+    id: 3,
+    name: 'system accounts',
+    sql: `
+ALTER TABLE accounts ADD COLUMN system_role TEXT;
+CREATE UNIQUE INDEX accounts_system_role ON accounts(system_role)
+`,
+  },
 ];
 
 /**

@@ -3,6 +3,7 @@ import { migrate } from './migrations.ts';
 import type {
   Account,
   AccountWithSecret,
+  BanRecord,
   MemberPatch,
   MemberRecord,
   MemberWithHandle,
@@ -10,9 +11,11 @@ import type {
   Relation,
   SessionRecord,
   SpacePatch,
+  SpaceQuery,
   SpaceRecord,
   SpaceState,
   Store,
+  SystemRole,
 } from './store.ts';
 
 const spaceColumns: Record<keyof SpacePatch, string> = {
@@ -21,6 +24,7 @@ const spaceColumns: Record<keyof SpacePatch, string> = {
   startedAt: 'started_at',
   endedAt: 'ended_at',
   pinnedLink: 'pinned_link',
+  allowAnonymous: 'allow_anonymous',
 };
 const memberColumns: Record<keyof MemberPatch, string> = { role: 'role', muted: 'muted', mutedByHost: 'muted_by_host' };
 
@@ -55,15 +59,12 @@ export class SqlStore implements Store {
     return this.#db.close();
   }
 
-  async createAccount(a: AccountWithSecret): Promise<Account | undefined> {
+  async createAccount(a: AccountWithSecret, system?: SystemRole): Promise<Account | undefined> {
     try {
-      await this.#db.run('INSERT INTO accounts (id, handle, handle_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?)', [
-        a.id,
-        a.handle,
-        a.handle.toLowerCase(),
-        a.passwordHash,
-        a.createdAt,
-      ]);
+      await this.#db.run(
+        'INSERT INTO accounts (id, handle, handle_key, password_hash, created_at, system_role) VALUES (?, ?, ?, ?, ?, ?)',
+        [a.id, a.handle, a.handle.toLowerCase(), a.passwordHash, a.createdAt, system ?? null],
+      );
     } catch (error) {
       if (isUniqueViolation(error)) return undefined;
       throw error;
@@ -73,6 +74,11 @@ export class SqlStore implements Store {
 
   async getAccount(id: string): Promise<Account | undefined> {
     const row = await this.#one('SELECT id, handle, created_at FROM accounts WHERE id = ?', [id]);
+    return row && toAccount(row);
+  }
+
+  async findSystemAccount(role: SystemRole): Promise<Account | undefined> {
+    const row = await this.#one('SELECT id, handle, created_at FROM accounts WHERE system_role = ?', [role]);
     return row && toAccount(row);
   }
 
@@ -146,7 +152,7 @@ export class SqlStore implements Store {
     return row && toSpace(row);
   }
 
-  async listSpaces(q: { state?: SpaceState | undefined; limit: number; offset: number }): Promise<SpaceRecord[]> {
+  async listSpaces(q: SpaceQuery): Promise<SpaceRecord[]> {
     // Live: newest first; scheduled: soonest first; ended: most recently ended first.
     const order: Record<SpaceState | 'all', string> = {
       live: 'started_at IS NULL, started_at DESC, id',
@@ -154,8 +160,17 @@ export class SqlStore implements Store {
       ended: 'ended_at IS NULL, ended_at DESC, id',
       all: 'created_at DESC, id',
     };
-    const where = q.state === undefined ? '' : 'WHERE state = ?';
-    const params: SqlValue[] = q.state === undefined ? [] : [q.state];
+    const conditions: string[] = [];
+    const params: SqlValue[] = [];
+    for (const [column, value] of [
+      ['state', q.state],
+      ['host_id', q.hostId],
+    ] as const) {
+      if (value === undefined) continue;
+      conditions.push(`${column} = ?`);
+      params.push(value);
+    }
+    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
     const rows = await this.#db.all(`SELECT * FROM spaces ${where} ORDER BY ${order[q.state ?? 'all']} LIMIT ? OFFSET ?`, [
       ...params,
       q.limit,
@@ -278,6 +293,14 @@ export class SqlStore implements Store {
   async listBanned(spaceId: string): Promise<string[]> {
     const rows = await this.#db.all('SELECT account_id FROM bans WHERE space_id = ? ORDER BY account_id', [spaceId]);
     return rows.map((r) => String(r.account_id));
+  }
+
+  async listActiveBans(): Promise<BanRecord[]> {
+    const rows = await this.#db.all(
+      `SELECT b.space_id, b.account_id FROM bans b JOIN spaces s ON s.id = b.space_id
+       WHERE s.state <> 'ended' ORDER BY b.space_id, b.account_id`,
+    );
+    return rows.map((r) => ({ spaceId: String(r.space_id), subject: String(r.account_id) }));
   }
 
   async #one(sql: string, params: readonly SqlValue[]): Promise<Row | undefined> {

@@ -16,6 +16,9 @@ export interface AccountWithSecret extends Account {
   readonly passwordHash: string;
 }
 
+/** What a system account is for: accounts the service makes for itself, marked in the database. */
+export type SystemRole = 'demo';
+
 export interface SessionRecord {
   readonly tokenHash: string;
   readonly accountId: string;
@@ -57,19 +60,40 @@ export interface PendingRequest {
   readonly createdAt: number;
 }
 
-export type SpacePatch = Partial<Pick<SpaceRecord, 'title' | 'state' | 'startedAt' | 'endedAt' | 'pinnedLink'>>;
+export type SpacePatch = Partial<
+  Pick<SpaceRecord, 'title' | 'state' | 'startedAt' | 'endedAt' | 'pinnedLink' | 'allowAnonymous'>
+>;
 export type MemberPatch = Partial<Pick<MemberRecord, 'role' | 'muted' | 'mutedByHost'>>;
 
 /** A per-Space relation kind that is just "this account, in this Space, since then". */
 export type Relation = 'speak_requests' | 'reminders';
 
+export interface SpaceQuery {
+  readonly state?: SpaceState | undefined;
+  /** Only the Spaces this account hosts. */
+  readonly hostId?: string | undefined;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/** One ban: a Space and the subject removed from it (an account id, or an anonymous listener's `an_...`). */
+export interface BanRecord {
+  readonly spaceId: string;
+  readonly subject: string;
+}
+
 export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 
-  /** Returns undefined when the handle is taken (compared case-insensitively). */
-  createAccount(account: AccountWithSecret): Promise<Account | undefined>;
+  /**
+   * Returns undefined when the handle is taken (compared case-insensitively), or, for a system
+   * account, when one with that role exists already.
+   */
+  createAccount(account: AccountWithSecret, system?: SystemRole): Promise<Account | undefined>;
   getAccount(id: string): Promise<Account | undefined>;
+  /** The account the service made for this role (never a user's account, whatever its handle). */
+  findSystemAccount(role: SystemRole): Promise<Account | undefined>;
   findAccountByHandle(handle: string): Promise<AccountWithSecret | undefined>;
 
   createSession(session: SessionRecord): Promise<void>;
@@ -80,7 +104,7 @@ export interface Store {
   /** Creates the Space and its host's stage membership together. */
   createSpace(space: SpaceRecord): Promise<void>;
   getSpace(id: string): Promise<SpaceRecord | undefined>;
-  listSpaces(query: { state?: SpaceState | undefined; limit: number; offset: number }): Promise<SpaceRecord[]>;
+  listSpaces(query: SpaceQuery): Promise<SpaceRecord[]>;
   /** Applies the patch and bumps the version; returns the new record or undefined if missing. */
   updateSpace(id: string, patch: SpacePatch): Promise<SpaceRecord | undefined>;
 
@@ -102,8 +126,13 @@ export interface Store {
   hasInvitation(spaceId: string, accountId: string): Promise<boolean>;
   removeInvitation(spaceId: string, accountId: string): Promise<boolean>;
 
-  /** Bans the account and, in the same transaction, drops its membership, request and invitation. */
+  /**
+   * Bans a subject (an account, or an anonymous listener's `an_...` id) and, in the same
+   * transaction, drops its membership, request and invitation.
+   */
   ban(spaceId: string, accountId: string, bannedBy: string, nowMs: number): Promise<void>;
   isBanned(spaceId: string, accountId: string): Promise<boolean>;
   listBanned(spaceId: string): Promise<string[]>;
+  /** Every ban in Spaces not yet ended (scheduled or live): what an edge must refuse after a restart. */
+  listActiveBans(): Promise<BanRecord[]>;
 }

@@ -79,7 +79,8 @@ describe('admission: the waiting room at POST /join', () => {
 
   test('forged, other-Space and stolen tickets are refused; renewals are never queued', async () => {
     const { app, host, join } = await smallDoor();
-    const admitted = (await join()).json as { token: string };
+    const secret = 'the-admitted-listeners-own-id';
+    const admitted = (await join({ client: secret })).json as { token: string };
     await join();
     const t = (await join()).json as { ticket: string; client: string };
     const [body, mac] = t.ticket.split('.') as [string, string];
@@ -95,8 +96,8 @@ describe('admission: the waiting room at POST /join', () => {
     assert.equal(elsewhere.json.error.code, 'TICKET_INVALID');
     const stolen = await join({ ticket: t.ticket, client: 'someone-else-entirely-1234' });
     assert.equal(stolen.json.error.details.reason, 'wrong_subject');
-    // The line is full of people, yet an admitted listener's renewal goes straight through.
-    const renewed = await join({ token: admitted.token });
+    // The line is full of people, yet an admitted listener's renewal (with its secret) goes straight through.
+    const renewed = await join({ token: admitted.token, client: secret });
     assert.equal(renewed.status, 200);
   });
 
@@ -145,7 +146,7 @@ describe('admission: the waiting room at POST /join', () => {
 
   test('under overload the lowest priorities go first: reactions sampled, joins queued; renewals and audio untouched', async () => {
     const { app, spaceId, join } = await smallDoor({ joinBurst: 1000 });
-    const admitted = (await join()).json as { token: string };
+    const admitted = (await join({ client: 'an-anonymous-listener-id' })).json as { token: string };
     const fan = await app.signUp('door_fan');
     const react = () => app.call('POST', `/api/spaces/${spaceId}/reactions`, { token: fan.token, body: { emoji: '🔥' } });
     assert.equal((await react()).status, 202);
@@ -158,7 +159,11 @@ describe('admission: the waiting room at POST /join', () => {
     const counted = (await app.call('GET', `/api/spaces/${spaceId}`)).json.space.reactions as { emoji: string; count: number }[];
     assert.equal(counted.find((r) => r.emoji === '🔥')?.count, 1 + every, 'one in k kept, counted k times');
     assert.equal((await join()).status, 202, 'joins go to the waiting room at this level');
-    assert.equal((await join({ token: admitted.token })).status, 200, 'an admitted listener renews regardless');
+    assert.equal(
+      (await join({ token: admitted.token, client: 'an-anonymous-listener-id' })).status,
+      200,
+      'an admitted listener renews regardless',
+    );
     const metrics = await app.call('GET', '/metrics');
     assert.match(String(metrics.json), /amphi_admission_degradation_level 3/);
     assert.match(String(metrics.json), /amphi_admission_join_decisions_total\{decision="tickets"\} 1/);

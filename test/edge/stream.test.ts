@@ -95,7 +95,7 @@ describe('live stream (one held response per listener)', () => {
 
     await frames(25 * 3);
     assert.equal(a.chunks.length, 5, 'one write per part per listener');
-    openedA.unsubscribe(a);
+    openedA.close();
     await frames(25);
     assert.equal(a.chunks.length, 5);
     assert.equal(b.chunks.length, 6);

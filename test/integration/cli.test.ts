@@ -26,7 +26,8 @@ describe('the amphi command', () => {
         const space = await post(`${first.url}/api/spaces`, { title: 'Survives restarts' }, account.json.token);
         assert.equal(space.status, 201);
         await post(`${first.url}/api/spaces/${space.json.space.id}/start`, {}, account.json.token);
-        const joined = await post(`${first.url}/api/spaces/${space.json.space.id}/join`, {});
+        const client = 'cli-listener-secret-0001';
+        const joined = await post(`${first.url}/api/spaces/${space.json.space.id}/join`, { client });
         assert.equal(joined.status, 200);
         assert.ok(
           first.logs.some((l) => l.msg === 'space live' && l.plane === 'control'),
@@ -42,7 +43,7 @@ describe('the amphi command', () => {
           space: { state: string };
         };
         assert.equal(view.space.state, 'live');
-        const renewed = await post(`${second.url}/api/spaces/${space.json.space.id}/join`, { token: joined.json.token });
+        const renewed = await post(`${second.url}/api/spaces/${space.json.space.id}/join`, { token: joined.json.token, client });
         assert.equal(renewed.status, 200, 'listener tokens verify after a restart: the signing key is kept');
         assert.equal(await stop(second, 'SIGINT'), 0);
       } finally {

@@ -152,6 +152,15 @@ describe('errorHandler', () => {
     assert.equal(lines[0]!.err?.message, 'connect ECONNREFUSED');
   });
 
+  test('a deliberate 503 (the stage full) is logged as what it was, not as a storage outage', async () => {
+    const { res, lines } = await appThrowing(new AmphiError('STAGE_BUSY', { headers: { 'retry-after': '5' } }));
+    assert.equal(res.statusCode, 503);
+    assert.equal(res.headers['retry-after'], '5');
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]!.level, 40);
+    assert.equal(lines[0]!.msg, 'request refused: STAGE_BUSY');
+  });
+
   test('a caller mistake is answered with its catalogue entry and not logged as a failure', async () => {
     const { res, lines } = await appThrowing(new AmphiError('HOST_ONLY'));
     assert.equal(res.statusCode, 403);

@@ -72,4 +72,21 @@ describe('TokenSigner', () => {
       assert.deepEqual(signer.verify(signRaw(json), 0), { ok: false, reason: 'malformed' }, json);
     }
   });
+  test('only the canonical spelling of a signature verifies: the spare bits of its last character are refused', () => {
+    const signer = new TokenSigner([key]);
+    const token = signer.sign({ t: 'l', s: 'sp_1', u: 'an_x' }, 10_000);
+    const [body, mac] = token.split('.') as [string, string];
+    // 32 MAC bytes are 43 base64url characters: the last one carries 4 bits and 2 spare ones.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(mac.at(-1)!);
+    const spellings = [1, 2, 3].map((spare) => `${body}.${mac.slice(0, -1)}${alphabet[last ^ spare]}`);
+    for (const spelling of spellings) {
+      assert.deepEqual(Buffer.from(spelling.split('.')[1]!, 'base64url'), Buffer.from(mac, 'base64url'), 'the same bytes');
+      assert.deepEqual(signer.verify(spelling, 0), { ok: false, reason: 'bad_signature' }, spelling);
+    }
+    // Padding, and a wide character whose low byte is the right one, are other spellings too.
+    const wide = `${body}.${mac.slice(0, -1)}${String.fromCharCode(0x100 + mac.charCodeAt(mac.length - 1))}`;
+    for (const variant of [`${token}=`, wide]) assert.equal(signer.verify(variant, 0).ok, false, variant);
+    assert.ok(signer.verify(token, 0).ok);
+  });
 });

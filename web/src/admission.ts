@@ -18,6 +18,18 @@ function solveInWorker(challenge: string): Promise<string> {
 }
 
 /**
+ * This listener's own secret id (128 random bits, base64url): sent with the join and every renewal, so
+ * only this page can renew its anonymous token, not whoever sees the token in a URL.
+ */
+export function newClientId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
+}
+
+/**
  * Joins through the door: a token now, or a place in line that is kept (the ticket and the client
  * id) while polling the cacheable now-serving value, or a proof of work first. Overload answers
  * (429, 503) are retried with jittered backoff inside a retry budget; other errors are thrown.
@@ -26,8 +38,9 @@ export async function joinThroughDoor(
   spaceId: string,
   onState: (state: DoorState) => void,
   signal?: AbortSignal,
+  secret: string = newClientId(),
 ): Promise<Grant> {
-  let client: string | undefined;
+  let client = secret;
   let ticket: Ticket | undefined;
   let pow: JoinRequest['pow'];
   let retries = 0;
@@ -36,7 +49,7 @@ export async function joinThroughDoor(
     const res = await api.POST('/api/spaces/{id}/join', {
       params: { path: { id: spaceId } },
       body: {
-        ...(client === undefined ? {} : { client }),
+        client,
         ...(ticket === undefined ? {} : { ticket: ticket.ticket }),
         ...(pow === undefined ? {} : { pow }),
       },

@@ -388,7 +388,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a Space; the caller becomes its host. It starts scheduled; POST .../start makes it live */
+        /** Create a Space; the caller becomes its host. It starts scheduled; POST .../start makes it live. Paced per account (429 SPACE_QUOTA_EXCEEDED) */
         post: {
             parameters: {
                 query?: never;
@@ -399,7 +399,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description No control characters */
+                        /** @description No control, bidirectional-override or invisible (zero-width) characters */
                         title: string;
                         /** Format: date-time */
                         scheduledStart?: string;
@@ -431,6 +431,15 @@ export interface paths {
                 };
                 /** @description Every error has this shape */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -508,7 +517,83 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change the settings of a Space (host or co-host): allowAnonymous: false locks out anonymous listeners */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Listeners may join without an account; false refuses anonymous joins and renewals from now on */
+                        allowAnonymous: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            space: components["schemas"]["Space"];
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/spaces/{id}/start": {
@@ -520,7 +605,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Go live (host only). Idempotent: starting a live Space returns it unchanged */
+        /** Go live (host only). Idempotent: starting a live Space returns it unchanged. 409 LIVE_SPACES_LIMIT past the live Spaces one account may host */
         post: {
             parameters: {
                 query?: never;
@@ -1005,7 +1090,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Join as a listener: a short-lived signed token and the stream and playlist URLs (200), or, past capacity, a place in line (202: a signed ticket, position, ETA). Poll lineUrl and send {ticket} once nowServing reaches your number. Under attack, anonymous joins first get 428 POW_REQUIRED with a challenge to solve. Send {token} to renew (never queued). Writes nothing. */
+        /** Join as a listener: a short-lived signed token and the stream and playlist URLs (200), or, past capacity, a place in line (202: a signed ticket, position, ETA). Poll lineUrl and send {ticket} once nowServing reaches your number. Under attack, anonymous joins first get 428 POW_REQUIRED with a challenge to solve. Send {token} to renew (never queued), with {client} for an anonymous token: the secret client id it was joined with. Writes nothing. */
         post: {
             parameters: {
                 query?: never;
@@ -1022,7 +1107,7 @@ export interface paths {
                         token?: string;
                         /** @description A waiting-room ticket whose number has come up */
                         ticket?: string;
-                        /** @description Anonymous callers: the client id a 202 or 428 answer gave you; keep it secret, send it back */
+                        /** @description Anonymous callers: your own secret id (16-64 random base64url characters), or the one a 202 or 428 answer gave you. Keep it secret and send it with every join and renewal: only its holder can renew an anonymous token. */
                         client?: string;
                         pow?: {
                             challenge: string;
@@ -1111,6 +1196,15 @@ export interface paths {
                 };
                 /** @description Every error has this shape */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                413: {
                     headers: {
                         [name: string]: unknown;
                     };

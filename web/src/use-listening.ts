@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type MutableRef } from 'preact/hooks';
-import { joinThroughDoor, type DoorState } from './admission.ts';
+import { joinThroughDoor, newClientId, type DoorState } from './admission.ts';
 import { api, ApiError, errorOf, unwrap, type Grant } from './api.ts';
 import { ListenerGrant } from './listener-grant.ts';
 import type { LivePlayback } from './live-playback.ts';
@@ -51,10 +51,14 @@ export function useListening(id: string, report: (message: string) => void, isLi
     joining.current = controller;
     const signal = controller.signal;
     let refused: string | undefined;
+    const client = newClientId();
     const renew = async (current: Grant): Promise<Grant> => {
-      const res = await api.POST('/api/spaces/{id}/join', { params: { path: { id } }, body: { token: current.token } });
-      // A token that already expired cannot be renewed: join again through the door.
-      if (res.response.status === 401) return joinThroughDoor(id, () => undefined, signal);
+      const res = await api.POST('/api/spaces/{id}/join', {
+        params: { path: { id } },
+        body: { token: current.token, client },
+      });
+      // A token that already expired (or the listener cap reached) cannot be renewed: join again through the door.
+      if (res.response.status === 401) return joinThroughDoor(id, () => undefined, signal, client);
       // Removed, or the Space is gone: no renewal will ever be granted.
       if (res.response.status === 403 || res.response.status === 404)
         throw new Refusal(errorOf(res.error)?.message ?? `Join refused (${res.response.status})`);
@@ -63,7 +67,7 @@ export function useListening(id: string, report: (message: string) => void, isLi
       return renewed;
     };
     try {
-      const grant = new ListenerGrant(await joinThroughDoor(id, setDoor, signal), renew);
+      const grant = new ListenerGrant(await joinThroughDoor(id, setDoor, signal, client), renew);
       setDoor(undefined);
       if (audio.current === null) return; // the page was left meanwhile
       const live: LivePlayback = {

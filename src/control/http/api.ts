@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import { accountRoutes } from './accounts-routes.ts';
+import { crossSiteGuard } from './auth.ts';
 import { listeningRoutes } from './listening-routes.ts';
 import { recordingRoutes } from './recording-routes.ts';
 import { Account, ErrorResponse, Space } from './schemas.ts';
@@ -34,6 +35,8 @@ export async function mountControlApi(app: App, context: RouteContext): Promise<
     },
   });
   for (const schema of [ErrorResponse, Account, Space]) app.addSchema(schema);
+  const crossSite = crossSiteGuard(context.config.server.publicUrl);
+  app.addHook('onRequest', (request, _reply, done) => done(crossSite(request)));
   accountRoutes(app, context);
   spaceRoutes(app, context);
   listeningRoutes(app, context);

@@ -72,3 +72,51 @@ export class RequestAuth {
     void reply.clearCookie(SESSION_COOKIE, { path: '/' });
   }
 }
+
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Routes that set the session cookie: a cross-site sign-in would plant the attacker's session (login CSRF). */
+const SETS_COOKIE = new Set(['/api/accounts', '/api/sessions']);
+
+/**
+ * The refusal of a cross-site request forgery, or undefined, decided before the body is read.
+ * Browsers attach the session cookie to requests another site makes (SameSite=Lax stops only some),
+ * never a bearer token, so this applies to API writes without an Authorization header that carry
+ * the cookie, and to sign-up and sign-in. They must come from this origin: `Sec-Fetch-Site` other
+ * than `same-origin` (the web app is served from the API's origin, so `same-site` is refused too),
+ * or an `Origin` other than the server's own (`server.publicUrl`, else the request's Host), is 403
+ * CROSS_SITE_REQUEST; a body that is not JSON is 415, since a cross-site form can send only form
+ * types or text/plain.
+ */
+export function crossSiteGuard(publicUrl: string | null): (request: FastifyRequest) => AmphiError | undefined {
+  const ownOrigin = publicUrl === null ? undefined : new URL(publicUrl).origin;
+  return (request) => {
+    const route = request.routeOptions.url ?? '';
+    if (!WRITES.has(request.method) || !route.startsWith('/api/') || request.headers.authorization !== undefined) return;
+    const cookie = request.cookies[SESSION_COOKIE];
+    if ((cookie === undefined || cookie === '') && !SETS_COOKIE.has(route)) return;
+    const site = request.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') return new AmphiError('CROSS_SITE_REQUEST');
+    const origin = request.headers.origin;
+    if (origin !== undefined && !isOwnOrigin(origin, ownOrigin, request.host)) return new AmphiError('CROSS_SITE_REQUEST');
+    const type = request.headers['content-type'];
+    if (type !== undefined && type.split(';')[0]!.trim().toLowerCase() !== 'application/json') {
+      return new AmphiError('UNSUPPORTED_MEDIA_TYPE');
+    }
+    return undefined;
+  };
+}
+
+/**
+ * Whether `origin` is the server's: its public origin when configured; else the same host and port
+ * as the request's Host (the scheme is not compared, since a TLS proxy in front may not say it).
+ */
+function isOwnOrigin(origin: string, ownOrigin: string | undefined, host: string): boolean {
+  try {
+    const url = new URL(origin);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+    if (ownOrigin !== undefined) return url.origin === ownOrigin;
+    return url.host === new URL(`${url.protocol}//${host}`).host;
+  } catch {
+    return false; // "null" (a sandboxed frame, a redirect across sites) or malformed
+  }
+}

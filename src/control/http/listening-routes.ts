@@ -10,25 +10,34 @@ export function listeningRoutes(app: App, { plane, auth, config, metrics, admiss
   app.post(
     '/api/spaces/:id/join',
     {
+      // The join is the busiest write and its body is small (a token, a ticket, a solution): capped
+      // well under the server-wide limit (413 BODY_TOO_LARGE). 0 leaves the server-wide limit.
+      ...(config.admission.limits.maxBodyBytes > 0 ? { bodyLimit: config.admission.limits.maxBodyBytes } : {}),
       schema: {
         tags: ['listening'],
         summary:
-          'Join as a listener: a short-lived signed token and the stream and playlist URLs (200), or, past capacity, a place in line (202: a signed ticket, position, ETA). Poll lineUrl and send {ticket} once nowServing reaches your number. Under attack, anonymous joins first get 428 POW_REQUIRED with a challenge to solve. Send {token} to renew (never queued). Writes nothing.',
+          'Join as a listener: a short-lived signed token and the stream and playlist URLs (200), or, past capacity, a place in line (202: a signed ticket, position, ETA). Poll lineUrl and send {ticket} once nowServing reaches your number. Under attack, anonymous joins first get 428 POW_REQUIRED with a challenge to solve. Send {token} to renew (never queued), with {client} for an anonymous token: the secret client id it was joined with. Writes nothing.',
         params: SpaceParams,
         body: Type.Optional(JoinBody),
-        response: { 200: ListenerGrant, 202: WaitingTicket, ...errors(400, 401, 403, 404, 409, 428, 429) },
+        response: { 200: ListenerGrant, 202: WaitingTicket, ...errors(400, 401, 403, 404, 409, 413, 428, 429) },
       },
     },
     async (request, reply) => {
       const actor = await auth.optional(request);
       const body = request.body ?? {};
       const spaceId = request.params.id;
-      // Renewals are admitted listeners: never queued, never challenged (but paced per address).
-      if (body.token !== undefined) admission.renewal(request.ip);
-      else if (await plane.credentials.admissible(actor, spaceId)) {
-        // Anonymous callers are known in line by a secret id they keep (never by the token they get),
-        // made only when a ticket or challenge needs one: most joins are admitted at once.
-        let client = actor === undefined ? body.client : undefined;
+      // Anonymous callers are known by a secret id they keep (never by the token they get): their
+      // token's subject derives from it, and so does their place in line. The server makes one only
+      // when a ticket or challenge needs it: a client that wants to renew sends its own.
+      let client = actor === undefined ? body.client : undefined;
+      let renewing: string | undefined;
+      if (body.token !== undefined) {
+        // Renewals are admitted listeners: never queued, never challenged (but paced per address),
+        // proven by their caller, and counted against the cap when the edge does not see them listening.
+        admission.renewal(request.ip);
+        renewing = plane.credentials.renewalSubject(actor, spaceId, body.token, body.client);
+        if (await plane.credentials.admissible(actor, spaceId)) admission.readmit(spaceId, renewing);
+      } else if (await plane.credentials.admissible(actor, spaceId, client)) {
         const subject = () => actor?.id ?? `an:${(client ??= randomBytes(18).toString('base64url'))}`;
         let decision;
         try {
@@ -58,7 +67,7 @@ export function listeningRoutes(app: App, { plane, auth, config, metrics, admiss
           });
         }
       }
-      const grant = await plane.credentials.join(actor, spaceId, body.token);
+      const grant = await plane.credentials.join(actor, spaceId, { renewing, client });
       metrics.tokensIssued.inc({ kind: 'listener' });
       return { token: grant.token, playlistUrl: grant.playlistUrl, streamUrl: grant.streamUrl, expiresAt: iso(grant.expiresAt) };
     },

@@ -76,10 +76,19 @@ export const CreateSpace = Type.Object(
       minLength: 1,
       maxLength: 120,
       pattern: '^(?=.*\\S)[^\\u0000-\\u001f\\u007f]+$',
-      description: 'No control characters',
+      description: 'No control, bidirectional-override or invisible (zero-width) characters',
     }),
     scheduledStart: Type.Optional(IsoTime),
     allowAnonymous: Type.Optional(Type.Boolean({ description: 'Listeners may join without an account (default true)' })),
+  },
+  strict,
+);
+
+export const UpdateSpace = Type.Object(
+  {
+    allowAnonymous: Type.Boolean({
+      description: 'Listeners may join without an account; false refuses anonymous joins and renewals from now on',
+    }),
   },
   strict,
 );
@@ -124,7 +133,8 @@ export const JoinBody = Type.Union([
       client: Type.Optional(
         Type.String({
           pattern: '^[A-Za-z0-9_-]{16,64}$',
-          description: 'Anonymous callers: the client id a 202 or 428 answer gave you; keep it secret, send it back',
+          description:
+            'Anonymous callers: your own secret id (16-64 random base64url characters), or the one a 202 or 428 answer gave you. Keep it secret and send it with every join and renewal: only its holder can renew an anonymous token.',
         }),
       ),
       pow: Type.Optional(

@@ -9,6 +9,7 @@ import {
   SpaceEnvelope,
   SpaceParams,
   StageGrant,
+  UpdateSpace,
 } from './schemas.ts';
 import type { App, RouteContext } from './types.ts';
 import { Type } from 'typebox';
@@ -26,9 +27,10 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
     {
       schema: {
         tags: ['spaces'],
-        summary: 'Create a Space; the caller becomes its host. It starts scheduled; POST .../start makes it live',
+        summary:
+          'Create a Space; the caller becomes its host. It starts scheduled; POST .../start makes it live. Paced per account (429 SPACE_QUOTA_EXCEEDED)',
         body: CreateSpace,
-        response: { 201: SpaceEnvelope, ...errors(400, 401) },
+        response: { 201: SpaceEnvelope, ...errors(400, 401, 429) },
       },
     },
     async (request, reply) => {
@@ -86,13 +88,33 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
     },
   );
 
+  app.patch(
+    '/api/spaces/:id',
+    {
+      schema: {
+        tags: ['spaces'],
+        summary: 'Change the settings of a Space (host or co-host): allowAnonymous: false locks out anonymous listeners',
+        params: SpaceParams,
+        body: UpdateSpace,
+        response: spaceResponse(400, 401, 403, 404, 409),
+      },
+    },
+    async (request) =>
+      envelope(
+        await plane.spaces.setAllowAnonymous(await auth.required(request), request.params.id, request.body.allowAnonymous),
+      ),
+  );
+
   const lifecycle = (action: 'start' | 'end', summary: string) =>
     app.post(
       `/api/spaces/:id/${action}`,
       { schema: { tags: ['spaces'], summary, params: SpaceParams, response: spaceResponse(400, 401, 403, 404, 409) } },
       async (request) => envelope(await plane.spaces[action](await auth.required(request), request.params.id)),
     );
-  lifecycle('start', 'Go live (host only). Idempotent: starting a live Space returns it unchanged');
+  lifecycle(
+    'start',
+    'Go live (host only). Idempotent: starting a live Space returns it unchanged. 409 LIVE_SPACES_LIMIT past the live Spaces one account may host',
+  );
   lifecycle('end', 'End the Space (host only). Idempotent');
 
   app.get(

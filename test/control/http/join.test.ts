@@ -78,9 +78,10 @@ describe('joining as a listener: signed, short-lived, per-Space tokens', () => {
   });
 
   test('renewal keeps the listener identity and extends the expiry', async () => {
-    const first = await app.call('POST', `/api/spaces/${spaceA}/join`);
+    const client = 'renewal-client-secret-0001';
+    const first = await app.call('POST', `/api/spaces/${spaceA}/join`, { body: { client } });
     app.clock.advance(60_000);
-    const renewed = await app.call('POST', `/api/spaces/${spaceA}/join`, { body: { token: first.json.token } });
+    const renewed = await app.call('POST', `/api/spaces/${spaceA}/join`, { body: { token: first.json.token, client } });
     assert.equal(renewed.status, 200);
     const a = verify(first.json.token);
     const b = verify(renewed.json.token);

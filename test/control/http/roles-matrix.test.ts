@@ -220,6 +220,12 @@ const actions: Action[] = [
     expect: moderatorsOnly,
   },
   { name: 'unpin', state: 'live', run: onSpace('DELETE', '/pin'), expect: moderatorsOnly },
+  {
+    name: 'lock out anonymous listeners',
+    state: 'live',
+    run: onSpace('PATCH', '', { allowAnonymous: false }),
+    expect: moderatorsOnly,
+  },
   { name: 'react', state: 'live', run: onSpace('POST', '/reactions', { emoji: '🔥' }), expect: anySignedIn },
   { name: 'set reminder', state: 'scheduled', run: onSpace('PUT', '/reminder'), expect: anySignedIn },
   {
@@ -246,7 +252,8 @@ describe('role x action matrix', () => {
   const accounts = {} as Record<Exclude<Role, 'anonymous'> | 'speaker2' | 'outsider', { id: string; token: string }>;
 
   before(async () => {
-    app = await makeTestApp();
+    // Hundreds of Spaces by one host, many live at once: the per-account quotas have their own tests.
+    app = await makeTestApp({ spaces: { createPerAccount: { capacity: 10_000, refillPerSecond: 1 }, maxLivePerAccount: 1000 } });
     for (const name of ['listener', 'requester', 'removed', 'speaker', 'speaker2', 'cohost', 'host', 'outsider'] as const) {
       accounts[name] = await app.signUp(`u_${name}`);
     }

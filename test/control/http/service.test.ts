@@ -13,6 +13,7 @@ const API_ROUTES = [
   'POST /api/spaces',
   'GET /api/spaces',
   'GET /api/spaces/:id',
+  'PATCH /api/spaces/:id',
   'GET /api/spaces/:id/me',
   'POST /api/spaces/:id/start',
   'POST /api/spaces/:id/end',

@@ -1,0 +1,49 @@
+import { AmphiError, retryLater } from '../errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import { KeyedMutex } from '../lib/keyed-mutex.ts';
+import { RateLimiter, type RateLimitPolicy } from '../lib/token-bucket.ts';
+import type { Store } from '../storage/store.ts';
+
+export interface QuotaLimits {
+  /** Spaces one account may create: a token bucket (`spaces.createPerAccount`). */
+  readonly createPerAccount: RateLimitPolicy;
+  /** Spaces one account may host live at once (`spaces.maxLivePerAccount`). */
+  readonly maxLivePerAccount: number;
+}
+
+/**
+ * Per-account quotas on Spaces, so one account cannot tie up the stage: each live Space holds a
+ * room that mixes and records until it ends. Creation is paced by a token bucket; going live is
+ * refused past a number of live Spaces, counted under the host's lock so that two starts at once
+ * cannot both take the last place.
+ */
+export class SpaceQuotas {
+  readonly #store: Store;
+  readonly #limits: QuotaLimits;
+  readonly #creations: RateLimiter;
+  readonly #hosts = new KeyedMutex();
+
+  constructor(store: Store, clock: Clock, limits: QuotaLimits) {
+    this.#store = store;
+    this.#limits = limits;
+    this.#creations = new RateLimiter(limits.createPerAccount, clock);
+  }
+
+  /** Takes one creation from the account's bucket; SPACE_QUOTA_EXCEEDED (with Retry-After) when empty. */
+  takeCreation(accountId: string): void {
+    const taken = this.#creations.take(accountId);
+    if (!taken.ok) throw retryLater('SPACE_QUOTA_EXCEEDED', taken.retryAfterMs);
+  }
+
+  /** Runs `step` (a start) alone among this host's starts, so `requireLivePlace` counts what is written. */
+  asHost<T>(hostId: string, step: () => Promise<T>): Promise<T> {
+    return this.#hosts.run(hostId, step);
+  }
+
+  /** LIVE_SPACES_LIMIT when the host already has the most live Spaces one account may have. */
+  async requireLivePlace(hostId: string): Promise<void> {
+    const max = this.#limits.maxLivePerAccount;
+    const live = await this.#store.listSpaces({ state: 'live', hostId, limit: max, offset: 0 });
+    if (live.length >= max) throw new AmphiError('LIVE_SPACES_LIMIT');
+  }
+}

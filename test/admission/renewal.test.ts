@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { pino } from 'pino';
+import { Admission } from '../../src/admission/plane.ts';
+import { defaultConfig } from '../../src/config/schema.ts';
+import { AmphiError } from '../../src/errors.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
+import { signer } from './rooms.ts';
+
+/** A door for one listener at a time, one join per 20 s; `listening` names who the edge sees listening. */
+function door(listening?: (spaceId: string, subject: string) => boolean) {
+  const clock = new ManualClock(0);
+  const admission = new Admission({
+    config: { ...defaultConfig.admission, maxListeners: 1, joinsPerSecond: 0.05, joinBurst: 1 },
+    clock,
+    signer,
+    log: pino({ level: 'silent' }),
+    listeners: () => 0,
+    ...(listening === undefined ? {} : { listening }),
+  });
+  return { clock, admission };
+}
+
+/** The refusal `fn` throws. */
+function refusal(fn: () => unknown): AmphiError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof AmphiError, String(error));
+    return error;
+  }
+  assert.fail('expected a refusal');
+}
+
+describe('Admission.readmit: renewals count against the listener cap', () => {
+  test('a subject the edge sees listening renews freely, even at the cap; it takes no place', () => {
+    const { admission } = door((_spaceId, subject) => subject === 'an_listening0');
+    admission.capacity.noteAdmitted(); // the one place is taken
+    for (let i = 0; i < 5; i++) admission.readmit('sp_1', 'an_listening0');
+    assert.equal(admission.capacity.listeners, 1);
+    assert.equal(admission.counts.readmitted, 0);
+  });
+
+  test('a subject not listening takes a place like a join; with none free it must join again through the door', () => {
+    const { admission } = door(() => false);
+    admission.readmit('sp_1', 'an_returning0');
+    assert.equal(admission.capacity.listeners, 1, 'counted');
+    assert.equal(admission.counts.readmitted, 1);
+    const full = refusal(() => admission.readmit('sp_1', 'an_returning1'));
+    assert.equal(full.code, 'LISTENER_TOKEN_INVALID');
+    assert.deepEqual(full.details, { reason: 'full' });
+  });
+
+  test('without a listening signal (no edge in the process) nobody is known to listen: every renewal takes a place', () => {
+    const { admission } = door();
+    admission.readmit('sp_1', 'ac_someone000');
+    assert.equal(refusal(() => admission.readmit('sp_1', 'ac_someone000')).code, 'LISTENER_TOKEN_INVALID');
+    admission.capacity.setListeners(0); // the next measurement: the place is free again
+    admission.readmit('sp_1', 'ac_someone000');
+  });
+});
