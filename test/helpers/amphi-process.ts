@@ -1,9 +1,24 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { exited } from '../../bench/lib/teardown.ts';
 import type { Cleanup } from './cleanup.ts';
 
 export const bin = new URL('../../bin/amphi.mjs', import.meta.url).pathname;
+
+/**
+ * A data directory of its own (removed by `cleanup`) with a config that turns the demo off, and the
+ * `amphi start` arguments that use both: start, stop and start again on the same `args`.
+ */
+export function quietDataDir(cleanup: Cleanup, prefix: string): { dir: string; args: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), `amphi-${prefix}-`));
+  cleanup.add('data dir', () => rmSync(dir, { recursive: true, force: true }));
+  const config = join(dir, 'amphi.yaml');
+  writeFileSync(config, 'demo:\n  enabled: false\n');
+  return { dir, args: ['--data-dir', dir, '--config', config] };
+}
 
 export interface Running {
   readonly child: ChildProcessWithoutNullStreams;

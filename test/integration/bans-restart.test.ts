@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { post, startAmphi, stop } from '../helpers/amphi-process.ts';
+import { post, quietDataDir, startAmphi, stop } from '../helpers/amphi-process.ts';
 import { Cleanup } from '../helpers/cleanup.ts';
 
 /** A removal is for good, through a restart of the real `amphi start` process on the same data directory. */
 describe('a removed listener stays removed after a restart', () => {
   test('the token they held (not yet expired) is refused by the edge of the next process too', { timeout: 120_000 }, async () => {
     const cleanup = new Cleanup();
-    const dir = mkdtempSync(join(tmpdir(), 'amphi-bans-'));
-    cleanup.add('data dir', () => rmSync(dir, { recursive: true, force: true }));
+    const { args } = quietDataDir(cleanup, 'bans');
     try {
-      const config = join(dir, 'amphi.yaml');
-      writeFileSync(config, 'demo:\n  enabled: false\n');
-      const args = ['--data-dir', dir, '--config', config];
       const first = await startAmphi(cleanup, args);
       const host = (await post(`${first.url}/api/accounts`, { handle: 'ban_host', password: 'a real password' })).json;
       const fan = (await post(`${first.url}/api/accounts`, { handle: 'ban_fan', password: 'a real password' })).json;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { call, post, startAmphi, stop } from '../helpers/amphi-process.ts';
+import { call, post, quietDataDir, startAmphi, stop } from '../helpers/amphi-process.ts';
 import { Cleanup } from '../helpers/cleanup.ts';
 import { eventually, realTime } from '../helpers/eventually.ts';
 import { ffmpegDecode } from '../helpers/ffmpeg.ts';
@@ -59,16 +59,13 @@ optionalSuite('a full disk under a live Space (real process, tmpfs)', { skip, ti
     { timeout: 150_000 },
     async () => {
       const cleanup = new Cleanup();
-      const dir = mkdtempSync(join(tmpdir(), 'amphi-full-'));
-      cleanup.add('data dir', () => rmSync(dir, { recursive: true, force: true }));
+      const { dir, args } = quietDataDir(cleanup, 'full');
       const media = join(dir, 'media');
       mkdirSync(media);
       assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', media]).status, 0);
       cleanup.add('tmpfs', () => spawnSync('umount', ['-l', media]));
       try {
-        const config = join(dir, 'amphi.yaml');
-        writeFileSync(config, 'demo:\n  enabled: false\n');
-        const amphi = await startAmphi(cleanup, ['--data-dir', dir, '--config', config]);
+        const amphi = await startAmphi(cleanup, args);
         const host = await post(`${amphi.url}/api/accounts`, { handle: 'full_host', password: 'a real password' });
         const token = host.json.token as string;
         const spaceId = (await post(`${amphi.url}/api/spaces`, { title: 'On a full disk' }, token)).json.space.id as string;

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { call, post, startAmphi, stop, type Running } from '../helpers/amphi-process.ts';
+import { call, post, quietDataDir, startAmphi, stop, type Running } from '../helpers/amphi-process.ts';
 import { Cleanup } from '../helpers/cleanup.ts';
 import { eventually, realTime } from '../helpers/eventually.ts';
 import { ffmpegDecode } from '../helpers/ffmpeg.ts';
@@ -65,12 +64,8 @@ function checksums(dir: string): Map<string, string> {
 /** A 10 s show, the process stopped with `signal` and started again, 10 s more, the end; what came out. */
 async function showAcross(signal: 'SIGTERM' | 'SIGKILL') {
   const cleanup = new Cleanup();
-  const dir = mkdtempSync(join(tmpdir(), 'amphi-restart-'));
-  cleanup.add('data dir', () => rmSync(dir, { recursive: true, force: true }));
+  const { dir, args } = quietDataDir(cleanup, 'restart');
   try {
-    const config = join(dir, 'amphi.yaml');
-    writeFileSync(config, 'demo:\n  enabled: false\n');
-    const args = ['--data-dir', dir, '--config', config];
     const first = await startAmphi(cleanup, args);
     const host = await post(`${first.url}/api/accounts`, { handle: 'restart_host', password: 'a real password' });
     const spaceId = (await post(`${first.url}/api/spaces`, { title: 'Through a restart' }, host.json.token)).json.space

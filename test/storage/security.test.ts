@@ -12,6 +12,7 @@ import { SqlStore } from '../../src/storage/sql-store.ts';
 import { SqliteDriver } from '../../src/storage/sqlite.ts';
 import type { SpaceRecord } from '../../src/storage/store.ts';
 import { optionalSuite } from '../helpers/skip.ts';
+import { spaceRecord, T0 } from './records.ts';
 
 /**
  * Storage for the security hardening: bans of anonymous listeners (no account row), kept across a
@@ -19,24 +20,11 @@ import { optionalSuite } from '../helpers/skip.ts';
  * databases, from a database created before these migrations.
  */
 
-const T0 = Date.UTC(2026, 10, 1, 12);
 const ANON = 'an_AbCdEfGhIjKl';
 const BOUNDED = { timeout: 30_000 };
 
 function space(id: string, hostId: string, state: SpaceRecord['state']): SpaceRecord {
-  return {
-    id,
-    hostId,
-    title: 'A Space',
-    state,
-    allowAnonymous: true,
-    scheduledStart: null,
-    startedAt: null,
-    endedAt: null,
-    createdAt: T0,
-    pinnedLink: null,
-    version: 1,
-  };
+  return spaceRecord(id, hostId, { state });
 }
 
 /** A database as the first release left it: migration 1 only, with a user, a Space and a ban. */

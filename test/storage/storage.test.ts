@@ -11,6 +11,7 @@ import { PostgresDriver } from '../../src/storage/postgres.ts';
 import { SqlStore } from '../../src/storage/sql-store.ts';
 import { SqliteDriver } from '../../src/storage/sqlite.ts';
 import type { AccountWithSecret, MemberRecord, Relation, SpaceRecord, SpaceState, Store } from '../../src/storage/store.ts';
+import { spaceRecord, T0 } from './records.ts';
 import { optionalSuite } from '../helpers/skip.ts';
 
 /**
@@ -19,7 +20,6 @@ import { optionalSuite } from '../helpers/skip.ts';
  */
 
 /** Well past 2^31 ms, so 32-bit truncation or BIGINT-as-string would show. */
-const T0 = Date.UTC(2026, 10, 1, 12);
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 /** PostgreSQL is a real socket: every test and hook is bounded (pg itself waits forever to connect). */
@@ -41,20 +41,7 @@ function account(handle: string, createdAt = T0): AccountWithSecret {
 }
 
 function space(hostId: string, overrides: Partial<SpaceRecord> = {}): SpaceRecord {
-  return {
-    id: uid('sp'),
-    hostId,
-    title: 'A Space',
-    state: 'scheduled',
-    allowAnonymous: true,
-    scheduledStart: null,
-    startedAt: null,
-    endedAt: null,
-    createdAt: T0,
-    pinnedLink: null,
-    version: 1,
-    ...overrides,
-  };
+  return spaceRecord(uid('sp'), hostId, overrides);
 }
 
 function member(spaceId: string, accountId: string, overrides: Partial<MemberRecord> = {}): MemberRecord {
