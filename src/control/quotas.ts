@@ -18,13 +18,11 @@ export interface QuotaLimits {
  * cannot both take the last place.
  */
 export class SpaceQuotas {
-  readonly #store: Store;
   readonly #limits: QuotaLimits;
   readonly #creations: RateLimiter;
   readonly #hosts = new KeyedMutex();
 
-  constructor(store: Store, clock: Clock, limits: QuotaLimits) {
-    this.#store = store;
+  constructor(clock: Clock, limits: QuotaLimits) {
     this.#limits = limits;
     this.#creations = new RateLimiter(limits.createPerAccount, clock);
   }
@@ -40,10 +38,10 @@ export class SpaceQuotas {
     return this.#hosts.run(hostId, step);
   }
 
-  /** LIVE_SPACES_LIMIT when the host already has the most live Spaces one account may have. */
-  async requireLivePlace(hostId: string): Promise<void> {
+  /** LIVE_SPACES_LIMIT when the host already has the most live Spaces one account may have (read through `store`: the mutation's transaction). */
+  async requireLivePlace(store: Store, hostId: string): Promise<void> {
     const max = this.#limits.maxLivePerAccount;
-    const live = await this.#store.listSpaces({ state: 'live', hostId, limit: max, offset: 0 });
+    const live = await store.listSpaces({ state: 'live', hostId, limit: max, offset: 0 });
     if (live.length >= max) throw new AmphiError('LIVE_SPACES_LIMIT');
   }
 }

@@ -37,16 +37,21 @@ export class SnapshotCache {
     this.#cache.delete(spaceId);
   }
 
-  async #load(spaceId: string): Promise<SpaceSnapshot | undefined> {
-    const space = await this.#store.getSpace(spaceId);
-    if (space === undefined) return undefined;
-    const [members, banned, requestCount, reminderCount] = await Promise.all([
-      this.#store.listMembers(spaceId),
-      this.#store.listBanned(spaceId),
-      this.#store.countRelation('speak_requests', spaceId),
-      this.#store.countRelation('reminders', spaceId),
-    ]);
-    const hostHandle = members.find((m) => m.role === 'host')?.handle ?? '';
-    return { space, hostHandle, members, banned: new Set(banned), requestCount, reminderCount };
+  #load(spaceId: string): Promise<SpaceSnapshot | undefined> {
+    return loadSnapshot(this.#store, spaceId);
   }
+}
+
+/** Reads one Space's snapshot from `store` (the database, or a transaction that holds the Space's lock). */
+export async function loadSnapshot(store: Store, spaceId: string): Promise<SpaceSnapshot | undefined> {
+  const space = await store.getSpace(spaceId);
+  if (space === undefined) return undefined;
+  const [members, banned, requestCount, reminderCount] = await Promise.all([
+    store.listMembers(spaceId),
+    store.listBanned(spaceId),
+    store.countRelation('speak_requests', spaceId),
+    store.countRelation('reminders', spaceId),
+  ]);
+  const hostHandle = members.find((m) => m.role === 'host')?.handle ?? '';
+  return { space, hostHandle, members, banned: new Set(banned), requestCount, reminderCount };
 }

@@ -1,5 +1,5 @@
 import { AmphiError } from '../errors.ts';
-import type { Account, MemberRecord, SpaceRecord, StageRole } from '../storage/store.ts';
+import type { Account, MemberRecord, SpaceRecord, StageRole, Store } from '../storage/store.ts';
 import type { SpaceSnapshot } from './snapshots.ts';
 
 /**
@@ -15,6 +15,8 @@ export interface Ctx {
   readonly space: SpaceRecord;
   readonly actor: Account;
   readonly me: MemberRecord | undefined;
+  /** Inside a mutation: the store bound to its transaction (every read and write goes through it). */
+  readonly store: Store;
 }
 
 export function requireRole(space: SpaceRecord, actor: Account, role: 'host'): void {
@@ -50,4 +52,20 @@ export function memberOf(snap: SpaceSnapshot, accountId: string): MemberRecord |
 
 export function countRole(snap: SpaceSnapshot, role: StageRole): number {
   return snap.members.filter((m) => m.role === role).length;
+}
+
+/** A caller's relation to one Space, as `GET /api/spaces/:id/me` reports it. */
+export interface MyRelation {
+  readonly role: StageRole | 'listener' | 'removed';
+  readonly muted: boolean;
+  readonly mutedByHost: boolean;
+  readonly requestPending: boolean;
+  readonly invited: boolean;
+  readonly reminded: boolean;
+}
+
+/** An actor's context in a Space, refusing a removed user. */
+export function contextOf(snap: SpaceSnapshot, actor: Account, store: Store): Ctx {
+  if (snap.banned.has(actor.id)) throw new AmphiError('REMOVED_FROM_SPACE');
+  return { snap, space: snap.space, actor, me: memberOf(snap, actor.id), store };
 }

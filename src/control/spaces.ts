@@ -1,13 +1,13 @@
 import { AmphiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
-import { KeyedMutex } from '../lib/keyed-mutex.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Account, MemberRecord, SpacePatch, SpaceRecord, SpaceState, StageRole, Store } from '../storage/store.ts';
 import type { ControlBus } from './events.ts';
 import { newId } from '../lib/ids.ts';
 import { SpaceQuotas, type QuotaLimits } from './quotas.ts';
-import type { SnapshotCache, SpaceSnapshot } from './snapshots.ts';
+import { loadSnapshot, type SnapshotCache, type SpaceSnapshot } from './snapshots.ts';
 import {
+  contextOf,
   countRole,
   memberOf,
   requireLive,
@@ -17,6 +17,7 @@ import {
   requireOutranks,
   requireRole,
   type Ctx,
+  type MyRelation,
 } from './space-rules.ts';
 import { requireVisibleText } from './text.ts';
 
@@ -36,16 +37,6 @@ export interface SpacesOptions {
   readonly prepareMedia?: ((spaceId: string) => void) | undefined;
 }
 
-/** A caller's relation to one Space, as `GET /api/spaces/:id/me` reports it. */
-export interface MyRelation {
-  readonly role: StageRole | 'listener' | 'removed';
-  readonly muted: boolean;
-  readonly mutedByHost: boolean;
-  readonly requestPending: boolean;
-  readonly invited: boolean;
-  readonly reminded: boolean;
-}
-
 /** What one mutation changed: Space columns to write, and what to announce once written. */
 interface Change {
   readonly patch?: SpacePatch;
@@ -59,15 +50,22 @@ interface Change {
  */
 export class Spaces {
   readonly #o: SpacesOptions;
-  readonly #locks = new KeyedMutex();
   readonly #quotas: SpaceQuotas;
+  /** Mutations of each Space in flight on this node, settled or not (see `snapshot`). */
+  readonly #mutating = new Map<string, Promise<unknown>>();
 
   constructor(options: SpacesOptions) {
     this.#o = options;
-    this.#quotas = new SpaceQuotas(options.store, options.clock, options.limits);
+    this.#quotas = new SpaceQuotas(options.clock, options.limits);
   }
 
-  snapshot(spaceId: string): Promise<SpaceSnapshot> {
+  /**
+   * The Space's snapshot. A read that arrives while this node is mutating the Space waits for that
+   * mutation, so nothing this node answers (a credential above all) predates a change it is making.
+   */
+  async snapshot(spaceId: string): Promise<SpaceSnapshot> {
+    const pending = this.#mutating.get(spaceId);
+    if (pending !== undefined) await pending;
     return this.#o.snapshots.get(spaceId);
   }
 
@@ -109,11 +107,11 @@ export class Spaces {
   }
 
   start(actor: Account, spaceId: string): Promise<SpaceSnapshot> {
-    const step = async ({ space }: Ctx): Promise<Change | false> => {
+    const step = async ({ space, store }: Ctx): Promise<Change | false> => {
       requireRole(space, actor, 'host');
       if (space.state === 'ended') throw new AmphiError('SPACE_ENDED');
       if (space.state === 'live') return false; // idempotent: a host retrying "go live" is not an error
-      await this.#quotas.requireLivePlace(actor.id);
+      await this.#quotas.requireLivePlace(store, actor.id);
       this.#o.prepareMedia?.(spaceId);
       this.#o.log.info({ spaceId }, 'space live');
       return {
@@ -167,18 +165,18 @@ export class Spaces {
   }
 
   requestToSpeak(actor: Account, spaceId: string): Promise<SpaceSnapshot> {
-    return this.#mutate(spaceId, actor, async ({ space, me }) => {
+    return this.#mutate(spaceId, actor, async ({ space, me, store }) => {
       requireLive(space);
       if (me !== undefined) throw new AmphiError('ALREADY_ON_STAGE');
-      const added = await this.#o.store.addRelation('speak_requests', spaceId, actor.id, this.#o.clock.now());
+      const added = await store.addRelation('speak_requests', spaceId, actor.id, this.#o.clock.now());
       if (!added) throw new AmphiError('REQUEST_ALREADY_PENDING');
       return {};
     });
   }
 
   cancelRequest(actor: Account, spaceId: string): Promise<SpaceSnapshot> {
-    return this.#mutate(spaceId, actor, async () => {
-      if (!(await this.#o.store.removeRelation('speak_requests', spaceId, actor.id))) throw new AmphiError('REQUEST_NOT_FOUND');
+    return this.#mutate(spaceId, actor, async ({ store }) => {
+      if (!(await store.removeRelation('speak_requests', spaceId, actor.id))) throw new AmphiError('REQUEST_NOT_FOUND');
       return {};
     });
   }
@@ -193,9 +191,9 @@ export class Spaces {
     return this.#mutate(spaceId, actor, async (ctx) => {
       requireModerator(ctx);
       requireNotEnded(ctx.space);
-      if (!(await this.#o.store.hasRelation('speak_requests', spaceId, targetId))) throw new AmphiError('REQUEST_NOT_FOUND');
-      if (accept) await this.#addSpeaker(ctx.snap, targetId);
-      await this.#o.store.removeRelation('speak_requests', spaceId, targetId);
+      if (!(await ctx.store.hasRelation('speak_requests', spaceId, targetId))) throw new AmphiError('REQUEST_NOT_FOUND');
+      if (accept) await this.#addSpeaker(ctx.store, ctx.snap, targetId);
+      await ctx.store.removeRelation('speak_requests', spaceId, targetId);
       return accept ? this.#roleEvent(spaceId, targetId, 'speaker') : {};
     });
   }
@@ -204,23 +202,23 @@ export class Spaces {
     return this.#mutate(spaceId, actor, async (ctx): Promise<false> => {
       requireModerator(ctx);
       requireNotEnded(ctx.space);
-      if ((await this.#o.store.getAccount(targetId)) === undefined) throw new AmphiError('ACCOUNT_NOT_FOUND');
+      if ((await ctx.store.getAccount(targetId)) === undefined) throw new AmphiError('ACCOUNT_NOT_FOUND');
       if (ctx.snap.banned.has(targetId)) throw new AmphiError('TARGET_REMOVED');
       if (memberOf(ctx.snap, targetId) !== undefined) throw new AmphiError('ALREADY_ON_STAGE');
-      await this.#o.store.addInvitation(spaceId, targetId, actor.id, this.#o.clock.now());
+      await ctx.store.addInvitation(spaceId, targetId, actor.id, this.#o.clock.now());
       return false; // invitations are private: nothing a listener sees has changed
     });
   }
 
   answerInvitation(actor: Account, spaceId: string, accept: boolean): Promise<SpaceSnapshot> {
-    return this.#mutate(spaceId, actor, async ({ snap, space, me }) => {
+    return this.#mutate(spaceId, actor, async ({ snap, space, me, store }) => {
       requireNotEnded(space);
-      if (!(await this.#o.store.hasInvitation(spaceId, actor.id))) throw new AmphiError('INVITATION_NOT_FOUND');
+      if (!(await store.hasInvitation(spaceId, actor.id))) throw new AmphiError('INVITATION_NOT_FOUND');
       if (accept && me === undefined) {
-        await this.#addSpeaker(snap, actor.id);
-        await this.#o.store.removeRelation('speak_requests', spaceId, actor.id);
+        await this.#addSpeaker(store, snap, actor.id);
+        await store.removeRelation('speak_requests', spaceId, actor.id);
       }
-      await this.#o.store.removeInvitation(spaceId, actor.id);
+      await store.removeInvitation(spaceId, actor.id);
       return accept && me === undefined ? this.#roleEvent(spaceId, actor.id, 'speaker') : {};
     });
   }
@@ -235,7 +233,7 @@ export class Spaces {
       if (!self) requireOutranks(ctx, target);
       const byHost = muted && (!self || target.mutedByHost);
       if (target.muted === muted && target.mutedByHost === byHost) return false;
-      await this.#o.store.updateMember(spaceId, targetId, { muted, mutedByHost: byHost });
+      await ctx.store.updateMember(spaceId, targetId, { muted, mutedByHost: byHost });
       return { after: () => this.#o.bus.emit('member.muted', { spaceId, accountId: targetId, muted, byHost }) };
     });
   }
@@ -249,7 +247,7 @@ export class Spaces {
       const target = requireOnStage(ctx.snap, targetId);
       if (target.role === 'host') throw new AmphiError('TARGET_IS_HOST');
       if (!self) requireOutranks(ctx, target);
-      await this.#o.store.removeMember(spaceId, targetId);
+      await ctx.store.removeMember(spaceId, targetId);
       return this.#roleEvent(spaceId, targetId, 'listener');
     });
   }
@@ -264,17 +262,17 @@ export class Spaces {
       requireModerator(ctx);
       if (targetId === ctx.space.hostId) throw new AmphiError('TARGET_IS_HOST');
       const anonymous = targetId.startsWith('an_');
-      if (!anonymous && (await this.#o.store.getAccount(targetId)) === undefined) throw new AmphiError('ACCOUNT_NOT_FOUND');
+      if (!anonymous && (await ctx.store.getAccount(targetId)) === undefined) throw new AmphiError('ACCOUNT_NOT_FOUND');
       const target = memberOf(ctx.snap, targetId);
       if (target !== undefined) requireOutranks(ctx, target);
-      await this.#o.store.ban(spaceId, targetId, actor.id, this.#o.clock.now());
+      await ctx.store.ban(spaceId, targetId, actor.id, this.#o.clock.now());
       this.#o.log.info({ spaceId, accountId: targetId, by: actor.id }, 'user removed from space');
       return { after: () => this.#o.bus.emit('member.removed', { spaceId, accountId: targetId }) };
     });
   }
 
   setCohost(actor: Account, spaceId: string, targetId: string, cohost: boolean): Promise<SpaceSnapshot> {
-    return this.#mutate(spaceId, actor, async ({ snap, space }) => {
+    return this.#mutate(spaceId, actor, async ({ snap, space, store }) => {
       requireRole(space, actor, 'host');
       requireNotEnded(space);
       const target = requireOnStage(snap, targetId);
@@ -287,17 +285,17 @@ export class Spaces {
         if (countRole(snap, 'speaker') >= this.#o.limits.maxSpeakers) throw new AmphiError('STAGE_FULL');
       }
       const role = cohost ? 'cohost' : 'speaker';
-      await this.#o.store.updateMember(spaceId, targetId, { role });
+      await store.updateMember(spaceId, targetId, { role });
       return this.#roleEvent(spaceId, targetId, role);
     });
   }
 
   setReminder(actor: Account, spaceId: string, on: boolean): Promise<SpaceSnapshot> {
-    return this.#mutate(spaceId, actor, async ({ space }) => {
+    return this.#mutate(spaceId, actor, async ({ space, store }) => {
       if (space.state !== 'scheduled') throw new AmphiError('SPACE_NOT_SCHEDULED');
       const changed = on
-        ? await this.#o.store.addRelation('reminders', spaceId, actor.id, this.#o.clock.now())
-        : await this.#o.store.removeRelation('reminders', spaceId, actor.id);
+        ? await store.addRelation('reminders', spaceId, actor.id, this.#o.clock.now())
+        : await store.removeRelation('reminders', spaceId, actor.id);
       return changed ? {} : false;
     });
   }
@@ -334,41 +332,49 @@ export class Spaces {
    * credential issuers as well as by mutations.
    */
   async context(spaceId: string, actor: Account): Promise<Ctx> {
-    const snap = await this.snapshot(spaceId);
-    if (snap.banned.has(actor.id)) throw new AmphiError('REMOVED_FROM_SPACE');
-    return { snap, space: snap.space, actor, me: memberOf(snap, actor.id) };
+    return contextOf(await this.snapshot(spaceId), actor, this.#o.store);
   }
 
   /**
-   * Runs one mutation under the Space's lock on a fresh snapshot. The step returns false when
-   * nothing changed, or what changed: Space columns to patch and an event to emit afterwards. The
-   * Space's version is bumped exactly once per change.
+   * Runs one mutation as one database transaction that holds the Space's row lock: a fresh snapshot
+   * read inside it, the step's checks and writes, the version bump; so two nodes (or two requests)
+   * never both pass a check that only one may pass (the last seat). The step returns false when
+   * nothing changed, or what changed: Space columns to patch and an event to emit once committed.
    */
   async #mutate(
     spaceId: string,
     actor: Account,
     step: (ctx: Ctx) => Promise<Change | false> | Change | false,
   ): Promise<SpaceSnapshot> {
-    return this.#locks.run(spaceId, async () => {
-      this.#o.snapshots.invalidate(spaceId);
-      const change = await step(await this.context(spaceId, actor));
-      if (change !== false) {
-        // Drop the cached view the moment the step's writes are in, before anything else awaits, so
-        // no credential is issued from a snapshot that predates them (e.g. a stage token after a ban).
-        this.#o.snapshots.invalidate(spaceId);
-        await this.#o.store.updateSpace(spaceId, change.patch ?? {});
-        this.#o.snapshots.invalidate(spaceId);
-        change.after?.();
-        this.#o.bus.emit('space.changed', { spaceId });
-      }
-      return this.snapshot(spaceId);
+    const transaction = this.#o.store.inSpaceTransaction(spaceId, async (tx) => {
+      const snap = await loadSnapshot(tx, spaceId);
+      if (snap === undefined) throw new AmphiError('SPACE_NOT_FOUND');
+      const changed = await step(contextOf(snap, actor, tx));
+      if (changed !== false) await tx.updateSpace(spaceId, changed.patch ?? {});
+      return changed;
     });
+    const settled = Promise.allSettled([this.#mutating.get(spaceId), transaction]);
+    this.#mutating.set(spaceId, settled);
+    let change: Change | false;
+    try {
+      change = await transaction;
+    } finally {
+      // Committed or not, the cached view is dropped before anything else awaits, so no credential is
+      // issued from a snapshot that predates the writes (e.g. a stage token after a ban).
+      this.#o.snapshots.invalidate(spaceId);
+      if (this.#mutating.get(spaceId) === settled) this.#mutating.delete(spaceId);
+    }
+    if (change !== false) {
+      change.after?.();
+      this.#o.bus.emit('space.changed', { spaceId });
+    }
+    return this.snapshot(spaceId);
   }
 
-  async #addSpeaker(snap: SpaceSnapshot, accountId: string): Promise<void> {
+  async #addSpeaker(store: Store, snap: SpaceSnapshot, accountId: string): Promise<void> {
     if (memberOf(snap, accountId) !== undefined) throw new AmphiError('ALREADY_ON_STAGE');
     if (countRole(snap, 'speaker') >= this.#o.limits.maxSpeakers) throw new AmphiError('STAGE_FULL');
-    await this.#o.store.addMember({
+    await store.addMember({
       spaceId: snap.space.id,
       accountId,
       role: 'speaker',

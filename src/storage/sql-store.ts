@@ -1,4 +1,4 @@
-import { isUniqueViolation, type Row, type SqlDriver, type SqlValue } from './driver.ts';
+import { isUniqueViolation, type Row, type SqlDriver, type SqlRunner, type SqlValue } from './driver.ts';
 import { migrate } from './migrations.ts';
 import type {
   Account,
@@ -28,12 +28,22 @@ const spaceColumns: Record<keyof SpacePatch, string> = {
 };
 const memberColumns: Record<keyof MemberPatch, string> = { role: 'role', muted: 'muted', mutedByHost: 'muted_by_host' };
 
+/** Where a store's statements go: the driver itself, or one open transaction (whose nested ones join it). */
+type Db = SqlRunner & { transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> };
+
+/** A transaction's runner as a `Db`: a transaction opened inside it is the same transaction. */
+function joined(tx: SqlRunner): Db {
+  return { all: (sql, params) => tx.all(sql, params), run: (sql, params) => tx.run(sql, params), transaction: (fn) => fn(tx) };
+}
+
 /** The one Store implementation; the driver decides whether it is SQLite or PostgreSQL. */
 export class SqlStore implements Store {
-  readonly #db: SqlDriver;
+  readonly #driver: SqlDriver;
+  readonly #db: Db;
 
-  private constructor(driver: SqlDriver) {
-    this.#db = driver;
+  private constructor(driver: SqlDriver, db: Db = driver) {
+    this.#driver = driver;
+    this.#db = db;
   }
 
   /** Opens the store and applies pending migrations. */
@@ -48,7 +58,17 @@ export class SqlStore implements Store {
   }
 
   get dialect(): SqlDriver['dialect'] {
-    return this.#db.dialect;
+    return this.#driver.dialect;
+  }
+
+  inSpaceTransaction<T>(spaceId: string, fn: (tx: Store) => Promise<T>): Promise<T> {
+    return this.#db.transaction(async (tx) => {
+      // PostgreSQL: the Space's row lock, held to COMMIT; another node's mutation of this Space waits
+      // here. SQLite: BEGIN IMMEDIATE already holds the database's one write lock.
+      const lock = this.#driver.dialect === 'postgres' ? ' FOR UPDATE' : '';
+      await tx.all(`SELECT id FROM spaces WHERE id = ?${lock}`, [spaceId]);
+      return fn(new SqlStore(this.#driver, joined(tx)));
+    });
   }
 
   async ping(): Promise<void> {
@@ -56,7 +76,7 @@ export class SqlStore implements Store {
   }
 
   close(): Promise<void> {
-    return this.#db.close();
+    return this.#driver.close();
   }
 
   async createAccount(a: AccountWithSecret, system?: SystemRole): Promise<Account | undefined> {

@@ -87,6 +87,13 @@ export interface Store {
   close(): Promise<void>;
 
   /**
+   * Runs `fn` as one transaction that holds the Space's row lock (PostgreSQL `SELECT … FOR UPDATE`;
+   * SQLite's single write lock), with a Store whose every call is part of it: all of it commits, or
+   * none. This lock, not any in-process one, is what keeps two nodes from both taking the last seat.
+   */
+  inSpaceTransaction<T>(spaceId: string, fn: (tx: Store) => Promise<T>): Promise<T>;
+
+  /**
    * Returns undefined when the handle is taken (compared case-insensitively), or, for a system
    * account, when one with that role exists already.
    */

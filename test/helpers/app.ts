@@ -11,6 +11,7 @@ import { buildControlApp, type ControlApp } from '../../src/roles/control.ts';
 import { Metrics } from '../../src/roles/metrics.ts';
 import { SqliteDriver } from '../../src/storage/sqlite.ts';
 import { SqlStore } from '../../src/storage/sql-store.ts';
+import type { Store } from '../../src/storage/store.ts';
 
 export interface TestApp extends ControlApp {
   readonly clock: ManualClock;
@@ -59,18 +60,25 @@ export async function makeTestApp(
   const realStore = await SqlStore.open(new SqliteDriver(join(dir, 'amphi.db')), clock.now());
   let outage: Error | undefined;
   let hook: ((method: string) => Promise<void> | undefined) | undefined;
-  const store = new Proxy(realStore, {
-    get(target, key) {
-      const value: unknown = Reflect.get(target, key, target);
-      if (typeof value !== 'function' || key === 'close') return typeof value === 'function' ? value.bind(target) : value;
-      const method = value as (...a: unknown[]) => unknown;
-      return async (...args: unknown[]) => {
-        if (outage !== undefined) throw outage;
-        await hook?.(String(key));
-        return method.apply(target, args);
-      };
-    },
-  });
+  // Every call reaches the hook, those made inside a mutation's transaction (on the store it is handed) too.
+  const watched = (real: Store): Store =>
+    new Proxy(real, {
+      get(target, key) {
+        const value: unknown = Reflect.get(target, key, target);
+        if (typeof value !== 'function' || key === 'close') return typeof value === 'function' ? value.bind(target) : value;
+        const method = value as (...a: unknown[]) => unknown;
+        return async (...args: unknown[]) => {
+          if (outage !== undefined) throw outage;
+          await hook?.(String(key));
+          if (key === 'inSpaceTransaction') {
+            const [spaceId, fn] = args as [string, (tx: Store) => Promise<unknown>];
+            return target.inSpaceTransaction(spaceId, (tx) => fn(watched(tx)));
+          }
+          return method.apply(target, args);
+        };
+      },
+    });
+  const store = watched(realStore);
   const signer = new TokenSigner([TEST_KEY]);
   const log = pino({ level: 'silent' });
   const amphi = await buildControlApp({

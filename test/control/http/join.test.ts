@@ -155,7 +155,8 @@ describe('review findings: credentials and input edges', () => {
       await app.call('POST', `/api/spaces/${id}/requests/${sp.id}/accept`, { token: host.token });
       assert.equal((await app.call('POST', `/api/spaces/${id}/stage`, { token: sp.token })).status, 200);
 
-      // Hold the version bump that follows the ban, and ask for credentials inside that window.
+      // Hold the removal's transaction open (the ban written, the version bump not yet) and ask for
+      // credentials inside that window: they wait for the mutation and see the ban.
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
       let held = false;
@@ -166,12 +167,13 @@ describe('review findings: credentials and input edges', () => {
       });
       const removal = app.call('POST', `/api/spaces/${id}/members/${sp.id}/remove`, { token: host.token });
       await eventually('the version bump to be held', () => held, { intervalMs: 0 });
-      const stage = await app.call('POST', `/api/spaces/${id}/stage`, { token: sp.token });
-      const join = await app.call('POST', `/api/spaces/${id}/join`, { token: sp.token });
+      const stage = app.call('POST', `/api/spaces/${id}/stage`, { token: sp.token });
+      const join = app.call('POST', `/api/spaces/${id}/join`, { token: sp.token });
+      for (let i = 0; i < 20; i++) await new Promise(setImmediate); // both requests are in, and waiting
       release();
       assert.equal((await removal).status, 200);
-      assert.equal(stage.json.error?.code, 'REMOVED_FROM_SPACE', JSON.stringify(stage.json));
-      assert.equal(join.json.error?.code, 'REMOVED_FROM_SPACE');
+      assert.equal((await stage).json.error?.code, 'REMOVED_FROM_SPACE', JSON.stringify((await stage).json));
+      assert.equal((await join).json.error?.code, 'REMOVED_FROM_SPACE');
     } finally {
       await app.close();
     }
