@@ -45,6 +45,8 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
   const { config, store, clock, signer, log, urls, recordings, failures, prepareMedia } = deps;
   const bus = new ControlBus(failures.for('control.bus'));
   const snapshots = new SnapshotCache(store, clock, config.spaces.snapshotTtlMs);
+  // A change made on another node (the bus bridge delivers it) drops this node's cached view too.
+  bus.on('space.changed', ({ spaceId }) => snapshots.invalidate(spaceId));
   const spaces = new Spaces({ store, clock, bus, snapshots, limits: config.spaces, log, prepareMedia });
   const accounts = new Accounts({
     store,

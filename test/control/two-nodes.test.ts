@@ -82,6 +82,25 @@ function lastSeatSuite(name: string, openDriver: () => SqlDriver, done: () => Pr
   });
 }
 
+test('a change announced by another node drops the cached view at once (no waiting for its TTL)', async () => {
+  const driver = new SqliteDriver(':memory:');
+  const a = await node(driver);
+  const b = await node(driver);
+  try {
+    const host = (await a.plane.accounts.signUp('cache_host', 'a real password')).account;
+    const spaceId = (await a.plane.spaces.create(host, { title: 'Before' })).space.id;
+    assert.equal((await b.plane.spaces.snapshot(spaceId)).space.title, 'Before'); // cached on b now
+    await a.plane.spaces.setPinnedLink(host, spaceId, 'https://example.org/after');
+    assert.equal((await b.plane.spaces.snapshot(spaceId)).space.pinnedLink, null, 'b still serves its cache');
+    b.plane.bus.emit('space.changed', { spaceId }); // what b's bus bridge does when a's change arrives
+    assert.equal((await b.plane.spaces.snapshot(spaceId)).space.pinnedLink, 'https://example.org/after');
+  } finally {
+    a.plane.close();
+    b.plane.close();
+    await driver.close();
+  }
+});
+
 describe('two control nodes on one database', () => {
   // SQLite is one process's database (its locks block the thread): two nodes in one process share it.
   const dir = mkdtempSync(join(tmpdir(), 'amphi-two-nodes-'));

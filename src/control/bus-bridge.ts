@@ -1,0 +1,142 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../lib/logger.ts';
+import type { ControlBus, ControlEvents } from './events.ts';
+
+/** The events that cross nodes: all of them (each is small, and rare next to joins). */
+const EVENTS: readonly (keyof ControlEvents)[] = [
+  'space.changed',
+  'space.started',
+  'space.ended',
+  'member.role',
+  'member.muted',
+  'member.removed',
+];
+
+export interface BusBridgeOptions {
+  /** Publishes (XADD) and reads the stream; a blocking read needs a connection of its own. */
+  readonly publisher: Redis;
+  readonly reader: Redis;
+  /** This node's id: its own events are not delivered back to it. */
+  readonly nodeId: string;
+  readonly log: Logger;
+  /** The stream's key (one per deployment). */
+  readonly stream?: string;
+  /** Entries the stream keeps (approximately): how far back a node that was away can catch up. */
+  readonly keep?: number;
+  /** How long one blocking read waits before it reads again (ms). */
+  readonly blockMs?: number;
+}
+
+/**
+ * Carries the control bus between nodes over one Redis stream (cluster mode). What a node's planes emit
+ * locally is appended to the stream (XADD, trimmed to `keep` entries); every other node reads the stream
+ * with a blocking XREAD and emits the same events on its own bus, so a mute, a role change, a removal, a
+ * start or an end reaches every node's caches and stage within milliseconds. A stream, not pub/sub: a
+ * node that lost its connection reads on from the last entry it saw when it is back, so it catches up
+ * instead of missing events; if it was away longer than the stream keeps, it says so (`gaps`) and its
+ * caches fall back on their TTLs.
+ */
+export class BusBridge {
+  readonly #o: Required<BusBridgeOptions>;
+  readonly #bus: ControlBus;
+  readonly #off: (() => void)[] = [];
+  /** True while an event read from the stream is being emitted locally: it must not be published again. */
+  #delivering = false;
+  /** The last entry delivered (or seen at start): the next read continues after it, so nothing is skipped. */
+  #lastId = '0-0';
+  #running = true;
+  readonly #loop: Promise<void>;
+  /** Events read from other nodes, published by this one, and catch-ups that found a gap. */
+  received = 0;
+  published = 0;
+  gaps = 0;
+
+  private constructor(bus: ControlBus, options: BusBridgeOptions) {
+    this.#bus = bus;
+    this.#o = { stream: 'amphi:bus', keep: 10_000, blockMs: 5000, ...options };
+    for (const event of EVENTS) {
+      this.#off.push(bus.on(event, (payload) => this.#publish(event, payload)));
+    }
+    this.#loop = this.#read();
+  }
+
+  /** Starts bridging `bus` once the stream's current end is known (events before it are history). */
+  static async start(bus: ControlBus, options: BusBridgeOptions): Promise<BusBridge> {
+    const stream = options.stream ?? 'amphi:bus';
+    const last = (await options.publisher.xrevrange(stream, '+', '-', 'COUNT', 1))[0]?.[0];
+    const bridge = new BusBridge(bus, options);
+    if (last !== undefined) bridge.#lastId = last;
+    return bridge;
+  }
+
+  /** Stops publishing and reading; the connections are the caller's. Idempotent. */
+  async close(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    for (const off of this.#off) off();
+    this.#o.reader.disconnect(); // ends a blocking read at once
+    await this.#loop;
+  }
+
+  #publish(event: keyof ControlEvents, payload: unknown): void {
+    if (this.#delivering || !this.#running) return;
+    const { publisher, stream, keep, nodeId, log } = this.#o;
+    this.published++;
+    publisher
+      .xadd(stream, 'MAXLEN', '~', String(keep), '*', 'n', nodeId, 'e', event, 'p', JSON.stringify(payload))
+      .catch((error: unknown) => log.warn({ err: error, event }, 'bus: publishing an event failed'));
+  }
+
+  async #read(): Promise<void> {
+    const { reader, stream, blockMs, log } = this.#o;
+    while (this.#running) {
+      let batches: [string, [string, string[]][]][] | null;
+      try {
+        batches = await reader.xread('COUNT', 500, 'BLOCK', blockMs, 'STREAMS', stream, this.#lastId);
+      } catch (error) {
+        if (!this.#running) return;
+        log.warn({ err: error }, 'bus: reading the stream failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await this.#checkGap();
+        continue;
+      }
+      for (const [, entries] of batches ?? []) for (const [id, fields] of entries) this.#deliver(id, fields);
+    }
+  }
+
+  #deliver(id: string, fields: string[]): void {
+    this.#lastId = id;
+    const entry = new Map<string, string>();
+    for (let i = 0; i + 1 < fields.length; i += 2) entry.set(fields[i]!, fields[i + 1]!);
+    const event = entry.get('e') as keyof ControlEvents | undefined;
+    if (entry.get('n') === this.#o.nodeId || event === undefined || !EVENTS.includes(event)) return;
+    this.received++;
+    this.#delivering = true;
+    try {
+      this.#bus.emit(event, JSON.parse(entry.get('p') ?? '{}') as never);
+    } finally {
+      this.#delivering = false;
+    }
+  }
+
+  /** After a lost connection: whether entries this node never saw were trimmed away meanwhile. */
+  async #checkGap(): Promise<void> {
+    if (this.#lastId === '0-0') return;
+    try {
+      const first = (await this.#o.publisher.xrange(this.#o.stream, '-', '+', 'COUNT', 1))[0]?.[0];
+      if (first !== undefined && compareIds(first, this.#lastId) > 0) {
+        this.gaps++;
+        this.#o.log.warn({ lastSeen: this.#lastId, oldestKept: first }, 'bus: events were missed while away');
+      }
+    } catch {
+      // still away: the next read retries
+    }
+  }
+}
+
+/** Orders two stream ids (`<ms>-<seq>`). */
+function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am === bm ? as - bs : am - bm;
+}

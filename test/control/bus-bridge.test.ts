@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { after, before, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { BusBridge } from '../../src/control/bus-bridge.ts';
+import { ControlBus, type ControlEvents } from '../../src/control/events.ts';
+import { rethrow } from '../helpers/events.ts';
+import { Cleanup } from '../helpers/cleanup.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { hasCommands, optionalSuite, skipUnless } from '../helpers/skip.ts';
+
+/** The control bus across nodes over a real Redis stream: delivery, no echo, catch-up after a lost connection. */
+const skip = skipUnless({
+  available: hasCommands('redis-server'),
+  env: 'AMPHI_TEST_REDIS',
+  suite: 'bus bridge',
+  install: 'redis-server',
+});
+const log = pino({ level: 'silent' });
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+optionalSuite('the control bus across nodes (Redis stream)', { skip, timeout: 60_000 }, () => {
+  const cleanup = new Cleanup();
+  let url = '';
+  before(async () => {
+    const port = await freePort();
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    cleanup.use('redis-server', child, (c) => c.kill('SIGKILL'));
+    url = `redis://127.0.0.1:${port}`;
+    await eventually('redis-server to answer PING', async () => {
+      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => {});
+      try {
+        await probe.connect();
+        return (await probe.ping()) === 'PONG';
+      } catch {
+        return false;
+      } finally {
+        probe.disconnect();
+      }
+    });
+  });
+  after(() => cleanup.run());
+
+  /** A node: its own bus, and a bridge on two connections of its own. */
+  async function node(nodeId: string, stream: string) {
+    const bus = new ControlBus(rethrow);
+    const publisher = new Redis(url);
+    const reader = new Redis(url);
+    const bridge = await BusBridge.start(bus, { publisher, reader, nodeId, log, stream, blockMs: 200 });
+    const seen: { event: keyof ControlEvents; payload: unknown }[] = [];
+    for (const event of ['space.changed', 'space.ended', 'member.muted', 'member.removed'] as const) {
+      bus.on(event, (payload) => seen.push({ event, payload }));
+    }
+    const close = async () => {
+      await bridge.close();
+      publisher.disconnect();
+    };
+    cleanup.add(`bridge ${nodeId}`, close);
+    return { bus, bridge, seen, publisher, reader, close };
+  }
+
+  test('an event on one node reaches the others once, in order, and is not echoed back', async () => {
+    const stream = 'test:bus:deliver';
+    const a = await node('a', stream);
+    const b = await node('b', stream);
+    const c = await node('c', stream);
+    a.bus.emit('member.muted', { spaceId: 'sp_1', accountId: 'ac_1', muted: true, byHost: true });
+    a.bus.emit('member.removed', { spaceId: 'sp_1', accountId: 'an_2' });
+    b.bus.emit('space.ended', { spaceId: 'sp_1' });
+    await eventually(
+      'every node to see the others’ events',
+      () => b.seen.length === 3 && c.seen.length === 3 && a.seen.length === 3,
+    );
+    assert.deepEqual(
+      c.seen.map((s) => s.event),
+      ['member.muted', 'member.removed', 'space.ended'],
+    );
+    assert.deepEqual(c.seen[0]!.payload, { spaceId: 'sp_1', accountId: 'ac_1', muted: true, byHost: true });
+    // Each node saw its own events once (emitted locally) and the others' once (from the stream).
+    assert.equal(a.seen.filter((s) => s.event === 'member.muted').length, 1);
+    assert.equal(b.seen.filter((s) => s.event === 'space.ended').length, 1);
+    assert.equal(a.bridge.received, 1);
+    assert.equal(c.bridge.received, 3);
+    assert.equal(c.bridge.published, 0, 'what a node delivers from the stream is not published again');
+  });
+
+  test('a node whose connection dropped catches up on what it missed', async () => {
+    const stream = 'test:bus:catchup';
+    const a = await node('a', stream);
+    const b = await node('b', stream);
+    a.bus.emit('space.changed', { spaceId: 'sp_before' });
+    await eventually('b to see the first event', () => b.seen.length === 1);
+    // b's reading connection is cut; a goes on emitting meanwhile.
+    const killer = new Redis(url);
+    await killer.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    killer.disconnect();
+    for (let i = 0; i < 5; i++) a.bus.emit('space.changed', { spaceId: `sp_while_away_${i}` });
+    await eventually('b to catch up after reconnecting', () => b.seen.length === 6);
+    assert.deepEqual(
+      b.seen.map((s) => (s.payload as { spaceId: string }).spaceId),
+      ['sp_before', 'sp_while_away_0', 'sp_while_away_1', 'sp_while_away_2', 'sp_while_away_3', 'sp_while_away_4'],
+    );
+    assert.equal(b.bridge.gaps, 0);
+  });
+});
