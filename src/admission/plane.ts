@@ -2,7 +2,9 @@
  * The door for joins: decides, per `POST /join`, between a listener token now, a place in line (a
  * signed waiting-room ticket), or a proof-of-work challenge first. Capacity is explicit (config) and
  * follows live signals (event-loop delay, CPU, listeners at the edge) sampled every second, so no one
- * has to switch a cap on by hand on launch night. Everything here is in memory and O(1) per join.
+ * has to switch a cap on by hand on launch night. Everything here is O(1) per join. The waiting
+ * room's lines live in a `LineStore`: this process's memory, or Redis shared by every control node
+ * (one round trip per decision, two when a line starts).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Config } from '../config/schema.ts';
@@ -15,7 +17,8 @@ import { Capacity } from './capacity.ts';
 import { RateMeter } from './eta.ts';
 import { ProofOfWork, type PowChallenge } from './pow.ts';
 import { Shedder } from './shedding.ts';
-import { MemoryTicketCounter, WaitingRooms, type IssuedTicket, type LineStatus, type TicketCounter } from './tickets.ts';
+import { MemoryLineStore, type LineStore } from './line-store.ts';
+import { WaitingRooms, type IssuedTicket, type LineStatus } from './tickets.ts';
 
 export interface AdmissionDeps {
   readonly config: Readonly<Config['admission']>;
@@ -29,7 +32,11 @@ export interface AdmissionDeps {
    * Without it (no edge in this process) nobody is known to listen, and every renewal takes one.
    */
   readonly listening?: (spaceId: string, subject: string) => boolean;
-  readonly counter?: TicketCounter;
+  /**
+   * Where the waiting room's lines live: `MemoryLineStore` (the default: this process alone) or
+   * `RedisLineStore` (one line per Space across every control node).
+   */
+  readonly line?: LineStore;
   /** Load signals; the default reads this process (event-loop delay, CPU). Tests on a fake clock pass their own. */
   readonly load?: LoadSignals;
 }
@@ -104,9 +111,10 @@ export class Admission {
     this.rooms = new WaitingRooms({
       clock,
       signer: deps.signer,
-      counter: deps.counter ?? new MemoryTicketCounter(),
+      store: deps.line ?? new MemoryLineStore(clock),
       policy: config,
       releasePerSecond: () => this.capacity.releasePerSecond(),
+      onError: (error) => deps.log.error({ err: error }, 'admission: forgetting a waiting room failed'),
     });
     this.#pow = new ProofOfWork({ signer: deps.signer, clock, policy: config.pow });
     this.#attempts = new RateMeter(clock, { initialPerSecond: 0, halfLifeMs: 2000, sampleMs: 250 });
@@ -146,7 +154,7 @@ export class Admission {
     }
     const room = this.rooms.room(a.spaceId);
     if (a.ticket !== undefined) {
-      const result = room.exchange(a.ticket, a.subject());
+      const result = await room.exchange(a.ticket, a.subject());
       if (result.ok) {
         this.capacity.noteAdmitted();
         this.counts.exchanged++;
@@ -156,14 +164,15 @@ export class Admission {
       if (result.reason === 'not_yet') {
         return {
           kind: 'wait',
-          perSecond: room.status().perSecond,
+          perSecond: result.perSecond,
           ticket: {
             ticket: a.ticket,
-            number: room.nowServing() + result.position,
+            number: result.nowServing + result.position,
             position: result.position,
             etaSeconds: result.etaSeconds,
-            nowServing: room.nowServing(),
+            nowServing: result.nowServing,
             expiresAt: 0,
+            perSecond: result.perSecond,
           },
         };
       }
@@ -179,13 +188,21 @@ export class Admission {
       const proof = this.#pow.verify(a.pow.challenge, a.pow.solution, { spaceId: a.spaceId, subject: a.subject() });
       if (!proof.ok) throw new AmphiError('POW_INVALID', { details: { reason: proof.reason } });
     }
-    // A line that exists is never jumped: while anyone waits, newcomers queue behind them.
-    if (!this.shedder.shouldShed('joins') && !room.hasLine && this.capacity.admitNow().ok) {
-      this.counts.admitted++;
-      return { kind: 'admit' };
+    if (!this.shedder.shouldShed('joins')) {
+      // A line that exists is never jumped: while anyone waits, newcomers queue behind them.
+      const behind = await room.issueIfWaiting(a.subject);
+      if (behind !== undefined) return this.#waiting(behind);
+      if (this.capacity.admitNow().ok) {
+        this.counts.admitted++;
+        return { kind: 'admit' };
+      }
     }
+    return this.#waiting(await room.issue(a.subject()));
+  }
+
+  #waiting(ticket: IssuedTicket): JoinDecision {
     this.counts.tickets++;
-    return { kind: 'wait', ticket: await room.issue(a.subject()), perSecond: room.status().perSecond };
+    return { kind: 'wait', ticket, perSecond: ticket.perSecond };
   }
 
   /**
@@ -212,8 +229,8 @@ export class Admission {
     this.counts.readmitted++;
   }
 
-  /** The one value the waiting room polls: cacheable, the same for everyone. */
-  line(spaceId: string): LineStatus {
+  /** The one value the waiting room polls: cacheable, the same for everyone (on every node). */
+  line(spaceId: string): Promise<LineStatus> {
     return this.rooms.room(spaceId).status();
   }
 

@@ -45,6 +45,9 @@ export class BusBridge {
   /** The last entry delivered (or seen at start): the next read continues after it, so nothing is skipped. */
   #lastId = '0-0';
   #running = true;
+  /** Resolves at `close()`: a read or a retry pause in progress ends then, whatever the connection does. */
+  readonly #stopped: Promise<null>;
+  #stop!: () => void;
   readonly #loop: Promise<void>;
   /** Events read from other nodes, published by this one, and catch-ups that found a gap. */
   received = 0;
@@ -54,6 +57,7 @@ export class BusBridge {
   private constructor(bus: ControlBus, options: BusBridgeOptions) {
     this.#bus = bus;
     this.#o = { stream: 'amphi:bus', keep: 10_000, blockMs: 5000, ...options };
+    this.#stopped = new Promise((resolve) => (this.#stop = () => resolve(null)));
     for (const event of EVENTS) {
       this.#off.push(bus.on(event, (payload) => this.#publish(event, payload)));
     }
@@ -73,8 +77,9 @@ export class BusBridge {
   async close(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
+    this.#stop();
     for (const off of this.#off) off();
-    this.#o.reader.disconnect(); // ends a blocking read at once
+    this.#o.reader.disconnect();
     await this.#loop;
   }
 
@@ -92,14 +97,17 @@ export class BusBridge {
     while (this.#running) {
       let batches: [string, [string, string[]][]][] | null;
       try {
-        batches = await reader.xread('COUNT', 500, 'BLOCK', blockMs, 'STREAMS', stream, this.#lastId);
+        const read = reader.xread('COUNT', 500, 'BLOCK', blockMs, 'STREAMS', stream, this.#lastId);
+        read.catch(() => {}); // after close() nobody awaits it
+        batches = await Promise.race([read, this.#stopped]);
       } catch (error) {
         if (!this.#running) return;
         log.warn({ err: error }, 'bus: reading the stream failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await Promise.race([new Promise((resolve) => setTimeout(resolve, 500)), this.#stopped]);
         await this.#checkGap();
         continue;
       }
+      if (!this.#running) return;
       for (const [, entries] of batches ?? []) for (const [id, fields] of entries) this.#deliver(id, fields);
     }
   }

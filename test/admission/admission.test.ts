@@ -96,7 +96,7 @@ describe('Admission.decide', () => {
     assert.equal(early.ticket.number, 1, 'the same number it holds');
     assert.equal(early.ticket.position, 1);
     assert.equal(early.ticket.nowServing, 0);
-    assert.equal(early.perSecond, admission.line('sp_1').perSecond);
+    assert.equal(early.perSecond, (await admission.line('sp_1')).perSecond);
 
     clock.advance(1000);
     assert.deepEqual(await admission.decide(attempt('an_b', { ticket: queued.ticket.ticket })), { kind: 'admit' });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DenseNumberSet } from '../../src/admission/tickets.ts';
+import { DenseNumberSet } from '../../src/admission/line-store.ts';
 
 /** The members of `set` among `candidates`. */
 function members(set: DenseNumberSet, candidates: readonly number[]): number[] {

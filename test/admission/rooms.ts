@@ -1,4 +1,5 @@
-import { MemoryTicketCounter, WaitingRoom, type TicketCounter, type TicketPolicy } from '../../src/admission/tickets.ts';
+import { MemoryLineStore } from '../../src/admission/line-store.ts';
+import { WaitingRoom, WaitingRooms, type TicketPolicy } from '../../src/admission/tickets.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { TokenSigner } from '../../src/lib/signed-token.ts';
 
@@ -6,30 +7,44 @@ import { TokenSigner } from '../../src/lib/signed-token.ts';
 export const signer = new TokenSigner([{ id: 'k1', secret: 'x'.repeat(40) }]);
 export const policy: TicketPolicy = { ticketTtlMs: 10_000, ticketMaxWaitMs: 3_600_000, etaHalfLifeMs: 10_000 };
 
-/** A room on a manual clock at 0 whose admission rate the test sets. */
-export function makeRoom(
-  ratePerSecond: number,
-  spaceId = 'sp_1',
-  overrides: Partial<TicketPolicy> = {},
-  counter: TicketCounter = new MemoryTicketCounter(),
-) {
+/** A room on a manual clock at 0, in its own memory store, whose admission rate the test sets. */
+export function makeRoom(ratePerSecond: number, spaceId = 'sp_1', overrides: Partial<TicketPolicy> = {}) {
   const clock = new ManualClock(0);
+  const store = new MemoryLineStore(clock);
   let rate = ratePerSecond;
   const room = new WaitingRoom({
     spaceId,
     clock,
     signer,
-    counter,
+    store,
     policy: { ...policy, ...overrides },
     releasePerSecond: () => rate,
   });
   return {
     clock,
+    store,
+    /** What the room's line remembers, in bytes (used numbers, come-up times). */
+    footprintBytes: () => store.footprintBytes(spaceId),
     room,
     setRate: (r: number) => {
       rate = r;
     },
   };
+}
+
+/** Rooms in one memory store on `clock`, sharing `perSecond` joins/s; a failed delete fails the test. */
+export function makeRooms(clock: ManualClock, perSecond: number): WaitingRooms {
+  const onError = (error: unknown) => {
+    throw error;
+  };
+  return new WaitingRooms({
+    clock,
+    signer,
+    store: new MemoryLineStore(clock),
+    policy,
+    releasePerSecond: () => perSecond,
+    onError,
+  });
 }
 
 /** Re-encodes a token's payload with a change, keeping the old signature. */

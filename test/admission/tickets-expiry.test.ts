@@ -15,9 +15,13 @@ describe('waiting room: claims', () => {
     assert.equal(good.u, u);
     const withClaims = (change: Record<string, unknown>) => signer.sign({ ...good, ...change }, 3_600_000);
     for (const bad of [{ n: 0 }, { n: -1 }, { n: 1.5 }, { n: '1' }, { n: 2 ** 53 }, { s: 7 }, { u: 7 }, { s: null }]) {
-      assert.deepEqual(room.exchange(withClaims(bad), 'an_alice'), { ok: false, reason: 'forged' }, JSON.stringify(bad));
+      assert.deepEqual(await room.exchange(withClaims(bad), 'an_alice'), { ok: false, reason: 'forged' }, JSON.stringify(bad));
     }
-    assert.deepEqual(room.exchange(withClaims({}), 'an_alice'), { ok: true, number: 1 }, 'the same claims, unchanged, are good');
+    assert.deepEqual(
+      await room.exchange(withClaims({}), 'an_alice'),
+      { ok: true, number: 1 },
+      'the same claims, unchanged, are good',
+    );
   });
 });
 
@@ -29,33 +33,33 @@ describe('waiting room: expiry', () => {
     const exchange = (n: number) => room.exchange(tickets[n - 1]!.ticket, `an_${n - 1}`);
     // 1..10 come up at 100 ms each, 11..14 at one a second (11 at 2 s), 15..24 at 100 ms each again,
     // while everyone polls every 125 ms.
-    const pollUntil = (ms: number) => {
+    const pollUntil = async (ms: number) => {
       while (clock.now() < ms) {
         clock.advance(125);
-        room.status();
+        await room.status();
       }
     };
-    pollUntil(1000);
-    assert.equal(room.nowServing(), 10);
+    await pollUntil(1000);
+    assert.equal(await room.nowServing(), 10);
     setRate(1);
-    pollUntil(5000);
-    assert.equal(room.nowServing(), 14);
+    await pollUntil(5000);
+    assert.equal(await room.nowServing(), 14);
     setRate(10);
-    pollUntil(6000);
-    assert.equal(room.nowServing(), 24);
+    await pollUntil(6000);
+    assert.equal(await room.nowServing(), 24);
     setRate(0); // the line stops; only the TTL moves now
 
     clock.advance(11_999 - clock.now());
-    assert.deepEqual(exchange(11), { ok: true, number: 11 }, 'came up at 2 s: good until 12 s');
+    assert.deepEqual(await exchange(11), { ok: true, number: 11 }, 'came up at 2 s: good until 12 s');
     clock.advance(12_999 - clock.now());
-    assert.deepEqual(exchange(12), { ok: true, number: 12 }, 'came up at 3 s: good until 13 s');
+    assert.deepEqual(await exchange(12), { ok: true, number: 12 }, 'came up at 3 s: good until 13 s');
     clock.advance(14_010 - clock.now());
-    assert.deepEqual(exchange(13), { ok: false, reason: 'expired' }, 'came up at 4 s: gone from 14 s');
-    assert.deepEqual(exchange(14), { ok: true, number: 14 }, 'came up at 5 s');
+    assert.deepEqual(await exchange(13), { ok: false, reason: 'expired' }, 'came up at 4 s: gone from 14 s');
+    assert.deepEqual(await exchange(14), { ok: true, number: 14 }, 'came up at 5 s');
     clock.advance(15_610 - clock.now());
-    assert.deepEqual(exchange(20), { ok: false, reason: 'expired' }, 'came up at 5.6 s');
-    assert.deepEqual(exchange(21), { ok: true, number: 21 }, 'came up at 5.7 s');
-    const stopped = exchange(25);
+    assert.deepEqual(await exchange(20), { ok: false, reason: 'expired' }, 'came up at 5.6 s');
+    assert.deepEqual(await exchange(21), { ok: true, number: 21 }, 'came up at 5.7 s');
+    const stopped = await exchange(25);
     assert.ok(!stopped.ok && stopped.reason === 'not_yet' && stopped.position === 1, 'the line stopped at 24');
   });
 
@@ -64,44 +68,44 @@ describe('waiting room: expiry', () => {
     const tickets = [];
     for (let i = 0; i < 10; i++) tickets.push(await room.issue(`an_${i}`));
     clock.advance(30_000); // the line drained at 1 s
-    assert.equal(room.nowServing(), 10);
+    assert.equal(await room.nowServing(), 10);
     clock.advance(30_000);
-    assert.deepEqual(room.exchange(tickets[0]!.ticket, 'an_0'), { ok: false, reason: 'expired' });
-    assert.deepEqual(room.exchange(tickets[9]!.ticket, 'an_9'), { ok: false, reason: 'expired' });
-    assert.equal(room.nowServing(), 10);
+    assert.deepEqual(await room.exchange(tickets[0]!.ticket, 'an_0'), { ok: false, reason: 'expired' });
+    assert.deepEqual(await room.exchange(tickets[9]!.ticket, 'an_9'), { ok: false, reason: 'expired' });
+    assert.equal(await room.nowServing(), 10);
   });
 });
 
 describe('waiting room: memory', () => {
   test('come-up times are kept at a coarse grain and only for the TTL, however often the line is polled', async () => {
-    const { clock, room } = makeRoom(10, 'sp_1', { ticketTtlMs: 1000 });
+    const { clock, room, footprintBytes } = makeRoom(10, 'sp_1', { ticketTtlMs: 1000 });
     const tickets = [];
     for (let i = 0; i < 1200; i++) tickets.push(await room.issue(`an_${i}`));
     let largest = 0;
     for (let s = 0; s < 100; s++) {
       for (let i = 0; i < 100; i++) {
         clock.advance(10);
-        room.status(); // everyone polls the one value
+        await room.status(); // everyone polls the one value
       }
-      const n = room.nowServing();
-      assert.deepEqual(room.exchange(tickets[n - 1]!.ticket, `an_${n - 1}`), { ok: true, number: n });
-      largest = Math.max(largest, room.footprintBytes);
+      const n = await room.nowServing();
+      assert.deepEqual(await room.exchange(tickets[n - 1]!.ticket, `an_${n - 1}`), { ok: true, number: n });
+      largest = Math.max(largest, footprintBytes());
     }
-    assert.equal(room.nowServing(), 1000);
+    assert.equal(await room.nowServing(), 1000);
     // A 1 s TTL at a 250 ms grain is a handful of points, plus one word of used numbers per 32.
     assert.ok(largest <= 256, `${largest} bytes at most while 1000 numbers came up`);
   });
 
   test('the footprint counts the come-up times it keeps', async () => {
-    const { clock, room } = makeRoom(10, 'sp_1', { ticketTtlMs: 3_600_000 });
+    const { clock, room, footprintBytes } = makeRoom(10, 'sp_1', { ticketTtlMs: 3_600_000 });
     for (let i = 0; i < 1000; i++) await room.issue(`an_${i}`);
-    const before = room.footprintBytes;
+    const before = footprintBytes();
     for (let s = 0; s < 50; s++) {
       clock.advance(1000);
-      room.status();
+      await room.status();
     }
-    assert.equal(room.nowServing(), 500);
-    const grown = room.footprintBytes - before;
+    assert.equal(await room.nowServing(), 500);
+    const grown = footprintBytes() - before;
     assert.ok(grown >= 50 * 16, `${grown} bytes more after 50 come-up times an hour's TTL must keep`);
   });
 });

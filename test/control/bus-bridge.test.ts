@@ -1,63 +1,30 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { BusBridge } from '../../src/control/bus-bridge.ts';
 import { ControlBus, type ControlEvents } from '../../src/control/events.ts';
 import { rethrow } from '../helpers/events.ts';
 import { Cleanup } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { hasCommands, optionalSuite, skipUnless } from '../helpers/skip.ts';
+import { redisSkip, startRedis, type TestRedis } from '../helpers/redis.ts';
+import { optionalSuite } from '../helpers/skip.ts';
 
 /** The control bus across nodes over a real Redis stream: delivery, no echo, catch-up after a lost connection. */
-const skip = skipUnless({
-  available: hasCommands('redis-server'),
-  env: 'AMPHI_TEST_REDIS',
-  suite: 'bus bridge',
-  install: 'redis-server',
-});
 const log = pino({ level: 'silent' });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-optionalSuite('the control bus across nodes (Redis stream)', { skip, timeout: 60_000 }, () => {
+optionalSuite('the control bus across nodes (Redis stream)', { skip: redisSkip, timeout: 60_000 }, () => {
   const cleanup = new Cleanup();
-  let url = '';
+  let redis: TestRedis;
   before(async () => {
-    const port = await freePort();
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    cleanup.use('redis-server', child, (c) => c.kill('SIGKILL'));
-    url = `redis://127.0.0.1:${port}`;
-    await eventually('redis-server to answer PING', async () => {
-      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } catch {
-        return false;
-      } finally {
-        probe.disconnect();
-      }
-    });
+    redis = await startRedis(cleanup);
   });
   after(() => cleanup.run());
 
   /** A node: its own bus, and a bridge on two connections of its own. */
   async function node(nodeId: string, stream: string) {
     const bus = new ControlBus(rethrow);
-    const publisher = new Redis(url);
-    const reader = new Redis(url);
+    const publisher = redis.client();
+    const reader = redis.client();
     const bridge = await BusBridge.start(bus, { publisher, reader, nodeId, log, stream, blockMs: 200 });
     const seen: { event: keyof ControlEvents; payload: unknown }[] = [];
     for (const event of ['space.changed', 'space.ended', 'member.muted', 'member.removed'] as const) {
@@ -103,9 +70,15 @@ optionalSuite('the control bus across nodes (Redis stream)', { skip, timeout: 60
     a.bus.emit('space.changed', { spaceId: 'sp_before' });
     await eventually('b to see the first event', () => b.seen.length === 1);
     // b's reading connection is cut; a goes on emitting meanwhile.
-    const killer = new Redis(url);
-    await killer.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
-    killer.disconnect();
+    // b's reader is the newest connection blocked in XREAD (b was made last).
+    const list = String(await redis.client().call('CLIENT', 'LIST'));
+    const readers = list
+      .split('\n')
+      .filter((line) => line.includes('cmd=xread'))
+      .map((line) => Number(/id=(\d+)/.exec(line)?.[1]));
+    assert.ok(readers.length >= 2, `blocked XREADs: ${readers.join(', ')}`);
+    const readerId = String(Math.max(...readers));
+    await redis.client().call('CLIENT', 'KILL', 'ID', readerId);
     for (let i = 0; i < 5; i++) a.bus.emit('space.changed', { spaceId: `sp_while_away_${i}` });
     await eventually('b to catch up after reconnecting', () => b.seen.length === 6);
     assert.deepEqual(

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -9,6 +8,7 @@ import { toneShare } from '../../src/stage/audio.ts';
 import { Cleanup } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { ffmpegDecode } from '../helpers/ffmpeg.ts';
+import { freePort } from '../helpers/ports.ts';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
 import { hasCommands, optionalSuite, skipUnless } from '../helpers/skip.ts';
 import { streamHead } from '../helpers/stream-head.ts';
@@ -25,15 +25,6 @@ const skip = skipUnless({
   suite: 'nginx edge tests',
   install: 'nginx and ffmpeg',
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Real processes and sockets: every test and hook is bounded (a suite's timeout does not cover its hooks). */
 const HOOK = { timeout: 60_000 };
