@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { RedisLineStore } from '../../src/admission/redis-line-store.ts';
 import { WaitingRoom, WaitingRooms } from '../../src/admission/tickets.ts';
 import { systemClock } from '../../src/lib/clock.ts';
-import { Cleanup } from '../helpers/cleanup.ts';
-import { redisSkip, startRedis, type TestRedis } from '../helpers/redis.ts';
-import { optionalSuite } from '../helpers/skip.ts';
+import { redisSuite } from '../helpers/redis.ts';
 import { freshSpace, rules } from './line-store-behaviour.ts';
 import { policy, signer } from './rooms.ts';
 
@@ -15,7 +13,6 @@ import { policy, signer } from './rooms.ts';
  * Cluster mode's waiting room, as the issue states it: one FIFO per Space across every control node,
  * on a real redis-server. Each "node" is its own connection (and, in one test, its own process).
  */
-const HOOK = { timeout: 30_000 };
 /** Long enough a TTL that no number expires while 40,000 redemptions run on a busy machine. */
 const roomPolicy = { ...policy, ticketTtlMs: 300_000 };
 const TEST = { timeout: 120_000 };
@@ -23,13 +20,8 @@ const TEST = { timeout: 120_000 };
 /** The numbers 1..n. */
 const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
-optionalSuite('the waiting room across control nodes (Redis)', { skip: redisSkip, timeout: 300_000 }, () => {
-  const cleanup = new Cleanup();
-  let redis: TestRedis;
-  before(async () => {
-    redis = await startRedis(cleanup);
-  }, HOOK);
-  after(() => cleanup.run(), HOOK);
+redisSuite('the waiting room across control nodes (Redis)', (suite) => {
+  const { cleanup } = suite;
 
   /** A waiting room on its own connection, as a control node would hold it; the line stands (rate 0) unless released. */
   const node = (spaceId: string) =>
@@ -37,7 +29,7 @@ optionalSuite('the waiting room across control nodes (Redis)', { skip: redisSkip
       spaceId,
       clock: systemClock,
       signer,
-      store: new RedisLineStore(redis.client()),
+      store: new RedisLineStore(suite.redis.client()),
       policy: roomPolicy,
       releasePerSecond: () => 0,
     });
@@ -88,7 +80,7 @@ optionalSuite('the waiting room across control nodes (Redis)', { skip: redisSkip
       new WaitingRooms({
         clock: systemClock,
         signer,
-        store: new RedisLineStore(redis.client()),
+        store: new RedisLineStore(suite.redis.client()),
         policy: roomPolicy,
         releasePerSecond: () => 0,
         onError,
@@ -110,7 +102,7 @@ optionalSuite('the waiting room across control nodes (Redis)', { skip: redisSkip
     const worker = fileURLToPath(new URL('./line-worker.ts', import.meta.url));
     const run = (...args: string[]) =>
       new Promise<unknown>((resolve, reject) => {
-        const child = cleanup.child('line worker', spawn(process.execPath, [worker, String(redis.port), sp, ...args]));
+        const child = cleanup.child('line worker', spawn(process.execPath, [worker, String(suite.redis.port), sp, ...args]));
         let out = '';
         let err = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -129,7 +121,7 @@ optionalSuite('the waiting room across control nodes (Redis)', { skip: redisSkip
     );
     const epochs = new Set(all.map((t) => t.epoch));
     assert.equal(epochs.size, 1, 'one room, made by whichever process came first');
-    await new RedisLineStore(redis.client()).release(sp, 10_000, rules(0));
+    await new RedisLineStore(suite.redis.client()).release(sp, 10_000, rules(0));
     const redeemed = (await Promise.all([1, 2, 3, 4].map(() => run('redeem', [...epochs][0]!, '10000')))) as { ok: number[] }[];
     const wins = redeemed.flatMap((r) => r.ok).sort((x, y) => x - y);
     assert.deepEqual(wins, upTo(10_000), 'exactly one success per number across the processes');

@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import type { Redis } from 'ioredis';
 import { Admission, type JoinAttempt } from '../../src/admission/plane.ts';
 import { RedisLineStore } from '../../src/admission/redis-line-store.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
-import { Cleanup } from '../helpers/cleanup.ts';
-import { redisSkip, startRedis, type TestRedis } from '../helpers/redis.ts';
-import { optionalSuite } from '../helpers/skip.ts';
+import { redisSuite } from '../helpers/redis.ts';
 import { freshSpace, lineStoreBehaviour, rules, take } from './line-store-behaviour.ts';
 import { signer } from './rooms.ts';
 
-const HOOK = { timeout: 30_000 };
 const TEST = { timeout: 60_000 };
 
 /** Calls per command since the last `CONFIG RESETSTAT`, scripts' inner commands included (INFO commandstats). */
@@ -36,20 +33,13 @@ async function cost(redis: Redis, fn: () => Promise<unknown>): Promise<{ roundTr
   return { roundTrips, commands };
 }
 
-optionalSuite('RedisLineStore on a real redis-server', { skip: redisSkip, timeout: 300_000 }, () => {
-  const cleanup = new Cleanup();
-  let redis: TestRedis;
-  before(async () => {
-    redis = await startRedis(cleanup);
-  }, HOOK);
-  after(() => cleanup.run(), HOOK);
-
+redisSuite('RedisLineStore on a real redis-server', (suite) => {
   describe('the behaviour every line store shares', () => {
-    lineStoreBehaviour(() => ({ node: () => new RedisLineStore(redis.client()), elapse: (ms) => redis.elapse(ms) }));
+    lineStoreBehaviour(() => ({ node: () => new RedisLineStore(suite.redis.client()), elapse: (ms) => suite.redis.elapse(ms) }));
   });
 
   test('a Space’s keys share its hash tag, expire keepMs after its last step, and go with delete', TEST, async () => {
-    const client = redis.client();
+    const client = suite.redis.client();
     const store = new RedisLineStore(client);
     const sp = freshSpace();
     const { epoch } = await take(store, sp);
@@ -66,13 +56,13 @@ optionalSuite('RedisLineStore on a real redis-server', { skip: redisSkip, timeou
 
     const idle = freshSpace();
     await store.issue(idle, rules(0, { keepMs: 20 }), { epoch: 'e1', onlyIfWaiting: false });
-    await redis.elapse(40);
+    await suite.redis.elapse(40);
     assert.equal(await client.exists(`amphi:line:{${idle}}`, `amphi:line:{${idle}}:cp`), 0, 'an idle line leaks nothing');
     assert.deepEqual(await store.status(idle, rules(3)), { served: 0, lastIssued: 0, perSecond: 3 });
   });
 
   test('a Redis restart (script cache gone) costs one EVAL, not an error', TEST, async () => {
-    const client = redis.client();
+    const client = suite.redis.client();
     const store = new RedisLineStore(client);
     const sp = freshSpace();
     await take(store, sp);
@@ -81,7 +71,7 @@ optionalSuite('RedisLineStore on a real redis-server', { skip: redisSkip, timeou
   });
 
   test('cost: round trips and Redis commands per join; issues per second on one connection', TEST, async (t) => {
-    const client = redis.client();
+    const client = suite.redis.client();
     const store = new RedisLineStore(client);
     const sp = freshSpace();
     await take(store, sp);
@@ -111,7 +101,7 @@ optionalSuite('RedisLineStore on a real redis-server', { skip: redisSkip, timeou
   });
 
   test('a join costs one round trip at the door: admitted, queued, or redeemed; two when a line starts', TEST, async () => {
-    const client = redis.client();
+    const client = suite.redis.client();
     const clock = new ManualClock(0);
     const admission = new Admission({
       // One join at once, then one per 1000 s: the line stands still while the test looks (Redis's clock runs).
@@ -151,25 +141,24 @@ optionalSuite('RedisLineStore on a real redis-server', { skip: redisSkip, timeou
   });
 });
 
-optionalSuite('RedisLineStore on a Redis Cluster (one node, every slot)', { skip: redisSkip, timeout: 120_000 }, () => {
-  const cleanup = new Cleanup();
-  let redis: TestRedis;
-  before(async () => {
-    redis = await startRedis(cleanup, { cluster: true });
-  }, HOOK);
-  after(() => cleanup.run(), HOOK);
-
-  test('every script runs on a cluster: a Space’s keys are in one slot (no CROSSSLOT)', TEST, async () => {
-    const store = new RedisLineStore(redis.clusterClient());
-    const sp = freshSpace();
-    const { epoch } = await take(store, sp);
-    await store.release(sp, 1, rules(0));
-    assert.deepEqual(await store.redeem(sp, 1, epoch, rules(0)), { kind: 'ok' });
-    assert.equal((await store.status(sp, rules(0))).lastIssued, 1);
-    await store.delete(sp);
-    assert.equal((await take(store, sp)).number, 1);
-    const admin = redis.client();
-    const slots = await Promise.all(['', ':cp', ':used'].map((s) => admin.call('CLUSTER', 'KEYSLOT', `amphi:line:{${sp}}${s}`)));
-    assert.equal(new Set(slots).size, 1, `slots ${slots.join(', ')}`);
-  });
-});
+redisSuite(
+  'RedisLineStore on a Redis Cluster (one node, every slot)',
+  (suite) => {
+    test('every script runs on a cluster: a Space’s keys are in one slot (no CROSSSLOT)', TEST, async () => {
+      const store = new RedisLineStore(suite.redis.clusterClient());
+      const sp = freshSpace();
+      const { epoch } = await take(store, sp);
+      await store.release(sp, 1, rules(0));
+      assert.deepEqual(await store.redeem(sp, 1, epoch, rules(0)), { kind: 'ok' });
+      assert.equal((await store.status(sp, rules(0))).lastIssued, 1);
+      await store.delete(sp);
+      assert.equal((await take(store, sp)).number, 1);
+      const admin = suite.redis.client();
+      const slots = await Promise.all(
+        ['', ':cp', ':used'].map((s) => admin.call('CLUSTER', 'KEYSLOT', `amphi:line:{${sp}}${s}`)),
+      );
+      assert.equal(new Set(slots).size, 1, `slots ${slots.join(', ')}`);
+    });
+  },
+  { cluster: true, timeoutMs: 120_000 },
+);

@@ -1,30 +1,23 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { pino } from 'pino';
 import { BusBridge } from '../../src/control/bus-bridge.ts';
 import { ControlBus, type ControlEvents } from '../../src/control/events.ts';
 import { rethrow } from '../helpers/events.ts';
-import { Cleanup } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { redisSkip, startRedis, type TestRedis } from '../helpers/redis.ts';
-import { optionalSuite } from '../helpers/skip.ts';
+import { redisSuite } from '../helpers/redis.ts';
 
 /** The control bus across nodes over a real Redis stream: delivery, no echo, catch-up after a lost connection. */
 const log = pino({ level: 'silent' });
 
-optionalSuite('the control bus across nodes (Redis stream)', { skip: redisSkip, timeout: 60_000 }, () => {
-  const cleanup = new Cleanup();
-  let redis: TestRedis;
-  before(async () => {
-    redis = await startRedis(cleanup);
-  });
-  after(() => cleanup.run());
+redisSuite('the control bus across nodes (Redis stream)', (suite) => {
+  const { cleanup } = suite;
 
   /** A node: its own bus, and a bridge on two connections of its own. */
   async function node(nodeId: string, stream: string) {
     const bus = new ControlBus(rethrow);
-    const publisher = redis.client();
-    const reader = redis.client();
+    const publisher = suite.redis.client();
+    const reader = suite.redis.client();
     const bridge = await BusBridge.start(bus, { publisher, reader, nodeId, log, stream, blockMs: 200 });
     const seen: { event: keyof ControlEvents; payload: unknown }[] = [];
     for (const event of ['space.changed', 'space.ended', 'member.muted', 'member.removed'] as const) {
@@ -71,14 +64,14 @@ optionalSuite('the control bus across nodes (Redis stream)', { skip: redisSkip, 
     await eventually('b to see the first event', () => b.seen.length === 1);
     // b's reading connection is cut; a goes on emitting meanwhile.
     // b's reader is the newest connection blocked in XREAD (b was made last).
-    const list = String(await redis.client().call('CLIENT', 'LIST'));
+    const list = String(await suite.redis.client().call('CLIENT', 'LIST'));
     const readers = list
       .split('\n')
       .filter((line) => line.includes('cmd=xread'))
       .map((line) => Number(/id=(\d+)/.exec(line)?.[1]));
     assert.ok(readers.length >= 2, `blocked XREADs: ${readers.join(', ')}`);
     const readerId = String(Math.max(...readers));
-    await redis.client().call('CLIENT', 'KILL', 'ID', readerId);
+    await suite.redis.client().call('CLIENT', 'KILL', 'ID', readerId);
     for (let i = 0; i < 5; i++) a.bus.emit('space.changed', { spaceId: `sp_while_away_${i}` });
     await eventually('b to catch up after reconnecting', () => b.seen.length === 6);
     assert.deepEqual(

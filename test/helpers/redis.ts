@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, Redis } from 'ioredis';
-import type { Cleanup } from './cleanup.ts';
+import { after, before } from 'node:test';
+import { Cleanup } from './cleanup.ts';
 import { eventually } from './eventually.ts';
 import { freePort } from './ports.ts';
-import { hasCommands, skipUnless } from './skip.ts';
+import { hasCommands, optionalSuite, skipUnless } from './skip.ts';
 
 /**
  * A real `redis-server` of the suite's own on loopback, for cluster mode's shared state. CI installs
@@ -117,4 +118,37 @@ export async function startRedis(cleanup: Cleanup, options: { readonly cluster?:
       for (let left = ms; left > 0; left = until - (await redisNowMs())) await sleep(Math.max(1, Math.ceil(left)));
     },
   };
+}
+
+/** What a Redis suite's tests use: its server (started before the first test) and its cleanup. */
+export interface RedisSuite {
+  readonly redis: TestRedis;
+  readonly cleanup: Cleanup;
+}
+
+/**
+ * A suite on a redis-server of its own: started before its tests, stopped (with everything added to
+ * its cleanup) after them; skipped with a notice where Redis is not installed (CI requires it).
+ */
+export function redisSuite(
+  name: string,
+  fn: (suite: RedisSuite) => void,
+  options: { readonly cluster?: boolean; readonly timeoutMs?: number } = {},
+): void {
+  optionalSuite(name, { skip: redisSkip, timeout: options.timeoutMs ?? 300_000 }, () => {
+    const cleanup = new Cleanup();
+    let started: TestRedis | undefined;
+    const hook = { timeout: 30_000 };
+    before(async () => {
+      started = await startRedis(cleanup, { cluster: options.cluster === true });
+    }, hook);
+    after(() => cleanup.run(), hook);
+    fn({
+      cleanup,
+      get redis(): TestRedis {
+        if (started === undefined) throw new Error('redis-server is started before the first test');
+        return started;
+      },
+    });
+  });
 }
