@@ -7,6 +7,9 @@ import type { Logger } from '../lib/logger.ts';
 /** The app's pages: every one is the same built index.html; the client routes. */
 const PAGES = ['/', '/new', '/signin', '/signup', '/s/:id', '/r/:id'];
 
+/** On every page and asset: no MIME sniffing, and no Referer (listener URLs carry a token). */
+const EVERY_ANSWER = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' } as const;
+
 /** Where the app's pages may connect and play from, besides their own origin. */
 export interface WebOrigins {
   /** The stage's WHIP URL (another port: another origin). */
@@ -39,14 +42,11 @@ export function contentSecurityPolicy(origins: WebOrigins): string {
 
 /**
  * Serves the built web app (`npm run build`, which `npm start` runs first) from `web/dist`:
- * hashed assets as immutable, pages as index.html that is always revalidated. Every answer of the app
- * is `nosniff` and sends no Referer (listener URLs carry a token); pages carry the CSP and refuse frames.
+ * hashed assets as immutable, pages as index.html that is always revalidated. Pages and assets are
+ * `nosniff` and send no Referer; pages also carry the CSP and refuse frames. (The API's JSON needs
+ * neither, and the join path pays for no extra hook.)
  */
 export async function webRoutes(app: App, distDir: string, origins: () => WebOrigins, log: Logger): Promise<void> {
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    void reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
-    done(null, payload);
-  });
   const index = join(distDir, 'index.html');
   if (!existsSync(index)) {
     log.warn({ distDir }, 'web app not built: run npm run build (npm start does); serving the API only');
@@ -62,12 +62,16 @@ export async function webRoutes(app: App, distDir: string, origins: () => WebOri
     maxAge: '365d',
     index: false,
     wildcard: true,
+    setHeaders: (res) => {
+      for (const [name, value] of Object.entries(EVERY_ANSWER)) res.setHeader(name, value);
+    },
   });
   for (const path of PAGES) {
     app.get(path, { schema: { hide: true } }, (_request, reply) =>
       reply
         .type('text/html; charset=utf-8')
         .headers({
+          ...EVERY_ANSWER,
           'cache-control': 'no-cache',
           'content-security-policy': (csp ??= contentSecurityPolicy(origins())),
           'x-frame-options': 'DENY',
