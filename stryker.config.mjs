@@ -31,7 +31,8 @@ export default {
     // No sockets, processes or browsers: app.inject, temp dirs and the manual clock.
     testFiles: [
       'test/lib/*.test.ts',
-      'test/admission/*.test.ts',
+      // The Redis suites start servers of their own: not per mutant.
+      'test/admission/!(redis-*).test.ts',
       'test/edge/edge.test.ts',
       'test/edge/stream.test.ts',
       'test/edge/token-keep-alive.test.ts',
@@ -39,7 +40,7 @@ export default {
       'test/edge/responses.test.ts',
       'test/edge/space-stream.test.ts',
       'test/edge/listeners.test.ts',
-      'test/control/*.test.ts',
+      'test/control/!(bus-bridge).test.ts',
       'test/control/http/*.test.ts',
       'test/stage/mixer.test.ts',
       'test/stage/limiter.test.ts',
