@@ -119,7 +119,7 @@ export class Spaces {
         after: () => this.#o.bus.emit('space.started', { spaceId }),
       };
     };
-    return this.#quotas.asHost(actor.id, () => this.#mutate(spaceId, actor, step));
+    return this.#mutate(spaceId, actor, step);
   }
 
   end(actor: Account, spaceId: string): Promise<SpaceSnapshot> {

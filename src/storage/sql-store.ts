@@ -61,6 +61,10 @@ export class SqlStore implements Store {
     return this.#driver.dialect;
   }
 
+  async lockAccount(accountId: string): Promise<void> {
+    if (this.#driver.dialect === 'postgres') await this.#db.all('SELECT id FROM accounts WHERE id = ? FOR UPDATE', [accountId]);
+  }
+
   inSpaceTransaction<T>(spaceId: string, fn: (tx: Store) => Promise<T>): Promise<T> {
     return this.#db.transaction(async (tx) => {
       // PostgreSQL: the Space's row lock, held to COMMIT; another node's mutation of this Space waits

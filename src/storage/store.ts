@@ -92,6 +92,11 @@ export interface Store {
    * none. This lock, not any in-process one, is what keeps two nodes from both taking the last seat.
    */
   inSpaceTransaction<T>(spaceId: string, fn: (tx: Store) => Promise<T>): Promise<T>;
+  /**
+   * Inside `inSpaceTransaction`: also holds the account's row lock to COMMIT (PostgreSQL; SQLite's
+   * write lock covers it already), for a rule over all of one account's Spaces (live at once).
+   */
+  lockAccount(accountId: string): Promise<void>;
 
   /**
    * Returns undefined when the handle is taken (compared case-insensitively), or, for a system

@@ -47,8 +47,32 @@ async function node(driver: SqlDriver): Promise<{ plane: ControlPlane; store: Sq
   return { plane, store };
 }
 
-function lastSeatSuite(name: string, openDriver: () => SqlDriver, done: () => Promise<void>) {
+/** `database()` gives each test its database: a function that opens one node's driver on it. */
+function lastSeatSuite(name: string, database: () => () => SqlDriver, done: () => Promise<void>) {
+  test(`${name}: a host at spaces.maxLivePerAccount - 1 starting two Spaces through two nodes: one goes live`, async () => {
+    const openDriver = database();
+    const a = await node(openDriver());
+    const b = await node(openDriver());
+    try {
+      const host = (await a.plane.accounts.signUp(`live_host_${name}`, 'a real password')).account;
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) ids.push((await a.plane.spaces.create(host, { title: `Show ${i}` })).space.id);
+      await a.plane.spaces.start(host, ids[0]!);
+      await b.plane.spaces.start(host, ids[1]!); // maxLivePerAccount is 3: one place left
+      const outcomes = await Promise.allSettled([a.plane.spaces.start(host, ids[2]!), b.plane.spaces.start(host, ids[3]!)]);
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1, JSON.stringify(outcomes.map((o) => o.status)));
+      const refused = outcomes.find((o) => o.status === 'rejected');
+      assert.ok(refused?.reason instanceof AmphiError && refused.reason.code === 'LIVE_SPACES_LIMIT', String(refused?.reason));
+    } finally {
+      a.plane.close();
+      b.plane.close();
+      await a.store.close();
+      await b.store.close();
+    }
+  });
+
   test(`${name}: 12 concurrent accepts of the last stage seat through two nodes: exactly one wins`, async () => {
+    const openDriver = database();
     const a = await node(openDriver());
     const b = await node(openDriver());
     try {
@@ -104,10 +128,13 @@ test('a change announced by another node drops the cached view at once (no waiti
 describe('two control nodes on one database', () => {
   // SQLite is one process's database (its locks block the thread): two nodes in one process share it.
   const dir = mkdtempSync(join(tmpdir(), 'amphi-two-nodes-'));
-  let shared: SqliteDriver | undefined;
+  let databases = 0;
   lastSeatSuite(
     'sqlite',
-    () => (shared ??= new SqliteDriver(join(dir, 'amphi.db'))),
+    () => {
+      const shared = new SqliteDriver(join(dir, `amphi-${++databases}.db`));
+      return () => shared;
+    },
     () => {
       rmSync(dir, { recursive: true, force: true });
       return Promise.resolve();
@@ -125,7 +152,7 @@ describe('two control nodes on one database', () => {
     });
     lastSeatSuite(
       'postgres',
-      () => new PostgresDriver(url, { schema, maxConnections: 8 }),
+      () => () => new PostgresDriver(url, { schema, maxConnections: 8 }),
       async () => {
         await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
         await admin.end();
