@@ -143,7 +143,30 @@ const planCommand: Command = {
   },
 };
 
-export const commands: Readonly<Record<string, Command>> = { listeners, joins, flood, join, edge, stage, plan: planCommand };
+const cluster: Command = {
+  summary: 'a local cluster: Redis, PostgreSQL, a media node, control nodes behind nginx, edges; Ctrl-C stops it',
+  usage: '[--control 3] [--edges 4] [--database-url URL]',
+  options: options({ control: '3', edges: '4', 'database-url': undefined }),
+  prepare: (v) => {
+    const o = {
+      controls: Math.round(num(v, 'control', 1, 50)),
+      edges: Math.round(num(v, 'edges', 0, 100)),
+      ...(v['database-url'] === undefined ? {} : { databaseUrl: str(v, 'database-url') }),
+    };
+    return async () => (await import('./cluster/run.ts')).runCluster(o);
+  },
+};
+
+export const commands: Readonly<Record<string, Command>> = {
+  listeners,
+  joins,
+  flood,
+  join,
+  edge,
+  stage,
+  plan: planCommand,
+  cluster,
+};
 
 export const usage = `Usage: node bench/main.ts <command> [options]   (also: amphi bench <command>, amphi plan, npm run bench:<command>)
 

@@ -7,13 +7,17 @@ import { ConfigError, configFlags, loadConfig, redactedConfig } from './config/l
 import { startEdge } from './roles/edge.ts';
 import { AmphiError } from './errors.ts';
 import { createLogger } from './lib/logger.ts';
+import { startControl } from './roles/control-node.ts';
 import { startEmbedded } from './roles/embedded.ts';
 
 const usage = `Usage: amphi [command] [options]
 
 Commands:
   start            Run Amphi: control API, health and metrics, embedded storage (default)
-  edge             Run only an edge (needs --origin URL and AMPHI_SIGNING_KEY shared with the origin)
+  control          Cluster mode: the API, join door and web app only, any number of copies (needs
+                   DATABASE_URL, REDIS_URL, AMPHI_SIGNING_KEY, AMPHI_STAGE_PUBLIC_URL; README "Cluster mode")
+  edge             Run only an edge (needs --origin URL and AMPHI_SIGNING_KEY shared with the origin;
+                   with REDIS_URL it joins the cluster's fleet)
   config           Print the effective configuration as JSON and exit
   bench listeners  Listeners per edge core, stream or LL-HLS, next to Icecast or nginx
   bench joins      Flash-crowd drill: joins at 10x capacity, FIFO and honest ETAs, listeners unharmed
@@ -33,6 +37,7 @@ Options (each also settable by environment variable or config file):
   --log-level L    fatal|error|warn|info|debug|trace|silent (AMPHI_LOG_LEVEL; default info)
   --config FILE    YAML or JSON config file (AMPHI_CONFIG); see amphi.sample.yaml
   --origin URL     For 'amphi edge': the origin (an 'amphi start' server) to fetch from
+  --redis-url U    Cluster mode: the shared Redis (REDIS_URL; or AMPHI_REDIS_SENTINELS for Sentinel)
   --version        Print the version
 `;
 
@@ -99,7 +104,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`amphi ${pkg.version}\n`);
     return 0;
   }
-  if (positionals.length > 1 || !['start', 'edge', 'config'].includes(command)) {
+  if (positionals.length > 1 || !['start', 'control', 'edge', 'config'].includes(command)) {
     process.stderr.write(`amphi: unknown command "${positionals.join(' ')}"\n\n${usage}`);
     return 2;
   }
@@ -125,8 +130,17 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   let server: { close(): Promise<void> };
   try {
-    server = command === 'edge' ? await startEdge(config) : await startEmbedded(config);
+    server =
+      command === 'edge'
+        ? await startEdge(config)
+        : command === 'control'
+          ? await startControl(config)
+          : await startEmbedded(config);
   } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`amphi: ${error.message}\n`);
+      return 2;
+    }
     if (!(error instanceof AmphiError)) throw error;
     process.stderr.write(`amphi: ${error.message} (${String(error.details)})\n`);
     return 2;

@@ -148,6 +148,11 @@ export const errorCatalogue = {
     message:
       'The Space was not started: its recording cannot be written (disk full or media directory unusable). The operator must free or fix media storage; retry after Retry-After.',
   },
+  SHARED_STATE_UNAVAILABLE: {
+    status: 503,
+    message:
+      "The cluster's shared state (Redis) is unreachable for a moment, so no place in line can be given or checked; admitted listeners keep listening. Retry after the Retry-After seconds with the same request.",
+  },
   SERVICE_UNAVAILABLE: {
     status: 503,
     message: 'The service is shutting down or its storage is unreachable; retry with backoff.',

@@ -3,7 +3,7 @@
  * real Space so that token junk gets past the path check to the token check.
  */
 import { randomBytes } from 'node:crypto';
-import { TokenSigner } from '../../src/lib/signed-token.ts';
+import { keyList, TokenSigner } from '../../src/lib/signed-token.ts';
 
 export const JUNK_KINDS = [
   'random-token',
@@ -22,10 +22,12 @@ export function junkPaths(spaceId: string, signingKey: string | undefined): Reco
   const files = ['index.m3u8', 'media.m3u8', 'p12.3.m4s', 'state.json', 'live.mp4', 'init.mp4'];
   const file = (i: number) => files[i % files.length]!;
   const pool = 1000;
-  const signer = signingKey === undefined ? undefined : new TokenSigner([{ id: 'cfg', secret: signingKey }]);
+  const signer = signingKey === undefined ? undefined : new TokenSigner(keyList(signingKey));
   const claims = () => ({ t: 'l', s: spaceId, u: `an_${b64(9)}` });
+  // Forged under the real key's id, so the edge computes and compares the MAC (the costly refusal).
+  const keyId = signer?.keyIds[0] ?? 'k00000000';
   const forged = () => {
-    const body = Buffer.from(JSON.stringify({ ...claims(), e: Math.floor(Date.now() / 1000) + 3600, k: 'cfg' })).toString(
+    const body = Buffer.from(JSON.stringify({ ...claims(), e: Math.floor(Date.now() / 1000) + 3600, k: keyId })).toString(
       'base64url',
     );
     return `${body}.${b64(32)}`;

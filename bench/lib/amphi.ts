@@ -24,7 +24,7 @@ export interface Amphi {
 }
 
 /** `extra` merged over `base`, objects key by key (arrays and values replace). */
-function mergeConfig(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+export function mergeConfig(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(extra)) {
     const prev = out[key];

@@ -58,13 +58,14 @@ export class Capacity {
   #measuredListeners = 0;
   #admittedSinceMeasure = 0;
 
-  constructor(policy: CapacityPolicy, clock: Clock) {
+  /** `share`: this node's part of a cluster's joins/s and burst (see `AdmissionDeps.share`); 1 alone. */
+  constructor(policy: CapacityPolicy, clock: Clock, share: () => number = () => 1) {
     checkCapacityPolicy(policy);
     this.#policy = policy;
     this.#clock = clock;
     this.#settledAtMs = this.#levelSinceMs = clock.now();
-    // The one token bucket, reading a live policy: its burst and refill follow the AIMD factor.
-    const factor = () => this.#factor;
+    // The one token bucket, reading a live policy: its burst and refill follow the AIMD factor and the share.
+    const factor = () => this.#factor * Math.min(1, Math.max(0, share()));
     const live: RateLimitPolicy = {
       get capacity() {
         return Math.max(1, Math.round(policy.joinBurst * factor()));

@@ -1,4 +1,6 @@
+import { AmphiError, retryLater } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
 import { EwmaRate } from './eta.ts';
 
 /**
@@ -23,6 +25,39 @@ export interface LineStore {
   release(spaceId: string, count: number, rules: LineRules): Promise<LineState>;
   /** Forgets a Space's room (it ended): its tickets are refused from now on, and numbers start at 1 again. */
   delete(spaceId: string): Promise<void>;
+}
+
+/** How soon a caller refused for an unreachable line store should try again. */
+const SHARED_STATE_RETRY_MS = 2000;
+
+/**
+ * A shared line store (Redis) that answers honestly when its engine is away: any step that fails for
+ * a reason other than the catalogue's becomes SHARED_STATE_UNAVAILABLE (503, Retry-After 2 s), logged
+ * once per outage, never a 500. The store's own connection recovers by itself.
+ */
+export function honestLineStore(inner: LineStore, log: Logger): LineStore {
+  let failing = false;
+  const guard = async <T>(step: () => Promise<T>): Promise<T> => {
+    try {
+      const result = await step();
+      if (failing) log.info('admission: the shared line store answers again');
+      failing = false;
+      return result;
+    } catch (error) {
+      if (error instanceof AmphiError) throw error;
+      if (!failing)
+        log.warn({ err: error }, 'admission: the shared line store is unreachable; joins answer 503 until it is back');
+      failing = true;
+      throw retryLater('SHARED_STATE_UNAVAILABLE', SHARED_STATE_RETRY_MS);
+    }
+  };
+  return {
+    issue: (spaceId, rules, options) => guard(() => inner.issue(spaceId, rules, options)),
+    redeem: (spaceId, number, epoch, rules) => guard(() => inner.redeem(spaceId, number, epoch, rules)),
+    status: (spaceId, rules) => guard(() => inner.status(spaceId, rules)),
+    release: (spaceId, count, rules) => guard(() => inner.release(spaceId, count, rules)),
+    delete: (spaceId) => guard(() => inner.delete(spaceId)),
+  };
 }
 
 /** How a line moves, sent with every step. */

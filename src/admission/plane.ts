@@ -17,7 +17,7 @@ import { Capacity } from './capacity.ts';
 import { RateMeter } from './eta.ts';
 import { ProofOfWork, type PowChallenge } from './pow.ts';
 import { Shedder } from './shedding.ts';
-import { MemoryLineStore, type LineStore } from './line-store.ts';
+import { honestLineStore, MemoryLineStore, type LineStore } from './line-store.ts';
 import { WaitingRooms, type IssuedTicket, type LineStatus } from './tickets.ts';
 
 export interface AdmissionDeps {
@@ -37,6 +37,12 @@ export interface AdmissionDeps {
    * `RedisLineStore` (one line per Space across every control node).
    */
   readonly line?: LineStore;
+  /**
+   * This node's share of the cluster's door, 0..1 (cluster mode: 1 / the control nodes reporting), so
+   * `joinsPerSecond` and `joinBurst` are the cluster's: each node admits its share without asking the
+   * others. The waiting room moves at the whole rate (every node steps the one line). Default 1.
+   */
+  readonly share?: () => number;
   /** Load signals; the default reads this process (event-loop delay, CPU). Tests on a fake clock pass their own. */
   readonly load?: LoadSignals;
 }
@@ -106,12 +112,12 @@ export class Admission {
   constructor(deps: AdmissionDeps) {
     this.#d = deps;
     const { config, clock } = deps;
-    this.capacity = new Capacity(config, clock);
+    this.capacity = new Capacity(config, clock, deps.share);
     this.shedder = new Shedder(config.shedding, () => this.capacity.level);
     this.rooms = new WaitingRooms({
       clock,
       signer: deps.signer,
-      store: deps.line ?? new MemoryLineStore(clock),
+      store: deps.line === undefined ? new MemoryLineStore(clock) : honestLineStore(deps.line, deps.log),
       policy: config,
       releasePerSecond: () => this.capacity.releasePerSecond(),
       onError: (error) => deps.log.error({ err: error }, 'admission: forgetting a waiting room failed'),

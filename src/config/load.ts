@@ -20,6 +20,7 @@ export const configFlags = {
   'database-url': 'databaseUrl',
   'log-level': 'log.level',
   origin: 'edge.originUrl',
+  'redis-url': 'cluster.redisUrl',
 } as const;
 
 /** The environment variables that set config keys, and their config paths. */
@@ -31,9 +32,18 @@ export const configEnv = {
   DATABASE_URL: 'databaseUrl',
   AMPHI_LOG_LEVEL: 'log.level',
   AMPHI_SIGNING_KEY: 'tokens.signingKey',
+  REDIS_URL: 'cluster.redisUrl',
+  AMPHI_REDIS_SENTINELS: 'cluster.sentinels',
+  AMPHI_REDIS_SENTINEL_NAME: 'cluster.sentinelName',
+  AMPHI_PUBLIC_URL: 'server.publicUrl',
+  AMPHI_STAGE_PUBLIC_URL: 'stage.publicUrl',
+  AMPHI_EDGE_PUBLIC_URL: 'edge.publicUrl',
+  AMPHI_ORIGIN_URL: 'edge.originUrl',
 } as const;
 
 const numericPaths = new Set(['server.port', 'stage.port']);
+/** Settings given as a comma-separated list in the environment. */
+const listPaths = new Set(['cluster.sentinels']);
 
 export interface LoadOptions {
   /** A YAML or JSON file (`--config` or `AMPHI_CONFIG`). */
@@ -89,6 +99,15 @@ export function validateConfig(candidate: unknown): Readonly<Config> {
       'invalid configuration: auth.secureCookies needs server.publicUrl to be an https:// URL, or browsers will never send the session cookie back',
     );
   }
+  const shortKey = (config.tokens.signingKey ?? '').split(',').find((key) => key.trim().length < 32);
+  if (config.tokens.signingKey !== null && shortKey !== undefined) {
+    throw new ConfigError(
+      'invalid configuration: tokens.signingKey: each key of the comma-separated list must be at least 32 characters',
+    );
+  }
+  if (config.cluster.redisUrl !== null && config.cluster.sentinels.length > 0) {
+    throw new ConfigError('invalid configuration: set cluster.redisUrl (REDIS_URL) or cluster.sentinels, not both');
+  }
   const candidates = config.stage.remoteCandidates;
   if (candidates.minPort > candidates.maxPort) {
     throw new ConfigError(
@@ -117,6 +136,11 @@ function readFileLayer(file: string): Layer {
 }
 
 function coerce(path: string, raw: string, source: string): unknown {
+  if (listPaths.has(path))
+    return raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
   if (!numericPaths.has(path)) return raw;
   if (!/^\d+$/.test(raw)) throw new ConfigError(`${source} must be a whole number, got "${raw}"`);
   return Number(raw);
@@ -162,6 +186,10 @@ export function redactedConfig(config: Readonly<Config>): Config {
   return {
     ...config,
     databaseUrl: config.databaseUrl === null ? null : redactUrlPassword(config.databaseUrl),
+    cluster: {
+      ...config.cluster,
+      redisUrl: config.cluster.redisUrl === null ? null : redactUrlPassword(config.cluster.redisUrl),
+    },
     tokens: { ...config.tokens, signingKey: config.tokens.signingKey === null ? null : '(set)' },
   };
 }

@@ -49,6 +49,7 @@ export const ConfigSchema = Type.Object(
       {
         listenerTokenTtlSeconds: Type.Integer({ minimum: 10, maximum: 86_400 }),
         stageTokenTtlSeconds: Type.Integer({ minimum: 10, maximum: 86_400 }),
+        // One key, or a comma-separated list: tokens are signed with the first and accepted with any.
         signingKey: Type.Union([Type.String({ minLength: 32 }), Type.Null()]),
       },
       strict,
@@ -78,6 +79,22 @@ export const ConfigSchema = Type.Object(
         maxStreamsPerAddress: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
         // /edge/auth (the token check a CDN or nginx auth_request calls): per address.
         authPerAddress: RateLimit,
+        // On SIGTERM a separate edge (`amphi edge`) reports itself draining (joins stop choosing it) and
+        // keeps serving this long before it closes its held streams.
+        drainMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
+      },
+      strict,
+    ),
+    cluster: Type.Object(
+      {
+        // Redis for the shared state of a cluster (REDIS_URL): null = embedded, everything in this process.
+        redisUrl: Type.Union([Type.String({ pattern: '^rediss?://' }), Type.Null()]),
+        // Redis through Sentinel instead: host:port of each sentinel, and the name of the monitored master.
+        sentinels: Type.Array(Type.String({ pattern: '^[^:]+:[0-9]+$' }), { maxItems: 16 }),
+        sentinelName: Type.String({ minLength: 1, maxLength: 100 }),
+        // How often each node reports itself (edges: URL and load); a report older than staleMs is ignored.
+        reportMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+        staleMs: Type.Integer({ minimum: 500, maximum: 600_000 }),
       },
       strict,
     ),
@@ -239,7 +256,9 @@ export const defaultConfig: Config = {
     maxStreamsPerSubject: 3,
     maxStreamsPerAddress: 200,
     authPerAddress: { capacity: 200, refillPerSecond: 100 },
+    drainMs: 5000,
   },
+  cluster: { redisUrl: null, sentinels: [], sentinelName: 'amphi', reportMs: 1000, staleMs: 5000 },
   demo: { enabled: true, title: 'Amphi demo: hear it live', recordingWindowMinutes: 60 },
   origin: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 6000, liveWindowSegments: 30, retentionDays: null },
   stage: {

@@ -64,6 +64,11 @@ export class BusBridge {
     this.#loop = this.#read();
   }
 
+  /** True while an event from another node is being emitted here: handlers that write shared state once skip it. */
+  get delivering(): boolean {
+    return this.#delivering;
+  }
+
   /** Starts bridging `bus` once the stream's current end is known (events before it are history). */
   static async start(bus: ControlBus, options: BusBridgeOptions): Promise<BusBridge> {
     const stream = options.stream ?? 'amphi:bus';

@@ -46,7 +46,8 @@ export interface CredentialsOptions {
   readonly clock: Clock;
   readonly listenerTokenTtlSeconds: number;
   readonly stageTokenTtlSeconds: number;
-  readonly edgeBaseUrl: () => string;
+  /** The edge for one listener's join (its base URL) and others to fall back on, best first. */
+  readonly edgeFor: () => { readonly url: string; readonly fallbacks: readonly string[] };
   readonly hasRecording: (spaceId: string) => boolean;
   readonly stageBaseUrl: () => string;
 }
@@ -57,6 +58,8 @@ export interface ListenerGrant {
   /** The same program as one held fMP4 stream (the edge's cheapest delivery). */
   readonly streamUrl: string;
   readonly expiresAt: number;
+  /** The same two URLs at other edges, best first: where a player goes if its edge fails (same token). */
+  readonly fallbacks: readonly { readonly playlistUrl: string; readonly streamUrl: string }[];
 }
 
 export interface StageGrant {
@@ -121,8 +124,12 @@ export class Credentials {
     }
     const expiresAt = this.#o.clock.now() + this.#o.listenerTokenTtlSeconds * 1000;
     const token = this.#o.signer.sign({ t: 'l', s: spaceId, u: subject } satisfies ListenerClaims, expiresAt);
-    const base = `${this.#o.edgeBaseUrl()}/l/${token}/${spaceId}`;
-    return { token, expiresAt, playlistUrl: `${base}/index.m3u8`, streamUrl: `${base}/live.mp4` };
+    const edge = this.#o.edgeFor();
+    const urls = (edgeUrl: string) => {
+      const base = `${edgeUrl}/l/${token}/${spaceId}`;
+      return { playlistUrl: `${base}/index.m3u8`, streamUrl: `${base}/live.mp4` };
+    };
+    return { token, expiresAt, ...urls(edge.url), fallbacks: edge.fallbacks.map(urls) };
   }
 
   /**

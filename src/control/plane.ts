@@ -32,7 +32,12 @@ export interface ControlDeps {
   readonly signer: TokenSigner;
   readonly log: Logger;
   /** Where listeners and speakers are sent; read per use, since port 0 is known only after listen. */
-  readonly urls: { readonly edge: () => string; readonly stage: () => string };
+  readonly urls: {
+    readonly edge: () => string;
+    readonly stage: () => string;
+    /** Cluster mode: an edge chosen by load for each join, with fallbacks; undefined (none reports) = `edge`. */
+    readonly edges?: () => { readonly url: string; readonly fallbacks: readonly string[] } | undefined;
+  };
   /** Whether a Space has a recording (live or finished): an ended Space with one can be joined as a replay. */
   readonly recordings?: (spaceId: string) => { live: boolean; durationMs: number } | undefined;
   /** Where listeners that throw are reported (logged and counted). */
@@ -60,7 +65,7 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
     clock,
     listenerTokenTtlSeconds: config.tokens.listenerTokenTtlSeconds,
     stageTokenTtlSeconds: config.tokens.stageTokenTtlSeconds,
-    edgeBaseUrl: urls.edge,
+    edgeFor: () => urls.edges?.() ?? { url: urls.edge(), fallbacks: [] },
     hasRecording: (spaceId) => recordings?.(spaceId) !== undefined,
     stageBaseUrl: urls.stage,
   });

@@ -228,8 +228,18 @@ export class Edge {
   /** Distinct listeners over all Spaces (admission's listener capacity reads it once a second). */
   allListeners(): number {
     let n = 0;
-    for (const spaceId of new Set([...this.#seen.keys(), ...this.#streams.keys()])) n += this.listeners(spaceId);
+    for (const count of Object.values(this.listenersBySpace())) n += count;
     return n;
+  }
+
+  /** Distinct listeners per Space with any (the edge's report to the cluster's registry). */
+  listenersBySpace(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const spaceId of new Set([...this.#seen.keys(), ...this.#streams.keys()])) {
+      const count = this.listeners(spaceId);
+      if (count > 0) out[spaceId] = count;
+    }
+    return out;
   }
 
   /**

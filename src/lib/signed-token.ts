@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /**
  * Compact HMAC-SHA256 tokens: `base64url(json payload) "." base64url(mac)`. The payload carries the
@@ -10,6 +10,19 @@ export interface SigningKey {
   readonly secret: string;
 }
 
+/**
+ * A configured key list (`key1,key2,...`): the first signs, all verify. Each key's id derives from its
+ * secret, so every node given the same list names the keys alike, and a node with another list sees
+ * tokens under a key id it does not know (`unknown_key`) instead of bad signatures.
+ */
+export function keyList(configured: string): SigningKey[] {
+  return configured
+    .split(',')
+    .map((secret) => secret.trim())
+    .filter((secret) => secret !== '')
+    .map((secret) => ({ id: `k${createHash('sha256').update(secret).digest('hex').slice(0, 8)}`, secret }));
+}
+
 export interface TokenClaims {
   /** Expiry, Unix seconds. */
   readonly e: number;
@@ -19,7 +32,9 @@ export interface TokenClaims {
 
 export type VerifyResult<T> =
   | { readonly ok: true; readonly claims: T & TokenClaims }
-  | { readonly ok: false; readonly reason: 'malformed' | 'unknown_key' | 'bad_signature' | 'expired' };
+  | { readonly ok: false; readonly reason: 'malformed' | 'bad_signature' | 'expired' }
+  /** Signed (or claimed to be) with a key this signer does not hold: `keyId` names it. */
+  | { readonly ok: false; readonly reason: 'unknown_key'; readonly keyId: string };
 
 export class TokenSigner {
   readonly #current: { id: string; key: KeyObject };
@@ -31,6 +46,11 @@ export class TokenSigner {
     if (first === undefined) throw new Error('TokenSigner needs at least one key');
     for (const k of keys) this.#keys.set(k.id, createSecretKey(Buffer.from(k.secret, 'utf8')));
     this.#current = { id: first.id, key: this.#keys.get(first.id)! };
+  }
+
+  /** The ids of the keys this signer verifies with; the first is the one it signs with. */
+  get keyIds(): string[] {
+    return [...this.#keys.keys()];
   }
 
   sign(claims: object, expiresAtMs: number): string {
@@ -59,7 +79,7 @@ export class TokenSigner {
     }
     if (claims === undefined) return { ok: false, reason: 'malformed' };
     const key = this.#keys.get(claims.k);
-    if (key === undefined) return { ok: false, reason: 'unknown_key' };
+    if (key === undefined) return { ok: false, reason: 'unknown_key', keyId: claims.k.slice(0, 16) };
     // The signature's text, not its decoded bytes: base64url decoding ignores the spare low bits of
     // the last character, so bytes would accept four spellings of one token (four cache entries,
     // four rate-limit buckets). Only the one canonical spelling is accepted.

@@ -1,3 +1,4 @@
+import type { LineStore } from '../admission/line-store.ts';
 import { Admission, type LoadSignals } from '../admission/plane.ts';
 import { AbandonmentWatch } from '../control/abandonment.ts';
 import { admissionMetrics } from '../admission/metrics.ts';
@@ -10,6 +11,7 @@ import { createHttpApp, type App } from '../lib/http-app.ts';
 import { RateLimiter } from '../lib/token-bucket.ts';
 import type { Metrics } from './metrics.ts';
 import { opsRoutes, type OpsDeps } from './ops-routes.ts';
+import { webRoutes, type WebOrigins } from './web.ts';
 
 /** What the control services are built from: the control plane's interfaces plus the process's metrics. */
 export interface ControlParts extends ControlDeps {
@@ -28,6 +30,10 @@ export interface ControlParts extends ControlDeps {
    * place; any other renewal needs a free one. Without it every renewal takes a place (the safe side).
    */
   readonly listening?: ((spaceId: string, subject: string) => boolean) | undefined;
+  /** The waiting room's shared store (cluster mode: Redis); default in-process. */
+  readonly line?: LineStore | undefined;
+  /** This node's share of the cluster's join rate (cluster mode: 1 / control nodes); default 1. */
+  readonly share?: (() => number) | undefined;
 }
 
 /** The control plane and the door in front of its joins. */
@@ -54,6 +60,8 @@ export function controlServices(parts: ControlParts): ControlServices {
     listeners: parts.admittedListeners,
     ...(parts.load === undefined ? {} : { load: parts.load }),
     ...(parts.listening === undefined ? {} : { listening: parts.listening }),
+    ...(parts.line === undefined ? {} : { line: parts.line }),
+    ...(parts.share === undefined ? {} : { share: parts.share }),
   });
   metrics.control.watch(plane.bus);
   admissionMetrics(metrics.registry, admission);
@@ -127,17 +135,28 @@ export interface ControlApp extends ControlServices {
   readonly live: LiveSignals;
 }
 
+/** What a control node without media planes adds: the fleet's listener counts, checks, the web app. */
+export interface ControlAppExtras {
+  /** Listeners over the fleet's edges (default 0: no edge known). */
+  readonly admittedListeners?: () => number;
+  /** One Space's listeners over the fleet's edges (default 0). */
+  readonly spaceListeners?: (spaceId: string) => number;
+  readonly checks?: OpsDeps['checks'];
+  /** Serves the web app too, from this built directory, with these origins in its CSP. */
+  readonly web?: { readonly distDir: string; readonly origins: () => WebOrigins } | undefined;
+}
+
 /**
  * The control role on its own: the API, the door for joins, health and metrics, without media planes
- * (their live signals read as empty). The API tests run it in-process; cluster mode's `amphi control`
- * is this over shared storage.
+ * (speaking and recordings read as empty). The API tests run it in-process; cluster mode's `amphi
+ * control` (control-node.ts) is this over PostgreSQL and Redis.
  */
-export async function buildControlApp(parts: Omit<ControlParts, 'admittedListeners'>): Promise<ControlApp> {
-  const services = controlServices({ ...parts, admittedListeners: () => 0 });
+export async function buildControlApp(parts: Omit<ControlParts, 'admittedListeners'> & ControlAppExtras): Promise<ControlApp> {
+  const services = controlServices({ ...parts, admittedListeners: parts.admittedListeners ?? (() => 0) });
   const live: LiveSignals = {
     reactionCounts: (id) => services.plane.reactions.counts(id),
     speaking: () => [],
-    listeners: () => 0,
+    listeners: parts.spaceListeners ?? (() => 0),
     recording: parts.recordings ?? (() => undefined),
     endsAt: (id) => services.abandonment?.endsAt(id),
   };
@@ -153,6 +172,7 @@ export async function buildControlApp(parts: Omit<ControlParts, 'admittedListene
     done();
   });
   await mountControl(app, services, { ...parts, live });
+  if (parts.web !== undefined) await webRoutes(app, parts.web.distDir, parts.web.origins, parts.log);
   await app.ready();
   services.start();
   return { ...services, app, metrics: parts.metrics, live };

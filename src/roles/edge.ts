@@ -8,20 +8,28 @@ import { AmphiError } from '../errors.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { createHttpApp } from '../lib/http-app.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
-import { TokenSigner } from '../lib/signed-token.ts';
+import { keyList, TokenSigner } from '../lib/signed-token.ts';
+import { ControlBus } from '../control/events.ts';
+import { ListenerFailures } from '../lib/typed-emitter.ts';
+import { linkCluster, type ClusterLink } from './cluster.ts';
 import { Metrics } from './metrics.ts';
 import { opsRoutes } from './ops-routes.ts';
 
 export interface RunningEdge {
   readonly url: string;
   readonly edge: Edge;
+  /** Its link to the cluster (cluster mode), else undefined. */
+  readonly cluster: ClusterLink | undefined;
+  /** Drains (reported to the fleet, `edge.drainMs`), then ends held streams and stops. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
  * The edge role (`amphi edge --origin URL`): the edge on its own, for as many processes and machines
- * as the audience needs. It holds no database: it verifies listener tokens with the shared key and
- * fetches from the origin with an edge credential signed by the same key.
+ * as the audience needs. It holds no database: it verifies listener tokens with the shared key list and
+ * fetches from the origin with an edge credential signed by the same key. In cluster mode (Redis set)
+ * it reports its URL and load to the fleet every second, hears removals and ends over the bus (and reads
+ * the removals made before it started), and checks that the signing nodes' key is one it holds.
  */
 export async function startEdge(config: Readonly<Config>, options: { clock?: Clock; log?: Logger } = {}): Promise<RunningEdge> {
   const clock = options.clock ?? systemClock;
@@ -33,8 +41,23 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
   }
   if (config.edge.originUrl === null)
     throw new AmphiError('EDGE_CREDENTIAL_INVALID', { details: 'set --origin URL (edge.originUrl)' });
-  const signer = new TokenSigner([{ id: 'cfg', secret: config.tokens.signingKey }]);
+  const signer = new TokenSigner(keyList(config.tokens.signingKey));
   const metrics = new Metrics();
+  let draining = false;
+  let url = '';
+  const cluster = await linkCluster({
+    config,
+    clock,
+    log,
+    signer,
+    report: () => ({
+      role: 'edge',
+      url: config.edge.publicUrl ?? url,
+      listeners: edge.allListeners(),
+      spaces: edge.listenersBySpace(),
+      draining,
+    }),
+  });
   const edge = new Edge({
     signer,
     clock,
@@ -44,9 +67,10 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
     tokenKeepAliveMs: config.edge.tokenKeepAliveMs,
     streamLimits: config.edge,
     listenerTokenTtlMs: config.tokens.listenerTokenTtlSeconds * 1000,
-    // No control bus reaches a separate edge yet (cluster mode part 1): tokens end at their expiry.
-    followsRemovals: false,
+    // Without a cluster no control bus reaches a separate edge: tokens end at their expiry.
+    followsRemovals: cluster !== undefined,
   });
+  if (cluster !== undefined) await followControl(cluster, edge, new ListenerFailures(log), log);
   edgeMetrics(metrics.registry, edge);
   const record = (route: string, method: string, status: number, seconds: number) =>
     metrics.http.record(route, method, status, seconds);
@@ -68,19 +92,50 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
   opsRoutes(app, {
     registry: metrics.registry,
     log,
-    details: () => ({ role: 'edge', originFetches: edge.originFetches }),
+    details: () => ({ role: 'edge', originFetches: edge.originFetches, draining }),
+    ...(cluster === undefined ? {} : { checks: () => ({ keys: cluster.keysCheck() }) }),
     metricsAllowFrom: config.server.metricsAllowFrom,
   });
   await app.listen({ host: config.server.host, port: config.server.port });
   const port = (app.server.address() as AddressInfo).port;
-  const url = `http://${config.server.host}:${port}`;
-  log.info({ url, origin: config.edge.originUrl }, 'amphi edge listening');
+  url = `http://${config.server.host}:${port}`;
+  await cluster?.start();
+  log.info({ url, origin: config.edge.originUrl, cluster: cluster?.nodeId ?? false }, 'amphi edge listening');
+  let closing: Promise<void> | undefined;
   return {
     url,
     edge,
-    close: () => {
-      edge.close(); // held streams end now, so the HTTP server can drain
-      return app.close();
-    },
+    cluster,
+    close: () =>
+      (closing ??= (async () => {
+        if (cluster !== undefined && config.edge.drainMs > 0) {
+          // Joins stop choosing this edge at once; its listeners keep playing until it closes, then move on.
+          draining = true;
+          await cluster.fleet.beat();
+          log.info({ drainMs: config.edge.drainMs, listeners: edge.allListeners() }, 'edge draining');
+          await new Promise((resolve) => setTimeout(resolve, config.edge.drainMs));
+        }
+        edge.close(); // held streams end now, so the HTTP server can drain
+        await app.close();
+        await cluster?.close();
+      })()),
   };
+}
+
+/**
+ * Removals and ends made on any control node reach this edge over the bus; removals made before it
+ * started come from the revocation log, so a restarted edge still refuses a removed listener.
+ */
+async function followControl(cluster: ClusterLink, edge: Edge, failures: ListenerFailures, log: Logger): Promise<void> {
+  const bus = new ControlBus(failures.for('control.bus'));
+  bus.on('member.removed', ({ spaceId, accountId }) => edge.revoke(spaceId, accountId));
+  bus.on('space.ended', ({ spaceId }) => edge.spaceEnded(spaceId));
+  await cluster.bridgeBus(bus);
+  let count = 0;
+  for (const { spaceId, subjects, ended } of await cluster.revocations.all()) {
+    for (const subject of subjects) edge.revoke(spaceId, subject);
+    if (ended) edge.spaceEnded(spaceId);
+    count += subjects.length;
+  }
+  if (count > 0) log.info({ revocations: count }, 'removals made before this edge started are enforced');
 }

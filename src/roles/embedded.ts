@@ -1,4 +1,3 @@
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.ts';
@@ -24,14 +23,18 @@ import { StagePlane } from '../stage/plane.ts';
 import { programEncoder } from '../stage/room.ts';
 import { openStore } from '../storage/open.ts';
 import type { Store } from '../storage/store.ts';
+import { RedisLineStore } from '../admission/redis-line-store.ts';
+import type { NodeReport } from '../cluster/fleet.ts';
+import { linkCluster, type ClusterLink } from './cluster.ts';
 import { controlServices, mountControl, type ControlApp } from './control.ts';
 import { startDemo } from './demo.ts';
 import { secureDataDir } from './data-dir.ts';
-import { loadSigningKey } from './keys.ts';
+import { loadSigningKeys } from './keys.ts';
 import { Metrics } from './metrics.ts';
 import type { HealthCheck } from './ops-routes.ts';
 import { stageAuthority } from './stage-authority.ts';
 import { webRoutes } from './web.ts';
+import { ListenUrls, portOf } from './listen-urls.ts';
 
 /** How often a held room-state request re-reads the document (multiplied under overload). */
 const ROOM_STATE_POLL_MS = 250;
@@ -64,7 +67,16 @@ export async function startEmbedded(
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.log.level);
   secureDataDir(config.dataDir, config.databaseUrl === null, log);
-  const signer = new TokenSigner([loadSigningKey(config.tokens.signingKey, config.dataDir)]);
+  const signer = new TokenSigner(loadSigningKeys(config.tokens.signingKey, config.dataDir));
+  // Cluster mode (Redis configured): this process is the media node, and reports itself as an edge too.
+  let report: () => MediaReport = () => ({ url: '', listeners: 0, spaces: {} });
+  const cluster = await linkCluster({
+    config,
+    clock,
+    log,
+    signer,
+    report: () => ({ role: 'media', draining: false, ...report() }),
+  });
   const store = await openStore({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -72,12 +84,15 @@ export async function startEmbedded(
     onConnectionError: (error) => log.warn({ err: error }, 'database connection lost (the pool replaces it)'),
   });
   try {
-    return await wire({ config, clock, log, signer, store });
+    return await wire({ config, clock, log, signer, store, cluster, reportWith: (fn) => (report = fn) });
   } catch (error) {
     await store.close();
+    await cluster?.close();
     throw error;
   }
 }
+
+type MediaReport = Pick<NodeReport, 'url' | 'listeners' | 'spaces'>;
 
 /** The process-wide pieces every plane is built from. */
 interface Parts {
@@ -86,13 +101,17 @@ interface Parts {
   readonly log: Logger;
   readonly signer: TokenSigner;
   readonly store: Store;
+  /** The link to the rest of the cluster (cluster mode), else undefined. */
+  readonly cluster: ClusterLink | undefined;
   readonly metrics: Metrics;
   readonly failures: ListenerFailures;
   readonly urls: ListenUrls;
 }
 
-async function wire(base: Omit<Parts, 'metrics' | 'failures' | 'urls'>): Promise<RunningServer> {
-  const { config, clock, log, store } = base;
+async function wire(
+  base: Omit<Parts, 'metrics' | 'failures' | 'urls'> & { readonly reportWith: (report: () => MediaReport) => void },
+): Promise<RunningServer> {
+  const { config, clock, log, store, cluster } = base;
   const metrics = new Metrics();
   const failures = new ListenerFailures(log);
   listenerFailureMetrics(metrics.registry, failures);
@@ -101,6 +120,8 @@ async function wire(base: Omit<Parts, 'metrics' | 'failures' | 'urls'>): Promise
   const planes = buildPlanes(parts);
   const { services, stage, origin, edge } = planes;
   const { app, stageApp } = await buildHttp(parts, planes);
+  base.reportWith(() => ({ url: urls.edge, listeners: edge.allListeners(), spaces: edge.listenersBySpace() }));
+  await cluster?.bridgeBus(services.plane.bus);
   await reopenLiveSpaces(store, stage, log);
   // Removals are for good: the edge's revocations come back from the database after a restart.
   for (const ban of await store.listActiveBans()) edge.revoke(ban.spaceId, ban.subject);
@@ -127,6 +148,7 @@ async function wire(base: Omit<Parts, 'metrics' | 'failures' | 'urls'>): Promise
     await stageApp.close();
     await app.close();
     services.stop();
+    await cluster?.close();
     await store.close();
     log.info('amphi stopped');
   });
@@ -137,11 +159,13 @@ async function wire(base: Omit<Parts, 'metrics' | 'failures' | 'urls'>): Promise
     urls.bound(portOf(app.server.address()), portOf(stageApp.server.address()));
     services.start();
     retention.start();
+    await cluster?.start();
     log.info(
       {
         url: urls.boundApi,
         stageUrl: urls.stage,
         storage: config.databaseUrl === null ? 'sqlite' : 'postgres',
+        cluster: cluster?.nodeId ?? false,
         dataDir: config.dataDir,
       },
       'amphi listening',
@@ -157,7 +181,8 @@ async function wire(base: Omit<Parts, 'metrics' | 'failures' | 'urls'>): Promise
  * The planes, in dependency order, and the events between them. Signals that go back up the order
  * (how many listen, whether a recording exists) are functions read at request time, once all is built.
  */
-function buildPlanes({ config, clock, log, signer, store, metrics, failures, urls }: Parts) {
+function buildPlanes({ config, clock, log, signer, store, metrics, failures, urls, cluster }: Parts) {
+  const fleet = cluster?.fleet;
   const services = controlServices({
     config,
     store,
@@ -166,13 +191,14 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
     log,
     failures,
     metrics,
-    urls: { edge: () => urls.edge, stage: () => urls.stage },
+    urls: { edge: () => urls.edge, stage: () => urls.stage, ...(fleet === undefined ? {} : { edges: () => fleet.chooseEdge() }) },
     recordings: (spaceId) => origin.recording(spaceId),
     prepareMedia: (spaceId) => origin.prepare(spaceId),
     // A live Space whose hosts all left the stage ends by itself (listeners are warned first).
     onStage: (spaceId) => stage.room(spaceId)?.connected() ?? [],
-    admittedListeners: () => edge.allListeners(),
+    admittedListeners: () => fleet?.listeners() ?? edge.allListeners(),
     listening: (spaceId, subject) => edge.listening(spaceId, subject),
+    ...(cluster === undefined ? {} : { line: new RedisLineStore(cluster.redis), share: () => 1 / fleet!.doorNodes() }),
   });
   const { plane, admission } = services;
   const stage = new StagePlane({
@@ -187,7 +213,7 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
   const live: LiveSignals = {
     reactionCounts: (spaceId) => plane.reactions.counts(spaceId),
     speaking: (spaceId) => stage.levels(spaceId),
-    listeners: (spaceId) => edge.listeners(spaceId),
+    listeners: (spaceId) => fleet?.listeners(spaceId) ?? edge.listeners(spaceId),
     recording: (spaceId) => origin.recording(spaceId),
     endsAt: (spaceId) => services.abandonment?.endsAt(spaceId),
   };
@@ -244,7 +270,8 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
  * The two listeners: the API port (control API, the listener door in front of it, the origin for
  * other edges, the web app) and the stage's own port. Built, not listening.
  */
-async function buildHttp({ config, clock, log, signer, store, metrics, urls }: Parts, planes: ReturnType<typeof buildPlanes>) {
+async function buildHttp(parts: Parts, planes: ReturnType<typeof buildPlanes>) {
+  const { config, clock, log, signer, store, metrics, urls } = parts;
   const { services, stage, origin, edge, live, downloads } = planes;
   const record = (route: string, method: string, status: number, seconds: number) =>
     metrics.http.record(route, method, status, seconds);
@@ -272,14 +299,17 @@ async function buildHttp({ config, clock, log, signer, store, metrics, urls }: P
     store,
     log,
     live,
-    checks: () => ({ media: mediaCheck(origin.health) }),
+    checks: () => ({
+      media: mediaCheck(origin.health),
+      ...(parts.cluster === undefined ? {} : { keys: parts.cluster.keysCheck() }),
+    }),
     recordingFiles: downloads,
   });
   originRoutes(app, origin, signer, clock);
   await webRoutes(
     app,
     fileURLToPath(new URL('../../web/dist', import.meta.url)),
-    () => ({ stage: urls.stage, edge: urls.edge }),
+    () => ({ stage: urls.stage, edges: [urls.edge] }),
     log,
   );
   const stageApp = createHttpApp({
@@ -289,53 +319,6 @@ async function buildHttp({ config, clock, log, signer, store, metrics, urls }: P
   });
   stageRoutes(stageApp, stage);
   return { app, stageApp };
-}
-
-/**
- * Where this process is reached. Configured public URLs win; otherwise the bound address, known only
- * after listening (port 0 picks a free port), so tokens and WHIP URLs read it per use.
- */
-class ListenUrls {
-  readonly #config: Readonly<Config>;
-  #apiPort: number;
-  #stagePort: number;
-
-  constructor(config: Readonly<Config>) {
-    this.#config = config;
-    this.#apiPort = config.server.port;
-    this.#stagePort = config.stage.port;
-  }
-
-  bound(apiPort: number, stagePort: number): void {
-    this.#apiPort = apiPort;
-    this.#stagePort = stagePort;
-  }
-
-  get api(): string {
-    return this.#config.server.publicUrl ?? this.boundApi;
-  }
-
-  /** The API's own address, whatever the public URL says. */
-  get boundApi(): string {
-    return `http://${this.#host}:${this.#apiPort}`;
-  }
-
-  get stage(): string {
-    return this.#config.stage.publicUrl ?? `http://${this.#host}:${this.#stagePort}`;
-  }
-
-  get edge(): string {
-    return this.#config.edge.publicUrl ?? this.api;
-  }
-
-  get #host(): string {
-    const { host } = this.#config.server;
-    return host.includes(':') ? `[${host}]` : host;
-  }
-}
-
-function portOf(address: string | AddressInfo | null): number {
-  return typeof address === 'object' && address !== null ? address.port : 0;
 }
 
 /** Runs `fn` once; later calls get the same promise. */

@@ -1,15 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SigningKey } from '../lib/signed-token.ts';
+import { keyList, type SigningKey } from '../lib/signed-token.ts';
 
 /**
- * The key that signs listener and stage tokens. From config (`tokens.signingKey` or
- * `AMPHI_SIGNING_KEY`, needed when several processes must agree), otherwise generated once and kept
- * in `<dataDir>/signing-key.json` (mode 0600) so tokens survive a restart.
+ * The keys that sign and verify listener and stage tokens. From config (`tokens.signingKey` or
+ * `AMPHI_SIGNING_KEY`, one key or a comma-separated list, needed when several processes must agree),
+ * otherwise one generated once and kept in `<dataDir>/signing-key.json` (mode 0600) so tokens survive a
+ * restart.
  */
-export function loadSigningKey(configured: string | null, dataDir: string): SigningKey {
-  if (configured !== null) return { id: 'cfg', secret: configured };
+export function loadSigningKeys(configured: string | null, dataDir: string): SigningKey[] {
+  return configured === null ? [loadSigningKey(dataDir)] : keyList(configured);
+}
+
+function loadSigningKey(dataDir: string): SigningKey {
   const file = join(dataDir, 'signing-key.json');
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<SigningKey>;
@@ -26,7 +30,7 @@ export function loadSigningKey(configured: string | null, dataDir: string): Sign
     writeFileSync(file, JSON.stringify(key), { mode: 0o600, flag: 'wx' });
   } catch (error) {
     // Another process sharing the data dir created it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadSigningKey(null, dataDir);
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadSigningKey(dataDir);
     throw error;
   }
   return key;

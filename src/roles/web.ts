@@ -14,8 +14,8 @@ const EVERY_ANSWER = { 'x-content-type-options': 'nosniff', 'referrer-policy': '
 export interface WebOrigins {
   /** The stage's WHIP URL (another port: another origin). */
   readonly stage: string;
-  /** Where listeners' streams and playlists come from. */
-  readonly edge: string;
+  /** Where listeners' streams and playlists come from (cluster mode: every edge the fleet knows). */
+  readonly edges: readonly string[];
 }
 
 /**
@@ -24,7 +24,7 @@ export interface WebOrigins {
  * the edge, workers from this origin or blob: (hls.js), never framed (clickjacking), no plugins.
  */
 export function contentSecurityPolicy(origins: WebOrigins): string {
-  const others = [...new Set([origins.stage, origins.edge].map((url) => new URL(url).origin))].join(' ');
+  const others = [...new Set([origins.stage, ...origins.edges].map((url) => new URL(url).origin))].join(' ');
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -53,8 +53,15 @@ export async function webRoutes(app: App, distDir: string, origins: () => WebOri
     return;
   }
   const html = readFileSync(index);
-  // Read at the first page: the stage's URL is known once its port is bound.
-  let csp: string | undefined;
+  // Read per page (the stage's URL is known once its port is bound; a cluster's edges come and go),
+  // built again only when they changed.
+  let csp = { key: '', value: '' };
+  const policy = () => {
+    const current = origins();
+    const key = JSON.stringify(current);
+    if (key !== csp.key) csp = { key, value: contentSecurityPolicy(current) };
+    return csp.value;
+  };
   await app.register(fastifyStatic, {
     root: join(distDir, 'assets'),
     prefix: '/assets/',
@@ -73,7 +80,7 @@ export async function webRoutes(app: App, distDir: string, origins: () => WebOri
         .headers({
           ...EVERY_ANSWER,
           'cache-control': 'no-cache',
-          'content-security-policy': (csp ??= contentSecurityPolicy(origins())),
+          'content-security-policy': policy(),
           'x-frame-options': 'DENY',
         })
         .send(html),

@@ -24,7 +24,7 @@ describe('TokenSigner', () => {
     const flipped = mac.startsWith('A') ? `B${mac.slice(1)}` : `A${mac.slice(1)}`;
     assert.deepEqual(signer.verify(`${body}.${flipped}`, 0), { ok: false, reason: 'bad_signature' });
     const other = new TokenSigner([{ id: 'k2', secret: 'y'.repeat(40) }]);
-    assert.deepEqual(other.verify(token, 0), { ok: false, reason: 'unknown_key' });
+    assert.deepEqual(other.verify(token, 0), { ok: false, reason: 'unknown_key', keyId: 'k1' });
     for (const junk of ['', '.', 'abc', 'a.b.c', `${body}.`, '!!!.???']) assert.equal(signer.verify(junk, 0).ok, false, junk);
   });
 

@@ -72,7 +72,7 @@ describe('pages and assets carry the browser hardening headers', () => {
   mkdirSync(join(dist, 'assets'));
   writeFileSync(join(dist, 'index.html'), '<!doctype html><title>t</title>');
   writeFileSync(join(dist, 'assets', 'app-1234.js'), 'console.log(1)');
-  const origins = { stage: 'http://127.0.0.1:8081', edge: 'https://edge.example/l' };
+  const origins = { stage: 'http://127.0.0.1:8081', edges: ['https://edge.example/l'] };
 
   test('pages: a CSP without unsafe-inline naming the stage and edge, no frames, nosniff, no Referer', async () => {
     const app = createHttpApp({ log, limits, bodyLimitBytes: 1024 });

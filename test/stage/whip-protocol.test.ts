@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { TokenSigner } from '../../src/lib/signed-token.ts';
+import { keyList, TokenSigner } from '../../src/lib/signed-token.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { TEST_SIGNING_KEY } from '../helpers/server.ts';
 import { liveStage, SUITE, TEST } from './live-stage.ts';
@@ -29,9 +29,10 @@ describe('WHIP endpoint', SUITE, () => {
     const whipUrl = `${server.stageUrl}/whip/${a.spaceId}`;
     const listener = (await server.api('POST', `/api/spaces/${a.spaceId}/join`)).json.token as string;
     const otherSpace = (await server.stageToken(b.spaceId, b.host.token)).token;
-    const signer = new TokenSigner([{ id: 'cfg', secret: TEST_SIGNING_KEY }]);
+    const [key] = keyList(TEST_SIGNING_KEY);
+    const signer = new TokenSigner([key!]);
     const expired = signer.sign({ t: 's', s: a.spaceId, u: a.host.id, r: 'host' }, Date.now() - 1000);
-    const forged = new TokenSigner([{ id: 'cfg', secret: 'not-the-key-not-the-key-not-the-key!' }]).sign(
+    const forged = new TokenSigner([{ id: key!.id, secret: 'not-the-key-not-the-key-not-the-key!' }]).sign(
       { t: 's', s: a.spaceId, u: a.host.id, r: 'host' },
       Date.now() + 60_000,
     );

@@ -1132,6 +1132,11 @@ export interface paths {
                             streamUrl: string;
                             /** Format: date-time */
                             expiresAt: string;
+                            /** @description The same URLs at other edges (cluster mode), best first: if the edge fails, play from the next with the same token, without joining again */
+                            fallbacks: {
+                                playlistUrl: string;
+                                streamUrl: string;
+                            }[];
                         };
                     };
                 };

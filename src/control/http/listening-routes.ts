@@ -69,7 +69,7 @@ export function listeningRoutes(app: App, { plane, auth, config, metrics, admiss
       }
       const grant = await plane.credentials.join(actor, spaceId, { renewing, client });
       metrics.tokensIssued.inc({ kind: 'listener' });
-      return { token: grant.token, playlistUrl: grant.playlistUrl, streamUrl: grant.streamUrl, expiresAt: iso(grant.expiresAt) };
+      return { ...grant, expiresAt: iso(grant.expiresAt), fallbacks: [...grant.fallbacks] };
     },
   );
 

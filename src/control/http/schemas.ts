@@ -159,6 +159,10 @@ export const ListenerGrant = Type.Object({
     description: 'While live: the program as one held fragmented-MP4 response (MSE, ffmpeg, VLC); ends when the token expires',
   }),
   expiresAt: IsoTime,
+  fallbacks: Type.Array(Type.Object({ playlistUrl: Type.String(), streamUrl: Type.String() }), {
+    description:
+      'The same URLs at other edges (cluster mode), best first: if the edge fails, play from the next with the same token, without joining again',
+  }),
 });
 
 export const WaitingTicket = Type.Object({

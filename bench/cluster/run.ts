@@ -1,0 +1,20 @@
+/** `npm run cluster`: starts a local cluster, prints where everything is, runs until Ctrl-C (then stops it all). */
+import { withTeardown } from '../lib/teardown.ts';
+import { startCluster, type ClusterOptions } from './launch.ts';
+
+export async function runCluster(o: Pick<ClusterOptions, 'controls' | 'edges' | 'databaseUrl'>): Promise<void> {
+  await withTeardown(async (t) => {
+    process.stdout.write(`Starting a cluster: ${o.controls} control node(s), ${o.edges} edge(s), one media node\n`);
+    const cluster = await startCluster(t, { ...o, progress: (line) => process.stdout.write(`  ${line}\n`) });
+    process.stdout.write(
+      [
+        '',
+        `Amphi cluster up. Open ${cluster.url}/ (the demo Space is live); hosts go live on ${cluster.stageUrl}.`,
+        `Every node's health: <url>/healthz; logs: ${cluster.media.logFile.replace(/media\.log$/, '')}*.log`,
+        'Ctrl-C stops everything (and drops its database).',
+        '',
+      ].join('\n'),
+    );
+    await new Promise(() => {}); // until SIGINT/SIGTERM: the teardown stops everything
+  });
+}
