@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { mergeConfig } from '../../bench/lib/amphi.ts';
+import { apiAt, CLUSTER_TEST_CONFIG, clusterSuite, holdStream, signUp, type HeldStream } from '../helpers/cluster.ts';
+import { eventually } from '../helpers/eventually.ts';
+
+/** Control nodes, edges and the media node as one fleet: changes, removals and failures across processes. */
+
+interface Grant {
+  readonly token: string;
+  readonly streamUrl: string;
+  readonly playlistUrl: string;
+  readonly fallbacks: readonly { streamUrl: string; playlistUrl: string }[];
+}
+
+const streaming = (held: HeldStream) => held.bytes > 0 && !held.ended;
+const originOf = (url: string) => new URL(url).origin;
+
+clusterSuite(
+  'cluster: control nodes, edges and the media node as one fleet',
+  {
+    controls: 2,
+    edges: 3,
+    // A dead edge drops out of the registry 2 s after its last report. Snapshots are cached for 10 s, so
+    // only the bus can make a change seen elsewhere within 1 s.
+    config: mergeConfig(CLUSTER_TEST_CONFIG, {
+      cluster: { staleMs: 2000 },
+      edge: { drainMs: 0 },
+      spaces: { snapshotTtlMs: 10_000 },
+    }),
+  },
+  (cluster) => {
+    /** A live Space hosted through control node 0. */
+    async function liveSpace(name: string) {
+      const { controls } = cluster();
+      const host = await signUp(controls[0]!.url, `${name}_host`);
+      const api = apiAt(controls[0]!.url);
+      const spaceId = (await api('POST', '/api/spaces', host.token, { title: name })).json.space.id as string;
+      const started = await api('POST', `/api/spaces/${spaceId}/start`, host.token);
+      assert.equal(started.status, 200, JSON.stringify(started.json));
+      return { spaceId, host };
+    }
+
+    test('a mute and a removal made on one node hold on the others within 1 s; the removed listener’s streams end on every edge', async () => {
+      const { controls, media } = cluster();
+      const [a, b] = [apiAt(controls[0]!.url), apiAt(controls[1]!.url)];
+      const { spaceId, host } = await liveSpace('bus');
+      const speaker = await signUp(controls[1]!.url, 'bus_speaker');
+      await a('POST', `/api/spaces/${spaceId}/invitations`, host.token, { accountId: speaker.id });
+      assert.equal((await b('POST', `/api/spaces/${spaceId}/invitations/me/accept`, speaker.token)).status, 200);
+      const mutedOn = (api: typeof a) => async () =>
+        (await api('GET', `/api/spaces/${spaceId}`)).json.space.stage.some(
+          (m: { id: string; muted: boolean }) => m.id === speaker.id && m.muted,
+        );
+      assert.equal(await mutedOn(b)(), false);
+      const mutedAt = performance.now();
+      assert.equal((await a('POST', `/api/spaces/${spaceId}/members/${speaker.id}/mute`, host.token)).status, 200);
+      await eventually('the mute seen on the other control node', mutedOn(b), { timeoutMs: 1000, intervalMs: 10 });
+      await eventually('the mute seen on the media node', mutedOn(apiAt(media.url)), { timeoutMs: 1000, intervalMs: 10 });
+      const muteMs = performance.now() - mutedAt;
+
+      // A listener joined on node B, playing from every edge at once with the one token.
+      const fan = await signUp(controls[1]!.url, 'bus_fan');
+      const grant = (await b('POST', `/api/spaces/${spaceId}/join`, fan.token, {})).json as Grant;
+      assert.equal(grant.fallbacks.length, 2, 'two fallback edges');
+      const streams = [grant.streamUrl, ...grant.fallbacks.map((f) => f.streamUrl)].map(holdStream);
+      await eventually('audio from all three edges', () => streams.every(streaming), { timeoutMs: 10_000 });
+      const removedAt = performance.now();
+      assert.equal((await a('POST', `/api/spaces/${spaceId}/members/${fan.id}/remove`, host.token)).status, 200);
+      await eventually('every edge to end the removed listener’s stream', () => streams.every((s) => s.ended), {
+        timeoutMs: 1000,
+        intervalMs: 10,
+      });
+      const rejoin = await eventually(
+        'node B to refuse the removed listener',
+        async () => {
+          const r = await b('POST', `/api/spaces/${spaceId}/join`, fan.token, {});
+          return r.status === 403 && r.json.error.code;
+        },
+        { timeoutMs: 1000, intervalMs: 10 },
+      );
+      assert.equal(rejoin, 'REMOVED_FROM_SPACE');
+      const removalMs = performance.now() - removedAt;
+      // The edges refuse the token itself, too: a new request with it is 401 on every edge.
+      for (const url of [grant.playlistUrl, ...grant.fallbacks.map((f) => f.playlistUrl)]) {
+        assert.equal((await fetch(url)).status, 401, `${originOf(url)} refuses the removed listener's token`);
+      }
+      console.log(
+        `mute seen elsewhere after ${Math.round(muteMs)} ms; removal enforced everywhere after ${Math.round(removalMs)} ms`,
+      );
+    });
+
+    test('SIGKILL one of three edges: its listeners play again from a fallback edge within 3 s with the same token, and joins stop naming it', async () => {
+      const { controls, edges } = cluster();
+      const { spaceId } = await liveSpace('edgekill');
+      const api = apiAt(controls[0]!.url);
+      const listeners: { grant: Grant; held: HeldStream }[] = [];
+      for (let i = 0; i < 12; i++) {
+        const grant = (
+          await api('POST', `/api/spaces/${spaceId}/join`, undefined, { client: `edge-kill-client-${i}-0123456789` })
+        ).json as Grant;
+        listeners.push({ grant, held: holdStream(grant.streamUrl) });
+      }
+      await eventually('audio for every listener', () => listeners.every((l) => streaming(l.held)), { timeoutMs: 10_000 });
+      const victim = edges.find((e) => listeners.some((l) => originOf(l.grant.streamUrl) === originOf(e.url)))!;
+      const orphans = listeners.filter((l) => originOf(l.grant.streamUrl) === originOf(victim.url));
+      const killedAt = performance.now();
+      victim.kill('SIGKILL');
+      // Each orphan, the moment its stream ends, plays the first fallback: no new join, the same token.
+      const moved = orphans.map(async (l) => {
+        await eventually('the stream to end', () => l.held.ended, { timeoutMs: 3000, intervalMs: 10 });
+        const next = holdStream(l.grant.fallbacks[0]!.streamUrl);
+        await eventually('audio from the fallback edge', () => streaming(next), { timeoutMs: 3000, intervalMs: 10 });
+        next.close();
+        return performance.now() - killedAt;
+      });
+      const times = await Promise.all(moved);
+      assert.ok(Math.max(...times) < 3000, `every orphan played again within 3 s (${times.map(Math.round).join(', ')} ms)`);
+      for (const l of listeners) l.held.close();
+      // Once its report is stale (2 s), joins are sent only to the living edges.
+      await eventually(
+        'joins to stop naming the dead edge',
+        async () => {
+          const grants = await Promise.all(
+            Array.from(
+              { length: 10 },
+              async () => (await api('POST', `/api/spaces/${spaceId}/join`, undefined, {})).json as Grant,
+            ),
+          );
+          return grants.every(
+            (g) => ![g.streamUrl, ...g.fallbacks.map((f) => f.streamUrl)].some((u) => originOf(u) === originOf(victim.url)),
+          );
+        },
+        { timeoutMs: 6000, intervalMs: 200 },
+      );
+      await victim.restart();
+    });
+
+    test('Redis away: joins answer 503 SHARED_STATE_UNAVAILABLE with Retry-After, admitted listeners keep hearing, and joins come back by themselves', async () => {
+      const { controls, redis } = cluster();
+      const { spaceId } = await liveSpace('redis');
+      const joinUrl = `${controls[0]!.url}/api/spaces/${spaceId}/join`;
+      const join = () => fetch(joinUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const grant = (await (await join()).json()) as Grant;
+      const held = holdStream(grant.streamUrl);
+      await eventually('audio', () => streaming(held), { timeoutMs: 10_000 });
+      let longestGapMs = 0;
+      const watch = setInterval(() => (longestGapMs = Math.max(longestGapMs, performance.now() - held.lastDataAt)), 50);
+      try {
+        redis.child.kill('SIGKILL');
+        const refused = await eventually(
+          'joins to be refused honestly',
+          async () => {
+            const r = await join();
+            return (
+              r.status === 503 && {
+                code: ((await r.json()) as { error: { code: string } }).error.code,
+                retryAfter: r.headers.get('retry-after'),
+              }
+            );
+          },
+          { timeoutMs: 5000, intervalMs: 100 },
+        );
+        assert.deepEqual(refused, { code: 'SHARED_STATE_UNAVAILABLE', retryAfter: '2' });
+        const backAt = performance.now();
+        await redis.restart();
+        await eventually('joins to succeed again', async () => (await join()).status === 200, {
+          timeoutMs: 5000,
+          intervalMs: 100,
+        });
+        console.log(`joins back ${Math.round(performance.now() - backAt)} ms after Redis was`);
+        assert.equal(held.ended, false, 'the listener was never cut off');
+        assert.ok(longestGapMs < 2000, `audio kept coming (longest gap ${Math.round(longestGapMs)} ms)`);
+      } finally {
+        clearInterval(watch);
+        held.close();
+      }
+    });
+  },
+);
