@@ -47,6 +47,8 @@ export interface Cluster {
   readonly signingKey: string;
   /** The Redis server process (a test may stop or restart it). */
   readonly redis: { child: ChildProcess; readonly port: number; restart(): Promise<void> };
+  /** Starts one more edge, with config merged over the cluster's and environment over its own. */
+  addEdge(extra?: { readonly config?: Record<string, unknown>; readonly env?: Record<string, string> }): Promise<ClusterNode>;
 }
 
 export interface ClusterOptions {
@@ -121,7 +123,14 @@ export async function startCluster(t: Teardown, o: ClusterOptions): Promise<Clus
   for (const e of edges) say(`edge ${e.index}       ${e.url}`);
   const url = await startFrontNginx(t, dir, controls);
   say(`nginx        ${url}  (the web app and API, over the ${controls.length} control nodes)`);
-  return { url, media, stageUrl, controls, edges, redisUrl, databaseUrl, signingKey, redis };
+  let added = 0;
+  const addEdge: Cluster['addEdge'] = async (extra = {}) => {
+    const index = o.edges + added++;
+    const host = `127.0.0.${100 + index}`;
+    const node = { ...base, env: { ...base.env, ...extra.env }, config: mergeConfig(base.config, extra.config ?? {}) };
+    return startNode(t, node, 'edge', index, host, await freePort(host), ['edge', '--origin', media.url], {});
+  };
+  return { url, media, stageUrl, controls, edges, redisUrl, databaseUrl, signingKey, redis, addEdge };
 }
 
 interface NodeBase {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { mergeConfig } from '../../bench/lib/amphi.ts';
 import { apiAt, CLUSTER_TEST_CONFIG, clusterSuite, holdStream, signUp, type HeldStream } from '../helpers/cluster.ts';
@@ -174,6 +175,62 @@ clusterSuite(
       } finally {
         clearInterval(watch);
         held.close();
+      }
+    });
+
+    test('amphi edge drains on SIGTERM: reported draining, no new listeners sent to it, its listeners served until it closes', async () => {
+      const { controls } = cluster();
+      const { spaceId } = await liveSpace('drain');
+      const edge = await cluster().addEdge({ config: { edge: { drainMs: 1500 } } });
+      const api = apiAt(controls[0]!.url);
+      const named = (g: Grant) =>
+        [g.streamUrl, ...g.fallbacks.map((f) => f.streamUrl)].some((u) => originOf(u) === originOf(edge.url));
+      const joins = () =>
+        Promise.all(
+          Array.from({ length: 12 }, async () => (await api('POST', `/api/spaces/${spaceId}/join`, undefined, {})).json as Grant),
+        );
+      await eventually('joins to name the new edge', async () => (await joins()).some(named), {
+        timeoutMs: 5000,
+        intervalMs: 100,
+      });
+      const grant = (await joins())[0]!;
+      const held = holdStream(`${edge.url}${new URL(grant.streamUrl).pathname}`);
+      await eventually('audio from the new edge', () => streaming(held), { timeoutMs: 10_000 });
+      const exited = new Promise<number | null>((resolve) => edge.child.once('exit', (code) => resolve(code)));
+      const termAt = performance.now();
+      edge.kill('SIGTERM');
+      const health = await eventually('the edge to report itself draining', async () => {
+        const body = (await (await fetch(`${edge.url}/healthz`)).json()) as { draining: boolean };
+        return body.draining && body;
+      });
+      assert.equal(health.draining, true);
+      await eventually('joins to stop naming the draining edge', async () => !(await joins()).some(named), {
+        timeoutMs: 1500,
+        intervalMs: 50,
+      });
+      const bytesAtTerm = held.bytes;
+      await eventually('audio to keep coming while it drains', () => held.bytes > bytesAtTerm && !held.ended, {
+        timeoutMs: 1400,
+      });
+      await eventually('the stream to end once the drain is over', () => held.ended, { timeoutMs: 5000 });
+      assert.ok(performance.now() - termAt >= 1400, 'not before drainMs');
+      assert.equal(await exited, 0, 'a clean exit');
+    });
+
+    test('an edge whose key list lacks the signing key says so in /healthz and its log', async () => {
+      const edge = await cluster().addEdge({ env: { AMPHI_SIGNING_KEY: 'a-different-key-than-the-cluster-uses-0123456789' } });
+      try {
+        const health = await eventually('the edge to report the wrong key', async () => {
+          const body = (await (await fetch(`${edge.url}/healthz`)).json()) as {
+            status: string;
+            failing?: { keys?: { reason: string } };
+          };
+          return body.status === 'degraded' && body;
+        });
+        assert.match(health.failing?.keys?.reason ?? '', /signs tokens with key k[0-9a-f]{8}, which this node does not hold/);
+        assert.match(readFileSync(edge.logFile, 'utf8'), /"level":50.*which this node does not hold/);
+      } finally {
+        edge.kill('SIGTERM');
       }
     });
   },
