@@ -116,9 +116,14 @@ export class Fleet {
     return this.#nodes;
   }
 
-  /** Fresh edges (media nodes serve as edges too) that take new listeners. */
+  /**
+   * Fresh edges that take new listeners. Media nodes serve listeners too, but only while no edge
+   * reports: their cores belong to mixing and packaging.
+   */
   edges(): FleetNode[] {
-    return this.#nodes.filter((n) => n.role !== 'control' && !n.draining);
+    const open = this.#nodes.filter((n) => n.role !== 'control' && !n.draining);
+    const edges = open.filter((n) => n.role === 'edge');
+    return edges.length > 0 ? edges : open;
   }
 
   /** How many nodes share the door for joins now (control and media nodes; at least 1). */

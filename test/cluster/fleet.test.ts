@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { mergeConfig } from '../../bench/lib/amphi.ts';
+import { existsSync } from 'node:fs';
+import { CHROMIUM, launchChromium } from '../helpers/browser.ts';
+import { skipUnless } from '../helpers/skip.ts';
 import { apiAt, CLUSTER_TEST_CONFIG, clusterSuite, holdStream, signUp, type HeldStream } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/eventually.ts';
 
@@ -13,6 +16,13 @@ interface Grant {
   readonly playlistUrl: string;
   readonly fallbacks: readonly { streamUrl: string; playlistUrl: string }[];
 }
+
+const browserSkip = skipUnless({
+  available: existsSync(CHROMIUM) && existsSync('web/dist/index.html'),
+  env: 'AMPHI_TEST_BROWSER',
+  suite: 'the web player in a cluster',
+  install: 'chromium (and npm run build)',
+});
 
 const streaming = (held: HeldStream) => held.bytes > 0 && !held.ended;
 const originOf = (url: string) => new URL(url).origin;
@@ -233,5 +243,54 @@ clusterSuite(
         edge.kill('SIGTERM');
       }
     });
+
+    test(
+      'the web player in Chromium moves to a fallback edge within 3 s when its edge is killed, without joining again',
+      { skip: browserSkip },
+      async () => {
+        const { url, edges } = cluster();
+        const { spaceId } = await liveSpace('webfail');
+        const browser = await launchChromium();
+        try {
+          const page = await browser.newPage();
+          const streams: { origin: string; status: number; at: number }[] = [];
+          const joins: number[] = [];
+          page.on('response', (r) => {
+            if (r.url().endsWith('/live.mp4'))
+              streams.push({ origin: originOf(r.url()), status: r.status(), at: performance.now() });
+          });
+          page.on('request', (r) => {
+            if (r.url().endsWith('/join')) joins.push(performance.now());
+          });
+          await page.goto(`${url}/s/${spaceId}`);
+          await page.getByRole('button', { name: '▶ Play' }).click();
+          await page.getByRole('button', { name: '■ Stop' }).waitFor();
+          const time = () => page.evaluate(() => document.querySelector('audio')?.currentTime ?? 0);
+          await eventually('the page to play', async () => (await time()) > 1, { timeoutMs: 15_000, intervalMs: 100 });
+          const first = streams.find((s) => s.status === 200)!;
+          const victim = edges.find((e) => originOf(e.url) === first.origin);
+          assert.ok(victim !== undefined, `the page plays from an edge (${first.origin})`);
+          const killedAt = performance.now();
+          victim.kill('SIGKILL');
+          const moved = await eventually(
+            'a stream from another edge',
+            () => streams.find((s) => s.at > killedAt && s.status === 200 && s.origin !== first.origin),
+            { timeoutMs: 3000, intervalMs: 20 },
+          );
+          const movedMs = Math.round(moved.at - killedAt);
+          const playedAt = await time();
+          await eventually('playback to go on', async () => (await time()) > playedAt + 2, { timeoutMs: 5000, intervalMs: 100 });
+          assert.deepEqual(
+            joins.filter((at) => at > killedAt),
+            [],
+            'no join (and no place in line) after the edge died',
+          );
+          console.log(`web player: playing from ${moved.origin} ${movedMs} ms after ${first.origin} was killed`);
+          await victim.restart();
+        } finally {
+          await browser.close();
+        }
+      },
+    );
   },
 );

@@ -3,11 +3,16 @@ import type { Grant } from './api.ts';
 /**
  * A listener's current grant, shared by everything that uses its token (the player, the room-state
  * loop): one renewal at a time, and whoever asks with a grant that was renewed meanwhile gets the
- * newer one instead of renewing it again.
+ * newer one instead of renewing it again. It also knows which edge is in use: the grant's own, then,
+ * each time that one fails (`failover`), its fallbacks in turn, with the same token (cluster mode: the
+ * token is good on every edge, so a dead edge costs no new join and no place in line).
  */
 export class ListenerGrant {
   #grant: Grant;
   #renewing: Promise<Grant> | undefined;
+  /** Edges of the current grant given up on (0: its own edge in use). */
+  #failed = 0;
+  #failedOf: Grant | undefined;
   readonly #renew: (current: Grant) => Promise<Grant>;
 
   constructor(first: Grant, renew: (current: Grant) => Promise<Grant>) {
@@ -17,6 +22,32 @@ export class ListenerGrant {
 
   get current(): Grant {
     return this.#grant;
+  }
+
+  /** The stream or playlist URL at the edge in use. */
+  at(kind: 'streamUrl' | 'playlistUrl'): string {
+    const all = this.#edges(kind);
+    return all[this.#failures() % all.length]!;
+  }
+
+  /** The edge in use failed: the next `at` names the next edge. False once every edge was tried. */
+  failover(): boolean {
+    this.#failed = this.#failures() + 1;
+    return this.#failed < this.#edges('streamUrl').length;
+  }
+
+  #edges(kind: 'streamUrl' | 'playlistUrl'): string[] {
+    const g = this.#grant;
+    return [g[kind], ...g.fallbacks.map((f) => f[kind])];
+  }
+
+  /** Failures counted for the current grant only: a renewed grant starts at its own edge. */
+  #failures(): number {
+    if (this.#failedOf !== this.#grant) {
+      this.#failedOf = this.#grant;
+      this.#failed = 0;
+    }
+    return this.#failed;
   }
 
   /** A grant newer than `stale`: the one renewed since it was read, or a renewal (joined if under way). */

@@ -21,8 +21,8 @@ export const ENDED = 'The Space has ended.';
 /**
  * Live hls.js playback that recovers by itself while the Space is live (`supervise`: jittered
  * exponential backoff between tries): a fatal error is answered first in place (`startLoad()` for
- * the network, `recoverMediaError()` for the media), then by a fresh join (a new token) and a new
- * player; playback stuck for 15 s, or no media 15 s after a try, counts as a fatal error.
+ * the network, `recoverMediaError()` for the media), then by a new player at the grant's next edge,
+ * then by a renewal (a new token); playback stuck for 15 s, or no media 15 s after a try, counts as a fatal error.
  */
 export function superviseHls(
   HlsClass: typeof Hls,
@@ -93,13 +93,14 @@ export function superviseHls(
     }
     player?.destroy();
     player = undefined;
-    // A fresh join for every new player but the first: a new token (a 401 joins again without it).
-    if (joins++ > 0) await live.grants.renew(live.grants.current);
+    // Every new player but the first tries the next edge of the grant (same token), and once every
+    // edge was tried, a renewal: a new token, and edges chosen afresh (a 401 joins again without it).
+    if (joins++ > 0 && !live.grants.failover()) await live.grants.renew(live.grants.current);
     const hls = new HlsClass({ lowLatencyMode: lowLatency });
     player = hls;
     inPlace = 0;
     hls.on(HlsClass.Events.MANIFEST_PARSED, () => void element.play());
-    hls.loadSource(live.grants.current.playlistUrl);
+    hls.loadSource(live.grants.at('playlistUrl'));
     hls.attachMedia(element);
     return follow(hls, HlsClass.Events.MANIFEST_PARSED);
   };

@@ -51,7 +51,8 @@ declare global {
  * Media Source Extensions. The token is renewed before it expires (through `grants`, which the
  * room-state loop reads too). When the stream ends or fails while the Space is live (the token ran
  * out, the edge or the whole server restarted, no byte for 10 s, the element failed), the player
- * reconnects by itself with the newest token (`supervise`: jittered exponential backoff), and the
+ * reconnects by itself with the newest token (`supervise`: jittered exponential backoff), at the next
+ * edge of the grant's fallbacks (cluster mode; the same token, no new join), and the
  * overlap is appended again, so the timeline has no gap; a failed element, or one whose time stood
  * still for 15 s while playing, gets a new buffer. A 403
  * (removed) stops it, and so do 404 and 409 once the room state says the Space ended: until then
@@ -85,7 +86,13 @@ export async function attachStream(element: HTMLAudioElement, live: LivePlayback
     const abort = new AbortController();
     if (disposed) abort.abort();
     reading = abort;
-    const res = await fetch(grant.streamUrl, { signal: abort.signal });
+    let res: Response;
+    try {
+      res = await fetch(grants.at('streamUrl'), { signal: abort.signal });
+    } catch (error) {
+      grants.failover(); // the edge is unreachable: the next try goes to the next one
+      throw error;
+    }
     if (res.status === 401) {
       await grants.renew(grant);
       throw new Error('listener token renewed');
@@ -102,7 +109,11 @@ export async function attachStream(element: HTMLAudioElement, live: LivePlayback
       playing.close();
       abort.abort();
     });
-    return { dropped: pipe(res.body, sink, abort), close: () => abort.abort() };
+    // A stream that ends while the Space is live: its edge died or restarted; try the next edge first.
+    const dropped = pipe(res.body, sink, abort).finally(() => {
+      if (!disposed) grants.failover();
+    });
+    return { dropped, close: () => abort.abort() };
   };
   const supervisor = supervise(open, { onStatus: live.onStatus });
   return () => {

@@ -1,5 +1,4 @@
 import type { RoomStateDocument, RoomStateResponse } from '../../src/shared/room-state.ts';
-import type { Grant } from './api.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import type { ListenerGrant } from './listener-grant.ts';
 
@@ -8,9 +7,9 @@ export type RoomStateRetry = BackoffPolicy;
 
 export const defaultRoomStateRetry: RoomStateRetry = { firstDelayMs: 500, maxDelayMs: 30_000, jitter: 0.5 };
 
-/** The room state on the listener's edge, beside the playlist: `?v=N` asks for the version after N. */
-export function roomStateUrl(grant: Grant, after: number | undefined): string {
-  const url = new URL('state.json', grant.playlistUrl);
+/** The room state on the listener's edge in use, beside the playlist: `?v=N` asks for the version after N. */
+export function roomStateUrl(grants: ListenerGrant, after: number | undefined): string {
+  const url = new URL('state.json', grants.at('playlistUrl'));
   if (after !== undefined) url.searchParams.set('v', String(after));
   return url.href;
 }
@@ -42,7 +41,7 @@ export async function followRoomState(
     let retryAfterMs = 0;
     const askedAt = performance.now();
     try {
-      const res = await fetch(roomStateUrl(grant, version), { signal });
+      const res = await fetch(roomStateUrl(grants, version), { signal });
       if (res.ok) {
         const body = (await res.json()) as RoomStateResponse;
         // Any other version is news, a lower one included: a restarted origin counts from 1 again.
