@@ -8,13 +8,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { mergeConfig, root } from '../lib/amphi.ts';
 import { sleep } from '../lib/sleep.ts';
 import { exited, stopProcess, type Teardown } from '../lib/teardown.ts';
+import { freePort } from '../lib/ports.ts';
+import { answers, SENTINEL_MASTER, startRedis, startSentinels, type RedisProcess } from './redis.ts';
 
 export type Role = 'media' | 'control' | 'edge';
 
@@ -45,8 +46,10 @@ export interface Cluster {
   readonly redisUrl: string;
   readonly databaseUrl: string;
   readonly signingKey: string;
-  /** The Redis server process (a test may stop or restart it). */
-  readonly redis: { child: ChildProcess; readonly port: number; restart(): Promise<void> };
+  /** The Redis server process (a test may stop or restart it); with `sentinel`, the first master. */
+  readonly redis: RedisProcess;
+  /** With `sentinel`: the replica and the three sentinels' host:port. */
+  readonly sentinel?: { readonly replica: RedisProcess; readonly sentinels: readonly string[] };
   /** Starts one more edge, with config merged over the cluster's and environment over its own. */
   addEdge(extra?: { readonly config?: Record<string, unknown>; readonly env?: Record<string, string> }): Promise<ClusterNode>;
 }
@@ -61,6 +64,11 @@ export interface ClusterOptions {
   /** The media node runs the demo Space (default true). */
   readonly demo?: boolean;
   readonly logLevel?: string;
+  /**
+   * Redis as a master, a replica and three sentinels (quorum 2, master down after 1 s): the nodes find
+   * the master through the sentinels (AMPHI_REDIS_SENTINELS) and follow a failover.
+   */
+  readonly sentinel?: boolean;
   /** Progress lines (default: none). */
   readonly progress?: (line: string) => void;
 }
@@ -77,12 +85,16 @@ export async function startCluster(t: Teardown, o: ClusterOptions): Promise<Clus
   const redis = await startRedis(t, dir, redisPort);
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
   say(`redis        ${redisUrl}`);
+  const sentinel = o.sentinel === true ? await startSentinels(t, dir, redisPort) : undefined;
+  if (sentinel !== undefined) say(`sentinels    ${sentinel.sentinels.join(', ')} (replica on ${sentinel.replica.port})`);
   const databaseUrl = o.databaseUrl ?? (await freshDatabase(t, say));
   const signingKey = randomBytes(36).toString('base64url');
   const base = {
     env: {
       DATABASE_URL: databaseUrl,
-      REDIS_URL: redisUrl,
+      ...(sentinel === undefined
+        ? { REDIS_URL: redisUrl }
+        : { AMPHI_REDIS_SENTINELS: sentinel.sentinels.join(','), AMPHI_REDIS_SENTINEL_NAME: SENTINEL_MASTER }),
       AMPHI_SIGNING_KEY: signingKey,
       AMPHI_LOG_LEVEL: o.logLevel ?? 'info',
     },
@@ -130,7 +142,19 @@ export async function startCluster(t: Teardown, o: ClusterOptions): Promise<Clus
     const node = { ...base, env: { ...base.env, ...extra.env }, config: mergeConfig(base.config, extra.config ?? {}) };
     return startNode(t, node, 'edge', index, host, await freePort(host), ['edge', '--origin', media.url], {});
   };
-  return { url, media, stageUrl, controls, edges, redisUrl, databaseUrl, signingKey, redis, addEdge };
+  return {
+    url,
+    media,
+    stageUrl,
+    controls,
+    edges,
+    redisUrl,
+    databaseUrl,
+    signingKey,
+    redis,
+    addEdge,
+    ...(sentinel === undefined ? {} : { sentinel }),
+  };
 }
 
 interface NodeBase {
@@ -240,33 +264,6 @@ async function freshDatabase(t: Teardown, say: (line: string) => void): Promise<
   return url.toString();
 }
 
-async function startRedis(t: Teardown, dir: string, port: number): Promise<Cluster['redis']> {
-  const launch = async () => {
-    const child = spawn(
-      'redis-server',
-      ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir],
-      { stdio: 'ignore' },
-    );
-    t.child(child);
-    child.once('error', () => {});
-    for (let i = 0; i < 100; i++) {
-      if (await answers('127.0.0.1', port)) return child;
-      if (child.exitCode !== null) break;
-      await sleep(100);
-    }
-    throw new Error(`cluster: redis-server did not start on port ${port} (is redis-server installed?)`);
-  };
-  const redis = {
-    child: await launch(),
-    port,
-    async restart() {
-      await exited(redis.child);
-      redis.child = await launch();
-    },
-  };
-  return redis;
-}
-
 /** nginx on 127.0.0.1 in front of the control nodes: a node that fails is skipped, the request retried. */
 async function startFrontNginx(t: Teardown, dir: string, controls: readonly ClusterNode[]): Promise<string> {
   const port = await freePort('127.0.0.1');
@@ -314,35 +311,6 @@ ${controls.map((c) => `    server ${new URL(c.url).host} max_fails=1 fail_timeou
     await sleep(100);
   }
   throw new Error(`cluster: nginx did not start (see ${prefix}-error.log)`);
-}
-
-/** A free TCP port on `host` (bound and released). */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Whether something listens on host:port (with `redis`: answers PING). */
-async function answers(host: string, port: number, redis = true): Promise<boolean> {
-  const { connect } = await import('node:net');
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => (redis ? socket.write('PING\r\n') : done(true)));
-    socket.on('data', (d: Buffer) => done(d.toString().startsWith('+PONG')));
-  });
 }
 
 function redact(url: string): string {
