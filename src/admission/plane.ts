@@ -8,7 +8,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Config } from '../config/schema.ts';
-import { AmphiError } from '../errors.ts';
+import { AmphiError, retryLater } from '../errors.ts';
 import { every, type Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { TokenSigner } from '../lib/signed-token.ts';
@@ -43,6 +43,11 @@ export interface AdmissionDeps {
    * others. The waiting room moves at the whole rate (every node steps the one line). Default 1.
    */
   readonly share?: () => number;
+  /**
+   * A replay check every node shares (cluster mode: Redis `SET NX`): false when a solved challenge was
+   * used before on any node. This process's own check runs first either way.
+   */
+  readonly replay?: { firstUse(nonce: string, expiresAtMs: number): Promise<boolean> };
   /** Load signals; the default reads this process (event-loop delay, CPU). Tests on a fake clock pass their own. */
   readonly load?: LoadSignals;
 }
@@ -193,6 +198,12 @@ export class Admission {
       }
       const proof = this.#pow.verify(a.pow.challenge, a.pow.solution, { spaceId: a.spaceId, subject: a.subject() });
       if (!proof.ok) throw new AmphiError('POW_INVALID', { details: { reason: proof.reason } });
+      if (
+        this.#d.replay !== undefined &&
+        !(await this.#sharedStep(() => this.#d.replay!.firstUse(proof.nonce, proof.expiresAtMs)))
+      ) {
+        throw new AmphiError('POW_INVALID', { details: { reason: 'reused' } });
+      }
     }
     if (!this.shedder.shouldShed('joins')) {
       // A line that exists is never jumped: while anyone waits, newcomers queue behind them.
@@ -204,6 +215,16 @@ export class Admission {
       }
     }
     return this.#waiting(await room.issue(a.subject()));
+  }
+
+  /** A step on shared state (Redis): unreachable, it is the honest 503 the line store answers too. */
+  async #sharedStep<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      this.#d.log.warn({ err: error }, 'admission: shared state unreachable');
+      throw retryLater('SHARED_STATE_UNAVAILABLE', 2000);
+    }
   }
 
   #waiting(ticket: IssuedTicket): JoinDecision {

@@ -26,8 +26,10 @@ export interface PowPolicy {
 /** Leading zero bits required at `load` join attempts per second: 0 = none; monotone in load; capped. */
 export function difficultyFor(load: number, policy: PowPolicy): number {
   if (!(load > policy.thresholdJoinsPerSecond) || policy.maxBits <= 0) return 0;
-  const doublings = Math.log2(load / Math.max(policy.thresholdJoinsPerSecond, Number.MIN_VALUE));
-  const bits = policy.minBits + Math.floor(doublings * policy.bitsPerDoubling);
+  // A threshold of 0 means every join past none at all: as many doublings as there are (Infinity), so
+  // the bits are maxBits when they grow and minBits when they do not (never Infinity * 0 = NaN).
+  const doublings = policy.thresholdJoinsPerSecond > 0 ? Math.log2(load / policy.thresholdJoinsPerSecond) : Infinity;
+  const bits = policy.bitsPerDoubling > 0 ? policy.minBits + Math.floor(doublings * policy.bitsPerDoubling) : policy.minBits;
   return Math.max(0, Math.min(policy.maxBits, bits));
 }
 
@@ -52,7 +54,10 @@ export interface PowChallenge {
 
 export type PowRefusal = 'forged' | 'expired' | 'other_space' | 'wrong_subject' | 'reused' | 'wrong_solution';
 
-export type PowResult = { readonly ok: true } | { readonly ok: false; readonly reason: PowRefusal };
+export type PowResult =
+  /** `nonce` and `expiresAtMs` name the challenge used up, for a replay check shared by every node. */
+  | { readonly ok: true; readonly nonce: string; readonly expiresAtMs: number }
+  | { readonly ok: false; readonly reason: PowRefusal };
 
 export interface ProofOfWorkOptions {
   readonly signer: TokenSigner;
@@ -98,7 +103,9 @@ export class ProofOfWork {
     if (!this.#used.add(c.c, c.e * 1000, now)) return { ok: false, reason: 'reused' };
     if (solution.length === 0 || solution.length > MAX_SOLUTION_LENGTH) return { ok: false, reason: 'wrong_solution' };
     const digest = createHash('sha256').update(powInput(c.c, solution)).digest();
-    return leadingZeroBits(digest) >= c.d ? { ok: true } : { ok: false, reason: 'wrong_solution' };
+    return leadingZeroBits(digest) >= c.d
+      ? { ok: true, nonce: c.c, expiresAtMs: c.e * 1000 }
+      : { ok: false, reason: 'wrong_solution' };
   }
 }
 

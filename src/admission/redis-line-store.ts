@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { luaScript, runScript, type LuaScript } from '../lib/redis-script.ts';
 import {
   CHECKPOINT_GRANULARITY_MS,
   type Issued,
@@ -68,22 +68,9 @@ export class RedisLineStore implements LineStore {
     return [hash, `${hash}:cp`, `${hash}:used`];
   }
 
-  /** EVALSHA, and EVAL once when this Redis has not seen the script (a restart, a new replica). */
-  async #run(script: Script, spaceId: string, rules: LineRules, extra: readonly (string | number)[]): Promise<unknown[]> {
-    const args = [
-      ...this.#keys(spaceId),
-      rules.perSecond,
-      rules.ticketTtlMs,
-      rules.etaHalfLifeMs,
-      Math.ceil(rules.keepMs),
-      ...extra,
-    ];
-    try {
-      return (await this.#redis.evalsha(script.sha, 3, ...args)) as unknown[];
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return (await this.#redis.eval(script.lua, 3, ...args)) as unknown[];
-    }
+  async #run(script: LuaScript, spaceId: string, rules: LineRules, extra: readonly (string | number)[]): Promise<unknown[]> {
+    const args = [rules.perSecond, rules.ticketTtlMs, rules.etaHalfLifeMs, Math.ceil(rules.keepMs), ...extra];
+    return (await runScript(this.#redis, script, this.#keys(spaceId), args)) as unknown[];
   }
 }
 
@@ -92,14 +79,8 @@ function lineOf(r: unknown[]): LineState {
   return { served: Number(r[0]), lastIssued: Number(r[1]), perSecond: Number(r[2]) };
 }
 
-interface Script {
-  readonly lua: string;
-  readonly sha: string;
-}
-
-function script(body: string): Script {
-  const lua = PRELUDE + body;
-  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+function script(body: string): LuaScript {
+  return luaScript(PRELUDE + body);
 }
 
 /**

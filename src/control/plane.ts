@@ -7,7 +7,8 @@ import type { Store } from '../storage/store.ts';
 import { Accounts } from './accounts.ts';
 import { Credentials } from './credentials.ts';
 import { ControlBus } from './events.ts';
-import { Reactions } from './reactions.ts';
+import { RateLimiter, type Limiter, type RateLimitPolicy } from '../lib/token-bucket.ts';
+import { Reactions, type ReactionTally } from './reactions.ts';
 import { SnapshotCache } from './snapshots.ts';
 import { Spaces } from './spaces.ts';
 
@@ -44,6 +45,17 @@ export interface ControlDeps {
   readonly failures: ListenerFailures;
   /** Checks, before a Space goes live, that its media can be recorded (the origin's storage). */
   readonly prepareMedia?: ((spaceId: string) => void) | undefined;
+  /**
+   * State every node shares (cluster mode: Redis): rate limits by name and reaction counts. Default:
+   * this process's own.
+   */
+  readonly shared?: SharedControlState | undefined;
+}
+
+/** Rate limiters and reaction counts shared by every control node (cluster mode). */
+export interface SharedControlState {
+  limiter(name: string, policy: RateLimitPolicy): Limiter;
+  readonly reactions: ReactionTally;
 }
 
 export function createControlPlane(deps: ControlDeps): ControlPlane {
@@ -69,7 +81,12 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
     hasRecording: (spaceId) => recordings?.(spaceId) !== undefined,
     stageBaseUrl: urls.stage,
   });
-  const reactions = new Reactions(spaces, clock, config.rateLimits.reactionsPerAccount);
+  const reactionLimit = config.rateLimits.reactionsPerAccount;
+  const reactions = new Reactions(
+    spaces,
+    deps.shared?.limiter('reactions', reactionLimit) ?? new RateLimiter(reactionLimit, clock),
+    deps.shared?.reactions,
+  );
   bus.on('space.ended', ({ spaceId }) => reactions.forget(spaceId));
   const stopSweeping = every(
     clock,

@@ -13,11 +13,16 @@ interface Bucket {
 
 export type TakeResult = { readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number };
 
+/** A rate limiter: this process's buckets (`RateLimiter`), or buckets every node shares (cluster mode). */
+export interface Limiter {
+  take(key: string): TakeResult | Promise<TakeResult>;
+}
+
 /**
  * Token buckets keyed by client (account, address, token). Memory is bounded: past `maxKeys` the
  * least recently used buckets are dropped, which can only make a limiter more lenient, never stuck.
  */
-export class RateLimiter {
+export class RateLimiter implements Limiter {
   readonly #policy: RateLimitPolicy;
   readonly #clock: Clock;
   readonly #maxKeys: number;

@@ -3,6 +3,8 @@ import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import { Fleet, RevocationLog, type FleetNode, type NodeReport } from '../cluster/fleet.ts';
 import { connectRedis, redisConfigured } from '../cluster/redis.ts';
+import { RedisRateLimiter, RedisReactionTally, RedisReplayGuard } from '../cluster/shared-state.ts';
+import type { SharedControlState } from '../control/plane.ts';
 import type { Config } from '../config/schema.ts';
 import { BusBridge } from '../control/bus-bridge.ts';
 import type { ControlBus } from '../control/events.ts';
@@ -25,6 +27,10 @@ export interface ClusterLink {
   readonly bridge: BusBridge | undefined;
   /** Bridges a control bus to every other node (each role has one bus). */
   bridgeBus(bus: ControlBus): Promise<BusBridge>;
+  /** Rate limits and reaction counts every control node shares. */
+  readonly shared: SharedControlState;
+  /** The proof-of-work replay check every node shares. */
+  readonly replay: RedisReplayGuard;
   /** Whether every signing node's key is one this node verifies with (`/healthz` check `keys`). */
   keysCheck(): HealthCheck;
   /** Starts reporting (and reading the fleet) every `cluster.reportMs`. */
@@ -73,6 +79,7 @@ export async function linkCluster(options: ClusterLinkOptions): Promise<ClusterL
     onRefresh: checkKeys,
   });
   const revocations = new RevocationLog(redis);
+  const tally = new RedisReactionTally(redis, clock, log);
   let bridge: BusBridge | undefined;
   let reader: Redis | undefined;
   return {
@@ -80,6 +87,8 @@ export async function linkCluster(options: ClusterLinkOptions): Promise<ClusterL
     redis,
     fleet,
     revocations,
+    shared: { limiter: (name, policy) => new RedisRateLimiter(redis, name, policy), reactions: tally },
+    replay: new RedisReplayGuard(redis),
     get bridge() {
       return bridge;
     },
@@ -99,8 +108,13 @@ export async function linkCluster(options: ClusterLinkOptions): Promise<ClusterL
       return started;
     },
     keysCheck: () => (keyProblem === undefined ? { ok: true } : { ok: false, reason: keyProblem }),
-    start: () => fleet.start(),
+    async start() {
+      tally.start();
+      await fleet.start();
+    },
     async close() {
+      tally.stop();
+      await tally.sync();
       await fleet.stop();
       await bridge?.close();
       reader?.disconnect();

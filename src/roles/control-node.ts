@@ -73,6 +73,8 @@ export async function startControl(
       },
       line: new RedisLineStore(cluster.redis),
       share: () => 1 / fleet.doorNodes(),
+      shared: cluster.shared,
+      replay: cluster.replay,
       admittedListeners: () => fleet.listeners(),
       spaceListeners: (spaceId) => fleet.listeners(spaceId),
       checks: () => ({ keys: cluster.keysCheck(), fleet: fleetCheck(cluster) }),

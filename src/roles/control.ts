@@ -1,5 +1,5 @@
 import type { LineStore } from '../admission/line-store.ts';
-import { Admission, type LoadSignals } from '../admission/plane.ts';
+import { Admission, type AdmissionDeps, type LoadSignals } from '../admission/plane.ts';
 import { AbandonmentWatch } from '../control/abandonment.ts';
 import { admissionMetrics } from '../admission/metrics.ts';
 import { mountControlApi } from '../control/http/api.ts';
@@ -34,6 +34,8 @@ export interface ControlParts extends ControlDeps {
   readonly line?: LineStore | undefined;
   /** This node's share of the cluster's join rate (cluster mode: 1 / control nodes); default 1. */
   readonly share?: (() => number) | undefined;
+  /** The proof-of-work replay check every node shares (cluster mode). */
+  readonly replay?: AdmissionDeps['replay'] | undefined;
 }
 
 /** The control plane and the door in front of its joins. */
@@ -62,6 +64,7 @@ export function controlServices(parts: ControlParts): ControlServices {
     ...(parts.listening === undefined ? {} : { listening: parts.listening }),
     ...(parts.line === undefined ? {} : { line: parts.line }),
     ...(parts.share === undefined ? {} : { share: parts.share }),
+    ...(parts.replay === undefined ? {} : { replay: parts.replay }),
   });
   metrics.control.watch(plane.bus);
   admissionMetrics(metrics.registry, admission);
@@ -99,7 +102,7 @@ export function controlServices(parts: ControlParts): ControlServices {
 export async function mountControl(
   app: App,
   services: ControlServices,
-  parts: Pick<ControlParts, 'config' | 'clock' | 'metrics' | 'store' | 'log'> & {
+  parts: Pick<ControlParts, 'config' | 'clock' | 'metrics' | 'store' | 'log' | 'shared'> & {
     readonly live: LiveSignals;
     readonly checks?: OpsDeps['checks'];
     readonly recordingFiles?: RecordingFiles | undefined;
@@ -113,7 +116,8 @@ export async function mountControl(
     auth: new RequestAuth(plane.accounts, config.auth.secureCookies),
     clock,
     config,
-    authLimiter: new RateLimiter(config.rateLimits.authPerAddress, clock),
+    authLimiter:
+      parts.shared?.limiter('auth', config.rateLimits.authPerAddress) ?? new RateLimiter(config.rateLimits.authPerAddress, clock),
     metrics: metrics.control,
     live: parts.live,
     recordingFiles: parts.recordingFiles,

@@ -198,7 +198,14 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
     onStage: (spaceId) => stage.room(spaceId)?.connected() ?? [],
     admittedListeners: () => fleet?.listeners() ?? edge.allListeners(),
     listening: (spaceId, subject) => edge.listening(spaceId, subject),
-    ...(cluster === undefined ? {} : { line: new RedisLineStore(cluster.redis), share: () => 1 / fleet!.doorNodes() }),
+    ...(cluster === undefined
+      ? {}
+      : {
+          line: new RedisLineStore(cluster.redis),
+          share: () => 1 / fleet!.doorNodes(),
+          shared: cluster.shared,
+          replay: cluster.replay,
+        }),
   });
   const { plane, admission } = services;
   const stage = new StagePlane({

@@ -39,7 +39,7 @@ describe('proof-of-work verification', () => {
       const forged = signer.sign({ ...claims, ...bad }, 60_000);
       assert.deepEqual(pow.verify(forged, 'any', alice), { ok: false, reason: 'forged' }, JSON.stringify(bad));
     }
-    assert.deepEqual(pow.verify(signer.sign(claims, 60_000), 'any', alice), { ok: true }, 'the same claims are good');
+    assert.deepEqual(pow.verify(signer.sign(claims, 60_000), 'any', alice).ok, true, 'the same claims are good');
   });
 
   test('an empty or over-long solution is wrong even when no work is asked', () => {
@@ -47,8 +47,8 @@ describe('proof-of-work verification', () => {
     const solve = (solution: string) => pow.verify(pow.challenge('sp_1', 'an_alice', 0).challenge, solution, alice);
     assert.deepEqual(solve(''), { ok: false, reason: 'wrong_solution' });
     assert.deepEqual(solve('x'.repeat(MAX_SOLUTION_LENGTH + 1)), { ok: false, reason: 'wrong_solution' });
-    assert.deepEqual(solve('x'.repeat(MAX_SOLUTION_LENGTH)), { ok: true }, 'the longest allowed');
-    assert.deepEqual(solve('x'), { ok: true });
+    assert.deepEqual(solve('x'.repeat(MAX_SOLUTION_LENGTH)).ok, true, 'the longest allowed');
+    assert.deepEqual(solve('x').ok, true);
   });
 });
 

@@ -64,6 +64,15 @@ describe('proof-of-work difficulty', () => {
     }
   });
 
+  test('a threshold of 0 asks every join past none for work: minBits flat, maxBits when bits grow (never NaN)', () => {
+    const flat = { ...policy, thresholdJoinsPerSecond: 0, minBits: 6, maxBits: 6, bitsPerDoubling: 0 };
+    assert.equal(difficultyFor(0, flat), 0, 'no load, no work');
+    assert.equal(difficultyFor(0.01, flat), 6);
+    assert.equal(difficultyFor(20, flat), 6);
+    const growing = { ...policy, thresholdJoinsPerSecond: 0 };
+    assert.equal(difficultyFor(20, growing), policy.maxBits);
+  });
+
   test('signed-in users are exempt when the policy says so', () => {
     const { pow } = makePow();
     assert.equal(pow.requiredBits(400, true), 0);
@@ -93,14 +102,14 @@ describe('proof of work', () => {
     assert.deepEqual(readChallenge(c.challenge), { nonce: c.nonce, difficultyBits: 8 });
     const solution = await solve(c.challenge);
     assert.ok(zeroBits(c.nonce, solution) >= 8, 'the solver’s answer, checked by the test’s own hash');
-    assert.deepEqual(pow.verify(c.challenge, solution, alice), { ok: true });
+    assert.deepEqual(pow.verify(c.challenge, solution, alice), { ok: true, nonce: c.nonce, expiresAtMs: c.expiresAt });
   });
 
   test('the server accepts a solution with exactly the bits asked and refuses one with a bit less', () => {
     const { pow } = makePow();
     for (const bits of [1, 8, 10]) {
       const right = pow.challenge('sp_1', 'an_alice', bits);
-      assert.deepEqual(pow.verify(right.challenge, solutionWithExactly(right.nonce, bits), alice), { ok: true }, `${bits} bits`);
+      assert.deepEqual(pow.verify(right.challenge, solutionWithExactly(right.nonce, bits), alice).ok, true, `${bits} bits`);
       const short = pow.challenge('sp_1', 'an_alice', bits);
       const oneBitShort = solutionWithExactly(short.nonce, bits - 1);
       assert.equal(zeroBits(short.nonce, oneBitShort), bits - 1);
@@ -127,7 +136,7 @@ describe('proof of work', () => {
     const { pow } = makePow();
     const c = pow.challenge('sp_1', 'an_alice', 8);
     const solution = await solve(c.challenge);
-    assert.deepEqual(pow.verify(c.challenge, solution, alice), { ok: true });
+    assert.deepEqual(pow.verify(c.challenge, solution, alice), { ok: true, nonce: c.nonce, expiresAtMs: c.expiresAt });
     assert.deepEqual(pow.verify(c.challenge, solution, alice), { ok: false, reason: 'reused' });
   });
 

@@ -11,8 +11,8 @@ export function accountRoutes(app: App, { plane, auth, clock, authLimiter }: Rou
     token: s.token,
     expiresAt: iso(s.expiresAt),
   });
-  const limitPasswordChecks = (address: string) => {
-    const taken = authLimiter.take(address);
+  const limitPasswordChecks = async (address: string) => {
+    const taken = await authLimiter.take(address);
     if (!taken.ok) {
       throw rateLimited(taken.retryAfterMs);
     }
@@ -29,7 +29,7 @@ export function accountRoutes(app: App, { plane, auth, clock, authLimiter }: Rou
       },
     },
     async (request, reply) => {
-      limitPasswordChecks(request.ip);
+      await limitPasswordChecks(request.ip);
       const signedIn = await plane.accounts.signUp(request.body.handle, request.body.password);
       auth.setCookie(reply, signedIn, clock.now());
       return reply.code(201).send(signedInView(signedIn));
@@ -47,7 +47,7 @@ export function accountRoutes(app: App, { plane, auth, clock, authLimiter }: Rou
       },
     },
     async (request, reply) => {
-      limitPasswordChecks(request.ip);
+      await limitPasswordChecks(request.ip);
       const signedIn = await plane.accounts.signIn(request.body.handle, request.body.password);
       auth.setCookie(reply, signedIn, clock.now());
       return signedInView(signedIn);

@@ -2,7 +2,7 @@ import type { Admission } from '../../admission/plane.ts';
 import type { Config } from '../../config/schema.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { App } from '../../lib/http-app.ts';
-import type { RateLimiter } from '../../lib/token-bucket.ts';
+import type { Limiter } from '../../lib/token-bucket.ts';
 import type { ControlMetrics } from '../metrics.ts';
 import type { ControlPlane } from '../plane.ts';
 import type { RequestAuth } from './auth.ts';
@@ -17,7 +17,7 @@ export interface RouteContext {
   readonly clock: Clock;
   readonly config: Readonly<Config>;
   /** Per-address limiter for password checks (sign-up and sign-in). */
-  readonly authLimiter: RateLimiter;
+  readonly authLimiter: Limiter;
   readonly metrics: ControlMetrics;
   readonly live: LiveSignals;
   /** The door for joins: tokens, tickets, proof of work. */
