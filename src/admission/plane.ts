@@ -129,7 +129,21 @@ export class Admission {
     });
     this.#pow = new ProofOfWork({ signer: deps.signer, clock, policy: config.pow });
     this.#attempts = new RateMeter(clock, { initialPerSecond: 0, halfLifeMs: 2000, sampleMs: 250 });
-    this.#perAddress = new RateLimiter(config.limits.joinsPerAddress, clock);
+    // Joins and renewals per address: each node allows its share, so a cluster behind a balancer that
+    // spreads requests allows the configured rate in all (an address kept on one node gets less, never more).
+    const perAddress = config.limits.joinsPerAddress;
+    const share = () => Math.min(1, Math.max(0, deps.share?.() ?? 1));
+    this.#perAddress = new RateLimiter(
+      {
+        get capacity() {
+          return Math.max(1, perAddress.capacity * share());
+        },
+        get refillPerSecond() {
+          return perAddress.refillPerSecond * share();
+        },
+      },
+      clock,
+    );
   }
 
   /**

@@ -8,6 +8,19 @@ import { capacityPolicy } from './policies.ts';
 const policy: CapacityPolicy = capacityPolicy;
 
 describe('Capacity', () => {
+  test('a node of a cluster admits its share of the joins/s and burst; the waiting room moves at the whole rate', () => {
+    const clock = new ManualClock(0);
+    let share = 0.4;
+    const cap = new Capacity(policy, clock, () => share);
+    for (let i = 0; i < 2; i++) assert.deepEqual(cap.admitNow(), { ok: true }, 'a burst of 5 x 0.4');
+    assert.deepEqual(cap.admitNow(), { ok: false, reason: 'rate', retryAfterMs: 250 }, '10/s x 0.4 = one every 250 ms');
+    assert.equal(cap.releasePerSecond(), 10, 'every node steps the one line at the cluster rate');
+    share = 1; // the other nodes left: this one takes the whole door
+    clock.advance(60_000);
+    for (let i = 0; i < 5; i++) assert.equal(cap.admitNow().ok, true);
+    assert.equal(cap.admitNow().ok, false);
+  });
+
   test('joins/s is a token bucket: a burst, then the refill rate', () => {
     const clock = new ManualClock(0);
     const cap = new Capacity(policy, clock);

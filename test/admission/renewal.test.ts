@@ -59,3 +59,35 @@ describe('Admission.readmit: renewals count against the listener cap', () => {
     admission.readmit('sp_1', 'ac_someone000');
   });
 });
+
+describe('Admission.renewal: joins and renewals per address in a cluster', () => {
+  test('each node allows its share of the per-address limit (4 of 10 here), so the cluster allows the configured rate', () => {
+    const clock = new ManualClock(0);
+    const make = (share?: () => number) =>
+      new Admission({
+        config: {
+          ...defaultConfig.admission,
+          limits: { ...defaultConfig.admission.limits, joinsPerAddress: { capacity: 10, refillPerSecond: 1 } },
+        },
+        clock,
+        signer,
+        log: pino({ level: 'silent' }),
+        listeners: () => 0,
+        ...(share === undefined ? {} : { share }),
+      });
+    const allowed = (admission: Admission) => {
+      let n = 0;
+      while (n < 100) {
+        try {
+          admission.renewal('192.0.2.1');
+        } catch {
+          break;
+        }
+        n++;
+      }
+      return n;
+    };
+    assert.equal(allowed(make()), 10, 'alone: the whole limit');
+    assert.equal(allowed(make(() => 0.4)), 4, 'one of a cluster: its share');
+  });
+});
