@@ -23,7 +23,7 @@ export interface JoinBenchOptions {
   readonly connections: number;
 }
 
-interface Load {
+export interface Load {
   latency: { p50: number; p99: number };
   non2xx: number;
   errors: number;
@@ -31,7 +31,7 @@ interface Load {
   loadCpuMicros: number;
 }
 
-async function drive(t: Teardown, url: string, body: string, o: JoinBenchOptions): Promise<Load> {
+export async function drive(t: Teardown, url: string, body: string, o: JoinBenchOptions): Promise<Load> {
   const [cmd, args] = pinnedCommand(1, process.execPath, [
     join(root, 'node_modules/autocannon/autocannon.js'),
     '-j',
@@ -99,7 +99,7 @@ async function measure(t: Teardown, name: string, serverPid: number, url: string
 // Every join comes from one address, far above the configured join capacity, on a core kept at
 // 100%: the door's limits and overload signals are lifted so this measures issuing a token (the
 // door's checks still run on each join; `amphi bench joins` measures the door itself).
-const amphiConfig = benchConfig({
+export const amphiConfig = benchConfig({
   admission: {
     joinsPerSecond: 1_000_000,
     joinBurst: 1_000_000,

@@ -157,6 +157,16 @@ const cluster: Command = {
   },
 };
 
+const clusterJoin: Command = {
+  summary: 'CPU and Redis round trips per join: one control node on Redis and PostgreSQL next to the embedded mode',
+  usage: '[--seconds 10] [--connections 64] [--json]',
+  options: options({ seconds: '10', connections: '64' }, true),
+  prepare: (v) => {
+    const o = { seconds: num(v, 'seconds', 2, 300), connections: Math.round(num(v, 'connections', 1, 1000)) };
+    return summarized(v, async () => (await import('./cluster/join-cost.ts')).runClusterJoinBench(o));
+  },
+};
+
 export const commands: Readonly<Record<string, Command>> = {
   listeners,
   joins,
@@ -166,6 +176,7 @@ export const commands: Readonly<Record<string, Command>> = {
   stage,
   plan: planCommand,
   cluster,
+  'cluster-join': clusterJoin,
 };
 
 export const usage = `Usage: node bench/main.ts <command> [options]   (also: amphi bench <command>, amphi plan, npm run bench:<command>)

@@ -28,7 +28,35 @@ const DEFAULTS = {
   firstMinuteJoinsPerSecond: 133_000,
   joinWindowMinutes: 10,
   originObjectsPerSecondPerEdge: 2 /* parts */ + 2 /* blocking playlists */ + 4 /* room state */,
+  /** Cluster mode, per join (npm run bench:cluster-join, measured here): a control node's CPU and Redis's. */
+  controlCpuMicrosPerJoin: 190,
+  redisCpuMicrosPerJoin: 57,
+  redisRoundTripsPerJoin: 1,
 };
+
+const CLUSTER_BENCH = 'reports/bench-cluster-join.json';
+
+/** The cluster figures per join: the last `npm run bench:cluster-join`, else the defaults. */
+function clusterFigures() {
+  if (!existsSync(CLUSTER_BENCH)) {
+    return {
+      control: DEFAULTS.controlCpuMicrosPerJoin,
+      redis: DEFAULTS.redisCpuMicrosPerJoin,
+      roundTrips: DEFAULTS.redisRoundTripsPerJoin,
+      source: 'default (no cluster bench JSON)',
+    };
+  }
+  const b = JSON.parse(readFileSync(CLUSTER_BENCH, 'utf8')) as {
+    cluster: { cpuMicrosPerJoin: { control: number; redis: number } };
+    redisRoundTripsPerJoin: number;
+  };
+  return {
+    control: b.cluster.cpuMicrosPerJoin.control,
+    redis: b.cluster.cpuMicrosPerJoin.redis,
+    roundTrips: b.redisRoundTripsPerJoin,
+    source: CLUSTER_BENCH,
+  };
+}
 
 export function plan(o: PlanOptions) {
   const bench = existsSync(o.benchFile)
@@ -41,6 +69,13 @@ export function plan(o: PlanOptions) {
   const edges = Math.ceil(edgeCores / d.coresPerEdge);
   const joinCores = Math.ceil(d.firstMinuteJoinsPerSecond / d.joinsPerCoreSecond / d.utilisation);
   const stageCores = 2; // one Space, doubled for failover
+  // Cluster mode: control nodes share nothing but Redis and PostgreSQL, so their cores add up linearly
+  // (two cores here cannot show it: the figure is per core, measured beside the embedded mode). Redis is
+  // one core per shard, and one Space's waiting room is one key set on one shard: the ceiling of joins/s
+  // for a single Space.
+  const c = clusterFigures();
+  const controlCores = Math.ceil((d.firstMinuteJoinsPerSecond * c.control) / 1e6 / d.utilisation);
+  const redisJoinsPerShardSecond = Math.floor((1e6 * d.utilisation) / c.redis);
   const egressGbps = (o.listeners * d.programBitrateBps * d.overhead) / 1e9;
   const originFetchesPerSecond = edges * d.originObjectsPerSecondPerEdge;
   const curve = joinCurve(o.listeners, d.firstMinuteJoinsPerSecond, d.joinWindowMinutes);
@@ -54,6 +89,15 @@ export function plan(o: PlanOptions) {
     edgeCores,
     edges,
     joinCores,
+    cluster: {
+      source: c.source,
+      controlCpuMicrosPerJoin: c.control,
+      redisCpuMicrosPerJoin: c.redis,
+      redisRoundTripsPerJoin: c.roundTrips,
+      controlCores,
+      redisJoinsPerShardSecond,
+      peakOverOneShard: Math.round((d.firstMinuteJoinsPerSecond / redisJoinsPerShardSecond) * 10) / 10,
+    },
     stageCores,
     egressGbps: Math.round(egressGbps * 10) / 10,
     originFetchesPerSecond,
@@ -100,6 +144,8 @@ export function printPlan(p: ReturnType<typeof plan>): string {
     `| edge cores (at ${p.inputs.cpuMicrosPerListenerSecond} CPU-us per listener-second, 70% busy) | ${p.edgeCores} |`,
     `| edges (${p.inputs.coresPerEdge} cores each) | ${p.edges} |`,
     `| join cores (${p.inputs.firstMinuteJoinsPerSecond} joins/s peak at ${p.inputs.joinsPerCoreSecond}/core) | ${p.joinCores} |`,
+    `| cluster mode: control cores (${p.cluster.controlCpuMicrosPerJoin} CPU-us per join, ${p.cluster.source}) | ${p.cluster.controlCores} |`,
+    `| cluster mode: joins/s one Redis shard takes (${p.cluster.redisRoundTripsPerJoin} round trip, ${p.cluster.redisCpuMicrosPerJoin} CPU-us per join, 70% busy) | ${p.cluster.redisJoinsPerShardSecond} (the peak is ${p.cluster.peakOverOneShard}x that: one Space's line is on one shard) |`,
     `| stage cores (one Space, doubled) | ${p.stageCores} |`,
     `| egress | ${p.egressGbps} Gb/s |`,
     `| origin fetches | ${p.originFetchesPerSecond}/s |`,
