@@ -5,8 +5,8 @@ import type { MemberWithHandle, SpaceRecord, Store } from '../storage/store.ts';
 
 /**
  * Everything the public view of one Space needs, read together and cached for a short TTL, so the
- * public GET and the join path cost no database work in a burst. Local writes drop the entry at once;
- * other nodes see a change within the TTL.
+ * public GET and the join path cost no database work in a burst. Writes drop the entry at once, on
+ * every node (the bus); a node that missed the notice sees the change within the TTL.
  */
 export interface SpaceSnapshot {
   readonly space: SpaceRecord;
@@ -17,30 +17,58 @@ export interface SpaceSnapshot {
   readonly reminderCount: number;
 }
 
+/**
+ * How long a snapshot may stand in for the database while the database is unreachable: joins and the
+ * public view go on from it (the waiting room and the edges need no database), writes answer 503.
+ */
+export const STALE_SNAPSHOT_MAX_MS = 300_000;
+
 export class SnapshotCache {
   readonly #store: Store;
+  readonly #clock: Clock;
   readonly #cache: TtlCache<string, SpaceSnapshot | undefined>;
+  /** The last snapshot read of each Space and when; dropped when a change makes it wrong. */
+  readonly #lastRead = new Map<string, { snap: SpaceSnapshot; atMs: number }>();
+  /** Reads answered from `#lastRead` because the database was unreachable. */
+  staleServed = 0;
 
   constructor(store: Store, clock: Clock, ttlMs: number) {
     this.#store = store;
+    this.#clock = clock;
     this.#cache = new TtlCache(clock, ttlMs);
   }
 
-  /** The snapshot, or SPACE_NOT_FOUND. */
+  /** The snapshot, or SPACE_NOT_FOUND; the last one read (up to 5 minutes old) while the database is away. */
   async get(spaceId: string): Promise<SpaceSnapshot> {
-    const snap = await this.#cache.getOrLoad(spaceId, () => this.#load(spaceId));
+    let snap: SpaceSnapshot | undefined;
+    try {
+      snap = await this.#cache.getOrLoad(spaceId, () => this.#load(spaceId));
+    } catch (error) {
+      const last = this.#lastRead.get(spaceId);
+      if (error instanceof AmphiError || last === undefined || this.#clock.now() - last.atMs > STALE_SNAPSHOT_MAX_MS) throw error;
+      this.staleServed++;
+      snap = last.snap;
+    }
     if (snap === undefined) throw new AmphiError('SPACE_NOT_FOUND');
     return snap;
   }
 
   invalidate(spaceId: string): void {
     this.#cache.delete(spaceId);
+    this.#lastRead.delete(spaceId);
   }
 
-  #load(spaceId: string): Promise<SpaceSnapshot | undefined> {
-    return loadSnapshot(this.#store, spaceId);
+  async #load(spaceId: string): Promise<SpaceSnapshot | undefined> {
+    const snap = await loadSnapshot(this.#store, spaceId);
+    this.#lastRead.delete(spaceId); // re-inserted last: the oldest read is the first one dropped
+    if (snap !== undefined) this.#lastRead.set(spaceId, { snap, atMs: this.#clock.now() });
+    if (this.#lastRead.size > LAST_READ_MAX) this.#lastRead.delete(this.#lastRead.keys().next().value!);
+    return snap;
   }
 }
+
+/** Spaces whose last snapshot is kept for an outage (the most recently read). */
+const LAST_READ_MAX = 10_000;
 
 /** Reads one Space's snapshot from `store` (the database, or a transaction that holds the Space's lock). */
 export async function loadSnapshot(store: Store, spaceId: string): Promise<SpaceSnapshot | undefined> {
