@@ -33,11 +33,11 @@ clusterSuite(
     controls: 2,
     edges: 3,
     // A dead edge drops out of the registry 2 s after its last report. Snapshots are cached for 10 s, so
-    // only the bus can make a change seen elsewhere within 1 s.
+    // only the bus can make a change seen elsewhere within 1 s. One speaker seat per Space.
     config: mergeConfig(CLUSTER_TEST_CONFIG, {
       cluster: { staleMs: 2000 },
       edge: { drainMs: 0 },
-      spaces: { snapshotTtlMs: 10_000 },
+      spaces: { snapshotTtlMs: 10_000, maxSpeakers: 1 },
     }),
   },
   (cluster) => {
@@ -99,6 +99,24 @@ clusterSuite(
       console.log(
         `mute seen elsewhere after ${Math.round(muteMs)} ms; removal enforced everywhere after ${Math.round(removalMs)} ms`,
       );
+    });
+
+    test('the last stage seat: six invited speakers accept at once through both control nodes, exactly one gets it', async () => {
+      const { controls } = cluster();
+      const nodes = controls.map((c) => apiAt(c.url));
+      const { spaceId, host } = await liveSpace('seat');
+      const guests = await Promise.all(Array.from({ length: 6 }, (_, i) => signUp(controls[i % 2]!.url, `seat_guest_${i}`)));
+      for (const g of guests) await nodes[0]!('POST', `/api/spaces/${spaceId}/invitations`, host.token, { accountId: g.id });
+      const answers = await Promise.all(
+        guests.map(async (g, i) => {
+          const r = await nodes[i % 2]!('POST', `/api/spaces/${spaceId}/invitations/me/accept`, g.token);
+          return r.status === 200 ? 'seated' : `${r.status} ${r.json.error.code}`;
+        }),
+      );
+      assert.deepEqual(answers.filter((a) => a === 'seated').length, 1, JSON.stringify(answers));
+      assert.deepEqual(new Set(answers.filter((a) => a !== 'seated')), new Set(['409 STAGE_FULL']));
+      const stage = (await nodes[1]!('GET', `/api/spaces/${spaceId}`)).json.space.stage as { role: string }[];
+      assert.equal(stage.filter((m) => m.role === 'speaker').length, 1, 'one speaker on stage, as every node sees it');
     });
 
     test('SIGKILL one of three edges: its listeners play again from a fallback edge within 3 s with the same token, and joins stop naming it', async () => {
