@@ -54,8 +54,10 @@ export class BusBridge {
   published = 0;
   gaps = 0;
 
-  private constructor(bus: ControlBus, options: BusBridgeOptions) {
+  private constructor(bus: ControlBus, options: BusBridgeOptions, startAfter: string) {
     this.#bus = bus;
+    // Set before the first read starts (below): history before the start is never delivered.
+    this.#lastId = startAfter;
     this.#o = { stream: 'amphi:bus', keep: 10_000, blockMs: 5000, ...options };
     this.#stopped = new Promise((resolve) => (this.#stop = () => resolve(null)));
     for (const event of EVENTS) {
@@ -73,9 +75,7 @@ export class BusBridge {
   static async start(bus: ControlBus, options: BusBridgeOptions): Promise<BusBridge> {
     const stream = options.stream ?? 'amphi:bus';
     const last = (await options.publisher.xrevrange(stream, '+', '-', 'COUNT', 1))[0]?.[0];
-    const bridge = new BusBridge(bus, options);
-    if (last !== undefined) bridge.#lastId = last;
-    return bridge;
+    return new BusBridge(bus, options, last ?? '0-0');
   }
 
   /** Stops publishing and reading; the connections are the caller's. Idempotent. */

@@ -99,6 +99,16 @@ clusterSuite(
       console.log(
         `mute seen elsewhere after ${Math.round(muteMs)} ms; removal enforced everywhere after ${Math.round(removalMs)} ms`,
       );
+      // An edge that restarts remembers the removal (the revocation log in Redis).
+      const edge = cluster().edges.find((e) => originOf(e.url) === originOf(grant.playlistUrl)) ?? cluster().edges[0]!;
+      edge.kill('SIGKILL');
+      await edge.restart();
+      const again = [grant.playlistUrl, ...grant.fallbacks.map((f) => f.playlistUrl)].find(
+        (u) => originOf(u) === originOf(edge.url),
+      )!;
+      const res = await fetch(again);
+      console.log('DEBUG', res.status, await res.text(), again);
+      assert.equal(res.status, 401, 'the restarted edge still refuses the removed listener');
     });
 
     test('the last stage seat: six invited speakers accept at once through both control nodes, exactly one gets it', async () => {
@@ -131,6 +141,14 @@ clusterSuite(
         listeners.push({ grant, held: holdStream(grant.streamUrl) });
       }
       await eventually('audio for every listener', () => listeners.every((l) => streaming(l.held)), { timeoutMs: 10_000 });
+      // Every control node counts the listeners of all edges (their reports, each second).
+      for (const c of controls) {
+        await eventually(
+          'the listener count over all edges',
+          async () => (await apiAt(c.url)('GET', `/api/spaces/${spaceId}`)).json.space.listenerCount === listeners.length,
+          { timeoutMs: 3000, intervalMs: 100 },
+        );
+      }
       const victim = edges.find((e) => listeners.some((l) => originOf(l.grant.streamUrl) === originOf(e.url)))!;
       const orphans = listeners.filter((l) => originOf(l.grant.streamUrl) === originOf(victim.url));
       const killedAt = performance.now();

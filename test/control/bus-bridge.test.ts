@@ -56,6 +56,21 @@ redisSuite('the control bus across nodes (Redis stream)', (suite) => {
     assert.equal(c.bridge.published, 0, 'what a node delivers from the stream is not published again');
   });
 
+  test('a node that starts late hears what happens from then on, never the history before it', async () => {
+    const stream = 'test:bus:late';
+    const a = await node('a', stream);
+    a.bus.emit('member.removed', { spaceId: 'sp_1', accountId: 'ac_before' });
+    a.bus.emit('space.ended', { spaceId: 'sp_old' });
+    const late = await node('late', stream);
+    a.bus.emit('space.changed', { spaceId: 'sp_after' });
+    await eventually('the late node to see the new event', () => late.seen.length >= 1);
+    const seen = await eventually('no more events', () => late.bridge.received === 1 && late.seen);
+    assert.deepEqual(
+      seen.map((s) => s.event),
+      ['space.changed'],
+    );
+  });
+
   test('a node whose connection dropped catches up on what it missed', async () => {
     const stream = 'test:bus:catchup';
     const a = await node('a', stream);
