@@ -148,6 +148,10 @@ export const errorCatalogue = {
     message:
       'The Space was not started: its recording cannot be written (disk full or media directory unusable). The operator must free or fix media storage; retry after Retry-After.',
   },
+  NO_EDGE_AVAILABLE: {
+    status: 503,
+    message: 'No edge is reporting for listeners right now (cluster mode); retry after the Retry-After seconds.',
+  },
   SHARED_STATE_UNAVAILABLE: {
     status: 503,
     message:

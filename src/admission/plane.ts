@@ -111,8 +111,11 @@ export class Admission {
   readonly #perAddress: RateLimiter;
   #sampling: { readonly load: LoadSignals; readonly stop: () => void } | undefined;
   #closed = false;
-  /** Join attempts, tokens, tickets and challenges since start, for metrics and drills. */
-  readonly counts = { attempts: 0, admitted: 0, tickets: 0, exchanged: 0, challenges: 0, readmitted: 0 };
+  /**
+   * Join attempts, tokens, tickets and challenges since start, for metrics and drills; `admittedLocally`:
+   * admitted on this node's share alone while the shared line was unreachable.
+   */
+  readonly counts = { attempts: 0, admitted: 0, tickets: 0, exchanged: 0, challenges: 0, readmitted: 0, admittedLocally: 0 };
 
   constructor(deps: AdmissionDeps) {
     this.#d = deps;
@@ -221,7 +224,18 @@ export class Admission {
     }
     if (!this.shedder.shouldShed('joins')) {
       // A line that exists is never jumped: while anyone waits, newcomers queue behind them.
-      const behind = await room.issueIfWaiting(a.subject);
+      let behind: IssuedTicket | undefined;
+      try {
+        behind = await room.issueIfWaiting(a.subject);
+      } catch (error) {
+        // The shared line is unreachable (cluster mode, Redis away): this node goes on admitting its
+        // own share of the rate, the local capacity; past it, the honest 503 to retry.
+        if (!(error instanceof AmphiError && error.code === 'SHARED_STATE_UNAVAILABLE') || !this.capacity.admitNow().ok)
+          throw error;
+        this.counts.admitted++;
+        this.counts.admittedLocally++;
+        return { kind: 'admit' };
+      }
       if (behind !== undefined) return this.#waiting(behind);
       if (this.capacity.admitNow().ok) {
         this.counts.admitted++;

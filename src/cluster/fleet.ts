@@ -97,7 +97,11 @@ export class Fleet {
       ids.forEach((id, i) => {
         const value = values[i];
         if (value === null || value === undefined) gone.push(id);
-        else nodes.push({ ...(JSON.parse(value) as NodeReport), id });
+        else {
+          const report = parseReport(value);
+          if (report === undefined) this.#o.log.warn({ node: id }, 'fleet: a report that is not well formed was ignored');
+          else nodes.push({ ...report, id });
+        }
       });
       if (gone.length > 0) await redis.srem(`${prefix}nodes`, ...gone);
       this.#nodes = nodes;
@@ -126,9 +130,13 @@ export class Fleet {
     return edges.length > 0 ? edges : open;
   }
 
-  /** How many nodes share the door for joins now (control and media nodes; at least 1). */
+  /**
+   * How many nodes share the door for joins now: the control nodes (behind the load balancer), or the
+   * media nodes where no control node reports; at least 1.
+   */
   doorNodes(): number {
-    return Math.max(1, this.#nodes.filter((n) => n.role !== 'edge').length);
+    const controls = this.#nodes.filter((n) => n.role === 'control').length;
+    return Math.max(1, controls > 0 ? controls : this.#nodes.filter((n) => n.role === 'media').length);
   }
 
   /** Listeners over all fresh edges, and per Space. */
@@ -167,6 +175,37 @@ export class Fleet {
       .srem(`${prefix}nodes`, nodeId)
       .exec()
       .catch(() => {});
+  }
+}
+
+const ROLES = new Set(['control', 'edge', 'media']);
+
+/**
+ * A report as read from Redis, checked before anything uses it: its URL goes into listeners' grants and
+ * the pages' CSP, so only a plain http(s) base URL is accepted. Undefined when anything is off.
+ */
+export function parseReport(text: string): NodeReport | undefined {
+  let r: Partial<Record<keyof NodeReport, unknown>>;
+  try {
+    r = JSON.parse(text) as typeof r;
+  } catch {
+    return undefined;
+  }
+  if (typeof r !== 'object' || r === null || !ROLES.has(r.role as string)) return undefined;
+  if (typeof r.listeners !== 'number' || typeof r.cpu !== 'number' || typeof r.draining !== 'boolean') return undefined;
+  if (typeof r.spaces !== 'object' || r.spaces === null || !Array.isArray(r.keyIds)) return undefined;
+  if (typeof r.url !== 'string' || (r.role !== 'control' && !isBaseUrl(r.url))) return undefined;
+  return r as NodeReport;
+}
+
+/** An http(s) base URL as a grant's prefix: no credentials, query or fragment, written as URL parses it. */
+function isBaseUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    const plain = (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '';
+    return plain && u.search === '' && u.hash === '' && (u.href === url || u.href === `${url}/`);
+  } catch {
+    return false;
   }
 }
 

@@ -17,11 +17,14 @@ export function redisConfigured(settings: RedisSettings): boolean {
 const MAX_RECONNECT_PAUSE_MS = 1000;
 /** How long one command may wait for its answer before it fails (the caller then answers honestly). */
 const COMMAND_TIMEOUT_MS = 2000;
+/** A socket with a command waiting and nothing received for this long is dropped and reconnected. */
+const SOCKET_TIMEOUT_MS = 3000;
 
 /**
  * A connection to the deployment's Redis (ioredis), made for answering honestly while Redis is away:
  * commands fail at once instead of queueing (no offline queue: a join waits for nobody), each command
- * fails after `COMMAND_TIMEOUT_MS`, and the connection retries every second at most, for ever, so a
+ * fails after `COMMAND_TIMEOUT_MS` and is never sent twice, a silent socket is dropped after
+ * `SOCKET_TIMEOUT_MS`, and the connection retries every second at most, for ever, so a
  * node recovers by itself when Redis is back (`blocking`: no command timeout, for the bus's blocking reads). Through Sentinel, ioredis asks the sentinels for the
  * current master and follows a failover. `name` tells connections apart in Redis's CLIENT LIST.
  * Resolves once the first connection is ready (logging while it waits), so a role starts only with
@@ -39,6 +42,13 @@ export async function connectRedis(
     maxRetriesPerRequest: 1,
     // A connection for blocking reads (the bus) waits longer than any command timeout, by design.
     ...(options.blocking === true ? {} : { commandTimeout: COMMAND_TIMEOUT_MS }),
+    // A socket that brings nothing back while a command waits is dead (a crashed host, a partition
+    // without a reset): dropped and reconnected, instead of waiting for TCP to give up. Longer than a
+    // blocking read (the bus blocks 1 s).
+    socketTimeout: SOCKET_TIMEOUT_MS,
+    // A command cut off by a lost connection fails; it is not sent again on the new one (a Lua step
+    // that took a number, or an increment, must not run twice).
+    autoResendUnfulfilledCommands: false,
     retryStrategy: (attempt) => Math.min(attempt * 100, MAX_RECONNECT_PAUSE_MS),
     lazyConnect: true,
   };

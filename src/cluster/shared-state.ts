@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { every, type Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { luaScript, runScript } from '../lib/redis-script.ts';
-import type { Limiter, RateLimitPolicy, TakeResult } from '../lib/token-bucket.ts';
+import { RateLimiter, type Limiter, type RateLimitPolicy, type TakeResult } from '../lib/token-bucket.ts';
 
 /**
  * Token buckets every node shares: one Redis hash per key (tokens, last refill), changed only by a Lua
@@ -14,22 +14,36 @@ export class RedisRateLimiter implements Limiter {
   readonly #redis: Redis;
   readonly #prefix: string;
   readonly #policy: RateLimitPolicy;
+  /** While Redis is away: this node's own buckets (the limit per node instead of per cluster), never a 500. */
+  readonly #local: RateLimiter;
+  readonly #log: Logger;
+  #failing = false;
 
-  constructor(redis: Redis, name: string, policy: RateLimitPolicy, prefix = 'amphi:limit:') {
+  constructor(redis: Redis, name: string, policy: RateLimitPolicy, clock: Clock, log: Logger, prefix = 'amphi:limit:') {
     this.#redis = redis;
     this.#prefix = `${prefix}${name}:`;
     this.#policy = policy;
+    this.#local = new RateLimiter(policy, clock);
+    this.#log = log;
   }
 
   async take(key: string): Promise<TakeResult> {
     const { capacity, refillPerSecond } = this.#policy;
     const keepMs = refillPerSecond > 0 ? Math.ceil((capacity / refillPerSecond) * 1000) + 1000 : 86_400_000;
-    const [ok, waitMs] = (await runScript(
-      this.#redis,
-      TAKE,
-      [`${this.#prefix}${key}`],
-      [capacity, refillPerSecond, 1, keepMs],
-    )) as [number, number];
+    let reply: [number, number];
+    try {
+      reply = (await runScript(this.#redis, TAKE, [`${this.#prefix}${key}`], [capacity, refillPerSecond, 1, keepMs])) as [
+        number,
+        number,
+      ];
+    } catch (error) {
+      if (!this.#failing)
+        this.#log.warn({ err: error, limit: this.#prefix }, 'rate limits: Redis unreachable; limiting per node meanwhile');
+      this.#failing = true;
+      return this.#local.take(key);
+    }
+    this.#failing = false;
+    const [ok, waitMs] = reply;
     return ok === 1 ? { ok: true } : { ok: false, retryAfterMs: waitMs < 0 ? Infinity : waitMs };
   }
 }

@@ -105,6 +105,16 @@ export function validateConfig(candidate: unknown): Readonly<Config> {
       'invalid configuration: tokens.signingKey: each key of the comma-separated list must be at least 32 characters',
     );
   }
+  if (config.cluster.staleMs <= config.cluster.reportMs) {
+    throw new ConfigError(
+      `invalid configuration: cluster.staleMs (${config.cluster.staleMs}) must exceed cluster.reportMs (${config.cluster.reportMs}), or live nodes drop out of the fleet between reports`,
+    );
+  }
+  if (config.edge.drainMs >= config.server.shutdownGraceMs) {
+    throw new ConfigError(
+      `invalid configuration: edge.drainMs (${config.edge.drainMs}) must be shorter than server.shutdownGraceMs (${config.server.shutdownGraceMs}), or a draining edge is killed before it closes`,
+    );
+  }
   if (config.cluster.redisUrl !== null && config.cluster.sentinels.length > 0) {
     throw new ConfigError('invalid configuration: set cluster.redisUrl (REDIS_URL) or cluster.sentinels, not both');
   }

@@ -49,10 +49,14 @@ export class BusBridge {
   readonly #stopped: Promise<null>;
   #stop!: () => void;
   readonly #loop: Promise<void>;
-  /** Events read from other nodes, published by this one, and catch-ups that found a gap. */
+  /** Events of this node not yet in the stream (Redis away), oldest first. */
+  readonly #outbox: OutboxEntry[] = [];
+  #flushing = false;
+  /** Events read from other nodes, published by this one, catch-ups that found a gap, events dropped from a full outbox. */
   received = 0;
   published = 0;
   gaps = 0;
+  dropped = 0;
 
   private constructor(bus: ControlBus, options: BusBridgeOptions, startAfter: string) {
     this.#bus = bus;
@@ -90,11 +94,51 @@ export class BusBridge {
 
   #publish(event: keyof ControlEvents, payload: unknown): void {
     if (this.#delivering || !this.#running) return;
-    const { publisher, stream, keep, nodeId, log } = this.#o;
     this.published++;
-    publisher
-      .xadd(stream, 'MAXLEN', '~', String(keep), '*', 'n', nodeId, 'e', event, 'p', JSON.stringify(payload))
-      .catch((error: unknown) => log.warn({ err: error, event }, 'bus: publishing an event failed'));
+    const entry: OutboxEntry = [event, JSON.stringify(payload)];
+    // Sent at once (in emit order on the one connection); behind what already waits, if anything does.
+    if (this.#outbox.length > 0) {
+      this.#keep(entry);
+      void this.#flush();
+      return;
+    }
+    this.#send(entry).catch((error: unknown) => {
+      this.#o.log.warn({ err: error, event }, 'bus: publishing failed; kept to send again');
+      this.#keep(entry);
+    });
+  }
+
+  #send([event, payload]: OutboxEntry): Promise<unknown> {
+    const { publisher, stream, keep, nodeId } = this.#o;
+    return publisher.xadd(stream, 'MAXLEN', '~', String(keep), '*', 'n', nodeId, 'e', event, 'p', payload);
+  }
+
+  #keep(entry: OutboxEntry): void {
+    this.#outbox.push(entry);
+    if (this.#outbox.length > OUTBOX_MAX) {
+      this.#outbox.shift();
+      this.dropped++;
+    }
+  }
+
+  /**
+   * Sends what waits in the outbox, in order: an event that could not be sent (Redis away) is sent
+   * again by the next publish or read-loop turn (at least once a second), so a removal made while
+   * Redis is away still reaches every node once it is back.
+   */
+  async #flush(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      while (this.#outbox.length > 0 && this.#running) {
+        await this.#send(this.#outbox[0]!);
+        this.#outbox.shift();
+      }
+    } catch (error) {
+      this.#o.log.warn({ err: error, waiting: this.#outbox.length }, 'bus: publishing failed; kept to send again');
+    } finally {
+      this.#flushing = false;
+    }
   }
 
   async #read(): Promise<void> {
@@ -110,10 +154,12 @@ export class BusBridge {
         log.warn({ err: error }, 'bus: reading the stream failed; retrying');
         await Promise.race([new Promise((resolve) => setTimeout(resolve, 500)), this.#stopped]);
         await this.#checkGap();
+        if (this.#outbox.length > 0) void this.#flush();
         continue;
       }
       if (!this.#running) return;
       for (const [, entries] of batches ?? []) for (const [id, fields] of entries) this.#deliver(id, fields);
+      if (this.#outbox.length > 0) void this.#flush();
     }
   }
 
@@ -123,10 +169,17 @@ export class BusBridge {
     for (let i = 0; i + 1 < fields.length; i += 2) entry.set(fields[i]!, fields[i + 1]!);
     const event = entry.get('e') as keyof ControlEvents | undefined;
     if (entry.get('n') === this.#o.nodeId || event === undefined || !EVENTS.includes(event)) return;
+    let payload: unknown;
+    try {
+      payload = JSON.parse(entry.get('p') ?? '{}');
+    } catch {
+      this.#o.log.warn({ id, event }, 'bus: an entry that is not JSON was skipped');
+      return;
+    }
     this.received++;
     this.#delivering = true;
     try {
-      this.#bus.emit(event, JSON.parse(entry.get('p') ?? '{}') as never);
+      this.#bus.emit(event, payload);
     } finally {
       this.#delivering = false;
     }
@@ -146,6 +199,12 @@ export class BusBridge {
     }
   }
 }
+
+/** An event and its payload as JSON. */
+type OutboxEntry = [keyof ControlEvents, string];
+
+/** Events kept while Redis is away (each is small: a few hundred bytes). */
+const OUTBOX_MAX = 10_000;
 
 /** Orders two stream ids (`<ms>-<seq>`). */
 function compareIds(a: string, b: string): number {

@@ -87,7 +87,7 @@ export async function linkCluster(options: ClusterLinkOptions): Promise<ClusterL
     redis,
     fleet,
     revocations,
-    shared: { limiter: (name, policy) => new RedisRateLimiter(redis, name, policy), reactions: tally },
+    shared: { limiter: (name, policy) => new RedisRateLimiter(redis, name, policy, clock, log), reactions: tally },
     replay: new RedisReplayGuard(redis),
     get bridge() {
       return bridge;

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { RedisLineStore } from '../admission/redis-line-store.ts';
 import { ConfigError } from '../config/load.ts';
+import { retryLater } from '../errors.ts';
 import type { Config } from '../config/schema.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
@@ -48,12 +49,18 @@ export async function startControl(
     signer,
     report: () => ({ role: 'control', url, listeners: 0, spaces: {}, draining: false }),
   }))!;
-  const store = await openStore({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    nowMs: clock.now(),
-    onConnectionError: (error) => log.warn({ err: error }, 'database connection lost (the pool replaces it)'),
-  });
+  let store;
+  try {
+    store = await openStore({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      nowMs: clock.now(),
+      onConnectionError: (error) => log.warn({ err: error }, 'database connection lost (the pool replaces it)'),
+    });
+  } catch (error) {
+    await cluster.close();
+    throw error;
+  }
   const metrics = new Metrics();
   const { fleet } = cluster;
   let control: ControlApp;
@@ -67,7 +74,8 @@ export async function startControl(
       metrics,
       failures: new ListenerFailures(log),
       urls: {
-        edge: () => config.edge.publicUrl ?? url,
+        // No edge reports and none is configured: the honest 503 (the API has no listener door).
+        edge: () => config.edge.publicUrl ?? noEdge(),
         stage: () => config.stage.publicUrl!,
         edges: () => fleet.chooseEdge(),
       },
@@ -105,12 +113,17 @@ export async function startControl(
     cluster,
     close: () =>
       (closing ??= (async () => {
-        await cluster.close();
+        // Requests in flight finish first (they may need Redis), then the node leaves the fleet.
         await control.app.close();
+        await cluster.close();
         await store.close();
         log.info('amphi control stopped');
       })()),
   };
+}
+
+function noEdge(): never {
+  throw retryLater('NO_EDGE_AVAILABLE', 2000);
 }
 
 /** Degraded while the registry cannot be read (Redis away): joins then go to the edges last seen. */

@@ -9,6 +9,8 @@ import { systemClock, type Clock } from '../lib/clock.ts';
 import { createHttpApp } from '../lib/http-app.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { keyList, TokenSigner } from '../lib/signed-token.ts';
+import { redisConfigured } from '../cluster/redis.ts';
+import { ConfigError } from '../config/load.ts';
 import { ControlBus } from '../control/events.ts';
 import { ListenerFailures } from '../lib/typed-emitter.ts';
 import { linkCluster, type ClusterLink } from './cluster.ts';
@@ -41,6 +43,12 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
   }
   if (config.edge.originUrl === null)
     throw new AmphiError('EDGE_CREDENTIAL_INVALID', { details: 'set --origin URL (edge.originUrl)' });
+  const unspecified = ['0.0.0.0', '::', '[::]'].includes(config.server.host);
+  if (redisConfigured(config.cluster) && config.edge.publicUrl === null && unspecified) {
+    throw new ConfigError(
+      `an edge of a cluster listening on ${config.server.host} needs AMPHI_EDGE_PUBLIC_URL (edge.publicUrl): the URL listeners reach it at, which it reports to the fleet`,
+    );
+  }
   const signer = new TokenSigner(keyList(config.tokens.signingKey));
   const metrics = new Metrics();
   let draining = false;

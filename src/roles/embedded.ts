@@ -24,6 +24,8 @@ import { programEncoder } from '../stage/room.ts';
 import { openStore } from '../storage/open.ts';
 import type { Store } from '../storage/store.ts';
 import { RedisLineStore } from '../admission/redis-line-store.ts';
+import { redisConfigured } from '../cluster/redis.ts';
+import { ConfigError } from '../config/load.ts';
 import type { NodeReport } from '../cluster/fleet.ts';
 import { linkCluster, type ClusterLink } from './cluster.ts';
 import { controlServices, mountControl, type ControlApp } from './control.ts';
@@ -67,6 +69,11 @@ export async function startEmbedded(
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.log.level);
   secureDataDir(config.dataDir, config.databaseUrl === null, log);
+  if (redisConfigured(config.cluster) && (config.databaseUrl === null || config.tokens.signingKey === null)) {
+    throw new ConfigError(
+      'a media node of a cluster (amphi start with REDIS_URL) needs DATABASE_URL (the PostgreSQL every node shares) and AMPHI_SIGNING_KEY (the key list every node shares)',
+    );
+  }
   const signer = new TokenSigner(loadSigningKeys(config.tokens.signingKey, config.dataDir));
   // Cluster mode (Redis configured): this process is the media node, and reports itself as an edge too.
   let report: () => MediaReport = () => ({ url: '', listeners: 0, spaces: {} });
@@ -316,7 +323,7 @@ async function buildHttp(parts: Parts, planes: ReturnType<typeof buildPlanes>) {
   await webRoutes(
     app,
     fileURLToPath(new URL('../../web/dist', import.meta.url)),
-    () => ({ stage: urls.stage, edges: [urls.edge] }),
+    () => ({ stage: urls.stage, edges: [urls.edge, ...(parts.cluster?.fleet.edges().map((n) => n.url) ?? [])] }),
     log,
   );
   const stageApp = createHttpApp({

@@ -100,7 +100,15 @@ describe('Admission.decide', () => {
 
     clock.advance(1000);
     assert.deepEqual(await admission.decide(attempt('an_b', { ticket: queued.ticket.ticket })), { kind: 'admit' });
-    assert.deepEqual(admission.counts, { attempts: 4, admitted: 2, tickets: 1, exchanged: 1, challenges: 0, readmitted: 0 });
+    assert.deepEqual(admission.counts, {
+      attempts: 4,
+      admitted: 2,
+      tickets: 1,
+      exchanged: 1,
+      challenges: 0,
+      readmitted: 0,
+      admittedLocally: 0,
+    });
     const reused = await rejection(admission.decide(attempt('an_b', { ticket: queued.ticket.ticket })));
     assert.equal(reused.code, 'TICKET_INVALID');
     assert.deepEqual(reused.details, { reason: 'reused' });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
+import type { LineStore } from '../../src/admission/line-store.ts';
 import { Admission } from '../../src/admission/plane.ts';
 import { defaultConfig } from '../../src/config/schema.ts';
 import { AmphiError } from '../../src/errors.ts';
@@ -89,5 +90,38 @@ describe('Admission.renewal: joins and renewals per address in a cluster', () =>
     };
     assert.equal(allowed(make()), 10, 'alone: the whole limit');
     assert.equal(allowed(make(() => 0.4)), 4, 'one of a cluster: its share');
+  });
+});
+
+describe('Admission while the shared line is unreachable (cluster mode, Redis away)', () => {
+  const away = () => Promise.reject(new Error('Connection is closed.'));
+  const unreachable: LineStore = { issue: away, redeem: away, status: away, release: away, delete: away };
+
+  test('joins go on at this node’s local capacity; past it, and for the line, 503 SHARED_STATE_UNAVAILABLE with Retry-After', async () => {
+    const clock = new ManualClock(0);
+    const admission = new Admission({
+      config: { ...defaultConfig.admission, joinsPerSecond: 10, joinBurst: 4 },
+      clock,
+      signer,
+      log: pino({ level: 'silent' }),
+      listeners: () => 0,
+      line: unreachable,
+      share: () => 0.5,
+    });
+    const join = (ticket?: string) =>
+      admission.decide({ spaceId: 'sp_1', subject: () => 'an_x', signedIn: false, address: '192.0.2.9', ticket, pow: undefined });
+    for (let i = 0; i < 2; i++) assert.deepEqual(await join(), { kind: 'admit' }, 'the share of the burst: 4 x 0.5');
+    const refused = await join().then(
+      () => assert.fail('admitted past the local capacity'),
+      (error: unknown) => error as AmphiError,
+    );
+    assert.equal(refused.code, 'SHARED_STATE_UNAVAILABLE');
+    assert.deepEqual(refused.headers, { 'retry-after': '2' });
+    assert.equal(admission.counts.admittedLocally, 2);
+    // The line document needs the shared line too: the same honest answer.
+    await assert.rejects(
+      admission.line('sp_1'),
+      (error: unknown) => error instanceof AmphiError && error.code === 'SHARED_STATE_UNAVAILABLE',
+    );
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { BusBridge } from '../../src/control/bus-bridge.ts';
 import { ControlBus, type ControlEvents } from '../../src/control/events.ts';
@@ -69,6 +70,39 @@ redisSuite('the control bus across nodes (Redis stream)', (suite) => {
       seen.map((s) => s.event),
       ['space.changed'],
     );
+  });
+
+  test('events published while Redis is unreachable are kept and sent, in order, once it answers', async () => {
+    const stream = 'test:bus:outbox';
+    const b = await node('b', stream);
+    const bus = new ControlBus(rethrow);
+    // A publisher that fails at once while not connected (no offline queue), as cluster mode's do.
+    const publisher = new Redis({ host: suite.redis.host, port: suite.redis.port, enableOfflineQueue: false, lazyConnect: true });
+    const reader = suite.redis.client();
+    // Started on a connected client (start reads the stream's end), then published through the one that is away.
+    const bridge = await BusBridge.start(bus, {
+      publisher: Object.assign(publisher, { xrevrange: reader.xrevrange.bind(reader) }),
+      reader,
+      nodeId: 'a',
+      log,
+      stream,
+      blockMs: 200,
+    });
+    cleanup.add('bridge a', async () => {
+      await bridge.close();
+      publisher.disconnect();
+    });
+    bus.emit('member.removed', { spaceId: 'sp_1', accountId: 'ac_while_away' });
+    bus.emit('space.ended', { spaceId: 'sp_1' });
+    // The first command set it connecting (lazily): the events wait in the outbox until it is ready.
+    await new Promise<void>((resolve) => (publisher.status === 'ready' ? resolve() : publisher.once('ready', () => resolve())));
+    bus.emit('space.changed', { spaceId: 'sp_after' });
+    await eventually('b to get all three, in order', () => b.seen.length === 3);
+    assert.deepEqual(
+      b.seen.map((e) => e.event),
+      ['member.removed', 'space.ended', 'space.changed'],
+    );
+    assert.equal(bridge.dropped, 0);
   });
 
   test('a node whose connection dropped catches up on what it missed', async () => {

@@ -56,7 +56,7 @@ describe('the one HTTP app factory', { timeout: 60_000 }, () => {
       assert.equal(res.status, 404);
       assert.deepEqual(((await res.json()) as { error: { code: string } }).error.code, 'ROUTE_NOT_FOUND');
       const health = await fetch(`${edge.url}/healthz`);
-      assert.deepEqual(await health.json(), { status: 'ok', role: 'edge', originFetches: 0 });
+      assert.deepEqual(await health.json(), { status: 'ok', role: 'edge', originFetches: 0, draining: false });
       const metrics = await (await fetch(`${edge.url}/metrics`)).text();
       assert.match(metrics, /^amphi_edge_listeners 0$/m);
     } finally {

@@ -99,7 +99,10 @@ export async function attachStream(element: HTMLAudioElement, live: LivePlayback
     }
     if (res.status === 403) throw new Refusal('You can no longer listen to this Space.');
     if ((res.status === 404 || res.status === 409) && !live.isLive()) throw new Refusal(ENDED);
-    if (!res.ok || res.body === null) throw new Error(`live stream answered ${res.status}`);
+    if (!res.ok || res.body === null) {
+      if (res.status >= 500) grants.failover(); // that edge cannot serve now: the next try goes to the next one
+      throw new Error(`live stream answered ${res.status}`);
+    }
     const epoch = Number(res.headers.get('amphi-program-epoch-ms'));
     // How far behind the mix this listener hears, for the page's probe (tests, diagnostics).
     if (epoch > 0) window.amphiBehindMs = () => Date.now() - (epoch + element.currentTime * 1000);
