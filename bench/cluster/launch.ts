@@ -11,6 +11,7 @@ import { createWriteStream, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
+import { redactUrlPassword } from '../../src/lib/redact-url.ts';
 import { mergeConfig, root } from '../lib/amphi.ts';
 import { sleep } from '../lib/sleep.ts';
 import { exited, stopProcess, type Teardown } from '../lib/teardown.ts';
@@ -244,7 +245,7 @@ async function freshDatabase(t: Teardown, say: (line: string) => void): Promise<
     await admin.connect();
   } catch (error) {
     throw new Error(
-      `cluster: PostgreSQL at ${redact(server)} is unreachable (${(error as Error).message}); set DATABASE_URL to a server whose role may CREATE DATABASE`,
+      `cluster: PostgreSQL at ${redactUrlPassword(server)} is unreachable (${(error as Error).message}); set DATABASE_URL to a server whose role may CREATE DATABASE`,
     );
   }
   try {
@@ -260,7 +261,7 @@ async function freshDatabase(t: Teardown, say: (line: string) => void): Promise<
   });
   const url = new URL(server);
   url.pathname = `/${name}`;
-  say(`postgres     ${redact(url.toString())}`);
+  say(`postgres     ${redactUrlPassword(url.toString())}`);
   return url.toString();
 }
 
@@ -311,14 +312,4 @@ ${controls.map((c) => `    server ${new URL(c.url).host} max_fails=1 fail_timeou
     await sleep(100);
   }
   throw new Error(`cluster: nginx did not start (see ${prefix}-error.log)`);
-}
-
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = 'redacted';
-    return parsed.toString();
-  } catch {
-    return '(unparsable)';
-  }
 }

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../lib/logger.ts';
+import { redactUrlPassword } from '../lib/redact-url.ts';
 
 /** Where Redis is: one URL, or a Sentinel set and the name of the master it watches. */
 export interface RedisSettings {
@@ -73,7 +74,12 @@ export async function connectRedis(
     if (down) log.info({ connection: name }, 'redis: connection back');
     down = false;
   });
-  const where = settings.sentinels.length > 0 ? `sentinels ${settings.sentinels.join(',')}` : redactedUrl(settings.redisUrl);
+  const where =
+    settings.sentinels.length > 0
+      ? `sentinels ${settings.sentinels.join(',')}`
+      : settings.redisUrl === null
+        ? '(none)'
+        : redactUrlPassword(settings.redisUrl);
   const waiting = setInterval(() => log.warn({ redis: where }, 'waiting for Redis'), 5000);
   try {
     // connect() rejects when the first attempt fails; the retry strategy keeps trying: wait for ready.
@@ -83,15 +89,4 @@ export async function connectRedis(
     clearInterval(waiting);
   }
   return redis;
-}
-
-function redactedUrl(url: string | null): string {
-  if (url === null) return '(none)';
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = 'redacted';
-    return parsed.toString();
-  } catch {
-    return '(unparsable)';
-  }
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { redactUrlPassword } from '../lib/redact-url.ts';
 import { ConfigSchema, defaultConfig, type Config } from './schema.ts';
 
 /** Thrown for any invalid setting; the message names the setting, its source and the fix. */
@@ -202,15 +203,4 @@ export function redactedConfig(config: Readonly<Config>): Config {
     },
     tokens: { ...config.tokens, signingKey: config.tokens.signingKey === null ? null : '(set)' },
   };
-}
-
-function redactUrlPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password === '') return url;
-    parsed.password = 'redacted';
-    return parsed.toString();
-  } catch {
-    return '(set, unparsable)';
-  }
 }
