@@ -4,7 +4,17 @@ import { commands, parseCommand } from '../../bench/main.ts';
 
 // The bench entry's argument checks: nothing is started, only parsed.
 test('every bench is a command, with usage', () => {
-  assert.deepEqual(Object.keys(commands), ['listeners', 'joins', 'flood', 'join', 'edge', 'stage', 'plan']);
+  assert.deepEqual(Object.keys(commands), [
+    'listeners',
+    'joins',
+    'flood',
+    'join',
+    'edge',
+    'stage',
+    'plan',
+    'cluster',
+    'cluster-join',
+  ]);
   const help = parseCommand(['--help']);
   assert.ok('print' in help && help.code === 0 && help.print.includes('joins'));
   const none = parseCommand([]);
@@ -29,6 +39,8 @@ test('bad options are errors with the usage, exit code 2', () => {
     [['stage', '--spaces', 'x'], '--spaces must be a number'],
     [['edge', '--verbose'], "Unknown option '--verbose'"],
     [['plan', 'extra'], 'Unexpected argument'],
+    [['cluster', '--control', 'three'], '--control must be a number, got "three"'],
+    [['cluster-join', '--connections', ''], '--connections must be a number, got ""'],
     [['juggle'], 'unknown command "juggle"'],
   ];
   for (const [argv, message] of cases) {
