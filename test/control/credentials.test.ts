@@ -7,6 +7,7 @@ import { AmphiError } from '../../src/errors.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { TokenSigner } from '../../src/lib/signed-token.ts';
 import type { Account, SpaceRecord } from '../../src/storage/store.ts';
+import { spaceRecord } from '../helpers/space-record.ts';
 
 /** Who may listen and with what: the rules of `Credentials`, on one Space whose snapshot the test sets. */
 
@@ -17,20 +18,7 @@ const other = { id: 'ac_other000000' } as Account;
 function rig(space: Partial<SpaceRecord> = {}, banned: string[] = [], recording = false) {
   const clock = new ManualClock(1_000_000);
   const snap = (): SpaceSnapshot => ({
-    space: {
-      id: 'sp_1',
-      hostId: 'ac_host',
-      title: 'T',
-      state: 'live',
-      allowAnonymous: true,
-      scheduledStart: null,
-      startedAt: 0,
-      endedAt: null,
-      createdAt: 0,
-      pinnedLink: null,
-      version: 1,
-      ...space,
-    },
+    space: spaceRecord(space),
     hostHandle: 'host',
     members: [],
     banned: new Set(banned),

@@ -4,23 +4,12 @@ import { SnapshotCache, STALE_SNAPSHOT_MAX_MS } from '../../src/control/snapshot
 import { AmphiError } from '../../src/errors.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import type { SpaceRecord, Store } from '../../src/storage/store.ts';
+import { spaceRecord } from '../helpers/space-record.ts';
 
 /** A store holding one Space whose reads fail while `down` (the database unreachable). */
 function flakyStore() {
   const state = { down: false, title: 'First', reads: 0 };
-  const space = (): SpaceRecord => ({
-    id: 'sp_1',
-    hostId: 'ac_host',
-    title: state.title,
-    state: 'live',
-    allowAnonymous: true,
-    scheduledStart: null,
-    startedAt: 0,
-    endedAt: null,
-    createdAt: 0,
-    pinnedLink: null,
-    version: 1,
-  });
+  const space = (): SpaceRecord => spaceRecord({ title: state.title });
   const read = <T>(value: () => T) => {
     state.reads++;
     return state.down
