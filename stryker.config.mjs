@@ -19,6 +19,10 @@ const folders = {
   // The same files in two halves, each about an hour on two cores, so a run can be resumed half by half.
   'control-core': ['src/control/*.ts', '!src/control/bus-bridge.ts'],
   'control-http': ['src/control/http/*.ts', '!src/control/http/{schemas,types}.ts'],
+  // control-http again in thirds (each route file's mutants rerun whole HTTP test files: hours in all).
+  'control-http-auth': ['src/control/http/{auth,api,views}.ts'],
+  'control-http-spaces': ['src/control/http/{spaces,stage}-routes.ts'],
+  'control-http-rest': ['src/control/http/{accounts,listening,recording}-routes.ts'],
   stage: ['src/stage/**/*.ts', '!src/stage/{http,session,plane,sdp}.ts'],
 };
 
