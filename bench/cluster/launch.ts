@@ -16,6 +16,7 @@ import { mergeConfig, root } from '../lib/amphi.ts';
 import { sleep } from '../lib/sleep.ts';
 import { exited, stopProcess, type Teardown } from '../lib/teardown.ts';
 import { freePort } from '../lib/ports.ts';
+import { startRadosgw, type Radosgw } from './radosgw.ts';
 import { answers, SENTINEL_MASTER, startRedis, startSentinels, type RedisProcess } from './redis.ts';
 
 export type Role = 'media' | 'control' | 'edge';
@@ -49,6 +50,8 @@ export interface Cluster {
   readonly signingKey: string;
   /** The Redis server process (a test may stop or restart it); with `sentinel`, the first master. */
   readonly redis: RedisProcess;
+  /** With `bucket`: the S3 server and the bucket's URL. */
+  readonly bucket?: { readonly rgw: Radosgw; readonly url: string };
   /** With `sentinel`: the replica and the three sentinels' host:port. */
   readonly sentinel?: { readonly replica: RedisProcess; readonly sentinels: readonly string[] };
   /** Starts one more edge, with config merged over the cluster's and environment over its own. */
@@ -70,6 +73,8 @@ export interface ClusterOptions {
    * the master through the sentinels (AMPHI_REDIS_SENTINELS) and follow a failover.
    */
   readonly sentinel?: boolean;
+  /** Recordings in a real S3 bucket: radosgw on loopback (see radosgw.ts), named to the media node. */
+  readonly bucket?: boolean;
   /** Progress lines (default: none). */
   readonly progress?: (line: string) => void;
 }
@@ -89,6 +94,12 @@ export async function startCluster(t: Teardown, o: ClusterOptions): Promise<Clus
   const sentinel = o.sentinel === true ? await startSentinels(t, dir, redisPort) : undefined;
   if (sentinel !== undefined) say(`sentinels    ${sentinel.sentinels.join(', ')} (replica on ${sentinel.replica.port})`);
   const databaseUrl = o.databaseUrl ?? (await freshDatabase(t, say));
+  let bucket: Cluster['bucket'];
+  if (o.bucket === true) {
+    const rgw = await startRadosgw(t, join(dir, 'ceph'));
+    bucket = { rgw, url: `${rgw.endpoint}/amphi-recordings` };
+    say(`radosgw      ${rgw.endpoint} (bucket amphi-recordings)`);
+  }
   const signingKey = randomBytes(36).toString('base64url');
   const base = {
     env: {
@@ -105,7 +116,19 @@ export async function startCluster(t: Teardown, o: ClusterOptions): Promise<Clus
   const mediaHost = '127.0.0.2';
   const [mediaPort, stagePort] = [await freePort(mediaHost), await freePort(mediaHost)];
   const stageUrl = `http://${mediaHost}:${stagePort}`;
-  const media = await startNode(t, base, 'media', 0, mediaHost, mediaPort, ['start', '--stage-port', String(stagePort)], {
+  const mediaBase =
+    bucket === undefined
+      ? base
+      : {
+          ...base,
+          env: {
+            ...base.env,
+            AMPHI_BUCKET_URL: bucket.url,
+            AWS_ACCESS_KEY_ID: bucket.rgw.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: bucket.rgw.secretAccessKey,
+          },
+        };
+  const media = await startNode(t, mediaBase, 'media', 0, mediaHost, mediaPort, ['start', '--stage-port', String(stagePort)], {
     demo: { enabled: o.demo ?? true },
   });
   say(`media        ${media.url} (stage ${stageUrl})`);
@@ -155,6 +178,7 @@ export async function startCluster(t: Teardown, o: ClusterOptions): Promise<Clus
     redis,
     addEdge,
     ...(sentinel === undefined ? {} : { sentinel }),
+    ...(bucket === undefined ? {} : { bucket }),
   };
 }
 

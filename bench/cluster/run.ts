@@ -1,11 +1,16 @@
 /** `npm run cluster`: starts a local cluster, prints where everything is, runs until Ctrl-C (then stops it all). */
 import { withTeardown } from '../lib/teardown.ts';
 import { startCluster, type ClusterOptions } from './launch.ts';
+import { radosgwInstalled } from './radosgw.ts';
 
 export async function runCluster(o: Pick<ClusterOptions, 'controls' | 'edges' | 'databaseUrl'>): Promise<void> {
   await withTeardown(async (t) => {
-    process.stdout.write(`Starting a cluster: ${o.controls} control node(s), ${o.edges} edge(s), one media node\n`);
-    const cluster = await startCluster(t, { ...o, progress: (line) => process.stdout.write(`  ${line}\n`) });
+    // Recordings go to a real S3 bucket (radosgw on loopback) where Ceph is installed, else to the media node's disk.
+    const bucket = radosgwInstalled();
+    process.stdout.write(
+      `Starting a cluster: ${o.controls} control node(s), ${o.edges} edge(s), one media node, recordings ${bucket ? 'in an S3 bucket (radosgw)' : 'on local disk (install radosgw ceph-mon ceph-osd for a bucket)'}\n`,
+    );
+    const cluster = await startCluster(t, { ...o, bucket, progress: (line) => process.stdout.write(`  ${line}\n`) });
     process.stdout.write(
       [
         '',

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
+import { parseBucketUrl } from '../lib/bucket-url.ts';
 import { redactUrlPassword } from '../lib/redact-url.ts';
 import { ConfigSchema, defaultConfig, type Config } from './schema.ts';
 
@@ -40,6 +41,10 @@ export const configEnv = {
   AMPHI_STAGE_PUBLIC_URL: 'stage.publicUrl',
   AMPHI_EDGE_PUBLIC_URL: 'edge.publicUrl',
   AMPHI_ORIGIN_URL: 'edge.originUrl',
+  AMPHI_BUCKET_URL: 'bucket.url',
+  AMPHI_BUCKET_REGION: 'bucket.region',
+  AWS_ACCESS_KEY_ID: 'bucket.accessKeyId',
+  AWS_SECRET_ACCESS_KEY: 'bucket.secretAccessKey',
 } as const;
 
 const numericPaths = new Set(['server.port', 'stage.port']);
@@ -118,6 +123,18 @@ export function validateConfig(candidate: unknown): Readonly<Config> {
   }
   if (config.cluster.redisUrl !== null && config.cluster.sentinels.length > 0) {
     throw new ConfigError('invalid configuration: set cluster.redisUrl (REDIS_URL) or cluster.sentinels, not both');
+  }
+  if (config.bucket.url !== null) {
+    try {
+      parseBucketUrl(config.bucket.url);
+    } catch (error) {
+      throw new ConfigError(`invalid configuration: bucket.url (AMPHI_BUCKET_URL): ${(error as Error).message}`);
+    }
+    if (config.bucket.accessKeyId === null || config.bucket.secretAccessKey === null) {
+      throw new ConfigError(
+        'invalid configuration: bucket.url needs bucket.accessKeyId and bucket.secretAccessKey (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)',
+      );
+    }
   }
   const candidates = config.stage.remoteCandidates;
   if (candidates.minPort > candidates.maxPort) {

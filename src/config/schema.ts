@@ -98,6 +98,25 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    // Recordings in an S3-compatible bucket (cluster mode), local disk as a write-ahead buffer. url null:
+    // recordings stay on local disk (embedded mode).
+    bucket: Type.Object(
+      {
+        // The endpoint with the bucket as its path: http://127.0.0.1:7480/amphi-media (AMPHI_BUCKET_URL).
+        url: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()]),
+        region: Type.String({ minLength: 1, maxLength: 64 }),
+        accessKeyId: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+        secretAccessKey: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+        // Uploaded segments of each Space also kept on local disk (the newest); older ones come from the bucket.
+        localSegments: Type.Integer({ minimum: 3, maximum: 1_000_000 }),
+        // A failed upload is retried forever, the wait doubling from 250 ms up to this.
+        retryMaxMs: Type.Integer({ minimum: 250, maximum: 300_000 }),
+        // Spaces uploading at once (a Space's own objects go one at a time, in order).
+        concurrency: Type.Integer({ minimum: 1, maximum: 256 }),
+        requestTimeoutMs: Type.Integer({ minimum: 100, maximum: 120_000 }),
+      },
+      strict,
+    ),
     demo: Type.Object(
       {
         enabled: Type.Boolean(),
@@ -260,6 +279,16 @@ export const defaultConfig: Config = {
   },
   cluster: { redisUrl: null, sentinels: [], sentinelName: 'amphi', reportMs: 1000, staleMs: 5000 },
   demo: { enabled: true, title: 'Amphi demo: hear it live', recordingWindowMinutes: 60 },
+  bucket: {
+    url: null,
+    region: 'us-east-1',
+    accessKeyId: null,
+    secretAccessKey: null,
+    localSegments: 150,
+    retryMaxMs: 10_000,
+    concurrency: 16,
+    requestTimeoutMs: 5000,
+  },
   origin: { partDurationMs: 500, partsPerSegment: 4, blockingTimeoutMs: 6000, liveWindowSegments: 30, retentionDays: null },
   stage: {
     publicUrl: null,

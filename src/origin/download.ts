@@ -33,7 +33,8 @@ const SPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
  * a gap, in order. Each segment is a run of CMAF fragments (moof + mdat) on one continuous media
  * timeline, so the concatenation is the file players expect (a gap only skips media time).
  *
- * Nothing is copied: offsets come from the pieces' sizes (a `stat` each, not a read), and a byte
+ * Nothing is copied: offsets come from the pieces' sizes (a `stat` each, not a read; with a bucket, a
+ * segment no longer on local disk is fetched once to measure it), and a byte
  * range reads only the pieces it overlaps, one at a time as the socket drains. A finished recording
  * never changes, so its layout is computed once and kept (bounded, least recently used first).
  */
@@ -49,9 +50,9 @@ export class RecordingDownloads implements RecordingFiles {
     this.#maxCached = options.maxCached ?? 64;
   }
 
-  open(spaceId: string): RecordingFile | undefined {
+  async open(spaceId: string): Promise<RecordingFile | undefined> {
     if (!SPACE_ID.test(spaceId)) return undefined;
-    const layout = this.#layout(spaceId);
+    const layout = await this.#layout(spaceId);
     if (layout === undefined) return undefined;
     return {
       size: layout.size,
@@ -66,14 +67,14 @@ export class RecordingDownloads implements RecordingFiles {
     };
   }
 
-  #layout(spaceId: string): Layout | undefined {
+  async #layout(spaceId: string): Promise<Layout | undefined> {
     const cached = this.#layouts.get(spaceId);
     if (cached !== undefined) {
       this.#layouts.delete(spaceId); // re-inserted last: the Map's order is least recently used first
       this.#layouts.set(spaceId, cached);
       return cached;
     }
-    const layout = this.#measure(spaceId);
+    const layout = await this.#measure(spaceId);
     // Only a finished recording is kept: one still live has no layout yet and may have one later.
     if (layout === undefined) return undefined;
     if (this.#layouts.size >= this.#maxCached) this.#layouts.delete(this.#layouts.keys().next().value!);
@@ -82,12 +83,12 @@ export class RecordingDownloads implements RecordingFiles {
   }
 
   /** Where each piece of a finished recording goes in the file; undefined when there is none (yet). */
-  #measure(spaceId: string): Layout | undefined {
-    const raw = this.#storage.read(spaceId, 'recording.json');
+  async #measure(spaceId: string): Promise<Layout | undefined> {
+    const raw = await this.#storage.load(spaceId, 'recording.json');
     if (raw === undefined) return undefined;
     const manifest = JSON.parse(new TextDecoder().decode(raw)) as RecordingManifest;
     if (!manifest.ended) return undefined;
-    const initSize = this.#storage.size(spaceId, 'init.mp4');
+    const initSize = await this.#storage.stat(spaceId, 'init.mp4');
     if (initSize === undefined) {
       this.#log.warn({ spaceId }, 'recording has no init segment: no download');
       return undefined;
@@ -98,7 +99,7 @@ export class RecordingDownloads implements RecordingFiles {
     for (const segment of manifest.segments) {
       if (segment.gap === true) continue;
       const name = segmentUri(segment.msn);
-      const bytes = this.#storage.size(spaceId, name);
+      const bytes = await this.#storage.stat(spaceId, name);
       if (bytes === undefined) {
         // Listed, so once written: an operator removed it. Skipped like a gap, said once per layout.
         this.#log.warn({ spaceId, file: name }, 'a listed segment is missing: the download skips it');
@@ -118,17 +119,17 @@ export class RecordingDownloads implements RecordingFiles {
 }
 
 /** Bytes `start`..`end` (inclusive) of the pieces laid end to end, a piece at a time. */
-function* readPieces(
+async function* readPieces(
   storage: MediaStorage,
   spaceId: string,
   pieces: readonly Piece[],
   start: number,
   end: number,
   onChanged: () => void,
-): Generator<Uint8Array> {
+): AsyncGenerator<Uint8Array> {
   for (let i = pieceAt(pieces, start); i < pieces.length && pieces[i]!.offset <= end; i++) {
     const piece = pieces[i]!;
-    const data = storage.read(spaceId, piece.name);
+    const data = await storage.load(spaceId, piece.name);
     if (data === undefined || data.length !== piece.size) {
       onChanged();
       throw new Error(`recording piece ${spaceId}/${piece.name} changed while the download was read`);

@@ -1,5 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import { scrapeGauge } from '../lib/metrics.ts';
+import type { BucketMediaStorage } from './bucket-storage.ts';
 import type { OriginPlane } from './plane.ts';
 
 /** The origin's recordings (`amphi_origin_*`), read at scrape time. */
@@ -17,4 +18,38 @@ export function originMetrics(registry: Registry, origin: OriginPlane): void {
       this.inc(origin.writeFailures);
     },
   });
+}
+
+/** Uploads of recordings to the bucket (`amphi_bucket_*`, cluster mode), read at scrape time. */
+export function bucketMetrics(registry: Registry, bucket: BucketMediaStorage): void {
+  scrapeGauge(
+    registry,
+    'amphi_bucket_pending_objects',
+    'Recording objects on local disk waiting to reach the bucket',
+    () => bucket.pending,
+  );
+  scrapeGauge(
+    registry,
+    'amphi_bucket_oldest_pending_seconds',
+    'How long the oldest waiting object has waited',
+    () => bucket.oldestPendingMs / 1000,
+  );
+  scrapeGauge(registry, 'amphi_bucket_healthy', '1 while uploads succeed, 0 while one is failing (and retried)', () =>
+    bucket.health.ok ? 1 : 0,
+  );
+  for (const [name, help, read] of [
+    ['amphi_bucket_uploads_total', 'Recording objects uploaded to the bucket', () => bucket.counts.uploaded],
+    ['amphi_bucket_upload_failures_total', 'Upload attempts that failed (each is retried)', () => bucket.counts.failed],
+    ['amphi_bucket_reads_total', 'Objects served from the bucket (no longer on local disk)', () => bucket.counts.fromBucket],
+  ] as const) {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  }
 }

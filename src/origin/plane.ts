@@ -232,11 +232,11 @@ export class OriginPlane {
       if (track === undefined && this.recording(spaceId) === undefined) throw new AmphiError('SPACE_NOT_FOUND');
       return text(multivariantPlaylist(this.#d.programBitrateBps), M3U8, 'public, max-age=3600');
     }
-    if (file === 'init.mp4') return media(track?.init ?? this.#stored(spaceId, file), IMMUTABLE);
+    if (file === 'init.mp4') return media(track?.init ?? (await this.#stored(spaceId, file)), IMMUTABLE);
     if (file === 'media.m3u8' || file === 'dvr.m3u8') {
       // Only a final playlist is cached long; one that may still grow never is for more than a second.
       if (track === undefined) {
-        return text(new TextDecoder().decode(this.#stored(spaceId, 'media.m3u8')), M3U8, 'public, max-age=3600');
+        return text(new TextDecoder().decode(await this.#stored(spaceId, 'media.m3u8')), M3U8, 'public, max-age=3600');
       }
       // media.m3u8 is a sliding window (bounded); dvr.m3u8 lists the whole Space so far (DVR from the start).
       const view = {
@@ -252,7 +252,7 @@ export class OriginPlane {
       }
       return text(track.playlist(view), M3U8, 'public, max-age=1');
     }
-    if (match[1] !== undefined) return media(this.#stored(spaceId, file), IMMUTABLE);
+    if (match[1] !== undefined) return media(await this.#stored(spaceId, file), IMMUTABLE);
     const msn = Number(match[2]);
     const index = Number(match[3]);
     if (track === undefined) throw new AmphiError('HLS_OBJECT_NOT_FOUND');
@@ -313,8 +313,15 @@ export class OriginPlane {
     return raw === undefined ? undefined : (JSON.parse(new TextDecoder().decode(raw)) as RecordingManifest);
   }
 
-  #stored(spaceId: string, name: string): Uint8Array {
-    const data = this.#d.storage.read(spaceId, name);
+  /** A stored file, from local disk or (cluster mode) the bucket. */
+  async #stored(spaceId: string, name: string): Promise<Uint8Array> {
+    let data: Uint8Array | undefined;
+    try {
+      data = await this.#d.storage.load(spaceId, name);
+    } catch (error) {
+      this.#d.log.warn({ spaceId, file: name, err: error }, 'media read failed');
+      throw new AmphiError('MEDIA_STORAGE_UNAVAILABLE', { headers: { 'retry-after': '2' } });
+    }
     if (data === undefined) throw new AmphiError('HLS_OBJECT_NOT_FOUND');
     return data;
   }

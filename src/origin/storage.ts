@@ -29,6 +29,13 @@ export interface MediaStorage {
   read(spaceId: string, name: string): Uint8Array | undefined;
   /** A stored file's length in bytes, without reading it; undefined when there is none. */
   size(spaceId: string, name: string): number | undefined;
+  /**
+   * `read` for the serving paths (replays, DVR, downloads), which may reach past local disk: with a
+   * bucket, an object no longer kept locally is fetched from it.
+   */
+  load(spaceId: string, name: string): Promise<Uint8Array | undefined>;
+  /** `size` for the serving paths, likewise. */
+  stat(spaceId: string, name: string): Promise<number | undefined>;
   /** Renames `name` out of the way (kept for an operator, never served), if it exists. */
   setAside(spaceId: string, name: string, suffix: string): boolean;
   /** Deletes one file, or everything stored for the Space when `name` is omitted. */
@@ -77,6 +84,14 @@ export class FileMediaStorage implements MediaStorage {
     return statSync(join(this.#root, spaceId, name), { throwIfNoEntry: false })?.size;
   }
 
+  load(spaceId: string, name: string): Promise<Uint8Array | undefined> {
+    return Promise.resolve(this.read(spaceId, name));
+  }
+
+  stat(spaceId: string, name: string): Promise<number | undefined> {
+    return Promise.resolve(this.size(spaceId, name));
+  }
+
   setAside(spaceId: string, name: string, suffix: string): boolean {
     try {
       renameSync(join(this.#root, spaceId, name), join(this.#root, spaceId, `.${name}.${suffix}`));
@@ -89,6 +104,16 @@ export class FileMediaStorage implements MediaStorage {
 
   remove(spaceId: string, name?: string): void {
     rmSync(name === undefined ? join(this.#root, spaceId) : join(this.#root, spaceId, name), { recursive: true, force: true });
+  }
+
+  /** The files stored for a Space (set-aside and temporary files left out). */
+  files(spaceId: string): string[] {
+    try {
+      return readdirSync(join(this.#root, spaceId)).filter((name) => !name.startsWith('.'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
   }
 
   spaces(): string[] {

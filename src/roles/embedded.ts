@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.ts';
 import { roomStateView, spaceView, type LiveSignals } from '../control/http/views.ts';
@@ -12,12 +11,11 @@ import { listenerFailureMetrics } from '../lib/metrics.ts';
 import { TokenSigner } from '../lib/signed-token.ts';
 import { ListenerFailures } from '../lib/typed-emitter.ts';
 import { RecordingDownloads } from '../origin/download.ts';
-import { originMetrics } from '../origin/metrics.ts';
+import { bucketMetrics, originMetrics } from '../origin/metrics.ts';
 import { stageMetrics } from '../stage/metrics.ts';
 import { OriginPlane, type StorageHealth } from '../origin/plane.ts';
 import { RoomState } from '../origin/room-state.ts';
 import { originRoutes } from '../origin/routes.ts';
-import { FileMediaStorage } from '../origin/storage.ts';
 import { stageRoutes } from '../stage/http.ts';
 import { StagePlane } from '../stage/plane.ts';
 import { programEncoder } from '../stage/room.ts';
@@ -37,6 +35,7 @@ import type { HealthCheck } from './ops-routes.ts';
 import { stageAuthority } from './stage-authority.ts';
 import { webRoutes } from './web.ts';
 import { ListenUrls, portOf } from './listen-urls.ts';
+import { bucketCheck, mediaStorage } from './media-storage.ts';
 
 /** How often a held room-state request re-reads the document (multiplied under overload). */
 const ROOM_STATE_POLL_MS = 250;
@@ -125,8 +124,9 @@ async function wire(
   const urls = new ListenUrls(config);
   const parts: Parts = { ...base, metrics, failures, urls };
   const planes = buildPlanes(parts);
-  const { services, stage, origin, edge } = planes;
+  const { services, stage, origin, edge, bucket } = planes;
   const { app, stageApp } = await buildHttp(parts, planes);
+  await bucket?.open();
   base.reportWith(() => ({ url: urls.edge, listeners: edge.allListeners(), spaces: edge.listenersBySpace() }));
   await cluster?.bridgeBus(services.plane.bus);
   await reopenLiveSpaces(store, stage, log);
@@ -152,6 +152,7 @@ async function wire(
     stage.close();
     origin.close();
     edge.close(); // held streams end now, so the HTTP server can drain
+    await bucket?.close(config.server.shutdownGraceMs / 2);
     await stageApp.close();
     await app.close();
     services.stop();
@@ -231,7 +232,8 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
     recording: (spaceId) => origin.recording(spaceId),
     endsAt: (spaceId) => services.abandonment?.endsAt(spaceId),
   };
-  const media = new FileMediaStorage(join(config.dataDir, 'media'));
+  const { media, bucket } = mediaStorage(config, clock, log.child({ plane: 'origin' }));
+  if (bucket !== undefined) bucketMetrics(metrics.registry, bucket.storage);
   const origin = new OriginPlane({
     config: config.origin,
     storage: media,
@@ -277,7 +279,7 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
   plane.bus.on('member.removed', ({ spaceId, accountId }) => edge.revoke(spaceId, accountId));
   // Finished recordings as one file each (GET /api/spaces/:id/recording.m4a), from the same storage.
   const downloads = new RecordingDownloads({ storage: media, log: log.child({ plane: 'origin' }) });
-  return { services, stage, origin, edge, live, downloads };
+  return { services, stage, origin, edge, live, downloads, bucket };
 }
 
 /**
@@ -315,6 +317,7 @@ async function buildHttp(parts: Parts, planes: ReturnType<typeof buildPlanes>) {
     live,
     checks: () => ({
       media: mediaCheck(origin.health),
+      ...(planes.bucket === undefined ? {} : { bucket: bucketCheck(planes.bucket.storage.health) }),
       ...(parts.cluster === undefined ? {} : { keys: parts.cluster.keysCheck() }),
     }),
     recordingFiles: downloads,

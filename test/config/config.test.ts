@@ -121,6 +121,24 @@ describe('config', () => {
     assert.equal(ok.auth.secureCookies, true);
   });
 
+  test('the bucket: its URL must name an endpoint and a bucket, and it needs both keys', () => {
+    const keys = { AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret' };
+    const ok = loadConfig({ env: { AMPHI_BUCKET_URL: 'http://127.0.0.1:7480/amphi-media', ...keys } });
+    assert.deepEqual([ok.bucket.url, ok.bucket.accessKeyId, ok.bucket.secretAccessKey], ['http://127.0.0.1:7480/amphi-media', 'id', 'secret']);
+    assert.equal(loadConfig().bucket.url, null, 'no bucket by default: recordings stay on local disk');
+    assert.throws(() => loadConfig({ env: { AMPHI_BUCKET_URL: 'http://127.0.0.1:7480/', ...keys } }), /bucket\.url \(AMPHI_BUCKET_URL\).*<bucket name/);
+    assert.throws(() => loadConfig({ env: { AMPHI_BUCKET_URL: 'http://127.0.0.1:7480/Bad_Name', ...keys } }), /<bucket name/);
+    assert.throws(() => loadConfig({ env: { AMPHI_BUCKET_URL: 's3://bucket' } }), /bucket\.url/);
+    assert.throws(
+      () => loadConfig({ env: { AMPHI_BUCKET_URL: 'http://127.0.0.1:7480/amphi-media', AWS_ACCESS_KEY_ID: 'id' } }),
+      /needs bucket\.accessKeyId and bucket\.secretAccessKey/,
+    );
+    assert.throws(
+      () => loadConfig({ env: { AMPHI_BUCKET_URL: 'http://127.0.0.1:7480/amphi-media', AWS_SECRET_ACCESS_KEY: 'x' } }),
+      /needs bucket\.accessKeyId/,
+    );
+  });
+
   test('the commented sample config is valid and shows exactly the defaults', () => {
     const sample: unknown = parse(readFileSync(resolve('amphi.sample.yaml'), 'utf8'));
     assert.deepEqual(sample, defaultConfig);

@@ -1,6 +1,7 @@
 import { request, type ClientRequest } from 'node:http';
 import { after, before } from 'node:test';
 import { startCluster, type Cluster, type ClusterOptions } from '../../bench/cluster/launch.ts';
+import { radosgwInstalled } from '../../bench/cluster/radosgw.ts';
 import { Teardown } from '../../bench/lib/teardown.ts';
 import { jsonApi } from './json-api.ts';
 import { hasCommands, optionalSuite, skipUnless } from './skip.ts';
@@ -20,6 +21,16 @@ const clusterSkip: false | string =
       })
     : 'cluster tests skipped: they need PostgreSQL (AMPHI_TEST_PG=1; CI sets it)';
 
+/** A suite with recordings in a bucket also needs Ceph's radosgw (AMPHI_TEST_S3=1 requires it; CI installs it). */
+function bucketSkip(): false | string {
+  return skipUnless({
+    available: radosgwInstalled(),
+    env: 'AMPHI_TEST_S3',
+    suite: 'cluster tests with a bucket',
+    install: 'radosgw ceph-mon ceph-osd',
+  });
+}
+
 /** Config every cluster test starts from: fast password hashing, no per-address limits (one test client). */
 export const CLUSTER_TEST_CONFIG = {
   auth: { passwordHashCostLog2: 10 },
@@ -37,7 +48,8 @@ export const CLUSTER_TEST_CONFIG = {
 
 /** A suite over one cluster, started before its tests and stopped after (however they end). */
 export function clusterSuite(name: string, options: Omit<ClusterOptions, 'progress'>, body: (get: () => Cluster) => void): void {
-  optionalSuite(name, { skip: clusterSkip, timeout: 600_000 }, () => {
+  const skip = clusterSkip || (options.bucket === true ? bucketSkip() : false);
+  optionalSuite(name, { skip, timeout: 600_000 }, () => {
     const t = new Teardown();
     let cluster: Cluster | undefined;
     before(async () => {

@@ -31,6 +31,14 @@ export class MemoryMediaStorage implements MediaStorage {
     return this.files.get(`${spaceId}/${name}`)?.length;
   }
 
+  load(spaceId: string, name: string): Promise<Uint8Array | undefined> {
+    return Promise.resolve(this.read(spaceId, name));
+  }
+
+  stat(spaceId: string, name: string): Promise<number | undefined> {
+    return Promise.resolve(this.size(spaceId, name));
+  }
+
   setAside(spaceId: string, name: string, suffix: string): boolean {
     const data = this.files.get(`${spaceId}/${name}`);
     if (data === undefined) return false;

@@ -86,7 +86,7 @@ optionalSuite('the recording download in a real player', { skip, timeout: 120_00
     assert.equal(manifest.ended, true);
     assert.equal(listedMs, SECONDS * 1000, 'the replay lists the whole two minutes');
     const files = new RecordingDownloads({ storage, log: pino({ level: 'silent' }) });
-    assert.equal(files.open(spaceId)?.durationMs, listedMs);
+    assert.equal((await files.open(spaceId))?.durationMs, listedMs);
 
     const app = await withRecordingFiles(amphi, files);
     try {

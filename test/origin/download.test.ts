@@ -116,7 +116,7 @@ describe('recording download (one file made by the server)', () => {
       res.headers['content-disposition'],
       `attachment; filename="Morning cafe code.m4a"; filename*=UTF-8''Morning%3A%20caf%C3%A9%20%26%20code.m4a`,
     );
-    assert.equal(files.open(ended)?.durationMs, 2000 + 2000 + 1240, 'the listed duration of what is served');
+    assert.equal((await files.open(ended))?.durationMs, 2000 + 2000 + 1240, 'the listed duration of what is served');
   });
 
   test('ranges: the first byte, the last byte, across segment boundaries, a suffix, an open end', async () => {

@@ -40,7 +40,7 @@ export function recordingRoutes(app: App, { plane, auth, recordingFiles }: Route
     },
     async (request, reply) => {
       const space = await plane.credentials.recordingAccess(await auth.optional(request), request.params.id);
-      const file = recordingFiles?.open(space.id);
+      const file = await recordingFiles?.open(space.id);
       if (file === undefined) throw new AmphiError('RECORDING_NOT_AVAILABLE');
       void reply
         .header('accept-ranges', 'bytes')

@@ -32,7 +32,7 @@ export interface RouteContext {
  */
 export interface RecordingFiles {
   /** The finished recording of a Space, or undefined while it is still recording or when there is none. */
-  open(spaceId: string): RecordingFile | undefined;
+  open(spaceId: string): Promise<RecordingFile | undefined>;
 }
 
 export interface RecordingFile {
@@ -46,5 +46,5 @@ export interface RecordingFile {
    * piece as the consumer pulls: never the whole file in memory. Throws (mid-stream) when the
    * stored pieces changed under it.
    */
-  read(start: number, end: number): Iterable<Uint8Array>;
+  read(start: number, end: number): AsyncIterable<Uint8Array>;
 }

@@ -1,0 +1,279 @@
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { ObjectStore } from './bucket.ts';
+import type { MediaStorage } from './storage.ts';
+
+export interface BucketStorageOptions {
+  /** The write-ahead buffer: every write lands here (durably) first. */
+  readonly local: MediaStorage & { files(spaceId: string): string[] };
+  readonly bucket: ObjectStore;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Uploaded segments of each Space kept on local disk too (the newest); older ones are read from the bucket. */
+  readonly localSegments: number;
+  /** Backoff between attempts at one upload: doubles from `retryBaseMs` up to `retryMaxMs`. */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** Spaces uploading at once (each Space's objects go one at a time, in order). */
+  readonly concurrency: number;
+}
+
+/** What is waiting to reach the bucket, and whether it is getting there. */
+export type UploadHealth =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: string; readonly since: number; readonly spaceId: string; readonly file: string };
+
+interface Job {
+  readonly name: string;
+  /** `purge`: every object of the Space (a recording deleted for retention). */
+  readonly op: 'put' | 'delete' | 'purge';
+  readonly queuedAt: number;
+}
+
+const SEGMENT = /^s(\d+)\.m4s$/;
+const CONTENT_TYPES: Record<string, string> = { json: 'application/json', m3u8: 'application/vnd.apple.mpegurl' };
+
+/**
+ * Recordings in an S3-compatible bucket, with local disk as a write-ahead buffer (cluster mode).
+ *
+ * Every write goes to local disk first, durably, exactly as in embedded mode, so the origin's
+ * synchronous paths (the track writes a segment, then lists it) keep their order and their failure
+ * handling. Each write then queues an upload. A Space's uploads run one at a time in the order they
+ * were written, so a segment always reaches the bucket before the manifest that lists it: the manifest
+ * is queued after the segment, and a newer write of the same manifest replaces the queued one and goes
+ * to the back of the line. A failed upload is retried with backoff, forever, and holds its Space's line
+ * (nothing later overtakes it); while any upload fails, `health` says so (and since when).
+ *
+ * Once a segment is in the bucket, the local copy of the segment `localSegments` older goes: the local
+ * disk holds the newest few minutes and the small files (manifest, playlist, init). Reads that may miss
+ * locally (`load`, `stat`) fall through to the bucket: replays, DVR and downloads are served from it.
+ */
+export class BucketMediaStorage implements MediaStorage {
+  readonly #o: BucketStorageOptions;
+  readonly #queues = new Map<string, Job[]>();
+  /** Spaces whose line is being worked through (their first job is in flight). */
+  readonly #draining = new Set<string>();
+  /** Spaces with jobs waiting for a free upload slot. */
+  readonly #ready: string[] = [];
+  #health: UploadHealth = { ok: true };
+  #idle: (() => void)[] = [];
+  #closed = false;
+  /** Nothing is uploaded before `recover` ran: what the last process left comes first. */
+  #recovered = false;
+  /** Uploads (and deletes) that reached the bucket, and attempts that failed. */
+  readonly counts = { uploaded: 0, failed: 0, deleted: 0, fromBucket: 0 };
+
+  constructor(options: BucketStorageOptions) {
+    this.#o = options;
+  }
+
+  write(spaceId: string, name: string, data: Uint8Array | string): void {
+    this.#o.local.write(spaceId, name, data);
+    this.#enqueue(spaceId, name, 'put');
+  }
+
+  create(spaceId: string, name: string, data: Uint8Array): void {
+    this.#o.local.create(spaceId, name, data);
+    this.#enqueue(spaceId, name, 'put');
+  }
+
+  read(spaceId: string, name: string): Uint8Array | undefined {
+    return this.#o.local.read(spaceId, name);
+  }
+
+  size(spaceId: string, name: string): number | undefined {
+    return this.#o.local.size(spaceId, name);
+  }
+
+  async load(spaceId: string, name: string): Promise<Uint8Array | undefined> {
+    const local = this.#o.local.read(spaceId, name);
+    if (local !== undefined) return local;
+    const data = await this.#o.bucket.get(key(spaceId, name));
+    if (data !== undefined) this.counts.fromBucket++;
+    return data;
+  }
+
+  async stat(spaceId: string, name: string): Promise<number | undefined> {
+    return this.#o.local.size(spaceId, name) ?? (await this.#o.bucket.size(key(spaceId, name)));
+  }
+
+  setAside(spaceId: string, name: string, suffix: string): boolean {
+    // Only ever a segment that was never listed: it was never uploaded either (the line is in order).
+    return this.#o.local.setAside(spaceId, name, suffix);
+  }
+
+  remove(spaceId: string, name?: string): void {
+    this.#o.local.remove(spaceId, name);
+    if (name === undefined) this.#enqueue(spaceId, '', 'purge');
+    else this.#enqueue(spaceId, name, 'delete');
+  }
+
+  spaces(): string[] {
+    return this.#o.local.spaces();
+  }
+
+  /**
+   * Brings a Space's manifest and init segment from the bucket to local disk when local disk has no
+   * manifest (this node takes over a Space another node recorded). Returns whether the bucket had one.
+   */
+  async hydrate(spaceId: string): Promise<boolean> {
+    if (this.#o.local.read(spaceId, 'recording.json') !== undefined) return true;
+    const manifest = await this.#o.bucket.get(key(spaceId, 'recording.json'));
+    if (manifest === undefined) return false;
+    const init = await this.#o.bucket.get(key(spaceId, 'init.mp4'));
+    if (init !== undefined) this.#o.local.write(spaceId, 'init.mp4', init);
+    this.#o.local.write(spaceId, 'recording.json', manifest);
+    return true;
+  }
+
+  /**
+   * After a restart (or a crash): queues every local object the bucket lacks, segments in order, then
+   * the small files, so that what was written before the stop reaches the bucket after all. Returns
+   * how many objects were queued.
+   */
+  async recover(): Promise<number> {
+    let queued = 0;
+    for (const spaceId of this.#o.local.spaces()) {
+      const inBucket = new Set((await this.#o.bucket.list(`${spaceId}/`)).map((k) => k.slice(spaceId.length + 1)));
+      const order = (name: string) => Number(SEGMENT.exec(name)?.[1] ?? Infinity);
+      // Written since this start: already in the line (after what is missing, where they belong).
+      const since = this.#queues.get(spaceId) ?? [];
+      const waiting = new Set(since.map((j) => j.name));
+      // Small files (manifest, playlist, init) are rewritten in place: always sent again.
+      const missing = this.#o.local
+        .files(spaceId)
+        .filter((name) => !waiting.has(name) && (!inBucket.has(name) || !SEGMENT.test(name)))
+        .sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+      if (missing.length > 0)
+        this.#queues.set(spaceId, [
+          ...missing.map((name) => ({ name, op: 'put' as const, queuedAt: this.#o.clock.now() })),
+          ...since,
+        ]);
+      if (missing.length > 0 && since.length === 0) this.#ready.push(spaceId);
+      queued += missing.length;
+    }
+    this.#recovered = true;
+    if (!this.#health.ok && this.#health.file === '') this.#health = { ok: true };
+    this.#schedule();
+    if (queued > 0) this.#o.log.info({ objects: queued }, 'recordings: objects written before the restart are being uploaded');
+    return queued;
+  }
+
+  /** A failed attempt (an upload, or the bucket check at start): counted, and shown in `health` until one succeeds. */
+  failed(spaceId: string, file: string, error: unknown): void {
+    this.counts.failed++;
+    const reason = error instanceof Error ? error.message || error.name : String(error);
+    this.#health = { ok: false, reason, since: this.#health.ok ? this.#o.clock.now() : this.#health.since, spaceId, file };
+  }
+
+  get health(): UploadHealth {
+    return this.#health;
+  }
+
+  /** Objects waiting to reach the bucket (in flight included). */
+  get pending(): number {
+    let n = 0;
+    for (const q of this.#queues.values()) n += q.length;
+    return n;
+  }
+
+  /** How long the oldest waiting object has waited, in ms (0 when none waits). */
+  get oldestPendingMs(): number {
+    let oldest = Infinity;
+    for (const q of this.#queues.values()) if (q[0] !== undefined) oldest = Math.min(oldest, q[0].queuedAt);
+    return oldest === Infinity ? 0 : this.#o.clock.now() - oldest;
+  }
+
+  /** Resolves once nothing waits to be uploaded. */
+  drained(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Stops starting uploads (those in flight finish); what waits stays on local disk. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  #enqueue(spaceId: string, name: string, op: Job['op']): void {
+    let queue = this.#queues.get(spaceId);
+    if (queue === undefined) {
+      queue = [];
+      this.#queues.set(spaceId, queue);
+    }
+    // A newer write of a waiting object replaces it at the back of the line (never the one in flight:
+    // it is uploaded from what is on disk then, and this one follows).
+    const from = this.#draining.has(spaceId) ? 1 : 0;
+    const waiting = queue.findIndex((j, i) => i >= from && j.name === name && j.op === op);
+    if (waiting !== -1) queue.splice(waiting, 1);
+    queue.push({ name, op, queuedAt: this.#o.clock.now() });
+    if (!this.#draining.has(spaceId) && !this.#ready.includes(spaceId)) this.#ready.push(spaceId);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    while (this.#recovered && !this.#closed && this.#draining.size < this.#o.concurrency && this.#ready.length > 0) {
+      const spaceId = this.#ready.shift()!;
+      this.#draining.add(spaceId);
+      void this.#drain(spaceId);
+    }
+  }
+
+  /** Works through one Space's line, one object at a time, each until it succeeds. */
+  async #drain(spaceId: string): Promise<void> {
+    const queue = this.#queues.get(spaceId)!;
+    let failures = 0;
+    while (queue.length > 0 && !this.#closed) {
+      const job = queue[0]!;
+      try {
+        await this.#run(spaceId, job);
+        queue.shift();
+        failures = 0;
+        if (!this.#health.ok && this.#health.spaceId === spaceId && this.#health.file === job.name) {
+          this.#o.log.info({ spaceId, file: job.name }, 'uploads to the bucket work again');
+          this.#health = { ok: true };
+        }
+      } catch (error) {
+        failures++;
+        if (failures === 1) this.#o.log.error({ spaceId, file: job.name, err: error }, 'upload to the bucket failed (retrying)');
+        this.failed(spaceId, job.name, error);
+        const delay = Math.min(this.#o.retryMaxMs, this.#o.retryBaseMs * 2 ** Math.min(failures - 1, 20));
+        await new Promise<void>((resolve) => this.#o.clock.setTimeout(resolve, delay));
+      }
+    }
+    this.#draining.delete(spaceId);
+    if (queue.length === 0) this.#queues.delete(spaceId);
+    else if (!this.#closed) this.#ready.push(spaceId);
+    this.#schedule();
+    if (this.pending === 0) for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  async #run(spaceId: string, job: Job): Promise<void> {
+    const { bucket, local } = this.#o;
+    if (job.op === 'purge') {
+      for (let keys = await bucket.list(`${spaceId}/`); keys.length > 0; keys = await bucket.list(`${spaceId}/`)) {
+        for (const k of keys) await bucket.delete(k);
+        this.counts.deleted += keys.length;
+      }
+      return;
+    }
+    if (job.op === 'delete') {
+      await bucket.delete(key(spaceId, job.name));
+      this.counts.deleted++;
+      return;
+    }
+    const data = local.read(spaceId, job.name);
+    if (data === undefined) return; // removed since (a recording window): a delete follows it
+    await bucket.put(key(spaceId, job.name), data, CONTENT_TYPES[job.name.split('.').pop()!] ?? 'audio/mp4');
+    this.counts.uploaded++;
+    const segment = SEGMENT.exec(job.name);
+    if (segment !== null) {
+      // Every earlier object of this Space is in the bucket (the line is in order): the old copy can go.
+      local.remove(spaceId, `s${Number(segment[1]) - this.#o.localSegments}.m4s`);
+    }
+  }
+}
+
+function key(spaceId: string, name: string): string {
+  return `${spaceId}/${name}`;
+}

@@ -1,0 +1,83 @@
+import { join } from 'node:path';
+import type { Config } from '../config/schema.ts';
+import { every, type Clock, type TimerHandle } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import { S3ObjectStore } from '../origin/bucket.ts';
+import { BucketMediaStorage, type UploadHealth } from '../origin/bucket-storage.ts';
+import { FileMediaStorage } from '../origin/storage.ts';
+import type { HealthCheck } from './ops-routes.ts';
+
+/**
+ * Where recordings go: local disk (embedded mode), or with `bucket.url` an S3-compatible bucket with
+ * local disk as the write-ahead buffer.
+ */
+export function mediaStorage(config: Readonly<Config>, clock: Clock, log: Logger) {
+  const local = new FileMediaStorage(join(config.dataDir, 'media'));
+  const settings = config.bucket;
+  if (settings.url === null) return { media: local, bucket: undefined };
+  const objects = new S3ObjectStore({
+    url: settings.url,
+    region: settings.region,
+    accessKeyId: settings.accessKeyId!,
+    secretAccessKey: settings.secretAccessKey!,
+    requestTimeoutMs: settings.requestTimeoutMs,
+  });
+  const storage = new BucketMediaStorage({
+    local,
+    bucket: objects,
+    clock,
+    log,
+    localSegments: settings.localSegments,
+    retryBaseMs: 250,
+    retryMaxMs: settings.retryMaxMs,
+    concurrency: settings.concurrency,
+  });
+  let stopRetrying = () => {};
+  const bucket = {
+    storage,
+    /**
+     * Creates the bucket unless it exists and queues what the last process left unuploaded, then
+     * uploads start. A bucket out of reach is reported and tried again (in the background) until it answers.
+     */
+    async open() {
+      const attempt = async (): Promise<boolean> => {
+        try {
+          await objects.ensureBucket();
+          await storage.recover();
+          log.info({ bucket: objects.bucket }, 'recordings go to the bucket');
+          return true;
+        } catch (error) {
+          log.error({ bucket: objects.bucket, err: error }, 'the bucket is out of reach: recordings wait on local disk');
+          storage.failed('', '', error);
+          return false;
+        }
+      };
+      if (await attempt()) return;
+      stopRetrying = every(
+        clock,
+        settings.retryMaxMs,
+        async () => {
+          if (await attempt()) stopRetrying();
+        },
+        () => {},
+      );
+    },
+    /** Gives waiting uploads up to `graceMs`; what is left stays on local disk for the next start. */
+    async close(graceMs: number) {
+      stopRetrying();
+      let timer: TimerHandle | undefined;
+      await Promise.race([storage.drained(), new Promise<void>((resolve) => (timer = clock.setTimeout(resolve, graceMs)))]);
+      if (timer !== undefined) clock.clearTimeout(timer);
+      if (storage.pending > 0) log.warn({ pending: storage.pending }, 'stopping with uploads waiting: they stay on local disk');
+      storage.close();
+      objects.close();
+    },
+  };
+  return { media: storage, bucket };
+}
+
+export function bucketCheck(health: UploadHealth): HealthCheck {
+  if (health.ok) return { ok: true };
+  const { reason, since, spaceId, file } = health;
+  return { ok: false, reason: `uploads to the bucket failing: ${reason}`, since: new Date(since).toISOString(), spaceId, file };
+}

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { S3ObjectStore } from '../../src/origin/bucket.ts';
+import type { RecordingManifest } from '../../src/origin/track.ts';
+import { apiAt, CLUSTER_TEST_CONFIG, clusterSuite, holdStream, signUp } from '../helpers/cluster.ts';
+import { eventually } from '../helpers/eventually.ts';
+
+/** The media node of a cluster with AMPHI_BUCKET_URL: a live Space's recording goes to radosgw as it is made. */
+clusterSuite(
+  'cluster: recordings in the bucket',
+  { controls: 1, edges: 1, bucket: true, config: CLUSTER_TEST_CONFIG },
+  (cluster) => {
+    test('a live Space is uploaded segment by segment; its final manifest and playlist follow the end; health and metrics say so', async () => {
+      const { url, bucket, media, edges } = cluster();
+      assert.ok(bucket !== undefined);
+      const objects = new S3ObjectStore({
+        url: bucket.url,
+        region: 'us-east-1',
+        accessKeyId: bucket.rgw.accessKeyId,
+        secretAccessKey: bucket.rgw.secretAccessKey,
+      });
+      try {
+        const api = apiAt(url);
+        const host = await signUp(url, 'bucket_host');
+        const spaceId = (await api('POST', '/api/spaces', host.token, { title: 'Into the bucket' })).json.space.id as string;
+        assert.equal((await api('POST', `/api/spaces/${spaceId}/start`, host.token)).status, 200);
+        const grant = (await api('POST', `/api/spaces/${spaceId}/join`, undefined, {})).json as { streamUrl: string };
+        assert.ok(grant.streamUrl.startsWith(edges[0]!.url) || grant.streamUrl.startsWith(media.url), grant.streamUrl);
+        const held = holdStream(grant.streamUrl);
+        try {
+          await eventually('three segments in the bucket', async () => (await objects.list(`${spaceId}/s`)).length >= 3, {
+            timeoutMs: 20_000,
+          });
+          const live = JSON.parse(new TextDecoder().decode(await objects.get(`${spaceId}/recording.json`))) as RecordingManifest;
+          assert.equal(live.ended, false);
+          const keys = new Set(await objects.list(`${spaceId}/`));
+          for (const s of live.segments)
+            assert.ok(keys.has(`${spaceId}/s${s.msn}.m4s`), `listed segment ${s.msn} is in the bucket`);
+          assert.ok(held.bytes > 0, 'the listener hears the program meanwhile');
+        } finally {
+          held.close();
+        }
+
+        const health = (await (await fetch(`${media.url}/healthz`)).json()) as { status: string; failing?: unknown };
+        assert.deepEqual([health.status, health.failing], ['ok', undefined]);
+        const metrics = await (await fetch(`${media.url}/metrics`)).text();
+        const uploaded = Number(/^amphi_bucket_uploads_total (\d+)/m.exec(metrics)?.[1]);
+        assert.ok(uploaded >= 4, `amphi_bucket_uploads_total ${uploaded}`);
+        assert.match(metrics, /^amphi_bucket_healthy 1$/m);
+
+        // radosgw dies for a while: /healthz says so while it lasts, and nothing recorded meanwhile is lost.
+        bucket.rgw.gateway().kill('SIGKILL');
+        const outageAt = performance.now();
+        await eventually(
+          'the outage in /healthz',
+          async () => {
+            const h = (await (await fetch(`${media.url}/healthz`)).json()) as {
+              status: string;
+              failing?: Record<string, { reason: string }>;
+            };
+            return h.status === 'degraded' && /uploads to the bucket failing/.test(h.failing?.bucket?.reason ?? '');
+          },
+          { timeoutMs: 15_000 },
+        );
+        await new Promise((resolve) => setTimeout(resolve, 4000)); // a few more segments wait on local disk
+        await bucket.rgw.restart();
+        await eventually(
+          'healthy again',
+          async () => ((await (await fetch(`${media.url}/healthz`)).json()) as { status: string }).status === 'ok',
+          { timeoutMs: 20_000 },
+        );
+        console.log(`bucket outage: ${((performance.now() - outageAt) / 1000).toFixed(1)} s until /healthz was ok again`);
+
+        assert.equal((await api('POST', `/api/spaces/${spaceId}/end`, host.token)).status, 200);
+        await eventually(
+          'the final manifest in the bucket',
+          async () => {
+            const raw = await objects.get(`${spaceId}/recording.json`);
+            return raw !== undefined && (JSON.parse(new TextDecoder().decode(raw)) as RecordingManifest).ended;
+          },
+          { timeoutMs: 20_000 },
+        );
+        const playlist = new TextDecoder().decode(await objects.get(`${spaceId}/media.m3u8`));
+        assert.match(playlist, /#EXT-X-ENDLIST/);
+        const final = JSON.parse(new TextDecoder().decode(await objects.get(`${spaceId}/recording.json`))) as RecordingManifest;
+        const keys = new Set(await objects.list(`${spaceId}/`));
+        assert.deepEqual(
+          final.segments.filter((s) => s.gap !== true && !keys.has(`${spaceId}/s${s.msn}.m4s`)).map((s) => s.msn),
+          [],
+          'every segment the final manifest lists is in the bucket',
+        );
+      } finally {
+        objects.close();
+      }
+    });
+  },
+);
