@@ -124,9 +124,15 @@ describe('config', () => {
   test('the bucket: its URL must name an endpoint and a bucket, and it needs both keys', () => {
     const keys = { AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret' };
     const ok = loadConfig({ env: { AMPHI_BUCKET_URL: 'http://127.0.0.1:7480/amphi-media', ...keys } });
-    assert.deepEqual([ok.bucket.url, ok.bucket.accessKeyId, ok.bucket.secretAccessKey], ['http://127.0.0.1:7480/amphi-media', 'id', 'secret']);
+    assert.deepEqual(
+      [ok.bucket.url, ok.bucket.accessKeyId, ok.bucket.secretAccessKey],
+      ['http://127.0.0.1:7480/amphi-media', 'id', 'secret'],
+    );
     assert.equal(loadConfig().bucket.url, null, 'no bucket by default: recordings stay on local disk');
-    assert.throws(() => loadConfig({ env: { AMPHI_BUCKET_URL: 'http://127.0.0.1:7480/', ...keys } }), /bucket\.url \(AMPHI_BUCKET_URL\).*<bucket name/);
+    assert.throws(
+      () => loadConfig({ env: { AMPHI_BUCKET_URL: 'http://127.0.0.1:7480/', ...keys } }),
+      /bucket\.url \(AMPHI_BUCKET_URL\).*<bucket name/,
+    );
     assert.throws(() => loadConfig({ env: { AMPHI_BUCKET_URL: 'http://127.0.0.1:7480/Bad_Name', ...keys } }), /<bucket name/);
     assert.throws(() => loadConfig({ env: { AMPHI_BUCKET_URL: 's3://bucket' } }), /bucket\.url/);
     assert.throws(
