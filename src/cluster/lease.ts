@@ -1,0 +1,154 @@
+import type { Redis } from 'ioredis';
+import { every, type Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import { luaScript, runScript } from '../lib/redis-script.ts';
+
+/** Who mixes and packages a Space: a media node, and the fencing number its lease was taken with. */
+export interface LeaseOwner {
+  readonly nodeId: string;
+  /** Grows with every take-over of the Space: a write tagged with a lower one is from a deposed owner. */
+  readonly fence: number;
+}
+
+export interface SpaceLeaseOptions {
+  readonly redis: Redis;
+  readonly nodeId: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** A lease not renewed for this long is free for another node to take. */
+  readonly ttlMs: number;
+  /** How often the owner renews each lease it holds (well under `ttlMs`). */
+  readonly renewMs: number;
+  readonly prefix?: string;
+  /** A lease this node held is gone (expired, or taken by another node): stop producing the Space now. */
+  readonly onLost: (spaceId: string, fence: number) => void;
+}
+
+/**
+ * Leases on Spaces for media nodes: `SET owner NX PX ttl` with a fencing number, renewed by the owner.
+ *
+ * One Redis key per Space holds `<nodeId> <fence>` and expires `ttlMs` after the last renewal; taking
+ * it increments the Space's fence counter in the same script, so every owner in a Space's history has
+ * a larger number than the one before. An owner that misses renewals (a pause, a partition) loses the
+ * lease when it expires; its next renewal finds it gone or someone else's and reports `lost`, and the
+ * fence lets anything it still writes be told from the new owner's. Redis is the clock: no two nodes
+ * compare their own.
+ */
+export class SpaceLeases {
+  readonly #o: SpaceLeaseOptions;
+  readonly #prefix: string;
+  /** Leases held, with the fence each was taken with. */
+  readonly #held = new Map<string, number>();
+  #stop = () => {};
+
+  constructor(options: SpaceLeaseOptions) {
+    if (options.renewMs * 2 > options.ttlMs) throw new Error('SpaceLeases: renewMs must be at most half of ttlMs');
+    this.#o = options;
+    this.#prefix = options.prefix ?? 'amphi:media:';
+  }
+
+  /** Takes the Space's lease if nobody holds it; returns the fence, or undefined when another node holds it. */
+  async acquire(spaceId: string): Promise<number | undefined> {
+    const [owner, fence] = this.#keys(spaceId);
+    const taken = (await runScript(this.#o.redis, ACQUIRE, [owner, fence], [this.#o.nodeId, this.#o.ttlMs])) as number | null;
+    if (taken === null) return undefined;
+    this.#held.set(spaceId, taken);
+    this.#o.log.info({ spaceId, fence: taken }, 'lease taken');
+    return taken;
+  }
+
+  /** Who holds the Space's lease now (undefined: nobody; a live Space then needs a new owner). */
+  async owner(spaceId: string): Promise<LeaseOwner | undefined> {
+    const value = await this.#o.redis.get(this.#keys(spaceId)[0]);
+    return value === null ? undefined : parseOwner(value);
+  }
+
+  /** The Spaces this node holds, and each one's fence. */
+  held(): ReadonlyMap<string, number> {
+    return this.#held;
+  }
+
+  /** Gives a Space up (it ended, or this node drains); only if this node still holds it. */
+  async release(spaceId: string): Promise<void> {
+    const fence = this.#held.get(spaceId);
+    if (fence === undefined) return;
+    this.#held.delete(spaceId);
+    await runScript(this.#o.redis, RELEASE, [this.#keys(spaceId)[0]], [`${this.#o.nodeId} ${fence}`]);
+  }
+
+  /** Renews every held lease each `renewMs`; a lease found gone or taken is dropped and reported `lost`. */
+  start(): void {
+    this.#stop = every(
+      this.#o.clock,
+      this.#o.renewMs,
+      () => this.renew(),
+      (error) => this.#o.log.warn({ err: error }, 'lease renewal failed (retrying)'),
+    );
+  }
+
+  stop(): void {
+    this.#stop();
+  }
+
+  /** One renewal round (what `start` runs each `renewMs`). */
+  async renew(): Promise<void> {
+    const spaces = [...this.#held];
+    if (spaces.length === 0) return;
+    const pipeline = this.#o.redis.pipeline();
+    for (const [spaceId, fence] of spaces) {
+      pipeline.evalsha(RENEW.sha, 1, this.#keys(spaceId)[0], `${this.#o.nodeId} ${fence}`, this.#o.ttlMs);
+    }
+    let results = await pipeline.exec();
+    if (results?.some(([error]) => error?.message.startsWith('NOSCRIPT') === true)) {
+      await this.#o.redis.script('LOAD', RENEW.lua);
+      results = await this.#redo(spaces);
+    }
+    spaces.forEach(([spaceId, fence], i) => {
+      const [error, kept] = results?.[i] ?? [new Error('no reply'), 0];
+      if (error !== null || kept === 1 || this.#held.get(spaceId) !== fence) return;
+      this.#held.delete(spaceId);
+      this.#o.log.warn({ spaceId, fence }, 'lease lost: another node may be producing this Space');
+      this.#o.onLost(spaceId, fence);
+    });
+  }
+
+  async #redo(spaces: [string, number][]) {
+    const pipeline = this.#o.redis.pipeline();
+    for (const [spaceId, fence] of spaces) {
+      pipeline.evalsha(RENEW.sha, 1, this.#keys(spaceId)[0], `${this.#o.nodeId} ${fence}`, this.#o.ttlMs);
+    }
+    return pipeline.exec();
+  }
+
+  #keys(spaceId: string): [owner: string, fence: string] {
+    // One hash tag: both keys on one shard, so the script may touch both.
+    return [`${this.#prefix}owner:{${spaceId}}`, `${this.#prefix}fence:{${spaceId}}`];
+  }
+}
+
+export function parseOwner(value: string): LeaseOwner | undefined {
+  const space = value.lastIndexOf(' ');
+  const fence = Number(value.slice(space + 1));
+  if (space <= 0 || !Number.isSafeInteger(fence)) return undefined;
+  return { nodeId: value.slice(0, space), fence };
+}
+
+const ACQUIRE = luaScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return nil end
+local fence = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. fence, 'PX', ARGV[2])
+return fence
+`);
+
+const RENEW = luaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+`);
+
+const RELEASE = luaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
