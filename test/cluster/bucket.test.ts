@@ -9,17 +9,14 @@ import { systemClock } from '../../src/lib/clock.ts';
 import { S3ObjectStore } from '../../src/origin/bucket.ts';
 import { BucketMediaStorage } from '../../src/origin/bucket-storage.ts';
 import { RecordingDownloads } from '../../src/origin/download.ts';
-import { OriginPlane } from '../../src/origin/plane.ts';
 import { FileMediaStorage } from '../../src/origin/storage.ts';
 import type { RecordingManifest } from '../../src/origin/track.ts';
-import { FRAME_SAMPLES, SAMPLE_RATE, toneFrame, toneShare } from '../../src/stage/audio.ts';
-import { ProgramStream } from '../../src/stage/program.ts';
-import { programEncoder } from '../../src/stage/room.ts';
+import { SAMPLE_RATE, toneShare } from '../../src/stage/audio.ts';
 import { makeTestApp, type TestApp } from '../helpers/app.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { rethrow } from '../helpers/events.ts';
 import { ffmpegDecode } from '../helpers/ffmpeg.ts';
 import { withRecordingFiles } from '../helpers/recording-app.ts';
+import { toneOrigin } from '../helpers/tone-origin.ts';
 import { hasCommands, optionalSuite, skipUnless } from '../helpers/skip.ts';
 
 /**
@@ -77,33 +74,13 @@ optionalSuite('recordings in a real S3 server (radosgw)', { skip, timeout: 240_0
     const spaceId = (await amphi.call('POST', '/api/spaces', { token: host.token, body: { title: 'A minute of A' } })).json.space
       .id as string;
     assert.equal((await amphi.call('POST', `/api/spaces/${spaceId}/start`, { token: host.token })).status, 200);
-    const encoder = programEncoder(BITRATE_BPS);
-    const origin = new OriginPlane({
+    const { origin, play, end, preSkip } = toneOrigin({
       config: amphi.config.origin,
       storage,
       clock: amphi.clock,
-      log: pino({ level: 'silent' }),
-      programBitrateBps: BITRATE_BPS,
-      preSkip: encoder.lookahead,
+      spaceId,
+      bitrateBps: BITRATE_BPS,
     });
-    const program = new ProgramStream(rethrow);
-    origin.attach(spaceId, program);
-    let sequence = 0;
-    const play = (seconds: number) => {
-      for (const end = sequence + (seconds * 1000) / 20; sequence < end; sequence++) {
-        const ptsSamples = sequence * FRAME_SAMPLES;
-        const data = encoder.encode(toneFrame(440, 0.5, ptsSamples));
-        program.emit('frame', {
-          spaceId,
-          sequence,
-          ptsSamples,
-          durationSamples: FRAME_SAMPLES,
-          wallClockMs: amphi.clock.now(),
-          data,
-        });
-        amphi.clock.advance(20);
-      }
-    };
 
     play(HALF_SECONDS);
     await eventually('the first half in the bucket', () => storage.pending === 0, { timeoutMs: 20_000 });
@@ -122,7 +99,7 @@ optionalSuite('recordings in a real S3 server (radosgw)', { skip, timeout: 240_0
     await eventually('everything uploaded after the outage', () => storage.pending === 0, { timeoutMs: 30_000 });
     assert.deepEqual(storage.health, { ok: true }, 'health clears once the line is through');
 
-    program.emit('end', { spaceId, frames: sequence, final: true });
+    end();
     assert.equal((await amphi.call('POST', `/api/spaces/${spaceId}/end`, { token: host.token })).status, 200);
     await eventually('the final files in the bucket', () => storage.pending === 0, { timeoutMs: 20_000 });
 
@@ -148,7 +125,7 @@ optionalSuite('recordings in a real S3 server (radosgw)', { skip, timeout: 240_0
       assert.equal(decoded.code, 0, decoded.stderr);
       const decodedMs = (decoded.pcm.length / SAMPLE_RATE) * 1000;
       const listedMs = manifest.segments.reduce((n, s) => n + s.durationMs, 0);
-      const preSkipMs = (encoder.lookahead / SAMPLE_RATE) * 1000;
+      const preSkipMs = (preSkip / SAMPLE_RATE) * 1000;
       console.log(
         `bucket: ${keys.size} objects, ${storage.counts.failed} failed attempts during the outage, replay ${decodedMs.toFixed(0)} ms decoded of ${listedMs} ms listed, ${storage.counts.fromBucket - fromBucketBefore} reads from the bucket`,
       );

@@ -6,16 +6,13 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { RecordingDownloads } from '../../src/origin/download.ts';
-import { OriginPlane } from '../../src/origin/plane.ts';
 import { FileMediaStorage } from '../../src/origin/storage.ts';
 import type { RecordingManifest } from '../../src/origin/track.ts';
-import { FRAME_SAMPLES, SAMPLE_RATE, toneFrame, toneShare } from '../../src/stage/audio.ts';
-import { ProgramStream } from '../../src/stage/program.ts';
-import { programEncoder } from '../../src/stage/room.ts';
+import { SAMPLE_RATE, toneShare } from '../../src/stage/audio.ts';
 import { makeTestApp, type TestApp } from '../helpers/app.ts';
-import { rethrow } from '../helpers/events.ts';
 import { ffmpegDecode } from '../helpers/ffmpeg.ts';
 import { withRecordingFiles } from '../helpers/recording-app.ts';
+import { toneOrigin } from '../helpers/tone-origin.ts';
 import { hasCommands, optionalSuite, skipUnless } from '../helpers/skip.ts';
 
 /**
@@ -53,32 +50,9 @@ optionalSuite('the recording download in a real player', { skip, timeout: 120_00
     assert.equal((await amphi.call('POST', `/api/spaces/${spaceId}/start`, { token: host.token })).status, 200);
 
     const storage = new FileMediaStorage(dir);
-    const encoder = programEncoder(BITRATE_BPS);
-    const origin = new OriginPlane({
-      config: amphi.config.origin,
-      storage,
-      clock: amphi.clock,
-      log: pino({ level: 'silent' }),
-      programBitrateBps: BITRATE_BPS,
-      preSkip: encoder.lookahead,
-    });
-    const program = new ProgramStream(rethrow);
-    origin.attach(spaceId, program);
-    const frames = (SECONDS * 1000) / 20;
-    for (let sequence = 0; sequence < frames; sequence++) {
-      const ptsSamples = sequence * FRAME_SAMPLES;
-      const data = encoder.encode(toneFrame(440, 0.5, ptsSamples));
-      program.emit('frame', {
-        spaceId,
-        sequence,
-        ptsSamples,
-        durationSamples: FRAME_SAMPLES,
-        wallClockMs: amphi.clock.now(),
-        data,
-      });
-      amphi.clock.advance(20);
-    }
-    program.emit('end', { spaceId, frames, final: true });
+    const tone = toneOrigin({ config: amphi.config.origin, storage, clock: amphi.clock, spaceId, bitrateBps: BITRATE_BPS });
+    tone.play(SECONDS);
+    tone.end();
     assert.equal((await amphi.call('POST', `/api/spaces/${spaceId}/end`, { token: host.token })).status, 200);
 
     const manifest = JSON.parse(new TextDecoder().decode(storage.read(spaceId, 'recording.json'))) as RecordingManifest;
@@ -97,7 +71,7 @@ optionalSuite('the recording download in a real player', { skip, timeout: 120_00
       assert.equal(decoded.code, 0, decoded.stderr);
       assert.equal(decoded.stderr.trim(), '', 'ffmpeg reports nothing wrong with the file');
       const decodedMs = (decoded.pcm.length / SAMPLE_RATE) * 1000;
-      const preSkipMs = (encoder.lookahead / SAMPLE_RATE) * 1000;
+      const preSkipMs = (tone.preSkip / SAMPLE_RATE) * 1000;
       const share = toneShare(decoded.pcm, 440);
       console.log(
         `download: listed ${listedMs} ms, decoded ${decodedMs.toFixed(1)} ms (pre-skip ${preSkipMs} ms), 440 Hz share ${share.toFixed(4)}`,
