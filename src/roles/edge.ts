@@ -3,7 +3,10 @@ import type { Config } from '../config/schema.ts';
 import { Edge } from '../edge/edge.ts';
 import { listenerDoor } from '../edge/http.ts';
 import { edgeMetrics } from '../edge/metrics.ts';
+import { BucketFallbackOrigin } from '../edge/bucket-fallback.ts';
+import type { OriginClient } from '../edge/edge.ts';
 import { HttpOriginClient } from '../edge/origin-client.ts';
+import { bucketFromConfig } from './media-storage.ts';
 import { AmphiError } from '../errors.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { createHttpApp } from '../lib/http-app.ts';
@@ -66,10 +69,11 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
       draining,
     }),
   });
+  const { origin, bucket } = originOf(config, config.edge.originUrl, signer, clock, log);
   const edge = new Edge({
     signer,
     clock,
-    origin: new HttpOriginClient(config.edge.originUrl, signer, clock),
+    origin,
     log,
     cacheMaxBytes: config.edge.cacheMaxBytes,
     tokenKeepAliveMs: config.edge.tokenKeepAliveMs,
@@ -100,7 +104,7 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
   opsRoutes(app, {
     registry: metrics.registry,
     log,
-    details: () => ({ role: 'edge', originFetches: edge.originFetches, draining }),
+    details: () => ({ role: 'edge', originFetches: edge.originFetches, draining, ...fallbackDetails(origin) }),
     ...(cluster === undefined ? {} : { checks: () => ({ keys: cluster.keysCheck() }) }),
     metricsAllowFrom: config.server.metricsAllowFrom,
   });
@@ -126,8 +130,20 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
         edge.close(); // held streams end now, so the HTTP server can drain
         await app.close();
         await cluster?.close();
+        bucket?.close();
       })()),
   };
+}
+
+function fallbackDetails(origin: OriginClient) {
+  return origin instanceof BucketFallbackOrigin ? { servedFromBucket: origin.served } : {};
+}
+
+/** The origin client: HTTP, with the recordings' bucket behind it when named (replays outlive an origin that is down). */
+function originOf(config: Readonly<Config>, originUrl: string, signer: TokenSigner, clock: Clock, log: Logger) {
+  const bucket = bucketFromConfig(config.bucket);
+  const http = new HttpOriginClient(originUrl, signer, clock);
+  return { origin: bucket === undefined ? http : new BucketFallbackOrigin(http, bucket, log), bucket };
 }
 
 /**

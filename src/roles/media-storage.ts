@@ -11,17 +11,23 @@ import type { HealthCheck } from './ops-routes.ts';
  * Where recordings go: local disk (embedded mode), or with `bucket.url` an S3-compatible bucket with
  * local disk as the write-ahead buffer.
  */
-export function mediaStorage(config: Readonly<Config>, clock: Clock, log: Logger) {
-  const local = new FileMediaStorage(join(config.dataDir, 'media'));
-  const settings = config.bucket;
-  if (settings.url === null) return { media: local, bucket: undefined };
-  const objects = new S3ObjectStore({
+/** The recordings' bucket named by `bucket.url`, or undefined when recordings stay on local disk. */
+export function bucketFromConfig(settings: Readonly<Config['bucket']>): S3ObjectStore | undefined {
+  if (settings.url === null) return undefined;
+  return new S3ObjectStore({
     url: settings.url,
     region: settings.region,
     accessKeyId: settings.accessKeyId!,
     secretAccessKey: settings.secretAccessKey!,
     requestTimeoutMs: settings.requestTimeoutMs,
   });
+}
+
+export function mediaStorage(config: Readonly<Config>, clock: Clock, log: Logger) {
+  const local = new FileMediaStorage(join(config.dataDir, 'media'));
+  const settings = config.bucket;
+  if (settings.url === null) return { media: local, bucket: undefined };
+  const objects = bucketFromConfig(settings)!;
   const storage = new BucketMediaStorage({
     local,
     bucket: objects,

@@ -89,6 +89,41 @@ clusterSuite(
           [],
           'every segment the final manifest lists is in the bucket',
         );
+        assert.equal(final.segments.filter((s) => s.gap === true).length, 0, 'no gap: the outage cost nothing');
+
+        // The media node dies after the end: an edge that knows the bucket still serves the replay from it.
+        const replay = (await apiAt(media.url)('POST', `/api/spaces/${spaceId}/join`, undefined, {})).json as {
+          playlistUrl: string;
+        };
+        const path = new URL(replay.playlistUrl).pathname.replace(/index\.m3u8$/, '');
+        const bucketEdge = await cluster().addEdge({
+          env: {
+            AMPHI_BUCKET_URL: bucket.url,
+            AWS_ACCESS_KEY_ID: bucket.rgw.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: bucket.rgw.secretAccessKey,
+          },
+        });
+        media.kill('SIGKILL');
+        await eventually(
+          'the media node gone',
+          async () =>
+            !(await fetch(`${media.url}/healthz`).then(
+              () => true,
+              () => false,
+            )),
+          {
+            timeoutMs: 10_000,
+          },
+        );
+        const fromEdge = await fetch(`${bucketEdge.url}${path}media.m3u8`);
+        assert.equal(fromEdge.status, 200);
+        assert.equal(await fromEdge.text(), playlist, 'the final playlist, from the bucket');
+        const first = final.segments.find((s) => s.gap !== true)!;
+        const segment = await fetch(`${bucketEdge.url}${path}s${first.msn}.m4s`);
+        assert.equal(segment.status, 200);
+        assert.deepEqual(new Uint8Array(await segment.arrayBuffer()), await objects.get(`${spaceId}/s${first.msn}.m4s`));
+        const edgeHealth = (await (await fetch(`${bucketEdge.url}/healthz`)).json()) as { servedFromBucket: number };
+        assert.ok(edgeHealth.servedFromBucket >= 2, `served from the bucket: ${edgeHealth.servedFromBucket}`);
       } finally {
         objects.close();
       }
