@@ -62,7 +62,12 @@ clusterSuite(
           },
           { timeoutMs: 15_000 },
         );
-        await new Promise((resolve) => setTimeout(resolve, 4000)); // a few more segments wait on local disk
+        await eventually(
+          'a few more segments waiting on local disk',
+          async () =>
+            Number(/^amphi_bucket_pending_objects (\d+)/m.exec(await (await fetch(`${media.url}/metrics`)).text())?.[1]) >= 3,
+          { timeoutMs: 15_000 },
+        );
         await bucket.rgw.restart();
         await eventually(
           'healthy again',
