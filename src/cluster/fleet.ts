@@ -16,6 +16,8 @@ export interface NodeReport {
   readonly draining: boolean;
   /** The id of the key it signs with and the ids it verifies with: every node must hold the signer's. */
   readonly keyIds: readonly string[];
+  /** Media nodes: their stage's base URL, where publishers of the Spaces they hold connect (WHIP). */
+  readonly stageUrl?: string;
 }
 
 export interface FleetNode extends NodeReport {
@@ -120,6 +122,11 @@ export class Fleet {
     return this.#nodes;
   }
 
+  /** A node as last read, by id (undefined: it has not reported within `staleMs`). */
+  node(id: string): FleetNode | undefined {
+    return this.#nodes.find((n) => n.id === id);
+  }
+
   /**
    * Fresh edges that take new listeners. Media nodes serve listeners too, but only while no edge
    * reports: their cores belong to mixing and packaging.
@@ -195,6 +202,7 @@ export function parseReport(text: string): NodeReport | undefined {
   if (typeof r.listeners !== 'number' || typeof r.cpu !== 'number' || typeof r.draining !== 'boolean') return undefined;
   if (typeof r.spaces !== 'object' || r.spaces === null || !Array.isArray(r.keyIds)) return undefined;
   if (typeof r.url !== 'string' || (r.role !== 'control' && !isBaseUrl(r.url))) return undefined;
+  if (r.stageUrl !== undefined && (typeof r.stageUrl !== 'string' || !isBaseUrl(r.stageUrl))) return undefined;
   return r as NodeReport;
 }
 

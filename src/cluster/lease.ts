@@ -44,7 +44,7 @@ export class SpaceLeases {
   constructor(options: SpaceLeaseOptions) {
     if (options.renewMs * 2 > options.ttlMs) throw new Error('SpaceLeases: renewMs must be at most half of ttlMs');
     this.#o = options;
-    this.#prefix = options.prefix ?? 'amphi:media:';
+    this.#prefix = options.prefix ?? DEFAULT_PREFIX;
   }
 
   /** Takes the Space's lease if nobody holds it; returns the fence, or undefined when another node holds it. */
@@ -58,9 +58,8 @@ export class SpaceLeases {
   }
 
   /** Who holds the Space's lease now (undefined: nobody; a live Space then needs a new owner). */
-  async owner(spaceId: string): Promise<LeaseOwner | undefined> {
-    const value = await this.#o.redis.get(this.#keys(spaceId)[0]);
-    return value === null ? undefined : parseOwner(value);
+  owner(spaceId: string): Promise<LeaseOwner | undefined> {
+    return leaseOwner(this.#o.redis, spaceId, this.#prefix);
   }
 
   /** The Spaces this node holds, and each one's fence. */
@@ -121,9 +120,21 @@ export class SpaceLeases {
   }
 
   #keys(spaceId: string): [owner: string, fence: string] {
-    // One hash tag: both keys on one shard, so the script may touch both.
-    return [`${this.#prefix}owner:{${spaceId}}`, `${this.#prefix}fence:{${spaceId}}`];
+    return leaseKeys(this.#prefix, spaceId);
   }
+}
+
+const DEFAULT_PREFIX = 'amphi:media:';
+
+/** Who holds a Space's lease, read by any node (a control node naming the owner's stage). */
+export async function leaseOwner(redis: Redis, spaceId: string, prefix = DEFAULT_PREFIX): Promise<LeaseOwner | undefined> {
+  const value = await redis.get(leaseKeys(prefix, spaceId)[0]);
+  return value === null ? undefined : parseOwner(value);
+}
+
+function leaseKeys(prefix: string, spaceId: string): [owner: string, fence: string] {
+  // One hash tag: both keys on one shard, so the script may touch both.
+  return [`${prefix}owner:{${spaceId}}`, `${prefix}fence:{${spaceId}}`];
 }
 
 export function parseOwner(value: string): LeaseOwner | undefined {

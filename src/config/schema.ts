@@ -95,6 +95,8 @@ export const ConfigSchema = Type.Object(
         // How often each node reports itself (edges: URL and load); a report older than staleMs is ignored.
         reportMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
         staleMs: Type.Integer({ minimum: 500, maximum: 600_000 }),
+        // A media node's lease on a Space: not renewed for this long (the node died), another takes it over.
+        leaseMs: Type.Integer({ minimum: 1000, maximum: 60_000 }),
       },
       strict,
     ),
@@ -277,7 +279,7 @@ export const defaultConfig: Config = {
     authPerAddress: { capacity: 200, refillPerSecond: 100 },
     drainMs: 5000,
   },
-  cluster: { redisUrl: null, sentinels: [], sentinelName: 'amphi', reportMs: 1000, staleMs: 5000 },
+  cluster: { redisUrl: null, sentinels: [], sentinelName: 'amphi', reportMs: 1000, staleMs: 5000, leaseMs: 5000 },
   demo: { enabled: true, title: 'Amphi demo: hear it live', recordingWindowMinutes: 60 },
   bucket: {
     url: null,

@@ -49,7 +49,8 @@ export interface CredentialsOptions {
   /** The edge for one listener's join (its base URL) and others to fall back on, best first. */
   readonly edgeFor: () => { readonly url: string; readonly fallbacks: readonly string[] };
   readonly hasRecording: (spaceId: string) => boolean;
-  readonly stageBaseUrl: () => string;
+  /** The stage a Space's publishers connect to (cluster mode: the media node producing it). */
+  readonly stageBaseUrl: (spaceId: string) => string | Promise<string>;
 }
 
 export interface ListenerGrant {
@@ -148,6 +149,6 @@ export class Credentials {
     const me = await this.#o.spaces.stageStanding(spaceId, actor.id);
     const expiresAt = this.#o.clock.now() + this.#o.stageTokenTtlSeconds * 1000;
     const token = this.#o.signer.sign({ t: 's', s: spaceId, u: actor.id, r: me.role } satisfies StageClaims, expiresAt);
-    return { token, expiresAt, whipUrl: `${this.#o.stageBaseUrl()}/whip/${spaceId}` };
+    return { token, expiresAt, whipUrl: `${await this.#o.stageBaseUrl(spaceId)}/whip/${spaceId}` };
   }
 }

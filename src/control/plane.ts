@@ -35,7 +35,7 @@ export interface ControlDeps {
   /** Where listeners and speakers are sent; read per use, since port 0 is known only after listen. */
   readonly urls: {
     readonly edge: () => string;
-    readonly stage: () => string;
+    readonly stage: (spaceId: string) => string | Promise<string>;
     /** Cluster mode: an edge chosen by load for each join, with fallbacks; undefined (none reports) = `edge`. */
     readonly edges?: () => { readonly url: string; readonly fallbacks: readonly string[] } | undefined;
   };

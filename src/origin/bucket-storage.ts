@@ -159,6 +159,20 @@ export class BucketMediaStorage implements MediaStorage {
     return queued;
   }
 
+  /**
+   * Drops what waits to be uploaded for a Space this node no longer produces: another node writes its
+   * manifest now, and an older one from here must not overwrite it. Returns how many were dropped.
+   */
+  forget(spaceId: string): number {
+    const queue = this.#queues.get(spaceId);
+    if (queue === undefined) return 0;
+    const dropped = queue.splice(this.#draining.has(spaceId) ? 1 : 0);
+    if (queue.length === 0) this.#queues.delete(spaceId);
+    const ready = this.#ready.indexOf(spaceId);
+    if (ready !== -1 && queue.length === 0) this.#ready.splice(ready, 1);
+    return dropped.length;
+  }
+
   /** A failed attempt (an upload, or the bucket check at start): counted, and shown in `health` until one succeeds. */
   failed(spaceId: string, file: string, error: unknown): void {
     this.counts.failed++;

@@ -148,6 +148,18 @@ export class OriginPlane {
     }
   }
 
+  /**
+   * Another media node took the Space over (cluster mode): its track stops without another write and
+   * leaves memory; the program's end that follows changes nothing.
+   */
+  abandon(spaceId: string): void {
+    const track = this.#tracks.get(spaceId);
+    if (track === undefined) return;
+    track.abandon();
+    this.#tracks.delete(spaceId);
+    this.#info.delete(spaceId);
+  }
+
   /** Keeps only the last `minutes` of a Space's recording (for a Space that never ends, like the demo). */
   keepRecordingWindow(spaceId: string, minutes: number): void {
     const segments = Math.ceil((minutes * 60_000) / (this.#d.config.partDurationMs * this.#d.config.partsPerSegment));

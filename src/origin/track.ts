@@ -143,6 +143,17 @@ export class LiveTrack {
     this.#o.log.info({ spaceId: this.spaceId, segments: this.#segments.length }, 'recording suspended');
   }
 
+  /**
+   * Another process produces the Space now (it took the lease): this track stops at once and writes
+   * nothing more, not even its manifest, which is the new owner's from now on. Idempotent.
+   */
+  abandon(): void {
+    if (this.#state !== 'live') return;
+    this.#state = 'suspended';
+    this.#release(false);
+    this.#o.log.warn({ spaceId: this.spaceId, segments: this.#segments.length }, 'recording abandoned to another node');
+  }
+
   get ended(): boolean {
     return this.#state === 'ended';
   }

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../lib/logger.ts';
 import { keyList, TokenSigner } from '../lib/signed-token.ts';
 import { ListenerFailures } from '../lib/typed-emitter.ts';
 import { openStore } from '../storage/open.ts';
+import { mediaStages, stageUrlFor } from './media-leases.ts';
 import { linkCluster, type ClusterLink } from './cluster.ts';
 import { buildControlApp, type ControlApp } from './control.ts';
 import { Metrics } from './metrics.ts';
@@ -76,7 +77,7 @@ export async function startControl(
       urls: {
         // No edge reports and none is configured: the honest 503 (the API has no listener door).
         edge: () => config.edge.publicUrl ?? noEdge(),
-        stage: () => config.stage.publicUrl!,
+        stage: stageUrlFor(cluster, () => config.stage.publicUrl!, log),
         edges: () => fleet.chooseEdge(),
       },
       line: new RedisLineStore(cluster.redis),
@@ -90,6 +91,7 @@ export async function startControl(
         distDir: fileURLToPath(new URL('../../web/dist', import.meta.url)),
         origins: () => ({
           stage: config.stage.publicUrl!,
+          stages: mediaStages(cluster),
           edges: [...(config.edge.publicUrl === null ? [] : [config.edge.publicUrl]), ...fleet.edges().map((n) => n.url)],
         }),
       },

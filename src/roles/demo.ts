@@ -23,9 +23,15 @@ export async function startDemo(deps: {
   title: string;
   /** Keeps only a window of the demo's recording: it never ends. */
   keepRecordingWindow: (spaceId: string) => void;
+  /** Cluster mode: whether this media node produces the demo Space (another may hold its lease). */
+  owns?: (spaceId: string) => Promise<boolean>;
 }): Promise<{ spaceId: string; close(): void }> {
   const { plane, stage, store, clock, log } = deps;
   const { account, spaceId } = await demoSpace(plane, store, log, deps.title);
+  if (deps.owns !== undefined && !(await deps.owns(spaceId))) {
+    log.info({ spaceId }, 'demo Space produced by another media node');
+    return { spaceId, close: () => {} };
+  }
   deps.keepRecordingWindow(spaceId);
   const speaker = new DemoSpeaker(readFrames(CLIP), clock, deps.failures.for('demo.speaker'));
   stage.openRoom(spaceId).attach(account.id, speaker, false);

@@ -4,7 +4,7 @@ import { roomStateView, spaceView, type LiveSignals } from '../control/http/view
 import { Edge } from '../edge/edge.ts';
 import { listenerDoor } from '../edge/http.ts';
 import { edgeMetrics } from '../edge/metrics.ts';
-import { every, systemClock, type Clock } from '../lib/clock.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
 import { createHttpApp } from '../lib/http-app.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { listenerFailureMetrics } from '../lib/metrics.ts';
@@ -13,7 +13,7 @@ import { ListenerFailures } from '../lib/typed-emitter.ts';
 import { RecordingDownloads } from '../origin/download.ts';
 import { bucketMetrics, originMetrics } from '../origin/metrics.ts';
 import { stageMetrics } from '../stage/metrics.ts';
-import { OriginPlane, type StorageHealth } from '../origin/plane.ts';
+import { OriginPlane } from '../origin/plane.ts';
 import { RoomState } from '../origin/room-state.ts';
 import { originRoutes } from '../origin/routes.ts';
 import { stageRoutes } from '../stage/http.ts';
@@ -31,11 +31,11 @@ import { startDemo } from './demo.ts';
 import { secureDataDir } from './data-dir.ts';
 import { loadSigningKeys } from './keys.ts';
 import { Metrics } from './metrics.ts';
-import type { HealthCheck } from './ops-routes.ts';
 import { stageAuthority } from './stage-authority.ts';
 import { webRoutes } from './web.ts';
 import { ListenUrls, portOf } from './listen-urls.ts';
-import { bucketCheck, mediaStorage } from './media-storage.ts';
+import { bucketCheck, mediaCheck, mediaStorage, retentionSweep } from './media-storage.ts';
+import { mediaLeases, mediaStages, stageUrlFor, type MediaLeases } from './media-leases.ts';
 
 /** How often a held room-state request re-reads the document (multiplied under overload). */
 const ROOM_STATE_POLL_MS = 250;
@@ -98,7 +98,7 @@ export async function startEmbedded(
   }
 }
 
-type MediaReport = Pick<NodeReport, 'url' | 'listeners' | 'spaces'>;
+type MediaReport = Pick<NodeReport, 'url' | 'listeners' | 'spaces' | 'stageUrl'>;
 
 /** The process-wide pieces every plane is built from. */
 interface Parts {
@@ -124,12 +124,18 @@ async function wire(
   const urls = new ListenUrls(config);
   const parts: Parts = { ...base, metrics, failures, urls };
   const planes = buildPlanes(parts);
-  const { services, stage, origin, edge, bucket } = planes;
+  const { services, stage, origin, edge, bucket, leases } = planes;
   const { app, stageApp } = await buildHttp(parts, planes);
   await bucket?.open();
-  base.reportWith(() => ({ url: urls.edge, listeners: edge.allListeners(), spaces: edge.listenersBySpace() }));
+  base.reportWith(() => ({
+    url: urls.edge,
+    listeners: edge.allListeners(),
+    spaces: edge.listenersBySpace(),
+    stageUrl: urls.stage,
+  }));
   await cluster?.bridgeBus(services.plane.bus);
-  await reopenLiveSpaces(store, stage, log);
+  // Embedded: every live Space reopens here. Cluster: the leases' first sweep takes those nobody holds.
+  if (leases === undefined) await reopenLiveSpaces(store, stage, log);
   // Removals are for good: the edge's revocations come back from the database after a restart.
   for (const ban of await store.listActiveBans()) edge.revoke(ban.spaceId, ban.subject);
   const demo = config.demo.enabled
@@ -142,6 +148,7 @@ async function wire(
         log: log.child({ plane: 'demo' }),
         title: config.demo.title,
         keepRecordingWindow: (spaceId) => origin.keepRecordingWindow(spaceId, config.demo.recordingWindowMinutes),
+        ...(leases === undefined ? {} : { owns: leases.owns }),
       })
     : undefined;
   const retention = retentionSweep(config.origin.retentionDays, origin, clock, log);
@@ -153,6 +160,7 @@ async function wire(
     origin.close();
     edge.close(); // held streams end now, so the HTTP server can drain
     await bucket?.close(config.server.shutdownGraceMs / 2);
+    await leases?.stop(); // after the last uploads: the next owner resumes from what the bucket has
     await stageApp.close();
     await app.close();
     services.stop();
@@ -168,6 +176,7 @@ async function wire(
     services.start();
     retention.start();
     await cluster?.start();
+    await leases?.start();
     log.info(
       {
         url: urls.boundApi,
@@ -199,7 +208,11 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
     log,
     failures,
     metrics,
-    urls: { edge: () => urls.edge, stage: () => urls.stage, ...(fleet === undefined ? {} : { edges: () => fleet.chooseEdge() }) },
+    urls: {
+      edge: () => urls.edge,
+      stage: cluster === undefined ? () => urls.stage : stageUrlFor(cluster, () => urls.stage, log),
+      ...(fleet === undefined ? {} : { edges: () => fleet.chooseEdge() }),
+    },
     recordings: (spaceId) => origin.recording(spaceId),
     prepareMedia: (spaceId) => origin.prepare(spaceId),
     // A live Space whose hosts all left the stage ends by itself (listeners are warned first).
@@ -216,7 +229,19 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
         }),
   });
   const { plane, admission } = services;
-  const stage = new StagePlane({
+  const leases: MediaLeases | undefined =
+    cluster === undefined
+      ? undefined
+      : mediaLeases({
+          cluster,
+          store,
+          clock,
+          log,
+          bus: plane.bus,
+          ttlMs: config.cluster.leaseMs,
+          planes: () => ({ stage, origin, bucket: bucket?.storage }),
+        });
+  const stage: StagePlane = new StagePlane({
     config: config.stage,
     clock,
     log: log.child({ plane: 'stage' }),
@@ -224,6 +249,7 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
     authority: stageAuthority(plane.spaces),
     bus: plane.bus,
     failures,
+    ...(leases === undefined ? {} : { owns: leases.owns }),
   });
   const live: LiveSignals = {
     reactionCounts: (spaceId) => plane.reactions.counts(spaceId),
@@ -279,7 +305,7 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
   plane.bus.on('member.removed', ({ spaceId, accountId }) => edge.revoke(spaceId, accountId));
   // Finished recordings as one file each (GET /api/spaces/:id/recording.m4a), from the same storage.
   const downloads = new RecordingDownloads({ storage: media, log: log.child({ plane: 'origin' }) });
-  return { services, stage, origin, edge, live, downloads, bucket };
+  return { services, stage, origin, edge, live, downloads, bucket, leases };
 }
 
 /**
@@ -326,7 +352,11 @@ async function buildHttp(parts: Parts, planes: ReturnType<typeof buildPlanes>) {
   await webRoutes(
     app,
     fileURLToPath(new URL('../../web/dist', import.meta.url)),
-    () => ({ stage: urls.stage, edges: [urls.edge, ...(parts.cluster?.fleet.edges().map((n) => n.url) ?? [])] }),
+    () => ({
+      stage: urls.stage,
+      ...(parts.cluster === undefined ? {} : { stages: mediaStages(parts.cluster) }),
+      edges: [urls.edge, ...(parts.cluster?.fleet.edges().map((n) => n.url) ?? [])],
+    }),
     log,
   );
   const stageApp = createHttpApp({
@@ -358,25 +388,4 @@ async function reopenLiveSpaces(store: Store, stage: StagePlane, log: Logger): P
   }
   for (const spaceId of ids) stage.openRoom(spaceId);
   if (ids.length > 0) log.info({ spaces: ids.length }, 'live Spaces reopened');
-}
-
-function mediaCheck(health: StorageHealth): HealthCheck {
-  if (health.ok) return { ok: true };
-  const { reason, since, spaceId, file } = health;
-  return { ok: false, reason: `media writes failing: ${reason}`, since: new Date(since).toISOString(), spaceId, file };
-}
-
-/** Deletes recordings past `retentionDays` at start and every hour after. Null keeps everything. */
-function retentionSweep(retentionDays: number | null, origin: OriginPlane, clock: Clock, log: Logger) {
-  let stop = () => {};
-  return {
-    start() {
-      if (retentionDays === null) return;
-      const sweep = () => Promise.resolve().then(() => origin.sweepRetention(retentionDays));
-      const onError = (error: unknown) => log.warn({ err: error }, 'retention sweep failed');
-      sweep().catch(onError);
-      stop = every(clock, 3_600_000, sweep, onError);
-    },
-    stop: () => stop(),
-  };
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { every, type Clock, type TimerHandle } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
+import type { OriginPlane, StorageHealth } from '../origin/plane.ts';
 import { S3ObjectStore } from '../origin/bucket.ts';
 import { BucketMediaStorage, type UploadHealth } from '../origin/bucket-storage.ts';
 import { FileMediaStorage } from '../origin/storage.ts';
@@ -86,4 +87,25 @@ export function bucketCheck(health: UploadHealth): HealthCheck {
   if (health.ok) return { ok: true };
   const { reason, since, spaceId, file } = health;
   return { ok: false, reason: `uploads to the bucket failing: ${reason}`, since: new Date(since).toISOString(), spaceId, file };
+}
+
+export function mediaCheck(health: StorageHealth): HealthCheck {
+  if (health.ok) return { ok: true };
+  const { reason, since, spaceId, file } = health;
+  return { ok: false, reason: `media writes failing: ${reason}`, since: new Date(since).toISOString(), spaceId, file };
+}
+
+/** Deletes recordings past `retentionDays` at start and every hour after. Null keeps everything. */
+export function retentionSweep(retentionDays: number | null, origin: OriginPlane, clock: Clock, log: Logger) {
+  let stop = () => {};
+  return {
+    start() {
+      if (retentionDays === null) return;
+      const sweep = () => Promise.resolve().then(() => origin.sweepRetention(retentionDays));
+      const onError = (error: unknown) => log.warn({ err: error }, 'retention sweep failed');
+      sweep().catch(onError);
+      stop = every(clock, 3_600_000, sweep, onError);
+    },
+    stop: () => stop(),
+  };
 }

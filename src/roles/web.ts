@@ -14,6 +14,8 @@ const EVERY_ANSWER = { 'x-content-type-options': 'nosniff', 'referrer-policy': '
 export interface WebOrigins {
   /** The stage's WHIP URL (another port: another origin). */
   readonly stage: string;
+  /** Cluster mode: every media node's stage (a Space's publishers connect to the one producing it). */
+  readonly stages?: readonly string[];
   /** Where listeners' streams and playlists come from (cluster mode: every edge the fleet knows). */
   readonly edges: readonly string[];
 }
@@ -24,7 +26,9 @@ export interface WebOrigins {
  * the edge, workers from this origin or blob: (hls.js), never framed (clickjacking), no plugins.
  */
 export function contentSecurityPolicy(origins: WebOrigins): string {
-  const others = [...new Set([origins.stage, ...origins.edges].map((url) => new URL(url).origin))].join(' ');
+  const others = [
+    ...new Set([origins.stage, ...(origins.stages ?? []), ...origins.edges].map((url) => new URL(url).origin)),
+  ].join(' ');
   return [
     "default-src 'self'",
     "script-src 'self'",

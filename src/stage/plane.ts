@@ -35,6 +35,12 @@ export interface StageDeps {
   readonly bus: ControlBus;
   /** Where listeners that throw are reported (logged and counted). */
   readonly failures: ListenerFailures;
+  /**
+   * Whether this process may produce the Space (cluster mode: it holds, or has just taken, the Space's
+   * lease). Undefined: always (embedded mode). A process that may not opens no room for the Space and
+   * refuses its publishers (503: they ask the control plane for the owner's WHIP URL again).
+   */
+  readonly owns?: (spaceId: string) => Promise<boolean>;
 }
 
 interface SessionRef {
@@ -92,7 +98,7 @@ export class StagePlane {
         if (role === 'listener') this.#kick(spaceId, accountId, 'moved to the audience');
       }),
       bus.on('member.removed', ({ spaceId, accountId }) => this.#kick(spaceId, accountId, 'removed from the Space')),
-      bus.on('space.started', ({ spaceId }) => void this.openRoom(spaceId)),
+      bus.on('space.started', ({ spaceId }) => void this.#openIfOwned(spaceId)),
       bus.on('space.ended', ({ spaceId }) => {
         this.#rooms.get(spaceId)?.close();
         for (const ref of this.#waiting(spaceId)) ref.session.close('the Space has ended');
@@ -143,6 +149,24 @@ export class StagePlane {
     return this.#rooms.get(spaceId);
   }
 
+  /**
+   * This process no longer produces the Space (its lease went to another node): its publishers are
+   * closed (they reconnect to the new owner) and its room stops, not as an end (the Space goes on).
+   */
+  dropRoom(spaceId: string): void {
+    this.#rooms.get(spaceId)?.close('shutdown');
+    for (const ref of [...this.#sessions.values()])
+      if (ref.spaceId === spaceId) ref.session.close('the Space moved to another media node; reconnect');
+  }
+
+  async #openIfOwned(spaceId: string): Promise<void> {
+    try {
+      if (this.#d.owns === undefined || (await this.#d.owns(spaceId))) this.openRoom(spaceId);
+    } catch (error) {
+      this.#d.log.error({ spaceId, err: error }, 'could not tell whether this node produces the Space');
+    }
+  }
+
   levels(spaceId: string): SourceLevel[] {
     return this.#rooms.get(spaceId)?.levels() ?? [];
   }
@@ -174,6 +198,12 @@ export class StagePlane {
   ): Promise<{ sessionId: string; answer: string }> {
     const standing = await this.#d.authority.standing(spaceId, accountId);
     if (!standing.ok) throw new AmphiError(standing.code);
+    if (!this.#rooms.has(spaceId) && this.#d.owns !== undefined && !(await this.#d.owns(spaceId))) {
+      throw new AmphiError('SERVICE_UNAVAILABLE', {
+        headers: { 'retry-after': '1' },
+        details: 'another media node produces this Space: ask POST /api/spaces/{id}/stage for its WHIP URL again',
+      });
+    }
     const sessionId = newId('ss');
     const candidates = new CandidateBudget(this.#policy);
     const filtered = filterOfferCandidates(offer, candidates);

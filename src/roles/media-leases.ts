@@ -1,0 +1,139 @@
+import { leaseOwner, SpaceLeases } from '../cluster/lease.ts';
+import type { ControlBus } from '../control/events.ts';
+import { every, type Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { BucketMediaStorage } from '../origin/bucket-storage.ts';
+import type { OriginPlane } from '../origin/plane.ts';
+import type { StagePlane } from '../stage/plane.ts';
+import type { Store } from '../storage/store.ts';
+import type { ClusterLink } from './cluster.ts';
+
+export interface MediaLeaseOptions {
+  readonly cluster: ClusterLink;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly bus: ControlBus;
+  /** A lease not renewed for this long is taken over by another media node. */
+  readonly ttlMs: number;
+  /** Built later than the leases (the stage asks them whether it may open a room). */
+  readonly planes: () => {
+    readonly stage: StagePlane;
+    readonly origin: OriginPlane;
+    readonly bucket: BucketMediaStorage | undefined;
+  };
+}
+
+/**
+ * Which media node produces which Space (cluster mode): a lease per Space (`cluster/lease.ts`).
+ *
+ * A media node takes a Space's lease when a publisher of the Space reaches its stage, when the Space
+ * starts, or when it finds a live Space nobody holds (its owner died: the lease expired after `ttlMs`).
+ * Only the holder opens the Space's room; a node taking over first brings the recording's manifest
+ * from the bucket, so the recording resumes where the bucket has it (the hole listed as a gap). A node
+ * that loses a lease stops producing at once and writes nothing more. Leases are given up when a Space
+ * ends and when the node stops (so another takes over at once, without waiting for the expiry).
+ */
+export function mediaLeases(o: MediaLeaseOptions) {
+  const log = o.log.child({ plane: 'media' });
+  const leases = new SpaceLeases({
+    redis: o.cluster.redis,
+    nodeId: o.cluster.nodeId,
+    clock: o.clock,
+    log,
+    ttlMs: o.ttlMs,
+    renewMs: Math.floor(o.ttlMs / 3),
+    onLost: (spaceId) => {
+      const { stage, origin, bucket } = o.planes();
+      origin.abandon(spaceId);
+      const dropped = bucket?.forget(spaceId) ?? 0;
+      stage.dropRoom(spaceId);
+      log.warn({ spaceId, droppedUploads: dropped }, 'this node no longer produces the Space');
+    },
+  });
+  /** Takes in flight, so that two callers for one Space share one attempt. */
+  const taking = new Map<string, Promise<boolean>>();
+  const owns = (spaceId: string): Promise<boolean> => {
+    if (leases.held().has(spaceId)) return Promise.resolve(true);
+    let attempt = taking.get(spaceId);
+    if (attempt === undefined) {
+      attempt = (async () => {
+        const fence = await leases.acquire(spaceId);
+        if (fence === undefined) return false;
+        // The previous owner's recording, if any, continues here: its manifest comes from the bucket first.
+        await o.planes().bucket?.hydrate(spaceId);
+        return true;
+      })().finally(() => taking.delete(spaceId));
+      taking.set(spaceId, attempt);
+    }
+    return attempt;
+  };
+  /** Live Spaces nobody holds (their node died or stopped) are taken over and their rooms opened. */
+  const sweep = async () => {
+    for (const spaceId of await liveSpaceIds(o.store)) {
+      if (leases.held().has(spaceId) || (await leases.owner(spaceId)) !== undefined) continue;
+      if (!(await owns(spaceId))) continue;
+      log.info({ spaceId }, 'taking over a live Space nobody produces');
+      o.planes().stage.openRoom(spaceId);
+    }
+  };
+  const offEnded = o.bus.on('space.ended', ({ spaceId }) => {
+    leases.release(spaceId).catch((error: unknown) => log.warn({ spaceId, err: error }, 'lease release failed'));
+  });
+  let stopSweep = () => {};
+  return {
+    owns,
+    leases,
+    /** Renews what this node holds and takes over orphaned Spaces, every `ttlMs / 3`; one sweep now. */
+    async start() {
+      leases.start();
+      await sweep().catch((error: unknown) => log.warn({ err: error }, 'media: the first sweep failed'));
+      stopSweep = every(o.clock, Math.floor(o.ttlMs / 3), sweep, (error) => log.warn({ err: error }, 'media: sweep failed'));
+    },
+    /** Stops renewing and gives every lease up (call after the rooms were suspended). */
+    async stop() {
+      stopSweep();
+      leases.stop();
+      offEnded();
+      await Promise.all([...leases.held().keys()].map((spaceId) => leases.release(spaceId))).catch(() => {});
+    },
+  };
+}
+
+export type MediaLeases = ReturnType<typeof mediaLeases>;
+
+/**
+ * Where a Space's publishers connect in a cluster: the stage of the media node holding its lease; when
+ * nobody holds it (not started, or between owners), the least busy media node's (whose stage takes
+ * the lease on the first publisher); `fallback` when no media node reports or Redis cannot be asked.
+ */
+export function stageUrlFor(cluster: ClusterLink, fallback: () => string, log: Logger) {
+  return async (spaceId: string): Promise<string> => {
+    try {
+      const owner = await leaseOwner(cluster.redis, spaceId);
+      const held = owner === undefined ? undefined : cluster.fleet.node(owner.nodeId)?.stageUrl;
+      if (held !== undefined) return held;
+    } catch (error) {
+      log.warn({ spaceId, err: error }, 'media: the Space owner could not be read; naming a media node anyway');
+    }
+    const media = cluster.fleet.nodes
+      .filter((n) => n.role === 'media' && n.stageUrl !== undefined && !n.draining)
+      .sort((a, b) => a.cpu - b.cpu);
+    return media[0]?.stageUrl ?? fallback();
+  };
+}
+
+/** Every media node's stage, for the pages' CSP. */
+export function mediaStages(cluster: ClusterLink): string[] {
+  return cluster.fleet.nodes.flatMap((n) => (n.role === 'media' && n.stageUrl !== undefined ? [n.stageUrl] : []));
+}
+
+async function liveSpaceIds(store: Store): Promise<string[]> {
+  const page = 100;
+  const ids: string[] = [];
+  for (let offset = 0; ; offset += page) {
+    const spaces = await store.listSpaces({ state: 'live', limit: page, offset });
+    ids.push(...spaces.map((s) => s.id));
+    if (spaces.length < page) return ids;
+  }
+}
