@@ -163,8 +163,9 @@ export class SpaceStream {
     // has listened (or after a couple of parts with nobody), so that first subscription is not raced.
     let emptyParts = 0;
     while (!this.#closed) {
+      let playlist: string | undefined;
       try {
-        const playlist = new TextDecoder().decode(await this.#fetch('media.m3u8', { msn, part }));
+        playlist = new TextDecoder().decode(await this.#fetch('media.m3u8', { msn, part }));
         // The Space ended before this part was made: the stream is complete.
         if (ENDED_RE.test(playlist) && !playlist.includes(`URI="p${msn}.${part}.m4s"`)) break;
         const data = await this.#fetch(`p${msn}.${part}.m4s`, {});
@@ -176,6 +177,17 @@ export class SpaceStream {
         if (next === null) break; // ended: no more parts will come
         [msn, part] = [Number(next[1]), Number(next[2])];
       } catch (error) {
+        // A part that will never exist (lost when its media node died; the new owner lists its segment
+        // as a gap and goes on after it): the stream moves on to the live edge, a gap in its timeline.
+        const next = playlist === undefined ? null : HINT_RE.exec(playlist);
+        if (error instanceof AmphiError && error.code === 'HLS_OBJECT_NOT_FOUND' && next !== null) {
+          const [nextMsn, nextPart] = [Number(next[1]), Number(next[2])];
+          if (nextMsn > msn || (nextMsn === msn && nextPart > part)) {
+            this.#log.warn({ msn, part, nextMsn, nextPart }, 'live stream skipped parts that will never exist');
+            [msn, part] = [nextMsn, nextPart];
+            continue;
+          }
+        }
         if (++failures >= this.#policy.maxFailures) {
           this.#log.warn({ err: error, msn, part }, 'live stream lost the origin');
           break;

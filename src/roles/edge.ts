@@ -7,6 +7,7 @@ import { BucketFallbackOrigin } from '../edge/bucket-fallback.ts';
 import type { OriginClient } from '../edge/edge.ts';
 import { HttpOriginClient } from '../edge/origin-client.ts';
 import { bucketFromConfig } from './media-storage.ts';
+import { OwnerOrigin } from './owner-origin.ts';
 import { AmphiError } from '../errors.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { createHttpApp } from '../lib/http-app.ts';
@@ -69,7 +70,7 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
       draining,
     }),
   });
-  const { origin, bucket } = originOf(config, config.edge.originUrl, signer, clock, log);
+  const { origin, bucket } = originOf(config, config.edge.originUrl, signer, clock, log, cluster);
   const edge = new Edge({
     signer,
     clock,
@@ -139,10 +140,23 @@ function fallbackDetails(origin: OriginClient) {
   return origin instanceof BucketFallbackOrigin ? { servedFromBucket: origin.served } : {};
 }
 
-/** The origin client: HTTP, with the recordings' bucket behind it when named (replays outlive an origin that is down). */
-function originOf(config: Readonly<Config>, originUrl: string, signer: TokenSigner, clock: Clock, log: Logger) {
+/**
+ * The origin client: HTTP to the configured origin, or in a cluster to the media node holding each
+ * Space's lease; with the recordings' bucket behind it when named (replays outlive an origin that is down).
+ */
+function originOf(
+  config: Readonly<Config>,
+  originUrl: string,
+  signer: TokenSigner,
+  clock: Clock,
+  log: Logger,
+  cluster: ClusterLink | undefined,
+) {
   const bucket = bucketFromConfig(config.bucket);
-  const http = new HttpOriginClient(originUrl, signer, clock);
+  const http =
+    cluster === undefined
+      ? new HttpOriginClient(originUrl, signer, clock)
+      : new OwnerOrigin(cluster, originUrl, signer, clock, log);
   return { origin: bucket === undefined ? http : new BucketFallbackOrigin(http, bucket, log), bucket };
 }
 

@@ -1,5 +1,6 @@
 import type { OriginClient } from '../../src/edge/edge.ts';
 import type { StreamSink } from '../../src/edge/stream.ts';
+import { AmphiError } from '../../src/errors.ts';
 import type { OriginQuery } from '../../src/origin/plane.ts';
 
 /**
@@ -11,6 +12,8 @@ export function scriptedOrigin(start: string) {
   const waiting: { query: OriginQuery; resolve: (b: Uint8Array) => void; reject: (e: Error) => void }[] = [];
   const fetches: string[] = [];
   const files = new Map<string, Uint8Array>();
+  /** Objects the origin answers 404 for (a part lost with its media node). */
+  const missing = new Set<string>();
   const state = { start };
   const fetch = (file: string, query: OriginQuery): Promise<Uint8Array> => {
     fetches.push(file);
@@ -18,6 +21,7 @@ export function scriptedOrigin(start: string) {
       return new Promise((resolve, reject) => waiting.push({ query, resolve, reject }));
     }
     if (file === 'media.m3u8') return Promise.resolve(new TextEncoder().encode(state.start));
+    if (missing.has(file)) return Promise.reject(new AmphiError('HLS_OBJECT_NOT_FOUND'));
     return Promise.resolve(files.get(file) ?? new TextEncoder().encode(`[${file}]`));
   };
   const client: OriginClient = {
@@ -38,6 +42,7 @@ export function scriptedOrigin(start: string) {
     client,
     fetches,
     files,
+    missing,
     state,
     /** The blocking reloads now waiting (msn and part of each). */
     waiting: () => waiting.map((w) => w.query),

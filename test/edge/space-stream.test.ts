@@ -208,6 +208,39 @@ describe('live stream fan-out (scripted origin)', () => {
     assert.deepEqual([a1.ended, a2.ended, b.ended], [1, 1, 0]);
     assert.deepEqual([...stream.subjects()], ['an_b']);
   });
+  test('a part that will never exist (its media node died; the new owner lists a gap) is skipped: the stream goes on from the live edge', async () => {
+    const { stream, origin, logs } = fanOut();
+    await stream.ready();
+    const a = textSink();
+    stream.subscribe(a, START + 60_000, 'an_a');
+    await settle();
+    assert.deepEqual(origin.waiting(), [{ msn: 10, part: 14 }]);
+    origin.missing.add('p10.14.m4s');
+    // The new owner's playlist: segment 10 was lost (a gap), production resumed at 11.
+    origin.reload(playlist(part('p11.0'), hint('p11.1')));
+    await settle();
+    assert.deepEqual(origin.waiting(), [{ msn: 11, part: 1 }], 'on from the hint, not stuck on the lost part');
+    origin.reload(playlist(part('p11.0'), part('p11.1'), hint('p11.2')));
+    await settle();
+    assert.deepEqual(a.chunks.slice(1), ['[p11.1.m4s]']);
+    assert.equal(a.ended, 0, 'the listener stays connected');
+    assert.ok(logs.some((l) => l.msg === 'live stream skipped parts that will never exist' && l.msn === 10 && l.part === 14));
+  });
+
+  test('a missing part with no later hint is an ordinary failure (counted, never a jump in place or backwards)', async () => {
+    const { stream, origin, logs } = fanOut({ maxFailures: 1 });
+    await stream.ready();
+    stream.subscribe(textSink(), START + 60_000, 'an_a');
+    await settle();
+    origin.missing.add('p10.14.m4s');
+    origin.reload(playlist(part('p10.13'), hint('p10.14')));
+    await settle();
+    assert.ok(
+      logs.some((l) => l.msg === 'live stream lost the origin'),
+      'the failure counted: the stream gave up',
+    );
+    assert.deepEqual(origin.waiting(), [], 'and asked no more');
+  });
 });
 
 describe('live stream policy and timing', () => {
