@@ -43,6 +43,8 @@ export interface Cluster {
   readonly media: ClusterNode;
   /** The media node's stage (WHIP). */
   readonly stageUrl: string;
+  /** Every media node (`media` is the first), with its stage. */
+  readonly medias: readonly { readonly node: ClusterNode; readonly stageUrl: string }[];
   readonly controls: readonly ClusterNode[];
   readonly edges: readonly ClusterNode[];
   readonly redisUrl: string;
@@ -73,8 +75,10 @@ export interface ClusterOptions {
    * the master through the sentinels (AMPHI_REDIS_SENTINELS) and follow a failover.
    */
   readonly sentinel?: boolean;
-  /** Recordings in a real S3 bucket: radosgw on loopback (see radosgw.ts), named to the media node. */
+  /** Recordings in a real S3 bucket: radosgw on loopback (see radosgw.ts), named to the media nodes. */
   readonly bucket?: boolean;
+  /** Media nodes (default 1, at most 8): each Space is produced by the one holding its lease. */
+  readonly media?: number;
   /** Progress lines (default: none). */
   readonly progress?: (line: string) => void;
 }
@@ -113,9 +117,14 @@ export async function startCluster(t: Teardown, o: ClusterOptions): Promise<Clus
     config: o.config ?? {},
     dir,
   };
-  const mediaHost = '127.0.0.2';
-  const [mediaPort, stagePort] = [await freePort(mediaHost), await freePort(mediaHost)];
-  const stageUrl = `http://${mediaHost}:${stagePort}`;
+  const startMedia = async (index: number) => {
+    const host = `127.0.0.${2 + index}`;
+    const [port, stagePort] = [await freePort(host), await freePort(host)];
+    const node = await startNode(t, mediaBase, 'media', index, host, port, ['start', '--stage-port', String(stagePort)], {
+      demo: { enabled: index === 0 && (o.demo ?? true) },
+    });
+    return { node, stageUrl: `http://${host}:${stagePort}` };
+  };
   const mediaBase =
     bucket === undefined
       ? base
@@ -128,10 +137,10 @@ export async function startCluster(t: Teardown, o: ClusterOptions): Promise<Clus
             AWS_SECRET_ACCESS_KEY: bucket.rgw.secretAccessKey,
           },
         };
-  const media = await startNode(t, mediaBase, 'media', 0, mediaHost, mediaPort, ['start', '--stage-port', String(stagePort)], {
-    demo: { enabled: o.demo ?? true },
-  });
-  say(`media        ${media.url} (stage ${stageUrl})`);
+  const medias = [await startMedia(0)];
+  for (let i = 1; i < Math.min(8, o.media ?? 1); i++) medias.push(await startMedia(i));
+  const { node: media, stageUrl } = medias[0]!;
+  for (const m of medias) say(`media ${m.node.index}      ${m.node.url} (stage ${m.stageUrl})`);
   const controls: ClusterNode[] = [];
   const edges: ClusterNode[] = [];
   const starting: Promise<void>[] = [];
@@ -170,6 +179,7 @@ export async function startCluster(t: Teardown, o: ClusterOptions): Promise<Clus
     url,
     media,
     stageUrl,
+    medias,
     controls,
     edges,
     redisUrl,
@@ -198,7 +208,7 @@ async function startNode(
   args: string[],
   roleConfig: Record<string, unknown>,
 ): Promise<ClusterNode> {
-  const name = role === 'media' ? 'media' : `${role}-${index}`;
+  const name = role === 'media' && index === 0 ? 'media' : `${role}-${index}`;
   const dataDir = join(base.dir, name);
   const configFile = join(base.dir, `${name}.json`);
   writeFileSync(configFile, JSON.stringify(mergeConfig(base.config, roleConfig)));

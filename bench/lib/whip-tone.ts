@@ -93,6 +93,80 @@ export async function publishTone(options: ToneOptions): Promise<TonePublisher> 
   };
 }
 
+/** A speaker that stays on stage by itself: see `keepPublishing`. */
+export interface KeptPublisher {
+  /** The publisher now (replaced at each reconnection). */
+  current(): TonePublisher;
+  /** Each time the connection was found dead and when a new one was up, with the WHIP URL it went to. */
+  readonly reconnects: { readonly lostAt: number; readonly backAt: number; readonly whipUrl: string }[];
+  close(): Promise<void>;
+}
+
+/**
+ * Publishes a tone and keeps it published, as the web app's speaker does: when the connection dies
+ * (its state failed or closed, or the stage's return audio, sent every 20 ms, stops for `stallMs`), it
+ * asks `grant` again (the control plane's `POST /api/spaces/:id/stage`, which names the stage of the
+ * media node producing the Space now) and publishes there, retrying with backoff until it is back.
+ */
+export async function keepPublishing(
+  options: Omit<ToneOptions, 'whipUrl' | 'token' | 'receive'> & {
+    readonly grant: () => Promise<{ readonly whipUrl: string; readonly token: string }>;
+    readonly stallMs?: number;
+  },
+): Promise<KeptPublisher> {
+  const stallMs = options.stallMs ?? 1500;
+  const open = async () => {
+    const { whipUrl, token } = await options.grant();
+    const publisher = await publishTone({ ...options, whipUrl, token, receive: true, decodeReceived: false });
+    if (publisher.status !== 201) {
+      await publisher.close();
+      throw new Error(`the stage answered ${publisher.status}`);
+    }
+    await publisher.connected();
+    return { publisher, whipUrl };
+  };
+  let { publisher } = await open();
+  let lastCount = 0;
+  let lastMoveAt = Date.now();
+  let closed = false;
+  let reconnecting = false;
+  const reconnects: KeptPublisher['reconnects'][number][] = [];
+  const reconnect = async (lostAt: number) => {
+    reconnecting = true;
+    void publisher.close().catch(() => {});
+    for (let delay = 250; !closed; delay = Math.min(2000, delay * 2)) {
+      try {
+        const next = await open();
+        publisher = next.publisher;
+        reconnects.push({ lostAt, backAt: Date.now(), whipUrl: next.whipUrl });
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+    lastCount = 0;
+    lastMoveAt = Date.now();
+    reconnecting = false;
+  };
+  const watch = setInterval(() => {
+    if (closed || reconnecting) return;
+    const count = publisher.receivedPackets();
+    const now = Date.now();
+    if (count !== lastCount) [lastCount, lastMoveAt] = [count, now];
+    const state = publisher.connectionState();
+    if (state === 'failed' || state === 'closed' || now - lastMoveAt > stallMs) void reconnect(now);
+  }, 250);
+  return {
+    current: () => publisher,
+    reconnects,
+    async close() {
+      closed = true;
+      clearInterval(watch);
+      await publisher.close();
+    },
+  };
+}
+
 const bearer = (token: string | undefined): Record<string, string> =>
   token === undefined ? {} : { authorization: `Bearer ${token}` };
 

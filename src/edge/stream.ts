@@ -27,16 +27,23 @@ export interface StreamPolicy {
   readonly backlogParts: number;
   /** A listener further behind than this many bytes is disconnected (it reconnects at the live edge). */
   readonly maxPendingBytes: number;
-  /** Origin failures in a row before every listener of the Space is told the stream ended. */
+  /**
+   * Origin failures in a row before every listener of the Space is told the stream ended. With the
+   * backoff below, 13 span about 11 s: longer than a media node's failover (its lease expires, another
+   * node takes the Space over), so held streams ride it out.
+   */
   readonly maxFailures: number;
+  /** The wait after the first failure, doubling after each one in a row up to `maxRetryDelayMs`. */
   readonly retryDelayMs: number;
+  readonly maxRetryDelayMs: number;
 }
 
 export const defaultStreamPolicy: StreamPolicy = {
   backlogParts: 3,
   maxPendingBytes: 256 * 1024,
-  maxFailures: 8,
+  maxFailures: 13,
   retryDelayMs: 250,
+  maxRetryDelayMs: 1000,
 };
 
 /** What a new listener receives before the live parts: the init segment and the recent parts. */
@@ -192,7 +199,8 @@ export class SpaceStream {
           this.#log.warn({ err: error, msn, part }, 'live stream lost the origin');
           break;
         }
-        await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, this.#policy.retryDelayMs));
+        const delay = Math.min(this.#policy.maxRetryDelayMs, this.#policy.retryDelayMs * 2 ** (failures - 1));
+        await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, delay));
       }
     }
     this.close();

@@ -130,7 +130,7 @@ describe('live stream fan-out (scripted origin)', () => {
   });
 
   test('origin failures are retried after retryDelayMs; a success resets the count; maxFailures in a row end it', async () => {
-    const { stream, origin, idle, clock, logs } = fanOut({ maxFailures: 3, retryDelayMs: 100 });
+    const { stream, origin, idle, clock, logs } = fanOut({ maxFailures: 3, retryDelayMs: 100, maxRetryDelayMs: 100 });
     await stream.ready();
     const a = textSink();
     stream.subscribe(a, START + 600_000, 'an_a');
@@ -164,6 +164,30 @@ describe('live stream fan-out (scripted origin)', () => {
       [[40, 'live stream lost the origin', 10, 15, 'origin unreachable']],
       'the loss is one warning naming the part and the error',
     );
+  });
+
+  test('failures in a row wait longer each time (doubling up to maxRetryDelayMs): the defaults ride out a media node failover of about 10 s', async () => {
+    const { stream, origin, clock } = fanOut({ retryDelayMs: 100, maxRetryDelayMs: 400 });
+    await stream.ready();
+    stream.subscribe(textSink(), START + 600_000, 'an_a');
+    const waits: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      await settle();
+      origin.fail();
+      await settle();
+      const failedAt = clock.now();
+      while (origin.waiting().length === 0 && clock.now() - failedAt < 1000) {
+        clock.advance(50);
+        await settle();
+        await settle();
+      }
+      waits.push(clock.now() - failedAt);
+    }
+    assert.deepEqual(waits, [100, 200, 400, 400]);
+    const d = defaultStreamPolicy;
+    let span = 0;
+    for (let n = 1; n < d.maxFailures; n++) span += Math.min(d.maxRetryDelayMs, d.retryDelayMs * 2 ** (n - 1));
+    assert.ok(span >= 10_000, `the default policy gives the origin ${span} ms before the stream ends`);
   });
 
   test('close ends every listener once and calls onIdle once; a closed fan-out refuses new listeners', async () => {
