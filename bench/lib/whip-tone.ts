@@ -162,7 +162,8 @@ export async function keepPublishing(
     async close() {
       closed = true;
       clearInterval(watch);
-      await publisher.close();
+      // Its stage may be gone (that is what reconnecting is for): the DELETE then fails, harmlessly.
+      await publisher.close().catch(() => {});
     },
   };
 }

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Redis } from 'ioredis';
+import { keepPublishing } from '../../bench/lib/whip-tone.ts';
+import { leaseOwner } from '../../src/cluster/lease.ts';
+import { S3ObjectStore } from '../../src/origin/bucket.ts';
+import type { RecordingManifest } from '../../src/origin/track.ts';
+import { SAMPLE_RATE, toneShare } from '../../src/stage/audio.ts';
+import { apiAt, CLUSTER_TEST_CONFIG, clusterSuite, holdStream, signUp } from '../helpers/cluster.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { ffmpegDecode } from '../helpers/ffmpeg.ts';
+
+/**
+ * Two media nodes, one live Space with a publisher playing a tone: SIGKILL the node producing it. The
+ * other takes the Space's lease, resumes the recording from the bucket's manifest, the publisher
+ * reconnects to it by itself, a listener's held live.mp4 goes on, and the replay has one marked gap.
+ */
+clusterSuite(
+  'cluster: a media node dies mid-Space',
+  { controls: 1, edges: 1, media: 2, bucket: true, config: CLUSTER_TEST_CONFIG },
+  (cluster) => {
+    test('SIGKILL of the media node producing a live Space: lease, publisher and listener back within 10 s; the replay has one gap', async () => {
+      const { url, medias, redisUrl, bucket } = cluster();
+      assert.ok(bucket !== undefined);
+      const redis = new Redis(redisUrl);
+      redis.on('error', () => {}); // the cluster's Redis stops before this client at teardown
+      const objects = new S3ObjectStore({
+        url: bucket.url,
+        region: 'us-east-1',
+        accessKeyId: bucket.rgw.accessKeyId,
+        secretAccessKey: bucket.rgw.secretAccessKey,
+      });
+      try {
+        const api = apiAt(url);
+        const host = await signUp(url, 'failover_host');
+        const spaceId = (await api('POST', '/api/spaces', host.token, { title: 'Failover' })).json.space.id as string;
+        assert.equal((await api('POST', `/api/spaces/${spaceId}/start`, host.token)).status, 200);
+        const grant = async () => {
+          const r = await api('POST', `/api/spaces/${spaceId}/stage`, host.token);
+          if (r.status !== 200) throw new Error(`stage grant ${r.status}`);
+          return { whipUrl: r.json.whipUrl as string, token: r.json.token as string };
+        };
+        const speaker = await keepPublishing({ grant, frequencyHz: 440 });
+        const listener = holdStream(
+          ((await api('POST', `/api/spaces/${spaceId}/join`, undefined, {})).json as { streamUrl: string }).streamUrl,
+        );
+        try {
+          await eventually('the listener hears the show', () => listener.bytes > 20_000, { timeoutMs: 15_000 });
+          const owner = (await leaseOwner(redis, spaceId))!;
+          const fleet = JSON.parse((await redis.get(`amphi:fleet:node:${owner.nodeId}`))!) as { url: string };
+          const dying = medias.find((m) => m.node.url === fleet.url)!;
+          const surviving = medias.find((m) => m !== dying)!;
+          assert.ok(dying !== undefined && surviving !== undefined, `the owner ${owner.nodeId} is one of the media nodes`);
+
+          dying.node.kill('SIGKILL');
+          const killedAt = performance.now();
+          await eventually(
+            'another node holds the lease',
+            async () => {
+              const now = await leaseOwner(redis, spaceId);
+              return now !== undefined && now.nodeId !== owner.nodeId;
+            },
+            {
+              timeoutMs: 15_000,
+              intervalMs: 100,
+            },
+          );
+          const leaseAt = performance.now();
+          const next = (await leaseOwner(redis, spaceId))!;
+          assert.ok(next.fence > owner.fence, 'the new owner has a larger fencing number');
+          await eventually('the publisher back, on the surviving stage', () => speaker.reconnects.length > 0, {
+            timeoutMs: 15_000,
+            intervalMs: 100,
+          });
+          const publisherAt = performance.now();
+          assert.ok(speaker.reconnects[0]!.whipUrl.startsWith(surviving.stageUrl), speaker.reconnects[0]!.whipUrl);
+          const bytesAtLease = listener.bytes;
+          await eventually(
+            'the listener hears again',
+            () => listener.bytes > bytesAtLease + 8000 && listener.lastDataAt > leaseAt,
+            {
+              timeoutMs: 15_000,
+              intervalMs: 100,
+            },
+          );
+          const listenerAt = performance.now();
+          assert.equal(listener.ended, false, 'the held stream never ended');
+          const seconds = (at: number) => ((at - killedAt) / 1000).toFixed(1);
+          console.log(
+            `failover: lease taken ${seconds(leaseAt)} s after SIGKILL, publisher back ${seconds(publisherAt)} s, listener hearing again ${seconds(listenerAt)} s`,
+          );
+          for (const at of [leaseAt, publisherAt, listenerAt]) assert.ok(at - killedAt < 10_000, `${seconds(at)} s`);
+
+          // The show goes on on the new node: a few segments after the gap reach the bucket.
+          await eventually(
+            'segments after the gap in the bucket',
+            async () => {
+              const raw = await objects.get(`${spaceId}/recording.json`);
+              const live = raw === undefined ? undefined : (JSON.parse(new TextDecoder().decode(raw)) as RecordingManifest);
+              const gap = live?.segments.findIndex((s) => s.gap === true) ?? -1;
+              return gap !== -1 && live!.segments.length - gap > 3;
+            },
+            { timeoutMs: 20_000 },
+          );
+        } finally {
+          listener.close();
+          await speaker.close();
+        }
+        assert.equal((await api('POST', `/api/spaces/${spaceId}/end`, host.token)).status, 200);
+        await eventually(
+          'the final manifest in the bucket',
+          async () => {
+            const raw = await objects.get(`${spaceId}/recording.json`);
+            return raw !== undefined && (JSON.parse(new TextDecoder().decode(raw)) as RecordingManifest).ended;
+          },
+          { timeoutMs: 20_000 },
+        );
+        const final = JSON.parse(new TextDecoder().decode(await objects.get(`${spaceId}/recording.json`))) as RecordingManifest;
+        const gaps = final.segments.filter((s) => s.gap === true);
+        const keys = new Set(await objects.list(`${spaceId}/`));
+        console.log(`failover: ${final.segments.length} segments, gaps at ${gaps.map((g) => g.msn).join(', ')}`);
+        assert.equal(gaps.length, 1, 'one marked gap');
+        assert.ok(gaps[0]!.durationMs <= 10_000);
+        assert.equal(final.segments.filter((s) => s.discontinuity === true).length, 1, 'one discontinuity: the new encoder');
+        assert.deepEqual(
+          final.segments.filter((s) => s.gap !== true && !keys.has(`${spaceId}/s${s.msn}.m4s`)).map((s) => s.msn),
+          [],
+          'nothing else missing',
+        );
+        // The replay, from the bucket through the surviving node, in a real player.
+        const surviving = medias.find((m) => m.node.child.exitCode === null && m.node.child.signalCode === null)!;
+        const decoded = await ffmpegDecode(`${surviving.node.url}/api/spaces/${spaceId}/recording.m4a`);
+        assert.equal(decoded.code, 0, decoded.stderr);
+        const listedMs = final.segments.filter((s) => s.gap !== true).reduce((n, s) => n + s.durationMs, 0);
+        const decodedMs = (decoded.pcm.length / SAMPLE_RATE) * 1000;
+        console.log(
+          `failover: replay decoded ${decodedMs.toFixed(0)} ms of ${listedMs} ms listed, 440 Hz share ${toneShare(decoded.pcm, 440).toFixed(3)}`,
+        );
+        assert.ok(Math.abs(decodedMs - listedMs) <= 100, `decoded ${decodedMs} ms, listed ${listedMs} ms`);
+        assert.ok(toneShare(decoded.pcm, 440) > 0.8, 'the tone, before and after the failover');
+      } finally {
+        objects.close();
+        redis.disconnect();
+      }
+    });
+  },
+);
