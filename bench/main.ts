@@ -144,13 +144,14 @@ const planCommand: Command = {
 };
 
 const cluster: Command = {
-  summary: 'a local cluster: Redis, PostgreSQL, a media node, control nodes behind nginx, edges; Ctrl-C stops it',
-  usage: '[--control 3] [--edges 4] [--database-url URL]',
-  options: options({ control: '3', edges: '4', 'database-url': undefined }),
+  summary: 'a local cluster: Redis, PostgreSQL, media nodes, control nodes behind nginx, edges; Ctrl-C stops it',
+  usage: '[--control 3] [--edges 4] [--media 1] [--database-url URL]',
+  options: options({ control: '3', edges: '4', media: '1', 'database-url': undefined }),
   prepare: (v) => {
     const o = {
       controls: Math.round(num(v, 'control', 1, 50)),
       edges: Math.round(num(v, 'edges', 0, 100)),
+      media: Math.round(num(v, 'media', 1, 8)),
       ...(v['database-url'] === undefined ? {} : { databaseUrl: str(v, 'database-url') }),
     };
     return async () => (await import('./cluster/run.ts')).runCluster(o);

@@ -9,6 +9,14 @@ import { AmphiError } from './errors.ts';
 import { createLogger } from './lib/logger.ts';
 import { startControl } from './roles/control-node.ts';
 import { startEmbedded } from './roles/embedded.ts';
+import { redisConfigured } from './cluster/redis.ts';
+
+/** `amphi media` is a cluster role: without Redis it would be an embedded server nobody routes to. */
+function mediaNeedsCluster(): never {
+  throw new ConfigError(
+    'amphi media needs REDIS_URL (or AMPHI_REDIS_SENTINELS), DATABASE_URL and AMPHI_SIGNING_KEY: it is a cluster role (use amphi start for everything in one process)',
+  );
+}
 
 const usage = `Usage: amphi [command] [options]
 
@@ -16,6 +24,9 @@ Commands:
   start            Run Amphi: control API, health and metrics, embedded storage (default)
   control          Cluster mode: the API, join door and web app only, any number of copies (needs
                    DATABASE_URL, REDIS_URL, AMPHI_SIGNING_KEY, AMPHI_STAGE_PUBLIC_URL; README "Cluster mode")
+  media            Cluster mode: a media node, stage and origin for the Spaces whose lease it holds, any
+                   number of copies (needs DATABASE_URL, REDIS_URL, AMPHI_SIGNING_KEY; AMPHI_BUCKET_URL for
+                   recordings that survive it); the same process as 'start' with REDIS_URL
   edge             Run only an edge (needs --origin URL and AMPHI_SIGNING_KEY shared with the origin;
                    with REDIS_URL it joins the cluster's fleet)
   config           Print the effective configuration as JSON and exit
@@ -104,7 +115,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`amphi ${pkg.version}\n`);
     return 0;
   }
-  if (positionals.length > 1 || !['start', 'control', 'edge', 'config'].includes(command)) {
+  if (positionals.length > 1 || !['start', 'media', 'control', 'edge', 'config'].includes(command)) {
     process.stderr.write(`amphi: unknown command "${positionals.join(' ')}"\n\n${usage}`);
     return 2;
   }
@@ -135,7 +146,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         ? await startEdge(config)
         : command === 'control'
           ? await startControl(config)
-          : await startEmbedded(config);
+          : command === 'media' && !redisConfigured(config.cluster)
+            ? mediaNeedsCluster()
+            : await startEmbedded(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`amphi: ${error.message}\n`);

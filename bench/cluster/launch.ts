@@ -87,6 +87,22 @@ const DEFAULT_SERVER_URL = 'postgres://amphi:amphi@127.0.0.1:5432/amphi';
 /** Each node starts within this (Node start-up, migrations on the first). */
 const START_TIMEOUT_MS = 30_000;
 
+/** radosgw on loopback and the bucket the media nodes record into. */
+async function startBucket(t: Teardown, dir: string, say: (line: string) => void): Promise<NonNullable<Cluster['bucket']>> {
+  const rgw = await startRadosgw(t, join(dir, 'ceph'));
+  say(`radosgw      ${rgw.endpoint} (bucket amphi-recordings)`);
+  return { rgw, url: `${rgw.endpoint}/amphi-recordings` };
+}
+
+/** What a node needs to reach the bucket (media nodes record into it; an edge may serve replays from it). */
+export function bucketEnv(bucket: NonNullable<Cluster['bucket']>): Record<string, string> {
+  return {
+    AMPHI_BUCKET_URL: bucket.url,
+    AWS_ACCESS_KEY_ID: bucket.rgw.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: bucket.rgw.secretAccessKey,
+  };
+}
+
 /** Starts the cluster; `t` stops and removes all of it. */
 export async function startCluster(t: Teardown, o: ClusterOptions): Promise<Cluster> {
   const say = o.progress ?? (() => {});
@@ -98,12 +114,7 @@ export async function startCluster(t: Teardown, o: ClusterOptions): Promise<Clus
   const sentinel = o.sentinel === true ? await startSentinels(t, dir, redisPort) : undefined;
   if (sentinel !== undefined) say(`sentinels    ${sentinel.sentinels.join(', ')} (replica on ${sentinel.replica.port})`);
   const databaseUrl = o.databaseUrl ?? (await freshDatabase(t, say));
-  let bucket: Cluster['bucket'];
-  if (o.bucket === true) {
-    const rgw = await startRadosgw(t, join(dir, 'ceph'));
-    bucket = { rgw, url: `${rgw.endpoint}/amphi-recordings` };
-    say(`radosgw      ${rgw.endpoint} (bucket amphi-recordings)`);
-  }
+  const bucket = o.bucket === true ? await startBucket(t, dir, say) : undefined;
   const signingKey = randomBytes(36).toString('base64url');
   const base = {
     env: {
@@ -120,23 +131,12 @@ export async function startCluster(t: Teardown, o: ClusterOptions): Promise<Clus
   const startMedia = async (index: number) => {
     const host = `127.0.0.${2 + index}`;
     const [port, stagePort] = [await freePort(host), await freePort(host)];
-    const node = await startNode(t, mediaBase, 'media', index, host, port, ['start', '--stage-port', String(stagePort)], {
+    const node = await startNode(t, mediaBase, 'media', index, host, port, ['media', '--stage-port', String(stagePort)], {
       demo: { enabled: index === 0 && (o.demo ?? true) },
     });
     return { node, stageUrl: `http://${host}:${stagePort}` };
   };
-  const mediaBase =
-    bucket === undefined
-      ? base
-      : {
-          ...base,
-          env: {
-            ...base.env,
-            AMPHI_BUCKET_URL: bucket.url,
-            AWS_ACCESS_KEY_ID: bucket.rgw.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: bucket.rgw.secretAccessKey,
-          },
-        };
+  const mediaBase = bucket === undefined ? base : { ...base, env: { ...base.env, ...bucketEnv(bucket) } };
   const medias = [await startMedia(0)];
   for (let i = 1; i < Math.min(8, o.media ?? 1); i++) medias.push(await startMedia(i));
   const { node: media, stageUrl } = medias[0]!;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { bucketEnv } from '../../bench/cluster/launch.ts';
 import { S3ObjectStore } from '../../src/origin/bucket.ts';
 import type { RecordingManifest } from '../../src/origin/track.ts';
 import { apiAt, CLUSTER_TEST_CONFIG, clusterSuite, holdStream, signUp } from '../helpers/cluster.ts';
@@ -102,11 +103,7 @@ clusterSuite(
         };
         const path = new URL(replay.playlistUrl).pathname.replace(/index\.m3u8$/, '');
         const bucketEdge = await cluster().addEdge({
-          env: {
-            AMPHI_BUCKET_URL: bucket.url,
-            AWS_ACCESS_KEY_ID: bucket.rgw.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: bucket.rgw.secretAccessKey,
-          },
+          env: bucketEnv(bucket),
         });
         media.kill('SIGKILL');
         await eventually(

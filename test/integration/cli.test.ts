@@ -78,6 +78,9 @@ describe('the amphi command', () => {
     const command = run('launch');
     assert.equal(command.status, 2);
     assert.match(command.stderr, /unknown command "launch"/);
+    const media = run('media');
+    assert.equal(media.status, 2, 'amphi media without a cluster is a configuration error');
+    assert.match(media.stderr, /amphi media needs REDIS_URL/);
     const help = run('--help');
     assert.equal(help.status, 0);
     assert.match(help.stdout, /Usage: amphi/);
