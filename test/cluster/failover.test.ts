@@ -3,10 +3,17 @@ import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { keepPublishing } from '../../bench/lib/whip-tone.ts';
 import { leaseOwner } from '../../src/cluster/lease.ts';
-import { S3ObjectStore } from '../../src/origin/bucket.ts';
-import type { RecordingManifest } from '../../src/origin/track.ts';
 import { SAMPLE_RATE, toneShare } from '../../src/stage/audio.ts';
-import { apiAt, CLUSTER_TEST_CONFIG, clusterSuite, holdStream, signUp } from '../helpers/cluster.ts';
+import {
+  apiAt,
+  bucketClient,
+  bucketManifest,
+  CLUSTER_TEST_CONFIG,
+  clusterSuite,
+  finalManifest,
+  holdStream,
+  signUp,
+} from '../helpers/cluster.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { ffmpegDecode } from '../helpers/ffmpeg.ts';
 
@@ -24,12 +31,7 @@ clusterSuite(
       assert.ok(bucket !== undefined);
       const redis = new Redis(redisUrl);
       redis.on('error', () => {}); // the cluster's Redis stops before this client at teardown
-      const objects = new S3ObjectStore({
-        url: bucket.url,
-        region: 'us-east-1',
-        accessKeyId: bucket.rgw.accessKeyId,
-        secretAccessKey: bucket.rgw.secretAccessKey,
-      });
+      const objects = bucketClient(bucket);
       try {
         const api = apiAt(url);
         const host = await signUp(url, 'failover_host');
@@ -95,8 +97,7 @@ clusterSuite(
           await eventually(
             'segments after the gap in the bucket',
             async () => {
-              const raw = await objects.get(`${spaceId}/recording.json`);
-              const live = raw === undefined ? undefined : (JSON.parse(new TextDecoder().decode(raw)) as RecordingManifest);
+              const live = await bucketManifest(objects, spaceId);
               const gap = live?.segments.findIndex((s) => s.gap === true) ?? -1;
               return gap !== -1 && live!.segments.length - gap > 3;
             },
@@ -107,15 +108,7 @@ clusterSuite(
           await speaker.close();
         }
         assert.equal((await api('POST', `/api/spaces/${spaceId}/end`, host.token)).status, 200);
-        await eventually(
-          'the final manifest in the bucket',
-          async () => {
-            const raw = await objects.get(`${spaceId}/recording.json`);
-            return raw !== undefined && (JSON.parse(new TextDecoder().decode(raw)) as RecordingManifest).ended;
-          },
-          { timeoutMs: 20_000 },
-        );
-        const final = JSON.parse(new TextDecoder().decode(await objects.get(`${spaceId}/recording.json`))) as RecordingManifest;
+        const final = await finalManifest(objects, spaceId);
         const gaps = final.segments.filter((s) => s.gap === true);
         const keys = new Set(await objects.list(`${spaceId}/`));
         console.log(`failover: ${final.segments.length} segments, gaps at ${gaps.map((g) => g.msn).join(', ')}`);

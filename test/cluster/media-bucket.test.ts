@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bucketEnv } from '../../bench/cluster/launch.ts';
-import { S3ObjectStore } from '../../src/origin/bucket.ts';
-import type { RecordingManifest } from '../../src/origin/track.ts';
-import { apiAt, CLUSTER_TEST_CONFIG, clusterSuite, holdStream, signUp } from '../helpers/cluster.ts';
+import {
+  apiAt,
+  bucketClient,
+  bucketManifest,
+  CLUSTER_TEST_CONFIG,
+  clusterSuite,
+  finalManifest,
+  holdStream,
+  signUp,
+} from '../helpers/cluster.ts';
 import { eventually } from '../helpers/eventually.ts';
 
 /** The media node of a cluster with AMPHI_BUCKET_URL: a live Space's recording goes to radosgw as it is made. */
@@ -14,12 +21,7 @@ clusterSuite(
     test('a live Space is uploaded segment by segment; its final manifest and playlist follow the end; health and metrics say so', async () => {
       const { url, bucket, media, edges } = cluster();
       assert.ok(bucket !== undefined);
-      const objects = new S3ObjectStore({
-        url: bucket.url,
-        region: 'us-east-1',
-        accessKeyId: bucket.rgw.accessKeyId,
-        secretAccessKey: bucket.rgw.secretAccessKey,
-      });
+      const objects = bucketClient(bucket);
       try {
         const api = apiAt(url);
         const host = await signUp(url, 'bucket_host');
@@ -32,7 +34,7 @@ clusterSuite(
           await eventually('three segments in the bucket', async () => (await objects.list(`${spaceId}/s`)).length >= 3, {
             timeoutMs: 20_000,
           });
-          const live = JSON.parse(new TextDecoder().decode(await objects.get(`${spaceId}/recording.json`))) as RecordingManifest;
+          const live = (await bucketManifest(objects, spaceId))!;
           assert.equal(live.ended, false);
           const keys = new Set(await objects.list(`${spaceId}/`));
           for (const s of live.segments)
@@ -78,17 +80,10 @@ clusterSuite(
         console.log(`bucket outage: ${((performance.now() - outageAt) / 1000).toFixed(1)} s until /healthz was ok again`);
 
         assert.equal((await api('POST', `/api/spaces/${spaceId}/end`, host.token)).status, 200);
-        await eventually(
-          'the final manifest in the bucket',
-          async () => {
-            const raw = await objects.get(`${spaceId}/recording.json`);
-            return raw !== undefined && (JSON.parse(new TextDecoder().decode(raw)) as RecordingManifest).ended;
-          },
-          { timeoutMs: 20_000 },
-        );
+        const final = await finalManifest(objects, spaceId);
         const playlist = new TextDecoder().decode(await objects.get(`${spaceId}/media.m3u8`));
         assert.match(playlist, /#EXT-X-ENDLIST/);
-        const final = JSON.parse(new TextDecoder().decode(await objects.get(`${spaceId}/recording.json`))) as RecordingManifest;
+
         const keys = new Set(await objects.list(`${spaceId}/`));
         assert.deepEqual(
           final.segments.filter((s) => s.gap !== true && !keys.has(`${spaceId}/s${s.msn}.m4s`)).map((s) => s.msn),

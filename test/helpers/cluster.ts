@@ -3,6 +3,9 @@ import { after, before } from 'node:test';
 import { startCluster, type Cluster, type ClusterOptions } from '../../bench/cluster/launch.ts';
 import { radosgwInstalled } from '../../bench/cluster/radosgw.ts';
 import { Teardown } from '../../bench/lib/teardown.ts';
+import { S3ObjectStore } from '../../src/origin/bucket.ts';
+import type { RecordingManifest } from '../../src/origin/track.ts';
+import { eventually } from './eventually.ts';
 import { jsonApi } from './json-api.ts';
 import { hasCommands, optionalSuite, skipUnless } from './skip.ts';
 
@@ -108,4 +111,28 @@ export function holdStream(url: string): HeldStream {
     close: () => req.destroy(),
   };
   return held;
+}
+
+/** The cluster's recordings bucket as an S3 client (close it when done). */
+export function bucketClient(bucket: NonNullable<Cluster['bucket']>): S3ObjectStore {
+  return new S3ObjectStore({
+    url: bucket.url,
+    region: 'us-east-1',
+    accessKeyId: bucket.rgw.accessKeyId,
+    secretAccessKey: bucket.rgw.secretAccessKey,
+  });
+}
+
+/** A Space's recording manifest as the bucket has it now (undefined: none yet). */
+export async function bucketManifest(objects: S3ObjectStore, spaceId: string): Promise<RecordingManifest | undefined> {
+  const raw = await objects.get(`${spaceId}/recording.json`);
+  return raw === undefined ? undefined : (JSON.parse(new TextDecoder().decode(raw)) as RecordingManifest);
+}
+
+/** Waits (up to 20 s) until the bucket has the Space's final manifest, and returns it. */
+export async function finalManifest(objects: S3ObjectStore, spaceId: string): Promise<RecordingManifest> {
+  await eventually('the final manifest in the bucket', async () => (await bucketManifest(objects, spaceId))?.ended === true, {
+    timeoutMs: 20_000,
+  });
+  return (await bucketManifest(objects, spaceId))!;
 }
