@@ -10,12 +10,21 @@ import type { ClusterLink } from './cluster.ts';
 
 /** How long an edge trusts the owner it read for a Space before asking Redis again. */
 const OWNER_TTL_MS = 1000;
+/** How long a request waits through a failover (the owner dead, its lease not yet taken over): lease 5 s. */
+const FAILOVER_WAIT_MS = 9000;
+/** A Space held this recently may get a new owner soon: worth waiting for. */
+const OWNED_LATELY_MS = 15_000;
 
 /**
  * An edge's origin in a cluster with several media nodes: each Space is asked of the media node that
  * holds its lease (read from Redis, the node's URL from the fleet registry), remembered for a second,
  * and forgotten at once when that node fails to answer, so that after a failover the next request goes
- * to the new owner. A Space nobody holds (ended, or between owners) is asked of `fallbackUrl`.
+ * to the new owner. A Space nobody holds (ended, or never produced) is asked of `fallbackUrl`.
+ *
+ * During a failover (a Space held within `OWNED_LATELY_MS` whose owner does not answer, or that nobody
+ * holds yet) a request is held and asked again of whoever holds the Space then, for up to
+ * `FAILOVER_WAIT_MS`: a player sees one slow answer, not an error it may give up on. An ended Space's
+ * objects are never held: nobody holds it, nobody will, and the bucket behind this client answers them.
  */
 export class OwnerOrigin implements OriginClient {
   readonly #cluster: ClusterLink;
@@ -25,6 +34,8 @@ export class OwnerOrigin implements OriginClient {
   readonly #log: Logger;
   readonly #clients = new Map<string, HttpOriginClient>();
   readonly #owners = new Map<string, { readonly url: string; readonly at: number }>();
+  /** When each Space was last seen held by a media node. */
+  readonly #ownedAt = new Map<string, number>();
 
   constructor(cluster: ClusterLink, fallbackUrl: string, signer: TokenSigner, clock: Clock, log: Logger) {
     this.#cluster = cluster;
@@ -35,29 +46,49 @@ export class OwnerOrigin implements OriginClient {
   }
 
   async get(spaceId: string, file: string, query: OriginQuery): Promise<OriginResponse> {
-    const url = await this.#ownerUrl(spaceId);
-    try {
-      return await this.#client(url).get(spaceId, file, query);
-    } catch (error) {
-      if (error instanceof AmphiError && error.code === 'SERVICE_UNAVAILABLE') this.#owners.delete(spaceId);
-      throw error;
+    const deadline = this.#clock.now() + FAILOVER_WAIT_MS;
+    let failure: unknown = new AmphiError('SERVICE_UNAVAILABLE', { headers: { 'retry-after': '1' } });
+    for (let delay = 250; ; delay = Math.min(1000, delay * 2)) {
+      const url = await this.#ownerUrl(spaceId);
+      if (url !== undefined) {
+        try {
+          return await this.#client(url).get(spaceId, file, query);
+        } catch (error) {
+          if (!(error instanceof AmphiError) || error.code !== 'SERVICE_UNAVAILABLE') throw error;
+          this.#owners.delete(spaceId);
+          if (!this.#ownedLately(spaceId)) throw error;
+          failure = error;
+        }
+      }
+      if (this.#clock.now() + delay > deadline) throw failure;
+      await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, delay));
     }
   }
 
-  async #ownerUrl(spaceId: string): Promise<string> {
+  /** The holder's URL; undefined while a Space held lately has no holder (its new one is on the way). */
+  async #ownerUrl(spaceId: string): Promise<string | undefined> {
     const now = this.#clock.now();
     const known = this.#owners.get(spaceId);
     if (known !== undefined && now - known.at < OWNER_TTL_MS) return known.url;
-    let url = this.#fallbackUrl;
+    let url: string | undefined = this.#fallbackUrl;
     try {
       const owner = await leaseOwner(this.#cluster.redis, spaceId);
-      url = (owner === undefined ? undefined : this.#cluster.fleet.node(owner.nodeId)?.url) ?? this.#fallbackUrl;
+      if (owner !== undefined) this.#ownedAt.set(spaceId, now);
+      const held = owner === undefined ? undefined : this.#cluster.fleet.node(owner.nodeId)?.url;
+      url = held ?? (this.#ownedLately(spaceId) ? undefined : this.#fallbackUrl);
     } catch (error) {
       this.#log.warn({ spaceId, err: error }, 'edge: the Space owner could not be read; asking the configured origin');
     }
+    if (url === undefined) return undefined;
     if (this.#owners.size > 10_000) this.#owners.clear(); // bounded: at worst a second of extra lookups
+    if (this.#ownedAt.size > 10_000) this.#ownedAt.clear();
     this.#owners.set(spaceId, { url, at: now });
     return url;
+  }
+
+  #ownedLately(spaceId: string): boolean {
+    const at = this.#ownedAt.get(spaceId);
+    return at !== undefined && this.#clock.now() - at <= OWNED_LATELY_MS;
   }
 
   #client(url: string): HttpOriginClient {

@@ -43,11 +43,19 @@ clusterSuite(
           return { whipUrl: r.json.whipUrl as string, token: r.json.token as string };
         };
         const speaker = await keepPublishing({ grant, frequencyHz: 440 });
-        const listener = holdStream(
-          ((await api('POST', `/api/spaces/${spaceId}/join`, undefined, {})).json as { streamUrl: string }).streamUrl,
-        );
+        const joined = (await api('POST', `/api/spaces/${spaceId}/join`, undefined, {})).json as {
+          streamUrl: string;
+          playlistUrl: string;
+        };
+        const listener = holdStream(joined.streamUrl);
+        // An HLS player too (ffmpeg), playing across the failover: 20 s of media time.
+        let hls: ReturnType<typeof ffmpegDecode> | undefined;
         try {
           await eventually('the listener hears the show', () => listener.bytes > 20_000, { timeoutMs: 15_000 });
+          hls = ffmpegDecode(joined.playlistUrl, 20);
+          // Three more seconds of the show before the kill: the player has started by then.
+          const started = listener.bytes;
+          await eventually('the HLS player under way', () => listener.bytes > started + 18_000, { timeoutMs: 15_000 });
           const owner = (await leaseOwner(redis, spaceId))!;
           const fleet = JSON.parse((await redis.get(`amphi:fleet:node:${owner.nodeId}`))!) as { url: string };
           const dying = medias.find((m) => m.node.url === fleet.url)!;
@@ -89,9 +97,18 @@ clusterSuite(
           assert.equal(listener.ended, false, 'the held stream never ended');
           const seconds = (at: number) => ((at - killedAt) / 1000).toFixed(1);
           console.log(
-            `failover: lease taken ${seconds(leaseAt)} s after SIGKILL, publisher back ${seconds(publisherAt)} s, listener hearing again ${seconds(listenerAt)} s`,
+            `failover: media ${dying.node.index} killed; lease taken ${seconds(leaseAt)} s after SIGKILL, publisher back ${seconds(publisherAt)} s, listener hearing again ${seconds(listenerAt)} s`,
           );
           for (const at of [leaseAt, publisherAt, listenerAt]) assert.ok(at - killedAt < 10_000, `${seconds(at)} s`);
+          const played = await hls;
+          const playedSeconds = played.pcm.length / SAMPLE_RATE;
+          console.log(
+            `failover: the HLS player (ffmpeg) ended with code ${played.code} after ${playedSeconds.toFixed(1)} s of audio, 440 Hz share ${toneShare(played.pcm, 440).toFixed(3)}`,
+          );
+          assert.equal(played.code, 0, played.stderr);
+          // 20 s of media time asked; the lost segment (2 s, a gap in the timeline) is skipped, not played.
+          assert.ok(playedSeconds >= 17.5, `the HLS player played ${playedSeconds} s of 20 (less the 2 s gap)`);
+          assert.ok(toneShare(played.pcm, 440) > 0.9, 'the HLS player heard the tone before and after');
 
           // The show goes on on the new node: a few segments after the gap reach the bucket.
           await eventually(
@@ -104,6 +121,7 @@ clusterSuite(
             { timeoutMs: 20_000 },
           );
         } finally {
+          await hls?.catch(() => undefined);
           listener.close();
           await speaker.close();
         }
