@@ -20,7 +20,10 @@ export interface SpaceLeaseOptions {
   /** How often the owner renews each lease it holds (well under `ttlMs`). */
   readonly renewMs: number;
   readonly prefix?: string;
-  /** A lease this node held is gone (expired, or taken by another node): stop producing the Space now. */
+  /**
+   * A lease this node held is gone (expired, taken by another node, or not renewed for `ttlMs`
+   * because Redis could not be reached): stop producing the Space now.
+   */
   readonly onLost: (spaceId: string, fence: number) => void;
 }
 
@@ -32,13 +35,17 @@ export interface SpaceLeaseOptions {
  * a larger number than the one before. An owner that misses renewals (a pause, a partition) loses the
  * lease when it expires; its next renewal finds it gone or someone else's and reports `lost`, and the
  * fence lets anything it still writes be told from the new owner's. Redis is the clock: no two nodes
- * compare their own.
+ * compare their own. An owner cut off from Redis (a partition) gives a lease up by itself once
+ * `ttlMs` passed since it sent the last renewal Redis confirmed: by then Redis may have let another
+ * node take it, and its speakers must reconnect to that one.
  */
 export class SpaceLeases {
   readonly #o: SpaceLeaseOptions;
   readonly #prefix: string;
   /** Leases held, with the fence each was taken with. */
   readonly #held = new Map<string, number>();
+  /** When (this node's clock) the last acquire or renewal Redis confirmed was sent, per held lease. */
+  readonly #confirmed = new Map<string, number>();
   #stop = () => {};
 
   constructor(options: SpaceLeaseOptions) {
@@ -50,9 +57,11 @@ export class SpaceLeases {
   /** Takes the Space's lease if nobody holds it; returns the fence, or undefined when another node holds it. */
   async acquire(spaceId: string): Promise<number | undefined> {
     const [owner, fence] = this.#keys(spaceId);
+    const sentAt = this.#o.clock.now();
     const taken = (await runScript(this.#o.redis, ACQUIRE, [owner, fence], [this.#o.nodeId, this.#o.ttlMs])) as number | null;
     if (taken === null) return undefined;
     this.#held.set(spaceId, taken);
+    this.#confirmed.set(spaceId, sentAt);
     this.#o.log.info({ spaceId, fence: taken }, 'lease taken');
     return taken;
   }
@@ -60,6 +69,11 @@ export class SpaceLeases {
   /** Who holds the Space's lease now (undefined: nobody; a live Space then needs a new owner). */
   owner(spaceId: string): Promise<LeaseOwner | undefined> {
     return leaseOwner(this.#o.redis, spaceId, this.#prefix);
+  }
+
+  /** Who holds each of these Spaces' leases: the reads go out together (one round trip, any Redis topology). */
+  owners(spaceIds: readonly string[]): Promise<(LeaseOwner | undefined)[]> {
+    return Promise.all(spaceIds.map((spaceId) => this.owner(spaceId)));
   }
 
   /** The Spaces this node holds, and each one's fence. */
@@ -72,6 +86,7 @@ export class SpaceLeases {
     const fence = this.#held.get(spaceId);
     if (fence === undefined) return;
     this.#held.delete(spaceId);
+    this.#confirmed.delete(spaceId);
     await runScript(this.#o.redis, RELEASE, [this.#keys(spaceId)[0]], [`${this.#o.nodeId} ${fence}`]);
   }
 
@@ -89,26 +104,47 @@ export class SpaceLeases {
     this.#stop();
   }
 
-  /** One renewal round (what `start` runs each `renewMs`). */
+  /**
+   * One renewal round (what `start` runs each `renewMs`). A lease found gone or taken is dropped and
+   * reported `lost`; so is one Redis has not confirmed for `ttlMs` (then the round's error is thrown too).
+   */
   async renew(): Promise<void> {
     const spaces = [...this.#held];
     if (spaces.length === 0) return;
-    const pipeline = this.#o.redis.pipeline();
-    for (const [spaceId, fence] of spaces) {
-      pipeline.evalsha(RENEW.sha, 1, this.#keys(spaceId)[0], `${this.#o.nodeId} ${fence}`, this.#o.ttlMs);
-    }
-    let results = await pipeline.exec();
-    if (results?.some(([error]) => error?.message.startsWith('NOSCRIPT') === true)) {
-      await this.#o.redis.script('LOAD', RENEW.lua);
+    const sentAt = this.#o.clock.now();
+    let results: [Error | null, unknown][] | null | undefined;
+    let failure: Error | undefined;
+    try {
       results = await this.#redo(spaces);
+      if (results?.some(([error]) => error?.message.startsWith('NOSCRIPT') === true)) {
+        await this.#o.redis.script('LOAD', RENEW.lua);
+        results = await this.#redo(spaces);
+      }
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error('lease renewal failed');
     }
+    const now = this.#o.clock.now();
     spaces.forEach(([spaceId, fence], i) => {
-      const [error, kept] = results?.[i] ?? [new Error('no reply'), 0];
-      if (error !== null || kept === 1 || this.#held.get(spaceId) !== fence) return;
+      if (this.#held.get(spaceId) !== fence) return;
+      const [error, kept] = results?.[i] ?? [failure ?? new Error('no reply'), 0];
+      failure ??= error ?? undefined;
+      if (error === null && kept === 1) {
+        this.#confirmed.set(spaceId, sentAt);
+        return;
+      }
+      const unconfirmedMs = now - (this.#confirmed.get(spaceId) ?? sentAt);
+      if (error !== null && unconfirmedMs < this.#o.ttlMs) return; // retried next round
       this.#held.delete(spaceId);
-      this.#o.log.warn({ spaceId, fence }, 'lease lost: another node may be producing this Space');
+      this.#confirmed.delete(spaceId);
+      if (error === null) this.#o.log.warn({ spaceId, fence }, 'lease lost: another node may be producing this Space');
+      else
+        this.#o.log.error(
+          { spaceId, fence, unconfirmedMs, err: error },
+          'lease given up: Redis has not confirmed it for its whole TTL',
+        );
       this.#o.onLost(spaceId, fence);
     });
+    if (failure !== undefined) throw failure;
   }
 
   async #redo(spaces: [string, number][]) {

@@ -1,6 +1,6 @@
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { ObjectStore } from './bucket.ts';
+import { PreconditionFailed, type ObjectStore } from './bucket.ts';
 import type { MediaStorage } from './storage.ts';
 
 export interface BucketStorageOptions {
@@ -28,9 +28,14 @@ interface Job {
   /** `purge`: every object of the Space (a recording deleted for retention). */
   readonly op: 'put' | 'delete' | 'purge';
   readonly queuedAt: number;
+  /** Only if the bucket has no such object (what a restart finds on disk: another node may own it now). */
+  readonly ifAbsent?: true;
 }
 
 const SEGMENT = /^s(\d+)\.m4s$/;
+const MANIFEST = 'recording.json';
+/** Local only (a dot-file, never uploaded): the fence this node last held the Space's lease with. */
+const FENCE_FILE = '.fence';
 const CONTENT_TYPES: Record<string, string> = { json: 'application/json', m3u8: 'application/vnd.apple.mpegurl' };
 
 /**
@@ -43,6 +48,12 @@ const CONTENT_TYPES: Record<string, string> = { json: 'application/json', m3u8: 
  * is queued after the segment, and a newer write of the same manifest replaces the queued one and goes
  * to the back of the line. A failed upload is retried with backoff, forever, and holds its Space's line
  * (nothing later overtakes it); while any upload fails, `health` says so (and since when).
+ *
+ * Fencing (cluster mode): a node holding a Space's lease says so with `fence(spaceId, n)`. Its manifest
+ * writes are then compare-and-set (`If-Match` the ETag it last wrote or read) and carry the fence; a
+ * write that finds the manifest changed reads it again, and gives the Space up if a higher fence wrote
+ * it (a newer owner): a deposed node's late upload can never replace its successor's manifest. What a
+ * restart finds on disk goes up only where the bucket has nothing under that name.
  *
  * Once a segment is in the bucket, the local copy of the segment `localSegments` older goes: the local
  * disk holds the newest few minutes and the small files (manifest, playlist, init). Reads that may miss
@@ -60,8 +71,17 @@ export class BucketMediaStorage implements MediaStorage {
   #closed = false;
   /** Nothing is uploaded before `recover` ran: what the last process left comes first. */
   #recovered = false;
-  /** Uploads (and deletes) that reached the bucket, and attempts that failed. */
-  readonly counts = { uploaded: 0, failed: 0, deleted: 0, fromBucket: 0 };
+  /** The lease fence each Space's manifest is written with (cluster mode). */
+  readonly #fences = new Map<string, number>();
+  /** The ETag of each fenced Space's manifest as this node last wrote or read it (null: none in the bucket). */
+  readonly #tags = new Map<string, string | null>();
+  /** Spaces another node produces now (`forget`, or a newer fence found): nothing of them is uploaded. */
+  readonly #deposed = new Set<string>();
+  /**
+   * Uploads (and deletes) that reached the bucket, attempts that failed, objects read from the bucket,
+   * and writes refused because a newer owner (a higher fence) had written the Space's manifest.
+   */
+  readonly counts = { uploaded: 0, failed: 0, deleted: 0, fromBucket: 0, fenced: 0 };
 
   constructor(options: BucketStorageOptions) {
     this.#o = options;
@@ -94,7 +114,18 @@ export class BucketMediaStorage implements MediaStorage {
   }
 
   async stat(spaceId: string, name: string): Promise<number | undefined> {
-    return this.#o.local.size(spaceId, name) ?? (await this.#o.bucket.size(key(spaceId, name)));
+    return this.#o.local.size(spaceId, name) ?? (await this.#o.bucket.head(key(spaceId, name)))?.size;
+  }
+
+  /**
+   * This node holds the Space's lease with `fence` (from now on its manifest writes are fenced). Kept
+   * on local disk too, so that what a restart uploads is fenced the same way.
+   */
+  fence(spaceId: string, fence: number): void {
+    this.#fences.set(spaceId, fence);
+    this.#tags.delete(spaceId);
+    this.#deposed.delete(spaceId);
+    this.#o.local.write(spaceId, FENCE_FILE, String(fence));
   }
 
   setAside(spaceId: string, name: string, suffix: string): boolean {
@@ -113,16 +144,19 @@ export class BucketMediaStorage implements MediaStorage {
   }
 
   /**
-   * Brings a Space's manifest and init segment from the bucket to local disk when local disk has no
-   * manifest (this node takes over a Space another node recorded). Returns whether the bucket had one.
+   * Brings a Space's manifest and init segment from the bucket to local disk (this node takes over a
+   * Space another node recorded), unless local disk has a manifest at least as new: written here under
+   * the bucket's fence or a later one. Returns whether there is a manifest to resume from.
    */
   async hydrate(spaceId: string): Promise<boolean> {
-    if (this.#o.local.read(spaceId, 'recording.json') !== undefined) return true;
-    const manifest = await this.#o.bucket.get(key(spaceId, 'recording.json'));
+    const local = this.#o.local.read(spaceId, MANIFEST);
+    const head = await this.#o.bucket.head(key(spaceId, MANIFEST));
+    if (local !== undefined && (head === undefined || (head.fence ?? 0) <= this.#localFence(spaceId))) return true;
+    const manifest = await this.#o.bucket.get(key(spaceId, MANIFEST));
     if (manifest === undefined) return false;
     const init = await this.#o.bucket.get(key(spaceId, 'init.mp4'));
     if (init !== undefined) this.#o.local.write(spaceId, 'init.mp4', init);
-    this.#o.local.write(spaceId, 'recording.json', manifest);
+    this.#o.local.write(spaceId, MANIFEST, manifest);
     return true;
   }
 
@@ -134,8 +168,12 @@ export class BucketMediaStorage implements MediaStorage {
   async recover(): Promise<number> {
     let queued = 0;
     for (const spaceId of this.#o.local.spaces()) {
+      const fence = this.#localFence(spaceId);
+      if (fence > 0 && !this.#fences.has(spaceId)) this.#fences.set(spaceId, fence);
       const inBucket = new Set((await this.#o.bucket.list(`${spaceId}/`)).map((k) => k.slice(spaceId.length + 1)));
-      const order = (name: string) => Number(SEGMENT.exec(name)?.[1] ?? Infinity);
+      // Segments in order, then the manifest (which finds out whether another node owns the Space
+      // now), then the rest.
+      const order = (name: string) => (name === MANIFEST ? Number.MAX_SAFE_INTEGER : Number(SEGMENT.exec(name)?.[1] ?? Infinity));
       // Written since this start: already in the line (after what is missing, where they belong).
       const since = this.#queues.get(spaceId) ?? [];
       const waiting = new Set(since.map((j) => j.name));
@@ -146,7 +184,12 @@ export class BucketMediaStorage implements MediaStorage {
         .sort((a, b) => order(a) - order(b) || a.localeCompare(b));
       if (missing.length > 0)
         this.#queues.set(spaceId, [
-          ...missing.map((name) => ({ name, op: 'put' as const, queuedAt: this.#o.clock.now() })),
+          ...missing.map((name) => ({
+            name,
+            op: 'put' as const,
+            queuedAt: this.#o.clock.now(),
+            ...(SEGMENT.test(name) || name === 'init.mp4' ? { ifAbsent: true as const } : {}),
+          })),
           ...since,
         ]);
       if (missing.length > 0 && since.length === 0) this.#ready.push(spaceId);
@@ -164,6 +207,8 @@ export class BucketMediaStorage implements MediaStorage {
    * manifest now, and an older one from here must not overwrite it. Returns how many were dropped.
    */
   forget(spaceId: string): number {
+    this.#deposed.add(spaceId);
+    this.#tags.delete(spaceId);
     const queue = this.#queues.get(spaceId);
     if (queue === undefined) return 0;
     const dropped = queue.splice(this.#draining.has(spaceId) ? 1 : 0);
@@ -210,6 +255,7 @@ export class BucketMediaStorage implements MediaStorage {
   }
 
   #enqueue(spaceId: string, name: string, op: Job['op']): void {
+    if (this.#deposed.has(spaceId)) return;
     let queue = this.#queues.get(spaceId);
     if (queue === undefined) {
       queue = [];
@@ -278,7 +324,21 @@ export class BucketMediaStorage implements MediaStorage {
     }
     const data = local.read(spaceId, job.name);
     if (data === undefined) return; // removed since (a recording window): a delete follows it
-    await bucket.put(key(spaceId, job.name), data, CONTENT_TYPES[job.name.split('.').pop()!] ?? 'audio/mp4');
+    const fence = this.#fences.get(spaceId);
+    if (job.name === MANIFEST && fence !== undefined) {
+      await this.#putManifest(spaceId, data, fence);
+      return;
+    }
+    try {
+      await bucket.put(key(spaceId, job.name), data, contentType(job.name), job.ifAbsent ? { ifMatch: null } : {});
+    } catch (error) {
+      if (!(error instanceof PreconditionFailed)) throw error;
+      this.#o.log.warn(
+        { spaceId, file: job.name },
+        'recordings: the bucket already has this object from another node; the local copy is not uploaded',
+      );
+      return;
+    }
     this.counts.uploaded++;
     const segment = SEGMENT.exec(job.name);
     if (segment !== null) {
@@ -286,6 +346,50 @@ export class BucketMediaStorage implements MediaStorage {
       local.remove(spaceId, `s${Number(segment[1]) - this.#o.localSegments}.m4s`);
     }
   }
+
+  /**
+   * A fenced manifest write: compare-and-set against the ETag this node last wrote or read. When the
+   * manifest changed meanwhile, it is read again: written by a higher fence (a newer owner), the Space
+   * is given up here (nothing of it is uploaded any more); otherwise (an older owner's late write, or
+   * this node's own write whose answer was lost) the write is made again over it.
+   */
+  async #putManifest(spaceId: string, data: Uint8Array, fence: number): Promise<void> {
+    const name = key(spaceId, MANIFEST);
+    for (let attempt = 1; ; attempt++) {
+      let tag = this.#tags.get(spaceId);
+      if (tag === undefined) {
+        const head = await this.#o.bucket.head(name);
+        if (head?.fence !== undefined && head.fence > fence) {
+          this.counts.fenced++;
+          const dropped = this.forget(spaceId);
+          this.#o.log.warn(
+            { spaceId, fence, newer: head.fence, droppedUploads: dropped },
+            'recordings: a newer owner writes this Space now; this node uploads nothing more of it',
+          );
+          return;
+        }
+        tag = head?.etag ?? null;
+      }
+      try {
+        this.#tags.set(spaceId, await this.#o.bucket.put(name, data, contentType(MANIFEST), { ifMatch: tag, fence }));
+        this.counts.uploaded++;
+        return;
+      } catch (error) {
+        this.#tags.delete(spaceId);
+        if (!(error instanceof PreconditionFailed) || attempt === 3) throw error;
+      }
+    }
+  }
+
+  /** The fence this node last held the Space's lease with (0: never, or not in cluster mode). */
+  #localFence(spaceId: string): number {
+    const fence = Number(new TextDecoder().decode(this.#o.local.read(spaceId, FENCE_FILE) ?? new Uint8Array()));
+    return Number.isSafeInteger(fence) ? fence : 0;
+  }
+}
+
+function contentType(name: string): string {
+  return CONTENT_TYPES[name.split('.').pop()!] ?? 'audio/mp4';
 }
 
 function key(spaceId: string, name: string): string {

@@ -11,13 +11,42 @@ import {
 } from '@aws-sdk/client-s3';
 import { parseBucketUrl } from '../lib/bucket-url.ts';
 
+/** Conditions and tags of one write. */
+export interface PutOptions {
+  /**
+   * A compare-and-set: written only if the object's ETag is still this one, or (`null`) only if there
+   * is no such object; otherwise the put throws `PreconditionFailed` and changes nothing.
+   */
+  readonly ifMatch?: string | null;
+  /** The lease fencing number of the writer, kept with the object (`x-amz-meta-fence`). */
+  readonly fence?: number;
+}
+
+/** What a HEAD tells about an object. */
+export interface ObjectHead {
+  readonly size: number;
+  /** Without quotes. */
+  readonly etag: string;
+  /** The fencing number it was written with, if any. */
+  readonly fence?: number;
+}
+
+/** A conditional put found the object changed (HTTP 412): nothing was written. */
+export class PreconditionFailed extends Error {
+  constructor(key: string) {
+    super(`${key}: changed since it was last read (precondition failed)`);
+    this.name = 'PreconditionFailed';
+  }
+}
+
 /** The object store recordings live in, as the origin sees it: keys are `<spaceId>/<file>`. */
 export interface ObjectStore {
-  put(key: string, body: Uint8Array, contentType: string): Promise<void>;
+  /** Writes the object; returns its new ETag (without quotes). */
+  put(key: string, body: Uint8Array, contentType: string, options?: PutOptions): Promise<string>;
   /** The object's bytes; undefined when there is no such object. */
   get(key: string): Promise<Uint8Array | undefined>;
-  /** The object's length in bytes (a HEAD, nothing read); undefined when there is no such object. */
-  size(key: string): Promise<number | undefined>;
+  /** The object's length, ETag and fence (a HEAD, nothing read); undefined when there is no such object. */
+  head(key: string): Promise<ObjectHead | undefined>;
   /** Deletes one object (nothing happens when there is none). */
   delete(key: string): Promise<void>;
   /** Every key under `prefix`. */
@@ -68,8 +97,25 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async put(key: string, body: Uint8Array, contentType: string): Promise<void> {
-    await this.#client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+  async put(key: string, body: Uint8Array, contentType: string, options: PutOptions = {}): Promise<string> {
+    const { ifMatch, fence } = options;
+    try {
+      const res = await this.#client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          // Unquoted: radosgw compares the header with its ETag verbatim; AWS and MinIO accept both forms.
+          ...(ifMatch === null ? { IfNoneMatch: '*' } : ifMatch === undefined ? {} : { IfMatch: ifMatch }),
+          ...(fence === undefined ? {} : { Metadata: { fence: String(fence) } }),
+        }),
+      );
+      return unquote(res.ETag ?? '');
+    } catch (error) {
+      if (status(error) === 412) throw new PreconditionFailed(key);
+      throw error;
+    }
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -82,9 +128,15 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async size(key: string): Promise<number | undefined> {
+  async head(key: string): Promise<ObjectHead | undefined> {
     try {
-      return (await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }))).ContentLength;
+      const res = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const fence = Number(res.Metadata?.fence);
+      return {
+        size: res.ContentLength ?? 0,
+        etag: unquote(res.ETag ?? ''),
+        ...(Number.isSafeInteger(fence) && res.Metadata?.fence !== undefined ? { fence } : {}),
+      };
     } catch (error) {
       if (status(error) === 404) return undefined;
       throw error;
@@ -116,4 +168,8 @@ export class S3ObjectStore implements ObjectStore {
 function status(error: unknown): number | undefined {
   if (error instanceof S3ServiceException) return error.$metadata.httpStatusCode;
   return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
+function unquote(etag: string): string {
+  return etag.replaceAll('"', '');
 }

@@ -4,10 +4,10 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ProgramStream } from '../stage/program.ts';
 import { initSegment } from './cmaf.ts';
-import { multivariantPlaylist } from './playlist.ts';
+import { mediaPlaylist, multivariantPlaylist } from './playlist.ts';
 import type { RoomState } from './room-state.ts';
 import type { MediaStorage } from './storage.ts';
-import { finishRecording, LiveTrack, type RecordingManifest, type StorageOutcome } from './track.ts';
+import { LiveTrack, type RecordingManifest, type StorageOutcome } from './track.ts';
 
 /** Blocking-request parameters: LL-HLS `_HLS_msn`/`_HLS_part`/`_HLS_skip`, room state `v`. */
 export interface OriginQuery {
@@ -349,4 +349,27 @@ function text(body: string, contentType: string, cacheControl: string): OriginRe
 
 function media(body: Uint8Array, cacheControl: string): OriginResponse {
   return { status: 200, contentType: MP4, cacheControl, body };
+}
+
+/**
+ * Finishes a recording no track holds any more (the Space ended while its room was gone, e.g.
+ * after a crash): the manifest is marked ended and the final playlist written from it.
+ */
+export function finishRecording(storage: MediaStorage, spaceId: string, manifest: RecordingManifest): void {
+  const ended: RecordingManifest = { ...manifest, ended: true, suspended: false };
+  storage.write(spaceId, 'recording.json', JSON.stringify(ended));
+  storage.write(
+    spaceId,
+    'media.m3u8',
+    mediaPlaylist({
+      partTargetMs: manifest.partTargetMs,
+      segmentTargetMs: manifest.segmentTargetMs,
+      segments: manifest.segments,
+      parts: [],
+      current: undefined,
+      next: undefined,
+      ended: true,
+      droppedDiscontinuities: manifest.droppedDiscontinuities,
+    }),
+  );
 }

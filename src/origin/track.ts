@@ -48,6 +48,8 @@ const SAMPLES_PER_MS = 48;
  * segments, parts end within RFC 8216bis's three target durations of the playlist's end.
  */
 const PART_WINDOW_SEGMENTS = 2;
+/** The longest hole listed as gap segments (a minute); beyond it only the date-time jump shows. */
+const MAX_GAP_SEGMENTS = 30;
 
 interface Waiter {
   readonly msn: number;
@@ -64,8 +66,9 @@ interface Waiter {
  *
  * A track outlives its process: `suspend()` (shutdown) lists what was produced and leaves the
  * recording open; a new track resumes from the manifest, its first segment marked as a
- * discontinuity (a new encoder). After a crash the segment then in progress is lost and listed as a
- * gap. A failed write is a gap too: live listeners keep the parts, the replay skips the hole.
+ * discontinuity (a new encoder). After a crash (or a failover) the time from the end of the last
+ * listed segment to the new start is listed as gap segments, so the replay's timeline keeps the wall
+ * clock's. A failed write is a gap too: live listeners keep the parts, the replay skips the hole.
  */
 export class LiveTrack {
   readonly spaceId: string;
@@ -280,27 +283,32 @@ export class LiveTrack {
   }
 
   /**
-   * After a crash: the segment that was in progress never reached the manifest, but its parts may
-   * have been served (and cached as immutable), and it may even be on disk unlisted. Its number is
-   * listed as a gap and never reused; numbering, fragments and media time move past it.
+   * After a crash or a failover: the segment in progress was lost (its parts perhaps served, its file
+   * perhaps left unlisted). The hole, from the end of the last listed segment until now, is listed as
+   * gap segments whose numbers are never reused; numbering, fragments and media time move past them.
    */
   #listCrashGap(): void {
     const last = this.#segments.at(-1);
-    if (this.#o.storage.setAside(this.spaceId, segmentUri(this.#msn), 'unlisted')) {
-      this.#o.log.warn({ spaceId: this.spaceId, msn: this.#msn }, 'an unlisted segment from before a crash was set aside');
+    const start = last === undefined ? this.#o.clock.now() : last.programDateTimeMs + last.durationMs;
+    const holeMs = this.#o.clock.now() - start;
+    const count = Math.min(MAX_GAP_SEGMENTS, Math.max(1, Math.ceil(holeMs / this.#segmentTargetMs)));
+    const first = this.#msn;
+    for (let i = 0; i < count; i++) {
+      if (this.#o.storage.setAside(this.spaceId, segmentUri(this.#msn), 'unlisted')) {
+        this.#o.log.warn({ spaceId: this.spaceId, msn: this.#msn }, 'an unlisted segment from before a crash was set aside');
+      }
+      this.#segments.push({
+        msn: this.#msn++,
+        durationMs: this.#segmentTargetMs,
+        programDateTimeMs: start + i * this.#segmentTargetMs,
+        gap: true,
+      });
     }
-    this.#segments.push({
-      msn: this.#msn,
-      durationMs: this.#segmentTargetMs,
-      programDateTimeMs: last === undefined ? this.#o.clock.now() : last.programDateTimeMs + last.durationMs,
-      gap: true,
-    });
-    this.#msn++;
-    this.#nextFragment += this.#o.partsPerSegment;
-    this.#nextDecodeTime += this.#segmentTargetMs * SAMPLES_PER_MS;
+    this.#nextFragment += count * this.#o.partsPerSegment;
+    this.#nextDecodeTime += count * this.#segmentTargetMs * SAMPLES_PER_MS;
     this.#o.log.warn(
-      { spaceId: this.spaceId, msn: this.#msn - 1 },
-      'recording resumed after a crash: the segment then in progress is a gap',
+      { spaceId: this.spaceId, firstMsn: first, gapSegments: count, holeMs },
+      'recording resumed: the hole is a gap',
     );
   }
 
@@ -367,29 +375,6 @@ export class LiveTrack {
       w.resolve(ready);
     }
   }
-}
-
-/**
- * Finishes a recording no track holds any more (the Space ended while its room was gone, e.g.
- * after a crash): the manifest is marked ended and the final playlist written from it.
- */
-export function finishRecording(storage: MediaStorage, spaceId: string, manifest: RecordingManifest): void {
-  const ended: RecordingManifest = { ...manifest, ended: true, suspended: false };
-  storage.write(spaceId, 'recording.json', JSON.stringify(ended));
-  storage.write(
-    spaceId,
-    'media.m3u8',
-    mediaPlaylist({
-      partTargetMs: manifest.partTargetMs,
-      segmentTargetMs: manifest.segmentTargetMs,
-      segments: manifest.segments,
-      parts: [],
-      current: undefined,
-      next: undefined,
-      ended: true,
-      droppedDiscontinuities: manifest.droppedDiscontinuities,
-    }),
-  );
 }
 
 export { partUri, segmentUri };

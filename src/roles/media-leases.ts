@@ -60,8 +60,11 @@ export function mediaLeases(o: MediaLeaseOptions) {
       attempt = (async () => {
         const fence = await leases.acquire(spaceId);
         if (fence === undefined) return false;
-        // The previous owner's recording, if any, continues here: its manifest comes from the bucket first.
-        await o.planes().bucket?.hydrate(spaceId);
+        // The previous owner's recording, if any, continues here: its manifest comes from the bucket
+        // first; from now on this node's manifest writes carry its fence.
+        const bucket = o.planes().bucket;
+        await bucket?.hydrate(spaceId);
+        bucket?.fence(spaceId, fence);
         return true;
       })().finally(() => taking.delete(spaceId));
       taking.set(spaceId, attempt);
@@ -70,9 +73,10 @@ export function mediaLeases(o: MediaLeaseOptions) {
   };
   /** Live Spaces nobody holds (their node died or stopped) are taken over and their rooms opened. */
   const sweep = async () => {
-    for (const spaceId of await liveSpaceIds(o.store)) {
-      if (leases.held().has(spaceId) || (await leases.owner(spaceId)) !== undefined) continue;
-      if (!(await owns(spaceId))) continue;
+    const unheld = (await liveSpaceIds(o.store)).filter((spaceId) => !leases.held().has(spaceId));
+    const owners = await leases.owners(unheld);
+    for (const [i, spaceId] of unheld.entries()) {
+      if (owners[i] !== undefined || !(await owns(spaceId))) continue;
       log.info({ spaceId }, 'taking over a live Space nobody produces');
       o.planes().stage.openRoom(spaceId);
     }

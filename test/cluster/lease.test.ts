@@ -30,6 +30,11 @@ redisSuite('SpaceLeases on a real redis-server', (suite) => {
     assert.deepEqual([...a.held()], [['sp1', 1]]);
     assert.deepEqual([...b.held()], []);
     assert.equal(await b.owner('nobody'), undefined);
+    assert.deepEqual(
+      await b.owners(['nobody', 'sp1']),
+      [undefined, { nodeId: 'media-a', fence: 1 }],
+      'several at once, in order',
+    );
   });
 
   test(
@@ -72,6 +77,34 @@ redisSuite('SpaceLeases on a real redis-server', (suite) => {
       assert.deepEqual(await restarted.owner('sp3'), { nodeId: 'media-a', fence: fence + 1 });
     },
   );
+
+  test('an owner cut off from Redis gives the lease up by itself once a whole TTL passed unconfirmed', TEST, async () => {
+    const lost: [string, number][] = [];
+    const clock = new ManualClock();
+    const redis = suite.redis.client();
+    const owner = new SpaceLeases({
+      redis,
+      nodeId: 'media-a',
+      clock,
+      log: pino({ level: 'silent' }),
+      ttlMs: 400,
+      renewMs: 100,
+      onLost: (spaceId, fence) => lost.push([spaceId, fence]),
+    });
+    const fence = (await owner.acquire('sp7'))!;
+    clock.advance(100);
+    await owner.renew(); // confirmed: the TTL counts from here
+    redis.disconnect(); // the partition
+    clock.advance(200);
+    await assert.rejects(owner.renew());
+    clock.advance(199);
+    await assert.rejects(owner.renew());
+    assert.deepEqual(lost, [], '399 ms unconfirmed: still held (retried)');
+    clock.advance(1);
+    await assert.rejects(owner.renew());
+    assert.deepEqual(lost, [['sp7', fence]], '400 ms: given up, once');
+    assert.equal(owner.held().size, 0);
+  });
 
   test('release frees the lease for another node at once, but only the holder can release it', TEST, async () => {
     const a = node('media-a');

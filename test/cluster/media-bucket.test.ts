@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bucketEnv } from '../../bench/cluster/launch.ts';
+import { PreconditionFailed } from '../../src/origin/bucket.ts';
 import {
   apiAt,
   bucketClient,
@@ -121,6 +122,28 @@ clusterSuite(
         assert.deepEqual(new Uint8Array(await segment.arrayBuffer()), await objects.get(`${spaceId}/s${first.msn}.m4s`));
         const edgeHealth = (await (await fetch(`${bucketEdge.url}/healthz`)).json()) as { servedFromBucket: number };
         assert.ok(edgeHealth.servedFromBucket >= 2, `served from the bucket: ${edgeHealth.servedFromBucket}`);
+      } finally {
+        objects.close();
+      }
+    });
+
+    test('radosgw keeps the compare-and-set that fencing stands on: stale If-Match and If-None-Match on an existing key are refused', async () => {
+      const objects = bucketClient(cluster().bucket!);
+      try {
+        const key = 'fencing-check/recording.json';
+        const body = (text: string) => new TextEncoder().encode(text);
+        const first = await objects.put(key, body('{"n":1}'), 'application/json', { ifMatch: null, fence: 1 });
+        assert.match(first, /^[0-9a-f]{32}$/, 'an ETag without quotes');
+        assert.deepEqual(await objects.head(key), { size: 7, etag: first, fence: 1 });
+        await assert.rejects(objects.put(key, body('{"n":0}'), 'application/json', { ifMatch: null }), PreconditionFailed);
+        const second = await objects.put(key, body('{"n":2}'), 'application/json', { ifMatch: first, fence: 2 });
+        await assert.rejects(
+          objects.put(key, body('{"late":true}'), 'application/json', { ifMatch: first, fence: 1 }),
+          PreconditionFailed,
+          'a write based on what the key held before is refused',
+        );
+        assert.deepEqual(await objects.head(key), { size: 7, etag: second, fence: 2 });
+        assert.equal(new TextDecoder().decode(await objects.get(key)), '{"n":2}');
       } finally {
         objects.close();
       }

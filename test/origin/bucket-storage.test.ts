@@ -228,10 +228,10 @@ describe('recordings in a bucket, local disk as the write-ahead buffer', () => {
     let inFlight = 0;
     let most = 0;
     const put = bucket.put.bind(bucket);
-    bucket.put = async (key, body, type) => {
+    bucket.put = async (key, body, type, options) => {
       most = Math.max(most, ++inFlight);
       try {
-        await put(key, body, type);
+        return await put(key, body, type, options);
       } finally {
         inFlight--;
       }
@@ -248,5 +248,104 @@ describe('recordings in a bucket, local disk as the write-ahead buffer', () => {
     await flush();
     assert.equal(drained, true);
     assert.equal(bucket.objects.size, 4);
+  });
+});
+
+describe("fencing: a deposed owner never replaces its successor's manifest", () => {
+  /** Two media nodes on one bucket, each with its own disk; `a` held the lease with fence 1, `b` takes it with fence 2. */
+  async function twoOwners() {
+    const a = rig();
+    const b = rig({ bucket: a.bucket });
+    await a.storage.recover();
+    await b.storage.recover();
+    a.storage.fence('sp1', 1);
+    a.storage.create('sp1', 's0.m4s', bytes('a0'));
+    a.storage.write('sp1', 'recording.json', '{"by":"a","n":1}');
+    await flush();
+    return { a, b, bucket: a.bucket };
+  }
+  const text = (local: FileMediaStorage, name: string) => new TextDecoder().decode(local.read('sp1', name));
+
+  test("manifest writes carry the fence; the old owner's next manifest is refused and it uploads nothing more of the Space", async () => {
+    const { a, b, bucket } = await twoOwners();
+    assert.equal(bucket.fences.get('sp1/recording.json'), 1);
+    assert.equal(await b.storage.hydrate('sp1'), true);
+    b.storage.fence('sp1', 2);
+    // The new owner lists s1 and s2 as the hole's gap and goes on from s3.
+    b.storage.create('sp1', 's3.m4s', bytes('b3'));
+    b.storage.write('sp1', 'recording.json', '{"by":"b","n":4}');
+    await flush();
+    // `a` has not noticed yet (a pause): its next writes race the new owner's.
+    a.storage.create('sp1', 's1.m4s', bytes('a1'));
+    a.storage.write('sp1', 'recording.json', '{"by":"a","n":2}');
+    a.storage.create('sp1', 's2.m4s', bytes('a2'));
+    await flush();
+    assert.equal(bucket.text('sp1/recording.json'), '{"by":"b","n":4}', "the successor's manifest stands");
+    assert.equal(bucket.fences.get('sp1/recording.json'), 2);
+    assert.equal(a.storage.counts.fenced, 1);
+    assert.equal(bucket.objects.has('sp1/s2.m4s'), false, 'nothing after the refusal is uploaded');
+    assert.equal(a.storage.pending, 0);
+    a.storage.create('sp1', 's3.m4s', bytes('a3'));
+    a.storage.write('sp1', 'recording.json', '{"by":"a","n":4}');
+    await flush();
+    assert.equal(bucket.text('sp1/s3.m4s'), 'b3', "the successor's segment stands");
+    assert.equal(bucket.text('sp1/recording.json'), '{"by":"b","n":4}');
+  });
+
+  test('a late write of the older owner is overwritten by the newer one (compare-and-set retried)', async () => {
+    const { b, bucket } = await twoOwners();
+    await b.storage.hydrate('sp1');
+    b.storage.fence('sp1', 2);
+    b.storage.write('sp1', 'recording.json', '{"by":"b","n":2}');
+    await flush();
+    // An upload of the old owner that was in flight when it lost the lease lands now.
+    await bucket.put('sp1/recording.json', bytes('{"by":"a","late":true}'), 'application/json', { fence: 1 });
+    b.storage.write('sp1', 'recording.json', '{"by":"b","n":3}');
+    await flush();
+    assert.equal(bucket.text('sp1/recording.json'), '{"by":"b","n":3}');
+    assert.equal(bucket.fences.get('sp1/recording.json'), 2);
+    assert.equal(b.storage.counts.fenced, 0);
+  });
+
+  test("a restarted old owner uploads none of its leftovers over the new owner's objects", async () => {
+    const { a, b, bucket } = await twoOwners();
+    a.storage.close(); // `a` dies; these never left its disk
+    a.local.create('sp1', 's1.m4s', bytes('a1'));
+    a.local.write('sp1', 'recording.json', '{"by":"a","n":2}');
+    await b.storage.hydrate('sp1');
+    b.storage.fence('sp1', 2);
+    b.storage.write('sp1', 'recording.json', '{"by":"b","n":2}');
+    await flush();
+
+    const restarted = rig({ dir: a.dir, bucket });
+    bucket.hold = true;
+    assert.equal(await restarted.storage.recover(), 2, 's1 and the manifest are sent again');
+    // The new owner's s1 lands while the restarted node's upload of its own s1 is in flight.
+    bucket.objects.set('sp1/s1.m4s', bytes('b1'));
+    bucket.release();
+    await flush();
+    assert.equal(bucket.text('sp1/s1.m4s'), 'b1', 'the segment the new owner wrote stands');
+    assert.equal(bucket.text('sp1/recording.json'), '{"by":"b","n":2}');
+    assert.equal(restarted.storage.counts.fenced, 1);
+    assert.equal(restarted.storage.counts.uploaded, 0);
+  });
+
+  test("hydrate() prefers the bucket's manifest when a newer owner wrote it, and local disk when this node wrote the newest", async () => {
+    const { a, b, bucket } = await twoOwners();
+    await b.storage.hydrate('sp1');
+    b.storage.fence('sp1', 2);
+    b.storage.write('sp1', 'recording.json', '{"by":"b","n":2}');
+    await flush();
+    // `a` takes the Space back (fence 3): its own manifest is older than the bucket's.
+    assert.equal(await a.storage.hydrate('sp1'), true);
+    assert.equal(text(a.local, 'recording.json'), '{"by":"b","n":2}');
+    a.storage.fence('sp1', 3);
+    a.storage.write('sp1', 'recording.json', '{"by":"a","n":3}');
+    await flush();
+    assert.equal(bucket.text('sp1/recording.json'), '{"by":"a","n":3}');
+    // Taken again by `a` after a restart: its disk holds the newest, written under the bucket's fence.
+    a.local.write('sp1', 'recording.json', '{"by":"a","n":4}');
+    assert.equal(await a.storage.hydrate('sp1'), true);
+    assert.equal(text(a.local, 'recording.json'), '{"by":"a","n":4}');
   });
 });

@@ -94,6 +94,47 @@ describe('a recording across restarts (write-once segments, marked holes, on the
     assert.equal(manifestOf(storage).segments.find((s) => s.msn === 3)?.gap, true);
   });
 
+  test('a failover: the whole hole, from the last listed segment to the new start, is listed as gap segments', () => {
+    const storage = new MemoryMediaStorage();
+    const clock = new ManualClock(Date.UTC(2026, 10, 29, 20));
+    const first = track(storage, clock);
+    first.frames(360); // s0..s2 listed (ending at 6 s), 1.2 s of s3 in parts only
+    const manifest = manifestOf(storage);
+    clock.advance(5800); // the lease expires and another node takes over: 7 s after s2 ended
+
+    const second = track(storage, clock, manifest);
+    second.frames(100);
+    const segments = manifestOf(storage).segments;
+    assert.deepEqual(
+      segments.filter((s) => s.gap === true).map((s) => s.msn),
+      [3, 4, 5, 6],
+      '7 s of hole: four 2 s gap segments',
+    );
+    const start = Date.UTC(2026, 10, 29, 20);
+    assert.deepEqual(
+      segments.filter((s) => s.gap === true).map((s) => s.programDateTimeMs - start),
+      [6000, 8000, 10_000, 12_000],
+    );
+    const next = segments.find((s) => s.msn === 7)!;
+    assert.equal(next.discontinuity, true);
+    assert.equal(next.programDateTimeMs - start, 13_000, 'the first new segment starts at the wall clock of the take-over');
+    // Media time and fragment numbers move past all four.
+    assert.equal(decodeTime(storage.read(SPACE, 's7.m4s')!), 7 * SEGMENT_SAMPLES);
+    assert.equal(second.track.part(6, 3), undefined);
+  });
+
+  test('a hole longer than a minute lists 30 gap segments; the rest shows as the date-time jump', () => {
+    const storage = new MemoryMediaStorage();
+    const clock = new ManualClock(Date.UTC(2026, 10, 29, 20));
+    track(storage, clock).frames(100); // s0 listed
+    const manifest = manifestOf(storage);
+    clock.advance(10 * 60_000);
+    track(storage, clock, manifest).frames(100);
+    const segments = manifestOf(storage).segments;
+    assert.equal(segments.filter((s) => s.gap === true).length, 30);
+    assert.equal(segments.find((s) => s.msn === 31)?.discontinuity, true);
+  });
+
   test('a crash before the first segment is recognised: the manifest exists from the start', () => {
     const storage = new MemoryMediaStorage();
     const clock = new ManualClock(0);
