@@ -325,7 +325,7 @@ ${controls.map((c) => `    server ${new URL(c.url).host} max_fails=1 fail_timeou
       proxy_pass http://control;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      proxy_set_header Host $host;
+      proxy_set_header Host $http_host; # with the port: the API compares it with Origin (CSRF guard)
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       # A control node that is down or dies mid-request: the request goes to the next one.
       proxy_next_upstream error timeout http_502 non_idempotent;

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +10,7 @@ import { eventually, realTime } from '../helpers/eventually.ts';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
 import { optionalSuite, skipUnless } from '../helpers/skip.ts';
 import { writeToneWav } from '../helpers/wav.ts';
-import { hears, signUp } from '../helpers/web-app.ts';
+import { currentTime, goLiveOnStage, hears, listen, signUp, withoutStreamSupport } from '../helpers/web-app.ts';
 
 /**
  * The web app rides through a server restart by itself: a host speaking 440 Hz from the page
@@ -31,14 +30,6 @@ const skip = skipUnless({
 /** Long enough for hls.js to give up its own retries (a fatal error), short enough for the speaker's backoff. */
 const DOWN_MS = 6000;
 
-const currentTime = (page: Page) => page.locator('audio').evaluate((a: HTMLAudioElement) => a.currentTime);
-
-/** The player hls.js drives where a browser cannot take Opus in MP4 through MSE (the held stream's test). */
-function withoutStreamSupport(): void {
-  const supported = MediaSource.isTypeSupported.bind(MediaSource);
-  MediaSource.isTypeSupported = (type: string) => type !== 'audio/mp4; codecs="opus"' && supported(type);
-}
-
 /**
  * Stops the server the way a process does: the graceful close (speakers told to reconnect, held
  * streams ended), then, after the grace `amphi start` allows, every socket still open is gone, as
@@ -50,14 +41,6 @@ async function stopLikeAProcess(server: LiveServer, graceMs: number): Promise<vo
   const closed = await Promise.race([closing.then(() => true), realTime(graceMs, 'the graceful close').then(() => false)]);
   if (!closed) server.app.server.closeAllConnections();
   await closing;
-}
-
-/** Starts playing the Space on a page and waits until it hears the host's tone. */
-async function listen(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await page.getByRole('button', { name: '▶ Play' }).click();
-  await page.getByRole('button', { name: '■ Stop' }).waitFor();
-  await hears(page, 440);
 }
 
 optionalSuite('web app through a server restart', { skip, timeout: 300_000 }, () => {
@@ -86,14 +69,7 @@ optionalSuite('web app through a server restart', { skip, timeout: 300_000 }, ()
 
       const host = await hostBrowser.newPage();
       await signUp(host, server.url, 'restart_host');
-      await host.goto(`${server.url}/new`);
-      await host.getByLabel('Title').fill('Through a restart');
-      await host.getByRole('button', { name: 'Create' }).click();
-      await host.waitForURL(/\/s\/sp_/);
-      const spaceUrl = host.url();
-      await host.getByRole('button', { name: 'Go live' }).click();
-      await host.getByRole('button', { name: /Join the stage/ }).click();
-      await host.getByRole('button', { name: 'Mute' }).waitFor();
+      const spaceUrl = await goLiveOnStage(host, server.url, 'Through a restart');
 
       const streamPage = await listenerBrowser.newPage();
       await listen(streamPage, spaceUrl);

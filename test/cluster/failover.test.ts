@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { keepPublishing } from '../../bench/lib/whip-tone.ts';
 import { leaseOwner } from '../../src/cluster/lease.ts';
 import { SAMPLE_RATE, toneShare } from '../../src/stage/audio.ts';
+import type { Cluster } from '../../bench/cluster/launch.ts';
 import {
   apiAt,
   bucketClient,
@@ -14,8 +18,41 @@ import {
   holdStream,
   signUp,
 } from '../helpers/cluster.ts';
+import { CHROMIUM, launchChromium } from '../helpers/browser.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { ffmpegDecode } from '../helpers/ffmpeg.ts';
+import { skipUnless } from '../helpers/skip.ts';
+import { writeToneWav } from '../helpers/wav.ts';
+import { currentTime, goLiveOnStage, hears, listen, signUp as signUpOnPage, withoutStreamSupport } from '../helpers/web-app.ts';
+
+const browserSkip = skipUnless({
+  available: existsSync(CHROMIUM) && existsSync('web/dist/index.html'),
+  env: 'AMPHI_TEST_BROWSER',
+  suite: 'the web app across a media failover',
+  install: 'chromium (and npm run build)',
+});
+
+/** The media node holding the Space's lease, and another one. */
+async function ownerAndOther(redis: Redis, medias: Cluster['medias'], spaceId: string) {
+  const owner = (await leaseOwner(redis, spaceId))!;
+  const fleet = JSON.parse((await redis.get(`amphi:fleet:node:${owner.nodeId}`))!) as { url: string };
+  const dying = medias.find((m) => m.node.url === fleet.url)!;
+  const surviving = medias.find((m) => m !== dying)!;
+  assert.ok(dying !== undefined && surviving !== undefined, `the owner ${owner.nodeId} is one of the media nodes`);
+  return { owner, dying, surviving };
+}
+
+/** Resolves once another node than `previous` holds the Space's lease. */
+function leaseMoved(redis: Redis, spaceId: string, previous: string): Promise<unknown> {
+  return eventually(
+    'another node holds the lease',
+    async () => {
+      const now = await leaseOwner(redis, spaceId);
+      return now !== undefined && now.nodeId !== previous;
+    },
+    { timeoutMs: 15_000, intervalMs: 100 },
+  );
+}
 
 /**
  * Two media nodes, one live Space with a publisher playing a tone: SIGKILL the node producing it. The
@@ -56,25 +93,11 @@ clusterSuite(
           // Three more seconds of the show before the kill: the player has started by then.
           const started = listener.bytes;
           await eventually('the HLS player under way', () => listener.bytes > started + 18_000, { timeoutMs: 15_000 });
-          const owner = (await leaseOwner(redis, spaceId))!;
-          const fleet = JSON.parse((await redis.get(`amphi:fleet:node:${owner.nodeId}`))!) as { url: string };
-          const dying = medias.find((m) => m.node.url === fleet.url)!;
-          const surviving = medias.find((m) => m !== dying)!;
-          assert.ok(dying !== undefined && surviving !== undefined, `the owner ${owner.nodeId} is one of the media nodes`);
+          const { owner, dying, surviving } = await ownerAndOther(redis, medias, spaceId);
 
           dying.node.kill('SIGKILL');
           const killedAt = performance.now();
-          await eventually(
-            'another node holds the lease',
-            async () => {
-              const now = await leaseOwner(redis, spaceId);
-              return now !== undefined && now.nodeId !== owner.nodeId;
-            },
-            {
-              timeoutMs: 15_000,
-              intervalMs: 100,
-            },
-          );
+          await leaseMoved(redis, spaceId, owner.nodeId);
           const leaseAt = performance.now();
           const next = (await leaseOwner(redis, spaceId))!;
           assert.ok(next.fence > owner.fence, 'the new owner has a larger fencing number');
@@ -106,8 +129,14 @@ clusterSuite(
             `failover: the HLS player (ffmpeg) ended with code ${played.code} after ${playedSeconds.toFixed(1)} s of audio, 440 Hz share ${toneShare(played.pcm, 440).toFixed(3)}`,
           );
           assert.equal(played.code, 0, played.stderr);
-          // 20 s of media time asked; the lost segment (2 s, a gap in the timeline) is skipped, not played.
-          assert.ok(playedSeconds >= 17.5, `the HLS player played ${playedSeconds} s of 20 (less the 2 s gap)`);
+          // 20 s of media time asked; the gap (the hole's wall-clock time) is skipped, not played.
+          const listedGapMs = ((await bucketManifest(objects, spaceId))?.segments ?? [])
+            .filter((g) => g.gap === true)
+            .reduce((n, g) => n + g.durationMs, 0);
+          assert.ok(
+            playedSeconds >= 20 - listedGapMs / 1000 - 0.5,
+            `the HLS player played ${playedSeconds} s of 20, less the ${listedGapMs / 1000} s gap`,
+          );
           assert.ok(toneShare(played.pcm, 440) > 0.9, 'the HLS player heard the tone before and after');
 
           // The show goes on on the new node: a few segments after the gap reach the bucket.
@@ -169,5 +198,80 @@ clusterSuite(
         redis.disconnect();
       }
     });
+
+    test(
+      "the web app in Chromium across a media failover: the host's page publishes again by itself, hls.js plays on",
+      { skip: browserSkip, timeout: 240_000 },
+      async () => {
+        const { url, medias, redisUrl } = cluster();
+        const redis = new Redis(redisUrl);
+        redis.on('error', () => {});
+        const dir = mkdtempSync(join(tmpdir(), 'amphi-failover-web-'));
+        writeToneWav(join(dir, 'host.wav'), 440, 60);
+        const browsers: Awaited<ReturnType<typeof launchChromium>>[] = [];
+        try {
+          // The test before killed a media node: two of them run again (both in the fleet the pages' CSP names).
+          for (const m of medias) if (m.node.child.exitCode !== null || m.node.child.signalCode !== null) await m.node.restart();
+          await eventually('both media nodes in the fleet', async () => {
+            const nodes = await Promise.all((await redis.keys('amphi:fleet:node:*')).map((k) => redis.get(k)));
+            return nodes.filter((n) => n !== null && (JSON.parse(n) as { role: string }).role === 'media').length === 2;
+          });
+          const hostBrowser = await launchChromium([
+            '--use-fake-ui-for-media-stream',
+            '--use-fake-device-for-media-stream',
+            `--use-file-for-fake-audio-capture=${join(dir, 'host.wav')}`,
+          ]);
+          browsers.push(hostBrowser);
+          const listenerBrowser = await launchChromium();
+          browsers.push(listenerBrowser);
+
+          const host = await hostBrowser.newPage();
+          await signUpOnPage(host, url, 'web_failover_host');
+          const spaceUrl = await goLiveOnStage(host, url, 'Failover from the page');
+          const spaceId = /\/s\/(sp_[^/?#]+)/.exec(spaceUrl)![1]!;
+          const context = await listenerBrowser.newContext();
+          await context.addInitScript(withoutStreamSupport);
+          const listener = await context.newPage();
+          await listen(listener, spaceUrl);
+
+          const { owner, dying, surviving } = await ownerAndOther(redis, medias, spaceId);
+          const reconnecting = host
+            .locator('[role="status"][aria-live="polite"]', { hasText: /Reconnecting to the stage/ })
+            .waitFor({ timeout: 30_000 });
+          reconnecting.catch(() => undefined); // awaited below
+          const playedAtKill = await currentTime(listener);
+          dying.node.kill('SIGKILL');
+          const killedAt = performance.now();
+          await leaseMoved(redis, spaceId, owner.nodeId);
+          const leaseAt = performance.now();
+          await reconnecting;
+          await host.getByText(/Reconnecting/).waitFor({ state: 'detached', timeout: 30_000 });
+          const publisherAt = performance.now();
+          // The tone comes from the host's page only: heard again, it went through the new owner.
+          await eventually('hls.js playing again', async () => (await currentTime(listener)) > playedAtKill + 4, {
+            timeoutMs: 30_000,
+            intervalMs: 250,
+          });
+          await hears(listener, 440);
+          const listenerAt = performance.now();
+          assert.equal((await leaseOwner(redis, spaceId))?.nodeId !== owner.nodeId, true);
+          const stageMetrics = await (await fetch(`${surviving.node.url}/metrics`)).text();
+          assert.match(
+            stageMetrics,
+            /^amphi_stage_sessions(?:\{[^}]*\})? [1-9]/m,
+            "the page's WHIP session is on the surviving node",
+          );
+          const seconds = (at: number) => ((at - killedAt) / 1000).toFixed(1);
+          console.log(
+            `web failover: lease taken ${seconds(leaseAt)} s after SIGKILL, the host's page publishing again ${seconds(publisherAt)} s, hls.js hearing the tone again ${seconds(listenerAt)} s`,
+          );
+          for (const at of [leaseAt, publisherAt]) assert.ok(at - killedAt < 15_000, `${seconds(at)} s`);
+        } finally {
+          for (const b of browsers) await b.close();
+          rmSync(dir, { recursive: true, force: true });
+          redis.disconnect();
+        }
+      },
+    );
   },
 );

@@ -1,9 +1,10 @@
 import type { Page } from 'playwright-core';
 import { realTime } from './eventually.ts';
 
+/// <reference lib="dom" />
 /**
- * What the browser tests of the web app do on a page: sign up through the form, and listen to what
- * the page plays (its Web Audio analyser, `window.amphiProbe`) until a tone is heard steadily.
+ * What the browser tests of the web app do on a page: sign up through the form, start a Space, and
+ * listen to what the page plays (its Web Audio analyser, `window.amphiProbe`) until a tone is heard.
  */
 
 /** Signs up through the page's form; the browser then holds the session cookie. */
@@ -27,4 +28,36 @@ export async function hears(page: Page, frequencyHz: number, tries = 40): Promis
     await realTime(250, 'the page analyses more of the audio');
   }
   throw new Error(`never heard ${frequencyHz} Hz steadily; peaks: ${peaks.join(',')}`);
+}
+
+/** The page's audio element's position, in seconds. */
+export const currentTime = (page: Page) => page.locator('audio').evaluate((a: HTMLAudioElement) => a.currentTime);
+
+/**
+ * An init script for a context whose pages must play through hls.js: the browser then says it cannot
+ * take Opus in MP4 through MSE (what the held stream's player needs).
+ */
+export function withoutStreamSupport(): void {
+  const supported = MediaSource.isTypeSupported.bind(MediaSource);
+  MediaSource.isTypeSupported = (type: string) => type !== 'audio/mp4; codecs="opus"' && supported(type);
+}
+
+/** Starts playing the Space on a page and waits until it hears the host's tone. */
+export async function listen(page: Page, url: string, frequencyHz = 440): Promise<void> {
+  await page.goto(url);
+  await page.getByRole('button', { name: '▶ Play' }).click();
+  await page.getByRole('button', { name: '■ Stop' }).waitFor();
+  await hears(page, frequencyHz);
+}
+
+/** A signed-in host creates a Space from the page, goes live and joins the stage; the Space's page URL. */
+export async function goLiveOnStage(page: Page, base: string, title: string): Promise<string> {
+  await page.goto(`${base}/new`);
+  await page.getByLabel('Title').fill(title);
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.waitForURL(/\/s\/sp_/);
+  await page.getByRole('button', { name: 'Go live' }).click();
+  await page.getByRole('button', { name: /Join the stage/ }).click();
+  await page.getByRole('button', { name: 'Mute' }).waitFor();
+  return page.url();
 }
