@@ -71,9 +71,27 @@ export function mediaLeases(o: MediaLeaseOptions) {
     }
     return attempt;
   };
-  /** Live Spaces nobody holds (their node died or stopped) are taken over and their rooms opened. */
+  /** Held Spaces not live, with no speaker here, seen so at the last sweep: given up at this one. */
+  let idle = new Set<string>();
+  /**
+   * Live Spaces nobody holds (their node died or stopped) are taken over and their rooms opened. A
+   * lease taken for a Space not started yet (a speaker came early) is given up once no speaker of it
+   * is here for two sweeps in a row, so that an early visitor does not pin the Space to this node.
+   */
   const sweep = async () => {
-    const unheld = (await liveSpaceIds(o.store)).filter((spaceId) => !leases.held().has(spaceId));
+    const live = await liveSpaceIds(o.store);
+    const { stage } = o.planes();
+    const idleNow = new Set(
+      [...leases.held().keys()].filter((id) => !live.includes(id) && stage.room(id) === undefined && stage.sessionsOf(id) === 0),
+    );
+    for (const spaceId of idleNow) {
+      if (!idle.has(spaceId)) continue;
+      idleNow.delete(spaceId);
+      log.info({ spaceId }, 'giving up the lease of a Space not started, whose speakers left');
+      await leases.release(spaceId);
+    }
+    idle = idleNow;
+    const unheld = live.filter((spaceId) => !leases.held().has(spaceId));
     const owners = await leases.owners(unheld);
     for (const [i, spaceId] of unheld.entries()) {
       if (owners[i] !== undefined || !(await owns(spaceId))) continue;
@@ -88,6 +106,8 @@ export function mediaLeases(o: MediaLeaseOptions) {
   return {
     owns,
     leases,
+    /** One sweep now (what `start` runs each `ttlMs / 3`). */
+    sweep,
     /** Renews what this node holds and takes over orphaned Spaces, every `ttlMs / 3`; one sweep now. */
     async start() {
       leases.start();

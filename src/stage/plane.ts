@@ -284,6 +284,13 @@ export class StagePlane {
     return this.#sessions.size;
   }
 
+  /** Speakers' sessions of one Space on this stage (on its mix, or waiting for the Space to start). */
+  sessionsOf(spaceId: string): number {
+    let n = 0;
+    for (const ref of this.#sessions.values()) if (ref.spaceId === spaceId) n++;
+    return n;
+  }
+
   /** Remote ICE candidates dropped since start, by reason (for metrics and tests). */
   get droppedCandidates(): ReadonlyMap<Refusal, number> {
     return this.#dropped;

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { leaseOwner } from '../../src/cluster/lease.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
+import type { ClusterLink } from '../../src/roles/cluster.ts';
+import { mediaLeases } from '../../src/roles/media-leases.ts';
+import type { OriginPlane } from '../../src/origin/plane.ts';
+import type { StagePlane } from '../../src/stage/plane.ts';
+import type { ControlBus } from '../../src/control/events.ts';
+import type { Store } from '../../src/storage/store.ts';
+import { redisSuite } from '../helpers/redis.ts';
+
+const TEST = { timeout: 30_000 };
+
+/**
+ * A media node's sweep on a real redis-server: which Spaces it takes over, and which leases it gives
+ * up. The store and the stage are stand-ins that say which Spaces are live and who is on stage here.
+ */
+redisSuite('media leases: the sweep', (suite) => {
+  function mediaNode(nodeId: string) {
+    const live: string[] = [];
+    const speakers = new Map<string, number>();
+    const opened: string[] = [];
+    const store = {
+      listSpaces: ({ state }: { state: string }) => Promise.resolve(state === 'live' ? live.map((id) => ({ id })) : []),
+    } as unknown as Store;
+    const stage = {
+      room: (id: string) => (opened.includes(id) ? {} : undefined),
+      sessionsOf: (id: string) => speakers.get(id) ?? 0,
+      openRoom: (id: string) => opened.push(id),
+      dropRoom: () => {},
+    } as unknown as StagePlane;
+    const media = mediaLeases({
+      cluster: { redis: suite.redis.client(), nodeId } as unknown as ClusterLink,
+      store,
+      clock: new ManualClock(),
+      log: pino({ level: 'silent' }),
+      bus: { on: () => () => {} } as unknown as ControlBus,
+      ttlMs: 30_000,
+      planes: () => ({ stage, origin: { abandon: () => {} } as unknown as OriginPlane, bucket: undefined }),
+    });
+    return { media, live, speakers, opened };
+  }
+  const owner = async (spaceId: string) => (await leaseOwner(suite.redis.client(), spaceId))?.nodeId;
+
+  test('a live Space nobody holds is taken over and its room opened; one another node holds is left alone', TEST, async () => {
+    const a = mediaNode('media-a');
+    const b = mediaNode('media-b');
+    assert.equal(await b.media.owns('held-by-b'), true);
+    a.live.push('orphan', 'held-by-b');
+    await a.media.sweep();
+    assert.equal(await owner('orphan'), 'media-a');
+    assert.deepEqual(a.opened, ['orphan']);
+    assert.equal(await owner('held-by-b'), 'media-b');
+  });
+
+  test('a lease taken for a Space not started is given up two sweeps after its last speaker left', TEST, async () => {
+    const a = mediaNode('media-a');
+    a.speakers.set('early', 1);
+    assert.equal(await a.media.owns('early'), true, 'a speaker came before the start');
+    await a.media.sweep();
+    await a.media.sweep();
+    assert.equal(await owner('early'), 'media-a', 'kept while the speaker waits');
+    a.speakers.set('early', 0);
+    await a.media.sweep();
+    assert.equal(await owner('early'), 'media-a', 'kept at the first sweep without a speaker (one may be connecting)');
+    await a.media.sweep();
+    assert.equal(await owner('early'), undefined, 'given up at the second');
+    assert.equal(a.media.leases.held().has('early'), false);
+  });
+
+  test('a speaker back between two sweeps keeps the lease; a live Space keeps it without any speaker', TEST, async () => {
+    const a = mediaNode('media-a');
+    assert.equal(await a.media.owns('back'), true);
+    assert.equal(await a.media.owns('on-air'), true);
+    a.live.push('on-air');
+    const fence = a.media.leases.held().get('on-air');
+    await a.media.sweep(); // 'back' idle once
+    a.speakers.set('back', 1);
+    await a.media.sweep();
+    a.speakers.set('back', 0);
+    await a.media.sweep(); // idle once again: the count starts over
+    assert.equal(await owner('back'), 'media-a');
+    for (let i = 0; i < 3; i++) await a.media.sweep();
+    assert.equal(await owner('on-air'), 'media-a');
+    assert.equal(a.media.leases.held().get('on-air'), fence, 'never given up and taken again');
+  });
+});
