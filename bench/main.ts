@@ -168,6 +168,29 @@ const clusterJoin: Command = {
   },
 };
 
+const launchNight: Command = {
+  summary: "the launch-night drill: X Spaces' night on a local cluster (crowd, junk, faults), scored (amphi drill launch-night)",
+  usage: '[--short] [--capacity 40] [--crowd-seconds 60] [--audience 150] [--json]',
+  options: {
+    ...options({ capacity: undefined, 'crowd-seconds': undefined, audience: undefined }, true),
+    short: { type: 'boolean', default: false },
+  },
+  prepare: (v) => {
+    return summarized(v, async () => {
+      const { FULL, SHORT, runLaunchNight } = await import('./night/drill.ts');
+      const base = v.short === true ? SHORT : FULL;
+      const o = {
+        ...base,
+        ...(v.capacity === undefined ? {} : { capacity: num(v, 'capacity', 1, 10_000) }),
+        ...(v['crowd-seconds'] === undefined ? {} : { crowdSeconds: num(v, 'crowd-seconds', 5, 300) }),
+        ...(v.audience === undefined ? {} : { audience: Math.round(num(v, 'audience', 1, 5000)) }),
+        json: v.json === true,
+      };
+      return runLaunchNight(o);
+    });
+  },
+};
+
 export const commands: Readonly<Record<string, Command>> = {
   listeners,
   joins,
@@ -178,6 +201,7 @@ export const commands: Readonly<Record<string, Command>> = {
   plan: planCommand,
   cluster,
   'cluster-join': clusterJoin,
+  'launch-night': launchNight,
 };
 
 export const usage = `Usage: node bench/main.ts <command> [options]   (also: amphi bench <command>, amphi plan, npm run bench:<command>)

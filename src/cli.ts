@@ -35,6 +35,9 @@ Commands:
   bench flood      Junk-flood drill: what refusing junk costs next to serving a listener
   bench join, bench edge, bench stage
                    Join throughput, edge requests/s next to nginx, Spaces per stage core
+  drill launch-night
+                   The night X Spaces failed, on a local cluster: flash crowd, junk, an edge, a control
+                   node, the media node and the Redis master killed; scored (--short for CI)
   plan             Size a launch night from measured figures
                    (amphi bench --help lists every bench; each command takes --help for its options)
   help             Show this help
@@ -53,12 +56,12 @@ Options (each also settable by environment variable or config file):
 `;
 
 /**
- * `amphi bench <command> ...` and `amphi plan ...` run bench/main.ts in a child Node with the rest of
+ * `amphi bench <command> ...`, `amphi drill launch-night ...` and `amphi plan ...` run bench/main.ts in a child Node with the rest of
  * argv: shipped code never imports bench/, and a source checkout has it. Signals are passed on so the
  * bench stops what it started; the child's exit code is the command's.
  */
 function tools(argv: readonly string[]): Promise<number> | undefined {
-  const args = argv[0] === 'bench' ? argv.slice(1) : argv[0] === 'plan' ? argv : undefined;
+  const args = argv[0] === 'bench' || argv[0] === 'drill' ? argv.slice(1) : argv[0] === 'plan' ? argv : undefined;
   if (args === undefined) return undefined;
   const entry = fileURLToPath(new URL('../bench/main.ts', import.meta.url));
   if (!existsSync(entry)) {

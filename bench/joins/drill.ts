@@ -53,7 +53,7 @@ function drillConfig(o: JoinsBenchOptions, p: DrillPlan): Record<string, unknown
 }
 
 /** The crowd's own addresses: at most half the per-address refill (100/s) each. */
-function crowdSources(rate: number, capacity: number): string[] {
+export function crowdSources(rate: number, capacity: number): string[] {
   return Array.from(
     { length: Math.min(2000, Math.max(8, Math.ceil((rate + capacity) / 50))) },
     (_, i) => `127.${1 + Math.floor(i / 62_500)}.${Math.floor((i % 62_500) / 250)}.${(i % 250) + 1}`,
