@@ -176,17 +176,14 @@ const launchNight: Command = {
     short: { type: 'boolean', default: false },
   },
   prepare: (v) => {
+    const over = {
+      ...(v.capacity === undefined ? {} : { capacity: num(v, 'capacity', 1, 10_000) }),
+      ...(v['crowd-seconds'] === undefined ? {} : { crowdSeconds: num(v, 'crowd-seconds', 5, 300) }),
+      ...(v.audience === undefined ? {} : { audience: Math.round(num(v, 'audience', 1, 5000)) }),
+    };
     return summarized(v, async () => {
       const { FULL, SHORT, runLaunchNight } = await import('./night/drill.ts');
-      const base = v.short === true ? SHORT : FULL;
-      const o = {
-        ...base,
-        ...(v.capacity === undefined ? {} : { capacity: num(v, 'capacity', 1, 10_000) }),
-        ...(v['crowd-seconds'] === undefined ? {} : { crowdSeconds: num(v, 'crowd-seconds', 5, 300) }),
-        ...(v.audience === undefined ? {} : { audience: Math.round(num(v, 'audience', 1, 5000)) }),
-        json: v.json === true,
-      };
-      return runLaunchNight(o);
+      return runLaunchNight({ ...(v.short === true ? SHORT : FULL), ...over, json: v.json === true });
     });
   },
 };

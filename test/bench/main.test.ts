@@ -14,6 +14,7 @@ test('every bench is a command, with usage', () => {
     'plan',
     'cluster',
     'cluster-join',
+    'launch-night',
   ]);
   const help = parseCommand(['--help']);
   assert.ok('print' in help && help.code === 0 && help.print.includes('joins'));
@@ -49,4 +50,10 @@ test('bad options are errors with the usage, exit code 2', () => {
     assert.equal(r.code, 2, argv.join(' '));
     assert.ok(r.error && r.print.includes(message), `${argv.join(' ')}: ${r.print}`);
   }
+});
+
+test('the launch-night drill checks its options before starting anything', () => {
+  const bad = parseCommand(['launch-night', '--capacity', 'many']);
+  assert.ok('print' in bad && bad.code === 2 && bad.print.includes('capacity'), JSON.stringify(bad));
+  assert.ok('run' in parseCommand(['launch-night', '--short', '--json']));
 });
