@@ -181,10 +181,13 @@ const launchNight: Command = {
       ...(v['crowd-seconds'] === undefined ? {} : { crowdSeconds: num(v, 'crowd-seconds', 5, 300) }),
       ...(v.audience === undefined ? {} : { audience: Math.round(num(v, 'audience', 1, 5000)) }),
     };
-    return summarized(v, async () => {
+    return async () => {
       const { FULL, SHORT, runLaunchNight } = await import('./night/drill.ts');
-      return runLaunchNight({ ...(v.short === true ? SHORT : FULL), ...over, json: v.json === true });
-    });
+      const summary = await runLaunchNight({ ...(v.short === true ? SHORT : FULL), ...over, json: v.json === true });
+      if (v.json === true) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      const failed = summary.targets.filter((t) => !t.pass).map((t) => t.name);
+      if (failed.length > 0) throw new Error(`the night failed: ${failed.join('; ')}`);
+    };
   },
 };
 

@@ -56,6 +56,8 @@ export interface CrowdRecord {
   readonly exchanged: number;
   readonly tickets: readonly TicketOutcome[];
   readonly errors: Record<string, number>;
+  /** Requests made again after an answer that asked to come back (429/503 with Retry-After), by kind. */
+  readonly retried?: Record<string, number>;
   readonly fifo: FifoCounts;
   /** Line answers, in any order. */
   readonly samples: readonly LineSample[];
@@ -88,6 +90,7 @@ export interface CrowdResult extends EtaReport {
   /** Tickets neither exchanged nor failed when the drill stopped (the bound passed). */
   readonly waitingAtEnd: number;
   readonly errors: Record<string, number>;
+  readonly retried: Record<string, number>;
   readonly errorCount: number;
   readonly fifoViolations: number;
   readonly fifo: FifoCounts;
@@ -171,6 +174,7 @@ export function summarizeCrowd(r: CrowdRecord): CrowdResult {
     exchanged: r.exchanged,
     waitingAtEnd: r.tickets.filter((c) => c.state === 'waiting').length,
     errors: r.errors,
+    retried: r.retried ?? {},
     errorCount: Object.values(r.errors).reduce((a, b) => a + b, 0),
     fifoViolations:
       r.fifo.numberOrder + r.fifo.lineJump + r.fifo.servingRegressed + r.fifo.notYetAfterComeUp + r.fifo.comeUpOrder,

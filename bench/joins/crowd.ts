@@ -10,50 +10,20 @@
  * phase). `direct`: every client GETs the line from Amphi itself each interval (jittered).
  *
  * Errors: any answer to a join, an exchange or a line poll other than 200/202 (4xx, 5xx), socket
- * errors and timeouts, by kind. A 202 to an exchange is counted as a FIFO violation, not an error.
+ * errors and timeouts, by kind. A 202 to an exchange is counted as a FIFO violation, not an error. An
+ * answer that asks to come back (429 or 503 with Retry-After) is waited for and the request made
+ * again, as the web app does (8 times at most); those are counted as `retried`, not as errors, and a
+ * line poll so answered is skipped.
  */
 import { Agent } from 'node:http';
-import { httpCall, parseJson, type Answer } from '../lib/http-call.ts';
+import { asksToComeBack, comingBack, httpCall, parseJson, type Answer } from '../lib/http-call.ts';
 import { sleep } from '../lib/sleep.ts';
 import { summarizeCrowd, type CrowdResult, type LineSample, type TicketOutcome, type TimelinePoint } from './analysis.ts';
+import type { CrowdOptions, CrowdProgress } from './crowd-options.ts';
 import { FifoChecker } from './fifo.ts';
 import { CdnClients } from './cdn-clients.ts';
 
-export interface CrowdOptions {
-  /** Amphi's API, e.g. http://127.0.0.1:8080. */
-  readonly baseUrl: string;
-  readonly spaceId: string;
-  /** New join attempts per second for `seconds`. */
-  readonly attemptsPerSecond: number;
-  readonly seconds: number;
-  /** After the crowd, keep following tickets at most this long. */
-  readonly drainSeconds: number;
-  /** Loopback addresses the clients are spread over (client i uses address i mod n). */
-  readonly sourceAddresses: readonly string[];
-  readonly linePoll: 'cdn' | 'direct';
-  /** How often a waiting client looks at the line (default 1000 ms). */
-  readonly pollIntervalMs?: number;
-  /** At most this many clients in all (default attemptsPerSecond x seconds). */
-  readonly maxClients?: number;
-  /** Requests in flight at most; past it launches wait (and the drill reports the lag). */
-  readonly maxInFlight?: number;
-  readonly timeoutMs?: number;
-  readonly onProgress?: (p: CrowdProgress) => void;
-}
-
-export interface CrowdProgress {
-  readonly elapsedS: number;
-  readonly attempts: number;
-  readonly tokens: number;
-  readonly tickets: number;
-  readonly exchanged: number;
-  readonly waiting: number;
-  readonly errors: number;
-  readonly nowServing: number;
-  readonly lastIssued: number;
-  readonly perSecond: number;
-}
-
+export type { CrowdOptions, CrowdProgress } from './crowd-options.ts';
 export type { CrowdResult } from './analysis.ts';
 
 interface Ticketed extends TicketOutcome {
@@ -86,6 +56,7 @@ class Crowd {
   #linePath: string;
   readonly #fifo = new FifoChecker();
   readonly #errors: Record<string, number> = {};
+  readonly #retried: Record<string, number> = {};
   readonly #joinLatency: number[] = [];
   readonly #exchangeLatency: number[] = [];
   readonly #tickets: Ticketed[] = [];
@@ -165,6 +136,7 @@ class Crowd {
       exchanged: this.#exchanged,
       tickets: this.#tickets,
       errors: this.#errors,
+      retried: this.#retried,
       fifo: this.#fifo.counts,
       samples: this.#samples,
       joinLatency: this.#joinLatency,
@@ -201,6 +173,10 @@ class Crowd {
     return launchedAt;
   }
 
+  #retry(kind: string): void {
+    this.#retried[kind] = (this.#retried[kind] ?? 0) + 1;
+  }
+
   #countError(kind: string): void {
     this.#errors[kind] = (this.#errors[kind] ?? 0) + 1;
   }
@@ -223,7 +199,10 @@ class Crowd {
     const agent = this.#agents[i % this.#agents.length]!;
     const highestAtSend = this.#fifo.highestNumber;
     const sentAt = Date.now();
-    const a = await this.#call(agent, 'POST', this.#joinPath);
+    const a = await comingBack(
+      () => this.#call(agent, 'POST', this.#joinPath),
+      () => this.#retry('join'),
+    );
     const now = Date.now();
     this.#joinLatency.push(now - sentAt);
     const v = parseJson(a.body);
@@ -284,7 +263,11 @@ class Crowd {
   async #exchange(c: Ticketed): Promise<void> {
     c.state = 'exchanging';
     const sentAt = Date.now();
-    const a = await this.#call(c.agent, 'POST', this.#joinPath, JSON.stringify({ ticket: c.ticket, client: c.client }));
+    const body = JSON.stringify({ ticket: c.ticket, client: c.client });
+    const a = await comingBack(
+      () => this.#call(c.agent, 'POST', this.#joinPath, body),
+      () => this.#retry('exchange'),
+    );
     const now = Date.now();
     this.#exchangeLatency.push(now - sentAt);
     if (a.status === 200 && typeof parseJson(a.body)?.token === 'string') {
@@ -308,6 +291,10 @@ class Crowd {
 
   /** Every line answer: FIFO checks and the come-up samples. */
   #observeLine(sentAt: number, receivedAt: number, a: Answer): { nowServing: number } | undefined {
+    if (asksToComeBack(a)) {
+      this.#retry('line');
+      return undefined;
+    }
     if (a.status !== 200) {
       this.#countError(a.error ?? `line_http_${a.status}`);
       return undefined;

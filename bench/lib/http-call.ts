@@ -67,3 +67,23 @@ export function parseJson(text: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/** A refusal that asks to come back later: 429 or 503 with Retry-After. */
+export function asksToComeBack(a: Answer): boolean {
+  return (a.status === 429 || a.status === 503) && a.headers['retry-after'] !== undefined;
+}
+
+/**
+ * Makes a request again while its answer asks to come back later, after the time it names (8 times
+ * at most, as the web app does); `onRetry` counts each. Returns the last answer.
+ */
+export async function comingBack(request: () => Promise<Answer>, onRetry: () => void, tries = 8): Promise<Answer> {
+  let a = await request();
+  for (let i = 0; i < tries && asksToComeBack(a); i++) {
+    onRetry();
+    const afterS = Number(a.headers['retry-after']);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, Math.max(250, (afterS || 1) * 1000))));
+    a = await request();
+  }
+  return a;
+}

@@ -206,6 +206,10 @@ export function scoreNight(r: NightRecord) {
       crowd: { attempts: crowd.attempts, tokens: crowd.tokensIssued, tickets: crowd.ticketsIssued, errors: crowd.errors },
       audienceErrors: audience.flatMap((l) => l.errors),
       stalls: stalls.length,
+      /** When the first stalls were, in seconds from the scheduled start (to tell which fault caused them). */
+      stallsAt: stalls
+        .slice(0, 30)
+        .map((x) => [round((x.from - r.scheduledAt) / 1000, 1), round((x.to - r.scheduledAt) / 1000, 1)]),
       listenerReconnects: audience.reduce((n, l) => n + l.reconnects, 0),
       programGapMs: r.programGap === undefined ? undefined : r.programGap.to - r.programGap.from,
       replay: r.replay,

@@ -25,24 +25,38 @@ const OWNED_LATELY_MS = 15_000;
  * holds yet) a request is held and asked again of whoever holds the Space then, for up to
  * `FAILOVER_WAIT_MS`: a player sees one slow answer, not an error it may give up on. An ended Space's
  * objects are never held: nobody holds it, nobody will, and the bucket behind this client answers them.
+ *
+ * Redis away (a Sentinel failover, an outage): a Space keeps going to the owner last read for it, so
+ * listeners keep hearing; only a Space never read goes to `fallbackUrl`.
  */
 export class OwnerOrigin implements OriginClient {
-  readonly #cluster: ClusterLink;
+  readonly #cluster: Pick<ClusterLink, 'redis' | 'fleet'>;
   readonly #fallbackUrl: string;
   readonly #signer: TokenSigner;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #clients = new Map<string, HttpOriginClient>();
+  readonly #clients = new Map<string, OriginClient>();
   readonly #owners = new Map<string, { readonly url: string; readonly at: number }>();
   /** When each Space was last seen held by a media node. */
   readonly #ownedAt = new Map<string, number>();
 
-  constructor(cluster: ClusterLink, fallbackUrl: string, signer: TokenSigner, clock: Clock, log: Logger) {
+  readonly #connect: (url: string) => OriginClient;
+
+  /** `connect`: the client for one media node (default: HTTP, requests signed with `signer`). */
+  constructor(
+    cluster: Pick<ClusterLink, 'redis' | 'fleet'>,
+    fallbackUrl: string,
+    signer: TokenSigner,
+    clock: Clock,
+    log: Logger,
+    connect?: (url: string) => OriginClient,
+  ) {
     this.#cluster = cluster;
     this.#fallbackUrl = fallbackUrl;
     this.#signer = signer;
     this.#clock = clock;
     this.#log = log;
+    this.#connect = connect ?? ((url) => new HttpOriginClient(url, this.#signer, this.#clock));
   }
 
   async get(spaceId: string, file: string, query: OriginQuery): Promise<OriginResponse> {
@@ -77,7 +91,9 @@ export class OwnerOrigin implements OriginClient {
       const held = owner === undefined ? undefined : this.#cluster.fleet.node(owner.nodeId)?.url;
       url = held ?? (this.#ownedLately(spaceId) ? undefined : this.#fallbackUrl);
     } catch (error) {
-      this.#log.warn({ spaceId, err: error }, 'edge: the Space owner could not be read; asking the configured origin');
+      // The owner last read is the best guess (it is renewing its lease unless it died): not the fallback.
+      url = known?.url ?? this.#fallbackUrl;
+      this.#log.warn({ spaceId, err: error, asking: url }, 'edge: the Space owner could not be read; asking the one last known');
     }
     if (url === undefined) return undefined;
     if (this.#owners.size > 10_000) this.#owners.clear(); // bounded: at worst a second of extra lookups
@@ -91,10 +107,10 @@ export class OwnerOrigin implements OriginClient {
     return at !== undefined && this.#clock.now() - at <= OWNED_LATELY_MS;
   }
 
-  #client(url: string): HttpOriginClient {
+  #client(url: string): OriginClient {
     let client = this.#clients.get(url);
     if (client === undefined) {
-      client = new HttpOriginClient(url, this.#signer, this.#clock);
+      client = this.#connect(url);
       this.#clients.set(url, client);
     }
     return client;
