@@ -16,6 +16,8 @@
  *   6. The host ends; the replay is fetched from a media node (through the bucket) and decoded by ffmpeg.
  *   7. The scorecard (`score.ts`), printed and written with a timeline (`report.ts`).
  */
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { startCluster, type Cluster } from '../cluster/launch.ts';
 import { crowdSources } from '../joins/drill.ts';
 import { runCrowd } from '../joins/crowd.ts';
@@ -128,6 +130,16 @@ function programGap(audience: Audience, killedAt: number | undefined) {
   return resumed.length === 0 ? undefined : { from: killedAt, to: Math.min(...resumed) };
 }
 
+/** Copies every node's log to reports/drill-launch-night-logs/ (the cluster's own files go at teardown). */
+function keepLogs(cluster: Cluster): void {
+  const dir = new URL('../../reports/drill-launch-night-logs/', import.meta.url).pathname;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const node of [...cluster.medias.map((m) => m.node), ...cluster.controls, ...cluster.edges]) {
+    if (existsSync(node.logFile)) copyFileSync(node.logFile, join(dir, `${node.role}-${node.index}.log`));
+  }
+}
+
 /** The cluster, the Space and its people, the publishers backstage and the early audience (doors open). */
 async function beforeTheShow(t: Teardown, o: NightOptions) {
   const cluster = await startCluster(t, {
@@ -140,6 +152,7 @@ async function beforeTheShow(t: Teardown, o: NightOptions) {
     config: nightConfig(o),
     progress: (line) => log(`  ${line}`),
   });
+  t.add(() => keepLogs(cluster));
   const api = jsonApi(() => cluster.url);
   const night = await setUp(api, o);
   log(`  Space ${night.spaceId} scheduled in ${o.leadSeconds} s; ${night.reminderCount} reminders set`);
@@ -339,6 +352,8 @@ export function runLaunchNight(o: NightOptions) {
         exchanged: crowdResult.exchanged,
         waitingAtEnd: crowdResult.waitingAtEnd,
         etaErrorPct: crowdResult.etaErrorPct,
+        etaErrorPctByEta: crowdResult.etaErrorPctByEta,
+        retried: crowdResult.retried,
         errors: crowdResult.errors,
       },
     };

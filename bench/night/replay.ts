@@ -36,6 +36,8 @@ async function replay(cluster: Cluster, spaceId: string, media: ClusterNode, end
       listedMs: segments.filter((s) => s.gap !== true).reduce((n, s) => n + s.durationMs, 0),
       gapRuns,
       gapMs: gaps.reduce((n, g) => n + g.durationMs, 0),
+      /** Each gap segment: its number and its wall-clock start. */
+      gaps: gaps.map((g) => ({ msn: g.msn, at: g.programDateTimeMs })),
       toneShare: decoded === undefined ? 0 : Math.round(toneShare(decoded.pcm, 440) * 1000) / 1000,
     };
   } finally {

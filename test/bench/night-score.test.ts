@@ -105,6 +105,16 @@ describe('the launch-night scorecard', () => {
       'two holes in the replay where one failover was',
     );
     assert.deepEqual(failing(goodNight({ replay: { ...goodNight().replay, readyMs: 5000 } })), ['replay ready after the end']);
+    assert.deepEqual(
+      failing(goodNight({ replay: { ...goodNight().replay, listedMs: 28_000, decodedMs: 28_000, gapMs: 4000 } })),
+      ['audio missing from the replay beyond the marked failover gap'],
+      'a recording started again after the failover: the replay lacks half the show',
+    );
+    assert.deepEqual(failing(goodNight({ speakerInterruptionsMs: [10_001] })), ["speakers' longest interruption"]);
+    const long = goodNight().audience.map((l) => ({ ...l, silences: [{ from: T0 + 20_100, to: T0 + 30_200 }] }));
+    assert.deepEqual(failing(goodNight({ audience: long, programGap: { from: T0 + 20_000, to: T0 + 30_000 } })), [
+      'longest silence any listener heard',
+    ]);
     assert.deepEqual(failing(goodNight({ replay: { ...goodNight().replay, readyMs: undefined } })), [
       'replay ready after the end',
     ]);
