@@ -125,7 +125,18 @@ export async function keepPublishing(
     await publisher.connected();
     return { publisher, whipUrl };
   };
-  let { publisher } = await open();
+  // The first connection is retried too (a stage may answer 503 while the Space's lease is being taken).
+  const first = async () => {
+    for (let delay = 250, tries = 0; ; delay = Math.min(2000, delay * 2), tries++) {
+      try {
+        return (await open()).publisher;
+      } catch (error) {
+        if (tries >= 9) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  };
+  let publisher = await first();
   let lastCount = 0;
   let lastMoveAt = Date.now();
   let closed = false;

@@ -156,11 +156,10 @@ async function beforeTheShow(t: Teardown, o: NightOptions) {
   const api = jsonApi(() => cluster.url);
   const night = await setUp(api, o);
   log(`  Space ${night.spaceId} scheduled in ${o.leadSeconds} s; ${night.reminderCount} reminders set`);
-  const publishers = await Promise.all([
-    speaker(api, night.spaceId, night.host.token),
-    speaker(api, night.spaceId, night.cohost.token),
-  ]);
+  // One after the other: the host's takes the Space's lease, the co-host's is sent to the same stage.
+  const publishers: KeptPublisher[] = [];
   t.add(() => Promise.all(publishers.map((p) => p.close())));
+  for (const token of [night.host.token, night.cohost.token]) publishers.push(await speaker(api, night.spaceId, token));
   const audience = runAudience({
     baseUrl: cluster.url,
     spaceId: night.spaceId,
