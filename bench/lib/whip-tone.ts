@@ -104,8 +104,8 @@ export interface KeptPublisher {
 
 /**
  * Publishes a tone and keeps it published, as the web app's speaker does: when the connection dies
- * (its state failed or closed, or the stage's return audio, sent every 20 ms, stops for `stallMs`), it
- * asks `grant` again (the control plane's `POST /api/spaces/:id/stage`, which names the stage of the
+ * (its state failed or closed, or the stage's return audio, sent every 20 ms once the Space is live,
+ * stops for `stallMs` after it had begun), it asks `grant` again (the control plane's `POST /api/spaces/:id/stage`, which names the stage of the
  * media node producing the Space now) and publishes there, retrying with backoff until it is back.
  */
 export async function keepPublishing(
@@ -165,7 +165,8 @@ export async function keepPublishing(
     const now = Date.now();
     if (count !== lastCount) [lastCount, lastMoveAt] = [count, now];
     const state = publisher.connectionState();
-    if (state === 'failed' || state === 'closed' || now - lastMoveAt > stallMs) void reconnect(now);
+    // Return audio flows only once the Space is live: its absence before that is no sign of a dead stage.
+    if (state === 'failed' || state === 'closed' || (lastCount > 0 && now - lastMoveAt > stallMs)) void reconnect(now);
   }, 250);
   return {
     current: () => publisher,
