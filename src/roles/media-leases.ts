@@ -62,14 +62,25 @@ export function mediaLeases(o: MediaLeaseOptions) {
         if (fence === undefined) return false;
         // The previous owner's recording, if any, continues here: its manifest comes from the bucket
         // first; from now on this node's manifest writes carry its fence.
+        // A hydrate that fails gives the lease back: holding it without the manifest would start the
+        // recording over (a new timeline) instead of resuming it.
         const bucket = o.planes().bucket;
-        await bucket?.hydrate(spaceId);
+        try {
+          await bucket?.hydrate(spaceId);
+        } catch (error) {
+          await leases.release(spaceId).catch(() => {});
+          throw error;
+        }
         bucket?.fence(spaceId, fence);
         return true;
       })().finally(() => taking.delete(spaceId));
       taking.set(spaceId, attempt);
     }
     return attempt;
+  };
+  const takeOverFailed = (spaceId: string, error: unknown) => {
+    log.warn({ spaceId, err: error }, 'media: could not take over a live Space (the next sweep tries again)');
+    return false;
   };
   /** Held Spaces not live, with no speaker here, seen so at the last sweep: given up at this one. */
   let idle = new Set<string>();
@@ -94,7 +105,7 @@ export function mediaLeases(o: MediaLeaseOptions) {
     const unheld = live.filter((spaceId) => !leases.held().has(spaceId));
     const owners = await leases.owners(unheld);
     for (const [i, spaceId] of unheld.entries()) {
-      if (owners[i] !== undefined || !(await owns(spaceId))) continue;
+      if (owners[i] !== undefined || !(await owns(spaceId).catch((error: unknown) => takeOverFailed(spaceId, error)))) continue;
       log.info({ spaceId }, 'taking over a live Space nobody produces');
       o.planes().stage.openRoom(spaceId);
     }

@@ -5,6 +5,7 @@ import { leaseOwner } from '../../src/cluster/lease.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import type { ClusterLink } from '../../src/roles/cluster.ts';
 import { mediaLeases } from '../../src/roles/media-leases.ts';
+import type { BucketMediaStorage } from '../../src/origin/bucket-storage.ts';
 import type { OriginPlane } from '../../src/origin/plane.ts';
 import type { StagePlane } from '../../src/stage/plane.ts';
 import type { ControlBus } from '../../src/control/events.ts';
@@ -18,7 +19,7 @@ const TEST = { timeout: 30_000 };
  * up. The store and the stage are stand-ins that say which Spaces are live and who is on stage here.
  */
 redisSuite('media leases: the sweep', (suite) => {
-  function mediaNode(nodeId: string) {
+  function mediaNode(nodeId: string, bucket?: BucketMediaStorage) {
     const live: string[] = [];
     const speakers = new Map<string, number>();
     const opened: string[] = [];
@@ -38,7 +39,7 @@ redisSuite('media leases: the sweep', (suite) => {
       log: pino({ level: 'silent' }),
       bus: { on: () => () => {} } as unknown as ControlBus,
       ttlMs: 30_000,
-      planes: () => ({ stage, origin: { abandon: () => {} } as unknown as OriginPlane, bucket: undefined }),
+      planes: () => ({ stage, origin: { abandon: () => {} } as unknown as OriginPlane, bucket }),
     });
     return { media, live, speakers, opened };
   }
@@ -86,4 +87,28 @@ redisSuite('media leases: the sweep', (suite) => {
     assert.equal(await owner('on-air'), 'media-a');
     assert.equal(a.media.leases.held().get('on-air'), fence, 'never given up and taken again');
   });
+
+  test(
+    'a take-over whose manifest cannot be brought from the bucket gives the lease back, and the next one resumes',
+    TEST,
+    async () => {
+      const hydrated: string[] = [];
+      let bucketDown = true;
+      const bucket = {
+        hydrate: (id: string) =>
+          bucketDown ? Promise.reject(new Error('radosgw timed out')) : Promise.resolve(void hydrated.push(id)).then(() => true),
+        fence: () => {},
+      } as unknown as BucketMediaStorage;
+      const a = mediaNode('media-a', bucket);
+      a.live.push('resumed');
+      await a.media.sweep();
+      assert.equal(await owner('resumed'), undefined, 'not held without its manifest');
+      assert.deepEqual(a.opened, []);
+      bucketDown = false;
+      await a.media.sweep();
+      assert.equal(await owner('resumed'), 'media-a');
+      assert.deepEqual(hydrated, ['resumed'], 'the manifest came first');
+      assert.deepEqual(a.opened, ['resumed']);
+    },
+  );
 });
