@@ -198,7 +198,9 @@ export class StagePlane {
   ): Promise<{ sessionId: string; answer: string }> {
     const standing = await this.#d.authority.standing(spaceId, accountId);
     if (!standing.ok) throw new AmphiError(standing.code);
-    if (!this.#rooms.has(spaceId) && this.#d.owns !== undefined && !(await this.#d.owns(spaceId))) {
+    // Owning may fail (Redis or the bucket away during a take-over): the publisher is asked to retry, as when another node owns it.
+    const owns = this.#d.owns;
+    if (!this.#rooms.has(spaceId) && owns !== undefined && !(await owns(spaceId).catch(() => false))) {
       throw new AmphiError('SERVICE_UNAVAILABLE', {
         headers: { 'retry-after': '1' },
         details: 'another media node produces this Space: ask POST /api/spaces/{id}/stage for its WHIP URL again',

@@ -15,7 +15,7 @@ import { handOffer } from './offers.ts';
 const SPACE = 'sp_owned0000000';
 
 /** The stage of one media node of a cluster: it produces a Space only while `owns` says so (its lease). */
-function makeStage(owned: { value: boolean; asked: string[] }) {
+function makeStage(owned: { value: boolean | Error; asked: string[] }) {
   const clock = new ManualClock(Date.now());
   const signer = new TokenSigner([{ id: 'k', secret: 'ownership-test-signing-key-0123456789ab' }]);
   const bus = new ControlBus(rethrow);
@@ -30,7 +30,7 @@ function makeStage(owned: { value: boolean; asked: string[] }) {
     failures: new ListenerFailures(log),
     owns: (spaceId) => {
       owned.asked.push(spaceId);
-      return Promise.resolve(owned.value);
+      return owned.value instanceof Error ? Promise.reject(owned.value) : Promise.resolve(owned.value);
     },
   });
   const token = signer.sign({ t: 's', s: SPACE, u: 'ac_host', r: 'host' }, clock.now() + 3_600_000);
@@ -67,6 +67,17 @@ describe('a media node produces only the Spaces it holds', () => {
     assert.ok(error instanceof AmphiError);
     assert.equal(error.code, 'SERVICE_UNAVAILABLE');
     assert.match(String(error.details), /another media node produces this Space/);
+    assert.equal(stage.plane.room(SPACE), undefined);
+  });
+
+  test('a lease that cannot be taken now (Redis or the bucket away) is a 503 too, never a 500', async () => {
+    stage = makeStage({ value: new Error('radosgw timed out'), asked: [] });
+    const error = await stage.publish().then(
+      () => assert.fail('expected a refusal'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof AmphiError);
+    assert.equal(error.code, 'SERVICE_UNAVAILABLE');
     assert.equal(stage.plane.room(SPACE), undefined);
   });
 
