@@ -129,11 +129,16 @@ const stage: Command = {
 };
 
 const planCommand: Command = {
-  summary: 'size a launch night from measured figures (reads the listener bench JSON)',
-  usage: '[--listeners 8000000] [--bench reports/bench-listeners.json] [--json]',
-  options: options({ listeners: '8000000', bench: 'reports/bench-listeners.json' }, true),
+  summary: "size a launch night from measured figures (the listener bench JSON, or the launch-night drill's)",
+  usage: '[--listeners 8000000] [--bench reports/bench-listeners.json] [--drill reports/drill-launch-night.json] [--json]',
+  options: options({ listeners: '8000000', bench: 'reports/bench-listeners.json', drill: undefined }, true),
   prepare: (v) => {
-    const o = { listeners: num(v, 'listeners', 1, Number.MAX_SAFE_INTEGER), benchFile: str(v, 'bench'), json: v.json === true };
+    const o = {
+      listeners: num(v, 'listeners', 1, Number.MAX_SAFE_INTEGER),
+      benchFile: str(v, 'bench'),
+      ...(v.drill === undefined ? {} : { drillFile: str(v, 'drill') }),
+      json: v.json === true,
+    };
     return async () => {
       const { plan, printPlan } = await import('./plan.ts');
       const result = plan(o);

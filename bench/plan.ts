@@ -1,7 +1,11 @@
 /**
  * `amphi plan`: the bill of materials for a launch night, from measured per-core figures.
  *
- *   npx amphi plan [--listeners 8000000] [--bench reports/bench-listeners.json] [--json]
+ *   npx amphi plan [--listeners 8000000] [--bench reports/bench-listeners.json] [--drill FILE] [--json]
+ *
+ * With `--drill reports/drill-launch-night.json` the per-node figures the launch-night drill measured
+ * replace the benches': CPU per join on a control node, per listener-second on an edge, and per
+ * Space-second on a media node (there the media cores come from the Spaces a core carries).
  *
  * Assumptions (documented, adjustable by flag): cores run at 70% at peak; the join curve is 8 M
  * joins in 10 minutes with the first minute at 133 k/s, then the rest spread evenly; the program is
@@ -13,6 +17,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 export interface PlanOptions {
   readonly listeners: number;
   readonly benchFile: string;
+  /** The launch-night drill's JSON, whose per-node figures win over the benches'. */
+  readonly drillFile?: string;
   readonly json: boolean;
 }
 
@@ -58,22 +64,44 @@ function clusterFigures() {
   };
 }
 
+/** The drill's per-node figures (each may be missing when its window was empty). */
+interface DrillFigures {
+  readonly controlCpuMicrosPerJoin?: number;
+  readonly edgeCpuMicrosPerListenerSecond?: number;
+  readonly mediaCpuMicrosPerSpaceSecond?: number;
+}
+
+function drillFigures(file: string | undefined): DrillFigures {
+  if (file === undefined) return {};
+  if (!existsSync(file)) throw new Error(`--drill: ${file} does not exist (run npx amphi drill launch-night first)`);
+  const drill = JSON.parse(readFileSync(file, 'utf8')) as { perNode?: DrillFigures };
+  if (drill.perNode === undefined) throw new Error(`--drill: ${file} has no per-node figures`);
+  return drill.perNode;
+}
+
 export function plan(o: PlanOptions) {
   const bench = existsSync(o.benchFile)
     ? (JSON.parse(readFileSync(o.benchFile, 'utf8')) as { serverCpuMicrosPerListenerSecond?: number; programBitrateBps?: number })
     : {};
-  const cpu = bench.serverCpuMicrosPerListenerSecond ?? DEFAULTS.cpuMicrosPerListenerSecond;
+  const drill = drillFigures(o.drillFile);
+  const cpu =
+    drill.edgeCpuMicrosPerListenerSecond ?? bench.serverCpuMicrosPerListenerSecond ?? DEFAULTS.cpuMicrosPerListenerSecond;
   // Egress at the bitrate the CPU figure was measured at: the two go together.
   const d = { ...DEFAULTS, programBitrateBps: bench.programBitrateBps ?? DEFAULTS.programBitrateBps };
   const edgeCores = Math.ceil((o.listeners * cpu) / 1e6 / d.utilisation);
   const edges = Math.ceil(edgeCores / d.coresPerEdge);
   const joinCores = Math.ceil(d.firstMinuteJoinsPerSecond / d.joinsPerCoreSecond / d.utilisation);
-  const stageCores = 2; // one Space, doubled for failover
+  // One Space, doubled for failover: at least a core each, more if the drill measured a Space costs more.
+  const stageCores = 2 * Math.max(1, Math.ceil((drill.mediaCpuMicrosPerSpaceSecond ?? 0) / 1e6 / d.utilisation));
   // Cluster mode: control nodes share nothing but Redis and PostgreSQL, so their cores add up linearly
   // (two cores here cannot show it: the figure is per core, measured beside the embedded mode). Redis is
   // one core per shard, and one Space's waiting room is one key set on one shard: the ceiling of joins/s
   // for a single Space.
-  const c = clusterFigures();
+  const measured = clusterFigures();
+  const c =
+    drill.controlCpuMicrosPerJoin === undefined
+      ? measured
+      : { ...measured, control: drill.controlCpuMicrosPerJoin, source: `${o.drillFile} (control), ${measured.source} (Redis)` };
   const controlCores = Math.ceil((d.firstMinuteJoinsPerSecond * c.control) / 1e6 / d.utilisation);
   const redisJoinsPerShardSecond = Math.floor((1e6 * d.utilisation) / c.redis);
   const egressGbps = (o.listeners * d.programBitrateBps * d.overhead) / 1e9;
@@ -84,7 +112,13 @@ export function plan(o: PlanOptions) {
     inputs: {
       ...d,
       cpuMicrosPerListenerSecond: cpu,
-      source: bench.serverCpuMicrosPerListenerSecond === undefined ? 'default (no bench JSON)' : o.benchFile,
+      source:
+        drill.edgeCpuMicrosPerListenerSecond !== undefined
+          ? `${o.drillFile} (edges)`
+          : bench.serverCpuMicrosPerListenerSecond === undefined
+            ? 'default (no bench JSON)'
+            : o.benchFile,
+      mediaCpuMicrosPerSpaceSecond: drill.mediaCpuMicrosPerSpaceSecond,
     },
     edgeCores,
     edges,
@@ -141,12 +175,12 @@ export function printPlan(p: ReturnType<typeof plan>): string {
     `Launch night for ${p.listeners.toLocaleString('en')} listeners (assumptions in bench/plan.ts):`,
     `| what | amount |`,
     `| --- | --- |`,
-    `| edge cores (at ${p.inputs.cpuMicrosPerListenerSecond} CPU-us per listener-second, 70% busy) | ${p.edgeCores} |`,
+    `| edge cores (at ${p.inputs.cpuMicrosPerListenerSecond} CPU-us per listener-second, 70% busy; ${p.inputs.source}) | ${p.edgeCores} |`,
     `| edges (${p.inputs.coresPerEdge} cores each) | ${p.edges} |`,
     `| join cores (${p.inputs.firstMinuteJoinsPerSecond} joins/s peak at ${p.inputs.joinsPerCoreSecond}/core) | ${p.joinCores} |`,
     `| cluster mode: control cores (${p.cluster.controlCpuMicrosPerJoin} CPU-us per join, ${p.cluster.source}) | ${p.cluster.controlCores} |`,
     `| cluster mode: joins/s one Redis shard takes (${p.cluster.redisRoundTripsPerJoin} round trip, ${p.cluster.redisCpuMicrosPerJoin} CPU-us per join, 70% busy) | ${p.cluster.redisJoinsPerShardSecond} (the peak is ${p.cluster.peakOverOneShard}x that: one Space's line is on one shard) |`,
-    `| stage cores (one Space, doubled) | ${p.stageCores} |`,
+    `| stage cores (one Space, doubled${p.inputs.mediaCpuMicrosPerSpaceSecond === undefined ? '' : `; ${p.inputs.mediaCpuMicrosPerSpaceSecond} CPU-us per Space-second measured`}) | ${p.stageCores} |`,
     `| egress | ${p.egressGbps} Gb/s |`,
     `| origin fetches | ${p.originFetchesPerSecond}/s |`,
     `plot: reports/plan.svg; JSON: reports/plan.json`,

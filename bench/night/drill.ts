@@ -18,7 +18,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startCluster, type Cluster } from '../cluster/launch.ts';
+import { startCluster, type Cluster, type ClusterNode } from '../cluster/launch.ts';
 import { crowdSources } from '../joins/drill.ts';
 import { runCrowd } from '../joins/crowd.ts';
 import { runJunk, type JunkResult } from '../flood/junk.ts';
@@ -27,6 +27,7 @@ import { sleep } from '../lib/sleep.ts';
 import { withTeardown, type Teardown } from '../lib/teardown.ts';
 import type { KeptPublisher } from '../lib/whip-tone.ts';
 import { runAudience, type Audience } from './audience.ts';
+import { perNodeFigures, sampleRoles } from './cpu.ts';
 import { owner, setUp, speaker, type Api } from './people.ts';
 import { replay } from './replay.ts';
 import { writeNightReport, type NightPoint } from './report.ts';
@@ -234,7 +235,13 @@ function load(cluster: Cluster, spaceId: string, o: NightOptions, now: { latest?
 }
 
 /** The faults, spread over the show; each process restarted a little later. */
-async function faultsDuringTheShow(cluster: Cluster, spaceId: string, scheduledAt: number, showSeconds: number) {
+async function faultsDuringTheShow(
+  cluster: Cluster,
+  spaceId: string,
+  scheduledAt: number,
+  showSeconds: number,
+  moved: (survivor: ClusterNode) => void,
+) {
   const at = (share: number) => sleep(Math.max(0, scheduledAt + share * showSeconds * 1000 - Date.now()));
   const faults: (Fault & { back: Promise<void> })[] = [];
   await at(0.1);
@@ -266,6 +273,7 @@ async function faultsDuringTheShow(cluster: Cluster, spaceId: string, scheduledA
     10_000,
   );
   faults.push(media);
+  moved(cluster.medias.find((m) => m.node !== producing)!.node);
   await at(0.6);
   const redis = cluster.redis;
   faults.push(
@@ -316,9 +324,13 @@ export function runLaunchNight(o: NightOptions) {
     t.add(() => sampling.stop());
 
     const live = await goLive(api, spaceId, night.host.token, scheduledAt);
+    const producing: { node?: ClusterNode } = { node: await owner(cluster, spaceId).catch(() => undefined) };
+    const cpu = sampleRoles(cluster, () => producing.node);
+    t.add(() => cpu.stop());
     const { crowd, junk, rate } = load(cluster, spaceId, o, crowdNow);
-    const show = await faultsDuringTheShow(cluster, spaceId, scheduledAt, o.showSeconds);
+    const show = await faultsDuringTheShow(cluster, spaceId, scheduledAt, o.showSeconds, (node) => (producing.node = node));
     const [crowdResult, junkResults] = await Promise.all([crowd, junk, show.done]);
+    cpu.stop();
     const endPressedAt = Date.now();
     const ended = await api('POST', `/api/spaces/${spaceId}/end`, night.host.token);
     log(`  the host ended the Space: ${ended.status}`);
@@ -337,12 +349,17 @@ export function runLaunchNight(o: NightOptions) {
       replay: await replay(cluster, spaceId, survivor, Date.now()),
     };
     const score = scoreNight(record);
+    const perNode = perNodeFigures(cpu, sampling.points, scheduledAt, crowdResult, {
+      crowd: [live.pressedAt, live.pressedAt + o.crowdSeconds * 1000],
+      quiet: [live.pressedAt + (o.crowdSeconds + 2) * 1000, show.faults.at(-1)!.at],
+    });
     const summary = {
       options: o,
       reminders: night.reminderCount,
       pass: score.pass,
       targets: score.targets,
       figures: score.figures,
+      perNode,
       junk: junkSummary(junkResults, 10 * rate),
       crowd: {
         attempts: crowdResult.attempts,

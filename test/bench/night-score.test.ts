@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { CrowdResult } from '../../bench/joins/analysis.ts';
 import type { ListenerLog } from '../../bench/night/audience.ts';
+import { perNodeFigures } from '../../bench/night/cpu.ts';
 import { scoreNight, type NightRecord } from '../../bench/night/score.ts';
 
 const T0 = 1_000_000;
@@ -167,5 +168,35 @@ describe('the launch-night scorecard', () => {
     const short = goodNight().audience.map((l) => ({ ...l, silences: [...l.silences, { from: T0 + 40_000, to: T0 + 41_900 }] }));
     assert.deepEqual(failing(goodNight({ audience: short })), [], 'a silence the buffer covers is no stall');
     assert.equal(scoreNight(goodNight({ audience: short })).figures.stalls, 0);
+  });
+});
+
+describe('the launch night per-node figures', () => {
+  test('CPU per join in the crowd window, per listener-second and per Space-second in the quiet one', () => {
+    // Cumulative CPU-us per role, each second from T0.
+    const samples = Array.from({ length: 40 }, (_, i) => ({
+      t: T0 + i * 1000,
+      control: i * 300_000,
+      edge: i * 20_000,
+      media: i * 50_000,
+    }));
+    const points = Array.from({ length: 40 }, (_, i) => ({ t: i, streaming: 40 }));
+    const figures = perNodeFigures(
+      { samples, stop: () => {} },
+      points,
+      T0,
+      { attempts: 2000, exchanged: 1000 },
+      {
+        crowd: [T0, T0 + 10_000],
+        quiet: [T0 + 20_000, T0 + 30_000],
+      },
+    );
+    // 10 s x 300,000 us / 3,000 decisions; 200,000 us / (40 listeners x 10 s); 500,000 us / 10 s.
+    assert.deepEqual(figures, {
+      controlCpuMicrosPerJoin: 1000,
+      edgeCpuMicrosPerListenerSecond: 500,
+      mediaCpuMicrosPerSpaceSecond: 50_000,
+      windows: { crowdSeconds: 10, quietSeconds: 10, listeners: 40 },
+    });
   });
 });
