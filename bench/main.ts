@@ -175,16 +175,19 @@ const clusterJoin: Command = {
 
 const launchNight: Command = {
   summary: "the launch-night drill: X Spaces' night on a local cluster (crowd, junk, faults), scored (amphi drill launch-night)",
-  usage: '[--short] [--capacity 40] [--crowd-seconds 60] [--audience 150] [--json]',
+  usage: '[--short] [--capacity 40] [--crowd-seconds 60] [--audience 150] [--broken-line] [--json]',
   options: {
     ...options({ capacity: undefined, 'crowd-seconds': undefined, audience: undefined }, true),
     short: { type: 'boolean', default: false },
+    // The self-check: a cluster broken on purpose (each control node its own waiting line) must fail.
+    'broken-line': { type: 'boolean', default: false },
   },
   prepare: (v) => {
     const over = {
       ...(v.capacity === undefined ? {} : { capacity: num(v, 'capacity', 1, 10_000) }),
       ...(v['crowd-seconds'] === undefined ? {} : { crowdSeconds: num(v, 'crowd-seconds', 5, 300) }),
       ...(v.audience === undefined ? {} : { audience: Math.round(num(v, 'audience', 1, 5000)) }),
+      brokenLine: v['broken-line'] === true,
     };
     return async () => {
       const { FULL, SHORT, runLaunchNight } = await import('./night/drill.ts');

@@ -46,6 +46,8 @@ export interface NightOptions {
   /** Seconds from the scheduled start to the end. */
   readonly showSeconds: number;
   readonly json: boolean;
+  /** Broken on purpose (the drill's self-check): each control node keeps its own waiting line. */
+  readonly brokenLine?: boolean;
 }
 
 export const SHORT: Omit<NightOptions, 'json'> = {
@@ -75,6 +77,7 @@ function nightConfig(o: NightOptions): Record<string, unknown> {
     auth: { passwordHashCostLog2: 10 },
     rateLimits: { authPerAddress: { capacity: 100_000, refillPerSecond: 10_000 } },
     tokens: { listenerTokenTtlSeconds: 3600 },
+    ...(o.brokenLine === true ? { cluster: { brokenPerNodeLine: true } } : {}),
     admission: {
       joinsPerSecond: o.capacity,
       joinBurst: o.capacity,

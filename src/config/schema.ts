@@ -97,6 +97,9 @@ export const ConfigSchema = Type.Object(
         staleMs: Type.Integer({ minimum: 500, maximum: 600_000 }),
         // A media node's lease on a Space: not renewed for this long (the node died), another takes it over.
         leaseMs: Type.Integer({ minimum: 1000, maximum: 60_000 }),
+        // Broken on purpose, for the launch-night drill's check that it can fail: each control node keeps
+        // its own waiting line (numbers repeat across nodes; FIFO is lost). Never in production.
+        brokenPerNodeLine: Type.Boolean(),
       },
       strict,
     ),
@@ -279,7 +282,15 @@ export const defaultConfig: Config = {
     authPerAddress: { capacity: 200, refillPerSecond: 100 },
     drainMs: 5000,
   },
-  cluster: { redisUrl: null, sentinels: [], sentinelName: 'amphi', reportMs: 1000, staleMs: 5000, leaseMs: 5000 },
+  cluster: {
+    redisUrl: null,
+    sentinels: [],
+    sentinelName: 'amphi',
+    reportMs: 1000,
+    staleMs: 5000,
+    leaseMs: 5000,
+    brokenPerNodeLine: false,
+  },
   demo: { enabled: true, title: 'Amphi demo: hear it live', recordingWindowMinutes: 60 },
   bucket: {
     url: null,

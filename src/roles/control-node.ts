@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { MemoryLineStore, type LineStore } from '../admission/line-store.ts';
 import { RedisLineStore } from '../admission/redis-line-store.ts';
 import { ConfigError } from '../config/load.ts';
 import { retryLater } from '../errors.ts';
@@ -80,7 +81,7 @@ export async function startControl(
         stage: stageUrlFor(cluster, () => config.stage.publicUrl!, log),
         edges: () => fleet.chooseEdge(),
       },
-      line: new RedisLineStore(cluster.redis),
+      line: lineStore(config, cluster, clock, log),
       share: () => 1 / fleet.doorNodes(),
       shared: cluster.shared,
       replay: cluster.replay,
@@ -133,4 +134,11 @@ function fleetCheck(cluster: ClusterLink) {
   return cluster.fleet.failures === 0
     ? ({ ok: true } as const)
     : ({ ok: false, reason: `the fleet registry (Redis) failed ${cluster.fleet.failures} beats in a row` } as const);
+}
+
+/** The cluster's waiting room in Redis; or, broken on purpose for the drill's self-check, one per node. */
+function lineStore(config: Readonly<Config>, cluster: ClusterLink, clock: Clock, log: Logger): LineStore {
+  if (!config.cluster.brokenPerNodeLine) return new RedisLineStore(cluster.redis);
+  log.error('cluster.brokenPerNodeLine: this node keeps its own waiting line (FIFO across nodes is broken on purpose)');
+  return new MemoryLineStore(clock);
 }
