@@ -14,6 +14,8 @@ const OWNER_TTL_MS = 1000;
 const FAILOVER_WAIT_MS = 9000;
 /** A Space held this recently may get a new owner soon: worth waiting for. */
 const OWNED_LATELY_MS = 15_000;
+/** What a new owner may not have yet while it opens the Space (it took the lease, its track is not up). */
+const OPENED_FILES = new Set(['index.m3u8', 'media.m3u8', 'dvr.m3u8', 'init.mp4']);
 
 /**
  * An edge's origin in a cluster with several media nodes: each Space is asked of the media node that
@@ -25,6 +27,10 @@ const OWNED_LATELY_MS = 15_000;
  * holds yet) a request is held and asked again of whoever holds the Space then, for up to
  * `FAILOVER_WAIT_MS`: a player sees one slow answer, not an error it may give up on. An ended Space's
  * objects are never held: nobody holds it, nobody will, and the bucket behind this client answers them.
+ *
+ * A new owner has the lease a moment before it has the Space's track (it reads the manifest from the
+ * bucket first): while a Space's owner changed or failed within `OWNED_LATELY_MS`, its playlists and
+ * init segment answered "not found" are asked again too (players such as ffmpeg give up on a 404).
  *
  * Redis away (a Sentinel failover, an outage): a Space keeps going to the owner last read for it, so
  * listeners keep hearing; only a Space never read goes to `fallbackUrl`.
@@ -39,6 +45,8 @@ export class OwnerOrigin implements OriginClient {
   readonly #owners = new Map<string, { readonly url: string; readonly at: number }>();
   /** When each Space was last seen held by a media node. */
   readonly #ownedAt = new Map<string, number>();
+  /** When each Space's owner last changed or failed to answer. */
+  readonly #movedAt = new Map<string, number>();
 
   readonly #connect: (url: string) => OriginClient;
 
@@ -68,9 +76,12 @@ export class OwnerOrigin implements OriginClient {
         try {
           return await this.#client(url).get(spaceId, file, query);
         } catch (error) {
-          if (!(error instanceof AmphiError) || error.code !== 'SERVICE_UNAVAILABLE') throw error;
-          this.#owners.delete(spaceId);
-          if (!this.#ownedLately(spaceId)) throw error;
+          if (!(error instanceof AmphiError)) throw error;
+          if (error.code === 'SERVICE_UNAVAILABLE') {
+            this.#owners.delete(spaceId);
+            this.#movedAt.set(spaceId, this.#clock.now());
+            if (!this.#ownedLately(spaceId)) throw error;
+          } else if (!(error.status === 404 && OPENED_FILES.has(file) && this.#movedLately(spaceId))) throw error;
           failure = error;
         }
       }
@@ -89,6 +100,7 @@ export class OwnerOrigin implements OriginClient {
       const owner = await leaseOwner(this.#cluster.redis, spaceId);
       if (owner !== undefined) this.#ownedAt.set(spaceId, now);
       const held = owner === undefined ? undefined : this.#cluster.fleet.node(owner.nodeId)?.url;
+      if (held !== undefined && known !== undefined && held !== known.url) this.#movedAt.set(spaceId, now);
       url = held ?? (this.#ownedLately(spaceId) ? undefined : this.#fallbackUrl);
     } catch (error) {
       // The owner last read is the best guess (it is renewing its lease unless it died): not the fallback.
@@ -98,8 +110,14 @@ export class OwnerOrigin implements OriginClient {
     if (url === undefined) return undefined;
     if (this.#owners.size > 10_000) this.#owners.clear(); // bounded: at worst a second of extra lookups
     if (this.#ownedAt.size > 10_000) this.#ownedAt.clear();
+    if (this.#movedAt.size > 10_000) this.#movedAt.clear();
     this.#owners.set(spaceId, { url, at: now });
     return url;
+  }
+
+  #movedLately(spaceId: string): boolean {
+    const at = this.#movedAt.get(spaceId);
+    return at !== undefined && this.#clock.now() - at <= OWNED_LATELY_MS;
   }
 
   #ownedLately(spaceId: string): boolean {

@@ -129,6 +129,7 @@ clusterSuite(
             `failover: the HLS player (ffmpeg) ended with code ${played.code} after ${playedSeconds.toFixed(1)} s of audio, 440 Hz share ${toneShare(played.pcm, 440).toFixed(3)}`,
           );
           assert.equal(played.code, 0, played.stderr);
+          if (playedSeconds < 10) console.log(`failover: ffmpeg said: ${played.stderr.slice(-2000)}`);
           // 20 s of media time asked; the gap (the hole's wall-clock time) is skipped, not played.
           const listedGapMs = ((await bucketManifest(objects, spaceId))?.segments ?? [])
             .filter((g) => g.gap === true)

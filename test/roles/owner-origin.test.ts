@@ -9,6 +9,7 @@ import { ManualClock } from '../../src/lib/clock.ts';
 import { TokenSigner } from '../../src/lib/signed-token.ts';
 import type { OriginResponse } from '../../src/origin/plane.ts';
 import { OwnerOrigin } from '../../src/roles/owner-origin.ts';
+import { settle } from '../helpers/settle.ts';
 
 /**
  * An edge's origin in a cluster, on the test clock: a Redis stand-in that holds lease values (and can
@@ -24,11 +25,18 @@ function rig() {
   } as unknown as Redis;
   const fleet = { node: (id: string) => ({ url: `http://${id}` }) } as unknown as Fleet;
   const dead = new Set<string>();
+  /** Nodes that answer "not found" this many more times (a new owner opening the Space). */
+  const opening = new Map<string, number>();
   const asked: string[] = [];
   const connect = (url: string): OriginClient => ({
     get: () => {
       asked.push(url);
       if (dead.has(url)) return Promise.reject(new AmphiError('SERVICE_UNAVAILABLE'));
+      const left = opening.get(url) ?? 0;
+      if (left > 0) {
+        opening.set(url, left - 1);
+        return Promise.reject(new AmphiError('SPACE_NOT_FOUND'));
+      }
       return Promise.resolve({ status: 200, body: url } as unknown as OriginResponse);
     },
   });
@@ -41,7 +49,7 @@ function rig() {
     connect,
   );
   const own = (spaceId: string, nodeId: string, fence = 1) => leases.set(`amphi:media:owner:{${spaceId}}`, `${nodeId} ${fence}`);
-  return { clock, origin, own, asked, dead, setRedisDown: (down: boolean) => (redisDown = down) };
+  return { clock, origin, own, asked, dead, opening, setRedisDown: (down: boolean) => (redisDown = down) };
 }
 
 describe('OwnerOrigin: each Space asked of the media node holding its lease', () => {
@@ -77,5 +85,49 @@ describe('OwnerOrigin: each Space asked of the media node holding its lease', ()
     clock.advance(1);
     await origin.get('sp1', 'p.m4s', {});
     assert.deepEqual(asked, ['http://media-a', 'http://media-a', 'http://media-b']);
+  });
+
+  test('a failover: the dead owner is left, and the new one\'s "not found" while it opens the Space is asked again', async () => {
+    const { origin, own, asked, clock, dead, opening } = rig();
+    own('sp1', 'media-a');
+    await origin.get('sp1', 'index.m3u8', {});
+    dead.add('http://media-a');
+    own('sp1', 'media-b', 2);
+    opening.set('http://media-b', 2);
+    clock.advance(500); // the dead owner is still the one trusted: its failure starts the failover
+    const answer = origin.get('sp1', 'index.m3u8', {});
+    for (let i = 0; i < 20; i++) {
+      await settle();
+      clock.advance(250);
+    }
+    assert.equal(((await answer) as unknown as { body: string }).body, 'http://media-b');
+    assert.deepEqual(asked, ['http://media-a', 'http://media-a', 'http://media-b', 'http://media-b', 'http://media-b']);
+  });
+
+  test('a new owner read from Redis: its "not found" while it opens the Space is asked again', async () => {
+    const { origin, own, asked, clock, dead, opening } = rig();
+    own('sp1', 'media-a');
+    await origin.get('sp1', 'index.m3u8', {});
+    dead.add('http://media-a');
+    own('sp1', 'media-b', 2);
+    opening.set('http://media-b', 2);
+    clock.advance(1000);
+    const answer = origin.get('sp1', 'index.m3u8', {});
+    for (let i = 0; i < 20; i++) {
+      await settle();
+      clock.advance(250);
+    }
+    assert.equal(((await answer) as unknown as { body: string }).body, 'http://media-b');
+    assert.deepEqual(asked, ['http://media-a', 'http://media-b', 'http://media-b', 'http://media-b']);
+  });
+
+  test('a "not found" from an owner that has not changed is the answer (a Space that is not there)', async () => {
+    const { origin, own, opening } = rig();
+    own('sp1', 'media-a');
+    opening.set('http://media-a', 1);
+    await assert.rejects(
+      origin.get('sp1', 'index.m3u8', {}),
+      (e: unknown) => e instanceof AmphiError && e.code === 'SPACE_NOT_FOUND',
+    );
   });
 });
