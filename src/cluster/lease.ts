@@ -25,6 +25,11 @@ export interface SpaceLeaseOptions {
    * because Redis could not be reached): stop producing the Space now.
    */
   readonly onLost: (spaceId: string, fence: number) => void;
+  /**
+   * A lease found expired with nobody else holding it (a Redis failover that outlasted it) was taken
+   * again at once, with a new fence: the node goes on producing the Space without a break.
+   */
+  readonly onRetaken?: (spaceId: string, fence: number) => void;
 }
 
 /**
@@ -124,12 +129,17 @@ export class SpaceLeases {
       failure = error instanceof Error ? error : new Error('lease renewal failed');
     }
     const now = this.#o.clock.now();
+    const expired: [string, number][] = [];
     spaces.forEach(([spaceId, fence], i) => {
       if (this.#held.get(spaceId) !== fence) return;
       const [error, kept] = results?.[i] ?? [failure ?? new Error('no reply'), 0];
       failure ??= error ?? undefined;
       if (error === null && kept === 1) {
         this.#confirmed.set(spaceId, sentAt);
+        return;
+      }
+      if (error === null && kept === -1 && now - (this.#confirmed.get(spaceId) ?? sentAt) < this.#o.ttlMs * 2) {
+        expired.push([spaceId, fence]);
         return;
       }
       const unconfirmedMs = now - (this.#confirmed.get(spaceId) ?? sentAt);
@@ -144,7 +154,22 @@ export class SpaceLeases {
         );
       this.#o.onLost(spaceId, fence);
     });
+    for (const [spaceId, fence] of expired) await this.#retake(spaceId, fence);
     if (failure !== undefined) throw failure;
+  }
+
+  /** An expired lease nobody took: taken again (a new fence), or lost if another node was quicker. */
+  async #retake(spaceId: string, fence: number): Promise<void> {
+    this.#held.delete(spaceId);
+    const taken = await this.acquire(spaceId).catch(() => undefined);
+    if (taken !== undefined) {
+      this.#o.log.warn({ spaceId, fence, newFence: taken }, 'lease had expired (a Redis outage or failover); taken again');
+      this.#o.onRetaken?.(spaceId, taken);
+      return;
+    }
+    this.#confirmed.delete(spaceId);
+    this.#o.log.warn({ spaceId, fence }, 'lease lost: another node may be producing this Space');
+    this.#o.onLost(spaceId, fence);
   }
 
   async #redo(spaces: [string, number][]) {
@@ -188,10 +213,12 @@ return fence
 `);
 
 const RENEW = luaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local owner = redis.call('GET', KEYS[1])
+if owner == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return 1
 end
+if owner == false then return -1 end
 return 0
 `);
 

@@ -43,6 +43,8 @@ export function mediaLeases(o: MediaLeaseOptions) {
     log,
     ttlMs: o.ttlMs,
     renewMs: Math.floor(o.ttlMs / 3),
+    // Taken again after it expired in a Redis failover: the recording goes on, its writes under the new fence.
+    onRetaken: (spaceId, fence) => o.planes().bucket?.fence(spaceId, fence),
     onLost: (spaceId) => {
       const { stage, origin, bucket } = o.planes();
       origin.abandon(spaceId);

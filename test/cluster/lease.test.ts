@@ -106,6 +106,32 @@ redisSuite('SpaceLeases on a real redis-server', (suite) => {
     assert.equal(owner.held().size, 0);
   });
 
+  test(
+    'a lease that expired while nobody took it (a Redis failover outlasting it) is taken again at once, not lost',
+    TEST,
+    async () => {
+      const lost: [string, number][] = [];
+      const retaken: [string, number][] = [];
+      const owner = new SpaceLeases({
+        redis: suite.redis.client(),
+        nodeId: 'media-a',
+        clock: new ManualClock(),
+        log: pino({ level: 'silent' }),
+        ttlMs: 400,
+        renewMs: 100,
+        onLost: (spaceId, fence) => lost.push([spaceId, fence]),
+        onRetaken: (spaceId, fence) => retaken.push([spaceId, fence]),
+      });
+      const fence = (await owner.acquire('sp8'))!;
+      await suite.redis.elapse(450);
+      await owner.renew();
+      assert.deepEqual(lost, []);
+      assert.deepEqual(retaken, [['sp8', fence + 1]], 'a new fence: the writes from here on are told apart');
+      assert.deepEqual([...owner.held()], [['sp8', fence + 1]]);
+      assert.deepEqual(await owner.owner('sp8'), { nodeId: 'media-a', fence: fence + 1 });
+    },
+  );
+
   test('release frees the lease for another node at once, but only the holder can release it', TEST, async () => {
     const a = node('media-a');
     const b = node('media-b');
