@@ -41,15 +41,19 @@ function drillConfig(o: JoinsBenchOptions, p: DrillPlan): Record<string, unknown
   return benchConfig({
     stage: { programBitrateBps: 32_000 },
     tokens: { listenerTokenTtlSeconds: Math.min(86_400, Math.max(300, Math.ceil(p.listenS + p.crowdBoundS + 120))) },
-    admission: {
-      joinsPerSecond: o.capacity,
-      joinBurst: o.capacity,
-      maxListeners: 1_000_000,
-      // Proof of work is not part of this drill: its threshold is out of reach.
-      pow: { thresholdJoinsPerSecond: 1e9 },
-      limits: { joinsPerAddress: { capacity: 1000, refillPerSecond: 100 } },
-    },
+    admission: doorAt(o.capacity),
   });
+}
+
+/** The door at `capacity` joins/s (bursts included); proof of work out of reach (not part of a drill). */
+export function doorAt(capacity: number) {
+  return {
+    joinsPerSecond: capacity,
+    joinBurst: capacity,
+    maxListeners: 1_000_000,
+    pow: { thresholdJoinsPerSecond: 1e9 },
+    limits: { joinsPerAddress: { capacity: 1000, refillPerSecond: 100 } },
+  };
 }
 
 /** The crowd's own addresses: at most half the per-address refill (100/s) each. */

@@ -19,7 +19,7 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, type Cluster, type ClusterNode } from '../cluster/launch.ts';
-import { crowdSources } from '../joins/drill.ts';
+import { crowdSources, doorAt } from '../joins/drill.ts';
 import { runCrowd } from '../joins/crowd.ts';
 import { runJunk, type JunkResult } from '../flood/junk.ts';
 import { jsonApi } from '../lib/json-api.ts';
@@ -78,13 +78,7 @@ function nightConfig(o: NightOptions): Record<string, unknown> {
     rateLimits: { authPerAddress: { capacity: 100_000, refillPerSecond: 10_000 } },
     tokens: { listenerTokenTtlSeconds: 3600 },
     ...(o.brokenLine === true ? { cluster: { brokenPerNodeLine: true } } : {}),
-    admission: {
-      joinsPerSecond: o.capacity,
-      joinBurst: o.capacity,
-      maxListeners: 1_000_000,
-      pow: { thresholdJoinsPerSecond: 1e9 },
-      limits: { joinsPerAddress: { capacity: 1000, refillPerSecond: 100 } },
-    },
+    admission: doorAt(o.capacity),
   };
 }
 

@@ -106,43 +106,29 @@ function measure(r: NightRecord) {
 /** Each figure against its goal, with X's night beside it. */
 function targetsOf(r: NightRecord, m: ReturnType<typeof measure>): Target[] {
   const { crowd } = r;
-  const {
-    reached,
-    crowdReached,
-    tried,
-    audienceErrors,
-    listeningMs,
-    stalledMs,
-    longestSilenceMs,
-    minutesLate,
-    goLiveMs,
-    missingMs,
-    decodeMissingMs,
-    timelineMissingMs,
-  } = m;
   return [
     {
       name: 'minutes late',
-      value: round(minutesLate, 2),
+      value: round(m.minutesLate, 2),
       unit: 'min',
       goal: '0 (under 2 s)',
-      pass: minutesLate * 60_000 < 2000,
+      pass: m.minutesLate * 60_000 < 2000,
       x: '42',
     },
     {
       name: 'would-be listeners who heard audio within 10 s or held a place in line',
-      value: round((100 * (reached + crowdReached)) / Math.max(1, tried), 3),
+      value: round((100 * (m.reached + m.crowdReached)) / Math.max(1, m.tried), 3),
       unit: '%',
       goal: '>= 99.9',
-      pass: reached + crowdReached >= 0.999 * tried,
+      pass: m.reached + m.crowdReached >= 0.999 * m.tried,
       x: 'about 1.2 M of a much larger crowd; joins failed ("This Space is not available")',
     },
     {
       name: 'errors shown to people',
-      value: crowd.errorCount + audienceErrors,
+      value: crowd.errorCount + m.audienceErrors,
       unit: '',
       goal: '0',
-      pass: crowd.errorCount + audienceErrors === 0,
+      pass: crowd.errorCount + m.audienceErrors === 0,
       x: 'many',
     },
     { name: 'FIFO violations', value: crowd.fifoViolations, unit: '', goal: '0', pass: crowd.fifoViolations === 0, x: 'no line' },
@@ -156,24 +142,24 @@ function targetsOf(r: NightRecord, m: ReturnType<typeof measure>): Target[] {
     },
     {
       name: "admitted listeners' stall rate (outside the failover's own hole)",
-      value: round((100 * stalledMs) / Math.max(1, listeningMs), 3),
+      value: round((100 * m.stalledMs) / Math.max(1, m.listeningMs), 3),
       unit: '%',
       goal: '<= 0.1',
-      pass: stalledMs <= 0.001 * listeningMs,
+      pass: m.stalledMs <= 0.001 * m.listeningMs,
     },
     {
       name: 'longest silence any listener heard',
-      value: round(longestSilenceMs / 1000, 1),
+      value: round(m.longestSilenceMs / 1000, 1),
       unit: 's',
       goal: '<= 10 (the failover budget)',
-      pass: longestSilenceMs <= 10_000,
+      pass: m.longestSilenceMs <= 10_000,
     },
     {
       name: "host's time to go live",
-      value: Math.round(goLiveMs),
+      value: Math.round(m.goLiveMs),
       unit: 'ms',
       goal: '< 1000',
-      pass: goLiveMs < 1000,
+      pass: m.goLiveMs < 1000,
       x: '42 min late',
     },
     {
@@ -185,10 +171,10 @@ function targetsOf(r: NightRecord, m: ReturnType<typeof measure>): Target[] {
     },
     {
       name: 'audio missing from the replay beyond the marked failover gap',
-      value: round(missingMs / 1000, 2),
+      value: round(m.missingMs / 1000, 2),
       unit: 's',
       goal: 'decoded: < 0.2 of what is listed; listed: the show less < 2 s; one marked gap',
-      pass: decodeMissingMs < 200 && timelineMissingMs < 2000 && r.replay.gapRuns <= 1,
+      pass: m.decodeMissingMs < 200 && m.timelineMissingMs < 2000 && r.replay.gapRuns <= 1,
     },
     {
       name: 'replay ready after the end',

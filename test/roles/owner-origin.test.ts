@@ -87,37 +87,33 @@ describe('OwnerOrigin: each Space asked of the media node holding its lease', ()
     assert.deepEqual(asked, ['http://media-a', 'http://media-a', 'http://media-b']);
   });
 
-  test('a failover: the dead owner is left, and the new one\'s "not found" while it opens the Space is asked again', async () => {
-    const { origin, own, asked, clock, dead, opening } = rig();
-    own('sp1', 'media-a');
-    await origin.get('sp1', 'index.m3u8', {});
-    dead.add('http://media-a');
-    own('sp1', 'media-b', 2);
-    opening.set('http://media-b', 2);
-    clock.advance(500); // the dead owner is still the one trusted: its failure starts the failover
-    const answer = origin.get('sp1', 'index.m3u8', {});
+  /** media-a answered once, then died; media-b holds the lease and answers "not found" twice while it opens. */
+  async function failover(advanceMs: number) {
+    const r = rig();
+    r.own('sp1', 'media-a');
+    await r.origin.get('sp1', 'index.m3u8', {});
+    r.dead.add('http://media-a');
+    r.own('sp1', 'media-b', 2);
+    r.opening.set('http://media-b', 2);
+    r.clock.advance(advanceMs);
+    const answer = r.origin.get('sp1', 'index.m3u8', {});
     for (let i = 0; i < 20; i++) {
       await settle();
-      clock.advance(250);
+      r.clock.advance(250);
     }
-    assert.equal(((await answer) as unknown as { body: string }).body, 'http://media-b');
+    return { body: ((await answer) as unknown as { body: string }).body, asked: r.asked };
+  }
+
+  test('a failover: the dead owner is left, and the new one\'s "not found" while it opens the Space is asked again', async () => {
+    // Half a second in, the dead owner is still the one trusted: its failure starts the failover.
+    const { body, asked } = await failover(500);
+    assert.equal(body, 'http://media-b');
     assert.deepEqual(asked, ['http://media-a', 'http://media-a', 'http://media-b', 'http://media-b', 'http://media-b']);
   });
 
   test('a new owner read from Redis: its "not found" while it opens the Space is asked again', async () => {
-    const { origin, own, asked, clock, dead, opening } = rig();
-    own('sp1', 'media-a');
-    await origin.get('sp1', 'index.m3u8', {});
-    dead.add('http://media-a');
-    own('sp1', 'media-b', 2);
-    opening.set('http://media-b', 2);
-    clock.advance(1000);
-    const answer = origin.get('sp1', 'index.m3u8', {});
-    for (let i = 0; i < 20; i++) {
-      await settle();
-      clock.advance(250);
-    }
-    assert.equal(((await answer) as unknown as { body: string }).body, 'http://media-b');
+    const { body, asked } = await failover(1000);
+    assert.equal(body, 'http://media-b');
     assert.deepEqual(asked, ['http://media-a', 'http://media-b', 'http://media-b', 'http://media-b']);
   });
 
