@@ -79,8 +79,22 @@ export class RateMeter {
 /** Below this the line is treated as crawling, not stopped: the ETA stays a (large) number. */
 const MIN_RATE_PER_SECOND = 0.001;
 
-/** Honest waiting time for someone `ahead` numbers behind now-serving, at `perSecond` admissions. */
+/** How long the now-serving value may be cached (`Cache-Control: max-age`), by browsers and CDNs alike. */
+export const LINE_MAX_AGE_SECONDS = 1;
+
+/**
+ * How long after a number comes up its holder notices, on average: the cached value it reads is half a
+ * max-age old, and a client polling once per max-age (as the web app does near its turn) asks half an
+ * interval late. Part of the ETA, because a person waits until they are let in, not until the server moves.
+ */
+export const LINE_NOTICE_SECONDS = LINE_MAX_AGE_SECONDS;
+
+/**
+ * Honest waiting time, in seconds to a tenth, for someone `ahead` numbers behind now-serving at
+ * `perSecond` admissions: until the number comes up, plus the time to notice it.
+ */
 export function etaSeconds(ahead: number, perSecond: number): number {
   if (!(ahead > 0)) return 0;
-  return Math.ceil(ahead / Math.max(perSecond, MIN_RATE_PER_SECOND));
+  const raw = ahead / Math.max(perSecond, MIN_RATE_PER_SECOND) + LINE_NOTICE_SECONDS;
+  return Math.round(raw * 10) / 10;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { EwmaRate, etaSeconds, RateMeter } from '../../src/admission/eta.ts';
+import { EwmaRate, etaSeconds, LINE_MAX_AGE_SECONDS, LINE_NOTICE_SECONDS, RateMeter } from '../../src/admission/eta.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 
 describe('admission-rate estimate', () => {
@@ -9,7 +9,7 @@ describe('admission-rate estimate', () => {
     assert.equal(rate.perSecond, 200);
     rate.add(5, 0); // an instant burst is pooled, not read as an infinite rate
     assert.equal(rate.perSecond, 200);
-    assert.equal(etaSeconds(1000, rate.perSecond), 5);
+    assert.equal(etaSeconds(1000, rate.perSecond), 6, '5 s until the number comes up, 1 s to notice');
   });
 
   test('converges on a steady rate, however often it is fed, and ETA is within 20%', () => {
@@ -62,7 +62,15 @@ describe('admission-rate estimate', () => {
   test('ETA: nothing ahead is 0; a stopped line is a large number, not Infinity', () => {
     assert.equal(etaSeconds(0, 10), 0);
     assert.equal(etaSeconds(-3, 10), 0);
-    assert.equal(etaSeconds(1, 0), 1000);
+    assert.equal(etaSeconds(1, 0), 1001);
     assert.ok(Number.isFinite(etaSeconds(1e6, 0)));
+  });
+
+  test('ETA: to a tenth of a second, not rounded up to whole seconds, with the time to notice added', () => {
+    assert.equal(LINE_NOTICE_SECONDS, LINE_MAX_AGE_SECONDS, 'half a max-age of cache age, half a poll interval');
+    assert.equal(etaSeconds(1, 10), 1.1);
+    assert.equal(etaSeconds(3, 2), 2.5);
+    assert.equal(etaSeconds(7, 3), 3.3, '2.33 s + 1 s');
+    assert.equal(etaSeconds(601, 20), 31.1);
   });
 });

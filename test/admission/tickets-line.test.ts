@@ -50,7 +50,7 @@ describe('waiting room: setup and issuing', () => {
     assert.deepEqual(await b.exchange(tickets[0]!.ticket, 'an_a'), { ok: true, number: 1 }, 'a ticket from A is good on B');
     assert.deepEqual(await a.exchange(tickets[0]!.ticket, 'an_a'), { ok: false, reason: 'reused' }, 'and then nowhere');
     const early = await a.exchange(tickets[2]!.ticket, 'an_c');
-    assert.deepEqual(early, { ok: false, reason: 'not_yet', position: 1, etaSeconds: 1, nowServing: 2, perSecond: 10 });
+    assert.deepEqual(early, { ok: false, reason: 'not_yet', position: 1, etaSeconds: 1.1, nowServing: 2, perSecond: 10 });
   });
 
   test('a waiting ticket is told how far it is from now serving, not from the start of the line', async () => {
@@ -60,7 +60,7 @@ describe('waiting room: setup and issuing', () => {
     clock.advance(700);
     assert.equal(await room.nowServing(), 7);
     const result = await room.exchange(tickets[11]!.ticket, 'an_11');
-    assert.deepEqual(result, { ok: false, reason: 'not_yet', position: 5, etaSeconds: 1, nowServing: 7, perSecond: 10 });
+    assert.deepEqual(result, { ok: false, reason: 'not_yet', position: 5, etaSeconds: 1.5, nowServing: 7, perSecond: 10 });
   });
 });
 

@@ -98,7 +98,9 @@ async function waitForTurn(
     if (line !== undefined) {
       const ahead = ticket.number - line.nowServing;
       if (ahead <= 0) return;
-      eta = line.perSecond > 0 ? ahead / line.perSecond : eta;
+      // As the server counts it: until the number comes up, plus about a second (the value's cache age and
+      // this loop's interval near the turn) to notice.
+      eta = line.perSecond > 0 ? ahead / line.perSecond + 1 : eta;
       onState({ kind: 'waiting', position: ahead, etaSeconds: eta });
     }
     // Poll more often as the turn nears; never faster than the value's one-second cache.

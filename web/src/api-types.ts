@@ -1153,7 +1153,7 @@ export interface paths {
                             number: number;
                             /** @description Numbers ahead of yours */
                             position: number;
-                            /** @description Estimated wait, from the measured admission rate */
+                            /** @description Estimated wait in seconds (to a tenth): until your number comes up at the measured admission rate, plus about a second to notice it when polling lineUrl once a second */
                             etaSeconds: number;
                             nowServing: number;
                             /** @description Poll this (cacheable, the same for everyone) until nowServing >= number */
@@ -1271,7 +1271,7 @@ export interface paths {
                         "application/json": {
                             nowServing: number;
                             lastIssued: number;
-                            /** @description Admission rate: your ETA is (number - nowServing) / perSecond */
+                            /** @description Admission rate: your ETA is (number - nowServing) / perSecond, plus a second to notice */
                             perSecond: number;
                         };
                     };

@@ -169,7 +169,10 @@ export const WaitingTicket = Type.Object({
   ticket: Type.String({ description: 'Signed waiting-room ticket: send it back as {ticket} once your number comes up' }),
   number: Type.Integer({ description: 'Your number in the line' }),
   position: Type.Integer({ description: 'Numbers ahead of yours' }),
-  etaSeconds: Type.Number({ description: 'Estimated wait, from the measured admission rate' }),
+  etaSeconds: Type.Number({
+    description:
+      'Estimated wait in seconds (to a tenth): until your number comes up at the measured admission rate, plus about a second to notice it when polling lineUrl once a second',
+  }),
   nowServing: Type.Integer(),
   lineUrl: Type.String({ description: 'Poll this (cacheable, the same for everyone) until nowServing >= number' }),
   client: Type.Optional(Type.String({ description: 'Anonymous callers: send this back with the ticket' })),
@@ -178,7 +181,9 @@ export const WaitingTicket = Type.Object({
 export const LineStatus = Type.Object({
   nowServing: Type.Integer(),
   lastIssued: Type.Integer(),
-  perSecond: Type.Number({ description: 'Admission rate: your ETA is (number - nowServing) / perSecond' }),
+  perSecond: Type.Number({
+    description: 'Admission rate: your ETA is (number - nowServing) / perSecond, plus a second to notice',
+  }),
 });
 
 export const StageGrant = Type.Object({ token: Type.String(), whipUrl: Type.String(), expiresAt: IsoTime });
