@@ -6,6 +6,7 @@
  * Each bench is imported only when it runs, so one command never loads another's dependencies.
  */
 import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
 import { choiceOption, numberOption } from './lib/options.ts';
 import { interrupted } from './lib/teardown.ts';
 
@@ -175,9 +176,9 @@ const clusterJoin: Command = {
 
 const launchNight: Command = {
   summary: "the launch-night drill: X Spaces' night on a local cluster (crowd, junk, faults), scored (amphi drill launch-night)",
-  usage: '[--short] [--capacity 40] [--crowd-seconds 60] [--audience 150] [--broken-line] [--json]',
+  usage: '[--short] [--capacity 40] [--crowd-seconds 60] [--audience 150] [--broken-line] [--out reports] [--json]',
   options: {
-    ...options({ capacity: undefined, 'crowd-seconds': undefined, audience: undefined }, true),
+    ...options({ capacity: undefined, 'crowd-seconds': undefined, audience: undefined, out: undefined }, true),
     short: { type: 'boolean', default: false },
     // The self-check: a cluster broken on purpose (each control node its own waiting line) must fail.
     'broken-line': { type: 'boolean', default: false },
@@ -188,6 +189,7 @@ const launchNight: Command = {
       ...(v['crowd-seconds'] === undefined ? {} : { crowdSeconds: num(v, 'crowd-seconds', 5, 300) }),
       ...(v.audience === undefined ? {} : { audience: Math.round(num(v, 'audience', 1, 5000)) }),
       brokenLine: v['broken-line'] === true,
+      ...(v.out === undefined ? {} : { outDir: resolve(str(v, 'out')) }),
     };
     return async () => {
       const { FULL, SHORT, runLaunchNight } = await import('./night/drill.ts');

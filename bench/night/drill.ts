@@ -48,7 +48,11 @@ export interface NightOptions {
   readonly json: boolean;
   /** Broken on purpose (the drill's self-check): each control node keeps its own waiting line. */
   readonly brokenLine?: boolean;
+  /** Where the report and the nodes' logs go (default: the repository's reports/). */
+  readonly outDir?: string;
 }
+
+const defaultOut = new URL('../../reports/', import.meta.url).pathname;
 
 export const SHORT: Omit<NightOptions, 'json'> = {
   capacity: 20,
@@ -128,9 +132,9 @@ function programGap(audience: Audience, killedAt: number | undefined) {
   return resumed.length === 0 ? undefined : { from: killedAt, to: Math.min(...resumed) };
 }
 
-/** Copies every node's log to reports/drill-launch-night-logs/ (the cluster's own files go at teardown). */
-function keepLogs(cluster: Cluster): void {
-  const dir = new URL('../../reports/drill-launch-night-logs/', import.meta.url).pathname;
+/** Copies every node's log to <out>/drill-launch-night-logs/ (the cluster's own files go at teardown). */
+function keepLogs(cluster: Cluster, out: string): void {
+  const dir = join(out, 'drill-launch-night-logs');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   for (const node of [...cluster.medias.map((m) => m.node), ...cluster.controls, ...cluster.edges]) {
@@ -150,7 +154,7 @@ async function beforeTheShow(t: Teardown, o: NightOptions) {
     config: nightConfig(o),
     progress: (line) => log(`  ${line}`),
   });
-  t.add(() => keepLogs(cluster));
+  t.add(() => keepLogs(cluster, o.outDir ?? defaultOut));
   const api = jsonApi(() => cluster.url);
   const night = await setUp(api, o);
   log(`  Space ${night.spaceId} scheduled in ${o.leadSeconds} s; ${night.reminderCount} reminders set`);
@@ -373,7 +377,7 @@ export function runLaunchNight(o: NightOptions) {
     for (const target of score.targets)
       log(`  ${target.pass ? 'PASS' : 'FAIL'} ${target.name}: ${target.value} ${target.unit} (goal ${target.goal})`);
     log(
-      `  report: ${writeNightReport(summary, score, sampling.points, show.faults, scheduledAt)}; the night ${score.pass ? 'PASSED' : 'FAILED'}`,
+      `  report: ${writeNightReport(o.outDir ?? defaultOut, summary, score, sampling.points, show.faults, scheduledAt)}; the night ${score.pass ? 'PASSED' : 'FAILED'}`,
     );
     return summary;
   });

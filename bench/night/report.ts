@@ -1,5 +1,5 @@
 /**
- * The launch-night report: reports/drill-launch-night.{json,html}. The page has the scorecard (each
+ * The launch-night report: drill-launch-night.{json,html} in the output folder (reports/ by default). The page has the scorecard (each
  * figure, its goal, pass or fail, and X Spaces' night as the reference row) and one timeline per
  * measure with the faults marked where they happened.
  */
@@ -18,7 +18,6 @@ export interface NightPoint {
   readonly silent: number;
 }
 
-const reports = new URL('../../reports/', import.meta.url).pathname;
 const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;');
 
 /** A timeline: one line per series, a dashed mark per fault. */
@@ -58,16 +57,17 @@ function timeline(
   );
 }
 
-/** Writes the JSON and the HTML page; returns the page's path. */
+/** Writes drill-launch-night.{json,html} into `dir`; returns the page's path. */
 export function writeNightReport(
+  dir: string,
   summary: Record<string, unknown>,
   score: NightScore,
   points: readonly NightPoint[],
   faults: readonly Fault[],
   scheduledAt: number,
 ): string {
-  mkdirSync(reports, { recursive: true });
-  writeFileSync(join(reports, 'drill-launch-night.json'), JSON.stringify({ ...summary, points }, null, 2));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'drill-launch-night.json'), JSON.stringify({ ...summary, points }, null, 2));
   const marks = faults.map((f) => ({ name: f.name, t: (f.at - scheduledAt) / 1000 }));
   const rows = score.targets
     .map(
@@ -85,6 +85,6 @@ export function writeNightReport(
     timeline('joins: tokens issued and tickets exchanged (cumulative)', points, ['tokens', 'exchanged'], marks) +
     timeline('the audience: listeners hearing audio, and silent (no audio for 2 s)', points, ['streaming', 'silent'], marks) +
     `<h2>Everything measured</h2><pre>${esc(JSON.stringify({ ...summary, score }, null, 2))}</pre></html>`;
-  writeFileSync(join(reports, 'drill-launch-night.html'), html);
-  return 'reports/drill-launch-night.html';
+  writeFileSync(join(dir, 'drill-launch-night.html'), html);
+  return join(dir, 'drill-launch-night.html');
 }

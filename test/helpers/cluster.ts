@@ -14,7 +14,7 @@ import { hasCommands, optionalSuite, skipUnless } from './skip.ts';
  * roles. They need AMPHI_TEST_PG=1 (a PostgreSQL whose role may CREATE DATABASE) and redis-server and
  * nginx; CI has all three.
  */
-const clusterSkip: false | string =
+export const clusterSkip: false | string =
   process.env.AMPHI_TEST_PG === '1'
     ? skipUnless({
         available: hasCommands('redis-server', 'nginx'),
@@ -25,7 +25,7 @@ const clusterSkip: false | string =
     : 'cluster tests skipped: they need PostgreSQL (AMPHI_TEST_PG=1; CI sets it)';
 
 /** A suite with recordings in a bucket also needs Ceph's radosgw (AMPHI_TEST_S3=1 requires it; CI installs it). */
-function bucketSkip(): false | string {
+export function bucketSkip(): false | string {
   return skipUnless({
     available: radosgwInstalled(),
     env: 'AMPHI_TEST_S3',
