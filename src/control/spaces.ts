@@ -1,7 +1,7 @@
 import { AmphiError } from '../errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { Account, MemberRecord, SpacePatch, SpaceRecord, SpaceState, StageRole, Store } from '../storage/store.ts';
+import type { Account, MemberRecord, SpacePatch, SpaceQuery, SpaceRecord, StageRole, Store } from '../storage/store.ts';
 import type { ControlBus } from './events.ts';
 import { newId } from '../lib/ids.ts';
 import { SpaceQuotas, type QuotaLimits } from './quotas.ts';
@@ -101,7 +101,7 @@ export class Spaces {
     return this.snapshot(space.id);
   }
 
-  async list(query: { state?: SpaceState | undefined; limit: number; offset: number }): Promise<SpaceSnapshot[]> {
+  async list(query: SpaceQuery): Promise<SpaceSnapshot[]> {
     const records = await this.#o.store.listSpaces(query);
     return Promise.all(records.map((r) => this.snapshot(r.id)));
   }

@@ -86,7 +86,7 @@ function matchesAny(header: string | undefined, etag: string): boolean {
  * `Content-Disposition: attachment` with the title as the name: an ASCII `filename` for every client
  * (the Space id when little of the title is ASCII) and the exact title in `filename*` (RFC 6266).
  */
-export function attachment(title: string, spaceId: string): string {
+export function attachment(title: string, spaceId: string, extension = 'm4a'): string {
   const clean = title.replaceAll(/[/\\]/g, '-').trim();
   const ascii = clean
     .normalize('NFKD')
@@ -96,6 +96,9 @@ export function attachment(title: string, spaceId: string): string {
     .slice(0, 80)
     .trim();
   const fallback = /[A-Za-z0-9]{2}/.test(ascii) ? ascii : spaceId;
-  const exact = encodeURIComponent(`${clean}.m4a`).replaceAll(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `attachment; filename="${fallback}.m4a"; filename*=UTF-8''${exact}`;
+  const exact = encodeURIComponent(`${clean}.${extension}`).replaceAll(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${fallback}.${extension}"; filename*=UTF-8''${exact}`;
 }
