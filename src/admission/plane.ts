@@ -14,7 +14,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { TokenSigner } from '../lib/signed-token.ts';
 import { RateLimiter } from '../lib/token-bucket.ts';
 import { Capacity } from './capacity.ts';
-import { RateMeter } from './eta.ts';
+import { LINE_MAX_AGE_SECONDS, RateMeter } from './eta.ts';
 import { ProofOfWork, type PowChallenge } from './pow.ts';
 import { Shedder } from './shedding.ts';
 import { honestLineStore, MemoryLineStore, type LineStore } from './line-store.ts';
@@ -283,6 +283,9 @@ export class Admission {
     this.capacity.noteAdmitted();
     this.counts.readmitted++;
   }
+
+  /** How long the line's value may be cached (the ETA counts on it): its `Cache-Control: max-age`. */
+  readonly lineMaxAgeSeconds = LINE_MAX_AGE_SECONDS;
 
   /** The one value the waiting room polls: cacheable, the same for everyone (on every node). */
   line(spaceId: string): Promise<LineStatus> {

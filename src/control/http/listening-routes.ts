@@ -4,7 +4,6 @@ import { errors, JoinBody, LineStatus, ListenerGrant, NoContent, reactionBody, S
 import type { App, RouteContext } from './types.ts';
 import { Type } from 'typebox';
 import { iso } from './views.ts';
-import { LINE_MAX_AGE_SECONDS } from '../../admission/eta.ts';
 
 /** Listening: joining (a token, or a place in line), the waiting room's now-serving value, reactions. */
 export function listeningRoutes(app: App, { plane, auth, config, metrics, admission }: RouteContext): void {
@@ -87,7 +86,7 @@ export function listeningRoutes(app: App, { plane, auth, config, metrics, admiss
     },
     async (request, reply) => {
       await plane.spaces.snapshot(request.params.id); // 404 for a Space that does not exist
-      void reply.header('cache-control', `public, max-age=${LINE_MAX_AGE_SECONDS}`);
+      void reply.header('cache-control', `public, max-age=${admission.lineMaxAgeSeconds}`);
       return admission.line(request.params.id);
     },
   );
