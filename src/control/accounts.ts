@@ -100,6 +100,11 @@ export class Accounts {
     });
   }
 
+  /** The scheduled Spaces this account asked to be reminded of (ids, soonest first; at most `limit`). */
+  reminders(account: Account, limit: number): Promise<string[]> {
+    return this.#o.store.listRemindedSpaces(account.id, limit);
+  }
+
   async findByHandle(handle: string): Promise<Account | undefined> {
     const found = await this.#o.store.findAccountByHandle(handle);
     return found === undefined ? undefined : { id: found.id, handle: found.handle, createdAt: found.createdAt };

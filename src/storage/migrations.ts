@@ -103,6 +103,12 @@ ALTER TABLE accounts ADD COLUMN system_role TEXT;
 CREATE UNIQUE INDEX accounts_system_role ON accounts(system_role)
 `,
   },
+  {
+    // "My reminders" reads them by account; the primary key serves reading them by Space.
+    id: 4,
+    name: 'reminders by account',
+    sql: `CREATE INDEX reminders_by_account ON reminders(account_id)`,
+  },
 ];
 
 /**

@@ -1,5 +1,6 @@
 import { isUniqueViolation, type Row, type SqlDriver, type SqlRunner, type SqlValue } from './driver.ts';
 import { migrate } from './migrations.ts';
+import { assignments, flag, toAccount, toMember, toSpace } from './rows.ts';
 import type {
   Account,
   AccountWithSecret,
@@ -271,6 +272,15 @@ export class SqlStore implements Store {
     return Number(row?.n ?? 0);
   }
 
+  async listRemindedSpaces(accountId: string, limit: number): Promise<string[]> {
+    const rows = await this.#db.all(
+      `SELECT s.id FROM reminders r JOIN spaces s ON s.id = r.space_id
+       WHERE r.account_id = ? AND s.state = 'scheduled' ORDER BY s.scheduled_start, s.id LIMIT ?`,
+      [accountId, limit],
+    );
+    return rows.map((r) => String(r.id));
+  }
+
   async listRequests(spaceId: string): Promise<PendingRequest[]> {
     const rows = await this.#db.all(
       `SELECT r.account_id, a.handle, r.created_at FROM speak_requests r JOIN accounts a ON a.id = r.account_id
@@ -340,54 +350,4 @@ export class SqlStore implements Store {
       throw error;
     }
   }
-}
-
-function flag(b: boolean): number {
-  return b ? 1 : 0;
-}
-
-function nullableNumber(v: unknown): number | null {
-  return v === null || v === undefined ? null : Number(v);
-}
-
-function assignments<P extends object>(patch: P, columns: Record<keyof P, string>): { sets: string[]; values: SqlValue[] } {
-  const sets: string[] = [];
-  const values: SqlValue[] = [];
-  for (const [key, value] of Object.entries(patch) as [keyof P, unknown][]) {
-    if (value === undefined) continue;
-    sets.push(`${columns[key]} = ?`);
-    values.push(typeof value === 'boolean' ? flag(value) : (value as SqlValue));
-  }
-  return { sets, values };
-}
-
-function toAccount(r: Row): Account {
-  return { id: String(r.id), handle: String(r.handle), createdAt: Number(r.created_at) };
-}
-
-function toSpace(r: Row): SpaceRecord {
-  return {
-    id: String(r.id),
-    hostId: String(r.host_id),
-    title: String(r.title),
-    state: r.state as SpaceState,
-    allowAnonymous: Number(r.allow_anonymous) === 1,
-    scheduledStart: nullableNumber(r.scheduled_start),
-    startedAt: nullableNumber(r.started_at),
-    endedAt: nullableNumber(r.ended_at),
-    createdAt: Number(r.created_at),
-    pinnedLink: typeof r.pinned_link === 'string' ? r.pinned_link : null,
-    version: Number(r.version),
-  };
-}
-
-function toMember(r: Row): MemberRecord {
-  return {
-    spaceId: String(r.space_id),
-    accountId: String(r.account_id),
-    role: r.role as MemberRecord['role'],
-    muted: Number(r.muted) === 1,
-    mutedByHost: Number(r.muted_by_host) === 1,
-    joinedAt: Number(r.joined_at),
-  };
 }

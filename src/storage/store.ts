@@ -132,6 +132,8 @@ export interface Store {
   removeRelation(kind: Relation, spaceId: string, accountId: string): Promise<boolean>;
   hasRelation(kind: Relation, spaceId: string, accountId: string): Promise<boolean>;
   countRelation(kind: Relation, spaceId: string): Promise<number>;
+  /** The ids of the scheduled Spaces this account set reminders for, soonest first. */
+  listRemindedSpaces(accountId: string, limit: number): Promise<string[]>;
   listRequests(spaceId: string): Promise<PendingRequest[]>;
 
   addInvitation(spaceId: string, accountId: string, invitedBy: string, nowMs: number): Promise<boolean>;

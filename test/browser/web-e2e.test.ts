@@ -308,6 +308,53 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
     }
   });
 
+  test('"Remind me" shows its state, survives a reload and is undone, on the home page and the Space page', TEST, async () => {
+    const base = server.url;
+    const hostAccount = await fetch(`${base}/api/accounts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ handle: 'remind_host', password: 'a long test password' }),
+    }).then((r) => r.json() as Promise<{ token: string }>);
+    const created = await fetch(`${base}/api/spaces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${hostAccount.token}` },
+      body: JSON.stringify({ title: 'Tomorrow at nine', scheduledStart: new Date(Date.now() + 86_400_000).toISOString() }),
+    }).then((r) => r.json() as Promise<{ space: { id: string } }>);
+    const id = created.space.id;
+    const context = await listenerBrowser.newContext({ viewport: { width: 390, height: 844 } }); // a phone, signed in afresh
+    try {
+      const fan = await context.newPage();
+      watch(fan, 'fan');
+      await signUp(fan, base, 'remind_fan');
+      const card = fan.locator('li.card', { hasText: 'Tomorrow at nine' });
+      const toggle = card.getByRole('button', { name: 'Remind me' });
+      await toggle.waitFor();
+      assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+      await toggle.click();
+      const set = card.getByRole('button', { name: /Reminder set/ });
+      await set.waitFor();
+      assert.equal(await set.getAttribute('aria-pressed'), 'true');
+      await fan.reload();
+      await card.getByRole('button', { name: /Reminder set/ }).waitFor(); // the server's state, not the page's memory
+      await fan.goto(`${base}/s/${id}`);
+      const onPage = fan.getByRole('button', { name: /Reminder set/ });
+      await onPage.waitFor();
+      const calendar = await fan.request.get(`${base}/api/spaces/${id}/calendar.ics`);
+      assert.equal(calendar.headers()['content-type'], 'text/calendar; charset=utf-8');
+      assert.match((await fan.getByRole('link', { name: 'Add to calendar' }).getAttribute('href')) ?? '', /calendar\.ics$/);
+      await onPage.click(); // undo
+      await fan.getByRole('button', { name: 'Remind me' }).waitFor();
+      const count = await fetch(`${base}/api/spaces/${id}`).then(
+        (r) => r.json() as Promise<{ space: { reminderCount: number } }>,
+      );
+      assert.equal(count.space.reminderCount, 0, 'undone on the server');
+      await fan.goto(`${base}/`);
+      assert.equal(await card.getByRole('button', { name: 'Remind me' }).getAttribute('aria-pressed'), 'false');
+    } finally {
+      await context.close();
+    }
+  });
+
   test('every interactive element is reachable by keyboard; no console errors', TEST, async () => {
     const page = await listenerBrowser.newPage();
     watch(page, 'keyboard');

@@ -103,4 +103,19 @@ export function accountRoutes(app: App, { plane, auth, clock, authLimiter }: Rou
     { schema: { tags: ['accounts'], summary: 'The signed-in account', response: { 200: Account, ...errors(401) } } },
     async (request) => accountView(await auth.required(request)),
   );
+
+  app.get(
+    '/api/me/reminders',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: `The scheduled Spaces the signed-in account set reminders for (ids, soonest first; up to ${MAX_REMINDERS_LISTED})`,
+        response: { 200: Type.Object({ spaceIds: Type.Array(Type.String()) }), ...errors(401) },
+      },
+    },
+    async (request) => ({ spaceIds: await plane.accounts.reminders(await auth.required(request), MAX_REMINDERS_LISTED) }),
+  );
 }
+
+/** Enough for any page of upcoming Spaces; a client needing more reads each Space's relation. */
+const MAX_REMINDERS_LISTED = 500;

@@ -125,6 +125,24 @@ describe('Spaces: lifecycle, listing, public view', () => {
     await app.call('DELETE', `/api/spaces/${space.id}/reminder`, { token: fans[1]!.token });
     assert.equal((await app.call('GET', `/api/spaces/${space.id}`)).json.space.reminderCount, 1);
   });
+
+  test('my reminders: the scheduled Spaces I asked for, soonest first; undone, gone; once live, off the list', async () => {
+    const fan = await app.signUp('fan_list');
+    const at = (minutes: number) => new Date(app.clock.now() + minutes * 60_000).toISOString();
+    const later = await create({ title: 'Later', scheduledStart: at(90) });
+    const sooner = await create({ title: 'Sooner', scheduledStart: at(30) });
+    const skipped = await create({ title: 'Not for me', scheduledStart: at(10) });
+    const mine = async () => (await app.call('GET', '/api/me/reminders', { token: fan.token })).json.spaceIds as string[];
+    assert.deepEqual(await mine(), []);
+    for (const s of [later, sooner]) await app.call('PUT', `/api/spaces/${s.id}/reminder`, { token: fan.token });
+    assert.deepEqual(await mine(), [sooner.id, later.id]);
+    assert.ok(!(await mine()).includes(skipped.id));
+    await app.call('DELETE', `/api/spaces/${later.id}/reminder`, { token: fan.token });
+    assert.deepEqual(await mine(), [sooner.id]);
+    await app.call('POST', `/api/spaces/${sooner.id}/start`, { token: host.token });
+    assert.deepEqual(await mine(), [], 'a Space that went live needs no reminder');
+    assert.equal((await app.call('GET', '/api/me/reminders')).json.error.code, 'AUTH_REQUIRED');
+  });
 });
 
 describe('stage roles: the speaking-request lifecycle and limits', () => {

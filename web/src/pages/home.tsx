@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, type Space } from '../api.ts';
+import { api, type Account, type Space } from '../api.ts';
+import { RemindToggle } from '../components/remind-toggle.tsx';
 import { useMe } from '../session.ts';
 
 function useSpaces(state: 'live' | 'scheduled' | 'ended'): Space[] {
@@ -20,14 +21,31 @@ function useSpaces(state: 'live' | 'scheduled' | 'ended'): Space[] {
   return spaces;
 }
 
+/** The scheduled Spaces the signed-in account set reminders for (empty when signed out). */
+function useReminders(me: Account | null | undefined): ReadonlySet<string> {
+  const [ids, setIds] = useState<ReadonlySet<string>>(new Set());
+  useEffect(() => {
+    if (me === null || me === undefined) {
+      setIds(new Set());
+      return;
+    }
+    let alive = true;
+    void api.GET('/api/me/reminders').then(({ data }) => {
+      if (alive && data !== undefined) setIds(new Set(data.spaceIds));
+    });
+    return () => {
+      alive = false;
+    };
+  }, [me?.id]);
+  return ids;
+}
+
 export function HomePage() {
   const live = useSpaces('live');
   const scheduled = useSpaces('scheduled');
   const ended = useSpaces('ended');
   const me = useMe();
-  const remind = async (id: string) => {
-    await api.PUT('/api/spaces/{id}/reminder', { params: { path: { id } } });
-  };
+  const reminded = useReminders(me);
   return (
     <>
       <section>
@@ -55,11 +73,7 @@ export function HomePage() {
                 @{s.host.handle} · {s.scheduledStart === null ? 'starting soon' : new Date(s.scheduledStart).toLocaleString()} ·{' '}
                 {s.reminderCount} reminded
               </p>
-              {me !== null && me !== undefined && (
-                <button type="button" onClick={() => void remind(s.id)}>
-                  Remind me
-                </button>
-              )}
+              {me !== null && me !== undefined && <RemindToggle id={s.id} reminded={reminded.has(s.id)} />}
             </li>
           ))}
         </ul>

@@ -3,6 +3,7 @@ import { ApiError, unwrap, type Act } from '../api.ts';
 import { HostPanel } from '../components/host-panel.tsx';
 import { Player } from '../components/player.tsx';
 import { Reactions } from '../components/reactions.tsx';
+import { RemindToggle } from '../components/remind-toggle.tsx';
 import { SpaceHeader } from '../components/space-header.tsx';
 import { StageControls, useStageSession } from '../components/stage-controls.tsx';
 import { StageList } from '../components/stage-list.tsx';
@@ -58,6 +59,20 @@ export function SpacePage({ id }: { id: string }) {
         </p>
       )}
       {listening.door !== undefined && <WaitingCard door={listening.door} />}
+      {room.status === 'scheduled' &&
+        (relation !== undefined && relation.role === 'listener' ? (
+          <p>
+            <RemindToggle id={space.id} reminded={relation.reminded} />
+          </p>
+        ) : me === null ? (
+          <p>
+            <a href={`/signin?next=/s/${space.id}`}>Sign in</a> to be reminded, or{' '}
+            <a href={`/api/spaces/${encodeURIComponent(space.id)}/calendar.ics`} download>
+              add it to your calendar
+            </a>
+            .
+          </p>
+        ) : null)}
       <StageList stage={room.stage} />
       <Reactions spaceId={space.id} room={room} signedIn={signedIn} />
       {me === null && room.status === 'live' && (
