@@ -11,7 +11,10 @@ function nullableNumber(v: unknown): number | null {
   return v === null || v === undefined ? null : Number(v);
 }
 
-export function assignments<P extends object>(patch: P, columns: Record<keyof P, string>): { sets: string[]; values: SqlValue[] } {
+export function assignments<P extends object>(
+  patch: P,
+  columns: Record<keyof P, string>,
+): { sets: string[]; values: SqlValue[] } {
   const sets: string[] = [];
   const values: SqlValue[] = [];
   for (const [key, value] of Object.entries(patch) as [keyof P, unknown][]) {
