@@ -6,6 +6,16 @@
 export const errorCatalogue = {
   // 400: the request itself is wrong
   VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema; see details and fix the named field.' },
+  EMAIL_LINK_INVALID: {
+    status: 400,
+    message:
+      'This e-mail link is broken, expired or for an address the account no longer has (details.reason); ask for a new one.',
+  },
+  WEBHOOK_URL_REFUSED: {
+    status: 400,
+    message:
+      'Webhook URLs must be http(s) on a public address, not this machine or a private network (notify.allowPrivateWebhooks).',
+  },
   BAD_REQUEST: { status: 400, message: 'The request is malformed (URL, header or encoding); fix it and retry.' },
   INVALID_JSON: { status: 400, message: 'The body is not valid JSON; send a JSON object.' },
   WHIP_SDP_INVALID: {
@@ -78,6 +88,7 @@ export const errorCatalogue = {
     message: 'No such playlist, part or segment (parts expire a few segments behind the live edge); reload the playlist.',
   },
   INVITATION_NOT_FOUND: { status: 404, message: 'You have no pending invitation to speak in this Space.' },
+  WEBHOOK_NOT_FOUND: { status: 404, message: 'You have no webhook with this id; list yours with GET /api/me/webhooks.' },
   // 409: conflicts with the current state
   HANDLE_TAKEN: { status: 409, message: 'This handle is taken; choose another.' },
   HANDLE_RESERVED: { status: 409, message: 'This handle is reserved for the service itself; choose another.' },
@@ -98,6 +109,11 @@ export const errorCatalogue = {
     message: 'The host cannot leave the stage, be removed or made co-host; end the Space instead.',
   },
   SPACE_NOT_SCHEDULED: { status: 409, message: 'Reminders are only for scheduled Spaces; this one is live or ended.' },
+  EMAIL_NOT_CONFIGURED: {
+    status: 409,
+    message: 'This server sends no e-mail (no SMTP server is configured: notify.smtpUrl); use the calendar or a webhook instead.',
+  },
+  WEBHOOK_LIMIT: { status: 409, message: 'You have as many webhooks as one account may (5); remove one first.' },
   TARGET_REMOVED: { status: 409, message: 'This person was removed from the Space.' },
   RECORDING_NOT_AVAILABLE: {
     status: 409,

@@ -38,6 +38,8 @@ export const configEnv = {
   AMPHI_REDIS_SENTINELS: 'cluster.sentinels',
   AMPHI_REDIS_SENTINEL_NAME: 'cluster.sentinelName',
   AMPHI_PUBLIC_URL: 'server.publicUrl',
+  AMPHI_SMTP_URL: 'notify.smtpUrl',
+  AMPHI_EMAIL_FROM: 'notify.emailFrom',
   AMPHI_STAGE_PUBLIC_URL: 'stage.publicUrl',
   AMPHI_EDGE_PUBLIC_URL: 'edge.publicUrl',
   AMPHI_ORIGIN_URL: 'edge.originUrl',

@@ -68,6 +68,22 @@ export const ConfigSchema = Type.Object(
       strict,
     ),
     rateLimits: Type.Object({ reactionsPerAccount: RateLimit, authPerAddress: RateLimit }, strict),
+    // Reminders and webhooks (src/control/notify/). No SMTP URL: no e-mail (setting an address is refused).
+    notify: Type.Object(
+      {
+        smtpUrl: Type.Union([Type.String({ pattern: '^smtps?://' }), Type.Null()]),
+        emailFrom: Type.String({ minLength: 3, maxLength: 200 }),
+        // Webhook URLs that resolve to loopback, private or link-local addresses are refused unless this is
+        // on (a host must not make the server call into its own network).
+        allowPrivateWebhooks: Type.Boolean(),
+        webhookTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+        // Deliveries that fail are retried with exponential backoff from retryBaseMs, up to maxAttempts.
+        retryBaseMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+        maxAttempts: Type.Integer({ minimum: 1, maximum: 20 }),
+        pollMs: Type.Integer({ minimum: 50, maximum: 60_000 }),
+      },
+      strict,
+    ),
     edge: Type.Object(
       {
         publicUrl: NullableUrl,
@@ -259,6 +275,15 @@ export const defaultConfig: Config = {
   log: { level: 'info' },
   auth: { sessionTtlSeconds: 30 * 86_400, passwordHashCostLog2: 15, secureCookies: false },
   tokens: { listenerTokenTtlSeconds: 300, stageTokenTtlSeconds: 3600, signingKey: null },
+  notify: {
+    smtpUrl: null,
+    emailFrom: 'Amphi <amphi@localhost>',
+    allowPrivateWebhooks: false,
+    webhookTimeoutMs: 5000,
+    retryBaseMs: 10_000,
+    maxAttempts: 8,
+    pollMs: 1000,
+  },
   spaces: {
     maxCohosts: 2,
     maxSpeakers: 10,

@@ -3,6 +3,7 @@ import { every, type Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { TokenSigner } from '../lib/signed-token.ts';
 import type { ListenerFailures } from '../lib/typed-emitter.ts';
+import type { NotifyStore } from '../storage/notify-store.ts';
 import type { Store } from '../storage/store.ts';
 import { Accounts } from './accounts.ts';
 import { Credentials } from './credentials.ts';
@@ -11,6 +12,9 @@ import { RateLimiter, type Limiter, type RateLimitPolicy } from '../lib/token-bu
 import { Reactions, type ReactionTally } from './reactions.ts';
 import { SnapshotCache } from './snapshots.ts';
 import { Spaces } from './spaces.ts';
+import { smtpSender } from './notify/email.ts';
+import { Notifier } from './notify/notifier.ts';
+import { Notifications } from './notify/service.ts';
 
 /** How often expired sessions are deleted from storage. */
 const SESSION_SWEEP_MS = 3_600_000;
@@ -22,7 +26,10 @@ export interface ControlPlane {
   readonly spaces: Spaces;
   readonly credentials: Credentials;
   readonly reactions: Reactions;
-  /** Stops the plane's timers (the session sweep). Idempotent. */
+  /** E-mail addresses and webhooks (where the store keeps them); the notifier sends what they are for. */
+  readonly notifications: Notifications | undefined;
+  readonly notifier: Notifier | undefined;
+  /** Stops the plane's timers (the session sweep, the notifier). Idempotent. */
   close(): void;
 }
 
@@ -35,6 +42,8 @@ export interface ControlDeps {
   /** Where listeners and speakers are sent; read per use, since port 0 is known only after listen. */
   readonly urls: {
     readonly edge: () => string;
+    /** The web app's public base URL, for links in e-mails and webhooks (default: server.publicUrl, else the edge's). */
+    readonly web?: () => string;
     readonly stage: (spaceId: string) => string | Promise<string>;
     /** Cluster mode: an edge chosen by load for each join, with fallbacks; undefined (none reports) = `edge`. */
     readonly edges?: () => { readonly url: string; readonly fallbacks: readonly string[] } | undefined;
@@ -50,6 +59,8 @@ export interface ControlDeps {
    * this process's own.
    */
   readonly shared?: SharedControlState | undefined;
+  /** Where e-mail addresses, webhooks and the outbox are kept; without it nothing is sent. */
+  readonly notifyStore?: NotifyStore | undefined;
 }
 
 /** Rate limiters and reaction counts shared by every control node (cluster mode). */
@@ -88,6 +99,7 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
     deps.shared?.reactions,
   );
   bus.on('space.ended', ({ spaceId }) => reactions.forget(spaceId));
+  const notify = notifications(deps, spaces, bus);
   const stopSweeping = every(
     clock,
     SESSION_SWEEP_MS,
@@ -97,5 +109,49 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
     },
     (error) => log.warn({ err: error }, 'session sweep failed'),
   );
-  return { bus, accounts, spaces, credentials, reactions, close: stopSweeping };
+  return {
+    bus,
+    accounts,
+    spaces,
+    credentials,
+    reactions,
+    notifications: notify?.notifications,
+    notifier: notify?.notifier,
+    close() {
+      stopSweeping();
+      notify?.close();
+    },
+  };
+}
+
+/** The notifications service and the notifier, fed by the bus, where the store keeps their tables. */
+function notifications(deps: ControlDeps, spaces: Spaces, bus: ControlBus) {
+  const { config, clock, signer, log, urls, notifyStore: store } = deps;
+  if (store === undefined) return undefined;
+  const email = config.notify.smtpUrl === null ? undefined : smtpSender(config.notify.smtpUrl, config.notify.emailFrom);
+  const notifier = new Notifier({
+    store,
+    snapshot: (id) => spaces.snapshot(id),
+    account: (id) => deps.store.getAccount(id),
+    clock,
+    signer,
+    config: config.notify,
+    baseUrl: () => urls.web?.() ?? config.server.publicUrl ?? urls.edge(),
+    email,
+    log: log.child({ part: 'notifier' }),
+  });
+  const enqueue = (spaceId: string, event: 'space.live' | 'space.ended') =>
+    void notifier
+      .spaceEvent(spaceId, event)
+      .catch((error: unknown) => log.warn({ err: error, spaceId }, 'enqueue failed; the sweep retries'));
+  bus.on('space.started', ({ spaceId }) => enqueue(spaceId, 'space.live'));
+  bus.on('space.ended', ({ spaceId }) => enqueue(spaceId, 'space.ended'));
+  return {
+    notifications: new Notifications({ store, clock, signer, config: config.notify }),
+    notifier,
+    close() {
+      void notifier.stop();
+      email?.close();
+    },
+  };
 }

@@ -70,6 +70,7 @@ export async function startControl(
     control = await buildControlApp({
       config,
       store,
+      notifyStore: store.notifications(),
       clock,
       signer,
       log,

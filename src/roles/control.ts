@@ -87,6 +87,7 @@ export function controlServices(parts: ControlParts): ControlServices {
     start() {
       admission.start();
       abandonment?.start();
+      plane.notifier?.start();
     },
     stop() {
       if (stopped) return;

@@ -20,6 +20,7 @@ import { stageRoutes } from '../stage/http.ts';
 import { StagePlane } from '../stage/plane.ts';
 import { programEncoder } from '../stage/room.ts';
 import { openStore } from '../storage/open.ts';
+import type { SqlStore } from '../storage/sql-store.ts';
 import type { Store } from '../storage/store.ts';
 import { RedisLineStore } from '../admission/redis-line-store.ts';
 import { redisConfigured } from '../cluster/redis.ts';
@@ -106,7 +107,7 @@ interface Parts {
   readonly clock: Clock;
   readonly log: Logger;
   readonly signer: TokenSigner;
-  readonly store: Store;
+  readonly store: SqlStore;
   /** The link to the rest of the cluster (cluster mode), else undefined. */
   readonly cluster: ClusterLink | undefined;
   readonly metrics: Metrics;
@@ -203,6 +204,7 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
   const services = controlServices({
     config,
     store,
+    notifyStore: store.notifications(),
     clock,
     signer,
     log,

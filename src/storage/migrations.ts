@@ -109,6 +109,46 @@ CREATE UNIQUE INDEX accounts_system_role ON accounts(system_role)
     name: 'reminders by account',
     sql: `CREATE INDEX reminders_by_account ON reminders(account_id)`,
   },
+  {
+    // Reminders that reach people (src/control/notify/): where to reach an account, a host's webhooks,
+    // and the outbox. A delivery's key says what it is for (e.g. live:<space>:<account>:email), so
+    // enqueueing it twice, from any node, keeps one row: at most one message per person and channel.
+    id: 5,
+    name: 'notifications',
+    sql: `
+CREATE TABLE contacts (
+  account_id TEXT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+  email TEXT NOT NULL,
+  verified_at BIGINT,
+  reminders_by_email INTEGER NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE webhooks (
+  id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  url TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX webhooks_by_account ON webhooks(account_id);
+CREATE TABLE deliveries (
+  key TEXT PRIMARY KEY,
+  channel TEXT NOT NULL,
+  target TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  space_id TEXT,
+  event TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_at BIGINT NOT NULL,
+  claimed_until BIGINT,
+  last_error TEXT,
+  created_at BIGINT NOT NULL,
+  sent_at BIGINT
+);
+CREATE INDEX deliveries_due ON deliveries(state, next_at)
+`,
+  },
 ];
 
 /**

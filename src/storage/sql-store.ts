@@ -1,5 +1,7 @@
 import { isUniqueViolation, type Row, type SqlDriver, type SqlRunner, type SqlValue } from './driver.ts';
 import { migrate } from './migrations.ts';
+import type { NotifyStore } from './notify-store.ts';
+import { SqlNotifyStore } from './sql-notify-store.ts';
 import { assignments, flag, toAccount, toMember, toSpace } from './rows.ts';
 import type {
   Account,
@@ -56,6 +58,11 @@ export class SqlStore implements Store {
       throw error;
     }
     return new SqlStore(driver);
+  }
+
+  /** Notifications' tables (contacts, webhooks, the outbox) on the same database. */
+  notifications(): NotifyStore {
+    return new SqlNotifyStore(this.#db);
   }
 
   get dialect(): SqlDriver['dialect'] {

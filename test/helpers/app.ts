@@ -84,6 +84,7 @@ export async function makeTestApp(
   const amphi = await buildControlApp({
     config,
     store,
+    notifyStore: realStore.notifications(),
     clock,
     signer,
     log,

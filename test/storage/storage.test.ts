@@ -630,6 +630,111 @@ function storageSuite(name: string, open: () => Promise<Harness>): void {
         assert.equal(await store.hasInvitation(spaceId, bob), true);
       });
     });
+
+    describe('notifications: contacts, webhooks, the outbox', () => {
+      /** A live Space with three reminded fans (verified and taking reminders; unverified; unsubscribed) and a host webhook. */
+      const scene = async () => {
+        const notify = h.store.notifications();
+        const host = await newAccount(store, 'n_host');
+        const [ok, unverified, unsubscribed] = await Promise.all(
+          ['n_ok', 'n_unverified', 'n_unsub'].map((x) => newAccount(store, x)),
+        );
+        const sp = space(host, { state: 'live', startedAt: T0 + HOUR });
+        await store.createSpace(sp);
+        for (const fan of [ok!, unverified!, unsubscribed!]) {
+          await store.addRelation('reminders', sp.id, fan, T0);
+          await notify.setContact(fan, `${fan}@example.org`, T0);
+        }
+        assert.ok(await notify.verifyContact(ok!, `${ok}@example.org`, T0));
+        assert.ok(await notify.verifyContact(unsubscribed!, `${unsubscribed}@example.org`, T0));
+        assert.ok(await notify.setRemindersByEmail(unsubscribed!, `${unsubscribed}@example.org`, false, T0));
+        assert.equal(await notify.verifyContact(unverified!, 'someone-else@example.org', T0), false, 'only the current address');
+        await notify.addWebhook({
+          id: 'wh_1',
+          accountId: host,
+          url: 'https://hooks.example/x',
+          secret: 'whsec_x',
+          createdAt: T0,
+        });
+        return { notify, sp, ok: ok! };
+      };
+
+      test('enqueueing a go-live is idempotent: verified, subscribed reminders and the webhooks, once', async () => {
+        const { notify, sp, ok } = await scene();
+        assert.equal(await notify.enqueueForSpace(sp.id, 'space.live', T0 + HOUR), 2);
+        assert.equal(
+          await notify.enqueueForSpace(sp.id, 'space.live', T0 + HOUR + 1),
+          0,
+          'a second node, or the sweep, adds nothing',
+        );
+        const email = await notify.getDelivery(`live:${sp.id}:${ok}:email`);
+        assert.equal(email?.target, `${ok}@example.org`);
+        assert.equal(email?.state, 'pending');
+        assert.equal((await notify.getDelivery(`live:${sp.id}:wh_1`))?.target, 'wh_1');
+        assert.equal(await notify.enqueueForSpace(sp.id, 'space.ended', T0 + 2 * HOUR), 1, 'the end: the webhook only');
+        assert.deepEqual(await notify.spacesWith('space.live', T0 + HOUR), [sp.id]);
+        assert.deepEqual(await notify.spacesWith('space.live', T0 + HOUR + 1), []);
+      });
+
+      test('claims: two nodes at once never take the same delivery; a lapsed claim is due again', async () => {
+        const { notify, sp } = await scene();
+        await notify.enqueueForSpace(sp.id, 'space.live', T0);
+        const other = await SqlStore.open(h.openDriver(), T0);
+        try {
+          const [a, b] = await Promise.all([notify.claimDue(T0, 60_000, 10), other.notifications().claimDue(T0, 60_000, 10)]);
+          const keys = [...a, ...b].map((d) => d.key).sort();
+          assert.equal(keys.length, 2, `both claimed once: ${keys.join(', ')}`);
+          assert.equal(new Set(keys).size, 2);
+          assert.deepEqual(await notify.claimDue(T0 + 59_999, 60_000, 10), [], 'held until the claim lapses');
+          const again = await notify.claimDue(T0 + 60_000, 60_000, 10);
+          assert.equal(again.length, 2);
+          assert.ok(
+            again.every((d) => d.attempts === 2),
+            'the attempt counted',
+          );
+          const [first, second] = again as [(typeof again)[0], (typeof again)[0]];
+          await notify.markSent(first.key, T0 + 61_000);
+          await notify.markRetry(second.key, T0 + 200_000, 'HTTP 500');
+          assert.deepEqual(await notify.claimDue(T0 + 199_999, 60_000, 10), [], 'sent is done; the retry waits');
+          assert.deepEqual(
+            (await notify.claimDue(T0 + 200_000, 60_000, 10)).map((d) => d.key),
+            [second.key],
+          );
+          await notify.markFailed(second.key, 'gave up');
+          assert.deepEqual(await notify.claimDue(T0 + 10 * HOUR, 60_000, 10), []);
+          assert.deepEqual(await notify.countDeliveries(), { pending: 0, sent: 1, failed: 1 });
+          assert.equal((await notify.getDelivery(second.key))?.lastError, 'gave up');
+        } finally {
+          await other.close();
+        }
+      });
+
+      test('a new address starts unverified with reminders on; contacts and webhooks are removed by their owner only', async () => {
+        const notify = h.store.notifications();
+        const who = await newAccount(store, 'n_change');
+        await notify.setContact(who, 'a@example.org', T0);
+        await notify.verifyContact(who, 'a@example.org', T0);
+        await notify.setRemindersByEmail(who, 'a@example.org', false, T0);
+        assert.deepEqual(await notify.setContact(who, 'b@example.org', T0 + 1), {
+          accountId: who,
+          email: 'b@example.org',
+          verifiedAt: null,
+          remindersByEmail: true,
+        });
+        assert.deepEqual(await notify.getContact(who), {
+          accountId: who,
+          email: 'b@example.org',
+          verifiedAt: null,
+          remindersByEmail: true,
+        });
+        assert.ok(await notify.removeContact(who));
+        assert.equal(await notify.getContact(who), undefined);
+        await notify.addWebhook({ id: 'wh_2', accountId: who, url: 'https://h.example/', secret: 's', createdAt: T0 });
+        assert.equal(await notify.removeWebhook('ac_other', 'wh_2'), false, "not someone else's");
+        assert.ok(await notify.removeWebhook(who, 'wh_2'));
+        assert.deepEqual(await notify.listWebhooks(who), []);
+      });
+    });
   });
 }
 

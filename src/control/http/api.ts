@@ -4,6 +4,7 @@ import { accountRoutes } from './accounts-routes.ts';
 import { calendarRoutes } from './calendar-routes.ts';
 import { crossSiteGuard } from './auth.ts';
 import { listeningRoutes } from './listening-routes.ts';
+import { notifyRoutes } from './notify-routes.ts';
 import { recordingRoutes } from './recording-routes.ts';
 import { Account, ErrorResponse, Space } from './schemas.ts';
 import { spaceRoutes } from './spaces-routes.ts';
@@ -43,6 +44,7 @@ export async function mountControlApi(app: App, context: RouteContext): Promise<
   listeningRoutes(app, context);
   recordingRoutes(app, context);
   calendarRoutes(app, context);
+  notifyRoutes(app, context);
   stageRoutes(app, context);
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
 }

@@ -1,0 +1,87 @@
+/**
+ * What notifications keep in the database (migration 5): how to reach an account by e-mail, a host's
+ * webhooks, and the outbox of deliveries. Enqueueing is idempotent by key, so any node may enqueue
+ * the same go-live and one row stands; claiming is a conditional UPDATE, so one node sends each row.
+ */
+export type Channel = 'email' | 'webhook';
+
+/** What a delivery announces. */
+export type DeliveryEvent = 'space.live' | 'space.ended' | 'email.verify';
+
+export interface ContactRecord {
+  readonly accountId: string;
+  readonly email: string;
+  /** When the address was proven (the link in the verification e-mail was followed); null until then. */
+  readonly verifiedAt: number | null;
+  /** Whether reminders go to this address (the unsubscribe link turns it off). */
+  readonly remindersByEmail: boolean;
+}
+
+export interface WebhookRecord {
+  readonly id: string;
+  readonly accountId: string;
+  readonly url: string;
+  /** The signing secret (Standard Webhooks `whsec_…`); shown to the host once, when made. */
+  readonly secret: string;
+  readonly createdAt: number;
+}
+
+export interface DeliveryRecord {
+  readonly key: string;
+  readonly channel: Channel;
+  /** An e-mail address or a webhook URL. */
+  readonly target: string;
+  readonly accountId: string;
+  readonly spaceId: string | null;
+  readonly event: DeliveryEvent;
+  /** Attempts so far, this one included once claimed. */
+  readonly attempts: number;
+  readonly createdAt: number;
+}
+
+export type NewDelivery = Omit<DeliveryRecord, 'attempts' | 'createdAt'>;
+
+export interface DeliveryCounts {
+  readonly pending: number;
+  readonly sent: number;
+  readonly failed: number;
+}
+
+export interface NotifyStore {
+  /** Sets (or replaces) an account's address; a new address starts unverified. */
+  setContact(accountId: string, email: string, nowMs: number): Promise<ContactRecord>;
+  getContact(accountId: string): Promise<ContactRecord | undefined>;
+  /** Marks the address verified if it is still the account's address; false otherwise. */
+  verifyContact(accountId: string, email: string, nowMs: number): Promise<boolean>;
+  /** Turns reminders by e-mail on or off for this address (if it is still the account's); false otherwise. */
+  setRemindersByEmail(accountId: string, email: string, on: boolean, nowMs: number): Promise<boolean>;
+  removeContact(accountId: string): Promise<boolean>;
+
+  addWebhook(webhook: WebhookRecord): Promise<void>;
+  listWebhooks(accountId: string): Promise<WebhookRecord[]>;
+  getWebhook(id: string): Promise<WebhookRecord | undefined>;
+  removeWebhook(accountId: string, id: string): Promise<boolean>;
+
+  /** Adds a delivery unless one with its key exists; true when added. */
+  enqueue(delivery: NewDelivery, nowMs: number): Promise<boolean>;
+  /**
+   * The deliveries a Space's `event` owes, added unless already there: on `space.live`, one e-mail per
+   * reminder whose account has a verified address that takes reminders; on either event, one call per
+   * webhook of the host. Returns how many were added.
+   */
+  enqueueForSpace(spaceId: string, event: 'space.live' | 'space.ended', nowMs: number): Promise<number>;
+  /** Spaces whose `event` happened at or after `sinceMs` (the sweep that covers a crash between commit and enqueue). */
+  spacesWith(event: 'space.live' | 'space.ended', sinceMs: number): Promise<string[]>;
+  /**
+   * Claims up to `limit` due pending deliveries until `nowMs + leaseMs` (counting the attempt): no other
+   * claim returns them meanwhile. A claim that lapses (its node died mid-send) is due again.
+   */
+  claimDue(nowMs: number, leaseMs: number, limit: number): Promise<DeliveryRecord[]>;
+  markSent(key: string, nowMs: number): Promise<void>;
+  /** Not sent this time: try again at `nextAtMs`. */
+  markRetry(key: string, nextAtMs: number, error: string): Promise<void>;
+  /** Given up: never tried again. */
+  markFailed(key: string, error: string): Promise<void>;
+  getDelivery(key: string): Promise<(DeliveryRecord & { state: string; lastError: string | null }) | undefined>;
+  countDeliveries(): Promise<DeliveryCounts>;
+}
