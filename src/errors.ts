@@ -11,10 +11,15 @@ export const errorCatalogue = {
     message:
       'This e-mail link is broken, expired or for an address the account no longer has (details.reason); ask for a new one.',
   },
+  PUSH_SUBSCRIPTION_REFUSED: {
+    status: 400,
+    message:
+      'This is not a push subscription Amphi can use: send PushSubscription.toJSON() (an https endpoint of a push service, keys.p256dh and keys.auth).',
+  },
   WEBHOOK_URL_REFUSED: {
     status: 400,
     message:
-      'Webhook URLs must be http(s) on a public address, not this machine or a private network (notify.allowPrivateWebhooks).',
+      'Webhook URLs must be http(s) on a public address, not this machine or a private network (notify.allowPrivateAddresses).',
   },
   BAD_REQUEST: { status: 400, message: 'The request is malformed (URL, header or encoding); fix it and retry.' },
   INVALID_JSON: { status: 400, message: 'The body is not valid JSON; send a JSON object.' },

@@ -73,9 +73,11 @@ export const ConfigSchema = Type.Object(
       {
         smtpUrl: Type.Union([Type.String({ pattern: '^smtps?://' }), Type.Null()]),
         emailFrom: Type.String({ minLength: 3, maxLength: 200 }),
-        // Webhook URLs that resolve to loopback, private or link-local addresses are refused unless this is
+        // Webhook and push endpoint URLs that resolve to loopback, private or link-local addresses are refused unless this is
         // on (a host must not make the server call into its own network).
-        allowPrivateWebhooks: Type.Boolean(),
+        allowPrivateAddresses: Type.Boolean(),
+        // Who runs this server, for push services (VAPID "sub"): a mailto: or https: URL.
+        vapidSubject: Type.String({ pattern: '^(mailto:|https://)' }),
         webhookTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
         // Deliveries that fail are retried with exponential backoff from retryBaseMs, up to maxAttempts.
         retryBaseMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
@@ -278,7 +280,8 @@ export const defaultConfig: Config = {
   notify: {
     smtpUrl: null,
     emailFrom: 'Amphi <amphi@localhost>',
-    allowPrivateWebhooks: false,
+    allowPrivateAddresses: false,
+    vapidSubject: 'mailto:amphi@localhost',
     webhookTimeoutMs: 5000,
     retryBaseMs: 10_000,
     maxAttempts: 8,

@@ -14,6 +14,7 @@ import { SnapshotCache } from './snapshots.ts';
 import { Spaces } from './spaces.ts';
 import { smtpSender } from './notify/email.ts';
 import { Notifier } from './notify/notifier.ts';
+import { VapidKeyring } from './notify/push.ts';
 import { Notifications } from './notify/service.ts';
 
 /** How often expired sessions are deleted from storage. */
@@ -129,8 +130,10 @@ function notifications(deps: ControlDeps, spaces: Spaces, bus: ControlBus) {
   const { config, clock, signer, log, urls, notifyStore: store } = deps;
   if (store === undefined) return undefined;
   const email = config.notify.smtpUrl === null ? undefined : smtpSender(config.notify.smtpUrl, config.notify.emailFrom);
+  const vapid = new VapidKeyring(store, () => clock.now());
   const notifier = new Notifier({
     store,
+    vapid,
     snapshot: (id) => spaces.snapshot(id),
     account: (id) => deps.store.getAccount(id),
     clock,
@@ -147,7 +150,7 @@ function notifications(deps: ControlDeps, spaces: Spaces, bus: ControlBus) {
   bus.on('space.started', ({ spaceId }) => enqueue(spaceId, 'space.live'));
   bus.on('space.ended', ({ spaceId }) => enqueue(spaceId, 'space.ended'));
   return {
-    notifications: new Notifications({ store, clock, signer, config: config.notify }),
+    notifications: new Notifications({ store, clock, signer, config: config.notify, vapid }),
     notifier,
     close() {
       void notifier.stop();

@@ -131,6 +131,19 @@ CREATE TABLE webhooks (
   created_at BIGINT NOT NULL
 );
 CREATE INDEX webhooks_by_account ON webhooks(account_id);
+CREATE TABLE push_subscriptions (
+  endpoint TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  p256dh TEXT NOT NULL,
+  auth TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX push_by_account ON push_subscriptions(account_id);
+CREATE TABLE server_keys (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
 CREATE TABLE deliveries (
   key TEXT PRIMARY KEY,
   channel TEXT NOT NULL,

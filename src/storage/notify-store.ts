@@ -3,7 +3,7 @@
  * webhooks, and the outbox of deliveries. Enqueueing is idempotent by key, so any node may enqueue
  * the same go-live and one row stands; claiming is a conditional UPDATE, so one node sends each row.
  */
-export type Channel = 'email' | 'webhook';
+export type Channel = 'email' | 'webhook' | 'push';
 
 /** What a delivery announces. */
 export type DeliveryEvent = 'space.live' | 'space.ended' | 'email.verify';
@@ -26,10 +26,20 @@ export interface WebhookRecord {
   readonly createdAt: number;
 }
 
+/** A browser's Web Push subscription (what `PushSubscription.toJSON()` gives), kept per account. */
+export interface PushSubscriptionRecord {
+  readonly endpoint: string;
+  readonly accountId: string;
+  /** The browser's P-256 public key (base64url) and auth secret (base64url), for RFC 8291 encryption. */
+  readonly p256dh: string;
+  readonly auth: string;
+  readonly createdAt: number;
+}
+
 export interface DeliveryRecord {
   readonly key: string;
   readonly channel: Channel;
-  /** An e-mail address or a webhook URL. */
+  /** An e-mail address, a webhook's id or a push subscription's endpoint. */
   readonly target: string;
   readonly accountId: string;
   readonly spaceId: string | null;
@@ -62,12 +72,21 @@ export interface NotifyStore {
   getWebhook(id: string): Promise<WebhookRecord | undefined>;
   removeWebhook(accountId: string, id: string): Promise<boolean>;
 
+  /** Adds (or moves to this account) a browser's push subscription. */
+  addPushSubscription(subscription: PushSubscriptionRecord): Promise<void>;
+  getPushSubscription(endpoint: string): Promise<PushSubscriptionRecord | undefined>;
+  listPushSubscriptions(accountId: string): Promise<PushSubscriptionRecord[]>;
+  /** Removes it (of this account, or whoever's when `accountId` is undefined: the push service said it is gone). */
+  removePushSubscription(endpoint: string, accountId?: string): Promise<boolean>;
+  /** A key the server keeps (the VAPID key pair): the stored one, or `make()`'s, stored by whichever node came first. */
+  serverKey(name: string, make: () => string, nowMs: number): Promise<string>;
+
   /** Adds a delivery unless one with its key exists; true when added. */
   enqueue(delivery: NewDelivery, nowMs: number): Promise<boolean>;
   /**
    * The deliveries a Space's `event` owes, added unless already there: on `space.live`, one e-mail per
-   * reminder whose account has a verified address that takes reminders; on either event, one call per
-   * webhook of the host. Returns how many were added.
+   * reminder whose account has a verified address that takes reminders and one push per subscription
+   * of a reminded account; on either event, one call per webhook of the host. Returns how many were added.
    */
   enqueueForSpace(spaceId: string, event: 'space.live' | 'space.ended', nowMs: number): Promise<number>;
   /** Spaces whose `event` happened at or after `sinceMs` (the sweep that covers a crash between commit and enqueue). */

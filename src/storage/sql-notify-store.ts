@@ -7,6 +7,7 @@ import type {
   DeliveryRecord,
   NewDelivery,
   NotifyStore,
+  PushSubscriptionRecord,
   WebhookRecord,
 } from './notify-store.ts';
 
@@ -79,6 +80,43 @@ export class SqlNotifyStore implements NotifyStore {
     return (await this.#db.run('DELETE FROM webhooks WHERE account_id = ? AND id = ?', [accountId, id])) > 0;
   }
 
+  async addPushSubscription(p: PushSubscriptionRecord): Promise<void> {
+    await this.#db.run(
+      `INSERT INTO push_subscriptions (endpoint, account_id, p256dh, auth, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (endpoint) DO UPDATE SET account_id = excluded.account_id, p256dh = excluded.p256dh, auth = excluded.auth`,
+      [p.endpoint, p.accountId, p.p256dh, p.auth, p.createdAt],
+    );
+  }
+
+  async getPushSubscription(endpoint: string): Promise<PushSubscriptionRecord | undefined> {
+    const [r] = await this.#db.all('SELECT * FROM push_subscriptions WHERE endpoint = ?', [endpoint]);
+    return r === undefined ? undefined : toPush(r);
+  }
+
+  async listPushSubscriptions(accountId: string): Promise<PushSubscriptionRecord[]> {
+    return (
+      await this.#db.all('SELECT * FROM push_subscriptions WHERE account_id = ? ORDER BY created_at, endpoint', [accountId])
+    ).map(toPush);
+  }
+
+  async removePushSubscription(endpoint: string, accountId?: string): Promise<boolean> {
+    const [sql, params] =
+      accountId === undefined
+        ? ['DELETE FROM push_subscriptions WHERE endpoint = ?', [endpoint]]
+        : ['DELETE FROM push_subscriptions WHERE endpoint = ? AND account_id = ?', [endpoint, accountId]];
+    return (await this.#db.run(sql, params)) > 0;
+  }
+
+  async serverKey(name: string, make: () => string, nowMs: number): Promise<string> {
+    await this.#db.run('INSERT INTO server_keys (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING', [
+      name,
+      make(),
+      nowMs,
+    ]);
+    const [r] = await this.#db.all('SELECT value FROM server_keys WHERE name = ?', [name]);
+    return String(r!.value);
+  }
+
   async enqueue(d: NewDelivery, nowMs: number): Promise<boolean> {
     try {
       return (
@@ -108,6 +146,15 @@ export class SqlNotifyStore implements NotifyStore {
          SELECT '${prefix}:' || r.space_id || ':' || r.account_id || ':email', 'email', c.email, r.account_id, r.space_id, ?, 'pending', 0, ?, ?
          FROM reminders r JOIN contacts c ON c.account_id = r.account_id
          WHERE r.space_id = ? AND c.verified_at IS NOT NULL AND c.reminders_by_email = 1
+         ON CONFLICT (key) DO NOTHING`,
+        [event, nowMs, nowMs, spaceId],
+      );
+      // One push per subscription; the key carries the endpoint itself (keys are compared whole).
+      added += await this.#db.run(
+        `INSERT INTO deliveries (${COLUMNS})
+         SELECT '${prefix}:' || r.space_id || ':' || r.account_id || ':push:' || p.endpoint, 'push', p.endpoint, r.account_id, r.space_id, ?, 'pending', 0, ?, ?
+         FROM reminders r JOIN push_subscriptions p ON p.account_id = r.account_id
+         WHERE r.space_id = ?
          ON CONFLICT (key) DO NOTHING`,
         [event, nowMs, nowMs, spaceId],
       );
@@ -181,6 +228,16 @@ function toContact(r: Row): ContactRecord {
     email: String(r.email),
     verifiedAt: r.verified_at === null || r.verified_at === undefined ? null : Number(r.verified_at),
     remindersByEmail: Number(r.reminders_by_email) === 1,
+  };
+}
+
+function toPush(r: Row): PushSubscriptionRecord {
+  return {
+    endpoint: String(r.endpoint),
+    accountId: String(r.account_id),
+    p256dh: String(r.p256dh),
+    auth: String(r.auth),
+    createdAt: Number(r.created_at),
   };
 }
 

@@ -16,6 +16,14 @@ const EmailSettings = Type.Object({
   }),
 });
 const Webhook = Type.Object({ id: Type.String(), url: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
+const PushSubscriptionBody = Type.Object(
+  {
+    endpoint: Type.String({ minLength: 8, maxLength: 2000, description: "The push service's URL for this browser" }),
+    expirationTime: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+    keys: Type.Object({ p256dh: Type.String({ maxLength: 200 }), auth: Type.String({ maxLength: 100 }) }, strict),
+  },
+  strict,
+);
 const LinkQuery = Type.Object({ token: Type.String({ minLength: 1, maxLength: 4096 }) }, strict);
 const HTML = 'text/html; charset=utf-8';
 
@@ -131,6 +139,58 @@ export function notifyRoutes(app: App, { plane, auth }: RouteContext): void {
     );
     registered();
   });
+
+  app.get(
+    '/api/push/key',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: "The server's VAPID public key (base64url): the applicationServerKey a browser subscribes to push with",
+        response: { 200: Type.Object({ publicKey: Type.String() }), ...errors(409) },
+      },
+    },
+    async (_request, reply) => {
+      const publicKey = await service().pushKey();
+      return reply.header('cache-control', 'public, max-age=3600').send({ publicKey });
+    },
+  );
+
+  app.post(
+    '/api/me/push-subscriptions',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary:
+          "Keep this browser's push subscription (PushSubscription.toJSON()): your reminders reach it when a Space goes live",
+        body: PushSubscriptionBody,
+        response: {
+          201: Type.Object({ subscriptions: Type.Integer({ description: 'How many browsers of yours are subscribed' }) }),
+          ...errors(400, 401),
+        },
+      },
+    },
+    async (request, reply) => {
+      const account = await auth.required(request);
+      await service().addPushSubscription(account, request.body);
+      return reply.code(201).send({ subscriptions: await service().pushSubscriptionCount(account) });
+    },
+  );
+
+  app.delete(
+    '/api/me/push-subscriptions',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: "Forget this browser's push subscription (by its endpoint)",
+        body: Type.Object({ endpoint: Type.String({ minLength: 8, maxLength: 2000 }) }, strict),
+        response: { 204: NoContent, ...errors(400, 401) },
+      },
+    },
+    async (request, reply) => {
+      await service().removePushSubscription(await auth.required(request), request.body.endpoint);
+      return reply.code(204).send(null);
+    },
+  );
 
   app.get(
     '/api/me/webhooks',

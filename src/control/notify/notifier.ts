@@ -8,6 +8,7 @@ import { spacePageUrl } from '../calendar.ts';
 import type { SpaceSnapshot } from '../snapshots.ts';
 import { reminderEmail, verificationEmail, type EmailSender } from './email.ts';
 import { emailLinkToken } from './links.ts';
+import { sendPush, type VapidKeyring } from './push.ts';
 import { callWebhook } from './webhook.ts';
 
 export interface NotifierOptions {
@@ -19,6 +20,7 @@ export interface NotifierOptions {
   readonly config: Config['notify'];
   /** The public base URL the links in messages point at (no trailing slash). */
   readonly baseUrl: () => string;
+  readonly vapid: VapidKeyring;
   /** Absent when no SMTP server is configured. */
   readonly email: EmailSender | undefined;
   readonly log: Logger;
@@ -125,6 +127,7 @@ export class Notifier {
 
   #deliver(d: DeliveryRecord): Promise<Outcome> {
     if (d.channel === 'webhook') return this.#webhook(d);
+    if (d.channel === 'push') return this.#push(d);
     return d.event === 'email.verify' ? this.#verification(d) : this.#reminder(d);
   }
 
@@ -151,6 +154,29 @@ export class Notifier {
       }),
     );
     return { ok: true };
+  }
+
+  async #push(d: DeliveryRecord): Promise<Outcome> {
+    const subscription = await this.#o.store.getPushSubscription(d.target);
+    if (subscription?.accountId !== d.accountId) return { ok: false, error: 'the browser unsubscribed', permanent: true };
+    const snap = await this.#o.snapshot(d.spaceId ?? '');
+    if (snap.space.state !== 'live')
+      return { ok: false, error: `the Space is ${snap.space.state}: too late to remind`, permanent: true };
+    const outcome = await sendPush({
+      subscription,
+      message: {
+        title: `Live now: ${snap.space.title}`,
+        body: `@${snap.hostHandle} is live on Amphi`,
+        url: spacePageUrl(snap, this.#o.baseUrl()),
+      },
+      vapid: { ...(await this.#o.vapid.keys()), subject: this.#o.config.vapidSubject },
+      topicOf: d.key,
+      ttlSeconds: 3600,
+      timeoutMs: this.#o.config.webhookTimeoutMs,
+      allowPrivate: this.#o.config.allowPrivateAddresses,
+    });
+    if (outcome.gone === true) await this.#o.store.removePushSubscription(subscription.endpoint);
+    return outcome;
   }
 
   async #verification(d: DeliveryRecord): Promise<Outcome> {
@@ -200,7 +226,7 @@ export class Notifier {
       timestampS: Math.floor(this.#o.clock.now() / 1000),
       body,
       timeoutMs: this.#o.config.webhookTimeoutMs,
-      allowPrivate: this.#o.config.allowPrivateWebhooks,
+      allowPrivate: this.#o.config.allowPrivateAddresses,
     });
   }
 }

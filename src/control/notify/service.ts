@@ -7,6 +7,7 @@ import type { TokenSigner } from '../../lib/signed-token.ts';
 import type { NotifyStore } from '../../storage/notify-store.ts';
 import type { Account } from '../../storage/store.ts';
 import { readEmailLink } from './links.ts';
+import type { VapidKeyring } from './push.ts';
 import { isPrivateAddress, newWebhookSecret } from './webhook.ts';
 
 /** Webhooks one account may have. */
@@ -34,8 +35,11 @@ export class Notifications {
   readonly #signer: TokenSigner;
   readonly #config: Config['notify'];
 
-  constructor(o: { store: NotifyStore; clock: Clock; signer: TokenSigner; config: Config['notify'] }) {
+  readonly #vapid: VapidKeyring;
+
+  constructor(o: { store: NotifyStore; clock: Clock; signer: TokenSigner; config: Config['notify']; vapid: VapidKeyring }) {
     this.#store = o.store;
+    this.#vapid = o.vapid;
     this.#clock = o.clock;
     this.#signer = o.signer;
     this.#config = o.config;
@@ -104,6 +108,32 @@ export class Notifications {
     if (!(await this.#store.removeWebhook(account.id, id))) throw new AmphiError('WEBHOOK_NOT_FOUND');
   }
 
+  /** The server's VAPID public key: a browser subscribes with it as `applicationServerKey`. */
+  async pushKey(): Promise<string> {
+    return (await this.#vapid.keys()).publicKey;
+  }
+
+  /** Keeps a browser's push subscription: go-live reminders of this account reach that browser too. */
+  async addPushSubscription(account: Account, s: { endpoint: string; keys: { p256dh: string; auth: string } }): Promise<void> {
+    const url = this.#checkUrl(s.endpoint, 'PUSH_SUBSCRIPTION_REFUSED');
+    if (url.protocol !== 'https:' && !this.#config.allowPrivateAddresses) throw new AmphiError('PUSH_SUBSCRIPTION_REFUSED');
+    if (!validPushKeys(s.keys)) throw new AmphiError('PUSH_SUBSCRIPTION_REFUSED');
+    await this.#store.addPushSubscription({
+      endpoint: s.endpoint,
+      accountId: account.id,
+      ...s.keys,
+      createdAt: this.#clock.now(),
+    });
+  }
+
+  async removePushSubscription(account: Account, endpoint: string): Promise<boolean> {
+    return this.#store.removePushSubscription(endpoint, account.id);
+  }
+
+  async pushSubscriptionCount(account: Account): Promise<number> {
+    return (await this.#store.listPushSubscriptions(account.id)).length;
+  }
+
   #read(token: string, kind: 'ev' | 'eu') {
     const link = readEmailLink(this.#signer, token, kind, this.#clock.now());
     if (!link.ok) throw new AmphiError('EMAIL_LINK_INVALID', { details: { reason: link.reason } });
@@ -111,21 +141,30 @@ export class Notifications {
   }
 
   /** http(s) only, and no literal private address or `localhost` unless allowed (names are checked again when called). */
-  #checkUrl(raw: string): void {
+  #checkUrl(raw: string, code: 'WEBHOOK_URL_REFUSED' | 'PUSH_SUBSCRIPTION_REFUSED' = 'WEBHOOK_URL_REFUSED'): URL {
     let url: URL;
     try {
       url = new URL(raw);
     } catch {
-      throw new AmphiError('WEBHOOK_URL_REFUSED');
+      throw new AmphiError(code);
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AmphiError('WEBHOOK_URL_REFUSED');
-    if (url.username !== '' || url.password !== '') throw new AmphiError('WEBHOOK_URL_REFUSED');
-    if (this.#config.allowPrivateWebhooks) return;
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AmphiError(code);
+    if (url.username !== '' || url.password !== '') throw new AmphiError(code);
+    if (this.#config.allowPrivateAddresses) return url;
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (host === 'localhost' || host.endsWith('.localhost') || (isIP(host) !== 0 && isPrivateAddress(host))) {
-      throw new AmphiError('WEBHOOK_URL_REFUSED');
+      throw new AmphiError(code);
     }
+    return url;
   }
+}
+
+/** A P-256 public key (65 bytes, uncompressed) and a 16-byte auth secret, both base64url (RFC 8291). */
+function validPushKeys(keys: { p256dh: string; auth: string }): boolean {
+  const b64url = /^[A-Za-z0-9_-]+={0,2}$/;
+  if (!b64url.test(keys.p256dh) || !b64url.test(keys.auth)) return false;
+  const key = Buffer.from(keys.p256dh, 'base64url');
+  return key.length === 65 && key[0] === 4 && Buffer.from(keys.auth, 'base64url').length === 16;
 }
 
 function view(c: { email: string; verifiedAt: number | null; remindersByEmail: boolean }): EmailView {

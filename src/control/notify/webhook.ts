@@ -19,7 +19,7 @@ export function signWebhook(secret: string, id: string, timestampS: number, body
   return `v1,${createHmac('sha256', key).update(`${id}.${timestampS}.${body}`).digest('base64')}`;
 }
 
-/** Addresses a webhook may not reach unless `notify.allowPrivateWebhooks`: this machine and private networks. */
+/** Addresses a webhook may not reach unless `notify.allowPrivateAddresses`: this machine and private networks. */
 const privateRanges = (() => {
   const list = new BlockList();
   for (const [net, bits] of [
@@ -63,15 +63,25 @@ export interface WebhookCall {
   readonly allowPrivate: boolean;
 }
 
+/**
+ * Why a URL may not be called (it resolves to this machine or a private network), or undefined when it
+ * may. The name is resolved here and again by the call itself, so a name that changes its answer in
+ * between (DNS rebinding) is not caught: the private-address rule is a guard, not a sandbox.
+ */
+export async function refusal(url: URL, allowPrivate: boolean): Promise<WebhookOutcome | undefined> {
+  if (allowPrivate) return undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host) !== 0 ? [host] : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
+  if (addresses.length === 0) return { ok: false, error: `cannot resolve ${host}`, permanent: false };
+  if (addresses.some(isPrivateAddress)) return { ok: false, error: `${host} is a private address`, permanent: true };
+  return undefined;
+}
+
 /** POSTs one signed event. 2xx is delivered; 410 Gone is permanent; anything else is retried. */
 export async function callWebhook(call: WebhookCall): Promise<WebhookOutcome> {
   const url = new URL(call.url);
-  if (!call.allowPrivate) {
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const addresses = isIP(host) !== 0 ? [host] : (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
-    if (addresses.length === 0) return { ok: false, error: `cannot resolve ${host}`, permanent: false };
-    if (addresses.some(isPrivateAddress)) return { ok: false, error: `${host} is a private address`, permanent: true };
-  }
+  const refused = await refusal(url, call.allowPrivate);
+  if (refused !== undefined) return refused;
   try {
     const res = await fetch(url, {
       method: 'POST',

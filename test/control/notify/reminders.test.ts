@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { createECDH, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, mock, test } from 'node:test';
+import ece from 'http_ece';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { Webhook } from 'standardwebhooks';
@@ -18,7 +20,16 @@ interface Received {
   readonly hooks: { headers: IncomingHttpHeaders; body: string }[];
   /** Status the webhook receiver answers, per call in order (then 204). */
   readonly answers: number[];
+  readonly pushes: { url: string; headers: IncomingHttpHeaders; body: Buffer }[];
+  /** Status the push service answers, per message in order (then 201). */
+  readonly pushAnswers: number[];
 }
+
+/** x and y of an uncompressed P-256 point, for a JWK. */
+const xy = (point: Buffer) => ({
+  x: point.subarray(1, 33).toString('base64url'),
+  y: point.subarray(33, 65).toString('base64url'),
+});
 
 /** The List-* headers as mailparser reads them (List-Unsubscribe, List-Unsubscribe-Post). */
 const listHeader = (mail: ParsedMail) =>
@@ -27,11 +38,13 @@ const listHeader = (mail: ParsedMail) =>
 const links = (text: string) => [...text.matchAll(/https?:\/\/\S+/g)].map((m) => m[0]);
 
 describe('notifications: reminders by e-mail, webhooks', () => {
-  const got: Received = { mails: [], hooks: [], answers: [] };
+  const got: Received = { mails: [], hooks: [], answers: [], pushes: [], pushAnswers: [] };
   let smtp: SMTPServer;
   let receiver: Server;
   let app: TestApp;
   let hookUrl: string;
+  let pushService: Server;
+  let pushBase: string;
 
   before(async () => {
     smtp = new SMTPServer({
@@ -60,15 +73,27 @@ describe('notifications: reminders by e-mail, webhooks', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/amphi`;
+    // A push service on loopback: it keeps what it is sent, as the browser's push service would.
+    pushService = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        got.pushes.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
+        res.writeHead(got.pushAnswers.shift() ?? 201).end();
+      });
+    });
+    await new Promise<void>((resolve) => pushService.listen(0, '127.0.0.1', resolve));
+    pushBase = `http://127.0.0.1:${(pushService.address() as AddressInfo).port}`;
     app = await makeTestApp({
       server: { publicUrl: 'https://amphi.example' },
-      notify: { smtpUrl: `smtp://127.0.0.1:${smtpPort}`, allowPrivateWebhooks: true, retryBaseMs: 10_000, maxAttempts: 3 },
+      notify: { smtpUrl: `smtp://127.0.0.1:${smtpPort}`, allowPrivateAddresses: true, retryBaseMs: 10_000, maxAttempts: 3 },
     });
   });
   after(async () => {
     await app.close();
     await new Promise<void>((resolve) => smtp.close(() => resolve()));
     await new Promise((resolve) => receiver.close(resolve));
+    await new Promise((resolve) => pushService.close(resolve));
   });
 
   const round = () => app.plane.notifier!.tick();
@@ -149,6 +174,7 @@ describe('notifications: reminders by e-mail, webhooks', () => {
     assert.equal((await app.call('GET', '/api/me/email', { token: fan.token })).json.email.remindersByEmail, false);
     const counts = await app.plane.notifier!.counts();
     assert.equal(counts.pending, 0);
+    assert.equal(counts.failed, 0, 'nothing was enqueued that should not have been (and then refused)');
   });
 
   test('a fan who unsubscribed gets no reminder; setting the address again turns reminders back on', async () => {
@@ -251,6 +277,94 @@ describe('notifications: reminders by e-mail, webhooks', () => {
     assert.equal(got.hooks.length, 4, '410: not retried');
   });
 
+  test("push: a reminded fan's browser receives one message, VAPID-signed, that decrypts to the title and link", async () => {
+    const host = await app.signUp('push_host');
+    const fan = await app.signUp('push_fan');
+    // A browser's subscription, made as a browser makes one: a P-256 key pair and a 16-byte auth secret.
+    const browser = createECDH('prime256v1');
+    browser.generateKeys();
+    const authSecret = randomBytes(16);
+    const endpoint = `${pushBase}/push/${randomBytes(8).toString('hex')}`;
+    const key = await app.call('GET', '/api/push/key');
+    assert.equal(Buffer.from(key.json.publicKey as string, 'base64url').length, 65, 'a P-256 public key');
+    const subscribed = await app.call('POST', '/api/me/push-subscriptions', {
+      token: fan.token,
+      body: {
+        endpoint,
+        expirationTime: null,
+        keys: { p256dh: browser.getPublicKey().toString('base64url'), auth: authSecret.toString('base64url') },
+      },
+    });
+    assert.equal(subscribed.status, 201, JSON.stringify(subscribed.json));
+    const id = await schedule(host.token, 'Pushed live');
+    await app.call('PUT', `/api/spaces/${id}/reminder`, { token: fan.token });
+    got.pushes.length = 0;
+    const before = await app.plane.notifier!.counts();
+    await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
+    await round();
+    await round();
+    assert.equal(got.pushes.length, 1, 'exactly once');
+    const after = await app.plane.notifier!.counts();
+    assert.deepEqual([after.sent - before.sent, after.failed - before.failed], [1, 0], 'one delivery, to this browser only');
+    const push = got.pushes[0]!;
+    assert.equal(push.url, new URL(endpoint).pathname);
+    assert.equal(push.headers['content-encoding'], 'aes128gcm');
+    assert.ok(Number(push.headers.ttl) > 0);
+    assert.match(String(push.headers.topic), /^[A-Za-z0-9_-]{1,32}$/);
+    // VAPID (RFC 8292): a JWT for the push service's origin, signed with the key the browser subscribed with.
+    const [, jwt, k] = /^vapid t=([^,]+), k=(.+)$/.exec(String(push.headers.authorization)) ?? [];
+    assert.equal(k, key.json.publicKey);
+    const [header, claims, signature] = jwt!.split('.') as [string, string, string];
+    const publicKey = createPublicKey({ key: { kty: 'EC', crv: 'P-256', ...xy(Buffer.from(k!, 'base64url')) }, format: 'jwk' });
+    assert.ok(
+      verify(
+        'sha256',
+        Buffer.from(`${header}.${claims}`),
+        { key: publicKey, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(signature, 'base64url'),
+      ),
+    );
+    assert.equal(JSON.parse(Buffer.from(claims, 'base64url').toString()).aud, pushBase);
+    // The payload, decrypted with the browser's private key (RFC 8291, by the http_ece library).
+    const message = JSON.parse(ece.decrypt(push.body, { version: 'aes128gcm', privateKey: browser, authSecret }).toString()) as {
+      title: string;
+      body: string;
+      url: string;
+    };
+    assert.deepEqual(message, {
+      title: 'Live now: Pushed live',
+      body: '@push_host is live on Amphi',
+      url: `https://amphi.example/s/${id}`,
+    });
+  });
+
+  test('push: a subscription the push service says is gone (410) is dropped, not retried', async () => {
+    const host = await app.signUp('push_host_2');
+    const fan = await app.signUp('push_fan_2');
+    const browser = createECDH('prime256v1');
+    browser.generateKeys();
+    const endpoint = `${pushBase}/push/gone-${randomBytes(4).toString('hex')}`;
+    const keys = { p256dh: browser.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') };
+    await app.call('POST', '/api/me/push-subscriptions', { token: fan.token, body: { endpoint, keys } });
+    const id = await schedule(host.token, 'Gone');
+    await app.call('PUT', `/api/spaces/${id}/reminder`, { token: fan.token });
+    got.pushes.length = 0;
+    got.pushAnswers.push(410);
+    const before = await app.plane.notifier!.counts();
+    await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
+    await round();
+    app.clock.advance(3_600_000);
+    await round();
+    assert.equal(got.pushes.length, 1);
+    const after = await app.plane.notifier!.counts();
+    assert.equal(after.failed - before.failed, 1, "one delivery (to this fan's browser, not another's), given up");
+    const again = await app.call('POST', '/api/me/push-subscriptions', {
+      token: fan.token,
+      body: { endpoint: `${pushBase}/push/other`, keys },
+    });
+    assert.equal(again.json.subscriptions, 1, 'the gone one was removed');
+  });
+
   test('bad input: clear 4xx codes', async () => {
     const who = await app.signUp('notify_bad');
     const bad = async (method: string, url: string, body?: unknown) =>
@@ -266,6 +380,20 @@ describe('notifications: reminders by e-mail, webhooks', () => {
     assert.equal(forged.status, 400);
     assert.equal(forged.json.error.code, 'EMAIL_LINK_INVALID');
     assert.equal((await app.call('GET', '/api/me/email')).status, 401);
+    const keys = { p256dh: Buffer.alloc(65, 4).toString('base64url'), auth: randomBytes(16).toString('base64url') };
+    assert.equal(
+      await bad('POST', '/api/me/push-subscriptions', { endpoint: 'https://push.example/x', keys: { ...keys, auth: 'short' } }),
+      'PUSH_SUBSCRIPTION_REFUSED',
+    );
+    assert.equal(
+      await bad('POST', '/api/me/push-subscriptions', { endpoint: 'https://push.example/x', keys: { ...keys, p256dh: 'AAAA' } }),
+      'PUSH_SUBSCRIPTION_REFUSED',
+    );
+    assert.equal(
+      await bad('POST', '/api/me/push-subscriptions', { endpoint: 'mailto:x@example.org', keys }),
+      'PUSH_SUBSCRIPTION_REFUSED',
+    );
+    assert.equal(await bad('POST', '/api/me/push-subscriptions', { endpoint: 'https://push.example/x' }), 'VALIDATION_FAILED');
   });
 });
 
