@@ -55,4 +55,10 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: { process: 'readonly', console: 'readonly', module: 'writable' } },
   },
+  // The service worker is plain JavaScript served as it is (web/public/sw.js): no type information.
+  {
+    files: ['web/public/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { self: 'readonly' }, parserOptions: { projectService: false } },
+  },
 );

@@ -5,7 +5,7 @@ import type { App } from '../lib/http-app.ts';
 import type { Logger } from '../lib/logger.ts';
 
 /** The app's pages: every one is the same built index.html; the client routes. */
-const PAGES = ['/', '/new', '/signin', '/signup', '/s/:id', '/r/:id'];
+const PAGES = ['/', '/new', '/signin', '/signup', '/settings', '/s/:id', '/r/:id'];
 
 /** On every page and asset: no MIME sniffing, and no Referer (listener URLs carry a token). */
 const EVERY_ANSWER = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' } as const;
@@ -77,6 +77,17 @@ export async function webRoutes(app: App, distDir: string, origins: () => WebOri
       for (const [name, value] of Object.entries(EVERY_ANSWER)) res.setHeader(name, value);
     },
   });
+  // The service worker (web/public/sw.js) at the root, so its scope is the whole app; never cached long.
+  const worker = join(distDir, 'sw.js');
+  if (existsSync(worker)) {
+    const body = readFileSync(worker);
+    app.get('/sw.js', { schema: { hide: true } }, (_request, reply) =>
+      reply
+        .type('text/javascript; charset=utf-8')
+        .headers({ ...EVERY_ANSWER, 'cache-control': 'no-cache' })
+        .send(body),
+    );
+  }
   for (const path of PAGES) {
     app.get(path, { schema: { hide: true } }, (_request, reply) =>
       reply

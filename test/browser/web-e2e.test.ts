@@ -355,6 +355,41 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
     }
   });
 
+  test("the Reminders page: e-mail (refused honestly without SMTP), this browser's service worker, webhooks", TEST, async () => {
+    const base = server.url;
+    const context = await listenerBrowser.newContext({ viewport: { width: 390, height: 844 } });
+    try {
+      const page = await context.newPage();
+      // Without a push service (none is reachable here) subscribing fails after the worker registered.
+      watch(page, 'settings', /push service|Registration failed|AbortError|push/i);
+      await signUp(page, base, 'settings_fan');
+      await page.getByRole('link', { name: 'Reminders' }).click();
+      await page.waitForURL(`${base}/settings`);
+      await page.getByText('No address yet.').waitFor();
+      await page.getByLabel('E-mail address').fill('fan@example.org');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByText(/This server sends no e-mail/).waitFor();
+      await page.getByRole('button', { name: 'Notify me in this browser' }).click();
+      await page.getByRole('alert').filter({ hasNotText: 'e-mail' }).waitFor();
+      const worker = await page.evaluate(async () => {
+        const registration = await navigator.serviceWorker.getRegistration('/');
+        return (registration?.active ?? registration?.waiting ?? registration?.installing)?.scriptURL;
+      });
+      assert.equal(worker, `${base}/sw.js`, 'the service worker is served and registered at the root');
+      await page.getByLabel('Webhook URL').fill('https://hooks.example.org/amphi');
+      await page.getByRole('button', { name: 'Add webhook' }).click();
+      await page.getByText(/Signing secret \(shown once\): whsec_/).waitFor();
+      await page.getByText('https://hooks.example.org/amphi').waitFor();
+      await page.getByLabel('Webhook URL').fill('http://127.0.0.1:9/x');
+      await page.getByRole('button', { name: 'Add webhook' }).click();
+      await page.getByText(/Webhook URLs must be http\(s\) on a public address/).waitFor();
+      await page.getByRole('button', { name: 'Remove' }).click();
+      await page.getByText('https://hooks.example.org/amphi').waitFor({ state: 'detached' });
+    } finally {
+      await context.close();
+    }
+  });
+
   test('every interactive element is reachable by keyboard; no console errors', TEST, async () => {
     const page = await listenerBrowser.newPage();
     watch(page, 'keyboard');

@@ -3,6 +3,7 @@ import { AuthPage } from './pages/auth.tsx';
 import { HomePage } from './pages/home.tsx';
 import { NewSpacePage } from './pages/new-space.tsx';
 import { ReplayPage } from './pages/replay.tsx';
+import { SettingsPage } from './pages/settings.tsx';
 import { SpacePage } from './pages/space.tsx';
 import { navigate, onLinkClick, usePath } from './router.ts';
 import { refreshMe, useMe } from './session.ts';
@@ -15,6 +16,7 @@ export function App() {
   let page;
   if (path === '/') page = <HomePage />;
   else if (path === '/new') page = <NewSpacePage />;
+  else if (path === '/settings') page = <SettingsPage />;
   else if (path === '/signin' || path === '/signup') page = <AuthPage mode={path === '/signin' ? 'signin' : 'signup'} />;
   else if (space !== null) page = <SpacePage id={space[1]!} />;
   else if (replay !== null) page = <ReplayPage id={replay[1]!} />;
@@ -41,6 +43,7 @@ export function App() {
           {me === null && <a href="/signup">Sign up</a>}
           {me !== null && me !== undefined && (
             <>
+              <a href="/settings">Reminders</a>
               <span class="who">@{me.handle}</span>
               <button type="button" class="link" onClick={() => void signOut()}>
                 Sign out
