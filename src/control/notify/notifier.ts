@@ -135,8 +135,7 @@ export class Notifier {
     const email = this.#o.email;
     if (email === undefined) return { ok: false, error: 'no SMTP server configured', permanent: true };
     const snap = await this.#o.snapshot(d.spaceId ?? '');
-    if (snap.space.state !== 'live')
-      return { ok: false, error: `the Space is ${snap.space.state}: too late to remind`, permanent: true };
+    if (snap.space.state !== 'live') return tooLate(snap);
     const contact = await this.#o.store.getContact(d.accountId);
     if (contact?.email !== d.target || !contact.remindersByEmail || contact.verifiedAt === null) {
       return { ok: false, error: 'the address no longer takes reminders', permanent: true };
@@ -160,8 +159,7 @@ export class Notifier {
     const subscription = await this.#o.store.getPushSubscription(d.target);
     if (subscription?.accountId !== d.accountId) return { ok: false, error: 'the browser unsubscribed', permanent: true };
     const snap = await this.#o.snapshot(d.spaceId ?? '');
-    if (snap.space.state !== 'live')
-      return { ok: false, error: `the Space is ${snap.space.state}: too late to remind`, permanent: true };
+    if (snap.space.state !== 'live') return tooLate(snap);
     const outcome = await sendPush({
       subscription,
       message: {
@@ -229,6 +227,11 @@ export class Notifier {
       allowPrivate: this.#o.config.allowPrivateAddresses,
     });
   }
+}
+
+/** A reminder of a Space that is no longer live would send people to an ended show: given up. */
+function tooLate(snap: SpaceSnapshot): Outcome {
+  return { ok: false, error: `the Space is ${snap.space.state}: too late to remind`, permanent: true };
 }
 
 function failure(error: unknown): Outcome {
