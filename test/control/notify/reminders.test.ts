@@ -201,6 +201,20 @@ describe('notifications: reminders by e-mail, webhooks', () => {
     assert.equal(got.mails.length, mark, 'unsubscribed: nothing sent');
   });
 
+  test('a reminder still unsent when the Space ends is dropped: nobody is sent to an ended show', async () => {
+    const host = await app.signUp('notify_host_3');
+    const fan = await verifiedFan('fan_late', 'late@fans.example');
+    const id = await schedule(host.token, 'Short show');
+    await app.call('PUT', `/api/spaces/${id}/reminder`, { token: fan.token });
+    const before = { mails: got.mails.length, counts: await app.plane.notifier!.counts() };
+    await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
+    await app.call('POST', `/api/spaces/${id}/end`, { token: host.token }); // before the notifier's round
+    await round();
+    assert.equal(got.mails.length, before.mails, 'no "Live now" for an ended Space');
+    const after = await app.plane.notifier!.counts();
+    assert.equal(after.failed - before.counts.failed, 1, 'the reminder was given up, not left pending');
+  });
+
   test("webhooks: the host's space.live and space.ended, signed, retried with backoff, each delivered once", async () => {
     const host = await app.signUp('hook_host');
     const made = await app.call('POST', '/api/me/webhooks', { token: host.token, body: { url: hookUrl } });
