@@ -28,6 +28,34 @@ describe('the OpenAPI document', () => {
     assert.deepEqual(doc.security, [{ bearer: [] }, { cookie: [] }, {}]);
   });
 
+  test('files every operation under exactly one tag, the one its section of the API is', async () => {
+    // The sections, restated here by path (not read from the routes): a route moved to the wrong
+    // section, or left without a tag, shows.
+    const sectionOf = (method: string, path: string): string => {
+      if (/^\/api\/(me\/(email|webhooks|push-subscriptions)|email\/|push\/)/.test(path)) return 'notifications';
+      if (/^\/api\/(accounts|sessions|me)(\/|$)/.test(path)) return 'accounts';
+      if (/\/(join|line|reactions)$/.test(path)) return 'listening';
+      if (/\/(requests|invitations|members|pin)(\/|$)/.test(path) || (method === 'post' && path.endsWith('/stage')))
+        return 'stage';
+      return 'spaces';
+    };
+    const doc = (await app.call('GET', '/api/openapi.json')).json as {
+      paths: Record<string, Record<string, { tags?: string[] }>>;
+    };
+    const wrong: string[] = [];
+    let operations = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        operations++;
+        const expected = [sectionOf(method, path)];
+        if (JSON.stringify(op.tags) !== JSON.stringify(expected))
+          wrong.push(`${method} ${path}: ${JSON.stringify(op.tags)}, not ${JSON.stringify(expected)}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+    assert.ok(operations > 40, `${operations} operations`);
+  });
+
   test('is not itself a documented route', async () => {
     const doc = (await app.call('GET', '/api/openapi.json')).json as { paths: Record<string, unknown> };
     assert.equal(doc.paths['/api/openapi.json'], undefined);

@@ -120,9 +120,11 @@ describe('OpenAPI, health and metrics', () => {
     const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'M' } })).json.space.id as string;
     await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
     for (let i = 0; i < 3; i++) await app.call('POST', `/api/spaces/${id}/join`);
+    assert.equal((await app.call('POST', `/api/spaces/${id}/stage`, { token: host.token })).status, 200);
     const r = await app.app.inject({ method: 'GET', url: '/metrics' });
     assert.match(String(r.headers['content-type']), /text\/plain/);
     assert.match(r.body, /amphi_control_tokens_issued_total\{kind="listener"\} 3/);
+    assert.match(r.body, /amphi_control_tokens_issued_total\{kind="stage"\} 1/);
     assert.match(r.body, /amphi_control_space_transitions_total\{state="live"\} 1/);
     assert.match(r.body, /amphi_control_http_requests_total\{route="\/api\/spaces\/:id\/join",method="POST",status="200"\} 3/);
     assert.match(r.body, /amphi_process_cpu_seconds_total/);

@@ -83,6 +83,9 @@ describe('Spaces: lifecycle, listing, public view', () => {
       const page1 = await solo.call('GET', '/api/spaces?state=scheduled&limit=2');
       assert.equal(page1.json.spaces.length, 2);
       assert.equal(page1.json.nextOffset, 2);
+      const whole = await solo.call('GET', '/api/spaces?state=scheduled&limit=3');
+      assert.equal(whole.json.spaces.length, 3);
+      assert.equal(whole.json.nextOffset, null, 'exactly one page: no next one');
       const page2 = await solo.call('GET', '/api/spaces?state=scheduled&limit=2&offset=2');
       assert.deepEqual(
         page2.json.spaces.map((s: { id: string }) => s.id),
@@ -105,6 +108,7 @@ describe('Spaces: lifecycle, listing, public view', () => {
     assert.deepEqual(anon.json, asOther.json);
     assert.equal(anon.headers['cache-control'], 'public, max-age=1');
     const etag = String(anon.headers.etag);
+    assert.match(etag, /^"[A-Za-z0-9_-]{16}"$/, 'a short strong validator');
     const notModified = await app.call('GET', `/api/spaces/${space.id}`, { headers: { 'if-none-match': etag } });
     assert.equal(notModified.status, 304);
     await app.call('PUT', `/api/spaces/${space.id}/pin`, { token: host.token, body: { url: 'https://example.org/' } });
