@@ -1,7 +1,7 @@
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import { accountRoutes } from './accounts-routes.ts';
-import { calendarRoutes } from './calendar-routes.ts';
+import { feedRoutes } from './feed-routes.ts';
 import { crossSiteGuard } from './auth.ts';
 import { listeningRoutes } from './listening-routes.ts';
 import { notifyRoutes } from './notify-routes.ts';
@@ -43,7 +43,7 @@ export async function mountControlApi(app: App, context: RouteContext): Promise<
   spaceRoutes(app, context);
   listeningRoutes(app, context);
   recordingRoutes(app, context);
-  calendarRoutes(app, context);
+  feedRoutes(app, context);
   notifyRoutes(app, context);
   stageRoutes(app, context);
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());

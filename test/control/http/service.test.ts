@@ -8,6 +8,7 @@ const API_ROUTES = [
   'POST /api/accounts',
   'GET /api/accounts/by-handle/:handle',
   'GET /api/accounts/by-handle/:handle/calendar.ics',
+  'GET /api/accounts/by-handle/:handle/replays.rss',
   'POST /api/sessions',
   'GET /api/sessions/current',
   'DELETE /api/sessions/current',

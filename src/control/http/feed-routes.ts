@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { AmphiError } from '../../errors.ts';
 import { calendarFile } from '../calendar.ts';
+import { podcastFeed } from '../podcast.ts';
 import { Handle, errors, SpaceParams } from './schemas.ts';
 import type { App, RouteContext } from './types.ts';
 import { attachment } from './recording-routes.ts';
@@ -11,16 +12,19 @@ const Calendar = (description: string) => ({
   content: { 'text/calendar': { schema: Type.String({ description: 'iCalendar (RFC 5545)' }) } },
 });
 
+/** Episodes in a host's podcast feed. */
+const PODCAST_EPISODES = 50;
+
 /** How many Spaces of each state a host's feed carries: what is coming, what is on, what just was. */
 const FEED = { scheduled: 100, live: 10, ended: 20 } as const;
 
 /**
- * Calendars: `GET /api/spaces/:id/calendar.ics` (one Space, for "Add to calendar") and
- * `GET /api/accounts/by-handle/:handle/calendar.ics` (a host's upcoming, live and recent Spaces, a feed
- * calendar apps subscribe to). Public, like the Spaces themselves. Links point at `server.publicUrl`,
+ * Feeds other apps read. Calendars: `GET /api/spaces/:id/calendar.ics` (one Space, for "Add to
+ * calendar") and `GET /api/accounts/by-handle/:handle/calendar.ics` (a host's upcoming, live and recent
+ * Spaces, a feed calendar apps subscribe to). A podcast: `GET /api/accounts/by-handle/:handle/replays.rss`. Public, like the Spaces themselves. Links point at `server.publicUrl`,
  * or at the host the request came to when none is configured.
  */
-export function calendarRoutes(app: App, { plane, config, clock }: RouteContext): void {
+export function feedRoutes(app: App, { plane, config, clock, recordingFiles }: RouteContext): void {
   const baseUrl = (request: { protocol: string; host: string }) =>
     config.server.publicUrl ?? `${request.protocol}://${request.host}`;
 
@@ -42,6 +46,38 @@ export function calendarRoutes(app: App, { plane, config, clock }: RouteContext)
         .header('cache-control', 'public, max-age=60')
         .header('content-disposition', attachment(snap.space.title, snap.space.id, 'ics'))
         .send(body);
+    },
+  );
+
+  app.get(
+    '/api/accounts/by-handle/:handle/replays.rss',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: `A host's replays as a podcast (RSS 2.0 with iTunes tags): the ${PODCAST_EPISODES} latest that anyone may listen to, each with its .m4a`,
+        params: Type.Object({ handle: Handle }, { additionalProperties: false }),
+        response: {
+          200: { description: 'RSS 2.0', content: { 'application/rss+xml': { schema: Type.String() } } },
+          ...errors(400, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const host = await plane.accounts.findByHandle(request.params.handle);
+      if (host === undefined) throw new AmphiError('ACCOUNT_NOT_FOUND');
+      const ended = await plane.spaces.list({ state: 'ended', hostId: host.id, limit: PODCAST_EPISODES, offset: 0 });
+      // Podcast apps do not sign in: only replays of Spaces open to anonymous listeners, and only those recorded.
+      const episodes = [];
+      for (const snap of ended.filter((s) => s.space.allowAnonymous)) {
+        const file = await recordingFiles?.open(snap.space.id);
+        if (file !== undefined) episodes.push({ snap, sizeBytes: file.size, durationMs: file.durationMs });
+      }
+      const base = baseUrl(request);
+      const selfUrl = `${base}/api/accounts/by-handle/${encodeURIComponent(host.handle)}/replays.rss`;
+      return reply
+        .type('application/rss+xml; charset=utf-8')
+        .header('cache-control', 'public, max-age=300')
+        .send(podcastFeed({ hostHandle: host.handle, episodes, baseUrl: base, selfUrl, nowMs: clock.now() }));
     },
   );
 
