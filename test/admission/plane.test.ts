@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { solve } from '../../src/shared/pow-solve.ts';
+import { createHash } from 'node:crypto';
+import { readChallenge, solve } from '../../src/shared/pow-solve.ts';
 import { makeTestApp, type TestApp } from '../helpers/app.ts';
 
 /** Every app a test opened, closed after the suite (temp dir, SQLite file, timers). */
@@ -8,6 +9,17 @@ const opened: TestApp[] = [];
 after(async () => {
   for (const app of opened.splice(0)) await app.close();
 });
+
+/**
+ * A solution that surely fails: its SHA-256(`${nonce}:${solution}`) starts with a 1 bit (no leading
+ * zero). A fixed string would pass a 6-bit puzzle once in 64 challenges.
+ */
+function wrongSolution(challenge: string): string {
+  const { nonce } = readChallenge(challenge);
+  for (let i = 0; ; i++) {
+    if ((createHash('sha256').update(`${nonce}:wrong-${i}`).digest()[0]! & 0x80) !== 0) return `wrong-${i}`;
+  }
+}
 
 /** A live Space on an app whose join capacity is tiny: 2 at once, then 1 per second. */
 async function smallDoor(admission: Record<string, unknown> = {}) {
@@ -114,7 +126,7 @@ describe('admission: the waiting room at POST /join', () => {
       client: string;
     };
     assert.ok(difficultyBits >= 6 && difficultyBits <= 8);
-    const wrong = await join({ client, pow: { challenge, solution: 'not-the-answer' } });
+    const wrong = await join({ client, pow: { challenge, solution: wrongSolution(challenge) } });
     assert.equal(wrong.json.error.code, 'POW_INVALID');
     const fresh = (await join({ client })).json.error.details as { challenge: string };
     const solution = await solve(fresh.challenge);
