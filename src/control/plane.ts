@@ -15,7 +15,7 @@ import { Spaces } from './spaces.ts';
 import { smtpSender } from './notify/email.ts';
 import { Notifier } from './notify/notifier.ts';
 import { VapidKeyring } from './notify/push.ts';
-import { Notifications } from './notify/service.ts';
+import { Notifications, VERIFY_MAILS } from './notify/service.ts';
 
 /** How often expired sessions are deleted from storage. */
 const SESSION_SWEEP_MS = 3_600_000;
@@ -150,7 +150,14 @@ function notifications(deps: ControlDeps, spaces: Spaces, bus: ControlBus) {
   bus.on('space.started', ({ spaceId }) => enqueue(spaceId, 'space.live'));
   bus.on('space.ended', ({ spaceId }) => enqueue(spaceId, 'space.ended'));
   return {
-    notifications: new Notifications({ store, clock, signer, config: config.notify, vapid }),
+    notifications: new Notifications({
+      store,
+      clock,
+      signer,
+      config: config.notify,
+      vapid,
+      verifyMails: deps.shared?.limiter('verify-mails', VERIFY_MAILS) ?? new RateLimiter(VERIFY_MAILS, clock),
+    }),
     notifier,
     close() {
       void notifier.stop();

@@ -159,7 +159,9 @@ CREATE TABLE deliveries (
   created_at BIGINT NOT NULL,
   sent_at BIGINT
 );
-CREATE INDEX deliveries_due ON deliveries(state, next_at)
+CREATE INDEX deliveries_due ON deliveries(state, next_at);
+CREATE INDEX spaces_started ON spaces(started_at);
+CREATE INDEX spaces_ended ON spaces(ended_at)
 `,
   },
 ];

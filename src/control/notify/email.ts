@@ -20,7 +20,10 @@ export interface EmailSender {
 }
 
 export function smtpSender(smtpUrl: string, from: string): EmailSender {
-  const transport = createTransport(smtpUrl, { from });
+  // Pooled connections (nodemailer's default pool: 5), so a batch of reminders is not a handshake each.
+  const url = new URL(smtpUrl);
+  if (!url.searchParams.has('pool')) url.searchParams.set('pool', 'true');
+  const transport = createTransport(url.toString(), { from });
   return {
     async send(m) {
       await transport.sendMail({

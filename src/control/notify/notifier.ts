@@ -27,9 +27,12 @@ export interface NotifierOptions {
 }
 
 /** How long a claimed delivery is this node's to send; past it, another node may (this one died mid-send). */
-const CLAIM_MS = 60_000;
-/** Deliveries claimed per round. */
-const BATCH = 20;
+const CLAIM_MS = 120_000; // twice the longest webhook timeout allowed (notify.webhookTimeoutMs ≤ 60 s)
+/**
+ * Deliveries claimed at once, and sent at once: a round lasts about one send (a webhook's timeout at
+ * worst), far inside the claim, and a million reminders go out at BATCH per round-trip, not one by one.
+ */
+const BATCH = 50;
 /** How far back the sweep looks for Spaces whose go-live or end may not have been enqueued (a crash after COMMIT). */
 const SWEEP_BACK_MS = 3_600_000;
 const SWEEP_EVERY_MS = 30_000;
@@ -105,7 +108,7 @@ export class Notifier {
     }
     for (;;) {
       const due = await this.#o.store.claimDue(this.#o.clock.now(), CLAIM_MS, BATCH);
-      for (const d of due) await this.#settle(d, await this.#deliver(d).catch((e: unknown) => failure(e)));
+      await Promise.all(due.map(async (d) => this.#settle(d, await this.#deliver(d).catch((e: unknown) => failure(e)))));
       if (due.length < BATCH) return;
     }
   }

@@ -1,9 +1,10 @@
 import { isIP } from 'node:net';
 import type { Config } from '../../config/schema.ts';
-import { AmphiError } from '../../errors.ts';
+import { AmphiError, rateLimited } from '../../errors.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId } from '../../lib/ids.ts';
 import type { TokenSigner } from '../../lib/signed-token.ts';
+import type { Limiter, RateLimitPolicy } from '../../lib/token-bucket.ts';
 import type { NotifyStore } from '../../storage/notify-store.ts';
 import type { Account } from '../../storage/store.ts';
 import { readEmailLink } from './links.ts';
@@ -12,6 +13,12 @@ import { isPrivateAddress, newWebhookSecret } from './webhook.ts';
 
 /** Webhooks one account may have. */
 export const MAX_WEBHOOKS = 5;
+
+/**
+ * Verification e-mails one account may cause: 5, then one every 12 minutes. Without it, changing the
+ * address back and forth would make the server mail anyone, as often as someone liked.
+ */
+export const VERIFY_MAILS: RateLimitPolicy = { capacity: 5, refillPerSecond: 1 / 720 };
 
 export interface EmailView {
   readonly email: string;
@@ -36,10 +43,20 @@ export class Notifications {
   readonly #config: Config['notify'];
 
   readonly #vapid: VapidKeyring;
+  readonly #verifyMails: Limiter;
 
-  constructor(o: { store: NotifyStore; clock: Clock; signer: TokenSigner; config: Config['notify']; vapid: VapidKeyring }) {
+  constructor(o: {
+    store: NotifyStore;
+    clock: Clock;
+    signer: TokenSigner;
+    config: Config['notify'];
+    vapid: VapidKeyring;
+    /** Verification e-mails per account (`VERIFY_MAILS`); shared by every node in cluster mode. */
+    verifyMails: Limiter;
+  }) {
     this.#store = o.store;
     this.#vapid = o.vapid;
+    this.#verifyMails = o.verifyMails;
     this.#clock = o.clock;
     this.#signer = o.signer;
     this.#config = o.config;
@@ -51,6 +68,8 @@ export class Notifications {
     const now = this.#clock.now();
     const current = await this.#store.getContact(account.id);
     if (current?.email === email) return view(current); // unchanged: no second verification e-mail
+    const taken = await this.#verifyMails.take(account.id);
+    if (!taken.ok) throw rateLimited(taken.retryAfterMs);
     const contact = await this.#store.setContact(account.id, email, now);
     await this.#store.enqueue(
       {

@@ -379,6 +379,19 @@ describe('notifications: reminders by e-mail, webhooks', () => {
     assert.equal(again.json.subscriptions, 1, 'the gone one was removed');
   });
 
+  test('verification e-mails are limited per account: nobody can use the server to mail someone over and over', async () => {
+    const who = await app.signUp('notify_flip');
+    const set = (email: string) => app.call('PUT', '/api/me/email', { token: who.token, body: { email } });
+    for (let i = 0; i < 5; i++) assert.equal((await set(`flip${i % 2}@example.org`)).status, 200);
+    const refused = await set('flip-more@example.org');
+    assert.equal(refused.status, 429);
+    assert.equal(refused.json.error.code, 'RATE_LIMITED');
+    assert.equal(refused.headers['retry-after'], '720');
+    assert.equal((await set('flip0@example.org')).status, 200, 'the current address again sends nothing, so it is not limited');
+    app.clock.advance(720_000);
+    assert.equal((await set('flip-more@example.org')).status, 200, 'one more after 12 minutes');
+  });
+
   test('bad input: clear 4xx codes', async () => {
     const who = await app.signUp('notify_bad');
     const bad = async (method: string, url: string, body?: unknown) =>

@@ -46,8 +46,14 @@ export function HomePage() {
   const ended = useSpaces('ended');
   const me = useMe();
   const reminded = useReminders(me);
+  const verified = new URLSearchParams(location.search).get('email') === 'verified'; // from the link in the e-mail
   return (
     <>
+      {verified && (
+        <p role="status" class="notice">
+          Your e-mail address is confirmed: reminders will reach it.
+        </p>
+      )}
       <section>
         <h1>Live now</h1>
         {live.length === 0 ? <p class="muted">Nobody is live right now.</p> : null}
