@@ -83,6 +83,8 @@ export const ConfigSchema = Type.Object(
         retryBaseMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
         maxAttempts: Type.Integer({ minimum: 1, maximum: 20 }),
         pollMs: Type.Integer({ minimum: 50, maximum: 60_000 }),
+        // Reminders also go out this many minutes before a scheduled start (0: only at go-live).
+        remindBeforeMinutes: Type.Integer({ minimum: 0, maximum: 1440 }),
       },
       strict,
     ),
@@ -286,6 +288,7 @@ export const defaultConfig: Config = {
     retryBaseMs: 10_000,
     maxAttempts: 8,
     pollMs: 1000,
+    remindBeforeMinutes: 10,
   },
   spaces: {
     maxCohosts: 2,

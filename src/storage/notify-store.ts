@@ -6,7 +6,9 @@
 export type Channel = 'email' | 'webhook' | 'push';
 
 /** What a delivery announces. */
-export type DeliveryEvent = 'space.live' | 'space.ended' | 'email.verify';
+/** What a Space owes its reminded listeners and its host's webhooks: soon (before the start), live, ended. */
+export type SpaceEvent = 'space.soon' | 'space.live' | 'space.ended';
+export type DeliveryEvent = SpaceEvent | 'email.verify';
 
 export interface ContactRecord {
   readonly accountId: string;
@@ -84,13 +86,16 @@ export interface NotifyStore {
   /** Adds a delivery unless one with its key exists; true when added. */
   enqueue(delivery: NewDelivery, nowMs: number): Promise<boolean>;
   /**
-   * The deliveries a Space's `event` owes, added unless already there: on `space.live`, one e-mail per
-   * reminder whose account has a verified address that takes reminders and one push per subscription
-   * of a reminded account; on either event, one call per webhook of the host. Returns how many were added.
+   * The deliveries a Space's `event` owes, added unless already there: on `space.soon` and
+   * `space.live`, one e-mail per reminder whose account has a verified address that takes reminders
+   * and one push per subscription of a reminded account; on every event, one call per webhook of the
+   * host. Returns how many were added.
    */
-  enqueueForSpace(spaceId: string, event: 'space.live' | 'space.ended', nowMs: number): Promise<number>;
+  enqueueForSpace(spaceId: string, event: SpaceEvent, nowMs: number): Promise<number>;
   /** Spaces whose `event` happened at or after `sinceMs` (the sweep that covers a crash between commit and enqueue). */
   spacesWith(event: 'space.live' | 'space.ended', sinceMs: number): Promise<string[]>;
+  /** Scheduled Spaces whose start is after `nowMs` and at or before `untilMs` (the "starting soon" sweep). */
+  spacesStartingBy(nowMs: number, untilMs: number): Promise<string[]>;
   /**
    * Claims up to `limit` due pending deliveries until `nowMs + leaseMs` (counting the attempt): no other
    * claim returns them meanwhile. A claim that lapses (its node died mid-send) is due again.

@@ -8,6 +8,7 @@ import type {
   NewDelivery,
   NotifyStore,
   PushSubscriptionRecord,
+  SpaceEvent,
   WebhookRecord,
 } from './notify-store.ts';
 
@@ -137,10 +138,10 @@ export class SqlNotifyStore implements NotifyStore {
     }
   }
 
-  async enqueueForSpace(spaceId: string, event: 'space.live' | 'space.ended', nowMs: number): Promise<number> {
-    const prefix = event === 'space.live' ? 'live' : 'ended';
+  async enqueueForSpace(spaceId: string, event: SpaceEvent, nowMs: number): Promise<number> {
+    const prefix = event.slice('space.'.length);
     let added = 0;
-    if (event === 'space.live') {
+    if (event !== 'space.ended') {
       added += await this.#db.run(
         `INSERT INTO deliveries (${COLUMNS})
          SELECT '${prefix}:' || r.space_id || ':' || r.account_id || ':email', 'email', c.email, r.account_id, r.space_id, ?, 'pending', 0, ?, ?
@@ -173,6 +174,14 @@ export class SqlNotifyStore implements NotifyStore {
   async spacesWith(event: 'space.live' | 'space.ended', sinceMs: number): Promise<string[]> {
     const column = event === 'space.live' ? 'started_at' : 'ended_at';
     const rows = await this.#db.all(`SELECT id FROM spaces WHERE ${column} >= ? ORDER BY ${column}, id`, [sinceMs]);
+    return rows.map((r) => String(r.id));
+  }
+
+  async spacesStartingBy(nowMs: number, untilMs: number): Promise<string[]> {
+    const rows = await this.#db.all(
+      `SELECT id FROM spaces WHERE state = 'scheduled' AND scheduled_start > ? AND scheduled_start <= ? ORDER BY scheduled_start, id`,
+      [nowMs, untilMs],
+    );
     return rows.map((r) => String(r.id));
   }
 

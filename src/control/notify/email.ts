@@ -43,18 +43,24 @@ export function smtpSender(smtpUrl: string, from: string): EmailSender {
 /** The reminder a person asked for: the Space is live, here is the link. */
 export function reminderEmail(o: {
   to: string;
+  /** Set for a "starting soon" reminder: the scheduled start (ms since the epoch); null: live now. */
+  startsAt: number | null;
   title: string;
   hostHandle: string;
   spaceUrl: string;
   unsubscribeUrl: string;
   messageId: string;
 }): EmailMessage {
+  const soon = o.startsAt !== null;
+  const at = o.startsAt === null ? '' : utcMinute(o.startsAt);
   return {
     to: o.to,
-    subject: `Live now: ${o.title}`,
+    subject: soon ? `Starting soon: ${o.title}` : `Live now: ${o.title}`,
     text:
-      `@${o.hostHandle} is live on Amphi: "${o.title}".\n\n` +
-      `Listen now: ${o.spaceUrl}\n\n` +
+      (soon
+        ? `@${o.hostHandle} goes live on Amphi at ${at}: "${o.title}".\n\n` +
+          `Doors are open: take your place now and the player starts by itself: ${o.spaceUrl}\n\n`
+        : `@${o.hostHandle} is live on Amphi: "${o.title}".\n\n` + `Listen now: ${o.spaceUrl}\n\n`) +
       `You get this because you asked to be reminded of this Space.\n` +
       `Stop reminders by e-mail: ${o.unsubscribeUrl}\n`,
     messageId: o.messageId,
@@ -73,4 +79,9 @@ export function verificationEmail(o: { to: string; handle: string; verifyUrl: st
       `If it was not you, ignore this message: nothing will be sent to you.\n`,
     messageId: o.messageId,
   };
+}
+
+/** A time as people read it in a message: `2026-12-01 18:30 UTC`. */
+export function utcMinute(ms: number): string {
+  return `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 }

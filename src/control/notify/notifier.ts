@@ -2,11 +2,11 @@ import type { Config } from '../../config/schema.ts';
 import { every, type Clock } from '../../lib/clock.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { TokenSigner } from '../../lib/signed-token.ts';
-import type { DeliveryCounts, DeliveryRecord, NotifyStore } from '../../storage/notify-store.ts';
+import type { DeliveryCounts, DeliveryRecord, NotifyStore, SpaceEvent } from '../../storage/notify-store.ts';
 import type { Account } from '../../storage/store.ts';
 import { spacePageUrl } from '../calendar.ts';
 import type { SpaceSnapshot } from '../snapshots.ts';
-import { reminderEmail, verificationEmail, type EmailSender } from './email.ts';
+import { reminderEmail, utcMinute, verificationEmail, type EmailSender } from './email.ts';
 import { emailLinkToken } from './links.ts';
 import { sendPush, type VapidKeyring } from './push.ts';
 import { callWebhook } from './webhook.ts';
@@ -79,8 +79,8 @@ export class Notifier {
     return this.#o.store.countDeliveries();
   }
 
-  /** A Space went live or ended on this node: enqueue what it owes now (the sweep would, later). */
-  async spaceEvent(spaceId: string, event: 'space.live' | 'space.ended'): Promise<void> {
+  /** A Space went live or ended on this node (or starts soon): enqueue what it owes now (the sweep would, later). */
+  async spaceEvent(spaceId: string, event: SpaceEvent): Promise<void> {
     const added = await this.#o.store.enqueueForSpace(spaceId, event, this.#o.clock.now());
     if (added > 0) this.#o.log.info({ spaceId, event, added }, 'notifications enqueued');
   }
@@ -104,6 +104,11 @@ export class Notifier {
       this.#lastSweepMs = now;
       for (const event of ['space.live', 'space.ended'] as const) {
         for (const spaceId of await this.#o.store.spacesWith(event, now - SWEEP_BACK_MS)) await this.spaceEvent(spaceId, event);
+      }
+      const before = this.#o.config.remindBeforeMinutes * 60_000;
+      if (before > 0) {
+        for (const spaceId of await this.#o.store.spacesStartingBy(now, now + before))
+          await this.spaceEvent(spaceId, 'space.soon');
       }
     }
     for (;;) {
@@ -138,7 +143,7 @@ export class Notifier {
     const email = this.#o.email;
     if (email === undefined) return { ok: false, error: 'no SMTP server configured', permanent: true };
     const snap = await this.#o.snapshot(d.spaceId ?? '');
-    if (snap.space.state !== 'live') return tooLate(snap);
+    if (snap.space.state !== stateFor(d.event)) return tooLate(snap);
     const contact = await this.#o.store.getContact(d.accountId);
     if (contact?.email !== d.target || !contact.remindersByEmail || contact.verifiedAt === null) {
       return { ok: false, error: 'the address no longer takes reminders', permanent: true };
@@ -148,6 +153,7 @@ export class Notifier {
     await email.send(
       reminderEmail({
         to: d.target,
+        startsAt: d.event === 'space.soon' ? snap.space.scheduledStart : null,
         title: snap.space.title,
         hostHandle: snap.hostHandle,
         spaceUrl: spacePageUrl(snap, base),
@@ -162,12 +168,14 @@ export class Notifier {
     const subscription = await this.#o.store.getPushSubscription(d.target);
     if (subscription?.accountId !== d.accountId) return { ok: false, error: 'the browser unsubscribed', permanent: true };
     const snap = await this.#o.snapshot(d.spaceId ?? '');
-    if (snap.space.state !== 'live') return tooLate(snap);
+    if (snap.space.state !== stateFor(d.event)) return tooLate(snap);
+    const startsAt = d.event === 'space.soon' ? snap.space.scheduledStart : null;
     const outcome = await sendPush({
       subscription,
       message: {
-        title: `Live now: ${snap.space.title}`,
-        body: `@${snap.hostHandle} is live on Amphi`,
+        title: startsAt === null ? `Live now: ${snap.space.title}` : `Starting soon: ${snap.space.title}`,
+        body:
+          startsAt === null ? `@${snap.hostHandle} is live on Amphi` : `@${snap.hostHandle} goes live at ${utcMinute(startsAt)}`,
         url: spacePageUrl(snap, this.#o.baseUrl()),
       },
       vapid: { ...(await this.#o.vapid.keys()), subject: this.#o.config.vapidSubject },
@@ -232,7 +240,15 @@ export class Notifier {
   }
 }
 
-/** A reminder of a Space that is no longer live would send people to an ended show: given up. */
+/** The state a Space must still be in for a reminder of `event` to make sense ("soon" once live is late). */
+function stateFor(event: DeliveryRecord['event']): 'scheduled' | 'live' {
+  return event === 'space.soon' ? 'scheduled' : 'live';
+}
+
+/**
+ * A reminder of a Space no longer in the state it announced would mislead (an ended show, a "soon"
+ * once live: the live reminder goes instead): given up.
+ */
 function tooLate(snap: SpaceSnapshot): Outcome {
   return { ok: false, error: `the Space is ${snap.space.state}: too late to remind`, permanent: true };
 }

@@ -392,6 +392,63 @@ describe('notifications: reminders by e-mail, webhooks', () => {
     assert.equal((await set('flip-more@example.org')).status, 200, 'one more after 12 minutes');
   });
 
+  test('starting soon: notify.remindBeforeMinutes before the start, once per person and channel; then "Live now"', async () => {
+    const host = await app.signUp('soon_host');
+    const fan = await verifiedFan('soon_fan', 'soon@fans.example');
+    const browser = createECDH('prime256v1');
+    browser.generateKeys();
+    const authSecret = randomBytes(16);
+    const endpoint = `${pushBase}/push/soon-${randomBytes(4).toString('hex')}`;
+    const keys = { p256dh: browser.getPublicKey().toString('base64url'), auth: authSecret.toString('base64url') };
+    assert.equal(
+      (await app.call('POST', '/api/me/push-subscriptions', { token: fan.token, body: { endpoint, keys } })).status,
+      201,
+    );
+    const id = await schedule(host.token, 'Doors at seven'); // starts in an hour
+    const startsAt = app.clock.now() + 3_600_000;
+    await app.call('PUT', `/api/spaces/${id}/reminder`, { token: fan.token });
+    const mine = () => got.mails.filter((m) => (m.subject ?? '').endsWith(': Doors at seven'));
+    const pushes = () =>
+      got.pushes
+        .filter((p) => p.url === new URL(endpoint).pathname)
+        .map(
+          (p) =>
+            JSON.parse(ece.decrypt(p.body, { version: 'aes128gcm', privateKey: browser, authSecret }).toString()) as {
+              title: string;
+            },
+        );
+    app.clock.advance(49 * 60_000 + 31_000); // 10 min 29 s before the start: not yet (the sweep runs every 30 s)
+    await round();
+    assert.equal(mine().length, 0, 'nothing more than 10 minutes before');
+    app.clock.advance(60_000); // 9 min 29 s before
+    await round();
+    app.clock.advance(31_000);
+    await round(); // a second sweep inside the window adds nothing
+    assert.deepEqual(
+      mine().map((m) => m.subject),
+      ['Starting soon: Doors at seven'],
+    );
+    const text = mine()[0]!.text ?? '';
+    assert.ok(text.includes(new Date(startsAt).toISOString().slice(11, 16)), text);
+    assert.ok(links(text).includes(`https://amphi.example/s/${id}`), text);
+    assert.deepEqual(
+      pushes().map((m) => m.title),
+      ['Starting soon: Doors at seven'],
+    );
+    await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
+    await round();
+    app.clock.advance(31_000);
+    await round();
+    assert.deepEqual(
+      mine().map((m) => m.subject),
+      ['Starting soon: Doors at seven', 'Live now: Doors at seven'],
+    );
+    assert.deepEqual(
+      pushes().map((m) => m.title),
+      ['Starting soon: Doors at seven', 'Live now: Doors at seven'],
+    );
+  });
+
   test('bad input: clear 4xx codes', async () => {
     const who = await app.signUp('notify_bad');
     const bad = async (method: string, url: string, body?: unknown) =>
