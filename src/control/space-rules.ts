@@ -46,6 +46,20 @@ export function requireLive(space: SpaceRecord): void {
   if (space.state !== 'live') throw new AmphiError('SPACE_NOT_LIVE');
 }
 
+export function requireScheduled(space: SpaceRecord): void {
+  if (space.state !== 'scheduled') throw new AmphiError('SPACE_NOT_SCHEDULED');
+}
+
+/** A scheduled start must be a representable time in the future. */
+export function requireFutureStart(ms: number, now: number): void {
+  if (!Number.isFinite(ms)) {
+    throw new AmphiError('VALIDATION_FAILED', {
+      details: [{ field: 'body/scheduledStart', problem: 'is not a representable time' }],
+    });
+  }
+  if (ms <= now) throw new AmphiError('SCHEDULED_START_IN_PAST');
+}
+
 export function memberOf(snap: SpaceSnapshot, accountId: string): MemberRecord | undefined {
   return snap.members.find((m) => m.accountId === accountId);
 }

@@ -16,22 +16,20 @@ import {
   requireOnStage,
   requireOutranks,
   requireRole,
+  requireScheduled,
+  requireFutureStart,
   type Ctx,
   type MyRelation,
 } from './space-rules.ts';
 import { requireVisibleText } from './text.ts';
-
-export interface SpaceLimits extends QuotaLimits {
-  readonly maxCohosts: number;
-  readonly maxSpeakers: number;
-}
 
 export interface SpacesOptions {
   readonly store: Store;
   readonly clock: Clock;
   readonly bus: ControlBus;
   readonly snapshots: SnapshotCache;
-  readonly limits: SpaceLimits;
+  /** The quotas, and how many co-hosts and speakers a stage holds. */
+  readonly limits: QuotaLimits & { readonly maxCohosts: number; readonly maxSpeakers: number };
   readonly log: Logger;
   /** Checks that the Space's media can be recorded before it goes live; throws a catalogued error if not. */
   readonly prepareMedia?: ((spaceId: string) => void) | undefined;
@@ -74,12 +72,7 @@ export class Spaces {
     input: { title: string; scheduledStart?: number | undefined; allowAnonymous?: boolean | undefined },
   ): Promise<SpaceSnapshot> {
     const now = this.#o.clock.now();
-    if (input.scheduledStart !== undefined && !Number.isFinite(input.scheduledStart)) {
-      throw new AmphiError('VALIDATION_FAILED', {
-        details: [{ field: 'body/scheduledStart', problem: 'is not a representable time' }],
-      });
-    }
-    if (input.scheduledStart !== undefined && input.scheduledStart <= now) throw new AmphiError('SCHEDULED_START_IN_PAST');
+    if (input.scheduledStart !== undefined) requireFutureStart(input.scheduledStart, now);
     const title = input.title.trim();
     requireVisibleText('body/title', title);
     this.#quotas.takeCreation(actor.id); // last: a refused request costs no token
@@ -161,6 +154,18 @@ export class Spaces {
       if (ctx.space.allowAnonymous === allow) return false;
       this.#o.log.info({ spaceId, allowAnonymous: allow, by: actor.id }, 'anonymous listening changed');
       return { patch: { allowAnonymous: allow } };
+    });
+  }
+
+  /** A revised start (host only, before going live): the doors show it; calendars move the event (SEQUENCE). */
+  reschedule(actor: Account, spaceId: string, scheduledStart: number): Promise<SpaceSnapshot> {
+    return this.#mutate(spaceId, actor, ({ space }) => {
+      requireRole(space, actor, 'host');
+      requireScheduled(space);
+      requireFutureStart(scheduledStart, this.#o.clock.now());
+      if (space.scheduledStart === scheduledStart) return false;
+      this.#o.log.info({ spaceId, scheduledStart, was: space.scheduledStart }, 'space rescheduled');
+      return { patch: { scheduledStart } };
     });
   }
 
@@ -292,7 +297,7 @@ export class Spaces {
 
   setReminder(actor: Account, spaceId: string, on: boolean): Promise<SpaceSnapshot> {
     return this.#mutate(spaceId, actor, async ({ space, store }) => {
-      if (space.state !== 'scheduled') throw new AmphiError('SPACE_NOT_SCHEDULED');
+      requireScheduled(space);
       const changed = on
         ? await store.addRelation('reminders', spaceId, actor.id, this.#o.clock.now())
         : await store.removeRelation('reminders', spaceId, actor.id);

@@ -164,6 +164,7 @@ export async function buildControlApp(parts: Omit<ControlParts, 'admittedListene
     listeners: parts.spaceListeners ?? (() => 0),
     recording: parts.recordings ?? (() => undefined),
     endsAt: (id) => services.abandonment?.endsAt(id),
+    backstage: () => undefined, // no stage in this process: the media node's room state says
   };
   const app = createHttpApp({
     log: parts.log.child({ plane: 'control' }),

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.ts';
-import { roomStateView, spaceView, type LiveSignals } from '../control/http/views.ts';
+import { roomStateView, spaceView } from '../control/http/views.ts';
 import { Edge } from '../edge/edge.ts';
 import { listenerDoor } from '../edge/http.ts';
 import { edgeMetrics } from '../edge/metrics.ts';
@@ -28,6 +28,7 @@ import { ConfigError } from '../config/load.ts';
 import type { NodeReport } from '../cluster/fleet.ts';
 import { linkCluster, type ClusterLink } from './cluster.ts';
 import { controlServices, mountControl, type ControlApp } from './control.ts';
+import { liveSignals } from './live-signals.ts';
 import { startDemo } from './demo.ts';
 import { secureDataDir } from './data-dir.ts';
 import { loadSigningKeys } from './keys.ts';
@@ -253,13 +254,6 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
     failures,
     ...(leases === undefined ? {} : { owns: leases.owns }),
   });
-  const live: LiveSignals = {
-    reactionCounts: (spaceId) => plane.reactions.counts(spaceId),
-    speaking: (spaceId) => stage.levels(spaceId),
-    listeners: (spaceId) => fleet?.listeners(spaceId) ?? edge.listeners(spaceId),
-    recording: (spaceId) => origin.recording(spaceId),
-    endsAt: (spaceId) => services.abandonment?.endsAt(spaceId),
-  };
   const { media, bucket } = mediaStorage(config, clock, log.child({ plane: 'origin' }));
   if (bucket !== undefined) bucketMetrics(metrics.registry, bucket.storage);
   const origin = new OriginPlane({
@@ -291,6 +285,7 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
     listenerTokenTtlMs: config.tokens.listenerTokenTtlSeconds * 1000,
   });
   edgeMetrics(metrics.registry, edge);
+  const live = liveSignals({ services, stage, origin, edge, fleet, clustered: cluster !== undefined });
 
   originMetrics(metrics.registry, origin);
   stageMetrics(metrics.registry, stage);

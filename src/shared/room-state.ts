@@ -29,6 +29,18 @@ export interface RoomStateView {
   readonly replay: { readonly available: boolean; readonly durationSeconds: number | null };
   /** Set while no host or co-host is on stage: when the Space ends by itself unless one returns (ISO time). */
   readonly endsAt: string | null;
+  /** When a scheduled Space starts (ISO time; the host may revise it until going live), or null. */
+  readonly scheduledStart: string | null;
+  /** What the waiting audience sees backstage before the start; null once live, or where unknown. */
+  readonly backstage: Backstage | null;
+}
+
+/** The doors' honest status, before the start: is the host there, and has their microphone been heard. */
+export interface Backstage {
+  /** A host or co-host is connected to the stage, waiting to go live. */
+  readonly hostConnected: boolean;
+  /** The stage has heard their microphone (sound, not silence). */
+  readonly micChecked: boolean;
 }
 
 /** The document as served: the room state and how much the server is shedding now. */
@@ -54,7 +66,7 @@ export type SpaceViewFields = Omit<RoomStateView, 'status'> & { readonly state: 
  * from the Space it loaded before it plays, so the page reads one shape either way.
  */
 export function roomStateOf(view: SpaceViewFields): RoomStateView {
-  const { state, title, listenerCount, reactions, pinnedLink, replay, endsAt } = view;
+  const { state, title, listenerCount, reactions, pinnedLink, replay, endsAt, scheduledStart, backstage } = view;
   // Levels change every tick; listeners need who is speaking, so only the flag is in the document
   // (keeping levels made its version change on every poll and quadrupled the long-poll traffic).
   const stage = view.stage.map((m) => ({
@@ -65,5 +77,5 @@ export function roomStateOf(view: SpaceViewFields): RoomStateView {
     mutedByHost: m.mutedByHost,
     speaking: m.speaking,
   }));
-  return { status: state, title, stage, listenerCount, reactions, pinnedLink, replay, endsAt };
+  return { status: state, title, stage, listenerCount, reactions, pinnedLink, replay, endsAt, scheduledStart, backstage };
 }

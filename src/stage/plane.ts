@@ -167,6 +167,18 @@ export class StagePlane {
     }
   }
 
+  /**
+   * Who waits in the green room of a scheduled Space: connected or still connecting, and whether their
+   * microphone has been heard (the doors' backstage status; nothing is mixed before the start).
+   */
+  backstage(spaceId: string): { accountId: string; connected: boolean; heard: boolean }[] {
+    return this.#waiting(spaceId).map((ref) => ({
+      accountId: ref.accountId,
+      connected: ref.session.connected,
+      heard: ref.session.heard,
+    }));
+  }
+
   levels(spaceId: string): SourceLevel[] {
     return this.#rooms.get(spaceId)?.levels() ?? [];
   }

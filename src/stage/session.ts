@@ -24,6 +24,11 @@ export interface SessionEvents extends Record<string, unknown> {
 
 const OPUS_PT = 111;
 
+/** Opus packets up to this size carry silence (or comfort noise), not a voice. */
+const SILENT_PACKET_BYTES = 16;
+/** Packets with sound (at 20 ms each: half a second) before a microphone counts as heard. */
+const HEARD_PACKETS = 25;
+
 /**
  * One speaker's WebRTC connection (werift): receives their Opus audio and, when their offer is
  * sendrecv, sends back what they should hear. It knows nothing about Spaces or mixing.
@@ -38,6 +43,8 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
   #connected = false;
   /** Bytes received, for the bitrate cap. */
   bytesIn = 0;
+  /** Packets with sound in them (bigger than `SILENT_PACKET_BYTES`) since the session opened. */
+  soundPackets = 0;
 
   private constructor(id: string, pc: RTCPeerConnection, outbound: MediaStreamTrack | undefined, onError: OnListenerError) {
     super(onError);
@@ -75,6 +82,7 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
       track.onReceiveRtp.subscribe((rtp) => {
         if (session === undefined) return;
         session.bytesIn += rtp.payload.length;
+        if (rtp.payload.length > SILENT_PACKET_BYTES) session.soundPackets++;
         session.emit('audio', { rtpTimestamp: rtp.header.timestamp, payload: rtp.payload });
       });
     });
@@ -125,6 +133,15 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
 
   get receivesAudio(): boolean {
     return this.#outbound !== undefined;
+  }
+
+  /**
+   * Whether the speaker's microphone has been heard: half a second of packets bigger than Opus sends
+   * for silence (its silent frames are a few bytes; speech and tones take 40–160). The backstage
+   * status shows it to the waiting audience ("mic checked"); nothing is decoded for it.
+   */
+  get heard(): boolean {
+    return this.soundPackets >= HEARD_PACKETS;
   }
 
   /** Whether ICE and DTLS have been up (the stage closes sessions that never get there). */

@@ -24,6 +24,7 @@ import type {
 const spaceColumns: Record<keyof SpacePatch, string> = {
   title: 'title',
   state: 'state',
+  scheduledStart: 'scheduled_start',
   startedAt: 'started_at',
   endedAt: 'ended_at',
   pinnedLink: 'pinned_link',

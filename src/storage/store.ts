@@ -61,7 +61,7 @@ export interface PendingRequest {
 }
 
 export type SpacePatch = Partial<
-  Pick<SpaceRecord, 'title' | 'state' | 'startedAt' | 'endedAt' | 'pinnedLink' | 'allowAnonymous'>
+  Pick<SpaceRecord, 'title' | 'state' | 'scheduledStart' | 'startedAt' | 'endedAt' | 'pinnedLink' | 'allowAnonymous'>
 >;
 export type MemberPatch = Partial<Pick<MemberRecord, 'role' | 'muted' | 'mutedByHost'>>;
 

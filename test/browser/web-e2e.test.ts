@@ -309,6 +309,69 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
     }
   });
 
+  test('doors open: the backstage status; Play before the start hears the host within 2 s of go-live', TEST, async () => {
+    const base = server.url;
+    const host = await hostBrowser.newPage({ viewport: { width: 1280, height: 860 } });
+    const fan = await listenerBrowser.newPage({ viewport: { width: 390, height: 844 } });
+    try {
+      watch(host, 'doors host', stageEnded);
+      watch(fan, 'doors fan');
+      await signUp(host, base, 'doors_host');
+      await host.goto(`${base}/new`);
+      await host.getByLabel('Title').fill('Doors at seven');
+      await host.getByRole('button', { name: 'Create' }).click();
+      await host.waitForURL(/\/s\/sp_/);
+      const spaceUrl = host.url();
+
+      await fan.goto(spaceUrl);
+      const doors = fan.getByRole('region', { name: 'Backstage' });
+      await doors.getByText('@doors_host has not arrived backstage yet.').waitFor();
+      await fan.getByRole('button', { name: '▶ Play' }).click();
+      await doors.getByText(/You are in\. The player starts by itself/).waitFor();
+      await doors.getByText('1 person waiting.').waitFor({ timeout: 5000 }); // counted by the edge it follows
+      assert.equal(await fan.getByRole('button', { name: '■ Stop' }).count(), 0, 'nothing plays before the start');
+
+      // The host connects from the green room: the fan sees them arrive and their microphone heard.
+      await host.getByRole('button', { name: /Join the stage/ }).click();
+      await doors.getByText('✅ @doors_host is backstage.').waitFor({ timeout: 10_000 });
+      await doors.getByText('✅ Microphone checked.').waitFor({ timeout: 10_000 });
+      await host.getByLabel('Move the start to').fill('2099-01-01T19:30');
+      await host.getByRole('button', { name: 'Move' }).click();
+      await doors.getByText(/^Starts at /).waitFor();
+      await fan.screenshot({ path: `${shots}doors-phone.png` });
+
+      const wentLive = performance.now();
+      await host.getByRole('button', { name: 'Go live' }).click();
+      // Probed every 100 ms: the first of three probes in a row that hear 440 Hz is when it was heard.
+      let heardAt: number | undefined;
+      const peaks: number[] = [];
+      for (let run = 0; performance.now() - wentLive < 10_000;) {
+        const at = performance.now();
+        const { peakHz } = await fan.evaluate(() =>
+          (globalThis as unknown as { amphiProbe: () => { peakHz: number } }).amphiProbe(),
+        );
+        peaks.push(Math.round(peakHz));
+        run = Math.abs(peakHz - 440) < 8 ? run + 1 : 0;
+        if (run === 1) heardAt = at;
+        if (run === 3) break;
+        await realTime(100, 'the page plays a little more');
+      }
+      assert.ok(
+        heardAt !== undefined && peaks.slice(-3).every((p) => Math.abs(p - 440) < 8),
+        `never heard the host: ${peaks.join(',')}`,
+      );
+      const afterMs = Math.round(heardAt - wentLive);
+      console.log(`doors: heard the host ${afterMs} ms after the Go live click`);
+      assert.ok(afterMs <= 2000, `heard ${afterMs} ms after going live`);
+      await fan.getByRole('button', { name: '■ Stop' }).waitFor();
+      assert.ok((await fan.locator('audio').evaluate((a: HTMLAudioElement) => a.currentTime)) > 0);
+      assert.equal(await doors.count(), 0, 'the doors card goes once live');
+    } finally {
+      await host.close();
+      await fan.close();
+    }
+  });
+
   test('"Remind me" shows its state, survives a reload and is undone, on the home page and the Space page', TEST, async () => {
     const base = server.url;
     const hostAccount = await fetch(`${base}/api/accounts`, {

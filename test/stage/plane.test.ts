@@ -101,9 +101,19 @@ describe('StagePlane', () => {
     assert.equal(plane.room(SPACE), undefined, 'no room (and so no recording) for a Space that has not started');
     assert.deepEqual(rooms, []);
     assert.equal(plane.sessionCount, 2);
+    // The doors' status: both wait; neither connected (hand-written offers never do), nothing heard.
+    assert.deepEqual(
+      plane.backstage(SPACE).sort((a, b) => a.accountId.localeCompare(b.accountId)),
+      [
+        { accountId: 'ac_cohost', connected: false, heard: false },
+        { accountId: 'ac_host', connected: false, heard: false },
+      ],
+    );
+    assert.deepEqual(plane.backstage('sp_other000000'), [], "another Space's green room is its own");
     bus.emit('space.started', { spaceId: SPACE });
     assert.deepEqual(rooms, [SPACE]);
     assert.deepEqual(plane.room(SPACE)?.connected().sort(), ['ac_cohost', 'ac_host']);
+    assert.deepEqual(plane.backstage(SPACE), [], 'on the mix now: nobody waits backstage');
   });
 
   test('waiting sessions are closed when their Space ends or their speaker is removed; a reconnect replaces', async () => {

@@ -564,7 +564,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change the settings of a Space (host or co-host): allowAnonymous: false locks out anonymous listeners */
+        /** Change the settings of a Space: allowAnonymous (host or co-host; false locks out anonymous listeners), scheduledStart (host, before going live: a revised start) */
         patch: {
             parameters: {
                 query?: never;
@@ -578,7 +578,12 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @description Listeners may join without an account; false refuses anonymous joins and renewals from now on */
-                        allowAnonymous: boolean;
+                        allowAnonymous?: boolean;
+                        /**
+                         * Format: date-time
+                         * @description A revised start (host only, before going live, in the future): the waiting audience sees it
+                         */
+                        scheduledStart?: string;
                     };
                 };
             };
@@ -3722,6 +3727,13 @@ export interface components {
             };
             /** @description Set while no host or co-host is on stage: the Space ends by itself then unless one returns */
             endsAt: string | null;
+            /** @description Before the start, what the waiting audience sees backstage; null once live or where unknown */
+            backstage: {
+                /** @description A host or co-host is connected to the stage, waiting to go live */
+                hostConnected: boolean;
+                /** @description The stage has heard their microphone (sound, not silence) */
+                micChecked: boolean;
+            } | null;
             /** @description Grows with every change a listener could see */
             version: number;
         };

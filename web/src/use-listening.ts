@@ -16,6 +16,10 @@ export interface Listening {
   readonly door: DoorState | undefined;
   /** Set while the player recovers by itself (a server restart, a lost network): the attempt, from 1. */
   readonly reconnecting: number | undefined;
+  /** In, before the start: the player starts by itself when the Space goes live (`started`). */
+  readonly atDoors: boolean;
+  /** The Space went live: a listener waiting at the doors starts playing now. */
+  readonly started: () => void;
   readonly play: () => Promise<void>;
   readonly stop: () => void;
   /** The Space ended: the player stops, the room state is still followed (until the replay is ready). */
@@ -25,10 +29,18 @@ export interface Listening {
 /**
  * Listening to a Space: through the door (a token now, or a kept place in line, or a proof of work
  * first), then the player, until the listener stops or leaves the page. Errors go to `report`.
+ * Before the start (`hasStarted()` false) the doors are open: the listener is admitted, the room state
+ * is followed through the edge (so they count among those waiting, and learn of the go-live within a
+ * poll), and the player starts by itself when the page calls `started()`.
  * The player recovers by itself while `isLive()` (the room state says live), and says so
  * (`reconnecting`); it stops when the Space ends (`finish`) or the edge refuses for good.
  */
-export function useListening(id: string, report: (message: string) => void, isLive: () => boolean): Listening {
+export function useListening(
+  id: string,
+  report: (message: string) => void,
+  isLive: () => boolean,
+  hasStarted: () => boolean,
+): Listening {
   const audio = useRef<HTMLAudioElement>(null);
   /** The join in progress (in line, proving, playing): aborted when the listener stops or leaves. */
   const joining = useRef<AbortController>();
@@ -37,6 +49,9 @@ export function useListening(id: string, report: (message: string) => void, isLi
   const [playing, setPlaying] = useState(false);
   const [door, setDoor] = useState<DoorState>();
   const [reconnecting, setReconnecting] = useState<number>();
+  const [atDoors, setAtDoors] = useState(false);
+  /** Opens the doors' gate: set while a listener waits for the start. */
+  const gate = useRef<() => void>();
   useEffect(
     () => () => {
       joining.current?.abort();
@@ -52,23 +67,20 @@ export function useListening(id: string, report: (message: string) => void, isLi
     const signal = controller.signal;
     let refused: string | undefined;
     const client = newClientId();
-    const renew = async (current: Grant): Promise<Grant> => {
-      const res = await api.POST('/api/spaces/{id}/join', {
-        params: { path: { id } },
-        body: { token: current.token, client },
-      });
-      // A token that already expired (or the listener cap reached) cannot be renewed: join again through the door.
-      if (res.response.status === 401) return joinThroughDoor(id, () => undefined, signal, client);
-      // Removed, or the Space is gone: no renewal will ever be granted.
-      if (res.response.status === 403 || res.response.status === 404)
-        throw new Refusal(errorOf(res.error)?.message ?? `Join refused (${res.response.status})`);
-      const renewed = unwrap(res);
-      if ('ticket' in renewed) throw new Error('renewal was queued'); // admitted listeners are renewed, never queued
-      return renewed;
-    };
+    const renew = renewer(id, client, signal);
     try {
       const grant = new ListenerGrant(await joinThroughDoor(id, setDoor, signal, client), renew);
       setDoor(undefined);
+      if (!hasStarted()) {
+        // In before the start: follow the room state (the grants) and wait for the go-live.
+        setGrants(grant);
+        setAtDoors(true);
+        await opened(gate, signal);
+        if (signal.aborted) return;
+        setAtDoors(false);
+        // A long wait may have outlived the token (the room-state loop renews on 401; this is sooner).
+        if (Date.parse(grant.current.expiresAt) - Date.now() < 30_000) await grant.renew(grant.current);
+      }
       if (audio.current === null) return; // the page was left meanwhile
       const live: LivePlayback = {
         grants: grant,
@@ -117,6 +129,38 @@ export function useListening(id: string, report: (message: string) => void, isLi
     finish();
     setGrants(undefined);
     setDoor(undefined);
+    setAtDoors(false);
   };
-  return { audio, grants, playing, door, reconnecting, play, stop, finish };
+  const started = () => gate.current?.();
+  return { audio, grants, playing, door, reconnecting, atDoors, started, play, stop, finish };
+}
+
+/** Waits at the doors until the page opens the gate (the Space went live) or the listener leaves. */
+async function opened(gate: MutableRef<(() => void) | undefined>, signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => {
+    gate.current = resolve;
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  gate.current = undefined;
+}
+
+/**
+ * How an admitted listener's token is renewed: with the token (never queued); one that expired, or the
+ * listener cap reached, joins again through the door; a refusal for good (removed, gone) stops.
+ */
+function renewer(id: string, client: string, signal: AbortSignal): (current: Grant) => Promise<Grant> {
+  return async (current: Grant): Promise<Grant> => {
+    const res = await api.POST('/api/spaces/{id}/join', {
+      params: { path: { id } },
+      body: { token: current.token, client },
+    });
+    // A token that already expired (or the listener cap reached) cannot be renewed: join again through the door.
+    if (res.response.status === 401) return joinThroughDoor(id, () => undefined, signal, client);
+    // Removed, or the Space is gone: no renewal will ever be granted.
+    if (res.response.status === 403 || res.response.status === 404)
+      throw new Refusal(errorOf(res.error)?.message ?? `Join refused (${res.response.status})`);
+    const renewed = unwrap(res);
+    if ('ticket' in renewed) throw new Error('renewal was queued'); // admitted listeners are renewed, never queued
+    return renewed;
+  };
 }

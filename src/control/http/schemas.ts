@@ -63,6 +63,16 @@ export const Space = Type.Object(
     endsAt: Type.Union([IsoTime, Type.Null()], {
       description: 'Set while no host or co-host is on stage: the Space ends by itself then unless one returns',
     }),
+    backstage: Type.Union(
+      [
+        Type.Object({
+          hostConnected: Type.Boolean({ description: 'A host or co-host is connected to the stage, waiting to go live' }),
+          micChecked: Type.Boolean({ description: 'The stage has heard their microphone (sound, not silence)' }),
+        }),
+        Type.Null(),
+      ],
+      { description: 'Before the start, what the waiting audience sees backstage; null once live or where unknown' },
+    ),
     version: Type.Integer({ description: 'Grows with every change a listener could see' }),
   },
   { $id: 'Space' },
@@ -86,11 +96,19 @@ export const CreateSpace = Type.Object(
 
 export const UpdateSpace = Type.Object(
   {
-    allowAnonymous: Type.Boolean({
-      description: 'Listeners may join without an account; false refuses anonymous joins and renewals from now on',
-    }),
+    allowAnonymous: Type.Optional(
+      Type.Boolean({
+        description: 'Listeners may join without an account; false refuses anonymous joins and renewals from now on',
+      }),
+    ),
+    scheduledStart: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'A revised start (host only, before going live, in the future): the waiting audience sees it',
+      }),
+    ),
   },
-  strict,
+  { ...strict, minProperties: 1 },
 );
 
 export const ListSpacesQuery = Type.Object(

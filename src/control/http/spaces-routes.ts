@@ -93,16 +93,21 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
     {
       schema: {
         tags: ['spaces'],
-        summary: 'Change the settings of a Space (host or co-host): allowAnonymous: false locks out anonymous listeners',
+        summary:
+          'Change the settings of a Space: allowAnonymous (host or co-host; false locks out anonymous listeners), scheduledStart (host, before going live: a revised start)',
         params: SpaceParams,
         body: UpdateSpace,
         response: spaceResponse(400, 401, 403, 404, 409),
       },
     },
-    async (request) =>
-      envelope(
-        await plane.spaces.setAllowAnonymous(await auth.required(request), request.params.id, request.body.allowAnonymous),
-      ),
+    async (request) => {
+      const actor = await auth.required(request);
+      const { allowAnonymous, scheduledStart } = request.body;
+      const id = request.params.id;
+      if (scheduledStart !== undefined) await plane.spaces.reschedule(actor, id, Date.parse(scheduledStart));
+      if (allowAnonymous !== undefined) await plane.spaces.setAllowAnonymous(actor, id, allowAnonymous);
+      return envelope(await plane.spaces.snapshot(id));
+    },
   );
 
   const lifecycle = (action: 'start' | 'end', summary: string) =>

@@ -1,6 +1,6 @@
 import type { Account } from '../../storage/store.ts';
 import type { SpaceSnapshot } from '../snapshots.ts';
-import { roomStateOf, type RoomStateView } from '../../shared/room-state.ts';
+import { roomStateOf, type Backstage, type RoomStateView } from '../../shared/room-state.ts';
 
 /** JSON views of domain records: ISO times, public fields only. */
 export function iso(ms: number): string;
@@ -24,6 +24,8 @@ export interface LiveSignals {
   recording(spaceId: string): { live: boolean; durationMs: number } | undefined;
   /** When a live Space with no host on stage will end by itself, if it will (ms since the epoch). */
   endsAt(spaceId: string): number | undefined;
+  /** The green room of a scheduled Space, where this process holds the stage; undefined where it cannot know. */
+  backstage(spaceId: string): Backstage | undefined;
 }
 
 export function spaceView(snap: SpaceSnapshot, live: LiveSignals) {
@@ -55,6 +57,7 @@ export function spaceView(snap: SpaceSnapshot, live: LiveSignals) {
     listenerCount: live.listeners(s.id),
     replay: replayView(s.state, live.recording(s.id)),
     endsAt: s.state === 'live' ? iso(live.endsAt(s.id) ?? null) : null,
+    backstage: s.state === 'scheduled' ? (live.backstage(s.id) ?? null) : null,
     version: s.version,
   };
 }

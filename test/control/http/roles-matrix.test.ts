@@ -226,6 +226,18 @@ const actions: Action[] = [
     run: onSpace('PATCH', '', { allowAnonymous: false }),
     expect: moderatorsOnly,
   },
+  {
+    name: 'move the start',
+    state: 'scheduled',
+    run: onSpace('PATCH', '', { scheduledStart: '2099-01-01T19:00:00.000Z' }),
+    expect: hostOnly,
+  },
+  {
+    name: 'move the start of a live Space',
+    state: 'live',
+    run: onSpace('PATCH', '', { scheduledStart: '2099-01-01T19:00:00.000Z' }),
+    expect: mapOk(hostOnly, 'SPACE_NOT_SCHEDULED'),
+  },
   { name: 'react', state: 'live', run: onSpace('POST', '/reactions', { emoji: '🔥' }), expect: anySignedIn },
   { name: 'set reminder', state: 'scheduled', run: onSpace('PUT', '/reminder'), expect: anySignedIn },
   {

@@ -57,6 +57,25 @@ describe('Spaces: lifecycle, listing, public view', () => {
     assert.equal(r.json.error.code, 'SCHEDULED_START_IN_PAST');
   });
 
+  test('the host moves the start: the view, its version and the calendar follow; bad times are refused', async () => {
+    const at = (min: number) => new Date(app.clock.now() + min * 60_000).toISOString();
+    const space = await create({ title: 'Moved', scheduledStart: at(60) });
+    const patch = (body: object, token = host.token) => app.call('PATCH', `/api/spaces/${space.id}`, { token, body });
+    const moved = await patch({ scheduledStart: at(75) });
+    assert.equal(moved.status, 200, JSON.stringify(moved.json));
+    assert.equal(moved.json.space.scheduledStart, at(75));
+    assert.equal(moved.json.space.version, space.version + 1, 'listeners see the change');
+    assert.equal(moved.json.space.backstage, null, 'this process holds no stage: it does not pretend to know');
+    const ics = await app.call('GET', `/api/spaces/${space.id}/calendar.ics`);
+    assert.match(String(ics.json), new RegExp(`DTSTART:${at(75).replace(/[-:]/g, '').slice(0, 15)}Z`));
+    assert.equal((await patch({ scheduledStart: at(75) })).json.space.version, space.version + 1, 'the same time: no change');
+    assert.equal((await patch({ scheduledStart: at(-1) })).json.error.code, 'SCHEDULED_START_IN_PAST');
+    assert.equal((await patch({ scheduledStart: 'tomorrow' })).json.error.code, 'VALIDATION_FAILED');
+    assert.equal((await patch({})).json.error.code, 'VALIDATION_FAILED');
+    const both = await patch({ scheduledStart: at(90), allowAnonymous: false });
+    assert.deepEqual([both.json.space.scheduledStart, both.json.space.allowAnonymous], [at(90), false]);
+  });
+
   test('list by state, in a useful order, with pagination', async () => {
     const solo = await makeTestApp();
     try {

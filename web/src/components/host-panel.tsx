@@ -25,6 +25,7 @@ export function HostPanel({ space, room, isHost, act }: HostPanelProps) {
           </button>
         </div>
       )}
+      {room.status === 'scheduled' && isHost && <RescheduleForm id={space.id} act={act} />}
       <SpeakRequests space={space} act={act} />
       <StageModeration id={space.id} stage={room.stage} isHost={isHost} act={act} />
       <InviteForm id={space.id} act={act} />
@@ -163,6 +164,27 @@ function InviteForm({ id, act }: { id: string; act: Act }) {
 }
 
 /** Pins a link above the stage for everyone. */
+/** A revised start: the audience waiting at the doors sees it at once, calendars on their next refresh. */
+function RescheduleForm({ id, act }: { id: string; act: Act }) {
+  return (
+    <form
+      class="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const local = field(e.target, 'start'); // the host's local time, as the input gives it
+        const scheduledStart = new Date(local).toISOString();
+        void act(() => api.PATCH('/api/spaces/{id}', { params: { path: { id } }, body: { scheduledStart } }));
+      }}
+    >
+      <label>
+        Move the start to
+        <input name="start" type="datetime-local" required />
+      </label>
+      <button type="submit">Move</button>
+    </form>
+  );
+}
+
 function PinForm({ id, act }: { id: string; act: Act }) {
   return (
     <form

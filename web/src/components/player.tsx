@@ -26,6 +26,11 @@ export function Player({ listening, canPlay, shareUrl, report }: PlayerProps) {
             ■ Stop
           </button>
         )}
+        {listening.atDoors && (
+          <button type="button" onClick={listening.stop}>
+            Leave
+          </button>
+        )}
         <button type="button" onClick={() => void navigator.clipboard?.writeText(shareUrl).then(() => report('Link copied.'))}>
           Share
         </button>

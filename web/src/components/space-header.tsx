@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'preact/hooks';
 import type { RoomStateView } from '../../../src/shared/room-state.ts';
 import type { Space } from '../api.ts';
+import { useNow } from '../use-now.ts';
 import { DownloadLink } from './download-link.tsx';
 
 /** The Space's title, status, host and audience, the pinned link, and a word when the server is busy. */
@@ -10,7 +10,7 @@ export function SpaceHeader({ space, room, degradation }: { space: Space; room: 
       <h1>{room.title}</h1>
       <p class="status" aria-live="polite">
         {room.status === 'live' && <span class="badge live">Live</span>}
-        {room.status === 'scheduled' && <Countdown scheduledStart={space.scheduledStart} />}
+        {room.status === 'scheduled' && <Countdown scheduledStart={room.scheduledStart} />}
         {room.status === 'ended' && (
           <span class="badge">
             Ended
@@ -22,7 +22,10 @@ export function SpaceHeader({ space, room, degradation }: { space: Space; room: 
             )}
           </span>
         )}{' '}
-        hosted by @{space.host.handle} · <span class="listeners">{room.listenerCount} listening</span>
+        hosted by @{space.host.handle} ·{' '}
+        <span class="listeners">
+          {room.listenerCount} {room.status === 'scheduled' ? 'waiting' : 'listening'}
+        </span>
       </p>
       {degradation > 0 && <p class="muted busy">Very busy right now: reactions and the listener count follow a little later.</p>}
       {room.status === 'live' && room.endsAt !== null && (
@@ -45,11 +48,7 @@ export function SpaceHeader({ space, room, degradation }: { space: Space; room: 
 
 /** A scheduled Space's start, counted down every second. */
 function Countdown({ scheduledStart }: { scheduledStart: string | null }) {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, []);
+  const now = useNow(1000);
   const startsIn = scheduledStart === null ? undefined : Math.max(0, Date.parse(scheduledStart) - now);
   return (
     <span class="badge">

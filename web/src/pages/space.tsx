@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, unwrap, type Act } from '../api.ts';
+import { Doors } from '../components/doors.tsx';
 import { HostPanel } from '../components/host-panel.tsx';
 import { Player } from '../components/player.tsx';
 import { Reactions } from '../components/reactions.tsx';
@@ -21,9 +22,17 @@ export function SpacePage({ id }: { id: string }) {
   const [notice, setNotice] = useState('');
   /** What the room state says, for the player: it recovers by itself only while the Space is live. */
   const live = useRef(true);
-  const listening = useListening(id, setNotice, () => live.current);
+  /** Whether it went live: before, a listener who plays waits at the doors and starts by itself. */
+  const started = useRef(false);
+  const listening = useListening(
+    id,
+    setNotice,
+    () => live.current,
+    () => started.current,
+  );
   const { space, room, degradation, relation, reload, error } = useSpace(id, listening.grants);
   live.current = room?.status !== 'ended';
+  started.current = room !== undefined && room.status !== 'scheduled';
   const act: Act = async (run) => {
     try {
       unwrap(await run());
@@ -40,6 +49,9 @@ export function SpacePage({ id }: { id: string }) {
   useEffect(() => {
     if (ended) listening.finish(); // the program is over; the page still follows the room to the replay
   }, [ended]);
+  useEffect(() => {
+    if (room?.status === 'live') listening.started(); // those waiting at the doors start playing now
+  }, [room?.status]);
 
   if (space === undefined || room === undefined) return <p>{error === '' ? 'Loading…' : error}</p>;
   const signedIn = me !== null && me !== undefined;
@@ -59,6 +71,7 @@ export function SpacePage({ id }: { id: string }) {
         </p>
       )}
       {listening.door !== undefined && <WaitingCard door={listening.door} />}
+      {room.status === 'scheduled' && <Doors host={space.host.handle} room={room} atDoors={listening.atDoors} />}
       {room.status === 'scheduled' &&
         (relation !== undefined && relation.role === 'listener' ? (
           <p>

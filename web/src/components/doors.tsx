@@ -1,0 +1,58 @@
+import { useRef } from 'preact/hooks';
+import type { RoomStateView } from '../../../src/shared/room-state.ts';
+import { useNow } from '../use-now.ts';
+
+/** A time of day as the listener reads it (their locale and zone). */
+const timeOf = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+
+interface DoorsProps {
+  readonly host: string;
+  readonly room: RoomStateView;
+  /** The listener is in, waiting: the player starts by itself at go-live. */
+  readonly atDoors: boolean;
+}
+
+/**
+ * Before the start, what is happening backstage, honestly: when it starts (a revised time says so,
+ * a passed one says the show runs late), whether the host is connected and their microphone heard
+ * (where the server knows), and how many wait. What X's audience lacked for 42 minutes.
+ */
+export function Doors({ host, room, atDoors }: DoorsProps) {
+  const now = useNow(1000);
+  /** The start as first shown on this page: a later one is a revision, and says from what. */
+  const first = useRef(room.scheduledStart);
+  const start = room.scheduledStart;
+  const moved = first.current !== null && start !== null && first.current !== start;
+  const late = start !== null && Date.parse(start) <= now;
+  const backstage = room.backstage;
+  return (
+    <section class="card doors" aria-label="Backstage">
+      <h2>Doors are open</h2>
+      <ul class="backstage" aria-live="polite">
+        <li class="start">
+          {start === null
+            ? 'No start time announced yet.'
+            : late
+              ? `Running late: it was due at ${timeOf(start)}. You will hear it the moment it starts.`
+              : `Starts at ${timeOf(start)}${moved && first.current !== null ? ` (moved from ${timeOf(first.current)})` : ''}.`}
+        </li>
+        {backstage !== null && (
+          <li class="host">
+            {backstage.hostConnected ? `✅ @${host} is backstage.` : `⏳ @${host} has not arrived backstage yet.`}
+          </li>
+        )}
+        {backstage?.hostConnected === true && (
+          <li class="mic">{backstage.micChecked ? '✅ Microphone checked.' : '⏳ Checking the microphone…'}</li>
+        )}
+        <li class="waiting-count">
+          {room.listenerCount} {room.listenerCount === 1 ? 'person' : 'people'} waiting.
+        </li>
+      </ul>
+      {atDoors && (
+        <p role="status" class="in">
+          You are in. The player starts by itself when @{host} goes live: keep this page open.
+        </p>
+      )}
+    </section>
+  );
+}
