@@ -120,6 +120,10 @@ export const errorCatalogue = {
   },
   WEBHOOK_LIMIT: { status: 409, message: 'You have as many webhooks as one account may (5); remove one first.' },
   TARGET_REMOVED: { status: 409, message: 'This person was removed from the Space.' },
+  RECORDING_DELETED: {
+    status: 410,
+    message: 'The host deleted the replay of this Space: its recording, chapters and clips are gone for good.',
+  },
   RECORDING_NOT_AVAILABLE: {
     status: 409,
     message:

@@ -7,6 +7,7 @@ const EVENTS: readonly (keyof ControlEvents)[] = [
   'space.changed',
   'space.started',
   'space.ended',
+  'recording.deleted',
   'member.role',
   'member.muted',
   'member.removed',

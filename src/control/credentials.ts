@@ -5,6 +5,7 @@ import type { TokenSigner } from '../lib/signed-token.ts';
 import type { Account, SpaceRecord, StageRole } from '../storage/store.ts';
 import { newId } from '../lib/ids.ts';
 import type { Spaces } from './spaces.ts';
+import type { SpaceSnapshot } from './snapshots.ts';
 
 /** Claims of a listener token: the edge checks these with the key alone. */
 export interface ListenerClaims {
@@ -87,7 +88,7 @@ export class Credentials {
    */
   async admissible(actor: Account | undefined, spaceId: string, client?: string): Promise<boolean> {
     const snap = await this.#o.spaces.snapshot(spaceId);
-    if (snap.space.state === 'ended' && !this.#o.hasRecording(spaceId)) throw new AmphiError('SPACE_ENDED');
+    this.#requireReplayIfEnded(snap);
     if (actor === undefined && !snap.space.allowAnonymous) throw new AmphiError('AUTH_REQUIRED');
     const subject = actor?.id ?? (client === undefined ? undefined : anonymousSubject(client));
     if (subject !== undefined && snap.banned.has(subject)) throw new AmphiError('REMOVED_FROM_SPACE');
@@ -115,7 +116,7 @@ export class Credentials {
   async join(actor: Account | undefined, spaceId: string, as: JoinAs = {}): Promise<ListenerGrant> {
     const snap = await this.#o.spaces.snapshot(spaceId);
     // An ended Space can be joined as long as it has a recording: the same URL is then the replay.
-    if (snap.space.state === 'ended' && !this.#o.hasRecording(spaceId)) throw new AmphiError('SPACE_ENDED');
+    this.#requireReplayIfEnded(snap);
     if (actor === undefined && !snap.space.allowAnonymous) throw new AmphiError('AUTH_REQUIRED');
     // Anonymous without a client id: a random subject, which nobody can prove, so never renewed.
     const subject = as.renewing ?? actor?.id ?? (as.client === undefined ? newId('an') : anonymousSubject(as.client));
@@ -140,6 +141,7 @@ export class Credentials {
   async recordingAccess(actor: Account | undefined, spaceId: string): Promise<SpaceRecord> {
     const snap = await this.#o.spaces.snapshot(spaceId);
     if (snap.space.state !== 'ended') throw new AmphiError('RECORDING_NOT_AVAILABLE');
+    if (snap.space.replayDeletedAt !== null) throw new AmphiError('RECORDING_DELETED');
     if (actor === undefined && !snap.space.allowAnonymous) throw new AmphiError('AUTH_REQUIRED');
     if (actor !== undefined && snap.banned.has(actor.id)) throw new AmphiError('REMOVED_FROM_SPACE');
     return snap.space;
@@ -150,5 +152,12 @@ export class Credentials {
     const expiresAt = this.#o.clock.now() + this.#o.stageTokenTtlSeconds * 1000;
     const token = this.#o.signer.sign({ t: 's', s: spaceId, u: actor.id, r: me.role } satisfies StageClaims, expiresAt);
     return { token, expiresAt, whipUrl: `${await this.#o.stageBaseUrl(spaceId)}/whip/${spaceId}` };
+  }
+
+  /** An ended Space is listened to only as its replay: one the host deleted is gone (410), none recorded ended (409). */
+  #requireReplayIfEnded(snap: SpaceSnapshot): void {
+    if (snap.space.state !== 'ended') return;
+    if (snap.space.replayDeletedAt !== null) throw new AmphiError('RECORDING_DELETED');
+    if (!this.#o.hasRecording(snap.space.id)) throw new AmphiError('SPACE_ENDED');
   }
 }

@@ -10,6 +10,8 @@ export interface ControlEvents extends Record<string, unknown> {
   'space.changed': { spaceId: string };
   'space.started': { spaceId: string };
   'space.ended': { spaceId: string };
+  /** The host deleted the replay: whoever stores the recording deletes it. */
+  'recording.deleted': { spaceId: string };
   'member.role': { spaceId: string; accountId: string; role: StageRole | 'listener' };
   'member.muted': { spaceId: string; accountId: string; muted: boolean; byHost: boolean };
   'member.removed': { spaceId: string; accountId: string };

@@ -60,6 +60,33 @@ export function requireFutureStart(ms: number, now: number): void {
   if (ms <= now) throw new AmphiError('SCHEDULED_START_IN_PAST');
 }
 
+/**
+ * An account's standing on the stage (see `Spaces.stageStanding`): its membership, or the refusal
+ * (removed, ended, not a speaker, not live yet).
+ */
+export function standingOf(snap: SpaceSnapshot, accountId: string): MemberRecord {
+  if (snap.banned.has(accountId)) throw new AmphiError('REMOVED_FROM_SPACE');
+  const me = memberOf(snap, accountId);
+  if (me === undefined) throw new AmphiError('SPEAKER_ONLY');
+  if (snap.space.state === 'ended') throw new AmphiError('SPACE_ENDED');
+  // Hosts and co-hosts may connect before going live, so the show starts the moment they press start.
+  if (snap.space.state !== 'live' && me.role === 'speaker') throw new AmphiError('SPACE_NOT_LIVE');
+  return me;
+}
+
+/** A caller's relation to one Space (`GET /api/spaces/:id/me`). */
+export async function relationOf(snap: SpaceSnapshot, accountId: string, store: Store): Promise<MyRelation> {
+  const spaceId = snap.space.id;
+  const me = memberOf(snap, accountId);
+  const [requestPending, invited, reminded] = await Promise.all([
+    store.hasRelation('speak_requests', spaceId, accountId),
+    store.hasInvitation(spaceId, accountId),
+    store.hasRelation('reminders', spaceId, accountId),
+  ]);
+  const role = snap.banned.has(accountId) ? 'removed' : (me?.role ?? 'listener');
+  return { role, muted: me?.muted ?? false, mutedByHost: me?.mutedByHost ?? false, requestPending, invited, reminded };
+}
+
 export function memberOf(snap: SpaceSnapshot, accountId: string): MemberRecord | undefined {
   return snap.members.find((m) => m.accountId === accountId);
 }

@@ -18,6 +18,8 @@ import {
   requireRole,
   requireScheduled,
   requireFutureStart,
+  relationOf,
+  standingOf,
   type Ctx,
   type MyRelation,
 } from './space-rules.ts';
@@ -87,6 +89,7 @@ export class Spaces {
       endedAt: null,
       createdAt: now,
       pinnedLink: null,
+      replayDeletedAt: null,
       version: 1,
     };
     await this.#o.store.createSpace(space);
@@ -305,31 +308,28 @@ export class Spaces {
     });
   }
 
+  /** The host deletes the replay: the Space stays, its recording goes (`recording.deleted`: the media nodes purge it). */
+  deleteReplay(actor: Account, spaceId: string): Promise<SpaceSnapshot> {
+    return this.#mutate(spaceId, actor, ({ space }) => {
+      requireRole(space, actor, 'host');
+      if (space.state !== 'ended') throw new AmphiError('RECORDING_NOT_AVAILABLE');
+      if (space.replayDeletedAt !== null) return false; // idempotent
+      this.#o.log.info({ spaceId }, 'replay deleted by the host');
+      const after = () => this.#o.bus.emit('recording.deleted', { spaceId });
+      return { patch: { replayDeletedAt: this.#o.clock.now() }, after };
+    });
+  }
+
   /**
    * Whether an account may be on this Space's stage right now, and its mute state; throws the
    * refusal (removed, ended, not a speaker, not live yet). One rule for credentials and the stage.
    */
   async stageStanding(spaceId: string, accountId: string): Promise<MemberRecord> {
-    const snap = await this.snapshot(spaceId);
-    if (snap.banned.has(accountId)) throw new AmphiError('REMOVED_FROM_SPACE');
-    const me = memberOf(snap, accountId);
-    if (me === undefined) throw new AmphiError('SPEAKER_ONLY');
-    if (snap.space.state === 'ended') throw new AmphiError('SPACE_ENDED');
-    // Hosts and co-hosts may connect before going live, so the show starts the moment they press start.
-    if (snap.space.state !== 'live' && me.role === 'speaker') throw new AmphiError('SPACE_NOT_LIVE');
-    return me;
+    return standingOf(await this.snapshot(spaceId), accountId);
   }
 
   async relation(actor: Account, spaceId: string): Promise<MyRelation> {
-    const snap = await this.snapshot(spaceId);
-    const me = memberOf(snap, actor.id);
-    const [requestPending, invited, reminded] = await Promise.all([
-      this.#o.store.hasRelation('speak_requests', spaceId, actor.id),
-      this.#o.store.hasInvitation(spaceId, actor.id),
-      this.#o.store.hasRelation('reminders', spaceId, actor.id),
-    ]);
-    const role = snap.banned.has(actor.id) ? 'removed' : (me?.role ?? 'listener');
-    return { role, muted: me?.muted ?? false, mutedByHost: me?.mutedByHost ?? false, requestPending, invited, reminded };
+    return relationOf(await this.snapshot(spaceId), actor.id, this.#o.store);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RecordingFile, RecordingFiles } from '../control/http/types.ts';
 import type { Logger } from '../lib/logger.ts';
+import { chaptersOf, type Chapter } from './chapters.ts';
 import { segmentUri } from './playlist.ts';
 import type { MediaStorage } from './storage.ts';
 import type { RecordingManifest } from './track.ts';
@@ -67,6 +68,20 @@ export class RecordingDownloads implements RecordingFiles {
     };
   }
 
+  async chapters(spaceId: string): Promise<Chapter[] | undefined> {
+    if (!SPACE_ID.test(spaceId)) return undefined;
+    const manifest = await this.#finished(spaceId);
+    return manifest === undefined ? undefined : chaptersOf(manifest.segments, manifest.partTargetMs);
+  }
+
+  /** The manifest of a finished recording; undefined when there is none (yet). */
+  async #finished(spaceId: string): Promise<RecordingManifest | undefined> {
+    const raw = await this.#storage.load(spaceId, 'recording.json');
+    if (raw === undefined) return undefined;
+    const manifest = JSON.parse(new TextDecoder().decode(raw)) as RecordingManifest;
+    return manifest.ended ? manifest : undefined;
+  }
+
   async #layout(spaceId: string): Promise<Layout | undefined> {
     const cached = this.#layouts.get(spaceId);
     if (cached !== undefined) {
@@ -84,10 +99,8 @@ export class RecordingDownloads implements RecordingFiles {
 
   /** Where each piece of a finished recording goes in the file; undefined when there is none (yet). */
   async #measure(spaceId: string): Promise<Layout | undefined> {
-    const raw = await this.#storage.load(spaceId, 'recording.json');
-    if (raw === undefined) return undefined;
-    const manifest = JSON.parse(new TextDecoder().decode(raw)) as RecordingManifest;
-    if (!manifest.ended) return undefined;
+    const manifest = await this.#finished(spaceId);
+    if (manifest === undefined) return undefined;
     const initSize = await this.#storage.stat(spaceId, 'init.mp4');
     if (initSize === undefined) {
       this.#log.warn({ spaceId }, 'recording has no init segment: no download');

@@ -180,13 +180,22 @@ export class OriginPlane {
       const manifest = this.#manifest(spaceId);
       const last = manifest?.segments.at(-1);
       if (manifest?.ended !== true || last === undefined || last.programDateTimeMs + last.durationMs >= horizon) continue;
-      this.#d.storage.remove(spaceId);
-      this.#tracks.delete(spaceId);
-      this.#info.delete(spaceId);
+      this.deleteRecording(spaceId);
       deleted.push(spaceId);
     }
     if (deleted.length > 0) this.#d.log.info({ spaces: deleted.length, retentionDays }, 'recordings past retention deleted');
     return deleted;
+  }
+
+  /**
+   * Deletes an ended Space's recording (the host deleted the replay, or retention): its files here and,
+   * with a bucket, there. A live track is never deleted under its listeners.
+   */
+  deleteRecording(spaceId: string): void {
+    if (this.#tracks.get(spaceId)?.live === true) return;
+    this.#d.storage.remove(spaceId);
+    this.#tracks.delete(spaceId);
+    this.#remember(spaceId, null);
   }
 
   /** Whether media storage takes writes now. */

@@ -11,6 +11,8 @@ export interface SegmentInfo {
   readonly gap?: true;
   /** The first segment of a new encoder run, after a restart (EXT-X-DISCONTINUITY). */
   readonly discontinuity?: true;
+  /** Who was heard in each of its parts (an account id, or null for nobody); absent when nobody was. For chapters. */
+  readonly speakers?: readonly (string | null)[];
 }
 
 export interface PartInfo {

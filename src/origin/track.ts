@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
+import { mostHeard } from './chapters.ts';
 import type { ProgramFrame } from '../stage/program.ts';
 import { concat, fragment, initSegment, type FragmentSample } from './cmaf.ts';
 import { mediaPlaylist, partUri, segmentUri, type PartInfo, type SegmentInfo } from './playlist.ts';
@@ -79,6 +80,10 @@ export class LiveTrack {
   readonly #segments: SegmentInfo[];
   #parts: (PartInfo & { readonly data: Uint8Array })[] = [];
   #pending: FragmentSample[] = [];
+  /** Frames of the part in progress by who was heard in them (chapters: the part goes to the most heard). */
+  readonly #heard = new Map<string, number>();
+  /** Who was heard in each part of the segment in progress. */
+  #segmentSpeakers: (string | null)[] = [];
   #pendingStartTime = 0;
   #currentStartMs: number | undefined;
   #msn: number;
@@ -119,6 +124,8 @@ export class LiveTrack {
     if (this.#pending.length === 0) this.#pendingStartTime = this.#nextDecodeTime;
     this.#currentStartMs ??= frame.wallClockMs;
     this.#pending.push({ duration: frame.durationSamples, data: frame.data });
+    const speaker = frame.speaker;
+    if (speaker !== undefined && speaker !== null) this.#heard.set(speaker, (this.#heard.get(speaker) ?? 0) + 1);
     this.#nextDecodeTime += frame.durationSamples;
     if (this.#pending.length === this.#framesPerPart) this.#closePart();
   }
@@ -253,6 +260,8 @@ export class LiveTrack {
   #closePart(): void {
     const data = fragment(this.#nextFragment++, this.#pendingStartTime, this.#pending);
     const durationMs = this.#pending.length * FRAME_MS;
+    this.#segmentSpeakers.push(mostHeard(this.#heard, this.#pending.length));
+    this.#heard.clear();
     this.#pending = [];
     this.#parts.push({ msn: this.#msn, index: this.#partIndex, durationMs, data });
     this.#partIndex++;
@@ -271,7 +280,9 @@ export class LiveTrack {
       programDateTimeMs: this.#currentStartMs ?? this.#o.clock.now(),
       ...(written ? {} : { gap: true as const }),
       ...(this.#discontinuity ? { discontinuity: true as const } : {}),
+      ...(this.#segmentSpeakers.some((s) => s !== null) ? { speakers: this.#segmentSpeakers } : {}),
     });
+    this.#segmentSpeakers = [];
     this.#discontinuity = false;
     this.#msn++;
     this.#partIndex = 0;

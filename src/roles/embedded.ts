@@ -297,6 +297,8 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
     origin.finish(spaceId);
     edge.spaceEnded(spaceId);
   });
+  // The host deleted the replay (on this node or, through the bus, another): its files go.
+  plane.bus.on('recording.deleted', ({ spaceId }) => origin.deleteRecording(spaceId));
   // A removed listener loses the audio too, within the same tick (embedded edge; `amphi edge`
   // processes refuse them when their token expires, since renewal is refused).
   plane.bus.on('member.removed', ({ spaceId, accountId }) => edge.revoke(spaceId, accountId));

@@ -29,6 +29,8 @@ export interface RoomStateView {
   readonly replay: { readonly available: boolean; readonly durationSeconds: number | null };
   /** Set while no host or co-host is on stage: when the Space ends by itself unless one returns (ISO time). */
   readonly endsAt: string | null;
+  /** Being recorded right now (a live Space whose recording is under way): listeners are told so. */
+  readonly recording: boolean;
   /** When a scheduled Space starts (ISO time; the host may revise it until going live), or null. */
   readonly scheduledStart: string | null;
   /** What the waiting audience sees backstage before the start; null once live, or where unknown. */
@@ -66,7 +68,7 @@ export type SpaceViewFields = Omit<RoomStateView, 'status'> & { readonly state: 
  * from the Space it loaded before it plays, so the page reads one shape either way.
  */
 export function roomStateOf(view: SpaceViewFields): RoomStateView {
-  const { state, title, listenerCount, reactions, pinnedLink, replay, endsAt, scheduledStart, backstage } = view;
+  const { state, title, listenerCount, reactions, pinnedLink, replay, endsAt, recording, scheduledStart, backstage } = view;
   // Levels change every tick; listeners need who is speaking, so only the flag is in the document
   // (keeping levels made its version change on every poll and quadrupled the long-poll traffic).
   const stage = view.stage.map((m) => ({
@@ -77,5 +79,6 @@ export function roomStateOf(view: SpaceViewFields): RoomStateView {
     mutedByHost: m.mutedByHost,
     speaking: m.speaking,
   }));
-  return { status: state, title, stage, listenerCount, reactions, pinnedLink, replay, endsAt, scheduledStart, backstage };
+  const room = { status: state, title, stage, listenerCount, reactions, pinnedLink, replay, endsAt, recording };
+  return { ...room, scheduledStart, backstage };
 }

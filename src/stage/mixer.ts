@@ -8,6 +8,8 @@ export interface MixResult {
   readonly program: Frame;
   /** Per source: everyone except that source (what its speaker should hear), limited. */
   readonly mixMinus: ReadonlyMap<string, Frame>;
+  /** The loudest source heard speaking now (not muted), or null: who the program is of, for chapters. */
+  readonly loudest: string | null;
 }
 
 export interface SourceLevel {
@@ -104,7 +106,7 @@ export class Mixer {
     // Silence goes through the limiter too, so its gain recovers during a pause (DTX speakers send
     // nothing then) and the first word after it is not held down.
     const program = this.#programLimiter.process(sum);
-    return { program, mixMinus };
+    return { program, mixMinus, loudest: this.#loudest() };
   }
 
   levels(): SourceLevel[] {
@@ -113,6 +115,17 @@ export class Mixer {
 
   get size(): number {
     return this.#sources.size;
+  }
+
+  #loudest(): string | null {
+    let loudest: string | null = null;
+    let level = Number.NEGATIVE_INFINITY;
+    for (const [id, s] of this.#sources) {
+      if (s.muted || s.heldMs <= 0 || s.levelDbfs <= level) continue;
+      loudest = id;
+      level = s.levelDbfs;
+    }
+    return loudest;
   }
 
   #updateLevel(source: Source, frame: Frame | undefined): void {

@@ -12,6 +12,8 @@ export interface ProgramFrame {
   readonly wallClockMs: number;
   /** One Opus packet. */
   readonly data: Uint8Array;
+  /** The loudest speaker heard in it (an account id), or null; absent where unknown. Chapters come from it. */
+  readonly speaker?: string | null;
 }
 
 export interface ProgramEvents extends Record<string, unknown> {

@@ -161,7 +161,7 @@ export class StageRoom {
   }
 
   #tick(): void {
-    const { program, mixMinus } = this.#mixer.tick();
+    const { program, mixMinus, loudest } = this.#mixer.tick();
     const sequence = this.#sequence++;
     for (const speaker of this.#speakers.values()) {
       const minus = mixMinus.get(speaker.accountId);
@@ -175,6 +175,7 @@ export class StageRoom {
       durationSamples: FRAME_SAMPLES,
       wallClockMs: this.#startedAtMs + sequence * FRAME_MS,
       data: this.#programEncoder.encode(program),
+      speaker: loudest,
     });
   }
 }

@@ -164,6 +164,16 @@ CREATE INDEX spaces_started ON spaces(started_at);
 CREATE INDEX spaces_ended ON spaces(ended_at)
 `,
   },
+  {
+    // A host may delete a replay: the Space stays (and its history), the recording goes. Scheduled
+    // Spaces by start, for the "starting soon" reminders' sweep.
+    id: 6,
+    name: 'replay deletion, scheduled index',
+    sql: `
+ALTER TABLE spaces ADD COLUMN replay_deleted_at BIGINT;
+CREATE INDEX spaces_scheduled_start ON spaces(state, scheduled_start)
+`,
+  },
 ];
 
 /**

@@ -41,6 +41,7 @@ export function toSpace(r: Row): SpaceRecord {
     endedAt: nullableNumber(r.ended_at),
     createdAt: Number(r.created_at),
     pinnedLink: typeof r.pinned_link === 'string' ? r.pinned_link : null,
+    replayDeletedAt: nullableNumber(r.replay_deleted_at),
     version: Number(r.version),
   };
 }

@@ -29,6 +29,7 @@ const spaceColumns: Record<keyof SpacePatch, string> = {
   endedAt: 'ended_at',
   pinnedLink: 'pinned_link',
   allowAnonymous: 'allow_anonymous',
+  replayDeletedAt: 'replay_deleted_at',
 };
 const memberColumns: Record<keyof MemberPatch, string> = { role: 'role', muted: 'muted', mutedByHost: 'muted_by_host' };
 

@@ -37,6 +37,8 @@ export interface SpaceRecord {
   readonly endedAt: number | null;
   readonly createdAt: number;
   readonly pinnedLink: string | null;
+  /** When the host deleted its replay (the recording is gone; the Space stays), or null. */
+  readonly replayDeletedAt: number | null;
   /** Bumped by every change a listener could see. */
   readonly version: number;
 }
@@ -61,7 +63,10 @@ export interface PendingRequest {
 }
 
 export type SpacePatch = Partial<
-  Pick<SpaceRecord, 'title' | 'state' | 'scheduledStart' | 'startedAt' | 'endedAt' | 'pinnedLink' | 'allowAnonymous'>
+  Pick<
+    SpaceRecord,
+    'title' | 'state' | 'scheduledStart' | 'startedAt' | 'endedAt' | 'pinnedLink' | 'allowAnonymous' | 'replayDeletedAt'
+  >
 >;
 export type MemberPatch = Partial<Pick<MemberRecord, 'role' | 'muted' | 'mutedByHost'>>;
 

@@ -12,7 +12,7 @@ import { startLiveServer, TEST_SIGNING_KEY, type LiveServer } from '../helpers/s
 import { screenshotsDir } from '../helpers/screenshots.ts';
 import { optionalSuite, skipUnless } from '../helpers/skip.ts';
 import { writeToneWav } from '../helpers/wav.ts';
-import { hears, signUp } from '../helpers/web-app.ts';
+import { currentTime, hears, signUp } from '../helpers/web-app.ts';
 
 /**
  * The web app end to end in Debian's Chromium, each person with their own browser and a fake
@@ -214,6 +214,14 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
     );
     const replay = await hears(host, 440);
     console.log(`replay played the host's tone: ${replay.length} probes`);
+    // Chapters by speaker: the host spoke first, so the first chapter is theirs; a chapter seeks there.
+    const chapters = host.getByRole('navigation', { name: 'Chapters' }).getByRole('button');
+    await chapters.first().waitFor();
+    assert.match(await chapters.first().innerText(), /^0:00\s+@web_host$/);
+    await host.screenshot({ path: `${shots}replay-phone.png` });
+    await chapters.first().click();
+    assert.ok((await currentTime(host)) < 2, 'the first chapter starts the replay over');
+    assert.equal(await host.getByRole('button', { name: 'Delete replay' }).count(), 1, 'the host may delete it');
   });
 
   test('a playing listener follows the room state through the edge: changes show within 1 s, no API polling', TEST, async () => {

@@ -20,6 +20,8 @@ export interface LiveServer extends RunningServer {
   /** Resolves after the Space's program has produced `count` more frames (20 ms each), or rejects after 10 s. */
   programFrames(spaceId: string, count: number): Promise<void>;
   shutdown(): Promise<void>;
+  /** Its data directory (removed at shutdown): media under `media/<spaceId>/`. */
+  readonly dataDir: string;
 }
 
 /**
@@ -61,6 +63,7 @@ export async function startLiveServer(overrides: Record<string, unknown> = {}): 
     return { id: r.json.account.id as string, token: r.json.token as string };
   };
   return {
+    dataDir: dir,
     ...server,
     api,
     signUp,

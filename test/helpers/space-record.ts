@@ -13,6 +13,7 @@ export function spaceRecord(over: Partial<SpaceRecord> = {}): SpaceRecord {
     endedAt: null,
     createdAt: 0,
     pinnedLink: null,
+    replayDeletedAt: null,
     version: 1,
     ...over,
   };

@@ -16,6 +16,7 @@ export function spaceRecord(id: string, hostId: string, overrides: Partial<Space
     endedAt: null,
     createdAt: T0,
     pinnedLink: null,
+    replayDeletedAt: null,
     version: 1,
     ...overrides,
   };

@@ -6,6 +6,7 @@ import { crossSiteGuard } from './auth.ts';
 import { listeningRoutes } from './listening-routes.ts';
 import { notifyRoutes } from './notify-routes.ts';
 import { recordingRoutes } from './recording-routes.ts';
+import { chapterRoutes } from './chapter-routes.ts';
 import { Account, ErrorResponse, Space } from './schemas.ts';
 import { spaceRoutes } from './spaces-routes.ts';
 import { stageRoutes } from './stage-routes.ts';
@@ -43,6 +44,7 @@ export async function mountControlApi(app: App, context: RouteContext): Promise<
   spaceRoutes(app, context);
   listeningRoutes(app, context);
   recordingRoutes(app, context);
+  chapterRoutes(app, context);
   feedRoutes(app, context);
   notifyRoutes(app, context);
   stageRoutes(app, context);

@@ -68,7 +68,7 @@ export function feedRoutes(app: App, { plane, config, clock, recordingFiles }: R
       const ended = await plane.spaces.list({ state: 'ended', hostId: host.id, limit: PODCAST_EPISODES, offset: 0 });
       // Podcast apps do not sign in: only replays of Spaces open to anonymous listeners, and only those recorded.
       const episodes = [];
-      for (const snap of ended.filter((s) => s.space.allowAnonymous)) {
+      for (const snap of ended.filter((s) => s.space.allowAnonymous && s.space.replayDeletedAt === null)) {
         const file = await recordingFiles?.open(snap.space.id);
         if (file !== undefined) episodes.push({ snap, sizeBytes: file.size, durationMs: file.durationMs });
       }

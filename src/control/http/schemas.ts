@@ -63,6 +63,7 @@ export const Space = Type.Object(
     endsAt: Type.Union([IsoTime, Type.Null()], {
       description: 'Set while no host or co-host is on stage: the Space ends by itself then unless one returns',
     }),
+    recording: Type.Boolean({ description: 'Live and being recorded now: the replay will follow' }),
     backstage: Type.Union(
       [
         Type.Object({
@@ -216,3 +217,13 @@ export function errors(...statuses: number[]): Record<number, unknown> {
 }
 
 export const NoContent = Type.Null({ description: 'No content' });
+
+export const Chapters = Type.Object({
+  chapters: Type.Array(
+    Type.Object({
+      start: Type.Number({ description: "Seconds from the start of the replay's timeline" }),
+      end: Type.Number(),
+      speaker: Type.Object({ id: Type.String(), handle: Type.String() }),
+    }),
+  ),
+});

@@ -122,6 +122,20 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
   );
   lifecycle('end', 'End the Space (host only). Idempotent');
 
+  app.delete(
+    '/api/spaces/:id/recording',
+    {
+      schema: {
+        tags: ['spaces'],
+        summary:
+          'Delete the replay of an ended Space for good (host only; idempotent): its recording, download and chapters go, the Space stays. Afterwards they answer 410 RECORDING_DELETED',
+        params: SpaceParams,
+        response: spaceResponse(400, 401, 403, 404, 409),
+      },
+    },
+    async (request) => envelope(await plane.spaces.deleteReplay(await auth.required(request), request.params.id)),
+  );
+
   app.get(
     '/api/spaces/:id/me',
     {

@@ -33,6 +33,8 @@ export interface RouteContext {
 export interface RecordingFiles {
   /** The finished recording of a Space, or undefined while it is still recording or when there is none. */
   open(spaceId: string): Promise<RecordingFile | undefined>;
+  /** Its chapters by speaker (account ids; times on the replay's timeline), or undefined as for `open`. */
+  chapters(spaceId: string): Promise<readonly { startMs: number; endMs: number; speaker: string }[] | undefined>;
 }
 
 export interface RecordingFile {

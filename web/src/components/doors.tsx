@@ -2,8 +2,13 @@ import { useRef } from 'preact/hooks';
 import type { RoomStateView } from '../../../src/shared/room-state.ts';
 import { useNow } from '../use-now.ts';
 
-/** A time of day as the listener reads it (their locale and zone). */
-const timeOf = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+/** A time as the listener reads it (their locale and zone): the time of day, with the date when not today. */
+function timeOf(iso: string): string {
+  const at = new Date(iso);
+  const time = { hour: '2-digit', minute: '2-digit' } as const;
+  if (at.toDateString() === new Date().toDateString()) return at.toLocaleTimeString([], time);
+  return at.toLocaleString([], { ...time, year: 'numeric', month: 'short', day: 'numeric' });
+}
 
 interface DoorsProps {
   readonly host: string;

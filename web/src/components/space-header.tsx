@@ -10,6 +10,11 @@ export function SpaceHeader({ space, room, degradation }: { space: Space; room: 
       <h1>{room.title}</h1>
       <p class="status" aria-live="polite">
         {room.status === 'live' && <span class="badge live">Live</span>}
+        {room.recording && (
+          <span class="badge rec" title="This Space is recorded: a replay will be available once it ends">
+            ● Recording
+          </span>
+        )}
         {room.status === 'scheduled' && <Countdown scheduledStart={room.scheduledStart} />}
         {room.status === 'ended' && (
           <span class="badge">
@@ -60,6 +65,7 @@ function Countdown({ scheduledStart }: { scheduledStart: string | null }) {
 function formatDuration(ms: number): string {
   const s = Math.round(ms / 1000);
   const h = Math.floor(s / 3600);
+  if (h >= 48) return `${Math.round(h / 24)} days`;
   const m = Math.floor((s % 3600) / 60);
   return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${s % 60} s` : `${s} s`;
 }

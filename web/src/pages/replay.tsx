@@ -2,12 +2,31 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, unwrap, type Space } from '../api.ts';
 import { DownloadLink } from '../components/download-link.tsx';
 import { attachHls } from '../player.ts';
+import { useMe } from '../session.ts';
 
-/** A finished Space: play, seek, speed, download. */
+interface Chapter {
+  readonly start: number;
+  readonly end: number;
+  readonly speaker: { readonly id: string; readonly handle: string };
+}
+
+/** `m:ss` (or `h:mm:ss`) for a time in seconds. */
+const clock = (seconds: number) => {
+  const s = Math.floor(seconds);
+  const h = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60));
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${mm.padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
+};
+
+/** A finished Space: play, seek, speed, chapters by speaker, download; its host may delete it. */
 export function ReplayPage({ id }: { id: string }) {
+  const me = useMe();
   const audio = useRef<HTMLAudioElement>(null);
   const [space, setSpace] = useState<Space>();
   const [playlistUrl, setPlaylistUrl] = useState<string>();
+  const [chapters, setChapters] = useState<Chapter[]>([]);
+  const [now, setNow] = useState(0);
   const [error, setError] = useState('');
   useEffect(() => {
     void (async () => {
@@ -16,6 +35,8 @@ export function ReplayPage({ id }: { id: string }) {
         const grant = unwrap(await api.POST('/api/spaces/{id}/join', { params: { path: { id } }, body: {} }));
         if ('ticket' in grant) throw new Error('The replay is very busy right now; try again in a minute.');
         setPlaylistUrl(grant.playlistUrl);
+        const found = await api.GET('/api/spaces/{id}/chapters', { params: { path: { id } } });
+        if (found.data !== undefined) setChapters(found.data.chapters);
       } catch (e) {
         setError(e instanceof ApiError ? e.message : String(e));
       }
@@ -26,6 +47,22 @@ export function ReplayPage({ id }: { id: string }) {
     const pending = attachHls(audio.current, playlistUrl, false);
     return () => void pending.then((dispose) => dispose());
   }, [playlistUrl]);
+  const seek = (seconds: number) => {
+    const element = audio.current;
+    if (element === null) return;
+    element.currentTime = seconds;
+    void element.play();
+  };
+  const remove = async () => {
+    if (!confirm('Delete this replay for everyone, for good? The Space stays listed; its recording goes.')) return;
+    try {
+      unwrap(await api.DELETE('/api/spaces/{id}/recording', { params: { path: { id } } }));
+      location.assign(`/s/${id}`);
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+  const isHost = me !== null && me !== undefined && space?.host.id === me.id;
   return (
     <section class="space">
       <h1>{space?.title ?? 'Replay'}</h1>
@@ -34,7 +71,9 @@ export function ReplayPage({ id }: { id: string }) {
           {error}
         </p>
       )}
-      <audio ref={audio} controls aria-label="Replay" />
+      <audio ref={audio} controls aria-label="Replay" onTimeUpdate={(e) => setNow((e.target as HTMLAudioElement).currentTime)}>
+        <track kind="chapters" src={`/api/spaces/${encodeURIComponent(id)}/chapters.vtt`} default />
+      </audio>
       <div class="actions">
         <label>
           Speed{' '}
@@ -47,7 +86,30 @@ export function ReplayPage({ id }: { id: string }) {
           </select>
         </label>
         {space?.replay.available === true && <DownloadLink id={id} />}
+        {isHost && space.replay.available && (
+          <button type="button" class="danger" onClick={() => void remove()}>
+            Delete replay
+          </button>
+        )}
       </div>
+      {chapters.length > 0 && (
+        <nav aria-label="Chapters">
+          <h2>Chapters</h2>
+          <ol class="chapters">
+            {chapters.map((c) => (
+              <li key={c.start}>
+                <button
+                  type="button"
+                  aria-current={now >= c.start && now < c.end ? 'true' : undefined}
+                  onClick={() => seek(c.start)}
+                >
+                  <span class="time">{clock(c.start)}</span> @{c.speaker.handle}
+                </button>
+              </li>
+            ))}
+          </ol>
+        </nav>
+      )}
     </section>
   );
 }

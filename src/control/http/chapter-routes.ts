@@ -1,0 +1,84 @@
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { AmphiError } from '../../errors.ts';
+import { Chapters, errors, SpaceParams } from './schemas.ts';
+import type { App, RouteContext } from './types.ts';
+
+/**
+ * A replay's chapters by speaker: who spoke when, from the stage's speaking flags, as JSON for the
+ * replay page and as WebVTT for `<track kind="chapters">`. Who may read them is who may hear the replay.
+ */
+export function chapterRoutes(app: App, { plane, auth, recordingFiles }: RouteContext): void {
+  /** The chapters of a replay the caller may hear, with each speaker's handle. */
+  const chapters = async (request: FastifyRequest, spaceId: string) => {
+    const space = await plane.credentials.recordingAccess(await auth.optional(request), spaceId);
+    const found = await recordingFiles?.chapters(space.id);
+    if (found === undefined) throw new AmphiError('RECORDING_NOT_AVAILABLE');
+    const ids = [...new Set(found.map((c) => c.speaker))];
+    const accounts = await Promise.all(ids.map((id) => plane.accounts.getAccount(id)));
+    const handles = new Map(ids.map((id, i) => [id, accounts[i]?.handle ?? 'someone']));
+    return { chapters: found.map((c) => ({ ...c, handle: handles.get(c.speaker) ?? 'someone' })) };
+  };
+
+  app.get(
+    '/api/spaces/:id/chapters',
+    {
+      schema: {
+        tags: ['spaces'],
+        summary:
+          "An ended Space's replay in chapters by speaker (who spoke when, from the stage's speaking flags): times in seconds on the replay's timeline",
+        params: SpaceParams,
+        response: { 200: Chapters, ...errors(400, 401, 403, 404, 409, 410) },
+      },
+    },
+    async (request, reply) => {
+      const { chapters: list } = await chapters(request, request.params.id);
+      void reply.header('cache-control', 'private, max-age=3600');
+      return {
+        chapters: list.map((c) => ({
+          start: c.startMs / 1000,
+          end: c.endMs / 1000,
+          speaker: { id: c.speaker, handle: c.handle },
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/spaces/:id/chapters.vtt',
+    {
+      schema: {
+        tags: ['spaces'],
+        summary: 'The same chapters as WebVTT, for <track kind="chapters"> and players that read it',
+        params: SpaceParams,
+        response: {
+          200: { description: 'WebVTT', content: { 'text/vtt': { schema: Type.String() } } },
+          ...errors(400, 401, 403, 404, 409, 410),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { chapters: list } = await chapters(request, request.params.id);
+      return reply
+        .type('text/vtt; charset=utf-8')
+        .header('cache-control', 'private, max-age=3600')
+        .send(chaptersVtt(list.map((c) => ({ startMs: c.startMs, endMs: c.endMs, title: `@${c.handle}` }))));
+    },
+  );
+}
+
+/** WebVTT chapters: one cue per chapter, titled. */
+export function chaptersVtt(chapters: readonly { startMs: number; endMs: number; title: string }[]): string {
+  const cues = chapters.map((c, i) => `${i + 1}\n${vttTime(c.startMs)} --> ${vttTime(c.endMs)}\n${c.title}\n`);
+  return ['WEBVTT\n', ...cues].join('\n');
+}
+
+/** `hh:mm:ss.ttt`, as WebVTT writes a time. */
+function vttTime(ms: number): string {
+  const total = Math.round(ms);
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  const h = Math.floor(total / 3_600_000);
+  const m = Math.floor((total % 3_600_000) / 60_000);
+  const s = Math.floor((total % 60_000) / 1000);
+  return `${pad(h)}:${pad(m)}:${pad(s)}.${pad(total % 1000, 3)}`;
+}
