@@ -6,6 +6,7 @@ import { mountControlApi } from '../control/http/api.ts';
 import { RequestAuth } from '../control/http/auth.ts';
 import type { RecordingFiles } from '../control/http/types.ts';
 import type { LiveSignals } from '../control/http/views.ts';
+import { sharedPageHead } from '../control/http/share.ts';
 import { createControlPlane, type ControlDeps, type ControlPlane } from '../control/plane.ts';
 import { createHttpApp, type App } from '../lib/http-app.ts';
 import { RateLimiter } from '../lib/token-bucket.ts';
@@ -178,7 +179,11 @@ export async function buildControlApp(parts: Omit<ControlParts, 'admittedListene
     done();
   });
   await mountControl(app, services, { ...parts, live });
-  if (parts.web !== undefined) await webRoutes(app, parts.web.distDir, parts.web.origins, parts.log);
+  if (parts.web !== undefined) {
+    const { distDir, origins } = parts.web;
+    const pageHead = sharedPageHead({ plane: services.plane, live });
+    await webRoutes(app, { distDir, origins, log: parts.log, pageHead, publicUrl: parts.config.server.publicUrl });
+  }
   await app.ready();
   services.start();
   return { ...services, app, metrics: parts.metrics, live };

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.ts';
 import { roomStateView, spaceView } from '../control/http/views.ts';
+import { sharedPageHead } from '../control/http/share.ts';
 import { Edge } from '../edge/edge.ts';
 import { listenerDoor } from '../edge/http.ts';
 import { edgeMetrics } from '../edge/metrics.ts';
@@ -348,16 +349,17 @@ async function buildHttp(parts: Parts, planes: ReturnType<typeof buildPlanes>) {
     recordingFiles: downloads,
   });
   originRoutes(app, origin, signer, clock);
-  await webRoutes(
-    app,
-    fileURLToPath(new URL('../../web/dist', import.meta.url)),
-    () => ({
+  await webRoutes(app, {
+    distDir: fileURLToPath(new URL('../../web/dist', import.meta.url)),
+    origins: () => ({
       stage: urls.stage,
       ...(parts.cluster === undefined ? {} : { stages: mediaStages(parts.cluster) }),
       edges: [urls.edge, ...(parts.cluster?.fleet.edges().map((n) => n.url) ?? [])],
     }),
     log,
-  );
+    pageHead: sharedPageHead({ plane: services.plane, live }),
+    publicUrl: config.server.publicUrl,
+  });
   const stageApp = createHttpApp({
     log: log.child({ plane: 'stage' }),
     limits: { ...limits, requestTimeoutMs: Math.max(limits.headersTimeoutMs, STAGE_REQUEST_TIMEOUT_MS) },

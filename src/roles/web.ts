@@ -2,10 +2,13 @@ import fastifyStatic from '@fastify/static';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { App } from '../lib/http-app.ts';
+import type { PageHead } from '../control/http/share.ts';
 import type { Logger } from '../lib/logger.ts';
 
 /** The app's pages: every one is the same built index.html; the client routes. */
-const PAGES = ['/', '/new', '/signin', '/signup', '/settings', '/s/:id', '/r/:id'];
+const PAGES = ['/', '/new', '/signin', '/signup', '/settings', '/s/:id', '/r/:id', '/embed/:id'];
+/** The one page other sites may frame: the embeddable player. */
+const EMBED_PAGE = '/embed/:id';
 
 /** On every page and asset: no MIME sniffing, and no Referer (listener URLs carry a token). */
 const EVERY_ANSWER = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' } as const;
@@ -25,7 +28,7 @@ export interface WebOrigins {
  * an injected `<script>` or `onerror=` does nothing), fetches and media to this origin, the stage and
  * the edge, workers from this origin or blob: (hls.js), never framed (clickjacking), no plugins.
  */
-export function contentSecurityPolicy(origins: WebOrigins): string {
+export function contentSecurityPolicy(origins: WebOrigins, framedBy: 'none' | 'any' = 'none'): string {
   const others = [
     ...new Set([origins.stage, ...(origins.stages ?? []), ...origins.edges].map((url) => new URL(url).origin)),
   ].join(' ');
@@ -37,7 +40,7 @@ export function contentSecurityPolicy(origins: WebOrigins): string {
     `media-src 'self' blob: ${others}`,
     `connect-src 'self' ${others}`,
     "worker-src 'self' blob:",
-    "frame-ancestors 'none'",
+    framedBy === 'any' ? 'frame-ancestors *' : "frame-ancestors 'none'",
     "base-uri 'none'",
     "form-action 'self'",
     "object-src 'none'",
@@ -50,21 +53,37 @@ export function contentSecurityPolicy(origins: WebOrigins): string {
  * `nosniff` and send no Referer; pages also carry the CSP and refuse frames. (The API's JSON needs
  * neither, and the join path pays for no extra hook.)
  */
-export async function webRoutes(app: App, distDir: string, origins: () => WebOrigins, log: Logger): Promise<void> {
+export interface WebOptions {
+  /** The built app (`web/dist`). */
+  readonly distDir: string;
+  readonly origins: () => WebOrigins;
+  readonly log: Logger;
+  /** The head of a shared page (title, Open Graph, Twitter, oEmbed link); absent: the plain one. */
+  readonly pageHead?: PageHead;
+  /** `server.publicUrl`: the absolute base of links in shared pages (else the request's own). */
+  readonly publicUrl: string | null;
+}
+
+export async function webRoutes(app: App, { distDir, origins, log, pageHead, publicUrl }: WebOptions): Promise<void> {
   const index = join(distDir, 'index.html');
   if (!existsSync(index)) {
     log.warn({ distDir }, 'web app not built: run npm run build (npm start does); serving the API only');
     return;
   }
-  const html = readFileSync(index);
+  const html = readFileSync(index, 'utf8');
   // Read per page (the stage's URL is known once its port is bound; a cluster's edges come and go),
   // built again only when they changed.
-  let csp = { key: '', value: '' };
-  const policy = () => {
+  let csp = { key: '', value: '', embed: '' };
+  const policy = (embed: boolean) => {
     const current = origins();
     const key = JSON.stringify(current);
-    if (key !== csp.key) csp = { key, value: contentSecurityPolicy(current) };
-    return csp.value;
+    if (key !== csp.key) csp = { key, value: contentSecurityPolicy(current), embed: contentSecurityPolicy(current, 'any') };
+    return embed ? csp.embed : csp.value;
+  };
+  /** The page with the shared Space's head, when it names one (a crawler reads no script). */
+  const page = async (url: string, base: string): Promise<string> => {
+    const head = await pageHead?.(url.split('?')[0]!, base).catch(() => undefined);
+    return head === undefined ? html : html.replace('<title>Amphi</title>', head);
   };
   await app.register(fastifyStatic, {
     root: join(distDir, 'assets'),
@@ -88,17 +107,30 @@ export async function webRoutes(app: App, distDir: string, origins: () => WebOri
         .send(body),
     );
   }
+  // The preview image of shared links (og:image): a fixed file, cached for a day.
+  const image = join(distDir, 'og.png');
+  if (existsSync(image)) {
+    const body = readFileSync(image);
+    app.get('/og.png', { schema: { hide: true } }, (_request, reply) =>
+      reply
+        .type('image/png')
+        .headers({ ...EVERY_ANSWER, 'cache-control': 'public, max-age=86400' })
+        .send(body),
+    );
+  }
   for (const path of PAGES) {
-    app.get(path, { schema: { hide: true } }, (_request, reply) =>
+    const embed = path === EMBED_PAGE;
+    app.get(path, { schema: { hide: true } }, async (request, reply) =>
       reply
         .type('text/html; charset=utf-8')
         .headers({
           ...EVERY_ANSWER,
           'cache-control': 'no-cache',
-          'content-security-policy': policy(),
-          'x-frame-options': 'DENY',
+          'content-security-policy': policy(embed),
+          // Every page refuses frames (clickjacking) but the embeddable player, made to be framed.
+          ...(embed ? {} : { 'x-frame-options': 'DENY' }),
         })
-        .send(html),
+        .send(await page(request.url, publicUrl ?? `${request.protocol}://${request.host}`)),
     );
   }
 }

@@ -1,6 +1,8 @@
 /// <reference lib="dom" />
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -12,6 +14,7 @@ import { startLiveServer, TEST_SIGNING_KEY, type LiveServer } from '../helpers/s
 import { screenshotsDir } from '../helpers/screenshots.ts';
 import { optionalSuite, skipUnless } from '../helpers/skip.ts';
 import { writeToneWav } from '../helpers/wav.ts';
+import { publishTone } from '../helpers/whip-client.ts';
 import { currentTime, hears, signUp } from '../helpers/web-app.ts';
 
 /**
@@ -377,6 +380,68 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
     } finally {
       await host.close();
       await fan.close();
+    }
+  });
+
+  test('a shared link: Open Graph and oEmbed; /embed/:id plays inside an iframe on another origin', TEST, async () => {
+    const { spaceId, host } = await server.liveSpace(0);
+    const tone = await publishTone({ ...(await server.stageToken(spaceId, host.token)), frequencyHz: 440, amplitude: 0.5 });
+    let oembedHtml = '';
+    const embedder = createServer((_req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(`<!doctype html><title>A blog</title><h1>My blog</h1>${oembedHtml}`),
+    );
+    const context = await listenerBrowser.newContext();
+    try {
+      await tone.connected();
+      // What a crawler reads: the page's head, without running any script.
+      const html = await (await fetch(`${server.url}/s/${spaceId}`)).text();
+      const meta = (property: string) => new RegExp(`<meta (?:property|name)="${property}" content="([^"]*)"`).exec(html)?.[1];
+      assert.equal(meta('og:title'), 'Stage test');
+      assert.match(meta('og:description') ?? '', /^Live now · \d+ listening · hosted by @host_\d+ on Amphi$/);
+      assert.equal(meta('og:image'), `${server.url}/og.png`);
+      assert.equal((await fetch(meta('og:image')!)).headers.get('content-type'), 'image/png');
+      assert.equal(meta('twitter:card'), 'summary_large_image');
+      const discovery = /<link rel="alternate" type="application\/json\+oembed" href="([^"]+)"/.exec(html)?.[1];
+      assert.ok(discovery !== undefined, 'an oEmbed discovery link');
+      const oembed = (await (await fetch(discovery.replaceAll('&amp;', '&'))).json()) as {
+        type: string;
+        html: string;
+        title: string;
+      };
+      assert.equal(oembed.type, 'rich');
+      assert.match(oembed.html, new RegExp(`^<iframe src="${server.url}/embed/${spaceId}"`));
+      oembedHtml = oembed.html;
+
+      // The iframe oEmbed gave, on a page of another origin (another port): Play inside it, hear the host.
+      await new Promise<void>((resolve) => embedder.listen(0, '127.0.0.1', resolve));
+      const page = await context.newPage();
+      watch(page, 'embedder');
+      await page.goto(`http://127.0.0.1:${(embedder.address() as AddressInfo).port}/`);
+      const frame = page.frameLocator('iframe');
+      await frame.getByRole('link', { name: 'Stage test' }).waitFor();
+      await frame.getByRole('button', { name: '▶ Play' }).click();
+      await frame.getByRole('button', { name: '■ Stop' }).waitFor();
+      const inner = page.frames().find((f) => f.url().includes('/embed/'))!;
+      const peaks: number[] = [];
+      await eventually(
+        'the embedded player plays the host',
+        async () => {
+          const { peakHz } = await inner.evaluate(() =>
+            (globalThis as unknown as { amphiProbe: () => { peakHz: number } }).amphiProbe(),
+          );
+          peaks.push(Math.round(peakHz));
+          return peaks.slice(-3).length === 3 && peaks.slice(-3).every((p) => Math.abs(p - 440) < 8);
+        },
+        { timeoutMs: 15_000, intervalMs: 250 },
+      );
+      await page.screenshot({ path: `${shots}embed-desktop.png` });
+    } finally {
+      await context.close();
+      await tone.close();
+      embedder.closeAllConnections();
+      await new Promise((resolve) => embedder.close(resolve));
     }
   });
 

@@ -76,8 +76,16 @@ describe('pages and assets carry the browser hardening headers', () => {
 
   test('pages: a CSP without unsafe-inline naming the stage and edge, no frames, nosniff, no Referer', async () => {
     const app = createHttpApp({ log, limits, bodyLimitBytes: 1024 });
-    await webRoutes(app, dist, () => origins, log);
+    await webRoutes(app, { distDir: dist, origins: () => origins, log, publicUrl: null });
     try {
+      const embed = await app.inject({ method: 'GET', url: '/embed/sp_000000000001' });
+      assert.equal(embed.statusCode, 200);
+      assert.match(
+        String(embed.headers['content-security-policy']),
+        /frame-ancestors \*(;|$)/,
+        'the player is made to be framed',
+      );
+      assert.equal(embed.headers['x-frame-options'], undefined);
       for (const url of ['/', '/s/sp_000000000001', '/r/sp_000000000001']) {
         const page = await app.inject({ method: 'GET', url });
         assert.equal(page.statusCode, 200, url);

@@ -1843,6 +1843,83 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/oembed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** oEmbed for a link to a Space (its page, replay or embed URL): a rich embed, the iframe of /embed/:id */
+        get: {
+            parameters: {
+                query: {
+                    /** @description A Space's page, replay or embed URL on this server */
+                    url: string;
+                    /** @description Only json is offered */
+                    format?: "json";
+                    maxwidth?: number;
+                    maxheight?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            version: "1.0";
+                            /** @enum {string} */
+                            type: "rich";
+                            provider_name: string;
+                            provider_url: string;
+                            title: string;
+                            author_name: string;
+                            /** @description An iframe of /embed/:id */
+                            html: string;
+                            width: number;
+                            height: number;
+                            thumbnail_url: string;
+                            thumbnail_width: number;
+                            thumbnail_height: number;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/spaces/{id}/calendar.ics": {
         parameters: {
             query?: never;

@@ -1,5 +1,6 @@
 import { api } from './api.ts';
 import { AuthPage } from './pages/auth.tsx';
+import { EmbedPage } from './pages/embed.tsx';
 import { HomePage } from './pages/home.tsx';
 import { NewSpacePage } from './pages/new-space.tsx';
 import { ReplayPage } from './pages/replay.tsx';
@@ -13,6 +14,8 @@ export function App() {
   const me = useMe();
   const space = /^\/s\/(sp_[A-Za-z0-9_-]{12})$/.exec(path);
   const replay = /^\/r\/(sp_[A-Za-z0-9_-]{12})$/.exec(path);
+  const embed = /^\/embed\/(sp_[A-Za-z0-9_-]{12})$/.exec(path);
+  if (embed !== null) return <EmbedPage id={embed[1]!} />; // framed by other sites: no header, no navigation
   let page;
   if (path === '/') page = <HomePage />;
   else if (path === '/new') page = <NewSpacePage />;

@@ -40,6 +40,7 @@ const API_ROUTES = [
   'DELETE /api/spaces/:id/recording',
   'GET /api/spaces/:id/chapters',
   'GET /api/spaces/:id/chapters.vtt',
+  'GET /api/oembed',
   'GET /api/spaces/:id/calendar.ics',
   'POST /api/spaces/:id/reactions',
   'PUT /api/spaces/:id/reminder',

@@ -19,14 +19,12 @@ const clock = (seconds: number) => {
   return h > 0 ? `${h}:${mm.padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
 };
 
-/** A finished Space: play, seek, speed, chapters by speaker, download; its host may delete it. */
-export function ReplayPage({ id }: { id: string }) {
-  const me = useMe();
+/** A replay in an audio element: joined (a replay token), its playlist attached, its chapters loaded. */
+export function useReplay(id: string) {
   const audio = useRef<HTMLAudioElement>(null);
   const [space, setSpace] = useState<Space>();
   const [playlistUrl, setPlaylistUrl] = useState<string>();
   const [chapters, setChapters] = useState<Chapter[]>([]);
-  const [now, setNow] = useState(0);
   const [error, setError] = useState('');
   useEffect(() => {
     void (async () => {
@@ -47,6 +45,14 @@ export function ReplayPage({ id }: { id: string }) {
     const pending = attachHls(audio.current, playlistUrl, false);
     return () => void pending.then((dispose) => dispose());
   }, [playlistUrl]);
+  return { audio, space, chapters, error, setError };
+}
+
+/** A finished Space: play, seek, speed, chapters by speaker, download; its host may delete it. */
+export function ReplayPage({ id }: { id: string }) {
+  const me = useMe();
+  const { audio, space, chapters, error, setError } = useReplay(id);
+  const [now, setNow] = useState(0);
   const seek = (seconds: number) => {
     const element = audio.current;
     if (element === null) return;

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError, unwrap, type Act } from '../api.ts';
 import { Doors } from '../components/doors.tsx';
 import { HostPanel } from '../components/host-panel.tsx';
@@ -10,8 +10,7 @@ import { StageControls, useStageSession } from '../components/stage-controls.tsx
 import { StageList } from '../components/stage-list.tsx';
 import { WaitingCard } from '../components/waiting-card.tsx';
 import { useMe } from '../session.ts';
-import { useListening } from '../use-listening.ts';
-import { useSpace } from '../use-space.ts';
+import { useSpaceListening } from '../use-space-listening.ts';
 
 /**
  * A Space for everyone: listeners play it (and, while they do, follow the room state through their
@@ -20,19 +19,7 @@ import { useSpace } from '../use-space.ts';
 export function SpacePage({ id }: { id: string }) {
   const me = useMe();
   const [notice, setNotice] = useState('');
-  /** What the room state says, for the player: it recovers by itself only while the Space is live. */
-  const live = useRef(true);
-  /** Whether it went live: before, a listener who plays waits at the doors and starts by itself. */
-  const started = useRef(false);
-  const listening = useListening(
-    id,
-    setNotice,
-    () => live.current,
-    () => started.current,
-  );
-  const { space, room, degradation, relation, reload, error } = useSpace(id, listening.grants);
-  live.current = room?.status !== 'ended';
-  started.current = room !== undefined && room.status !== 'scheduled';
+  const { space, room, degradation, relation, reload, error, listening } = useSpaceListening(id, setNotice);
   const act: Act = async (run) => {
     try {
       unwrap(await run());
@@ -46,12 +33,6 @@ export function SpacePage({ id }: { id: string }) {
   // Unknown until both are loaded: only a room state that leaves the caller out ends their stage session.
   const onStage = room === undefined || !me || (!ended && room.stage.some((m) => m.id === me.id));
   const stage = useStageSession(id, me, act, listening.stop, setNotice, onStage);
-  useEffect(() => {
-    if (ended) listening.finish(); // the program is over; the page still follows the room to the replay
-  }, [ended]);
-  useEffect(() => {
-    if (room?.status === 'live') listening.started(); // those waiting at the doors start playing now
-  }, [room?.status]);
 
   if (space === undefined || room === undefined) return <p>{error === '' ? 'Loading…' : error}</p>;
   const signedIn = me !== null && me !== undefined;
