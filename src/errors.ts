@@ -120,6 +120,12 @@ export const errorCatalogue = {
   },
   WEBHOOK_LIMIT: { status: 409, message: 'You have as many webhooks as one account may (5); remove one first.' },
   TARGET_REMOVED: { status: 409, message: 'This person was removed from the Space.' },
+  CLIP_RANGE_INVALID: {
+    status: 400,
+    message:
+      'A clip is 5 to 60 seconds of what has been recorded: start and end (or last) within the recording (details.recordedSeconds says how much there is).',
+  },
+  CLIP_NOT_FOUND: { status: 404, message: 'No such clip (or its replay was deleted).' },
   RECORDING_DELETED: {
     status: 410,
     message: 'The host deleted the replay of this Space: its recording, chapters and clips are gone for good.',

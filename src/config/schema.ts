@@ -67,7 +67,8 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
-    rateLimits: Type.Object({ reactionsPerAccount: RateLimit, authPerAddress: RateLimit }, strict),
+    // clipsPerAccount: clips made (each a file kept with its recording).
+    rateLimits: Type.Object({ reactionsPerAccount: RateLimit, authPerAddress: RateLimit, clipsPerAccount: RateLimit }, strict),
     // Reminders and webhooks (src/control/notify/). No SMTP URL: no e-mail (setting an address is refused).
     notify: Type.Object(
       {
@@ -301,6 +302,7 @@ export const defaultConfig: Config = {
   },
   rateLimits: {
     reactionsPerAccount: { capacity: 10, refillPerSecond: 2 },
+    clipsPerAccount: { capacity: 20, refillPerSecond: 20 / 3600 },
     authPerAddress: { capacity: 20, refillPerSecond: 0.5 },
   },
   edge: {

@@ -6,6 +6,7 @@ import type { ListenerFailures } from '../lib/typed-emitter.ts';
 import type { NotifyStore } from '../storage/notify-store.ts';
 import type { Store } from '../storage/store.ts';
 import { Accounts } from './accounts.ts';
+import { Clips } from './clips.ts';
 import { Credentials } from './credentials.ts';
 import { ControlBus } from './events.ts';
 import { RateLimiter, type Limiter, type RateLimitPolicy } from '../lib/token-bucket.ts';
@@ -27,6 +28,7 @@ export interface ControlPlane {
   readonly spaces: Spaces;
   readonly credentials: Credentials;
   readonly reactions: Reactions;
+  readonly clips: Clips;
   /** E-mail addresses and webhooks (where the store keeps them); the notifier sends what they are for. */
   readonly notifications: Notifications | undefined;
   readonly notifier: Notifier | undefined;
@@ -100,6 +102,15 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
     deps.shared?.reactions,
   );
   bus.on('space.ended', ({ spaceId }) => reactions.forget(spaceId));
+  const clipLimit = config.rateLimits.clipsPerAccount;
+  const clips = new Clips({
+    store,
+    spaces,
+    credentials,
+    clock,
+    log,
+    limiter: deps.shared?.limiter('clips', clipLimit) ?? new RateLimiter(clipLimit, clock),
+  });
   const notify = notifications(deps, spaces, bus);
   const stopSweeping = every(
     clock,
@@ -116,6 +127,7 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
     spaces,
     credentials,
     reactions,
+    clips,
     notifications: notify?.notifications,
     notifier: notify?.notifier,
     close() {

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { RecordingFile, RecordingFiles } from '../control/http/types.ts';
+import type { ClipRange, RecordingFile, RecordingFiles } from '../control/http/types.ts';
+import { AmphiError } from '../errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { chaptersOf, type Chapter } from './chapters.ts';
+import { CLIP_MAX_MS, CLIP_MIN_MS, cutClip, recordedMs } from './clips.ts';
 import { segmentUri } from './playlist.ts';
 import type { MediaStorage } from './storage.ts';
 import type { RecordingManifest } from './track.ts';
@@ -25,6 +27,8 @@ export interface DownloadOptions {
   readonly log: Logger;
   /** Layouts of finished recordings kept (a long one is a few tens of KB): 64 by default. */
   readonly maxCached?: number;
+  /** The program encoder's priming samples, for a clip's init segment (libopus's 312 by default). */
+  readonly preSkip?: number;
 }
 
 const SPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -44,8 +48,10 @@ export class RecordingDownloads implements RecordingFiles {
   readonly #log: Logger;
   readonly #maxCached: number;
   readonly #layouts = new Map<string, Layout>();
+  readonly #preSkip: number;
 
   constructor(options: DownloadOptions) {
+    this.#preSkip = options.preSkip ?? 312;
     this.#storage = options.storage;
     this.#log = options.log;
     this.#maxCached = options.maxCached ?? 64;
@@ -68,6 +74,27 @@ export class RecordingDownloads implements RecordingFiles {
     };
   }
 
+  async cutClip(spaceId: string, clipId: string, range: ClipRange): Promise<{ startMs: number; endMs: number } | undefined> {
+    if (!SPACE_ID.test(spaceId) || !SPACE_ID.test(clipId)) return undefined;
+    const manifest = await this.#manifest(spaceId);
+    if (manifest === undefined) return undefined;
+    const recorded = recordedMs(manifest.segments);
+    const [fromMs, toMs] = 'lastMs' in range ? [Math.max(0, recorded - range.lastMs), recorded] : [range.fromMs, range.toMs];
+    if (fromMs < 0 || toMs > recorded + 1 || toMs - fromMs < CLIP_MIN_MS || toMs - fromMs > CLIP_MAX_MS) {
+      throw new AmphiError('CLIP_RANGE_INVALID', { details: { recordedSeconds: Math.floor(recorded / 1000) } });
+    }
+    const clip = await cutClip(this.#storage, spaceId, manifest, fromMs, toMs, this.#preSkip);
+    if (clip === undefined)
+      throw new AmphiError('CLIP_RANGE_INVALID', { details: { recordedSeconds: Math.floor(recorded / 1000) } });
+    this.#storage.create(spaceId, clipFile(clipId), clip.bytes);
+    return { startMs: fromMs, endMs: fromMs + clip.durationMs };
+  }
+
+  clip(spaceId: string, clipId: string): Promise<Uint8Array | undefined> {
+    if (!SPACE_ID.test(spaceId) || !SPACE_ID.test(clipId)) return Promise.resolve(undefined);
+    return this.#storage.load(spaceId, clipFile(clipId));
+  }
+
   async chapters(spaceId: string): Promise<Chapter[] | undefined> {
     if (!SPACE_ID.test(spaceId)) return undefined;
     const manifest = await this.#finished(spaceId);
@@ -76,10 +103,14 @@ export class RecordingDownloads implements RecordingFiles {
 
   /** The manifest of a finished recording; undefined when there is none (yet). */
   async #finished(spaceId: string): Promise<RecordingManifest | undefined> {
+    const manifest = await this.#manifest(spaceId);
+    return manifest?.ended === true ? manifest : undefined;
+  }
+
+  /** A recording's manifest, finished or still recording. */
+  async #manifest(spaceId: string): Promise<RecordingManifest | undefined> {
     const raw = await this.#storage.load(spaceId, 'recording.json');
-    if (raw === undefined) return undefined;
-    const manifest = JSON.parse(new TextDecoder().decode(raw)) as RecordingManifest;
-    return manifest.ended ? manifest : undefined;
+    return raw === undefined ? undefined : (JSON.parse(new TextDecoder().decode(raw)) as RecordingManifest);
   }
 
   async #layout(spaceId: string): Promise<Layout | undefined> {
@@ -161,4 +192,9 @@ function pieceAt(pieces: readonly { readonly offset: number }[], at: number): nu
     else high = mid - 1;
   }
   return low;
+}
+
+/** Where a clip's file is kept: beside the recording it was cut from (so it goes with it). */
+function clipFile(clipId: string): string {
+  return `clip-${clipId}.m4a`;
 }

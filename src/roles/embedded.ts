@@ -304,7 +304,11 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
   // processes refuse them when their token expires, since renewal is refused).
   plane.bus.on('member.removed', ({ spaceId, accountId }) => edge.revoke(spaceId, accountId));
   // Finished recordings as one file each (GET /api/spaces/:id/recording.m4a), from the same storage.
-  const downloads = new RecordingDownloads({ storage: media, log: log.child({ plane: 'origin' }) });
+  const downloads = new RecordingDownloads({
+    storage: media,
+    log: log.child({ plane: 'origin' }),
+    preSkip: programEncoder(config.stage.programBitrateBps).lookahead,
+  });
   return { services, stage, origin, edge, live, downloads, bucket, leases };
 }
 

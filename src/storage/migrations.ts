@@ -166,12 +166,21 @@ CREATE INDEX spaces_ended ON spaces(ended_at)
   },
   {
     // A host may delete a replay: the Space stays (and its history), the recording goes. Scheduled
-    // Spaces by start, for the "starting soon" reminders' sweep.
+    // Spaces by start, for the "starting soon" reminders' sweep. Clips: 5-60 s of a recording, shared.
     id: 6,
-    name: 'replay deletion, scheduled index',
+    name: 'replays: deletion, clips; scheduled index',
     sql: `
 ALTER TABLE spaces ADD COLUMN replay_deleted_at BIGINT;
-CREATE INDEX spaces_scheduled_start ON spaces(state, scheduled_start)
+CREATE INDEX spaces_scheduled_start ON spaces(state, scheduled_start);
+CREATE TABLE clips (
+  id TEXT PRIMARY KEY,
+  space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  start_ms BIGINT NOT NULL,
+  end_ms BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX clips_by_space ON clips(space_id)
 `,
   },
 ];

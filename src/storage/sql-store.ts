@@ -5,6 +5,7 @@ import { SqlNotifyStore } from './sql-notify-store.ts';
 import { assignments, flag, toAccount, toMember, toSpace } from './rows.ts';
 import type {
   Account,
+  ClipRecord,
   AccountWithSecret,
   BanRecord,
   MemberPatch,
@@ -104,6 +105,30 @@ export class SqlStore implements Store {
       throw error;
     }
     return { id: a.id, handle: a.handle, createdAt: a.createdAt };
+  }
+
+  async createClip(c: ClipRecord): Promise<void> {
+    await this.#db.run('INSERT INTO clips (id, space_id, account_id, start_ms, end_ms, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
+      c.id,
+      c.spaceId,
+      c.accountId,
+      c.startMs,
+      c.endMs,
+      c.createdAt,
+    ]);
+  }
+
+  async getClip(id: string): Promise<ClipRecord | undefined> {
+    const r = await this.#one('SELECT * FROM clips WHERE id = ?', [id]);
+    if (r === undefined) return undefined;
+    return {
+      id: String(r.id),
+      spaceId: String(r.space_id),
+      accountId: String(r.account_id),
+      startMs: Number(r.start_ms),
+      endMs: Number(r.end_ms),
+      createdAt: Number(r.created_at),
+    };
   }
 
   async getAccount(id: string): Promise<Account | undefined> {

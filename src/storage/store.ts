@@ -43,6 +43,16 @@ export interface SpaceRecord {
   readonly version: number;
 }
 
+/** A clip: `startMs`..`endMs` of a Space's recording (its timeline, gaps included), made by an account. */
+export interface ClipRecord {
+  readonly id: string;
+  readonly spaceId: string;
+  readonly accountId: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly createdAt: number;
+}
+
 export interface MemberRecord {
   readonly spaceId: string;
   readonly accountId: string;
@@ -108,6 +118,8 @@ export interface Store {
    * account, when one with that role exists already.
    */
   createAccount(account: AccountWithSecret, system?: SystemRole): Promise<Account | undefined>;
+  createClip(clip: ClipRecord): Promise<void>;
+  getClip(id: string): Promise<ClipRecord | undefined>;
   getAccount(id: string): Promise<Account | undefined>;
   /** The account the service made for this role (never a user's account, whatever its handle). */
   findSystemAccount(role: SystemRole): Promise<Account | undefined>;

@@ -152,6 +152,15 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
       fetched.some((u) => new URL(u).pathname.endsWith('/state.json')),
       fetched.join('\n'),
     );
+    // A clip of the recent past, while listening: its own page, whose link shows a preview with its audio.
+    await listener.getByRole('button', { name: '✂ Clip the last 30 s' }).click();
+    const clipLink = listener.getByRole('link', { name: 'Your clip' });
+    await clipLink.waitFor();
+    const clipUrl = new URL((await clipLink.getAttribute('href'))!, base).href;
+    const clipHtml = await (await fetch(clipUrl)).text();
+    assert.match(clipHtml, /<meta property="og:audio" content="[^"]+\/api\/clips\/cl_[\w-]+\/audio\.m4a" \/>/);
+    assert.match(clipHtml, /<meta property="og:title" content="Clip: Launch night" \/>/);
+    assert.equal(await listener.getByRole('button', { name: '■ Stop' }).count(), 1, 'still listening');
 
     await listener.getByRole('button', { name: /Request to speak/ }).click();
     await host.getByRole('button', { name: 'Accept @web_listener' }).click();

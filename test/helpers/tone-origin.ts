@@ -36,10 +36,11 @@ export function toneOrigin(o: {
     origin,
     /** The Opus pre-skip, in 48 kHz samples (what a decoder drops from the start). */
     preSkip: encoder.lookahead,
-    play: (seconds: number): void => {
+    /** Plays `seconds` more of a tone (440 Hz unless asked). */
+    play: (seconds: number, frequencyHz = 440): void => {
       for (const end = sequence + (seconds * 1000) / 20; sequence < end; sequence++) {
         const ptsSamples = sequence * FRAME_SAMPLES;
-        const data = encoder.encode(toneFrame(440, 0.5, ptsSamples));
+        const data = encoder.encode(toneFrame(frequencyHz, 0.5, ptsSamples));
         program.emit('frame', {
           spaceId: o.spaceId,
           sequence,

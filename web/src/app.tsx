@@ -1,5 +1,6 @@
 import { api } from './api.ts';
 import { AuthPage } from './pages/auth.tsx';
+import { ClipPage } from './pages/clip.tsx';
 import { EmbedPage } from './pages/embed.tsx';
 import { HomePage } from './pages/home.tsx';
 import { NewSpacePage } from './pages/new-space.tsx';
@@ -14,6 +15,7 @@ export function App() {
   const me = useMe();
   const space = /^\/s\/(sp_[A-Za-z0-9_-]{12})$/.exec(path);
   const replay = /^\/r\/(sp_[A-Za-z0-9_-]{12})$/.exec(path);
+  const clip = /^\/c\/(cl_[A-Za-z0-9_-]{12})$/.exec(path);
   const embed = /^\/embed\/(sp_[A-Za-z0-9_-]{12})$/.exec(path);
   if (embed !== null) return <EmbedPage id={embed[1]!} />; // framed by other sites: no header, no navigation
   let page;
@@ -23,6 +25,7 @@ export function App() {
   else if (path === '/signin' || path === '/signup') page = <AuthPage mode={path === '/signin' ? 'signin' : 'signup'} />;
   else if (space !== null) page = <SpacePage id={space[1]!} />;
   else if (replay !== null) page = <ReplayPage id={replay[1]!} />;
+  else if (clip !== null) page = <ClipPage id={clip[1]!} />;
   else
     page = (
       <p>

@@ -7,6 +7,7 @@ import { listeningRoutes } from './listening-routes.ts';
 import { notifyRoutes } from './notify-routes.ts';
 import { recordingRoutes } from './recording-routes.ts';
 import { chapterRoutes } from './chapter-routes.ts';
+import { clipRoutes } from './clip-routes.ts';
 import { shareRoutes } from './share.ts';
 import { Account, ErrorResponse, Space } from './schemas.ts';
 import { spaceRoutes } from './spaces-routes.ts';
@@ -47,6 +48,7 @@ export async function mountControlApi(app: App, context: RouteContext): Promise<
   recordingRoutes(app, context);
   chapterRoutes(app, context);
   shareRoutes(app, context);
+  clipRoutes(app, context);
   feedRoutes(app, context);
   notifyRoutes(app, context);
   stageRoutes(app, context);

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { AmphiError } from '../../errors.ts';
+import type { ClipRecord, SpaceRecord } from '../../storage/store.ts';
 import type { SpaceSnapshot } from '../snapshots.ts';
 import { errors } from './schemas.ts';
 import type { App, RouteContext } from './types.ts';
@@ -7,6 +8,8 @@ import { spaceView } from './views.ts';
 
 /** The pages a shared link can name: a Space, its replay, its embeddable player. */
 const SHARED_PAGE = /^\/(s|r|embed)\/(sp_[A-Za-z0-9_-]{12})$/;
+/** A clip's page. */
+const CLIP_PAGE = /^\/c\/(cl_[A-Za-z0-9_-]{12})$/;
 /** The embedded player's size: one line of status and a player. */
 const EMBED = { width: 480, height: 180 } as const;
 
@@ -16,7 +19,8 @@ export interface ShareMeta {
   readonly description: string;
   readonly hostHandle: string;
   readonly pageUrl: string;
-  readonly embedUrl: string;
+  /** The embeddable player (Spaces; a clip has none): the oEmbed link names it. */
+  readonly embedUrl: string | undefined;
   readonly imageUrl: string;
   /** The replay as one file, for `og:audio` (ended and recorded only). */
   readonly audioUrl: string | undefined;
@@ -75,16 +79,40 @@ export function pageHead(meta: ShareMeta): string {
   return [
     `<title>${escapeHtml(meta.title)} · Amphi</title>`,
     ...tags.map(([attr, key, value]) => `<meta ${attr}="${key}" content="${escapeHtml(value)}" />`),
-    `<link rel="alternate" type="application/json+oembed" href="${escapeHtml(oembed)}" title="${escapeHtml(meta.title)}" />`,
+    ...(meta.embedUrl === undefined
+      ? []
+      : [
+          `<link rel="alternate" type="application/json+oembed" href="${escapeHtml(oembed)}" title="${escapeHtml(meta.title)}" />`,
+        ]),
   ].join('\n    ');
 }
 
 /** The head of a page a link can share (`/s/:id`, `/r/:id`, `/embed/:id`); undefined for any other page or Space. */
 export type PageHead = (path: string, baseUrl: string) => Promise<string | undefined>;
 
-/** `PageHead` over the control plane: the Space's public view, as any visitor may see it. */
+/** The facts of a clip for its shared link: its Space and host, its length; `og:audio` is its file. */
+export function clipMeta(clip: ClipRecord, space: SpaceRecord, hostHandle: string, baseUrl: string): ShareMeta {
+  const seconds = Math.round((clip.endMs - clip.startMs) / 1000);
+  return {
+    title: `Clip: ${space.title}`,
+    description: `${seconds} s from @${hostHandle}'s Space on Amphi`,
+    hostHandle,
+    pageUrl: `${baseUrl}/c/${clip.id}`,
+    embedUrl: undefined,
+    imageUrl: `${baseUrl}/og.png`,
+    audioUrl: `${baseUrl}/api/clips/${clip.id}/audio.m4a`,
+    baseUrl,
+  };
+}
+
+/** `PageHead` over the control plane: the Space's public view (or a clip's), as any visitor may see it. */
 export function sharedPageHead({ plane, live }: Pick<RouteContext, 'plane' | 'live'>): PageHead {
   return async (path, baseUrl) => {
+    const clip = CLIP_PAGE.exec(path);
+    if (clip !== null) {
+      const found = await plane.clips.get(clip[1]!).catch(() => undefined);
+      return found === undefined ? undefined : pageHead(clipMeta(found.clip, found.space, found.hostHandle, baseUrl));
+    }
     const match = SHARED_PAGE.exec(path);
     if (match === null) return undefined;
     const snap = await plane.spaces.snapshot(match[2]!).catch((): SpaceSnapshot | undefined => undefined);
@@ -154,7 +182,7 @@ export function shareRoutes(app: App, { plane, live, config }: RouteContext): vo
         provider_url: base,
         title: meta.title,
         author_name: `@${meta.hostHandle}`,
-        html: `<iframe src="${escapeHtml(meta.embedUrl)}" width="${width}" height="${height}" title="${title}" allow="autoplay" style="border:0"></iframe>`,
+        html: `<iframe src="${escapeHtml(meta.embedUrl ?? meta.pageUrl)}" width="${width}" height="${height}" title="${title}" allow="autoplay" style="border:0"></iframe>`,
         width,
         height,
         thumbnail_url: meta.imageUrl,

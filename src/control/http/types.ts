@@ -6,6 +6,7 @@ import type { Limiter } from '../../lib/token-bucket.ts';
 import type { ControlMetrics } from '../metrics.ts';
 import type { ControlPlane } from '../plane.ts';
 import type { RequestAuth } from './auth.ts';
+import type { RecordingFiles } from '../recording-files.ts';
 import type { LiveSignals } from './views.ts';
 
 export type { App };
@@ -26,27 +27,4 @@ export interface RouteContext {
   readonly recordingFiles?: RecordingFiles | undefined;
 }
 
-/**
- * An ended Space's recording as one file (`GET /api/spaces/:id/recording.m4a`), made from the stored
- * pieces as it is read. Implemented by the origin (`origin/download.ts`), wired by the role.
- */
-export interface RecordingFiles {
-  /** The finished recording of a Space, or undefined while it is still recording or when there is none. */
-  open(spaceId: string): Promise<RecordingFile | undefined>;
-  /** Its chapters by speaker (account ids; times on the replay's timeline), or undefined as for `open`. */
-  chapters(spaceId: string): Promise<readonly { startMs: number; endMs: number; speaker: string }[] | undefined>;
-}
-
-export interface RecordingFile {
-  readonly size: number;
-  /** A strong validator: it changes whenever the bytes could. Quoted, ready for the ETag header. */
-  readonly etag: string;
-  /** How much audio the file holds, in ms (the listed segments it includes). */
-  readonly durationMs: number;
-  /**
-   * The bytes from `start` to `end` inclusive (0 <= start <= end < size), in order, read piece by
-   * piece as the consumer pulls: never the whole file in memory. Throws (mid-stream) when the
-   * stored pieces changed under it.
-   */
-  read(start: number, end: number): AsyncIterable<Uint8Array>;
-}
+export type { ClipRange, RecordingFile, RecordingFiles } from '../recording-files.ts';

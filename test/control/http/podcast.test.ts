@@ -18,7 +18,12 @@ describe("a host's replays as a podcast feed", () => {
   let test_: TestApp;
   let app: App;
   const files = new Map<string, RecordingFile>();
-  const recordings: RecordingFiles = { open: (id) => Promise.resolve(files.get(id)), chapters: () => Promise.resolve(undefined) };
+  const recordings: RecordingFiles = {
+    open: (id) => Promise.resolve(files.get(id)),
+    chapters: () => Promise.resolve(undefined),
+    cutClip: () => Promise.resolve(undefined),
+    clip: () => Promise.resolve(undefined),
+  };
   before(async () => {
     test_ = await makeTestApp({ server: { publicUrl: 'https://amphi.example' } });
     app = await withRecordingFiles(test_, recordings);

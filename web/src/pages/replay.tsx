@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, unwrap, type Space } from '../api.ts';
+import { ClipButton } from '../components/clip-button.tsx';
 import { DownloadLink } from '../components/download-link.tsx';
 import { attachHls } from '../player.ts';
 import { useMe } from '../session.ts';
@@ -92,6 +93,16 @@ export function ReplayPage({ id }: { id: string }) {
           </select>
         </label>
         {space?.replay.available === true && <DownloadLink id={id} />}
+        {me !== null && me !== undefined && (
+          <ClipButton
+            id={id}
+            label="Clip 20 s from here"
+            what={() => {
+              const end = Math.min(now + 20, audio.current?.duration ?? now + 20);
+              return { start: Math.max(0, end - 20), end };
+            }}
+          />
+        )}
         {isHost && space.replay.available && (
           <button type="button" class="danger" onClick={() => void remove()}>
             Delete replay

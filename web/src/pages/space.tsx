@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, unwrap, type Act } from '../api.ts';
+import { ClipButton } from '../components/clip-button.tsx';
 import { Doors } from '../components/doors.tsx';
 import { HostPanel } from '../components/host-panel.tsx';
 import { Player } from '../components/player.tsx';
@@ -67,6 +68,11 @@ export function SpacePage({ id }: { id: string }) {
             .
           </p>
         ) : null)}
+      {signedIn && room.status === 'live' && (
+        <div class="actions">
+          <ClipButton id={space.id} label="Clip the last 30 s" what={() => ({ last: 30 })} />
+        </div>
+      )}
       <StageList stage={room.stage} />
       <Reactions spaceId={space.id} room={room} signedIn={signedIn} />
       {me === null && room.status === 'live' && (

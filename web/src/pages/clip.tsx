@@ -1,0 +1,40 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, unwrap } from '../api.ts';
+
+type ClipInfo = NonNullable<Awaited<ReturnType<typeof loadClip>>>;
+
+const loadClip = async (id: string) => unwrap(await api.GET('/api/clips/{clipId}', { params: { path: { clipId: id } } }));
+
+/** A clip's own page: what it is of, its audio, the way to the whole replay, and a link to share. */
+export function ClipPage({ id }: { id: string }) {
+  const [info, setInfo] = useState<ClipInfo>();
+  const [error, setError] = useState('');
+  const [notice, setNotice] = useState('');
+  useEffect(() => {
+    loadClip(id).then(setInfo, (e: unknown) => setError(e instanceof ApiError ? e.message : String(e)));
+  }, [id]);
+  if (info === undefined) return <p>{error === '' ? 'Loading…' : error}</p>;
+  const { clip, space } = info;
+  const minute = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
+  return (
+    <section class="space clip">
+      <h1>{space.title}</h1>
+      <p class="muted">
+        A {Math.round(clip.durationSeconds)} s clip of @{space.host.handle}'s Space, from {minute(clip.start)}.
+      </p>
+      <audio controls aria-label="Clip" src={`/api/clips/${encodeURIComponent(clip.id)}/audio.m4a`} />
+      <div class="actions">
+        <a href={`/s/${space.id}`}>The whole Space</a>
+        <button
+          type="button"
+          onClick={() =>
+            void navigator.clipboard?.writeText(`${location.origin}/c/${clip.id}`).then(() => setNotice('Link copied.'))
+          }
+        >
+          Share
+        </button>
+      </div>
+      {notice !== '' && <p role="status">{notice}</p>}
+    </section>
+  );
+}
