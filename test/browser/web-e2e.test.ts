@@ -454,6 +454,48 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
     }
   });
 
+  test('catch up: a late listener plays from the start at 2x, reaches the live edge and stays there', TEST, async () => {
+    const { spaceId, host } = await server.liveSpace(0);
+    const tone = await publishTone({ ...(await server.stageToken(spaceId, host.token)), frequencyHz: 440, amplitude: 0.5 });
+    const page = await listenerBrowser.newPage({ viewport: { width: 1280, height: 860 } });
+    try {
+      watch(page, 'catch-up');
+      await tone.connected();
+      await realTime(10_000, 'ten seconds of the Space before this listener arrives');
+      await page.goto(`${server.url}/s/${spaceId}`);
+      await page.getByLabel('at').selectOption('2');
+      await page.getByRole('button', { name: '⏪ Catch up from the start' }).click();
+      const state = () =>
+        page.evaluate(() => {
+          const s = (
+            globalThis as unknown as { amphiCatchUp?: () => { behindS: number; playbackRate: number; live: boolean } }
+          ).amphiCatchUp?.();
+          return s === undefined ? undefined : { behindS: s.behindS, playbackRate: s.playbackRate, live: s.live };
+        });
+      const first = await eventually('catching up', async () => {
+        const s = await state();
+        return s !== undefined && Number.isFinite(s.behindS) ? s : undefined;
+      });
+      assert.ok(first.behindS > 6 && !first.live, `starts from the beginning: ${JSON.stringify(first)}`);
+      assert.equal(first.playbackRate, 2);
+      const started = performance.now();
+      await eventually('live', async () => (await state())?.live === true, { timeoutMs: 30_000, intervalMs: 250 });
+      console.log(
+        `catch-up: ${first.behindS.toFixed(1)} s behind at 2x, live after ${Math.round(performance.now() - started)} ms`,
+      );
+      await page.getByText('Caught up: you are live.').waitFor();
+      for (let i = 0; i < 8; i++) {
+        const s = (await state())!;
+        assert.ok(s.live && s.playbackRate === 1 && s.behindS < 6, `stays live: ${JSON.stringify(s)}`);
+        await realTime(250, 'it keeps playing');
+      }
+      await hears(page, 440);
+    } finally {
+      await page.close();
+      await tone.close();
+    }
+  });
+
   test('"Remind me" shows its state, survives a reload and is undone, on the home page and the Space page', TEST, async () => {
     const base = server.url;
     const hostAccount = await fetch(`${base}/api/accounts`, {

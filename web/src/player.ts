@@ -1,4 +1,5 @@
-import { playThrough } from './audio.ts';
+import { playThrough, probe } from './audio.ts';
+import { catchUpStep, SILENCE_DB, type CatchUp } from './catch-up.ts';
 import { ENDED, STUCK_PLAYBACK_MS, stuck, superviseHls, superviseNative, type LivePlayback } from './live-playback.ts';
 import { Refusal, supervise, type Link } from './reconnect.ts';
 import { StreamBuffer } from './stream-buffer.ts';
@@ -149,4 +150,46 @@ async function pipe(body: ReadableStream<Uint8Array>, sink: StreamBuffer, abort:
     clearTimeout(silence);
     abort.abort();
   }
+}
+
+declare global {
+  interface Window {
+    /** The catch-up under way (tests, diagnostics). */
+    amphiCatchUp?: () => CatchUp | undefined;
+  }
+}
+
+/**
+ * Plays a live Space from its start (`dvr.m3u8`: every segment so far) at `rate`, shortening long
+ * silences, until it reaches the live edge, and stays there at normal speed. `onState` hears each step.
+ */
+export async function attachCatchUp(
+  element: HTMLAudioElement,
+  dvrUrl: string,
+  rate: number,
+  onState: (state: CatchUp) => void,
+): Promise<() => void> {
+  element.crossOrigin = 'anonymous';
+  playThrough(element);
+  const { default: Hls } = await import('hls.js');
+  const hls = new Hls({ lowLatencyMode: true, startPosition: 0 });
+  hls.loadSource(dvrUrl);
+  hls.attachMedia(element);
+  hls.on(Hls.Events.MANIFEST_PARSED, () => void element.play());
+  let state: CatchUp = { behindS: Number.POSITIVE_INFINITY, playbackRate: rate, live: false, silentMs: 0 };
+  window.amphiCatchUp = () => state;
+  const STEP_MS = 250;
+  const timer = setInterval(() => {
+    const ranges = element.seekable;
+    if (ranges.length === 0 || element.paused) return;
+    const behindS = ranges.end(ranges.length - 1) - element.currentTime;
+    state = catchUpStep(state, { behindS, silent: probe().levelDb < SILENCE_DB, dtMs: STEP_MS }, rate);
+    if (element.playbackRate !== state.playbackRate) element.playbackRate = state.playbackRate;
+    onState(state);
+  }, STEP_MS);
+  return () => {
+    clearInterval(timer);
+    window.amphiCatchUp = undefined;
+    hls.destroy();
+  };
 }

@@ -3,7 +3,8 @@ import { joinThroughDoor, newClientId, type DoorState } from './admission.ts';
 import { api, ApiError, errorOf, unwrap, type Grant } from './api.ts';
 import { ListenerGrant } from './listener-grant.ts';
 import type { LivePlayback } from './live-playback.ts';
-import { attachHls, attachStream, canPlayStream } from './player.ts';
+import type { CatchUp } from './catch-up.ts';
+import { attachCatchUp, attachHls, attachStream, canPlayStream } from './player.ts';
 import { Refusal } from './reconnect.ts';
 
 export interface Listening {
@@ -20,7 +21,10 @@ export interface Listening {
   readonly atDoors: boolean;
   /** The Space went live: a listener waiting at the doors starts playing now. */
   readonly started: () => void;
-  readonly play: () => Promise<void>;
+  /** Joins and plays live; with `catchUpRate`, from the start at that speed until it reaches live. */
+  readonly play: (catchUpRate?: number) => Promise<void>;
+  /** Set while catching up (and once caught up): how far behind live, at what speed. */
+  readonly catchUp: CatchUp | undefined;
   readonly stop: () => void;
   /** The Space ended: the player stops, the room state is still followed (until the replay is ready). */
   readonly finish: () => void;
@@ -50,6 +54,7 @@ export function useListening(
   const [door, setDoor] = useState<DoorState>();
   const [reconnecting, setReconnecting] = useState<number>();
   const [atDoors, setAtDoors] = useState(false);
+  const [catchUp, setCatchUp] = useState<CatchUp>();
   /** Opens the doors' gate: set while a listener waits for the start. */
   const gate = useRef<() => void>();
   useEffect(
@@ -60,7 +65,7 @@ export function useListening(
     [],
   );
 
-  const play = async (): Promise<void> => {
+  const play = async (catchUpRate?: number): Promise<void> => {
     if (joining.current !== undefined) return; // already in line or joining: one place per page
     const controller = new AbortController();
     joining.current = controller;
@@ -98,9 +103,12 @@ export function useListening(
         },
       };
       // The held stream where the browser can play it (one request for the whole listen); LL-HLS otherwise.
-      const dispose = canPlayStream()
-        ? await attachStream(audio.current, live)
-        : await attachHls(audio.current, grant.current.playlistUrl, true, live);
+      const dispose =
+        catchUpRate !== undefined
+          ? await attachCatchUp(audio.current, new URL('dvr.m3u8', grant.at('playlistUrl')).href, catchUpRate, setCatchUp)
+          : canPlayStream()
+            ? await attachStream(audio.current, live)
+            : await attachHls(audio.current, grant.current.playlistUrl, true, live);
       if (signal.aborted) {
         dispose(); // stopped while the player started
         return;
@@ -122,6 +130,7 @@ export function useListening(
     release.current = undefined;
     setPlaying(false);
     setReconnecting(undefined);
+    setCatchUp(undefined);
   };
   const stop = () => {
     joining.current?.abort();
@@ -132,7 +141,7 @@ export function useListening(
     setAtDoors(false);
   };
   const started = () => gate.current?.();
-  return { audio, grants, playing, door, reconnecting, atDoors, started, play, stop, finish };
+  return { audio, grants, playing, door, reconnecting, atDoors, started, catchUp, play, stop, finish };
 }
 
 /** Waits at the doors until the page opens the gate (the Space went live) or the listener leaves. */

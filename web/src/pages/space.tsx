@@ -44,6 +44,7 @@ export function SpacePage({ id }: { id: string }) {
       <Player
         listening={listening}
         canPlay={room.status !== 'ended' && stage.connection === undefined}
+        catchUpOffered={room.status === 'live'}
         shareUrl={`${location.origin}/s/${space.id}`}
         report={setNotice}
       />
