@@ -4,10 +4,10 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, mock, test } from 'node:test';
 import ece from 'http_ece';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import type { ParsedMail } from 'mailparser';
 import { Webhook } from 'standardwebhooks';
 import { makeTestApp, type TestApp } from '../../helpers/app.ts';
+import { startPushService, startSmtp, type PushService, type SmtpReceiver } from '../../helpers/notify-receivers.ts';
 
 /**
  * Reminders that reach people, end to end on loopback: a real SMTP server (smtp-server, the nodemailer
@@ -16,13 +16,9 @@ import { makeTestApp, type TestApp } from '../../helpers/app.ts';
  * notifier round is run by hand.
  */
 interface Received {
-  readonly mails: ParsedMail[];
   readonly hooks: { headers: IncomingHttpHeaders; body: string }[];
   /** Status the webhook receiver answers, per call in order (then 204). */
   readonly answers: number[];
-  readonly pushes: { url: string; headers: IncomingHttpHeaders; body: Buffer }[];
-  /** Status the push service answers, per message in order (then 201). */
-  readonly pushAnswers: number[];
 }
 
 /** x and y of an uncompressed P-256 point, for a JWK. */
@@ -38,31 +34,16 @@ const listHeader = (mail: ParsedMail) =>
 const links = (text: string) => [...text.matchAll(/https?:\/\/\S+/g)].map((m) => m[0]);
 
 describe('notifications: reminders by e-mail, webhooks', () => {
-  const got: Received = { mails: [], hooks: [], answers: [], pushes: [], pushAnswers: [] };
-  let smtp: SMTPServer;
+  const got: Received = { hooks: [], answers: [] };
+  let smtp: SmtpReceiver;
   let receiver: Server;
   let app: TestApp;
   let hookUrl: string;
-  let pushService: Server;
+  let push: PushService;
   let pushBase: string;
 
   before(async () => {
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream, _session, done) {
-        simpleParser(stream).then(
-          (mail) => {
-            got.mails.push(mail);
-            done();
-          },
-          (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
-        );
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    const smtpPort = (smtp.server.address() as AddressInfo).port;
+    smtp = await startSmtp();
     receiver = createServer((req, res) => {
       let body = '';
       req.setEncoding('utf8').on('data', (c: string) => (body += c));
@@ -73,27 +54,18 @@ describe('notifications: reminders by e-mail, webhooks', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/amphi`;
-    // A push service on loopback: it keeps what it is sent, as the browser's push service would.
-    pushService = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        got.pushes.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
-        res.writeHead(got.pushAnswers.shift() ?? 201).end();
-      });
-    });
-    await new Promise<void>((resolve) => pushService.listen(0, '127.0.0.1', resolve));
-    pushBase = `http://127.0.0.1:${(pushService.address() as AddressInfo).port}`;
+    push = await startPushService();
+    pushBase = push.base;
     app = await makeTestApp({
       server: { publicUrl: 'https://amphi.example' },
-      notify: { smtpUrl: `smtp://127.0.0.1:${smtpPort}`, allowPrivateAddresses: true, retryBaseMs: 10_000, maxAttempts: 3 },
+      notify: { smtpUrl: smtp.url, allowPrivateAddresses: true, retryBaseMs: 10_000, maxAttempts: 3 },
     });
   });
   after(async () => {
     await app.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.close();
     await new Promise((resolve) => receiver.close(resolve));
-    await new Promise((resolve) => pushService.close(resolve));
+    await push.close();
   });
 
   const round = () => app.plane.notifier!.tick();
@@ -111,9 +83,9 @@ describe('notifications: reminders by e-mail, webhooks', () => {
     const set = await app.call('PUT', '/api/me/email', { token: fan.token, body: { email } });
     assert.equal(set.status, 200, JSON.stringify(set.json));
     assert.deepEqual(set.json.email, { email, verified: false, remindersByEmail: true });
-    const before = got.mails.length;
+    const before = smtp.mails.length;
     await round();
-    const mail = got.mails.slice(before).find((m) => m.to !== undefined && JSON.stringify(m.to).includes(email));
+    const mail = smtp.mails.slice(before).find((m) => m.to !== undefined && JSON.stringify(m.to).includes(email));
     assert.ok(mail !== undefined, 'the verification e-mail arrived');
     assert.equal(mail.subject, 'Confirm your e-mail address for Amphi');
     const link = links(mail.text ?? '').find((l) => l.includes('/api/email/verify'));
@@ -135,11 +107,11 @@ describe('notifications: reminders by e-mail, webhooks', () => {
       assert.equal((await app.call('PUT', `/api/spaces/${id}/reminder`, { token: fan.token })).status, 200);
     }
     await round(); // the unverified fan's verification e-mail, nothing else
-    const before = got.mails.length;
+    const before = smtp.mails.length;
     await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
     await round();
     await round(); // a second round sends nothing again
-    const reminders = got.mails.slice(before);
+    const reminders = smtp.mails.slice(before);
     assert.deepEqual(
       reminders.map((m) => m.subject),
       ['Live now: Launch night', 'Live now: Launch night'],
@@ -188,17 +160,17 @@ describe('notifications: reminders by e-mail, webhooks', () => {
     const warmup = await schedule(host.token, 'Warm-up');
     await app.call('PUT', `/api/spaces/${warmup}/reminder`, { token: fan.token });
     await app.call('POST', `/api/spaces/${warmup}/start`, { token: host.token });
-    const before = got.mails.length;
+    const before = smtp.mails.length;
     await round();
-    const warm = got.mails.slice(before);
+    const warm = smtp.mails.slice(before);
     assert.equal(warm.length, 1);
     const link = new URL(listHeader(warm[0]!).unsubscribe?.url ?? '');
     await app.app.inject({ method: 'POST', url: link.pathname + link.search, payload: '' });
     await app.call('POST', `/api/spaces/${warmup}/end`, { token: host.token });
     await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
-    const mark = got.mails.length;
+    const mark = smtp.mails.length;
     await round();
-    assert.equal(got.mails.length, mark, 'unsubscribed: nothing sent');
+    assert.equal(smtp.mails.length, mark, 'unsubscribed: nothing sent');
   });
 
   test('a reminder still unsent when the Space ends is dropped: nobody is sent to an ended show', async () => {
@@ -206,11 +178,11 @@ describe('notifications: reminders by e-mail, webhooks', () => {
     const fan = await verifiedFan('fan_late', 'late@fans.example');
     const id = await schedule(host.token, 'Short show');
     await app.call('PUT', `/api/spaces/${id}/reminder`, { token: fan.token });
-    const before = { mails: got.mails.length, counts: await app.plane.notifier!.counts() };
+    const before = { mails: smtp.mails.length, counts: await app.plane.notifier!.counts() };
     await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
     await app.call('POST', `/api/spaces/${id}/end`, { token: host.token }); // before the notifier's round
     await round();
-    assert.equal(got.mails.length, before.mails, 'no "Live now" for an ended Space');
+    assert.equal(smtp.mails.length, before.mails, 'no "Live now" for an ended Space');
     const after = await app.plane.notifier!.counts();
     assert.equal(after.failed - before.counts.failed, 1, 'the reminder was given up, not left pending');
   });
@@ -312,21 +284,21 @@ describe('notifications: reminders by e-mail, webhooks', () => {
     assert.equal(subscribed.status, 201, JSON.stringify(subscribed.json));
     const id = await schedule(host.token, 'Pushed live');
     await app.call('PUT', `/api/spaces/${id}/reminder`, { token: fan.token });
-    got.pushes.length = 0;
+    push.pushes.length = 0;
     const before = await app.plane.notifier!.counts();
     await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
     await round();
     await round();
-    assert.equal(got.pushes.length, 1, 'exactly once');
+    assert.equal(push.pushes.length, 1, 'exactly once');
     const after = await app.plane.notifier!.counts();
     assert.deepEqual([after.sent - before.sent, after.failed - before.failed], [1, 0], 'one delivery, to this browser only');
-    const push = got.pushes[0]!;
-    assert.equal(push.url, new URL(endpoint).pathname);
-    assert.equal(push.headers['content-encoding'], 'aes128gcm');
-    assert.ok(Number(push.headers.ttl) > 0);
-    assert.match(String(push.headers.topic), /^[A-Za-z0-9_-]{1,32}$/);
+    const sent = push.pushes[0]!;
+    assert.equal(sent.url, new URL(endpoint).pathname);
+    assert.equal(sent.headers['content-encoding'], 'aes128gcm');
+    assert.ok(Number(sent.headers.ttl) > 0);
+    assert.match(String(sent.headers.topic), /^[A-Za-z0-9_-]{1,32}$/);
     // VAPID (RFC 8292): a JWT for the push service's origin, signed with the key the browser subscribed with.
-    const [, jwt, k] = /^vapid t=([^,]+), k=(.+)$/.exec(String(push.headers.authorization)) ?? [];
+    const [, jwt, k] = /^vapid t=([^,]+), k=(.+)$/.exec(String(sent.headers.authorization)) ?? [];
     assert.equal(k, key.json.publicKey);
     const [header, claims, signature] = jwt!.split('.') as [string, string, string];
     const publicKey = createPublicKey({ key: { kty: 'EC', crv: 'P-256', ...xy(Buffer.from(k!, 'base64url')) }, format: 'jwk' });
@@ -340,7 +312,7 @@ describe('notifications: reminders by e-mail, webhooks', () => {
     );
     assert.equal(JSON.parse(Buffer.from(claims, 'base64url').toString()).aud, pushBase);
     // The payload, decrypted with the browser's private key (RFC 8291, by the http_ece library).
-    const message = JSON.parse(ece.decrypt(push.body, { version: 'aes128gcm', privateKey: browser, authSecret }).toString()) as {
+    const message = JSON.parse(ece.decrypt(sent.body, { version: 'aes128gcm', privateKey: browser, authSecret }).toString()) as {
       title: string;
       body: string;
       url: string;
@@ -362,14 +334,14 @@ describe('notifications: reminders by e-mail, webhooks', () => {
     await app.call('POST', '/api/me/push-subscriptions', { token: fan.token, body: { endpoint, keys } });
     const id = await schedule(host.token, 'Gone');
     await app.call('PUT', `/api/spaces/${id}/reminder`, { token: fan.token });
-    got.pushes.length = 0;
-    got.pushAnswers.push(410);
+    push.pushes.length = 0;
+    push.answers.push(410);
     const before = await app.plane.notifier!.counts();
     await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
     await round();
     app.clock.advance(3_600_000);
     await round();
-    assert.equal(got.pushes.length, 1);
+    assert.equal(push.pushes.length, 1);
     const after = await app.plane.notifier!.counts();
     assert.equal(after.failed - before.failed, 1, "one delivery (to this fan's browser, not another's), given up");
     const again = await app.call('POST', '/api/me/push-subscriptions', {
@@ -407,9 +379,9 @@ describe('notifications: reminders by e-mail, webhooks', () => {
     const id = await schedule(host.token, 'Doors at seven'); // starts in an hour
     const startsAt = app.clock.now() + 3_600_000;
     await app.call('PUT', `/api/spaces/${id}/reminder`, { token: fan.token });
-    const mine = () => got.mails.filter((m) => (m.subject ?? '').endsWith(': Doors at seven'));
+    const mine = () => smtp.mails.filter((m) => (m.subject ?? '').endsWith(': Doors at seven'));
     const pushes = () =>
-      got.pushes
+      push.pushes
         .filter((p) => p.url === new URL(endpoint).pathname)
         .map(
           (p) =>
