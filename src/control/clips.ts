@@ -31,10 +31,7 @@ export class Clips {
   }
 
   async create(actor: Account, spaceId: string, range: ClipRange, files: RecordingFiles | undefined): Promise<ClipRecord> {
-    const snap = await this.#o.spaces.snapshot(spaceId);
-    if (snap.space.state === 'scheduled') throw new AmphiError('RECORDING_NOT_AVAILABLE');
-    if (snap.space.state === 'ended') await this.#o.credentials.recordingAccess(actor, spaceId);
-    else await this.#o.credentials.admissible(actor, spaceId);
+    await this.#o.credentials.recordedAccess(actor, spaceId);
     const taken = await this.#o.limiter.take(actor.id);
     if (!taken.ok) throw rateLimited(taken.retryAfterMs);
     const id = newId('cl');

@@ -135,6 +135,18 @@ export class Credentials {
   }
 
   /**
+   * Whether the caller may hear what a Space recorded so far: an ended Space's replay (as
+   * `recordingAccess`), or a live one's recent past (as a listener may join). Clips and chapters ask.
+   */
+  async recordedAccess(actor: Account | undefined, spaceId: string): Promise<SpaceRecord> {
+    const snap = await this.#o.spaces.snapshot(spaceId);
+    if (snap.space.state === 'ended') return this.recordingAccess(actor, spaceId);
+    if (snap.space.state !== 'live') throw new AmphiError('RECORDING_NOT_AVAILABLE');
+    await this.admissible(actor, spaceId);
+    return snap.space;
+  }
+
+  /**
    * Whether this caller may download the Space's recording: whoever may listen to its replay. The
    * Space (title for the file name) when so; RECORDING_NOT_AVAILABLE until it has ended.
    */

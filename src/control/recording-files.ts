@@ -10,7 +10,7 @@
 export interface RecordingFiles {
   /** The finished recording of a Space, or undefined while it is still recording or when there is none. */
   open(spaceId: string): Promise<RecordingFile | undefined>;
-  /** Its chapters by speaker (account ids; times on the replay's timeline), or undefined as for `open`. */
+  /** Its chapters by speaker (account ids; times on the recording's timeline; a live one's so far), or undefined. */
   chapters(spaceId: string): Promise<readonly { startMs: number; endMs: number; speaker: string }[] | undefined>;
   /**
    * Cuts and stores a clip of the recording (finished, or live: what is recorded so far): `from`..`to`

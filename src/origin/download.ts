@@ -97,7 +97,7 @@ export class RecordingDownloads implements RecordingFiles {
 
   async chapters(spaceId: string): Promise<Chapter[] | undefined> {
     if (!SPACE_ID.test(spaceId)) return undefined;
-    const manifest = await this.#finished(spaceId);
+    const manifest = await this.#manifest(spaceId); // finished, or what a live Space recorded so far
     return manifest === undefined ? undefined : chaptersOf(manifest.segments, manifest.partTargetMs);
   }
 

@@ -1656,7 +1656,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An ended Space's replay in chapters by speaker (who spoke when, from the stage's speaking flags): times in seconds on the replay's timeline */
+        /** A Space's recording in chapters by speaker (who spoke when, from the stage's speaking flags): an ended Space's replay, or a live one's so far (to catch up from). Times in seconds on the recording's timeline */
         get: {
             parameters: {
                 query?: never;

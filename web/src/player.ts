@@ -160,7 +160,7 @@ declare global {
 }
 
 /**
- * Plays a live Space from its start (`dvr.m3u8`: every segment so far) at `rate`, shortening long
+ * Plays a live Space from its start, or `startAt` seconds in (`dvr.m3u8`: every segment so far) at `rate`, shortening long
  * silences, until it reaches the live edge, and stays there at normal speed. `onState` hears each step.
  */
 export async function attachCatchUp(
@@ -168,11 +168,12 @@ export async function attachCatchUp(
   dvrUrl: string,
   rate: number,
   onState: (state: CatchUp) => void,
+  startAt = 0,
 ): Promise<() => void> {
   element.crossOrigin = 'anonymous';
   playThrough(element);
   const { default: Hls } = await import('hls.js');
-  const hls = new Hls({ lowLatencyMode: true, startPosition: 0 });
+  const hls = new Hls({ lowLatencyMode: true, startPosition: startAt });
   hls.loadSource(dvrUrl);
   hls.attachMedia(element);
   hls.on(Hls.Events.MANIFEST_PARSED, () => void element.play());

@@ -21,8 +21,8 @@ export interface Listening {
   readonly atDoors: boolean;
   /** The Space went live: a listener waiting at the doors starts playing now. */
   readonly started: () => void;
-  /** Joins and plays live; with `catchUpRate`, from the start at that speed until it reaches live. */
-  readonly play: (catchUpRate?: number) => Promise<void>;
+  /** Joins and plays live; with `catchUpRate`, from the start (or `startAt` s in) at that speed until it reaches live. */
+  readonly play: (catchUpRate?: number, startAt?: number) => Promise<void>;
   /** Set while catching up (and once caught up): how far behind live, at what speed. */
   readonly catchUp: CatchUp | undefined;
   readonly stop: () => void;
@@ -65,7 +65,7 @@ export function useListening(
     [],
   );
 
-  const play = async (catchUpRate?: number): Promise<void> => {
+  const play = async (catchUpRate?: number, startAt = 0): Promise<void> => {
     if (joining.current !== undefined) return; // already in line or joining: one place per page
     const controller = new AbortController();
     joining.current = controller;
@@ -105,7 +105,13 @@ export function useListening(
       // The held stream where the browser can play it (one request for the whole listen); LL-HLS otherwise.
       const dispose =
         catchUpRate !== undefined
-          ? await attachCatchUp(audio.current, new URL('dvr.m3u8', grant.at('playlistUrl')).href, catchUpRate, setCatchUp)
+          ? await attachCatchUp(
+              audio.current,
+              new URL('dvr.m3u8', grant.at('playlistUrl')).href,
+              catchUpRate,
+              setCatchUp,
+              startAt,
+            )
           : canPlayStream()
             ? await attachStream(audio.current, live)
             : await attachHls(audio.current, grant.current.playlistUrl, true, live);

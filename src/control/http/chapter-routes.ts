@@ -11,13 +11,13 @@ import type { App, RouteContext } from './types.ts';
 export function chapterRoutes(app: App, { plane, auth, recordingFiles }: RouteContext): void {
   /** The chapters of a replay the caller may hear, with each speaker's handle. */
   const chapters = async (request: FastifyRequest, spaceId: string) => {
-    const space = await plane.credentials.recordingAccess(await auth.optional(request), spaceId);
+    const space = await plane.credentials.recordedAccess(await auth.optional(request), spaceId);
     const found = await recordingFiles?.chapters(space.id);
     if (found === undefined) throw new AmphiError('RECORDING_NOT_AVAILABLE');
     const ids = [...new Set(found.map((c) => c.speaker))];
     const accounts = await Promise.all(ids.map((id) => plane.accounts.getAccount(id)));
     const handles = new Map(ids.map((id, i) => [id, accounts[i]?.handle ?? 'someone']));
-    return { chapters: found.map((c) => ({ ...c, handle: handles.get(c.speaker) ?? 'someone' })) };
+    return { live: space.state === 'live', chapters: found.map((c) => ({ ...c, handle: handles.get(c.speaker) ?? 'someone' })) };
   };
 
   app.get(
@@ -26,14 +26,15 @@ export function chapterRoutes(app: App, { plane, auth, recordingFiles }: RouteCo
       schema: {
         tags: ['spaces'],
         summary:
-          "An ended Space's replay in chapters by speaker (who spoke when, from the stage's speaking flags): times in seconds on the replay's timeline",
+          "A Space's recording in chapters by speaker (who spoke when, from the stage's speaking flags): an ended Space's replay, or a live one's so far (to catch up from). Times in seconds on the recording's timeline",
         params: SpaceParams,
         response: { 200: Chapters, ...errors(400, 401, 403, 404, 409, 410) },
       },
     },
     async (request, reply) => {
-      const { chapters: list } = await chapters(request, request.params.id);
-      void reply.header('cache-control', 'private, max-age=3600');
+      const { live, chapters: list } = await chapters(request, request.params.id);
+      // A live Space's chapters grow: asked again within seconds; a replay's never change.
+      void reply.header('cache-control', `private, max-age=${live ? 5 : 3600}`);
       return {
         chapters: list.map((c) => ({
           start: c.startMs / 1000,
@@ -58,10 +59,10 @@ export function chapterRoutes(app: App, { plane, auth, recordingFiles }: RouteCo
       },
     },
     async (request, reply) => {
-      const { chapters: list } = await chapters(request, request.params.id);
+      const { live, chapters: list } = await chapters(request, request.params.id);
       return reply
         .type('text/vtt; charset=utf-8')
-        .header('cache-control', 'private, max-age=3600')
+        .header('cache-control', `private, max-age=${live ? 5 : 3600}`)
         .send(chaptersVtt(list.map((c) => ({ startMs: c.startMs, endMs: c.endMs, title: `@${c.handle}` }))));
     },
   );

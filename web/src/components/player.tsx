@@ -1,4 +1,5 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api.ts';
 import { CATCH_UP_RATES } from '../catch-up.ts';
 import type { Listening } from '../use-listening.ts';
 import { Reconnecting } from './reconnecting.tsx';
@@ -10,11 +11,12 @@ interface PlayerProps {
   readonly shareUrl: string;
   /** Whether "Catch up from the start" is offered (a live Space). */
   readonly catchUpOffered?: boolean;
+  readonly spaceId: string;
   readonly report: (message: string) => void;
 }
 
 /** The listener's audio element, its buttons (Play, Stop, Share), and a word while it reconnects by itself. */
-export function Player({ listening, canPlay, shareUrl, report, catchUpOffered = false }: PlayerProps) {
+export function Player({ listening, canPlay, shareUrl, report, catchUpOffered = false, spaceId }: PlayerProps) {
   const state = listening.catchUp;
   return (
     <>
@@ -34,7 +36,7 @@ export function Player({ listening, canPlay, shareUrl, report, catchUpOffered = 
           </button>
         )}
         {canPlay && catchUpOffered && listening.grants === undefined && (
-          <CatchUpControl play={(rate) => void listening.play(rate)} />
+          <CatchUpControl id={spaceId} play={(rate, startAt) => void listening.play(rate, startAt)} />
         )}
         {listening.playing && (
           <button type="button" onClick={listening.stop}>
@@ -54,12 +56,17 @@ export function Player({ listening, canPlay, shareUrl, report, catchUpOffered = 
   );
 }
 
-/** "Catch up from the start" at a chosen speed (long silences shortened), until live. */
-function CatchUpControl({ play }: { play: (rate: number) => void }) {
+/** "Catch up from the start" (or from a chapter so far) at a chosen speed (long silences shortened), until live. */
+function CatchUpControl({ id, play }: { id: string; play: (rate: number, startAt: number) => void }) {
   const [rate, setRate] = useState<number>(CATCH_UP_RATES[1]);
+  const [chapters, setChapters] = useState<{ start: number; speaker: { handle: string } }[]>([]);
+  useEffect(() => {
+    void api.GET('/api/spaces/{id}/chapters', { params: { path: { id } } }).then((res) => setChapters(res.data?.chapters ?? []));
+  }, [id]);
+  const clock = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
   return (
     <span class="catch-up-control">
-      <button type="button" onClick={() => play(rate)}>
+      <button type="button" onClick={() => play(rate, 0)}>
         ⏪ Catch up from the start
       </button>{' '}
       <label>
@@ -72,6 +79,17 @@ function CatchUpControl({ play }: { play: (rate: number) => void }) {
           ))}
         </select>
       </label>
+      {chapters.length > 1 && (
+        <span class="chapters-so-far">
+          {' '}
+          or from{' '}
+          {chapters.map((c) => (
+            <button key={c.start} type="button" class="link" onClick={() => play(rate, c.start)}>
+              @{c.speaker.handle} ({clock(c.start)})
+            </button>
+          ))}
+        </span>
+      )}
     </span>
   );
 }

@@ -32,7 +32,7 @@ export function EmbedPage({ id }: { id: string }) {
       {ended ? (
         room.replay.available && <EmbeddedReplay id={id} />
       ) : (
-        <Player listening={listening} canPlay shareUrl={page} report={setNotice} />
+        <Player listening={listening} canPlay shareUrl={page} report={setNotice} spaceId={space.id} />
       )}
       {listening.door !== undefined && <WaitingCard door={listening.door} />}
       {listening.atDoors && <p role="status">You are in: it starts by itself when @{space.host.handle} goes live.</p>}

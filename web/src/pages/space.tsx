@@ -45,6 +45,7 @@ export function SpacePage({ id }: { id: string }) {
         listening={listening}
         canPlay={room.status !== 'ended' && stage.connection === undefined}
         catchUpOffered={room.status === 'live'}
+        spaceId={space.id}
         shareUrl={`${location.origin}/s/${space.id}`}
         report={setNotice}
       />
