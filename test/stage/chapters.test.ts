@@ -30,13 +30,13 @@ describe('replay chapters from the stage', SUITE, () => {
       await first.close();
       await stage.publish({ ...(await server.stageToken(spaceId, guest.token)), frequencyHz: 660, amplitude: 0.5 });
       await realTime(5000, 'then the guest, for five seconds');
-    // While live, the chapters so far (to catch up from one): the host's, then the guest's.
-    const sofar = await server.api('GET', `/api/spaces/${spaceId}/chapters`);
-    assert.equal(sofar.status, 200, JSON.stringify(sofar.json));
-    assert.deepEqual(
-      (sofar.json.chapters as { speaker: { id: string } }[]).map((c) => c.speaker.id),
-      [host.id, guest.id],
-    );
+      // While live, the chapters so far (to catch up from one): the host's, then the guest's.
+      const sofar = await server.api('GET', `/api/spaces/${spaceId}/chapters`);
+      assert.equal(sofar.status, 200, JSON.stringify(sofar.json));
+      assert.deepEqual(
+        (sofar.json.chapters as { speaker: { id: string } }[]).map((c) => c.speaker.id),
+        [host.id, guest.id],
+      );
       assert.equal((await server.api('POST', `/api/spaces/${spaceId}/end`, host.token)).status, 200);
       await eventually(
         'the replay',

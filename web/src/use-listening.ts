@@ -103,18 +103,8 @@ export function useListening(
         },
       };
       // The held stream where the browser can play it (one request for the whole listen); LL-HLS otherwise.
-      const dispose =
-        catchUpRate !== undefined
-          ? await attachCatchUp(
-              audio.current,
-              new URL('dvr.m3u8', grant.at('playlistUrl')).href,
-              catchUpRate,
-              setCatchUp,
-              startAt,
-            )
-          : canPlayStream()
-            ? await attachStream(audio.current, live)
-            : await attachHls(audio.current, grant.current.playlistUrl, true, live);
+      const catchUp = catchUpRate === undefined ? undefined : { rate: catchUpRate, startAt, onState: setCatchUp };
+      const dispose = await attachPlayer(audio.current, live, catchUp);
       if (signal.aborted) {
         dispose(); // stopped while the player started
         return;
@@ -178,4 +168,17 @@ function renewer(id: string, client: string, signal: AbortSignal): (current: Gra
     if ('ticket' in renewed) throw new Error('renewal was queued'); // admitted listeners are renewed, never queued
     return renewed;
   };
+}
+
+/** The player for this listen: catching up (hls.js on `dvr.m3u8`), else the held stream where the browser plays it, else LL-HLS. */
+function attachPlayer(
+  element: HTMLAudioElement,
+  live: LivePlayback,
+  catchUp: { rate: number; startAt: number; onState: (state: CatchUp) => void } | undefined,
+): Promise<() => void> {
+  if (catchUp !== undefined) {
+    const dvr = new URL('dvr.m3u8', live.grants.at('playlistUrl')).href;
+    return attachCatchUp(element, dvr, catchUp.rate, catchUp.onState, catchUp.startAt);
+  }
+  return canPlayStream() ? attachStream(element, live) : attachHls(element, live.grants.current.playlistUrl, true, live);
 }
