@@ -42,7 +42,13 @@ export const TEST_KEY = { id: 'test', secret: 'a-test-signing-key-that-is-long-e
 /** A real app over a real SQLite file in a temp dir, on a manual clock, with cheap password hashing. */
 export async function makeTestApp(
   overrides: Record<string, unknown> = {},
-  parts: { readonly onStage?: (spaceId: string) => readonly string[] } = {},
+  parts: {
+    readonly onStage?: (spaceId: string) => readonly string[];
+    /** Cluster mode's edge choice (an edge and its fallbacks per join); default: the one edge. */
+    readonly edges?: () => { readonly url: string; readonly fallbacks: readonly string[] } | undefined;
+    /** Which Spaces have a recording (an ended one with one can be joined as a replay). */
+    readonly recordings?: (spaceId: string) => { live: boolean; durationMs: number } | undefined;
+  } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'amphi-test-'));
   const config = loadConfig({
@@ -90,7 +96,12 @@ export async function makeTestApp(
     log,
     metrics: new Metrics(),
     failures: new ListenerFailures(log),
-    urls: { edge: () => 'http://amphi.test', stage: () => 'http://stage.amphi.test' },
+    urls: {
+      edge: () => 'http://amphi.test',
+      stage: () => 'http://stage.amphi.test',
+      ...(parts.edges === undefined ? {} : { edges: parts.edges }),
+    },
+    ...(parts.recordings === undefined ? {} : { recordings: parts.recordings }),
     // A quiet machine: this process's real CPU would mean nothing on the test clock.
     load: { sample: () => ({ eventLoopDelayMs: 0, cpuShare: 0 }), close: () => {} },
     onStage: parts.onStage,
