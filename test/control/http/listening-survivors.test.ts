@@ -64,6 +64,13 @@ describe('listening and session routes: what the mutants showed untested', () =>
       const replay = await app.call('POST', `/api/spaces/${id}/join`);
       assert.equal(replay.status, 200, `replay join ${i}: ${JSON.stringify(replay.json)}`);
     }
+    // Renewing a replay token takes no listener slot (a live renewal the edge does not see would).
+    const fan = await app.signUp('replay_fan');
+    const token = (await app.call('POST', `/api/spaces/${id}/join`, { token: fan.token })).json.token as string;
+    const before = app.admission.counts.readmitted;
+    const renewed = await app.call('POST', `/api/spaces/${id}/join`, { token: fan.token, body: { token } });
+    assert.equal(renewed.status, 200, JSON.stringify(renewed.json));
+    assert.equal(app.admission.counts.readmitted, before, 'a replay renewal is not readmitted');
   });
 
   test('a signed-in listener in line gets no client id back (theirs is their account), even if they sent one', async () => {
