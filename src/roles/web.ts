@@ -96,28 +96,22 @@ export async function webRoutes(app: App, { distDir, origins, log, pageHead, pub
       for (const [name, value] of Object.entries(EVERY_ANSWER)) res.setHeader(name, value);
     },
   });
+  /** A file of `web/dist` at the root, when the build made it, read once. */
+  const rootFile = (name: string, type: string, cacheControl: string) => {
+    const file = join(distDir, name);
+    if (!existsSync(file)) return;
+    const body = readFileSync(file);
+    app.get(`/${name}`, { schema: { hide: true } }, (_request, reply) =>
+      reply
+        .type(type)
+        .headers({ ...EVERY_ANSWER, 'cache-control': cacheControl })
+        .send(body),
+    );
+  };
   // The service worker (web/public/sw.js) at the root, so its scope is the whole app; never cached long.
-  const worker = join(distDir, 'sw.js');
-  if (existsSync(worker)) {
-    const body = readFileSync(worker);
-    app.get('/sw.js', { schema: { hide: true } }, (_request, reply) =>
-      reply
-        .type('text/javascript; charset=utf-8')
-        .headers({ ...EVERY_ANSWER, 'cache-control': 'no-cache' })
-        .send(body),
-    );
-  }
+  rootFile('sw.js', 'text/javascript; charset=utf-8', 'no-cache');
   // The preview image of shared links (og:image): a fixed file, cached for a day.
-  const image = join(distDir, 'og.png');
-  if (existsSync(image)) {
-    const body = readFileSync(image);
-    app.get('/og.png', { schema: { hide: true } }, (_request, reply) =>
-      reply
-        .type('image/png')
-        .headers({ ...EVERY_ANSWER, 'cache-control': 'public, max-age=86400' })
-        .send(body),
-    );
-  }
+  rootFile('og.png', 'image/png', 'public, max-age=86400');
   for (const path of PAGES) {
     const embed = path === EMBED_PAGE;
     app.get(path, { schema: { hide: true } }, async (request, reply) =>
