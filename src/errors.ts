@@ -113,7 +113,10 @@ export const errorCatalogue = {
     status: 409,
     message: 'The host cannot leave the stage, be removed or made co-host; end the Space instead.',
   },
-  SPACE_NOT_SCHEDULED: { status: 409, message: 'Reminders are only for scheduled Spaces; this one is live or ended.' },
+  SPACE_NOT_SCHEDULED: {
+    status: 409,
+    message: 'Only a scheduled Space takes this (a reminder, a revised start); this one is live or ended.',
+  },
   EMAIL_NOT_CONFIGURED: {
     status: 409,
     message: 'This server sends no e-mail (no SMTP server is configured: notify.smtpUrl); use the calendar or a webhook instead.',

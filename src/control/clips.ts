@@ -43,12 +43,15 @@ export class Clips {
     return clip;
   }
 
-  /** A clip and its Space, if anyone may still hear it (its replay not deleted). */
-  async get(clipId: string): Promise<{ clip: ClipRecord; space: SpaceRecord; hostHandle: string }> {
+  /**
+   * A clip and its Space, for a caller who may hear that Space's recording (the same rules as the
+   * replay: sign-in-only Spaces, bans, a deleted replay).
+   */
+  async get(actor: Account | undefined, clipId: string): Promise<{ clip: ClipRecord; space: SpaceRecord; hostHandle: string }> {
     const clip = await this.#o.store.getClip(clipId);
     if (clip === undefined) throw new AmphiError('CLIP_NOT_FOUND');
+    await this.#o.credentials.recordedAccess(actor, clip.spaceId);
     const snap = await this.#o.spaces.snapshot(clip.spaceId);
-    if (snap.space.replayDeletedAt !== null) throw new AmphiError('RECORDING_DELETED');
     return { clip, space: snap.space, hostHandle: snap.hostHandle };
   }
 }

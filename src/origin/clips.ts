@@ -30,7 +30,12 @@ function moofSamples(bytes: Uint8Array, view: DataView, moof: number, moofSize: 
   const samples: FragmentSample[] = [];
   // moof > traf > trun: walk the children of each container in turn.
   const walk = (from: number, to: number, visit: (type: string, at: number, size: number) => void) => {
-    for (let at = from; at + 8 <= to; at += view.getUint32(at)) visit(boxType(bytes, at), at, view.getUint32(at));
+    for (let at = from; at + 8 <= to;) {
+      const size = view.getUint32(at);
+      if (size < 8 || at + size > to) throw new Error('a stored segment is malformed');
+      visit(boxType(bytes, at), at, size);
+      at += size;
+    }
   };
   walk(moof + 8, moof + moofSize, (type, traf, trafSize) => {
     if (type !== 'traf') return;
@@ -40,9 +45,11 @@ function moofSamples(bytes: Uint8Array, view: DataView, moof: number, moofSize: 
       if (flags !== 0x000301) throw new Error(`a stored segment has a trun this reader does not know (${flags})`);
       const count = view.getUint32(trun + 12);
       let data = moof + view.getInt32(trun + 16);
+      if (trun + 20 + count * 8 > bytes.length) throw new Error('a stored segment is malformed');
       for (let i = 0; i < count; i++) {
         const duration = view.getUint32(trun + 20 + i * 8);
         const length = view.getUint32(trun + 24 + i * 8);
+        if (data + length > bytes.length) throw new Error('a stored segment is malformed');
         samples.push({ duration, data: bytes.subarray(data, data + length) });
         data += length;
       }

@@ -79,12 +79,15 @@ export class RecordingDownloads implements RecordingFiles {
     const manifest = await this.#manifest(spaceId);
     if (manifest === undefined) return undefined;
     const recorded = recordedMs(manifest.segments);
-    const [fromMs, toMs] = 'lastMs' in range ? [Math.max(0, recorded - range.lastMs), recorded] : [range.fromMs, range.toMs];
+    const asked = 'lastMs' in range ? [Math.max(0, recorded - range.lastMs), recorded] : [range.fromMs, range.toMs];
+    // On the 20 ms frame grid: whole ms for the database, and what the cut can honour anyway.
+    const [fromMs, toMs] = asked.map((ms) => Math.round(ms / FRAME_MS) * FRAME_MS) as [number, number];
     if (fromMs < 0 || toMs > recorded + 1 || toMs - fromMs < CLIP_MIN_MS || toMs - fromMs > CLIP_MAX_MS) {
       throw new AmphiError('CLIP_RANGE_INVALID', { details: { recordedSeconds: Math.floor(recorded / 1000) } });
     }
     const clip = await cutClip(this.#storage, spaceId, manifest, fromMs, toMs, this.#preSkip);
-    if (clip === undefined)
+    // A range that is mostly an outage (a gap) holds too little to be a clip.
+    if (clip === undefined || clip.durationMs < CLIP_MIN_MS)
       throw new AmphiError('CLIP_RANGE_INVALID', { details: { recordedSeconds: Math.floor(recorded / 1000) } });
     this.#storage.create(spaceId, clipFile(clipId), clip.bytes);
     return { startMs: fromMs, endMs: fromMs + clip.durationMs };
@@ -193,6 +196,9 @@ function pieceAt(pieces: readonly { readonly offset: number }[], at: number): nu
   }
   return low;
 }
+
+/** Opus frames are 20 ms: clips are cut on their grid. */
+const FRAME_MS = 20;
 
 /** Where a clip's file is kept: beside the recording it was cut from (so it goes with it). */
 function clipFile(clipId: string): string {

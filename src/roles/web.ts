@@ -83,7 +83,8 @@ export async function webRoutes(app: App, { distDir, origins, log, pageHead, pub
   /** The page with the shared Space's head, when it names one (a crawler reads no script). */
   const page = async (url: string, base: string): Promise<string> => {
     const head = await pageHead?.(url.split('?')[0]!, base).catch(() => undefined);
-    return head === undefined ? html : html.replace('<title>Amphi</title>', head);
+    // A function, not a string: `$'` or `$&` in a Space's title must not be read as replacement patterns.
+    return head === undefined ? html : html.replace('<title>Amphi</title>', () => head);
   };
   await app.register(fastifyStatic, {
     root: join(distDir, 'assets'),

@@ -139,13 +139,15 @@ export class SqlNotifyStore implements NotifyStore {
   }
 
   async enqueueForSpace(spaceId: string, event: SpaceEvent, nowMs: number): Promise<number> {
-    const prefix = event.slice('space.'.length);
+    // What the key says it is for: "live", "ended", or "soon@<start>" (a revised start owes a reminder
+    // of its own; the one for the old start is given up when due: see Notifier).
+    const prefix = event === 'space.soon' ? `'soon@' || s.scheduled_start` : `'${event.slice('space.'.length)}'`;
     let added = 0;
     if (event !== 'space.ended') {
       added += await this.#db.run(
         `INSERT INTO deliveries (${COLUMNS})
-         SELECT '${prefix}:' || r.space_id || ':' || r.account_id || ':email', 'email', c.email, r.account_id, r.space_id, ?, 'pending', 0, ?, ?
-         FROM reminders r JOIN contacts c ON c.account_id = r.account_id
+         SELECT ${prefix} || ':' || r.space_id || ':' || r.account_id || ':email', 'email', c.email, r.account_id, r.space_id, ?, 'pending', 0, ?, ?
+         FROM reminders r JOIN contacts c ON c.account_id = r.account_id JOIN spaces s ON s.id = r.space_id
          WHERE r.space_id = ? AND c.verified_at IS NOT NULL AND c.reminders_by_email = 1
          ON CONFLICT (key) DO NOTHING`,
         [event, nowMs, nowMs, spaceId],
@@ -153,8 +155,8 @@ export class SqlNotifyStore implements NotifyStore {
       // One push per subscription; the key carries the endpoint itself (keys are compared whole).
       added += await this.#db.run(
         `INSERT INTO deliveries (${COLUMNS})
-         SELECT '${prefix}:' || r.space_id || ':' || r.account_id || ':push:' || p.endpoint, 'push', p.endpoint, r.account_id, r.space_id, ?, 'pending', 0, ?, ?
-         FROM reminders r JOIN push_subscriptions p ON p.account_id = r.account_id
+         SELECT ${prefix} || ':' || r.space_id || ':' || r.account_id || ':push:' || p.endpoint, 'push', p.endpoint, r.account_id, r.space_id, ?, 'pending', 0, ?, ?
+         FROM reminders r JOIN push_subscriptions p ON p.account_id = r.account_id JOIN spaces s ON s.id = r.space_id
          WHERE r.space_id = ?
          ON CONFLICT (key) DO NOTHING`,
         [event, nowMs, nowMs, spaceId],
@@ -162,7 +164,7 @@ export class SqlNotifyStore implements NotifyStore {
     }
     added += await this.#db.run(
       `INSERT INTO deliveries (${COLUMNS})
-       SELECT '${prefix}:' || s.id || ':' || w.id, 'webhook', w.id, w.account_id, s.id, ?, 'pending', 0, ?, ?
+       SELECT ${prefix} || ':' || s.id || ':' || w.id, 'webhook', w.id, w.account_id, s.id, ?, 'pending', 0, ?, ?
        FROM spaces s JOIN webhooks w ON w.account_id = s.host_id
        WHERE s.id = ?
        ON CONFLICT (key) DO NOTHING`,

@@ -136,6 +136,13 @@ optionalSuite('the recording download in a real player', { skip, timeout: 120_00
       const recent = await clip(liveId, { last: 5 });
       assert.equal(recent.status, 201, JSON.stringify(recent.json));
       assert.deepEqual([recent.json.clip.start, recent.json.clip.end], [7, 12], 'the last 5 s recorded of a live Space');
+      // Who may hear a clip follows its Space: once sign-in-only, anonymous visitors may not.
+      await amphi.call('PATCH', `/api/spaces/${liveId}`, { token: host.token, body: { allowAnonymous: false } });
+      const audio = `${base}/api/clips/${recent.json.clip.id}/audio.m4a`;
+      assert.equal((await fetch(audio)).status, 401);
+      const signedIn = await fetch(audio, { headers: { authorization: `Bearer ${fan.token}` } });
+      assert.equal(signedIn.status, 200);
+      assert.equal(signedIn.headers.get('cache-control'), 'private, max-age=3600');
 
       const refused = async (id: string, body: object, code: string, token?: string) =>
         assert.equal((await clip(id, body, token)).json.error.code, code, JSON.stringify(body));

@@ -676,6 +676,30 @@ function storageSuite(name: string, open: () => Promise<Harness>): void {
         assert.deepEqual(await notify.spacesWith('space.live', T0 + HOUR + 1), []);
       });
 
+      test('"starting soon": keyed by the start it is for; scheduled Spaces found by their start', async () => {
+        const { notify, sp, ok } = await scene();
+        const soon = space(sp.hostId, { state: 'scheduled', scheduledStart: T0 + 2 * HOUR });
+        await store.createSpace(soon);
+        await store.addRelation('reminders', soon.id, ok, T0);
+        assert.deepEqual(await notify.spacesStartingBy(T0 + HOUR, T0 + 2 * HOUR), [soon.id]);
+        assert.deepEqual(await notify.spacesStartingBy(T0 + 2 * HOUR, T0 + 3 * HOUR), [], 'the start itself is past');
+        assert.equal(await notify.enqueueForSpace(soon.id, 'space.soon', T0), 2, "the fan's e-mail and the host's webhook");
+        assert.equal(await notify.enqueueForSpace(soon.id, 'space.soon', T0 + 1), 0);
+        assert.equal((await notify.getDelivery(`soon@${T0 + 2 * HOUR}:${soon.id}:${ok}:email`))?.event, 'space.soon');
+        await store.updateSpace(soon.id, { scheduledStart: T0 + 3 * HOUR });
+        assert.equal(await notify.enqueueForSpace(soon.id, 'space.soon', T0 + 2), 2, 'a moved start owes its own');
+      });
+
+      test('clips: kept with who made them and where; replay deletion is a column', async () => {
+        const { sp, ok } = await scene();
+        const clip = { id: 'cl_AAAAAAAAAAAA', spaceId: sp.id, accountId: ok, startMs: 754_000, endMs: 774_000, createdAt: T0 };
+        await store.createClip(clip);
+        assert.deepEqual(await store.getClip(clip.id), clip);
+        assert.equal(await store.getClip('cl_BBBBBBBBBBBB'), undefined);
+        const deleted = await store.updateSpace(sp.id, { replayDeletedAt: T0 + HOUR });
+        assert.equal(deleted?.replayDeletedAt, T0 + HOUR);
+      });
+
       test('claims: two nodes at once never take the same delivery; a lapsed claim is due again', async () => {
         const { notify, sp } = await scene();
         await notify.enqueueForSpace(sp.id, 'space.live', T0);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Grant } from '../../web/src/api.ts';
-import { ListenerGrant } from '../../web/src/listener-grant.ts';
+import { ListenerGrant, withToken } from '../../web/src/listener-grant.ts';
 
 /** A grant whose URLs name their edge and token: `http://edge-N/t` + file. */
 function grant(token: string, edges: number): Grant {
@@ -43,5 +43,15 @@ describe('ListenerGrant: the edge in use', () => {
     await grants.renew(grants.current);
     assert.equal(grants.at('streamUrl'), 'http://edge-0/b/live.mp4');
     assert.equal(grants.failover(), true);
+  });
+});
+
+describe('withToken', () => {
+  test("puts the newest token in a listener URL's path, and nothing else changes", () => {
+    assert.equal(
+      withToken('https://edge.example/l/old.token/sp_AAAAAAAAAAAA/p12.3.m4s?_HLS_msn=4', 'new.token'),
+      'https://edge.example/l/new.token/sp_AAAAAAAAAAAA/p12.3.m4s?_HLS_msn=4',
+    );
+    assert.equal(withToken('https://edge.example/other/path', 't'), 'https://edge.example/other/path');
   });
 });

@@ -2107,7 +2107,34 @@ export interface paths {
                     };
                 };
                 /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2181,7 +2208,34 @@ export interface paths {
                     };
                 };
                 /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2820,7 +2874,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your webhooks: each gets space.live and space.ended for the Spaces you host, signed (Standard Webhooks) */
+        /** Your webhooks: each gets space.soon (notify.remindBeforeMinutes before a scheduled start), space.live and space.ended for the Spaces you host, signed (Standard Webhooks) */
         get: {
             parameters: {
                 query?: never;

@@ -59,3 +59,8 @@ export class ListenerGrant {
     return this.#renewing;
   }
 }
+
+/** A listener URL (`/l/<token>/<space>/<file>`) with another token: a request made after a renewal uses the newest. */
+export function withToken(url: string, token: string): string {
+  return url.replace(/\/l\/[^/]+\//, `/l/${token}/`);
+}

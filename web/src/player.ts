@@ -1,5 +1,6 @@
 import { playThrough, probe } from './audio.ts';
 import { catchUpStep, SILENCE_DB, type CatchUp } from './catch-up.ts';
+import { withToken, type ListenerGrant } from './listener-grant.ts';
 import { ENDED, STUCK_PLAYBACK_MS, stuck, superviseHls, superviseNative, type LivePlayback } from './live-playback.ts';
 import { Refusal, supervise, type Link } from './reconnect.ts';
 import { StreamBuffer } from './stream-buffer.ts';
@@ -67,15 +68,7 @@ export async function attachStream(element: HTMLAudioElement, live: LivePlayback
   let disposed = false;
   const drop = () => reading?.abort();
   element.addEventListener('error', drop);
-  let renewing = false;
-  const renewal = setInterval(() => {
-    if (renewing || Date.parse(grants.current.expiresAt) - Date.now() >= 60_000) return;
-    renewing = true;
-    void grants
-      .renew(grants.current)
-      .catch(() => undefined) // the stream goes on; the next attempt is in a few seconds
-      .finally(() => (renewing = false));
-  }, 5_000);
+  const stopRenewing = keepRenewed(grants);
   const open = async (): Promise<Link> => {
     if (sink.broken) {
       sink.close();
@@ -124,10 +117,24 @@ export async function attachStream(element: HTMLAudioElement, live: LivePlayback
     disposed = true;
     reading?.abort();
     void supervisor.close();
-    clearInterval(renewal);
+    stopRenewing();
     element.removeEventListener('error', drop);
     sink.close();
   };
+}
+
+/** Renews the grant's token a minute before it expires (checked every 5 s), until the function it returns is called. */
+function keepRenewed(grants: ListenerGrant): () => void {
+  let renewing = false;
+  const renewal = setInterval(() => {
+    if (renewing || Date.parse(grants.current.expiresAt) - Date.now() >= 60_000) return;
+    renewing = true;
+    void grants
+      .renew(grants.current)
+      .catch(() => undefined) // playing goes on; the next attempt is in a few seconds
+      .finally(() => (renewing = false));
+  }, 5_000);
+  return () => clearInterval(renewal);
 }
 
 /** Reads the held stream into the buffer until it ends, fails, is aborted, or brings nothing for too long. */
@@ -165,7 +172,7 @@ declare global {
  */
 export async function attachCatchUp(
   element: HTMLAudioElement,
-  dvrUrl: string,
+  grants: ListenerGrant,
   rate: number,
   onState: (state: CatchUp) => void,
   startAt = 0,
@@ -173,8 +180,14 @@ export async function attachCatchUp(
   element.crossOrigin = 'anonymous';
   playThrough(element);
   const { default: Hls } = await import('hls.js');
-  const hls = new Hls({ lowLatencyMode: true, startPosition: startAt });
-  hls.loadSource(dvrUrl);
+  // Every request carries the newest token (renewed a minute before expiry): a catch-up outlives one.
+  const hls = new Hls({
+    lowLatencyMode: true,
+    startPosition: startAt,
+    xhrSetup: (xhr, url) => xhr.open('GET', withToken(url, grants.current.token), true),
+  });
+  const stopRenewing = keepRenewed(grants);
+  hls.loadSource(new URL('dvr.m3u8', grants.at('playlistUrl')).href);
   hls.attachMedia(element);
   hls.on(Hls.Events.MANIFEST_PARSED, () => void element.play());
   let state: CatchUp = { behindS: Number.POSITIVE_INFINITY, playbackRate: rate, live: false, silentMs: 0 };
@@ -190,6 +203,7 @@ export async function attachCatchUp(
   }, STEP_MS);
   return () => {
     clearInterval(timer);
+    stopRenewing();
     window.amphiCatchUp = undefined;
     hls.destroy();
   };

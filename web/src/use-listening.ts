@@ -117,6 +117,9 @@ export function useListening(
       if (signal.aborted) return;
       joining.current = undefined;
       setDoor(undefined);
+      // Failed after the doors (a renewal, the player): back to Play, not stuck "in".
+      setGrants(undefined);
+      setAtDoors(false);
       report(e instanceof ApiError ? e.message : String(e));
     }
   };
@@ -176,9 +179,6 @@ function attachPlayer(
   live: LivePlayback,
   catchUp: { rate: number; startAt: number; onState: (state: CatchUp) => void } | undefined,
 ): Promise<() => void> {
-  if (catchUp !== undefined) {
-    const dvr = new URL('dvr.m3u8', live.grants.at('playlistUrl')).href;
-    return attachCatchUp(element, dvr, catchUp.rate, catchUp.onState, catchUp.startAt);
-  }
+  if (catchUp !== undefined) return attachCatchUp(element, live.grants, catchUp.rate, catchUp.onState, catchUp.startAt);
   return canPlayStream() ? attachStream(element, live) : attachHls(element, live.grants.current.playlistUrl, true, live);
 }

@@ -22,7 +22,12 @@ export function useSpaceListening(id: string, report: (message: string) => void)
   live.current = status !== 'ended';
   started.current = status !== undefined && status !== 'scheduled';
   useEffect(() => {
-    if (status === 'ended') listening.finish(); // the program is over; the page still follows the room to the replay
+    // The program is over; the page still follows the room to the replay. Someone still at the doors
+    // (the Space ended without going live) is let go.
+    if (status === 'ended') {
+      if (listening.atDoors) listening.stop();
+      else listening.finish();
+    }
     if (status === 'live') listening.started(); // those waiting at the doors start playing now
   }, [status]);
   return { ...model, listening };

@@ -90,12 +90,12 @@ export function clipRoutes(app: App, { plane, auth, config, recordingFiles }: Ro
             clip: Clip,
             space: Type.Object({ id: Type.String(), title: Type.String(), host: Type.Object({ handle: Type.String() }) }),
           }),
-          ...errors(400, 404, 410),
+          ...errors(400, 401, 403, 404, 409, 410),
         },
       },
     },
     async (request) => {
-      const { clip, space, hostHandle } = await plane.clips.get(request.params.clipId);
+      const { clip, space, hostHandle } = await plane.clips.get(await auth.optional(request), request.params.clipId);
       return { clip: view(clip, base(request)), space: { id: space.id, title: space.title, host: { handle: hostHandle } } };
     },
   );
@@ -110,16 +110,17 @@ export function clipRoutes(app: App, { plane, auth, config, recordingFiles }: Ro
         response: {
           200: { description: 'The clip', content: { 'audio/mp4': { schema: BinaryBody } } },
           206: { description: 'A byte range', content: { 'audio/mp4': { schema: BinaryBody } } },
-          ...errors(400, 404, 410, 416),
+          ...errors(400, 401, 403, 404, 409, 410, 416),
         },
       },
     },
     async (request, reply) => {
-      const { clip } = await plane.clips.get(request.params.clipId);
+      const { clip } = await plane.clips.get(await auth.optional(request), request.params.clipId);
       const bytes = await recordingFiles?.clip(clip.spaceId, clip.id);
       if (bytes === undefined) throw new AmphiError('CLIP_NOT_FOUND');
       const etag = `"${clip.id}"`; // a clip never changes
-      void reply.header('accept-ranges', 'bytes').header('etag', etag).header('cache-control', 'public, max-age=86400');
+      // Private: who may hear it follows the Space's rules (a sign-in-only Space, a ban, a deleted replay).
+      void reply.header('accept-ranges', 'bytes').header('etag', etag).header('cache-control', 'private, max-age=3600');
       const range = byteRange(request.headers.range, bytes.length, { header: undefined, etag });
       if (range.kind === 'unsatisfiable') {
         throw new AmphiError('RANGE_NOT_SATISFIABLE', { headers: { 'content-range': `bytes */${bytes.length}` } });

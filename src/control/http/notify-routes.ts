@@ -197,7 +197,8 @@ export function notifyRoutes(app: App, { plane, auth }: RouteContext): void {
     {
       schema: {
         tags: ['notifications'],
-        summary: 'Your webhooks: each gets space.live and space.ended for the Spaces you host, signed (Standard Webhooks)',
+        summary:
+          'Your webhooks: each gets space.soon (notify.remindBeforeMinutes before a scheduled start), space.live and space.ended for the Spaces you host, signed (Standard Webhooks)',
         response: { 200: Type.Object({ webhooks: Type.Array(Webhook) }), ...errors(401) },
       },
     },

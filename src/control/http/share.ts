@@ -110,7 +110,7 @@ export function sharedPageHead({ plane, live }: Pick<RouteContext, 'plane' | 'li
   return async (path, baseUrl) => {
     const clip = CLIP_PAGE.exec(path);
     if (clip !== null) {
-      const found = await plane.clips.get(clip[1]!).catch(() => undefined);
+      const found = await plane.clips.get(undefined, clip[1]!).catch(() => undefined); // as any visitor sees it
       return found === undefined ? undefined : pageHead(clipMeta(found.clip, found.space, found.hostHandle, baseUrl));
     }
     const match = SHARED_PAGE.exec(path);

@@ -144,6 +144,7 @@ export class Notifier {
     if (email === undefined) return { ok: false, error: 'no SMTP server configured', permanent: true };
     const snap = await this.#o.snapshot(d.spaceId ?? '');
     if (snap.space.state !== stateFor(d.event)) return tooLate(snap);
+    if (forAnotherStart(d, snap)) return moved();
     const contact = await this.#o.store.getContact(d.accountId);
     if (contact?.email !== d.target || !contact.remindersByEmail || contact.verifiedAt === null) {
       return { ok: false, error: 'the address no longer takes reminders', permanent: true };
@@ -169,6 +170,7 @@ export class Notifier {
     if (subscription?.accountId !== d.accountId) return { ok: false, error: 'the browser unsubscribed', permanent: true };
     const snap = await this.#o.snapshot(d.spaceId ?? '');
     if (snap.space.state !== stateFor(d.event)) return tooLate(snap);
+    if (forAnotherStart(d, snap)) return moved();
     const startsAt = d.event === 'space.soon' ? snap.space.scheduledStart : null;
     const outcome = await sendPush({
       subscription,
@@ -211,6 +213,7 @@ export class Notifier {
     const hook = await this.#o.store.getWebhook(d.target);
     if (hook === undefined) return { ok: false, error: 'the webhook was removed', permanent: true };
     const snap = await this.#o.snapshot(d.spaceId ?? '');
+    if (forAnotherStart(d, snap)) return moved();
     const s = snap.space;
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     const body = JSON.stringify({
@@ -245,12 +248,22 @@ function stateFor(event: DeliveryRecord['event']): 'scheduled' | 'live' {
   return event === 'space.soon' ? 'scheduled' : 'live';
 }
 
+/** A "soon" reminder for a start the host has since moved (its key names the start it was for). */
+function forAnotherStart(d: DeliveryRecord, snap: SpaceSnapshot): boolean {
+  return d.event === 'space.soon' && !d.key.startsWith(`soon@${snap.space.scheduledStart}:`);
+}
+
 /**
  * A reminder of a Space no longer in the state it announced would mislead (an ended show, a "soon"
  * once live: the live reminder goes instead): given up.
  */
 function tooLate(snap: SpaceSnapshot): Outcome {
   return { ok: false, error: `the Space is ${snap.space.state}: too late to remind`, permanent: true };
+}
+
+/** The start moved: the reminder for the new one is its own delivery. */
+function moved(): Outcome {
+  return { ok: false, error: 'the start was moved: a reminder for the new one replaces this', permanent: true };
 }
 
 function failure(error: unknown): Outcome {

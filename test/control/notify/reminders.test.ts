@@ -421,6 +421,30 @@ describe('notifications: reminders by e-mail, webhooks', () => {
     );
   });
 
+  test('a moved start: the "soon" reminder for the old start is given up, the new start gets its own', async () => {
+    const host = await app.signUp('moved_host');
+    const fan = await verifiedFan('moved_fan', 'moved@fans.example');
+    const id = await schedule(host.token, 'Moved night'); // in an hour
+    await app.call('PUT', `/api/spaces/${id}/reminder`, { token: fan.token });
+    const mine = () => smtp.mails.filter((m) => m.subject === 'Starting soon: Moved night');
+    const before = await app.plane.notifier!.counts();
+    await app.plane.notifier!.spaceEvent(id, 'space.soon'); // as a sweep near the old start would
+    const later = new Date(app.clock.now() + 90 * 60_000).toISOString();
+    assert.equal(
+      (await app.call('PATCH', `/api/spaces/${id}`, { token: host.token, body: { scheduledStart: later } })).status,
+      200,
+    );
+    app.clock.advance(31_000);
+    await round();
+    assert.equal(mine().length, 0, 'nothing for the start that no longer is');
+    const after = await app.plane.notifier!.counts();
+    assert.equal(after.failed - before.failed, 1, 'the old reminder was given up, not left pending');
+    app.clock.advance(81 * 60_000); // 9 minutes before the new start
+    await round();
+    assert.equal(mine().length, 1, 'one for the new start');
+    assert.ok((mine()[0]!.text ?? '').includes(later.slice(11, 16)), mine()[0]!.text);
+  });
+
   test('bad input: clear 4xx codes', async () => {
     const who = await app.signUp('notify_bad');
     const bad = async (method: string, url: string, body?: unknown) =>

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { CATCH_UP_RATES } from '../catch-up.ts';
 import type { Listening } from '../use-listening.ts';
@@ -35,7 +35,7 @@ export function Player({ listening, canPlay, shareUrl, report, catchUpOffered = 
             ▶ Play
           </button>
         )}
-        {canPlay && catchUpOffered && listening.grants === undefined && (
+        {canPlay && catchUpOffered && 'MediaSource' in window && listening.grants === undefined && (
           <CatchUpControl id={spaceId} play={(rate, startAt) => void listening.play(rate, startAt)} />
         )}
         {listening.playing && (
@@ -59,10 +59,10 @@ export function Player({ listening, canPlay, shareUrl, report, catchUpOffered = 
 /** "Catch up from the start" (or from a chapter so far) at a chosen speed (long silences shortened), until live. */
 function CatchUpControl({ id, play }: { id: string; play: (rate: number, startAt: number) => void }) {
   const [rate, setRate] = useState<number>(CATCH_UP_RATES[1]);
-  const [chapters, setChapters] = useState<{ start: number; speaker: { handle: string } }[]>([]);
-  useEffect(() => {
+  const [chapters, setChapters] = useState<{ start: number; speaker: { handle: string } }[]>();
+  // Asked only when the listener opens the list: a live page's every visitor would otherwise ask.
+  const load = () =>
     void api.GET('/api/spaces/{id}/chapters', { params: { path: { id } } }).then((res) => setChapters(res.data?.chapters ?? []));
-  }, [id]);
   const clock = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
   return (
     <span class="catch-up-control">
@@ -79,17 +79,24 @@ function CatchUpControl({ id, play }: { id: string; play: (rate: number, startAt
           ))}
         </select>
       </label>
-      {chapters.length > 1 && (
-        <span class="chapters-so-far">
-          {' '}
-          or from{' '}
-          {chapters.map((c) => (
-            <button key={c.start} type="button" class="link" onClick={() => play(rate, c.start)}>
-              @{c.speaker.handle} ({clock(c.start)})
-            </button>
-          ))}
-        </span>
-      )}
+      <details class="chapters-so-far" onToggle={(e) => (e.target as HTMLDetailsElement).open && load()}>
+        <summary>or from a speaker</summary>
+        {chapters === undefined ? (
+          'Loading…'
+        ) : chapters.length === 0 ? (
+          'Nobody has been heard yet.'
+        ) : (
+          <ul>
+            {chapters.map((c) => (
+              <li key={c.start}>
+                <button type="button" class="link" onClick={() => play(rate, c.start)}>
+                  @{c.speaker.handle} ({clock(c.start)})
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </details>
     </span>
   );
 }
