@@ -11,8 +11,8 @@ export function listeningRoutes(app: App, { plane, auth, config, metrics, admiss
     '/api/spaces/:id/join',
     {
       // The join is the busiest write and its body is small (a token, a ticket, a solution): capped
-      // well under the server-wide limit (413 BODY_TOO_LARGE). 0 leaves the server-wide limit.
-      ...(config.admission.limits.maxBodyBytes > 0 ? { bodyLimit: config.admission.limits.maxBodyBytes } : {}),
+      // well under the server-wide limit (413 BODY_TOO_LARGE).
+      bodyLimit: config.admission.limits.maxBodyBytes,
       schema: {
         tags: ['listening'],
         summary:

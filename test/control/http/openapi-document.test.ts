@@ -60,4 +60,17 @@ describe('the OpenAPI document', () => {
     const doc = (await app.call('GET', '/api/openapi.json')).json as { paths: Record<string, unknown> };
     assert.equal(doc.paths['/api/openapi.json'], undefined);
   });
+
+  test('files are described as binary: the replay download and a clip', async () => {
+    const doc = (await app.call('GET', '/api/openapi.json')).json;
+    for (const path of ['/api/spaces/{id}/recording.m4a', '/api/clips/{clipId}/audio.m4a']) {
+      for (const status of ['200', '206']) {
+        assert.deepEqual(
+          doc.paths[path].get.responses[status].content['audio/mp4'].schema,
+          { type: 'string', format: 'binary' },
+          `${path} ${status}`,
+        );
+      }
+    }
+  });
 });
