@@ -154,7 +154,7 @@ async function wire(
         ...(leases === undefined ? {} : { owns: leases.owns }),
       })
     : undefined;
-  const retention = retentionSweep(config.origin.retentionDays, origin, clock, log);
+  const retention = retentionSweep(config.origin.retentionDays, origin, () => store.deletedReplays(), clock, log);
   const close = once(async () => {
     log.info('amphi shutting down');
     demo?.close();

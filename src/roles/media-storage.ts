@@ -95,13 +95,29 @@ export function mediaCheck(health: StorageHealth): HealthCheck {
   return { ok: false, reason: `media writes failing: ${reason}`, since: new Date(since).toISOString(), spaceId, file };
 }
 
-/** Deletes recordings past `retentionDays` at start and every hour after. Null keeps everything. */
-export function retentionSweep(retentionDays: number | null, origin: OriginPlane, clock: Clock, log: Logger) {
+/**
+ * At start and every hour after: deletes recordings past `retentionDays` (null keeps them), and the
+ * files of replays their hosts deleted that are still here (the bus event that deletes them at once
+ * can be missed: a crash after the commit, a node away).
+ */
+export function retentionSweep(
+  retentionDays: number | null,
+  origin: OriginPlane,
+  deletedReplays: () => Promise<readonly string[]>,
+  clock: Clock,
+  log: Logger,
+) {
   let stop = () => {};
   return {
     start() {
-      if (retentionDays === null) return;
-      const sweep = () => Promise.resolve().then(() => origin.sweepRetention(retentionDays));
+      const sweep = async () => {
+        if (retentionDays !== null) origin.sweepRetention(retentionDays);
+        for (const spaceId of await deletedReplays()) {
+          if (origin.recording(spaceId) === undefined) continue; // nothing left here
+          origin.deleteRecording(spaceId);
+          log.info({ spaceId }, 'files of a deleted replay removed by the sweep');
+        }
+      };
       const onError = (error: unknown) => log.warn({ err: error }, 'retention sweep failed');
       sweep().catch(onError);
       stop = every(clock, 3_600_000, sweep, onError);

@@ -107,6 +107,14 @@ export class SqlStore implements Store {
     return { id: a.id, handle: a.handle, createdAt: a.createdAt };
   }
 
+  async deletedReplays(): Promise<string[]> {
+    const rows = await this.#db.all(
+      'SELECT id FROM spaces WHERE replay_deleted_at IS NOT NULL ORDER BY replay_deleted_at, id',
+      [],
+    );
+    return rows.map((r) => String(r.id));
+  }
+
   async createClip(c: ClipRecord): Promise<void> {
     await this.#db.run('INSERT INTO clips (id, space_id, account_id, start_ms, end_ms, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
       c.id,

@@ -118,6 +118,8 @@ export interface Store {
    * account, when one with that role exists already.
    */
   createAccount(account: AccountWithSecret, system?: SystemRole): Promise<Account | undefined>;
+  /** Spaces whose replay the host deleted (the sweep that removes what files remain). */
+  deletedReplays(): Promise<string[]>;
   createClip(clip: ClipRecord): Promise<void>;
   getClip(id: string): Promise<ClipRecord | undefined>;
   getAccount(id: string): Promise<Account | undefined>;

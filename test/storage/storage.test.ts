@@ -698,6 +698,7 @@ function storageSuite(name: string, open: () => Promise<Harness>): void {
         assert.equal(await store.getClip('cl_BBBBBBBBBBBB'), undefined);
         const deleted = await store.updateSpace(sp.id, { replayDeletedAt: T0 + HOUR });
         assert.equal(deleted?.replayDeletedAt, T0 + HOUR);
+        assert.ok((await store.deletedReplays()).includes(sp.id), 'found by the sweep');
       });
 
       test('claims: two nodes at once never take the same delivery; a lapsed claim is due again', async () => {
