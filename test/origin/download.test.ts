@@ -168,6 +168,8 @@ describe('recording download (one file made by the server)', () => {
     assert.equal((await get(ended, { 'if-none-match': etag })).statusCode, 304);
     assert.equal((await get(ended, { 'if-none-match': `"other", W/${etag}` })).statusCode, 304);
     assert.equal((await get(ended, { 'if-none-match': '"other"' })).statusCode, 200);
+    assert.equal((await get(ended, { 'if-none-match': '*' })).statusCode, 304, 'any version: "*"');
+    assert.equal((await get(ended)).headers['cache-control'], 'private, max-age=3600', 'kept by the browser, not by shared caches');
     const resumed = await get(ended, { range: 'bytes=3000-', 'if-range': etag });
     assert.equal(resumed.statusCode, 206);
     assert.ok(resumed.rawPayload.equals(expected.subarray(3000)));
@@ -263,5 +265,15 @@ describe('recording download (one file made by the server)', () => {
       `attachment; filename="a-b-c quoted (x).m4a"; filename*=UTF-8''a-b-c%20%22quoted%22%20%28x%29%2A.m4a`,
     );
     assert.equal(attachment('...', 'sp_D').split(';')[1], ' filename="sp_D.m4a"');
+    const ascii = (title: string) => attachment(title, 'sp_E').split(';')[1];
+    assert.equal(ascii('  Spaced out  '), ' filename="Spaced out.m4a"', 'trimmed');
+    assert.equal(attachment('  Spaced out  ', 'sp_E').split("''")[1], 'Spaced%20out.m4a', 'the exact name trimmed too');
+    assert.equal(ascii('z'.repeat(100)), ` filename="${'z'.repeat(80)}.m4a"`, 'at most 80 characters');
+    assert.equal(ascii(`${'x'.repeat(79)} yyyy`), ` filename="${'x'.repeat(79)}.m4a"`, 'cut at 80, then trimmed');
+    assert.equal(ascii('Crème brûlée'), ' filename="Creme brulee.m4a"', 'accents off, letters kept');
+    assert.equal(ascii(' ..hidden.. '), ' filename="hidden.m4a"', 'no leading or trailing dots or spaces');
+    assert.equal(ascii('Tea&&Talk'), ' filename="Tea Talk.m4a"', 'a run of other characters is one space');
+    assert.equal(ascii('a日本'), ' filename="sp_E.m4a"', 'one ASCII letter is not a name');
+    assert.equal(attachment('a/b', 'sp_F').split("''")[1], 'a-b.m4a', 'no path separators in the exact name either');
   });
 });

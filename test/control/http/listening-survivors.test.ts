@@ -25,6 +25,15 @@ describe('listening and session routes: what the mutants showed untested', () =>
     assert.deepEqual([anonymous.status, anonymous.json], [200, { account: null }]);
   });
 
+  test('GET /api/accounts/by-handle/:handle: the account, or 404 ACCOUNT_NOT_FOUND', async () => {
+    const app = await open();
+    const who = await app.signUp('findable');
+    const found = await app.call('GET', '/api/accounts/by-handle/findable');
+    assert.deepEqual([found.status, found.json.id, found.json.handle], [200, who.id, 'findable']);
+    const missing = await app.call('GET', '/api/accounts/by-handle/nobody_here');
+    assert.deepEqual([missing.status, missing.json.error.code], [404, 'ACCOUNT_NOT_FOUND']);
+  });
+
   test("a join carries the fallback edges the cluster chose, with the same token in each one's URLs", async () => {
     const app = await open({}, { edges: () => ({ url: 'http://e1.test', fallbacks: ['http://e2.test', 'http://e3.test'] }) });
     const host = await app.signUp('fallback_host');
