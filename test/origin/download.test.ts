@@ -169,7 +169,11 @@ describe('recording download (one file made by the server)', () => {
     assert.equal((await get(ended, { 'if-none-match': `"other", W/${etag}` })).statusCode, 304);
     assert.equal((await get(ended, { 'if-none-match': '"other"' })).statusCode, 200);
     assert.equal((await get(ended, { 'if-none-match': '*' })).statusCode, 304, 'any version: "*"');
-    assert.equal((await get(ended)).headers['cache-control'], 'private, max-age=3600', 'kept by the browser, not by shared caches');
+    assert.equal(
+      (await get(ended)).headers['cache-control'],
+      'private, max-age=3600',
+      'kept by the browser, not by shared caches',
+    );
     const resumed = await get(ended, { range: 'bytes=3000-', 'if-range': etag });
     assert.equal(resumed.statusCode, 206);
     assert.ok(resumed.rawPayload.equals(expected.subarray(3000)));
