@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, unwrap } from '../api.ts';
+import { strings } from '../strings.ts';
 
 /** What to clip: a stretch of the replay, or the last seconds of a live Space. */
 export type ClipWhat = { readonly start: number; readonly end: number } | { readonly last: number };
@@ -22,12 +23,12 @@ export function ClipButton({ id, label, what }: { id: string; label: string; wha
   };
   return (
     <>
-      <button type="button" onClick={() => void clip()}>
+      <button type="button" class="secondary" onClick={() => void clip()}>
         ✂ {label}
       </button>
       {made !== undefined && (
         <a href={`/c/${made}`} target="_blank" rel="noopener">
-          Your clip
+          {strings.clip.yours}
         </a>
       )}
       {error !== '' && (

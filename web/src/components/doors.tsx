@@ -1,6 +1,7 @@
 import { useRef } from 'preact/hooks';
 import type { RoomStateView } from '../../../src/shared/room-state.ts';
 import { useNow } from '../use-now.ts';
+import { strings } from '../strings.ts';
 
 /** A time as the listener reads it (their locale and zone): the time of day, with the date when not today. */
 function timeOf(iso: string): string {
@@ -9,6 +10,8 @@ function timeOf(iso: string): string {
   if (at.toDateString() === new Date().toDateString()) return at.toLocaleTimeString([], time);
   return at.toLocaleString([], { ...time, year: 'numeric', month: 'short', day: 'numeric' });
 }
+
+const t = strings.doors;
 
 interface DoorsProps {
   readonly host: string;
@@ -31,31 +34,23 @@ export function Doors({ host, room, atDoors }: DoorsProps) {
   const late = start !== null && Date.parse(start) <= now;
   const backstage = room.backstage;
   return (
-    <section class="card doors" aria-label="Backstage">
-      <h2>Doors are open</h2>
+    <section class="card doors" aria-label={t.region}>
+      <h2>{t.title}</h2>
       <ul class="backstage" aria-live="polite">
         <li class="start">
           {start === null
-            ? 'No start time announced yet.'
+            ? t.noStart
             : late
-              ? `Running late: it was due at ${timeOf(start)}. You will hear it the moment it starts.`
-              : `Starts at ${timeOf(start)}${moved && first.current !== null ? ` (moved from ${timeOf(first.current)})` : ''}.`}
+              ? t.late(timeOf(start))
+              : t.startsAt(timeOf(start), moved && first.current !== null ? timeOf(first.current) : undefined)}
         </li>
-        {backstage !== null && (
-          <li class="host">
-            {backstage.hostConnected ? `✅ @${host} is backstage.` : `⏳ @${host} has not arrived backstage yet.`}
-          </li>
-        )}
-        {backstage?.hostConnected === true && (
-          <li class="mic">{backstage.micChecked ? '✅ Microphone checked.' : '⏳ Checking the microphone…'}</li>
-        )}
-        <li class="waiting-count">
-          {room.listenerCount} {room.listenerCount === 1 ? 'person' : 'people'} waiting.
-        </li>
+        {backstage !== null && <li class="host">{backstage.hostConnected ? t.hostBackstage(host) : t.hostNotArrived(host)}</li>}
+        {backstage?.hostConnected === true && <li class="mic">{backstage.micChecked ? t.micChecked : t.micChecking}</li>}
+        <li class="waiting-count">{t.waiting(room.listenerCount)}</li>
       </ul>
       {atDoors && (
         <p role="status" class="in">
-          You are in. The player starts by itself when @{host} goes live: keep this page open.
+          {t.youAreIn(host)}
         </p>
       )}
     </section>

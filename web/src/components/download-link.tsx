@@ -1,3 +1,5 @@
+import { strings } from '../strings.ts';
+
 /**
  * The recording as one .m4a file, made by the server (`GET /api/spaces/:id/recording.m4a`): a real
  * link, so the browser downloads it, shows progress, resumes it, and the keyboard and screen readers
@@ -5,8 +7,8 @@
  */
 export function DownloadLink({ id }: { id: string }) {
   return (
-    <a href={`/api/spaces/${encodeURIComponent(id)}/recording.m4a`} download>
-      Download (.m4a)
+    <a class="button secondary" href={`/api/spaces/${encodeURIComponent(id)}/recording.m4a`} download>
+      {strings.replay.download}
     </a>
   );
 }

@@ -2,7 +2,11 @@ import { useEffect, useState } from 'preact/hooks';
 import type { RoomStateView } from '../../../src/shared/room-state.ts';
 import { api, type Act, type Space, type SpeakRequest } from '../api.ts';
 import { field } from '../forms.ts';
+import { Avatar } from './avatar.tsx';
 import { MicCheck } from './mic-check.tsx';
+import { strings } from '../strings.ts';
+
+const t = strings.host;
 
 interface HostPanelProps {
   readonly space: Space;
@@ -15,13 +19,13 @@ interface HostPanelProps {
 export function HostPanel({ space, room, isHost, act }: HostPanelProps) {
   const path = { params: { path: { id: space.id } } };
   return (
-    <section class="card host" aria-label="Host controls">
-      <h2>Host controls</h2>
+    <section class="card host" aria-label={t.region}>
+      <h2>{t.title}</h2>
       {room.status === 'scheduled' && isHost && (
         <div class="actions">
           <MicCheck />
           <button type="button" class="primary" onClick={() => void act(() => api.POST('/api/spaces/{id}/start', path))}>
-            Go live
+            {t.goLive}
           </button>
         </div>
       )}
@@ -32,7 +36,7 @@ export function HostPanel({ space, room, isHost, act }: HostPanelProps) {
       <PinForm id={space.id} act={act} />
       {isHost && room.status !== 'ended' && (
         <button type="button" class="danger" onClick={() => void act(() => api.POST('/api/spaces/{id}/end', path))}>
-          End the Space
+          {t.end}
         </button>
       )}
     </section>
@@ -59,23 +63,24 @@ function SpeakRequests({ space, act }: { space: Space; act: Act }) {
   const member = (accountId: string) => ({ params: { path: { id, accountId } } });
   return (
     <>
-      <h3>Requests to speak</h3>
-      {requests.length === 0 ? <p class="muted">No requests.</p> : null}
-      <ul>
+      <h3>{t.requests}</h3>
+      {requests.length === 0 ? <p class="muted">{t.noRequests}</p> : null}
+      <ul class="list">
         {requests.map((r) => (
-          <li key={r.id}>
-            @{r.handle}{' '}
+          <li key={r.id} class="list-row">
+            <Avatar handle={r.handle} size="sm" />
+            <span class="grow">@{r.handle}</span>
             <button
               type="button"
               onClick={() => void act(() => api.POST('/api/spaces/{id}/requests/{accountId}/accept', member(r.id)))}
             >
-              Accept @{r.handle}
+              {t.accept(r.handle)}
             </button>{' '}
             <button
               type="button"
               onClick={() => void act(() => api.POST('/api/spaces/{id}/requests/{accountId}/decline', member(r.id)))}
             >
-              Decline
+              {t.decline}
             </button>
           </li>
         ))}
@@ -89,32 +94,35 @@ function StageModeration({ id, stage, isHost, act }: { id: string; stage: RoomSt
   const member = (accountId: string) => ({ params: { path: { id, accountId } } });
   return (
     <>
-      <h3>Stage</h3>
-      <ul>
+      <h3>{t.stage}</h3>
+      <ul class="list">
         {stage
           .filter((m) => m.role !== 'host')
           .map((m) => (
-            <li key={m.id}>
-              @{m.handle} ({m.role}){' '}
+            <li key={m.id} class="list-row">
+              <Avatar handle={m.handle} size="sm" />
+              <span class="grow">
+                @{m.handle} <span class="muted">({strings.stage.roles[m.role]})</span>
+              </span>
               {!m.muted && (
                 <button
                   type="button"
                   onClick={() => void act(() => api.POST('/api/spaces/{id}/members/{accountId}/mute', member(m.id)))}
                 >
-                  Mute
+                  {t.mute}
                 </button>
               )}{' '}
               <button
                 type="button"
                 onClick={() => void act(() => api.POST('/api/spaces/{id}/members/{accountId}/audience', member(m.id)))}
               >
-                Move to audience
+                {t.toAudience}
               </button>{' '}
               <button
                 type="button"
                 onClick={() => void act(() => api.POST('/api/spaces/{id}/members/{accountId}/remove', member(m.id)))}
               >
-                Remove
+                {t.remove}
               </button>{' '}
               {isHost &&
                 (m.role === 'cohost' ? (
@@ -122,14 +130,14 @@ function StageModeration({ id, stage, isHost, act }: { id: string; stage: RoomSt
                     type="button"
                     onClick={() => void act(() => api.DELETE('/api/spaces/{id}/members/{accountId}/cohost', member(m.id)))}
                   >
-                    Unmake co-host
+                    {t.unmakeCohost}
                   </button>
                 ) : (
                   <button
                     type="button"
                     onClick={() => void act(() => api.POST('/api/spaces/{id}/members/{accountId}/cohost', member(m.id)))}
                   >
-                    Make co-host
+                    {t.makeCohost}
                   </button>
                 ))}
             </li>
@@ -155,10 +163,10 @@ function InviteForm({ id, act }: { id: string; act: Act }) {
       }}
     >
       <label>
-        Invite a listener to speak
+        {t.invite}
         <input name="handle" placeholder="@handle" required pattern="@?[A-Za-z0-9_]{3,30}" />
       </label>
-      <button type="submit">Invite</button>
+      <button type="submit">{t.inviteButton}</button>
     </form>
   );
 }
@@ -177,10 +185,10 @@ function RescheduleForm({ id, act }: { id: string; act: Act }) {
       }}
     >
       <label>
-        Move the start to
+        {t.moveStart}
         <input name="start" type="datetime-local" required />
       </label>
-      <button type="submit">Move</button>
+      <button type="submit">{t.move}</button>
     </form>
   );
 }
@@ -196,10 +204,10 @@ function PinForm({ id, act }: { id: string; act: Act }) {
       }}
     >
       <label>
-        Pin a link
+        {t.pin}
         <input name="url" type="url" placeholder="https://…" required />
       </label>
-      <button type="submit">Pin</button>
+      <button type="submit">{t.pinButton}</button>
     </form>
   );
 }

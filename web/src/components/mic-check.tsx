@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { meter } from '../audio.ts';
+import { strings } from '../strings.ts';
 
 /** The host's microphone check: a live level meter before going live. */
 export function MicCheck() {
@@ -15,10 +16,10 @@ export function MicCheck() {
   };
   return (
     <div class="miccheck">
-      <button type="button" onClick={() => void start()}>
-        Check my microphone
+      <button type="button" class="secondary" onClick={() => void start()}>
+        {strings.host.checkMic}
       </button>
-      {level !== undefined && <meter aria-label="Microphone level" min={0} max={1} value={level} />}
+      {level !== undefined && <meter aria-label={strings.host.micLevel} min={0} max={1} value={level} />}
     </div>
   );
 }

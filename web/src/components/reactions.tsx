@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { RoomStateView } from '../../../src/shared/room-state.ts';
 import { api, type ReactionEmoji } from '../api.ts';
+import { strings } from '../strings.ts';
 
 const EMOJI: readonly ReactionEmoji[] = ['👏', '❤️', '😂', '🔥', '💯'];
 
@@ -24,7 +25,7 @@ export function Reactions({ spaceId, room, signedIn }: { spaceId: string; room: 
   const send = (emoji: ReactionEmoji) =>
     void api.POST('/api/spaces/{id}/reactions', { params: { path: { id: spaceId } }, body: { emoji } });
   return (
-    <div class="reactions" aria-label="Reactions">
+    <div class="reactions" role="group" aria-label={strings.reactions.region}>
       <div class="floating" aria-hidden="true">
         {floating.map((f) => (
           <span key={f.key}>{f.emoji}</span>
@@ -36,7 +37,8 @@ export function Reactions({ spaceId, room, signedIn }: { spaceId: string; room: 
           key={e}
           disabled={!signedIn || room.status !== 'live'}
           onClick={() => send(e)}
-          aria-label={`React ${e}`}
+          aria-label={strings.reactions.react(e)}
+          class="reaction"
         >
           {e} {room.reactions.find((r) => r.emoji === e)?.count ?? ''}
         </button>

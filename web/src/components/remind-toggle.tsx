@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorOf } from '../api.ts';
+import { strings } from '../strings.ts';
 
 /**
  * "Remind me" as a toggle button (`aria-pressed`): it shows whether a reminder is set and undoes it on a
@@ -17,7 +18,7 @@ export function RemindToggle({ id, reminded, onChange }: { id: string; reminded:
     const res = on ? await api.DELETE('/api/spaces/{id}/reminder', params) : await api.PUT('/api/spaces/{id}/reminder', params);
     setBusy(false);
     if (!res.response.ok) {
-      setError(errorOf(res.error)?.message ?? `Could not change the reminder (${res.response.status})`);
+      setError(errorOf(res.error)?.message ?? strings.remind.failed(res.response.status));
       return;
     }
     setOn(!on);
@@ -25,12 +26,18 @@ export function RemindToggle({ id, reminded, onChange }: { id: string; reminded:
   };
   return (
     <span class="remind">
-      <button type="button" aria-pressed={on} disabled={busy} onClick={() => void toggle()}>
-        {on ? '🔔 Reminder set' : 'Remind me'}
+      <button
+        type="button"
+        class={on ? 'secondary toggled' : 'secondary'}
+        aria-pressed={on}
+        disabled={busy}
+        onClick={() => void toggle()}
+      >
+        {on ? strings.remind.set : strings.remind.remindMe}
       </button>
-      {on && <span class="muted"> · press again to cancel</span>}{' '}
+      {on && <span class="muted">{strings.remind.pressAgain}</span>}{' '}
       <a href={`/api/spaces/${encodeURIComponent(id)}/calendar.ics`} download>
-        Add to calendar
+        {strings.remind.addToCalendar}
       </a>
       {error !== undefined && (
         <span role="alert" class="error">

@@ -1,53 +1,59 @@
 import type { RoomStateView } from '../../../src/shared/room-state.ts';
 import type { Space } from '../api.ts';
+import { strings } from '../strings.ts';
 import { useNow } from '../use-now.ts';
+import { Avatar } from './avatar.tsx';
 import { DownloadLink } from './download-link.tsx';
+import { StateBadge } from './state-badge.tsx';
+
+const t = strings.header;
 
 /** The Space's title, status, host and audience, the pinned link, and a word when the server is busy. */
 export function SpaceHeader({ space, room, degradation }: { space: Space; room: RoomStateView; degradation: number }) {
   return (
-    <>
-      <h1>{room.title}</h1>
-      <p class="status" aria-live="polite">
-        {room.status === 'live' && <span class="badge live">Live</span>}
+    <header class={`space-hero state-${room.status}`}>
+      <div class="status" aria-live="polite">
+        {room.status === 'live' && <StateBadge state="live" />}
+        {room.status === 'scheduled' && <StateBadge state="scheduled" />}
+        {room.status === 'scheduled' && <Countdown scheduledStart={room.scheduledStart} />}
+        {room.status === 'ended' && <StateBadge state="ended" />}
+        {room.status === 'ended' && room.replay.available && <StateBadge state="replay" />}
         {room.recording && (
-          <span class="badge rec" title="This Space is recorded: a replay will be available once it ends">
-            ● Recording
+          <span class="badge rec" title={strings.state.recordingTitle}>
+            {strings.state.recording}
           </span>
         )}
-        {room.status === 'scheduled' && <Countdown scheduledStart={room.scheduledStart} />}
-        {room.status === 'ended' && (
-          <span class="badge">
-            Ended
-            {room.replay.available && (
-              <>
-                {' '}
-                · <a href={`/r/${space.id}`}>Play the replay</a> · <DownloadLink id={space.id} />
-              </>
-            )}
-          </span>
-        )}{' '}
-        hosted by @{space.host.handle} ·{' '}
-        <span class="listeners">
-          {room.listenerCount} {room.status === 'scheduled' ? 'waiting' : 'listening'}
-        </span>
+        <span class="listeners">{t.listening(room.listenerCount, room.status)}</span>
+      </div>
+      <h1>{room.title}</h1>
+      <p class="host-line">
+        <Avatar handle={space.host.handle} size="sm" />
+        <span>{t.hostedBy(space.host.handle)}</span>
       </p>
-      {degradation > 0 && <p class="muted busy">Very busy right now: reactions and the listener count follow a little later.</p>}
+      {room.status === 'ended' && room.replay.available && (
+        <p class="actions replay-links">
+          <a class="button primary" href={`/r/${space.id}`}>
+            {t.playReplay}
+          </a>
+          <DownloadLink id={space.id} />
+        </p>
+      )}
+      {degradation > 0 && <p class="muted busy">{t.busy}</p>}
       {room.status === 'live' && room.endsAt !== null && (
-        <p class="muted ending" role="status">
-          The hosts have left the stage: this Space ends at {new Date(room.endsAt).toLocaleTimeString()} unless one of them comes
-          back.
+        <p class="callout ending" role="status">
+          {t.endsAt(new Date(room.endsAt).toLocaleTimeString())}
         </p>
       )}
       {room.pinnedLink !== null && (
         <p class="pinned">
-          📌{' '}
+          <span aria-hidden="true">📌 </span>
+          <span class="sr-only">{t.pinned}: </span>
           <a href={room.pinnedLink} rel="noopener noreferrer" target="_blank">
             {room.pinnedLink}
           </a>
         </p>
       )}
-    </>
+    </header>
   );
 }
 
@@ -55,9 +61,10 @@ export function SpaceHeader({ space, room, degradation }: { space: Space; room: 
 function Countdown({ scheduledStart }: { scheduledStart: string | null }) {
   const now = useNow(1000);
   const startsIn = scheduledStart === null ? undefined : Math.max(0, Date.parse(scheduledStart) - now);
+  const s = strings.state;
   return (
-    <span class="badge">
-      {startsIn === undefined ? 'Starting soon' : startsIn === 0 ? 'Starting…' : `Starts in ${formatDuration(startsIn)}`}
+    <span class="countdown">
+      {startsIn === undefined ? s.startingSoon : startsIn === 0 ? s.starting : s.startsIn(formatDuration(startsIn))}
     </span>
   );
 }

@@ -4,6 +4,7 @@ import { api, errorOf, unwrap, type Account, type Act, type Relation } from '../
 import { Refusal, type LinkStatus } from '../reconnect.ts';
 import { Reconnecting } from './reconnecting.tsx';
 import { joinStage, type StageConnection, type StageGrant } from '../whip.ts';
+import { strings } from '../strings.ts';
 
 export interface StageSession {
   /** The caller's WHIP connection while they are on stage (reconnecting by itself after a drop). */
@@ -74,6 +75,8 @@ export function useStageSession(
   return { connection, reconnecting, join, leave };
 }
 
+const t = strings.stageControls;
+
 interface StageControlsProps {
   readonly id: string;
   readonly room: RoomStateView;
@@ -95,31 +98,31 @@ export function StageControls({ id, room, relation, me, session, act }: StageCon
   const stage = session.connection;
   return (
     <>
-      <Reconnecting what=" to the stage" attempt={session.reconnecting} />
+      <Reconnecting what={t.toStage} attempt={session.reconnecting} />
       <div class="actions">
         {offStage && relation.role === 'listener' && !relation.requestPending && room.status === 'live' && (
           <button type="button" onClick={() => void act(() => api.POST('/api/spaces/{id}/requests', path))}>
-            ✋ Request to speak
+            {t.request}
           </button>
         )}
         {offStage && relation.requestPending && (
           <button type="button" onClick={() => void act(() => api.DELETE('/api/spaces/{id}/requests/me', path))}>
-            Cancel request
+            {t.cancelRequest}
           </button>
         )}
         {offStage && relation.invited && (
           <>
             <button type="button" onClick={() => void act(() => api.POST('/api/spaces/{id}/invitations/me/accept', path))}>
-              Accept invitation to speak
+              {t.acceptInvite}
             </button>
             <button type="button" onClick={() => void act(() => api.POST('/api/spaces/{id}/invitations/me/decline', path))}>
-              Decline
+              {t.decline}
             </button>
           </>
         )}
         {mine !== undefined && stage === undefined && (
           <button type="button" class="primary" onClick={() => void session.join()}>
-            🎙 Join the stage (microphone)
+            {t.join}
           </button>
         )}
         {mine !== undefined && stage !== undefined && (
@@ -135,10 +138,10 @@ export function StageControls({ id, room, relation, me, session, act }: StageCon
                 void act(() => api.POST(route, { params: { path: { id, accountId: mine.id } } }));
               }}
             >
-              {mine.muted ? 'Unmute' : 'Mute'}
+              {mine.muted ? t.unmute : t.mute}
             </button>
             <button type="button" onClick={() => void session.leave(mine.role !== 'host')}>
-              Leave the stage
+              {t.leave}
             </button>
           </>
         )}

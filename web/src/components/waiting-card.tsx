@@ -1,20 +1,29 @@
 import type { DoorState } from '../admission.ts';
+import { strings } from '../strings.ts';
+
+const t = strings.waiting;
 
 /** A wait in words: seconds, then minutes. */
 const formatEta = (seconds: number) =>
-  seconds < 90 ? `${Math.max(1, Math.round(seconds))} s` : `${Math.round(seconds / 60)} min`;
+  seconds < 90 ? t.seconds(Math.max(1, Math.round(seconds))) : t.minutes(Math.round(seconds / 60));
 
 /** Where the listener stands at the door: the browser's check, or their place in line and the wait. */
 export function WaitingCard({ door }: { door: DoorState }) {
   return (
     <div role="status" class="card waiting" aria-live="polite">
-      <h2>{door.kind === 'proving' ? 'Checking the door…' : 'You are in line'}</h2>
+      <h2>
+        <span class="spinner" aria-hidden="true" />
+        {door.kind === 'proving' ? t.proving : t.inLine}
+      </h2>
       {door.kind === 'proving' ? (
-        <p>A lot of people are joining at once; your browser is doing a short check before you are let in.</p>
+        <p>{t.provingText}</p>
       ) : (
         <p>
-          The Space is very popular right now. People ahead of you: <strong>{door.position}</strong>, about{' '}
-          <strong>{formatEta(door.etaSeconds)}</strong>. Keep this page open: you will be let in by yourself.
+          {t.popular}
+          <strong>{door.position}</strong>
+          {t.about}
+          <strong>{formatEta(door.etaSeconds)}</strong>
+          {t.keepOpen}
         </p>
       )}
     </div>

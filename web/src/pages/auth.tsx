@@ -3,6 +3,9 @@ import { api, ApiError, unwrap } from '../api.ts';
 import { field } from '../forms.ts';
 import { navigate } from '../router.ts';
 import { refreshMe } from '../session.ts';
+import { strings } from '../strings.ts';
+
+const t = strings.auth;
 
 export function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
   const [error, setError] = useState('');
@@ -19,14 +22,14 @@ export function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
   };
   return (
     <section class="card narrow">
-      <h1>{mode === 'signin' ? 'Sign in' : 'Create an account'}</h1>
+      <h1>{mode === 'signin' ? t.signIn : t.createAccount}</h1>
       <form onSubmit={(e) => void submit(e)}>
         <label>
-          Handle
+          {t.handle}
           <input name="handle" autocomplete="username" required pattern="[A-Za-z0-9_]{3,30}" />
         </label>
         <label>
-          Password
+          {t.password}
           <input
             name="password"
             type="password"
@@ -40,9 +43,11 @@ export function AuthPage({ mode }: { mode: 'signin' | 'signup' }) {
             {error}
           </p>
         )}
-        <button type="submit">{mode === 'signin' ? 'Sign in' : 'Sign up'}</button>
+        <button type="submit" class="primary block">
+          {mode === 'signin' ? t.signIn : t.signUp}
+        </button>
       </form>
-      <p>{mode === 'signin' ? <a href="/signup">No account yet? Sign up</a> : <a href="/signin">Have an account? Sign in</a>}</p>
+      <p class="switch">{mode === 'signin' ? <a href="/signup">{t.toSignUp}</a> : <a href="/signin">{t.toSignIn}</a>}</p>
     </section>
   );
 }

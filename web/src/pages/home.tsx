@@ -1,7 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Account, type Space } from '../api.ts';
+import type { ComponentChildren } from 'preact';
+import { Avatar } from '../components/avatar.tsx';
 import { RemindToggle } from '../components/remind-toggle.tsx';
+import { StateBadge, type SpaceState } from '../components/state-badge.tsx';
 import { useMe } from '../session.ts';
+import { strings } from '../strings.ts';
+
+const t = strings.home;
 
 function useSpaces(state: 'live' | 'scheduled' | 'ended'): Space[] {
   const [spaces, setSpaces] = useState<Space[]>([]);
@@ -40,6 +46,34 @@ function useReminders(me: Account | null | undefined): ReadonlySet<string> {
   return ids;
 }
 
+/** One Space as a card: its host's avatar, its state, its title (the link), and a line of facts. */
+function SpaceCard({ space, state, href, facts, children }: SpaceCardProps) {
+  return (
+    <li class={`card space-card state-${state}`}>
+      <Avatar handle={space.host.handle} size="md" />
+      <div class="space-card-body">
+        <p class="space-card-top">
+          <StateBadge state={state} />
+          <span class="muted">{t.hostedBy(space.host.handle)}</span>
+        </p>
+        <a class="space-card-title" href={href}>
+          {space.title}
+        </a>
+        <p class="muted space-card-facts">{facts}</p>
+        {children}
+      </div>
+    </li>
+  );
+}
+
+interface SpaceCardProps {
+  readonly space: Space;
+  readonly state: SpaceState;
+  readonly href: string;
+  readonly facts: string;
+  readonly children?: ComponentChildren;
+}
+
 export function HomePage() {
   const live = useSpaces('live');
   const scheduled = useSpaces('scheduled');
@@ -47,58 +81,61 @@ export function HomePage() {
   const me = useMe();
   const reminded = useReminders(me);
   const verified = new URLSearchParams(location.search).get('email') === 'verified'; // from the link in the e-mail
+  const replays = ended.filter((s) => s.replay.available);
   return (
-    <>
+    <div class="home">
       {verified && (
         <p role="status" class="notice">
-          Your e-mail address is confirmed: reminders will reach it.
+          {t.emailVerified}
         </p>
       )}
       <section>
-        <h1>Live now</h1>
-        {live.length === 0 ? <p class="muted">Nobody is live right now.</p> : null}
+        <h1>{t.liveNow}</h1>
+        {live.length === 0 ? <p class="muted empty">{t.nobodyLive}</p> : null}
         <ul class="cards">
           {live.map((s) => (
-            <li key={s.id} class="card">
-              <span class="badge live">Live</span> <a href={`/s/${s.id}`}>{s.title}</a>
-              <p class="muted">
-                @{s.host.handle} · {s.listenerCount} listening · {s.stage.length} on stage
-              </p>
-            </li>
+            <SpaceCard
+              key={s.id}
+              space={s}
+              state="live"
+              href={`/s/${s.id}`}
+              facts={`${t.listening(s.listenerCount)} · ${t.onStage(s.stage.length)}`}
+            />
           ))}
         </ul>
       </section>
       <section>
-        <h2>Scheduled</h2>
-        {scheduled.length === 0 ? <p class="muted">Nothing scheduled.</p> : null}
+        <h2>{t.scheduled}</h2>
+        {scheduled.length === 0 ? <p class="muted empty">{t.nothingScheduled}</p> : null}
         <ul class="cards">
           {scheduled.map((s) => (
-            <li key={s.id} class="card">
-              <a href={`/s/${s.id}`}>{s.title}</a>
-              <p class="muted">
-                @{s.host.handle} · {s.scheduledStart === null ? 'starting soon' : new Date(s.scheduledStart).toLocaleString()} ·{' '}
-                {s.reminderCount} reminded
-              </p>
+            <SpaceCard
+              key={s.id}
+              space={s}
+              state="scheduled"
+              href={`/s/${s.id}`}
+              facts={`${s.scheduledStart === null ? t.startingSoon : new Date(s.scheduledStart).toLocaleString()} · ${t.reminded(s.reminderCount)}`}
+            >
               {me !== null && me !== undefined && <RemindToggle id={s.id} reminded={reminded.has(s.id)} />}
-            </li>
+            </SpaceCard>
           ))}
         </ul>
       </section>
       <section>
-        <h2>Recent replays</h2>
+        <h2>{t.recentReplays}</h2>
+        {replays.length === 0 ? <p class="muted empty">{t.noReplays}</p> : null}
         <ul class="cards">
-          {ended
-            .filter((s) => s.replay.available)
-            .map((s) => (
-              <li key={s.id} class="card">
-                <a href={`/r/${s.id}`}>{s.title}</a>
-                <p class="muted">
-                  @{s.host.handle} · {Math.round((s.replay.durationSeconds ?? 0) / 60)} min
-                </p>
-              </li>
-            ))}
+          {replays.map((s) => (
+            <SpaceCard
+              key={s.id}
+              space={s}
+              state="replay"
+              href={`/r/${s.id}`}
+              facts={t.minutes(Math.round((s.replay.durationSeconds ?? 0) / 60))}
+            />
+          ))}
         </ul>
       </section>
-    </>
+    </div>
   );
 }

@@ -3,6 +3,9 @@ import { api, ApiError, unwrap } from '../api.ts';
 import { field } from '../forms.ts';
 import { navigate } from '../router.ts';
 import { useMe } from '../session.ts';
+import { strings } from '../strings.ts';
+
+const t = strings.newSpace;
 
 export function NewSpacePage() {
   const me = useMe();
@@ -10,7 +13,8 @@ export function NewSpacePage() {
   if (me === null) {
     return (
       <p>
-        <a href="/signin?next=/new">Sign in</a> to host a Space.
+        <a href="/signin?next=/new">{strings.common.signIn}</a>
+        {t.signInFirst}
       </p>
     );
   }
@@ -35,25 +39,27 @@ export function NewSpacePage() {
   };
   return (
     <section class="card narrow">
-      <h1>Host a Space</h1>
+      <h1>{t.title}</h1>
       <form onSubmit={(e) => void submit(e)}>
         <label>
-          Title
+          {t.fieldTitle}
           <input name="title" required maxLength={120} />
         </label>
         <label>
-          Start time (optional: leave empty to start when you are ready)
+          {t.fieldWhen}
           <input name="when" type="datetime-local" />
         </label>
         <label class="inline">
-          <input name="anonymous" type="checkbox" checked /> Listeners may join without an account
+          <input name="anonymous" type="checkbox" checked /> {t.anonymous}
         </label>
         {error !== '' && (
           <p role="alert" class="error">
             {error}
           </p>
         )}
-        <button type="submit">Create</button>
+        <button type="submit" class="primary block">
+          {t.create}
+        </button>
       </form>
     </section>
   );

@@ -1,24 +1,21 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, unwrap, type Space } from '../api.ts';
 import { ClipButton } from '../components/clip-button.tsx';
+import { Avatar } from '../components/avatar.tsx';
 import { DownloadLink } from '../components/download-link.tsx';
+import { clock, ReplayBar } from '../components/replay-bar.tsx';
+import { StateBadge } from '../components/state-badge.tsx';
 import { attachHls } from '../player.ts';
 import { useMe } from '../session.ts';
+import { strings } from '../strings.ts';
+
+const t = strings.replay;
 
 interface Chapter {
   readonly start: number;
   readonly end: number;
   readonly speaker: { readonly id: string; readonly handle: string };
 }
-
-/** `m:ss` (or `h:mm:ss`) for a time in seconds. */
-const clock = (seconds: number) => {
-  const s = Math.floor(seconds);
-  const h = Math.floor(s / 3600);
-  const mm = String(Math.floor((s % 3600) / 60));
-  const ss = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${mm.padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
-};
 
 /** A replay in an audio element: joined (a replay token), its playlist attached, its chapters loaded. */
 export function useReplay(id: string) {
@@ -32,7 +29,7 @@ export function useReplay(id: string) {
       try {
         setSpace(unwrap(await api.GET('/api/spaces/{id}', { params: { path: { id } } })).space);
         const grant = unwrap(await api.POST('/api/spaces/{id}/join', { params: { path: { id } }, body: {} }));
-        if ('ticket' in grant) throw new Error('The replay is very busy right now; try again in a minute.');
+        if ('ticket' in grant) throw new Error(t.busy);
         setPlaylistUrl(grant.playlistUrl);
         const found = await api.GET('/api/spaces/{id}/chapters', { params: { path: { id } } });
         if (found.data !== undefined) setChapters(found.data.chapters);
@@ -46,13 +43,13 @@ export function useReplay(id: string) {
     const pending = attachHls(audio.current, playlistUrl, false);
     return () => void pending.then((dispose) => dispose());
   }, [playlistUrl]);
-  return { audio, space, chapters, error, setError };
+  return { audio, space, chapters, error, setError, playlistUrl };
 }
 
 /** A finished Space: play, seek, speed, chapters by speaker, download; its host may delete it. */
 export function ReplayPage({ id }: { id: string }) {
   const me = useMe();
-  const { audio, space, chapters, error, setError } = useReplay(id);
+  const { audio, space, chapters, error, setError, playlistUrl } = useReplay(id);
   const [now, setNow] = useState(0);
   const seek = (seconds: number) => {
     const element = audio.current;
@@ -61,7 +58,7 @@ export function ReplayPage({ id }: { id: string }) {
     void element.play();
   };
   const remove = async () => {
-    if (!confirm('Delete this replay for everyone, for good? The Space stays listed; its recording goes.')) return;
+    if (!confirm(t.confirmDelete)) return;
     try {
       unwrap(await api.DELETE('/api/spaces/{id}/recording', { params: { path: { id } } }));
       location.assign(`/s/${id}`);
@@ -71,32 +68,33 @@ export function ReplayPage({ id }: { id: string }) {
   };
   const isHost = me !== null && me !== undefined && space?.host.id === me.id;
   return (
-    <section class="space">
-      <h1>{space?.title ?? 'Replay'}</h1>
+    <section class="space with-bar">
+      <header class="space-hero state-ended">
+        <div class="status">
+          <StateBadge state="replay" />
+          {space !== undefined && space.replay.durationSeconds !== null && (
+            <span class="listeners">{clock(space.replay.durationSeconds ?? 0)}</span>
+          )}
+        </div>
+        <h1>{space?.title ?? t.title}</h1>
+        {space !== undefined && (
+          <p class="host-line">
+            <Avatar handle={space.host.handle} size="sm" />
+            <span>{strings.header.hostedBy(space.host.handle)}</span>
+          </p>
+        )}
+      </header>
       {error !== '' && (
         <p role="alert" class="error">
           {error}
         </p>
       )}
-      <audio ref={audio} controls aria-label="Replay" onTimeUpdate={(e) => setNow((e.target as HTMLAudioElement).currentTime)}>
-        <track kind="chapters" src={`/api/spaces/${encodeURIComponent(id)}/chapters.vtt`} default />
-      </audio>
       <div class="actions">
-        <label>
-          Speed{' '}
-          <select onChange={(e) => audio.current && (audio.current.playbackRate = Number((e.target as HTMLSelectElement).value))}>
-            {[0.75, 1, 1.25, 1.5, 2].map((r) => (
-              <option key={r} value={r} selected={r === 1}>
-                {r}×
-              </option>
-            ))}
-          </select>
-        </label>
         {space?.replay.available === true && <DownloadLink id={id} />}
         {me !== null && me !== undefined && (
           <ClipButton
             id={id}
-            label="Clip 20 s from here"
+            label={t.clip20}
             what={() => {
               const end = Math.min(now + 20, audio.current?.duration ?? now + 20);
               return { start: Math.max(0, end - 20), end };
@@ -105,13 +103,13 @@ export function ReplayPage({ id }: { id: string }) {
         )}
         {isHost && space.replay.available && (
           <button type="button" class="danger" onClick={() => void remove()}>
-            Delete replay
+            {t.delete}
           </button>
         )}
       </div>
       {chapters.length > 0 && (
-        <nav aria-label="Chapters">
-          <h2>Chapters</h2>
+        <nav aria-label={t.chapters} class="card">
+          <h2>{t.chapters}</h2>
           <ol class="chapters">
             {chapters.map((c) => (
               <li key={c.start}>
@@ -127,6 +125,11 @@ export function ReplayPage({ id }: { id: string }) {
           </ol>
         </nav>
       )}
+      <ReplayBar audio={audio} now={now} title={space?.title} ready={playlistUrl !== undefined}>
+        <audio ref={audio} aria-label={t.title} onTimeUpdate={(e) => setNow((e.target as HTMLAudioElement).currentTime)}>
+          <track kind="chapters" src={`/api/spaces/${encodeURIComponent(id)}/chapters.vtt`} default />
+        </audio>
+      </ReplayBar>
     </section>
   );
 }

@@ -3,6 +3,9 @@ import { api, errorOf } from '../api.ts';
 import { field } from '../forms.ts';
 import { currentSubscription, pushSupported, subscribeThisBrowser, unsubscribeThisBrowser } from '../push.ts';
 import { useMe } from '../session.ts';
+import { strings } from '../strings.ts';
+
+const t = strings.settings;
 
 type EmailSettings = { email: string; verified: boolean; remindersByEmail: boolean } | null;
 type Hook = { id: string; url: string; createdAt: string };
@@ -13,14 +16,15 @@ export function SettingsPage() {
   if (me === null) {
     return (
       <p>
-        <a href="/signin?next=/settings">Sign in</a> to choose where your reminders go.
+        <a href="/signin?next=/settings">{strings.common.signIn}</a>
+        {t.signInFirst}
       </p>
     );
   }
   return (
     <section class="card narrow">
-      <h1>Reminders</h1>
-      <p class="muted">When a Space you asked to be reminded of goes live, Amphi tells you here:</p>
+      <h1>{t.title}</h1>
+      <p class="muted">{t.intro}</p>
       <EmailSection />
       <PushSection />
       <WebhookSection />
@@ -40,26 +44,28 @@ function EmailSection() {
     const res = await api.PUT('/api/me/email', { body: { email } });
     if (res.data !== undefined) {
       setSettings(res.data.email);
-      setMessage(res.data.email.verified ? '' : `We sent a link to ${email}: open it to confirm the address.`);
-    } else setMessage(errorOf(res.error)?.message ?? `Could not save (${res.response.status})`);
+      setMessage(res.data.email.verified ? '' : t.sent(email));
+    } else setMessage(errorOf(res.error)?.message ?? t.couldNotSave(res.response.status));
   };
   const state =
     settings === undefined || settings === null
-      ? 'No address yet.'
+      ? t.noAddress
       : !settings.verified
-        ? `${settings.email}: waiting for you to open the link we sent.`
+        ? t.unverified(settings.email)
         : settings.remindersByEmail
-          ? `${settings.email}: confirmed; reminders go there.`
-          : `${settings.email}: you unsubscribed. Save it again to get reminders by e-mail.`;
+          ? t.confirmed(settings.email)
+          : t.unsubscribed(settings.email);
   return (
     <form onSubmit={(e) => void save(e)} aria-labelledby="email-heading">
-      <h2 id="email-heading">By e-mail</h2>
+      <h2 id="email-heading">{t.byEmail}</h2>
       <p class="muted email-state">{state}</p>
       <label>
-        E-mail address
+        {t.emailField}
         <input name="email" type="email" required maxLength={254} autoComplete="email" />
       </label>
-      <button type="submit">Save</button>
+      <button type="submit" class="primary">
+        {t.save}
+      </button>
       {message !== '' && (
         <p role="status" class="notice">
           {message}
@@ -78,8 +84,8 @@ function PushSection() {
   if (!pushSupported()) {
     return (
       <>
-        <h2>In this browser</h2>
-        <p class="muted">This browser cannot show notifications from this page (it needs HTTPS or localhost).</p>
+        <h2>{t.inBrowser}</h2>
+        <p class="muted">{t.noPush}</p>
       </>
     );
   }
@@ -95,9 +101,15 @@ function PushSection() {
   };
   return (
     <>
-      <h2>In this browser</h2>
-      <button type="button" aria-pressed={on === true} disabled={on === undefined} onClick={() => void toggle()}>
-        {on === true ? '🔔 Notifications on in this browser' : 'Notify me in this browser'}
+      <h2>{t.inBrowser}</h2>
+      <button
+        type="button"
+        class="secondary"
+        aria-pressed={on === true}
+        disabled={on === undefined}
+        onClick={() => void toggle()}
+      >
+        {on === true ? t.pushOn : t.pushOff}
       </button>
       {message !== '' && (
         <p role="alert" class="error">
@@ -123,7 +135,7 @@ function WebhookSection() {
       setMessage('');
       form.reset();
       await load();
-    } else setMessage(errorOf(res.error)?.message ?? `Could not add (${res.response.status})`);
+    } else setMessage(errorOf(res.error)?.message ?? t.couldNotAdd(res.response.status));
   };
   const remove = async (id: string) => {
     await api.DELETE('/api/me/webhooks/{webhookId}', { params: { path: { webhookId: id } } });
@@ -131,26 +143,29 @@ function WebhookSection() {
   };
   return (
     <form onSubmit={(e) => void add(e)} aria-labelledby="hooks-heading">
-      <h2 id="hooks-heading">Webhooks (for hosts)</h2>
-      <p class="muted">Your Spaces' go-live and end, POSTed signed (Standard Webhooks) to your own service.</p>
-      <ul>
+      <h2 id="hooks-heading">{t.webhooks}</h2>
+      <p class="muted">{t.webhooksIntro}</p>
+      <ul class="list">
         {hooks.map((h) => (
-          <li key={h.id}>
-            <code>{h.url}</code>{' '}
+          <li key={h.id} class="list-row">
+            <code class="grow">{h.url}</code>
             <button type="button" class="link" onClick={() => void remove(h.id)}>
-              Remove
+              {t.remove}
             </button>
           </li>
         ))}
       </ul>
       <label>
-        Webhook URL
+        {t.webhookUrl}
         <input name="url" type="url" required maxLength={2000} placeholder="https://example.org/amphi" />
       </label>
-      <button type="submit">Add webhook</button>
+      <button type="submit" class="primary">
+        {t.addWebhook}
+      </button>
       {secret !== '' && (
         <p role="status" class="notice">
-          Signing secret (shown once): <code>{secret}</code>
+          {t.secret}
+          <code>{secret}</code>
         </p>
       )}
       {message !== '' && (

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, unwrap, type Act } from '../api.ts';
+import { CatchUpControl } from '../components/catch-up-control.tsx';
 import { ClipButton } from '../components/clip-button.tsx';
 import { Doors } from '../components/doors.tsx';
 import { HostPanel } from '../components/host-panel.tsx';
@@ -11,7 +12,10 @@ import { StageControls, useStageSession } from '../components/stage-controls.tsx
 import { StageList } from '../components/stage-list.tsx';
 import { WaitingCard } from '../components/waiting-card.tsx';
 import { useMe } from '../session.ts';
+import { strings } from '../strings.ts';
 import { useSpaceListening } from '../use-space-listening.ts';
+
+const t = strings.space;
 
 /**
  * A Space for everyone: listeners play it (and, while they do, follow the room state through their
@@ -35,20 +39,13 @@ export function SpacePage({ id }: { id: string }) {
   const onStage = room === undefined || !me || (!ended && room.stage.some((m) => m.id === me.id));
   const stage = useStageSession(id, me, act, listening.stop, setNotice, onStage);
 
-  if (space === undefined || room === undefined) return <p>{error === '' ? 'Loading…' : error}</p>;
+  if (space === undefined || room === undefined) return <p class="loading">{error === '' ? strings.common.loading : error}</p>;
   const signedIn = me !== null && me !== undefined;
   const moderator = relation?.role === 'host' || relation?.role === 'cohost';
+  const canPlay = room.status !== 'ended' && stage.connection === undefined;
   return (
-    <section class="space">
+    <section class="space with-bar">
       <SpaceHeader space={space} room={room} degradation={degradation} />
-      <Player
-        listening={listening}
-        canPlay={room.status !== 'ended' && stage.connection === undefined}
-        catchUpOffered={room.status === 'live'}
-        spaceId={space.id}
-        shareUrl={`${location.origin}/s/${space.id}`}
-        report={setNotice}
-      />
       {notice !== '' && (
         <p role="status" class="notice">
           {notice}
@@ -58,34 +55,50 @@ export function SpacePage({ id }: { id: string }) {
       {room.status === 'scheduled' && <Doors host={space.host.handle} room={room} atDoors={listening.atDoors} />}
       {room.status === 'scheduled' &&
         (relation !== undefined && relation.role === 'listener' ? (
-          <p>
+          <p class="remind-row">
             <RemindToggle id={space.id} reminded={relation.reminded} />
           </p>
         ) : me === null ? (
-          <p>
-            <a href={`/signin?next=/s/${space.id}`}>Sign in</a> to be reminded, or{' '}
+          <p class="remind-row">
+            <a href={`/signin?next=/s/${space.id}`}>{strings.common.signIn}</a>
+            {t.signInToRemind}
             <a href={`/api/spaces/${encodeURIComponent(space.id)}/calendar.ics`} download>
-              add it to your calendar
+              {t.addToCalendarLower}
             </a>
             .
           </p>
         ) : null)}
+      {canPlay && room.status === 'live' && 'MediaSource' in window && listening.grants === undefined && (
+        <CatchUpControl id={space.id} play={(rate, startAt) => void listening.play(rate, startAt)} />
+      )}
       {signedIn && room.status === 'live' && (
         <div class="actions">
-          <ClipButton id={space.id} label="Clip the last 30 s" what={() => ({ last: 30 })} />
+          <ClipButton id={space.id} label={t.clipLast30} what={() => ({ last: 30 })} />
         </div>
       )}
       <StageList stage={room.stage} />
       <Reactions spaceId={space.id} room={room} signedIn={signedIn} />
       {me === null && room.status === 'live' && (
-        <p>
-          <a href={`/signin?next=/s/${space.id}`}>Sign in</a> to react or ask to speak.
+        <p class="muted">
+          <a href={`/signin?next=/s/${space.id}`}>{strings.common.signIn}</a>
+          {t.signInToReact}
         </p>
       )}
       {relation !== undefined && room.status !== 'ended' && (
         <StageControls id={id} room={room} relation={relation} me={me} session={stage} act={act} />
       )}
       {moderator && <HostPanel space={space} room={room} isHost={relation.role === 'host'} act={act} />}
+      <Player
+        bar
+        listening={listening}
+        canPlay={canPlay}
+        roomStatus={room.status}
+        onStage={stage.connection !== undefined}
+        title={room.title}
+        spaceId={space.id}
+        shareUrl={`${location.origin}/s/${space.id}`}
+        report={setNotice}
+      />
     </section>
   );
 }
