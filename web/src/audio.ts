@@ -5,15 +5,29 @@
  */
 let context: AudioContext | undefined;
 let analyser: AnalyserNode | undefined;
+/** The listener's volume, after the analyser (so what tests measure does not depend on it). */
+let output: GainNode | undefined;
+let volume = 1;
 
 export function monitor(): { context: AudioContext; analyser: AnalyserNode } {
   if (context === undefined || analyser === undefined) {
     context = new AudioContext();
     analyser = context.createAnalyser();
     analyser.fftSize = 16384;
-    analyser.connect(context.destination);
+    output = context.createGain();
+    output.gain.value = volume;
+    analyser.connect(output).connect(context.destination);
   }
   return { context, analyser };
+}
+
+/**
+ * The page's volume (0..1), for all it plays. An element routed through Web Audio ignores its own
+ * `volume` in Chromium, so the volume is a gain on the way out.
+ */
+export function setVolume(value: number): void {
+  volume = value;
+  if (output !== undefined) output.gain.value = value;
 }
 
 /** Elements already routed through the analyser: an element can be a media element source once only. */

@@ -111,7 +111,7 @@ export function Player(props: PlayerProps) {
           )}
         </div>
         <PlayerStatus tone={tone} text={text} title={props.title} />
-        <VolumeControl audio={listening.audio} />
+        <VolumeControl />
         <button
           type="button"
           class="secondary share"

@@ -103,7 +103,7 @@ export function ReplayBar({ audio, now, title, ready, children }: ReplayBarProps
             ))}
           </select>
         </label>
-        <VolumeControl audio={audio} />
+        <VolumeControl />
       </div>
     </div>
   );

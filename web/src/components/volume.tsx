@@ -1,5 +1,5 @@
-import type { RefObject } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { setVolume as setOutputVolume } from '../audio.ts';
 import { strings } from '../strings.ts';
 
 const KEY = 'amphi.volume';
@@ -38,12 +38,13 @@ function SpeakerIcon({ volume }: { volume: number }) {
   );
 }
 
-/** The "Volume" slider: sets the audio element's volume, and remembers it for the next visit. */
-export function VolumeControl({ audio }: { audio: RefObject<HTMLAudioElement> }) {
+/**
+ * The "Volume" slider: sets the volume of what the page plays (the player's element goes through the
+ * page's Web Audio graph, whose output gain this is), and remembers it for the next visit.
+ */
+export function VolumeControl() {
   const [volume, setVolume] = useState(remembered);
-  useEffect(() => {
-    if (audio.current !== null) audio.current.volume = volume;
-  }, [volume, audio.current]);
+  useEffect(() => setOutputVolume(volume), [volume]);
   return (
     <label class="volume">
       <SpeakerIcon volume={volume} />
