@@ -23,6 +23,16 @@ export const en = {
     notFound: 'This page does not exist.',
     goHome: 'Go home',
   },
+  /** The header (app.tsx: still spelt there, to be moved to these keys). */
+  nav: {
+    brand: 'Amphi',
+    main: 'Main',
+    hostSpace: 'Host a Space',
+    signIn: 'Sign in',
+    signUp: 'Sign up',
+    reminders: 'Reminders',
+    signOut: 'Sign out',
+  },
   /** The state of a Space, as its badges say it. */
   state: {
     live: 'Live',
