@@ -56,6 +56,15 @@ export const errorCatalogue = {
   // 403: we know who you are, and you may not
   HOST_ONLY: { status: 403, message: 'Only the host of this Space can do this.' },
   MODERATOR_ONLY: { status: 403, message: 'Only the host or a co-host of this Space can do this.' },
+  ADMIN_ONLY: {
+    status: 403,
+    message: "Only an operator (admin) can do this; an operator grants the role with 'amphi admin grant <handle>'.",
+  },
+  ACCOUNT_SUSPENDED: {
+    status: 403,
+    message:
+      'This account is suspended; the statement of reasons was sent with the decision (GET /api/me/notices while signed in before).',
+  },
   SPEAKER_ONLY: {
     status: 403,
     message: 'Only the host, co-hosts and speakers of this Space can do this; request to speak first.',
@@ -83,6 +92,14 @@ export const errorCatalogue = {
   ROUTE_NOT_FOUND: { status: 404, message: 'No such route; see /api/openapi.json for the API.' },
   SPACE_NOT_FOUND: { status: 404, message: 'No Space has this id; check the link.' },
   ACCOUNT_NOT_FOUND: { status: 404, message: 'No account has this id.' },
+  USER_NOT_FOUND: { status: 404, message: 'No one has this handle; check the spelling.' },
+  AVATAR_NOT_FOUND: { status: 404, message: 'This person has no picture; show their initials.' },
+  BAN_NOT_FOUND: {
+    status: 404,
+    message: 'This person is not removed from this Space (a host-level block is lifted from the host’s blocks).',
+  },
+  BLOCK_NOT_FOUND: { status: 404, message: 'You have not blocked this person.' },
+  REPORT_NOT_FOUND: { status: 404, message: 'No report has this id.' },
   REQUEST_NOT_FOUND: { status: 404, message: 'This person has no pending request to speak.' },
   WHIP_SESSION_NOT_FOUND: {
     status: 404,
@@ -123,6 +140,22 @@ export const errorCatalogue = {
   },
   WEBHOOK_LIMIT: { status: 409, message: 'You have as many webhooks as one account may (5); remove one first.' },
   TARGET_REMOVED: { status: 409, message: 'This person was removed from the Space.' },
+  NOT_A_COHOST_TARGET: { status: 409, message: 'Hand the Space over to one of its co-hosts; make this person a co-host first.' },
+  REPORT_DECIDED: { status: 409, message: 'This report has been decided already; see its decision.' },
+  REPORT_TARGET_INVALID: {
+    status: 409,
+    message: 'Nothing to report there: a replay report needs an ended Space with a replay, and you cannot report yourself.',
+  },
+  DECISION_NOT_APPLICABLE: {
+    status: 409,
+    message: 'This decision does not fit the report (e.g. removing the replay of a report about a user); choose another.',
+  },
+  CANNOT_BLOCK_SELF: { status: 409, message: 'You cannot block yourself.' },
+  AVATAR_REFUSED: {
+    status: 415,
+    message:
+      'A picture must be a PNG, JPEG or WebP image (its bytes, with its Content-Type) no bigger than profiles.avatarMaxBytes.',
+  },
   CLIP_RANGE_INVALID: {
     status: 400,
     message:

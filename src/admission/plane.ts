@@ -93,7 +93,9 @@ export interface JoinAttempt {
 }
 
 export type JoinDecision =
-  { readonly kind: 'admit' } | { readonly kind: 'wait'; readonly ticket: IssuedTicket; readonly perSecond: number };
+  /** `waitedMs`: how long the ticket it was exchanged for waited in line (a join from the line). */
+  | { readonly kind: 'admit'; readonly waitedMs?: number }
+  | { readonly kind: 'wait'; readonly ticket: IssuedTicket; readonly perSecond: number };
 
 /** A machine with nothing to do (before sampling starts). */
 const idle: LoadSignals = { sample: () => ({ eventLoopDelayMs: 0, cpuShare: 0 }), close: () => {} };
@@ -187,7 +189,7 @@ export class Admission {
         this.capacity.noteAdmitted();
         this.counts.exchanged++;
         this.counts.admitted++;
-        return { kind: 'admit' };
+        return { kind: 'admit', waitedMs: result.waitedMs };
       }
       if (result.reason === 'not_yet') {
         return {

@@ -68,7 +68,8 @@ export interface IssuedTicket {
 export type TicketRefusal = 'forged' | 'expired' | 'not_yet' | 'reused' | 'other_space' | 'wrong_subject';
 
 export type ExchangeResult =
-  | { readonly ok: true; readonly number: number }
+  /** `waitedMs`: since the ticket was issued (to the second: its signed expiry less the longest wait). */
+  | { readonly ok: true; readonly number: number; readonly waitedMs: number }
   | {
       readonly ok: false;
       readonly reason: 'not_yet';
@@ -172,7 +173,7 @@ export class WaitingRoom {
     const r = await this.#o.store.redeem(this.spaceId, c.n, c.i, this.#rules());
     switch (r.kind) {
       case 'ok':
-        return { ok: true, number: c.n };
+        return { ok: true, number: c.n, waitedMs: this.#o.clock.now() - (c.e * 1000 - this.#o.policy.ticketMaxWaitMs) };
       case 'not_yet': {
         const line = this.#heardFrom(r.line);
         const nowServing = Math.floor(line.served);

@@ -235,6 +235,10 @@ export class RevocationLog {
     await this.#redis.sadd(`${this.#prefix}${spaceId}`, subject);
   }
 
+  async remove(spaceId: string, subject: string): Promise<void> {
+    await this.#redis.srem(`${this.#prefix}${spaceId}`, subject);
+  }
+
   async spaceEnded(spaceId: string, keepAfterEndMs: number): Promise<void> {
     await this.#redis.pexpire(`${this.#prefix}${spaceId}`, keepAfterEndMs);
   }

@@ -21,8 +21,7 @@ export const ConfigSchema = Type.Object(
         port: Type.Integer({ minimum: 0, maximum: 65535 }),
         publicUrl: NullableUrl,
         bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 10_485_760 }),
-        // Which X-Forwarded-For entries to believe: false (none), a hop count (1 = one proxy in front, whose
-        // appended entry is the client), or the proxies' addresses/CIDRs. `true` means 1 hop, never "all".
+        // Which X-Forwarded-For entries to believe: false (none), a hop count (1 = one proxy in front, whose appended entry is the client), or the proxies' addresses/CIDRs. `true` means 1 hop, never "all".
         trustProxy: Type.Union([
           Type.Boolean(),
           Type.Integer({ minimum: 1, maximum: 10 }),
@@ -61,21 +60,29 @@ export const ConfigSchema = Type.Object(
         reactionEmoji: Type.Array(Type.String({ minLength: 1, maxLength: 16 }), { minItems: 1, maxItems: 64, uniqueItems: true }),
         snapshotTtlMs: Type.Integer({ minimum: 0, maximum: 60_000 }),
         abandonedAfterMs: Type.Integer({ minimum: 60_000, maximum: 86_400_000 }),
-        // Per-account quotas: Spaces created (a token bucket) and Spaces live at once.
+        // Per-account quotas: Spaces created (a token bucket), Spaces live at once, a profile picture's bytes.
         createPerAccount: RateLimit,
         maxLivePerAccount: Type.Integer({ minimum: 1, maximum: 1000 }),
+        avatarMaxBytes: Type.Integer({ minimum: 1024, maximum: 2_097_152 }),
       },
       strict,
     ),
-    // clipsPerAccount: clips made (each a file kept with its recording).
-    rateLimits: Type.Object({ reactionsPerAccount: RateLimit, authPerAddress: RateLimit, clipsPerAccount: RateLimit }, strict),
+    // clipsPerAccount: clips made (each a file kept with its recording); reportsPerAccount: reports sent.
+    rateLimits: Type.Object(
+      {
+        reactionsPerAccount: RateLimit,
+        authPerAddress: RateLimit,
+        clipsPerAccount: RateLimit,
+        ...{ reportsPerAccount: RateLimit },
+      },
+      strict,
+    ),
     // Reminders and webhooks (src/control/notify/). No SMTP URL: no e-mail (setting an address is refused).
     notify: Type.Object(
       {
         smtpUrl: Type.Union([Type.String({ pattern: '^smtps?://' }), Type.Null()]),
         emailFrom: Type.String({ minLength: 3, maxLength: 200 }),
-        // Webhook and push endpoint URLs that resolve to loopback, private or link-local addresses are refused unless this is
-        // on (a host must not make the server call into its own network).
+        // Webhook and push endpoint URLs that resolve to loopback, private or link-local addresses are refused unless this is on (a host must not make the server call into its own network).
         allowPrivateAddresses: Type.Boolean(),
         // Who runs this server, for push services (VAPID "sub"): a mailto: or https: URL.
         vapidSubject: Type.String({ pattern: '^(mailto:|https://)' }),
@@ -100,8 +107,7 @@ export const ConfigSchema = Type.Object(
         maxStreamsPerAddress: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
         // /edge/auth (the token check a CDN or nginx auth_request calls): per address.
         authPerAddress: RateLimit,
-        // On SIGTERM a separate edge (`amphi edge`) reports itself draining (joins stop choosing it) and
-        // keeps serving this long before it closes its held streams.
+        // On SIGTERM a separate edge (`amphi edge`) reports itself draining (joins stop choosing it) and keeps serving this long before it closes its held streams.
         drainMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
       },
       strict,
@@ -118,14 +124,12 @@ export const ConfigSchema = Type.Object(
         staleMs: Type.Integer({ minimum: 500, maximum: 600_000 }),
         // A media node's lease on a Space: not renewed for this long (the node died), another takes it over.
         leaseMs: Type.Integer({ minimum: 1000, maximum: 60_000 }),
-        // Broken on purpose, for the launch-night drill's check that it can fail: each control node keeps
-        // its own waiting line (numbers repeat across nodes; FIFO is lost). Never in production.
+        // Broken on purpose (the launch-night drill's check that it can fail): a waiting line per control node. Never in production.
         brokenPerNodeLine: Type.Boolean(),
       },
       strict,
     ),
-    // Recordings in an S3-compatible bucket (cluster mode), local disk as a write-ahead buffer. url null:
-    // recordings stay on local disk (embedded mode).
+    // Recordings in an S3-compatible bucket (cluster mode), local disk as a write-ahead buffer (url null: local disk only).
     bucket: Type.Object(
       {
         // The endpoint with the bucket as its path: http://127.0.0.1:7480/amphi-media (AMPHI_BUCKET_URL).
@@ -178,9 +182,7 @@ export const ConfigSchema = Type.Object(
         patchesPerSession: RateLimit,
         // A session whose ICE has not connected by then is closed (its slot freed).
         connectTimeoutMs: Type.Integer({ minimum: 1000, maximum: 120_000 }),
-        // Which remote ICE candidates the stage will send connectivity checks to. Unspecified, multicast,
-        // broadcast and link-local addresses are always refused. 'auto' allows loopback (private) only when
-        // one of iceAddresses is itself loopback (private), i.e. the stage serves that network anyway.
+        // Which remote ICE candidates the stage will send connectivity checks to. Unspecified, multicast, broadcast and link-local addresses are always refused. 'auto' allows loopback (private) only when one of iceAddresses is itself loopback (private), i.e. the stage serves that network anyway.
         remoteCandidates: Type.Object(
           {
             maxPerSession: Type.Integer({ minimum: 1, maximum: 100 }),
@@ -299,10 +301,12 @@ export const defaultConfig: Config = {
     abandonedAfterMs: 600_000,
     createPerAccount: { capacity: 20, refillPerSecond: 20 / 3600 },
     maxLivePerAccount: 3,
+    avatarMaxBytes: 262_144,
   },
   rateLimits: {
     reactionsPerAccount: { capacity: 10, refillPerSecond: 2 },
     clipsPerAccount: { capacity: 20, refillPerSecond: 20 / 3600 },
+    reportsPerAccount: { capacity: 10, refillPerSecond: 10 / 3600 },
     authPerAddress: { capacity: 20, refillPerSecond: 0.5 },
   },
   edge: {

@@ -82,6 +82,8 @@ export class Accounts {
       throw new AmphiError('INVALID_CREDENTIALS');
     }
     if (!(await verifyPassword(password, found.passwordHash))) throw new AmphiError('INVALID_CREDENTIALS');
+    // Told only to whoever knows the password: a suspension is not announced to strangers.
+    if ((await this.#o.store.community().getProfile(found.id))?.suspendedAt != null) throw new AmphiError('ACCOUNT_SUSPENDED');
     return this.#openSession({ id: found.id, handle: found.handle, createdAt: found.createdAt });
   }
 

@@ -11,6 +11,7 @@ const EVENTS: readonly (keyof ControlEvents)[] = [
   'member.role',
   'member.muted',
   'member.removed',
+  'member.unbanned',
 ];
 
 export interface BusBridgeOptions {

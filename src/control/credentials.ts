@@ -62,6 +62,9 @@ export interface ListenerGrant {
   readonly expiresAt: number;
   /** The same two URLs at other edges, best first: where a player goes if its edge fails (same token). */
   readonly fallbacks: readonly { readonly playlistUrl: string; readonly streamUrl: string }[];
+  /** Who the token is for (an account id, or an anonymous `an_…` subject), and whether it plays the replay. */
+  readonly subject: string;
+  readonly replay: boolean;
 }
 
 export interface StageGrant {
@@ -131,7 +134,8 @@ export class Credentials {
       const base = `${edgeUrl}/l/${token}/${spaceId}`;
       return { playlistUrl: `${base}/index.m3u8`, streamUrl: `${base}/live.mp4` };
     };
-    return { token, expiresAt, ...urls(edge.url), fallbacks: edge.fallbacks.map(urls) };
+    const replay = snap.space.state === 'ended';
+    return { token, expiresAt, ...urls(edge.url), fallbacks: edge.fallbacks.map(urls), subject, replay };
   }
 
   /**

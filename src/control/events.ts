@@ -15,6 +15,8 @@ export interface ControlEvents extends Record<string, unknown> {
   'member.role': { spaceId: string; accountId: string; role: StageRole | 'listener' };
   'member.muted': { spaceId: string; accountId: string; muted: boolean; byHost: boolean };
   'member.removed': { spaceId: string; accountId: string };
+  /** A removal lifted (an unban, a host unblocking): edges accept the subject's new tokens again. */
+  'member.unbanned': { spaceId: string; accountId: string };
 }
 
 export class ControlBus extends TypedEmitter<ControlEvents> {}

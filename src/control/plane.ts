@@ -6,7 +6,10 @@ import type { ListenerFailures } from '../lib/typed-emitter.ts';
 import type { NotifyStore } from '../storage/notify-store.ts';
 import type { Store } from '../storage/store.ts';
 import { Accounts } from './accounts.ts';
+import { ListenerAnalytics } from './analytics.ts';
 import { Clips } from './clips.ts';
+import { Community } from './community.ts';
+import { Moderation } from './moderation.ts';
 import { Credentials } from './credentials.ts';
 import { ControlBus } from './events.ts';
 import { RateLimiter, type Limiter, type RateLimitPolicy } from '../lib/token-bucket.ts';
@@ -29,6 +32,12 @@ export interface ControlPlane {
   readonly credentials: Credentials;
   readonly reactions: Reactions;
   readonly clips: Clips;
+  /** Handover, settings, unban, host-level blocks, the audience, the audit log and analytics of a Space. */
+  readonly moderation: Moderation;
+  /** Profiles, follows, reports and operators' decisions. */
+  readonly community: Community;
+  /** Counts joins, the line, replays and reactions for the hosts' analytics (written every 5 s). */
+  readonly analytics: ListenerAnalytics;
   /** E-mail addresses and webhooks (where the store keeps them); the notifier sends what they are for. */
   readonly notifications: Notifications | undefined;
   readonly notifier: Notifier | undefined;
@@ -111,6 +120,14 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
     log,
     limiter: deps.shared?.limiter('clips', clipLimit) ?? new RateLimiter(clipLimit, clock),
   });
+  const reportLimit = config.rateLimits.reportsPerAccount;
+  const community = new Community({
+    spaces,
+    log,
+    reportLimiter: deps.shared?.limiter('reports', reportLimit) ?? new RateLimiter(reportLimit, clock),
+    avatarMaxBytes: config.spaces.avatarMaxBytes,
+  });
+  const analytics = new ListenerAnalytics(store, clock, log.child({ part: 'analytics' }));
   const notify = notifications(deps, spaces, bus);
   const stopSweeping = every(
     clock,
@@ -128,10 +145,14 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
     credentials,
     reactions,
     clips,
+    moderation: new Moderation(spaces),
+    community,
+    analytics,
     notifications: notify?.notifications,
     notifier: notify?.notifier,
     close() {
       stopSweeping();
+      void analytics.stop();
       notify?.close();
     },
   };

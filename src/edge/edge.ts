@@ -180,6 +180,11 @@ export class Edge {
    * A listener removed from a Space loses it at once: their held stream ends and their tokens, still
    * unexpired, are refused from now on (the control plane refuses to renew them).
    */
+  /** A removal lifted: the subject's tokens (new ones; the control plane refused to renew the old) are good again. */
+  reinstate(spaceId: string, subject: string): void {
+    this.#revoked.remove(spaceId, subject);
+  }
+
   revoke(spaceId: string, subject: string): void {
     this.#revoked.add(spaceId, subject, this.#d.clock.now());
     this.#streams.get(spaceId)?.drop(subject);

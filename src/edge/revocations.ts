@@ -27,6 +27,11 @@ export class Revocations {
     subjects.add(subject);
   }
 
+  /** An unban (or a lifted host block): that subject's new tokens are good again here. */
+  remove(spaceId: string, subject: string): void {
+    this.#bySpace.get(spaceId)?.delete(subject);
+  }
+
   has(spaceId: string, subject: string): boolean {
     return this.#bySpace.size > 0 && this.#bySpace.get(spaceId)?.has(subject) === true;
   }

@@ -9,7 +9,7 @@ const ID_BYTES = 9;
 const pool = Buffer.alloc(ID_BYTES * 455);
 let offset = pool.length;
 
-export function newId(prefix: 'sp' | 'ac' | 'an' | 'ss' | 'wh' | 'cl'): string {
+export function newId(prefix: 'sp' | 'ac' | 'an' | 'ss' | 'wh' | 'cl' | 'au' | 'rp'): string {
   if (offset + ID_BYTES > pool.length) {
     randomFillSync(pool);
     offset = 0;

@@ -102,6 +102,9 @@ export async function linkCluster(options: ClusterLinkOptions): Promise<ClusterL
       bus.on('member.removed', ({ spaceId, accountId }) => {
         if (!started.delivering) revocations.add(spaceId, accountId).catch(logged('adding a removal'));
       });
+      bus.on('member.unbanned', ({ spaceId, accountId }) => {
+        if (!started.delivering) revocations.remove(spaceId, accountId).catch(logged('lifting a removal'));
+      });
       bus.on('space.ended', ({ spaceId }) => {
         if (!started.delivering) revocations.spaceEnded(spaceId, keepAfterEndMs).catch(logged('expiring a Space'));
       });

@@ -87,6 +87,7 @@ export function controlServices(parts: ControlParts): ControlServices {
     abandonment,
     start() {
       admission.start();
+      plane.analytics.start();
       abandonment?.start();
       plane.notifier?.start();
     },
@@ -112,6 +113,7 @@ export async function mountControl(
 ): Promise<void> {
   const { plane, admission } = services;
   const { config, clock, metrics } = parts;
+  plane.analytics.watch((spaceId) => parts.live.listeners(spaceId));
   await mountControlApi(app, {
     admission,
     plane,

@@ -167,6 +167,7 @@ function originOf(
 async function followControl(cluster: ClusterLink, edge: Edge, failures: ListenerFailures, log: Logger): Promise<void> {
   const bus = new ControlBus(failures.for('control.bus'));
   bus.on('member.removed', ({ spaceId, accountId }) => edge.revoke(spaceId, accountId));
+  bus.on('member.unbanned', ({ spaceId, accountId }) => edge.reinstate(spaceId, accountId));
   bus.on('space.ended', ({ spaceId }) => edge.spaceEnded(spaceId));
   await cluster.bridgeBus(bus);
   let count = 0;

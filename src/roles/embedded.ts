@@ -303,6 +303,7 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
   // A removed listener loses the audio too, within the same tick (embedded edge; `amphi edge`
   // processes refuse them when their token expires, since renewal is refused).
   plane.bus.on('member.removed', ({ spaceId, accountId }) => edge.revoke(spaceId, accountId));
+  plane.bus.on('member.unbanned', ({ spaceId, accountId }) => edge.reinstate(spaceId, accountId));
   // Finished recordings as one file each (GET /api/spaces/:id/recording.m4a), from the same storage.
   const downloads = new RecordingDownloads({
     storage: media,

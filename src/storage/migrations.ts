@@ -183,6 +183,85 @@ CREATE TABLE clips (
 CREATE INDEX clips_by_space ON clips(space_id)
 `,
   },
+  {
+    // Hosts and moderators: profiles (avatar as base64 text, both databases alike), operators (admin),
+    // suspension; topics; co-hosts ending; follows; host-level blocks; reports and their decisions;
+    // the audit log; who listened (the audience) and per-minute figures for the host's analytics.
+    id: 7,
+    name: 'community: profiles, follows, blocks, reports, audit, analytics',
+    sql: `
+ALTER TABLE accounts ADD COLUMN display_name TEXT;
+ALTER TABLE accounts ADD COLUMN bio TEXT;
+ALTER TABLE accounts ADD COLUMN avatar_type TEXT;
+ALTER TABLE accounts ADD COLUMN avatar_data TEXT;
+ALTER TABLE accounts ADD COLUMN avatar_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN suspended_at BIGINT;
+ALTER TABLE spaces ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+ALTER TABLE spaces ADD COLUMN cohosts_may_end INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX spaces_host ON spaces(host_id, created_at);
+CREATE TABLE follows (
+  follower_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  host_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (follower_id, host_id)
+);
+CREATE INDEX follows_host ON follows(host_id);
+CREATE TABLE host_blocks (
+  host_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (host_id, account_id)
+);
+CREATE TABLE reports (
+  id TEXT PRIMARY KEY,
+  reporter_id TEXT NOT NULL REFERENCES accounts(id),
+  kind TEXT NOT NULL CHECK (kind IN ('space', 'replay', 'user')),
+  space_id TEXT REFERENCES spaces(id),
+  subject_id TEXT NOT NULL REFERENCES accounts(id),
+  reason TEXT NOT NULL,
+  details TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'decided')),
+  decision TEXT,
+  statement TEXT,
+  decided_by TEXT,
+  decided_at BIGINT
+);
+CREATE INDEX reports_status ON reports(status, created_at);
+CREATE INDEX reports_subject ON reports(subject_id, decided_at);
+CREATE TABLE audit_log (
+  id TEXT PRIMARY KEY,
+  space_id TEXT,
+  actor_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target_id TEXT,
+  detail TEXT,
+  at BIGINT NOT NULL
+);
+CREATE INDEX audit_by_space ON audit_log(space_id, at);
+CREATE INDEX audit_by_time ON audit_log(at);
+CREATE TABLE audience (
+  space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  subject TEXT NOT NULL,
+  first_at BIGINT NOT NULL,
+  last_at BIGINT NOT NULL,
+  PRIMARY KEY (space_id, subject)
+);
+CREATE TABLE space_stats (
+  space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  minute BIGINT NOT NULL,
+  joins INTEGER NOT NULL,
+  queued INTEGER NOT NULL,
+  from_line INTEGER NOT NULL,
+  max_wait_ms BIGINT NOT NULL,
+  replay_plays INTEGER NOT NULL,
+  reactions INTEGER NOT NULL,
+  peak_listeners INTEGER NOT NULL,
+  PRIMARY KEY (space_id, minute)
+)
+`,
+  },
 ];
 
 /**

@@ -42,6 +42,8 @@ export function toSpace(r: Row): SpaceRecord {
     createdAt: Number(r.created_at),
     pinnedLink: typeof r.pinned_link === 'string' ? r.pinned_link : null,
     replayDeletedAt: nullableNumber(r.replay_deleted_at),
+    tags: typeof r.tags === 'string' ? r.tags.split(' ').filter(Boolean) : [],
+    cohostsMayEnd: Number(r.cohosts_may_end) === 1,
     version: Number(r.version),
   };
 }

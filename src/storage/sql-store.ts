@@ -2,6 +2,9 @@ import { isUniqueViolation, type Row, type SqlDriver, type SqlRunner, type SqlVa
 import { migrate } from './migrations.ts';
 import type { NotifyStore } from './notify-store.ts';
 import { SqlNotifyStore } from './sql-notify-store.ts';
+import type { CommunityStore } from './community-store.ts';
+import { SqlCommunityStore } from './sql-community-store.ts';
+import { spaceQuery, tagColumn } from './space-query.ts';
 import { assignments, flag, toAccount, toMember, toSpace } from './rows.ts';
 import type {
   Account,
@@ -17,7 +20,6 @@ import type {
   SpacePatch,
   SpaceQuery,
   SpaceRecord,
-  SpaceState,
   Store,
   SystemRole,
 } from './store.ts';
@@ -31,6 +33,9 @@ const spaceColumns: Record<keyof SpacePatch, string> = {
   pinnedLink: 'pinned_link',
   allowAnonymous: 'allow_anonymous',
   replayDeletedAt: 'replay_deleted_at',
+  hostId: 'host_id',
+  tags: 'tags',
+  cohostsMayEnd: 'cohosts_may_end',
 };
 const memberColumns: Record<keyof MemberPatch, string> = { role: 'role', muted: 'muted', mutedByHost: 'muted_by_host' };
 
@@ -61,6 +66,10 @@ export class SqlStore implements Store {
       throw error;
     }
     return new SqlStore(driver);
+  }
+
+  community(): CommunityStore {
+    return new SqlCommunityStore(this.#db);
   }
 
   /** Notifications' tables (contacts, webhooks, the outbox) on the same database. */
@@ -191,8 +200,8 @@ export class SqlStore implements Store {
   async createSpace(s: SpaceRecord): Promise<void> {
     await this.#db.transaction(async (tx) => {
       await tx.run(
-        `INSERT INTO spaces (id, host_id, title, state, allow_anonymous, scheduled_start, started_at, ended_at, created_at, pinned_link, version)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO spaces (id, host_id, title, state, allow_anonymous, scheduled_start, started_at, ended_at, created_at, pinned_link, version, tags, cohosts_may_end)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           s.id,
           s.hostId,
@@ -205,6 +214,8 @@ export class SqlStore implements Store {
           s.createdAt,
           s.pinnedLink,
           s.version,
+          tagColumn(s.tags),
+          flag(s.cohostsMayEnd),
         ],
       );
       await tx.run(
@@ -220,34 +231,13 @@ export class SqlStore implements Store {
   }
 
   async listSpaces(q: SpaceQuery): Promise<SpaceRecord[]> {
-    // Live: newest first; scheduled: soonest first; ended: most recently ended first.
-    const order: Record<SpaceState | 'all', string> = {
-      live: 'started_at IS NULL, started_at DESC, id',
-      scheduled: 'scheduled_start IS NULL, scheduled_start ASC, created_at DESC, id',
-      ended: 'ended_at IS NULL, ended_at DESC, id',
-      all: 'created_at DESC, id',
-    };
-    const conditions: string[] = [];
-    const params: SqlValue[] = [];
-    for (const [column, value] of [
-      ['state', q.state],
-      ['host_id', q.hostId],
-    ] as const) {
-      if (value === undefined) continue;
-      conditions.push(`${column} = ?`);
-      params.push(value);
-    }
-    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
-    const rows = await this.#db.all(`SELECT * FROM spaces ${where} ORDER BY ${order[q.state ?? 'all']} LIMIT ? OFFSET ?`, [
-      ...params,
-      q.limit,
-      q.offset,
-    ]);
-    return rows.map(toSpace);
+    const { sql, params } = spaceQuery(q);
+    return (await this.#db.all(sql, params)).map(toSpace);
   }
 
   async updateSpace(id: string, patch: SpacePatch): Promise<SpaceRecord | undefined> {
-    const { sets, values } = assignments(patch, spaceColumns);
+    const { tags, ...rest } = patch;
+    const { sets, values } = assignments({ ...rest, ...(tags === undefined ? {} : { tags: tagColumn(tags) }) }, spaceColumns);
     const changed = await this.#db.run(`UPDATE spaces SET ${[...sets, 'version = version + 1'].join(', ')} WHERE id = ?`, [
       ...values,
       id,
@@ -363,18 +353,28 @@ export class SqlStore implements Store {
   }
 
   async isBanned(spaceId: string, accountId: string): Promise<boolean> {
-    return (await this.#one('SELECT 1 AS x FROM bans WHERE space_id = ? AND account_id = ?', [spaceId, accountId])) !== undefined;
+    const row = await this.#one(
+      `SELECT 1 AS x FROM bans WHERE space_id = ? AND account_id = ?
+       UNION ALL SELECT 1 AS x FROM host_blocks b JOIN spaces s ON s.host_id = b.host_id WHERE s.id = ? AND b.account_id = ?`,
+      [spaceId, accountId, spaceId, accountId],
+    );
+    return row !== undefined;
   }
 
   async listBanned(spaceId: string): Promise<string[]> {
-    const rows = await this.#db.all('SELECT account_id FROM bans WHERE space_id = ? ORDER BY account_id', [spaceId]);
+    const rows = await this.#db.all(
+      `SELECT account_id FROM bans WHERE space_id = ?
+       UNION SELECT b.account_id FROM host_blocks b JOIN spaces s ON s.host_id = b.host_id WHERE s.id = ? ORDER BY account_id`,
+      [spaceId, spaceId],
+    );
     return rows.map((r) => String(r.account_id));
   }
 
   async listActiveBans(): Promise<BanRecord[]> {
     const rows = await this.#db.all(
-      `SELECT b.space_id, b.account_id FROM bans b JOIN spaces s ON s.id = b.space_id
-       WHERE s.state <> 'ended' ORDER BY b.space_id, b.account_id`,
+      `SELECT b.space_id, b.account_id FROM bans b JOIN spaces s ON s.id = b.space_id WHERE s.state <> 'ended'
+       UNION SELECT s.id AS space_id, h.account_id FROM host_blocks h JOIN spaces s ON s.host_id = h.host_id WHERE s.state <> 'ended'
+       ORDER BY space_id, account_id`,
     );
     return rows.map((r) => ({ spaceId: String(r.space_id), subject: String(r.account_id) }));
   }

@@ -1,3 +1,5 @@
+import type { CommunityStore } from './community-store.ts';
+
 /**
  * The control plane's durable state, behind one interface. Two implementations share one SQL body
  * (`SqlStore`) over two drivers: SQLite (embedded default) and PostgreSQL (`DATABASE_URL`).
@@ -39,6 +41,10 @@ export interface SpaceRecord {
   readonly pinnedLink: string | null;
   /** When the host deleted its replay (the recording is gone; the Space stays), or null. */
   readonly replayDeletedAt: number | null;
+  /** Topics, lower-case, at most a few (searchable). */
+  readonly tags: readonly string[];
+  /** The host's setting: may co-hosts end the Space. */
+  readonly cohostsMayEnd: boolean;
   /** Bumped by every change a listener could see. */
   readonly version: number;
 }
@@ -75,7 +81,17 @@ export interface PendingRequest {
 export type SpacePatch = Partial<
   Pick<
     SpaceRecord,
-    'title' | 'state' | 'scheduledStart' | 'startedAt' | 'endedAt' | 'pinnedLink' | 'allowAnonymous' | 'replayDeletedAt'
+    | 'title'
+    | 'state'
+    | 'scheduledStart'
+    | 'startedAt'
+    | 'endedAt'
+    | 'pinnedLink'
+    | 'allowAnonymous'
+    | 'replayDeletedAt'
+    | 'hostId'
+    | 'tags'
+    | 'cohostsMayEnd'
   >
 >;
 export type MemberPatch = Partial<Pick<MemberRecord, 'role' | 'muted' | 'mutedByHost'>>;
@@ -87,6 +103,10 @@ export interface SpaceQuery {
   readonly state?: SpaceState | undefined;
   /** Only the Spaces this account hosts. */
   readonly hostId?: string | undefined;
+  /** Words that must each appear in the title or the host's handle or display name (case-insensitive). */
+  readonly text?: string | undefined;
+  /** Only Spaces with this topic. */
+  readonly tag?: string | undefined;
   readonly limit: number;
   readonly offset: number;
 }
@@ -99,6 +119,8 @@ export interface BanRecord {
 
 export interface Store {
   ping(): Promise<void>;
+  /** Profiles, follows, blocks, reports, the audit log, analytics: on this store's connection or transaction. */
+  community(): CommunityStore;
   close(): Promise<void>;
 
   /**
@@ -164,8 +186,10 @@ export interface Store {
    * transaction, drops its membership, request and invitation.
    */
   ban(spaceId: string, accountId: string, bannedBy: string, nowMs: number): Promise<void>;
+  /** Banned from this Space, or blocked by its host from all their Spaces. */
   isBanned(spaceId: string, accountId: string): Promise<boolean>;
+  /** Everyone refused in this Space: its bans and its host's blocks. */
   listBanned(spaceId: string): Promise<string[]>;
-  /** Every ban in Spaces not yet ended (scheduled or live): what an edge must refuse after a restart. */
+  /** Every ban (and host block) in Spaces not yet ended (scheduled or live): what an edge must refuse after a restart. */
   listActiveBans(): Promise<BanRecord[]>;
 }

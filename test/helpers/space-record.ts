@@ -14,6 +14,8 @@ export function spaceRecord(over: Partial<SpaceRecord> = {}): SpaceRecord {
     createdAt: 0,
     pinnedLink: null,
     replayDeletedAt: null,
+    tags: [],
+    cohostsMayEnd: false,
     version: 1,
     ...over,
   };

@@ -17,6 +17,8 @@ export function spaceRecord(id: string, hostId: string, overrides: Partial<Space
     createdAt: T0,
     pinnedLink: null,
     replayDeletedAt: null,
+    tags: [],
+    cohostsMayEnd: false,
     version: 1,
     ...overrides,
   };

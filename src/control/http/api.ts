@@ -8,6 +8,8 @@ import { notifyRoutes } from './notify-routes.ts';
 import { recordingRoutes } from './recording-routes.ts';
 import { chapterRoutes } from './chapter-routes.ts';
 import { clipRoutes } from './clip-routes.ts';
+import { communityRoutes } from './community-routes.ts';
+import { moderationRoutes } from './moderation-routes.ts';
 import { shareRoutes } from './share.ts';
 import { Account, ErrorResponse, Space } from './schemas.ts';
 import { spaceRoutes } from './spaces-routes.ts';
@@ -52,5 +54,7 @@ export async function mountControlApi(app: App, context: RouteContext): Promise<
   feedRoutes(app, context);
   notifyRoutes(app, context);
   stageRoutes(app, context);
+  moderationRoutes(app, context);
+  communityRoutes(app, context);
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
 }

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { AmphiError } from '../../errors.ts';
 import { byteRange } from '../../lib/byte-range.ts';
 import type { ClipRecord } from '../../storage/store.ts';
-import { errors, Id, SpaceParams } from './schemas.ts';
+import { BinaryBody, errors, Id, SpaceParams } from './schemas.ts';
 import type { App, ClipRange, RouteContext } from './types.ts';
 import { iso } from './views.ts';
 
@@ -37,7 +37,6 @@ const Clip = Type.Object({
 });
 
 /** Typed as the buffer the handler sends; documented as binary. */
-const BinaryBody = Type.Unsafe<Buffer>(Type.String({ format: 'binary' }));
 
 const ClipParams = Type.Object({ clipId: Id }, { additionalProperties: false });
 

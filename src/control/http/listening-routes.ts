@@ -30,7 +30,7 @@ export function listeningRoutes(app: App, { plane, auth, config, metrics, admiss
       // token's subject derives from it, and so does their place in line. The server makes one only
       // when a ticket or challenge needs it: a client that wants to renew sends its own.
       let client = actor === undefined ? body.client : undefined;
-      let renewing: string | undefined;
+      let renewing: string | undefined, waitedMs: number | undefined;
       if (body.token !== undefined) {
         // Renewals are admitted listeners: never queued, never challenged (but paced per address),
         // proven by their caller, and counted against the cap when the edge does not see them listening.
@@ -54,8 +54,10 @@ export function listeningRoutes(app: App, { plane, auth, config, metrics, admiss
             throw new AmphiError('POW_REQUIRED', { details: { ...(error.details as object), client } });
           throw error;
         }
+        if (decision.kind === 'admit') waitedMs = decision.waitedMs;
         if (decision.kind === 'wait') {
           const t = decision.ticket;
+          if (body.ticket === undefined) plane.analytics.queued(spaceId);
           return reply.code(202).send({
             ticket: t.ticket,
             number: t.number,
@@ -67,8 +69,9 @@ export function listeningRoutes(app: App, { plane, auth, config, metrics, admiss
           });
         }
       }
-      const grant = await plane.credentials.join(actor, spaceId, { renewing, client });
+      const { subject, replay, ...grant } = await plane.credentials.join(actor, spaceId, { renewing, client });
       metrics.tokensIssued.inc({ kind: 'listener' });
+      plane.analytics.joined(spaceId, subject, { renewal: renewing !== undefined, replay, waitedMs });
       return { ...grant, expiresAt: iso(grant.expiresAt), fallbacks: [...grant.fallbacks] };
     },
   );
@@ -105,8 +108,10 @@ export function listeningRoutes(app: App, { plane, auth, config, metrics, admiss
     async (request, reply) => {
       const actor = await auth.required(request);
       // Under overload reactions are sampled (the lowest priority): one in k is counted k times.
-      if (admission.shedder.keepReaction())
+      if (admission.shedder.keepReaction()) {
         await plane.reactions.react(actor, request.params.id, request.body.emoji, admission.shedder.reactionSampleEvery);
+        plane.analytics.reacted(request.params.id, admission.shedder.reactionSampleEvery);
+      }
       return reply.code(202).send(null);
     },
   );

@@ -51,6 +51,8 @@ export const Space = Type.Object(
     endedAt: NullableTime,
     createdAt: IsoTime,
     pinnedLink: Type.Union([Type.String(), Type.Null()]),
+    tags: Type.Array(Type.String(), { description: 'Topics, lower-case' }),
+    cohostsMayEnd: Type.Boolean({ description: "The host's setting: co-hosts may end the Space" }),
     stage: Type.Array(StageMember),
     requestCount: Type.Integer(),
     reminderCount: Type.Integer(),
@@ -81,6 +83,9 @@ export const Space = Type.Object(
 
 export const SpaceEnvelope = Type.Object({ space: Type.Ref('Space') });
 
+/** A topic: letters, digits and dashes (a leading '#' is dropped); at most five per Space. */
+export const Tags = Type.Array(Type.String({ pattern: '^#?[A-Za-z0-9][A-Za-z0-9-]{0,23}$' }), { maxItems: 5 });
+
 export const CreateSpace = Type.Object(
   {
     title: Type.String({
@@ -91,6 +96,7 @@ export const CreateSpace = Type.Object(
     }),
     scheduledStart: Type.Optional(IsoTime),
     allowAnonymous: Type.Optional(Type.Boolean({ description: 'Listeners may join without an account (default true)' })),
+    tags: Type.Optional(Tags),
   },
   strict,
 );
@@ -108,6 +114,8 @@ export const UpdateSpace = Type.Object(
         description: 'A revised start (host only, before going live, in the future): the waiting audience sees it',
       }),
     ),
+    tags: Type.Optional(Tags),
+    cohostsMayEnd: Type.Optional(Type.Boolean({ description: 'Co-hosts may end the Space (host only; default false)' })),
   },
   { ...strict, minProperties: 1 },
 );
@@ -115,6 +123,11 @@ export const UpdateSpace = Type.Object(
 export const ListSpacesQuery = Type.Object(
   {
     state: Type.Optional(SpaceState),
+    q: Type.Optional(
+      Type.String({ maxLength: 100, description: "Words each found in the title, the host's handle or display name" }),
+    ),
+    tag: Type.Optional(Type.String({ pattern: '^#?[A-Za-z0-9][A-Za-z0-9-]{0,23}$', description: 'Only Spaces with this topic' })),
+    host: Type.Optional(Type.String({ maxLength: 40, description: "Only this host's Spaces (a handle)" })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
     offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, default: 0 })),
   },
@@ -212,6 +225,9 @@ export function reactionBody(emoji: readonly string[]) {
 }
 
 /** Standard error responses for a route, by status. */
+/** A body of bytes (a file, an image): binary in the OpenAPI document, a Buffer in the handler. */
+export const BinaryBody = Type.Unsafe<Buffer>(Type.String({ format: 'binary' }));
+
 export function errors(...statuses: number[]): Record<number, unknown> {
   return Object.fromEntries(statuses.map((s) => [s, Type.Ref('Error')]));
 }

@@ -35,11 +35,12 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
     },
     async (request, reply) => {
       const actor = await auth.required(request);
-      const { title, scheduledStart, allowAnonymous } = request.body;
+      const { title, scheduledStart, allowAnonymous, tags } = request.body;
       const snap = await plane.spaces.create(actor, {
         title,
         scheduledStart: scheduledStart === undefined ? undefined : Date.parse(scheduledStart),
         allowAnonymous,
+        tags,
       });
       return reply.code(201).send(envelope(snap));
     },
@@ -50,7 +51,8 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
     {
       schema: {
         tags: ['spaces'],
-        summary: 'List Spaces: live (newest first), scheduled (soonest first) or ended (latest first)',
+        summary:
+          'List and search Spaces: live (newest first), scheduled (soonest first) or ended (latest first); by words (q), topic (tag) or host (a handle)',
         querystring: ListSpacesQuery,
         response: {
           200: Type.Object({ spaces: Type.Array(Type.Ref('Space')), nextOffset: Type.Union([Type.Integer(), Type.Null()]) }),
@@ -61,7 +63,15 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
     async (request) => {
       const limit = request.query.limit ?? 20;
       const offset = request.query.offset ?? 0;
-      const snaps = await plane.spaces.list({ state: request.query.state, limit: limit + 1, offset });
+      const { state, q, tag, host } = request.query;
+      let hostId: string | undefined;
+      if (host !== undefined) {
+        hostId = (await plane.accounts.findByHandle(host))?.id;
+        if (hostId === undefined) return { spaces: [], nextOffset: null };
+      }
+      const text = q?.trim() === '' ? undefined : q;
+      const query = { state, text, tag: tag?.replace(/^#/, ''), hostId, limit: limit + 1, offset };
+      const snaps = await plane.spaces.list(query);
       return {
         spaces: snaps.slice(0, limit).map(view),
         nextOffset: snaps.length > limit ? offset + limit : null,
@@ -94,7 +104,7 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
       schema: {
         tags: ['spaces'],
         summary:
-          'Change the settings of a Space: allowAnonymous (host or co-host; false locks out anonymous listeners), scheduledStart (host, before going live: a revised start)',
+          'Change the settings of a Space: allowAnonymous (host or co-host; false locks out anonymous listeners), scheduledStart (host, before going live: a revised start), tags and cohostsMayEnd (host)',
         params: SpaceParams,
         body: UpdateSpace,
         response: spaceResponse(400, 401, 403, 404, 409),
@@ -102,8 +112,9 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
     },
     async (request) => {
       const actor = await auth.required(request);
-      const { allowAnonymous, scheduledStart } = request.body;
+      const { allowAnonymous, scheduledStart, tags, cohostsMayEnd } = request.body;
       const id = request.params.id;
+      if (tags !== undefined || cohostsMayEnd !== undefined) await plane.moderation.configure(actor, id, { tags, cohostsMayEnd });
       if (scheduledStart !== undefined) await plane.spaces.reschedule(actor, id, Date.parse(scheduledStart));
       if (allowAnonymous !== undefined) await plane.spaces.setAllowAnonymous(actor, id, allowAnonymous);
       return envelope(await plane.spaces.snapshot(id));
@@ -120,7 +131,7 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
     'start',
     'Go live (host only). Idempotent: starting a live Space returns it unchanged. 409 LIVE_SPACES_LIMIT past the live Spaces one account may host',
   );
-  lifecycle('end', 'End the Space (host only). Idempotent');
+  lifecycle('end', "End the Space (host; co-hosts too when the host's cohostsMayEnd is on). Idempotent");
 
   app.delete(
     '/api/spaces/:id/recording',

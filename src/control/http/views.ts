@@ -42,6 +42,8 @@ export function spaceView(snap: SpaceSnapshot, live: LiveSignals) {
     endedAt: iso(s.endedAt),
     createdAt: iso(s.createdAt),
     pinnedLink: s.pinnedLink,
+    tags: [...s.tags],
+    cohostsMayEnd: s.cohostsMayEnd,
     stage: snap.members.map((m) => ({
       id: m.accountId,
       handle: m.handle,

@@ -33,6 +33,14 @@ describe('the OpenAPI document', () => {
     // section, or left without a tag, shows.
     const sectionOf = (method: string, path: string): string => {
       if (/^\/api\/(me\/(email|webhooks|push-subscriptions)|email\/|push\/)/.test(path)) return 'notifications';
+      if (path.startsWith('/api/admin/')) return 'admin';
+      if (/^\/api\/(reports|me\/notices)$/.test(path)) return 'reports';
+      if (/^\/api\/(users\/|me\/(profile|avatar)$)/.test(path)) return 'people';
+      if (
+        /^\/api\/me\/blocks/.test(path) ||
+        /^\/api\/spaces\/\{id\}\/(handover|bans\/\{subject\}|audience|audit|analytics)$/.test(path)
+      )
+        return 'moderation';
       if (/^\/api\/(accounts|sessions|me)(\/|$)/.test(path)) return 'accounts';
       if (/\/(join|line|reactions)$/.test(path)) return 'listening';
       if (/\/(requests|invitations|members|pin)(\/|$)/.test(path) || (method === 'post' && path.endsWith('/stage')))
