@@ -10,6 +10,30 @@ import { createLogger } from './lib/logger.ts';
 import { startControl } from './roles/control-node.ts';
 import { startEmbedded } from './roles/embedded.ts';
 import { redisConfigured } from './cluster/redis.ts';
+import type { Config } from './config/schema.ts';
+import { openStore } from './storage/open.ts';
+
+/** `amphi admin grant|revoke <handle>`: the operator role, set on the configured database. */
+async function setAdmin(config: Config, admin: boolean, handle: string): Promise<number> {
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    nowMs: Date.now(),
+    onConnectionError: () => undefined,
+  });
+  try {
+    const account = await store.findAccountByHandle(handle);
+    if (account === undefined) {
+      process.stderr.write(`amphi: no account has the handle "${handle}"; sign up first, then grant\n`);
+      return 1;
+    }
+    await store.community().setAdmin(account.id, admin);
+    process.stdout.write(`@${account.handle} is ${admin ? 'now an operator (admin)' : 'no longer an operator'}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
 
 /** `amphi media` is a cluster role: without Redis it would be an embedded server nobody routes to. */
 function mediaNeedsCluster(): never {
@@ -30,6 +54,9 @@ Commands:
   edge             Run only an edge (needs --origin URL and AMPHI_SIGNING_KEY shared with the origin;
                    with REDIS_URL it joins the cluster's fleet)
   config           Print the effective configuration as JSON and exit
+  admin grant|revoke HANDLE
+                   Make an account an operator (the report queue, the operator-wide audit log), or no
+                   longer; on the configured database (the server may be running)
   bench listeners  Listeners per edge core, stream or LL-HLS, next to Icecast or nginx
   bench joins      Flash-crowd drill: joins at 10x capacity, FIFO and honest ETAs, listeners unharmed
   bench flood      Junk-flood drill: what refusing junk costs next to serving a listener
@@ -118,7 +145,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`amphi ${pkg.version}\n`);
     return 0;
   }
-  if (positionals.length > 1 || !['start', 'media', 'control', 'edge', 'config'].includes(command)) {
+  const adminCommand = command === 'admin' && positionals.length === 3 && ['grant', 'revoke'].includes(positionals[1]!);
+  if (!adminCommand && (positionals.length > 1 || !['start', 'media', 'control', 'edge', 'config'].includes(command))) {
     process.stderr.write(`amphi: unknown command "${positionals.join(' ')}"\n\n${usage}`);
     return 2;
   }
@@ -141,6 +169,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(redactedConfig(config), null, 2)}\n`);
     return 0;
   }
+  if (adminCommand) return setAdmin(config, positionals[1] === 'grant', positionals[2]!);
 
   let server: { close(): Promise<void> };
   try {

@@ -24,6 +24,10 @@ export interface TestApp extends ControlApp {
     options?: { token?: string | undefined; body?: unknown; headers?: Record<string, string> },
   ): Promise<Reply>;
   signUp(handle: string): Promise<{ id: string; token: string }>;
+  /** Signs up an operator: an account marked admin (as `amphi admin grant` does). */
+  signUpAdmin(handle: string): Promise<{ id: string; token: string }>;
+  /** The database itself (not watched: no outage, no hook). */
+  readonly store: Store;
   /** Makes every storage call fail with `error` (an outage), or work again with undefined. */
   storageDown(error: Error | undefined): void;
   /** Runs `hook` before each storage call; a promise it returns delays the call (to open race windows). */
@@ -127,17 +131,24 @@ export async function makeTestApp(
     return { status: res.statusCode, headers: res.headers, json };
   };
 
+  const signUp = async (handle: string) => {
+    const r = await call('POST', '/api/accounts', { body: { handle, password: 'correct horse battery' } });
+    if (r.status !== 201) throw new Error(`sign-up of ${handle} failed: ${r.status} ${JSON.stringify(r.json)}`);
+    return { id: r.json.account.id as string, token: r.json.token as string };
+  };
   return {
     ...amphi,
     clock,
     config,
     signer,
     call,
-    async signUp(handle) {
-      const r = await call('POST', '/api/accounts', { body: { handle, password: 'correct horse battery' } });
-      if (r.status !== 201) throw new Error(`sign-up of ${handle} failed: ${r.status} ${JSON.stringify(r.json)}`);
-      return { id: r.json.account.id as string, token: r.json.token as string };
+    signUp,
+    async signUpAdmin(handle) {
+      const account = await signUp(handle);
+      await realStore.community().setAdmin(account.id, true);
+      return account;
     },
+    store: realStore,
     storageDown(error) {
       outage = error;
     },

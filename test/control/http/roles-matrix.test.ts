@@ -9,8 +9,10 @@ import { makeTestApp, type Reply, type TestApp } from '../../helpers/app.ts';
  * written below. The statuses are written here, not read from the catalogue under test, so a code
  * whose status changes fails this test until the change is meant (and API users are told).
  */
-const roles = ['anonymous', 'listener', 'requester', 'removed', 'speaker', 'cohost', 'host'] as const;
+const roles = ['anonymous', 'listener', 'requester', 'removed', 'speaker', 'cohost', 'host', 'admin'] as const;
 type Role = (typeof roles)[number];
+/** An operator (admin) holds no role in the Space: on a Space's own actions they are a listener. */
+type SpaceRole = Exclude<Role, 'admin'>;
 const statusOf = {
   AUTH_REQUIRED: 401,
   HOST_ONLY: 403,
@@ -28,6 +30,10 @@ const statusOf = {
   REQUEST_ALREADY_PENDING: 409,
   TARGET_IS_HOST: 409,
   SPACE_NOT_SCHEDULED: 409,
+  ADMIN_ONLY: 403,
+  NOT_A_COHOST_TARGET: 409,
+  BAN_NOT_FOUND: 404,
+  REPORT_TARGET_INVALID: 409,
 } as const satisfies Partial<Record<ErrorCode, number>>;
 type Refusal = keyof typeof statusOf;
 type Expect = 'ok' | Refusal;
@@ -45,10 +51,13 @@ interface Action {
   /** Extra set-up for this actor before the action (e.g. invite them). Failures are expected and ignored. */
   readonly prepare?: (app: TestApp, cast: Cast, role: Role) => Promise<unknown>;
   readonly run: (app: TestApp, cast: Cast, role: Role) => Promise<Reply>;
-  readonly expect: Record<Role, Expect>;
+  /** The operator's answer, when it differs from a listener's. */
+  readonly expect: Record<SpaceRole, Expect> & { readonly admin?: Expect };
+  /** Not about one Space (an account's blocks, the operators' queue): left out of the missing-Space check. */
+  readonly spaceless?: true;
 }
 
-const moderatorsOnly: Record<Role, Expect> = {
+const moderatorsOnly: Record<SpaceRole, Expect> = {
   anonymous: 'AUTH_REQUIRED',
   listener: 'MODERATOR_ONLY',
   requester: 'MODERATOR_ONLY',
@@ -57,14 +66,14 @@ const moderatorsOnly: Record<Role, Expect> = {
   cohost: 'ok',
   host: 'ok',
 };
-const hostOnly: Record<Role, Expect> = {
+const hostOnly: Record<SpaceRole, Expect> = {
   ...moderatorsOnly,
   listener: 'HOST_ONLY',
   requester: 'HOST_ONLY',
   speaker: 'HOST_ONLY',
   cohost: 'HOST_ONLY',
 };
-const anySignedIn: Record<Role, Expect> = {
+const anySignedIn: Record<SpaceRole, Expect> = {
   anonymous: 'AUTH_REQUIRED',
   listener: 'ok',
   requester: 'ok',
@@ -79,8 +88,13 @@ const member =
   (path: string, target: (cast: Cast, role: Role) => string, method = 'POST') =>
   (app: TestApp, cast: Cast, role: Role) =>
     app.call(method, `/api/spaces/${cast.spaceId}/members/${target(cast, role)}/${path}`, as(cast, role));
-const onSpace = (method: string, path: string, body?: unknown) => (app: TestApp, cast: Cast, role: Role) =>
-  app.call(method, `/api/spaces/${cast.spaceId}${path}`, { ...as(cast, role), body });
+const onSpace =
+  (method: string, path: string, body?: unknown, bodyOf?: (cast: Cast) => unknown, pathOf?: (cast: Cast) => string) =>
+  (app: TestApp, cast: Cast, role: Role) =>
+    app.call(method, `/api/spaces/${cast.spaceId}${path}${pathOf?.(cast) ?? ''}`, {
+      ...as(cast, role),
+      body: bodyOf?.(cast) ?? body,
+    });
 
 const actions: Action[] = [
   { name: 'GET space', state: 'live', run: onSpace('GET', ''), expect: { ...anySignedIn, anonymous: 'ok', removed: 'ok' } },
@@ -249,9 +263,115 @@ const actions: Action[] = [
   { name: 'clear reminder', state: 'scheduled', run: onSpace('DELETE', '/reminder'), expect: anySignedIn },
 ];
 
-function mapOk(base: Record<Role, Expect>, to: Refusal): Record<Role, Expect> {
-  return Object.fromEntries(Object.entries(base).map(([r, e]) => [r, e === 'ok' ? to : e])) as Record<Role, Expect>;
+function mapOk(base: Record<SpaceRole, Expect>, to: Refusal): Record<SpaceRole, Expect> {
+  return Object.fromEntries(Object.entries(base).map(([r, e]) => [r, e === 'ok' ? to : e])) as Record<SpaceRole, Expect>;
 }
+
+/** Only operators; everyone signed in is refused alike. */
+const adminOnly: Record<SpaceRole, Expect> & { admin: Expect } = {
+  anonymous: 'AUTH_REQUIRED',
+  listener: 'ADMIN_ONLY',
+  requester: 'ADMIN_ONLY',
+  removed: 'ADMIN_ONLY',
+  speaker: 'ADMIN_ONLY',
+  cohost: 'ADMIN_ONLY',
+  host: 'ADMIN_ONLY',
+  admin: 'ok',
+};
+const report = (body: (cast: Cast) => Record<string, unknown>) => (app: TestApp, cast: Cast, role: Role) =>
+  app.call('POST', '/api/reports', { ...as(cast, role), body: { reason: 'spam', ...body(cast) } });
+
+/** Hosts, moderators and operators (issue 19): each new action, each role. */
+const communityActions: Action[] = [
+  {
+    name: 'hand over to the co-host',
+    state: 'live',
+    run: onSpace('POST', '/handover', undefined, (c) => ({ accountId: c.ids.cohost })),
+    expect: hostOnly,
+  },
+  {
+    name: 'hand over to a speaker',
+    state: 'live',
+    run: onSpace('POST', '/handover', undefined, (c) => ({ accountId: c.ids.speaker2 })),
+    expect: { ...hostOnly, host: 'NOT_A_COHOST_TARGET' },
+  },
+  { name: 'let co-hosts end the Space', state: 'live', run: onSpace('PATCH', '', { cohostsMayEnd: true }), expect: hostOnly },
+  { name: 'set topics', state: 'scheduled', run: onSpace('PATCH', '', { tags: ['music', '#talk'] }), expect: hostOnly },
+  {
+    name: 'end, co-hosts allowed',
+    state: 'live',
+    prepare: (app, cast) =>
+      app.call('PATCH', `/api/spaces/${cast.spaceId}`, { token: cast.tokens.host, body: { cohostsMayEnd: true } }),
+    run: onSpace('POST', '/end'),
+    expect: { ...hostOnly, cohost: 'ok' },
+  },
+  {
+    name: 'unban the removed user',
+    state: 'live',
+    run: onSpace('DELETE', '', undefined, undefined, (c) => `/bans/${c.ids.removed}`),
+    expect: moderatorsOnly,
+  },
+  {
+    name: 'unban someone never removed',
+    state: 'live',
+    run: onSpace('DELETE', '', undefined, undefined, (c) => `/bans/${c.ids.outsider}`),
+    expect: mapOk(moderatorsOnly, 'BAN_NOT_FOUND'),
+  },
+  { name: 'audience list', state: 'live', run: onSpace('GET', '/audience'), expect: moderatorsOnly },
+  { name: 'audit log', state: 'live', run: onSpace('GET', '/audit'), expect: moderatorsOnly },
+  { name: 'analytics', state: 'live', run: onSpace('GET', '/analytics'), expect: moderatorsOnly },
+  {
+    name: 'report the Space',
+    state: 'live',
+    run: report((c) => ({ kind: 'space', spaceId: c.spaceId })),
+    expect: { ...anySignedIn, removed: 'ok', host: 'REPORT_TARGET_INVALID' },
+  },
+  {
+    name: 'report the replay of a live Space',
+    state: 'live',
+    run: report((c) => ({ kind: 'replay', spaceId: c.spaceId })),
+    expect: { ...mapOk(anySignedIn, 'REPORT_TARGET_INVALID'), removed: 'REPORT_TARGET_INVALID' },
+  },
+  {
+    name: 'report a user',
+    state: 'live',
+    spaceless: true,
+    run: report((c) => ({ kind: 'user', accountId: c.ids.speaker2 })),
+    expect: { ...anySignedIn, removed: 'ok' },
+  },
+  {
+    name: "block someone from all one's Spaces",
+    state: 'live',
+    spaceless: true,
+    run: (app, cast, role) => app.call('PUT', `/api/me/blocks/${cast.ids.outsider}`, as(cast, role)),
+    expect: { ...anySignedIn, removed: 'ok' },
+  },
+  {
+    name: 'the report queue',
+    state: 'live',
+    spaceless: true,
+    run: (app, cast, role) => app.call('GET', '/api/admin/reports', as(cast, role)),
+    expect: adminOnly,
+  },
+  {
+    name: 'decide a report: end the Space',
+    state: 'live',
+    spaceless: true,
+    run: async (app, cast, role) => {
+      const r = await report((c) => ({ kind: 'space', spaceId: c.spaceId }))(app, cast, 'listener');
+      const body = { decision: 'end_space', statement: 'Spam, repeatedly.' };
+      return app.call('POST', `/api/admin/reports/${r.json.report.id as string}/decision`, { ...as(cast, role), body });
+    },
+    expect: adminOnly,
+  },
+  {
+    name: 'the operator-wide audit log',
+    state: 'live',
+    spaceless: true,
+    run: (app, cast, role) => app.call('GET', '/api/admin/audit', as(cast, role)),
+    expect: adminOnly,
+  },
+];
 
 async function ok(reply: Promise<Reply>, what: string): Promise<Reply> {
   const r = await reply;
@@ -262,13 +382,18 @@ async function ok(reply: Promise<Reply>, what: string): Promise<Reply> {
 describe('role x action matrix', () => {
   let app: TestApp;
   const accounts = {} as Record<Exclude<Role, 'anonymous'> | 'speaker2' | 'outsider', { id: string; token: string }>;
+  const everyAction = [...actions, ...communityActions];
 
   before(async () => {
     // Hundreds of Spaces by one host, many live at once: the per-account quotas have their own tests.
-    app = await makeTestApp({ spaces: { createPerAccount: { capacity: 10_000, refillPerSecond: 1 }, maxLivePerAccount: 1000 } });
+    app = await makeTestApp({
+      spaces: { createPerAccount: { capacity: 10_000, refillPerSecond: 1 }, maxLivePerAccount: 1000 },
+      rateLimits: { reportsPerAccount: { capacity: 10_000, refillPerSecond: 1 } },
+    });
     for (const name of ['listener', 'requester', 'removed', 'speaker', 'speaker2', 'cohost', 'host', 'outsider'] as const) {
       accounts[name] = await app.signUp(`u_${name}`);
     }
+    accounts.admin = await app.signUpAdmin('u_admin');
   });
   after(() => app.close());
 
@@ -296,13 +421,13 @@ describe('role x action matrix', () => {
     return { spaceId, ids: { ...ids, anonymous: '' }, tokens };
   }
 
-  for (const action of actions) {
+  for (const action of everyAction) {
     test(action.name, async () => {
       for (const role of roles) {
         const cast = await castSpace(action.state);
         await action.prepare?.(app, cast, role);
         const r = await action.run(app, cast, role);
-        const expected = action.expect[role];
+        const expected = role === 'admin' ? (action.expect.admin ?? action.expect.listener) : action.expect[role];
         const where = `${action.name} as ${role}: got ${r.status} ${JSON.stringify(r.json)}`;
         if (expected === 'ok') {
           assert.ok(r.status >= 200 && r.status < 300, where);
@@ -317,7 +442,7 @@ describe('role x action matrix', () => {
   test('every action on a Space that does not exist is 404 (or 401 first when sign-in is needed)', async () => {
     const cast = await castSpace('live');
     const ghost = { ...cast, spaceId: 'sp_AAAAAAAAAAAA' };
-    for (const action of actions) {
+    for (const action of everyAction.filter((a) => a.spaceless !== true)) {
       for (const role of ['anonymous', 'host'] as const) {
         const r = await action.run(app, ghost, role);
         const where = `${action.name} as ${role}: ${r.status} ${JSON.stringify(r.json)}`;
