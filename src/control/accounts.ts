@@ -87,6 +87,11 @@ export class Accounts {
     return this.#openSession({ id: found.id, handle: found.handle, createdAt: found.createdAt });
   }
 
+  /** Forgets every session this node cached (an account was suspended: its sessions must fail at once). */
+  forgetSessions(): void {
+    this.#sessions.clear();
+  }
+
   async signOut(token: string): Promise<void> {
     const tokenHash = hashToken(token);
     this.#sessions.delete(tokenHash);

@@ -1,5 +1,5 @@
 import { AmphiError, rateLimited } from '../errors.ts';
-import { newId } from '../lib/ids.ts';
+import { newId, sortableId } from '../lib/ids.ts';
 import type { Limiter } from '../lib/token-bucket.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { AuditView, Page, Profile, ReportDecision, ReportKind, ReportRecord } from '../storage/community-store.ts';
@@ -13,6 +13,8 @@ export interface CommunityOptions {
   /** Reports made per account. */
   readonly reportLimiter: Limiter;
   readonly avatarMaxBytes: number;
+  /** Drops this node's cached sessions (a suspension takes effect at once here, within 5 s elsewhere). */
+  readonly forgetSessions: () => void;
 }
 
 /** The picture types accepted, by their first bytes (the Content-Type must agree). */
@@ -183,7 +185,7 @@ export class Community {
     const decided = { decision, statement: statement.trim(), decidedBy: actor.id, decidedAt: spaces.now() };
     if (!(await this.#store.decideReport(reportId, decided))) throw new AmphiError('REPORT_DECIDED');
     await this.#store.addAudit({
-      id: newId('au'),
+      id: sortableId('au', decided.decidedAt),
       spaceId: report.spaceId,
       actorId: actor.id,
       action: `report_${decision}`,
@@ -213,6 +215,7 @@ export class Community {
   async #suspend(actor: Account, accountId: string): Promise<void> {
     const spaces = this.#o.spaces;
     await this.#store.setSuspended(accountId, spaces.now());
+    this.#o.forgetSessions();
     const live = await spaces.store.listSpaces({ hostId: accountId, state: 'live', limit: 1000, offset: 0 });
     for (const s of live) await spaces.endByOperator(actor, s.id);
   }

@@ -1,5 +1,5 @@
 import { AmphiError } from '../errors.ts';
-import { newId } from '../lib/ids.ts';
+import { sortableId } from '../lib/ids.ts';
 import type { AudienceMember, AuditView, MinuteStats, Page } from '../storage/community-store.ts';
 import type { Account } from '../storage/store.ts';
 import type { SpaceSnapshot } from './snapshots.ts';
@@ -178,7 +178,7 @@ export class Moderation {
   async #auditAccount(actor: Account, action: string | undefined, targetId: string): Promise<void> {
     if (action === undefined) return;
     await this.#spaces.store.community().addAudit({
-      id: newId('au'),
+      id: sortableId('au', this.#spaces.now()),
       spaceId: null,
       actorId: actor.id,
       action,

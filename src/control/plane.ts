@@ -126,6 +126,7 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
     log,
     reportLimiter: deps.shared?.limiter('reports', reportLimit) ?? new RateLimiter(reportLimit, clock),
     avatarMaxBytes: config.spaces.avatarMaxBytes,
+    forgetSessions: () => accounts.forgetSessions(),
   });
   const analytics = new ListenerAnalytics(store, clock, log.child({ part: 'analytics' }));
   const notify = notifications(deps, spaces, bus);

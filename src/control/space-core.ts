@@ -3,7 +3,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Account, MemberRecord, SpacePatch, StageRole, Store } from '../storage/store.ts';
 import type { ControlBus } from './events.ts';
-import { newId } from '../lib/ids.ts';
+import { sortableId } from '../lib/ids.ts';
 import type { QuotaLimits } from './quotas.ts';
 import { loadSnapshot, type SnapshotCache, type SpaceSnapshot } from './snapshots.ts';
 import { contextOf, countRole, memberOf, relationOf, standingOf, type Ctx, type MyRelation } from './space-rules.ts';
@@ -138,7 +138,8 @@ export class SpaceCore {
 
   #audit(store: Store, spaceId: string, actor: Account, a: AuditAs): Promise<void> {
     const entry = { spaceId, actorId: actor.id, action: a.action, targetId: a.target ?? null, detail: a.detail ?? null };
-    return store.community().addAudit({ id: newId('au'), ...entry, at: this.o.clock.now() });
+    const now = this.o.clock.now();
+    return store.community().addAudit({ id: sortableId('au', now), ...entry, at: now });
   }
 
   protected async addSpeaker(store: Store, snap: SpaceSnapshot, accountId: string): Promise<void> {

@@ -19,6 +19,18 @@ export function newId(prefix: 'sp' | 'ac' | 'an' | 'ss' | 'wh' | 'cl' | 'au' | '
   return `${prefix}_${id}`;
 }
 
+let sequence = 0;
+
+/**
+ * An id that sorts by the time given, then by the order this process made them (then at random):
+ * for logs read newest first, where two entries in one millisecond must keep their order.
+ */
+export function sortableId(prefix: 'au', nowMs: number): string {
+  sequence = (sequence + 1) % 36 ** 4;
+  const time = Math.max(0, Math.floor(nowMs)).toString(36).padStart(9, '0');
+  return `${prefix}_${time}${sequence.toString(36).padStart(4, '0')}${newId(prefix).slice(3)}`;
+}
+
 /** A 256-bit bearer secret for sessions. */
 export function newSecret(): string {
   return randomBytes(32).toString('base64url');

@@ -37,6 +37,11 @@ export class TtlCache<K, V> {
     this.#entries.delete(key);
   }
 
+  /** Drops every entry (a change that may make any of them wrong). */
+  clear(): void {
+    this.#entries.clear();
+  }
+
   /** Entries share one TTL and are kept in insertion order, so the first is the oldest: O(1). */
   #evictOldest(): void {
     const oldest = this.#entries.keys().next();

@@ -6,7 +6,20 @@ import type { PageHead } from '../control/http/share.ts';
 import type { Logger } from '../lib/logger.ts';
 
 /** The app's pages: every one is the same built index.html; the client routes. */
-const PAGES = ['/', '/new', '/signin', '/signup', '/settings', '/s/:id', '/r/:id', '/c/:id', '/embed/:id'];
+const PAGES = [
+  '/',
+  '/new',
+  '/signin',
+  '/signup',
+  '/settings',
+  '/notices',
+  '/admin',
+  '/@:handle',
+  '/s/:id',
+  '/r/:id',
+  '/c/:id',
+  '/embed/:id',
+];
 /** The one page other sites may frame: the embeddable player. */
 const EMBED_PAGE = '/embed/:id';
 

@@ -222,7 +222,9 @@ export class SqlCommunityStore implements CommunityStore {
     for (const r of rows) {
       await this.#db.run(
         `INSERT INTO audience (space_id, subject, first_at, last_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (space_id, subject) DO UPDATE SET last_at = CASE WHEN excluded.last_at > audience.last_at THEN excluded.last_at ELSE audience.last_at END`,
+         ON CONFLICT (space_id, subject) DO UPDATE SET
+           first_at = CASE WHEN excluded.first_at < audience.first_at THEN excluded.first_at ELSE audience.first_at END,
+           last_at = CASE WHEN excluded.last_at > audience.last_at THEN excluded.last_at ELSE audience.last_at END`,
         [r.spaceId, r.subject, r.atMs, r.atMs],
       );
     }
@@ -297,7 +299,8 @@ export class SqlCommunityStore implements CommunityStore {
   }
 }
 
-const PROFILE = 'SELECT id, handle, display_name, bio, avatar_version, admin, suspended_at, created_at FROM accounts';
+const PROFILE =
+  'SELECT id, handle, display_name, bio, avatar_type, avatar_version, admin, suspended_at, created_at FROM accounts';
 
 function toProfile(r: Row): Profile {
   return {
@@ -305,7 +308,8 @@ function toProfile(r: Row): Profile {
     handle: String(r.handle),
     displayName: nullableString(r.display_name),
     bio: nullableString(r.bio),
-    avatarVersion: Number(r.avatar_version),
+    // No picture (never set, or removed): 0, whatever the version reached.
+    avatarVersion: typeof r.avatar_type === 'string' ? Number(r.avatar_version) : 0,
     admin: Number(r.admin) === 1,
     suspendedAt: nullableNumber(r.suspended_at),
     createdAt: Number(r.created_at),

@@ -57,3 +57,16 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
   }
   return result.data;
 }
+
+/** A person's public profile (`GET /api/users/{handle}`). */
+export type Profile = Answer<'/api/users/{handle}', 'get'>['user'];
+/** One act in an audit log (`GET .../audit`, `GET /api/admin/audit`). */
+export type AuditEntry = Answer<'/api/spaces/{id}/audit', 'get'>['entries'][number];
+/** A Space's figures for its host (`GET .../analytics`). */
+export type Analytics = Answer<'/api/spaces/{id}/analytics', 'get'>;
+/** A report as the operators' queue shows it (`GET /api/admin/reports`). */
+export type QueuedReport = Answer<'/api/admin/reports', 'get'>['reports'][number];
+/** A report as its two parties see it (`GET /api/me/notices`). */
+export type ReportNotice = Answer<'/api/me/notices', 'get'>['statements'][number];
+/** What may be reported (`POST /api/reports`). */
+export type ReportBody = paths['/api/reports']['post']['requestBody']['content']['application/json'];

@@ -21,5 +21,5 @@ export function onLinkClick(event: MouseEvent): void {
   const anchor = (event.target as HTMLElement).closest('a');
   if (anchor === null || anchor.origin !== location.origin || event.ctrlKey || event.metaKey || anchor.target !== '') return;
   event.preventDefault();
-  navigate(anchor.pathname);
+  navigate(anchor.pathname + anchor.search);
 }

@@ -12,9 +12,12 @@
  * already formatted by the browser in the reader's locale (`toLocaleString`), not here.
  */
 
+import { peopleStrings } from './strings-people.ts';
+
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 export const en = {
+  ...peopleStrings,
   common: {
     loading: 'Loading…',
     share: 'Share',
@@ -22,6 +25,7 @@ export const en = {
     signIn: 'Sign in',
     notFound: 'This page does not exist.',
     goHome: 'Go home',
+    cancel: 'Cancel',
   },
   /** The header (app.tsx: still spelt there, to be moved to these keys). */
   nav: {
@@ -32,6 +36,9 @@ export const en = {
     signUp: 'Sign up',
     reminders: 'Reminders',
     signOut: 'Sign out',
+    admin: 'Operators',
+    profile: 'Your page',
+    notices: 'Notices',
   },
   /** The state of a Space, as its badges say it. */
   state: {

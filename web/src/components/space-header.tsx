@@ -28,7 +28,7 @@ export function SpaceHeader({ space, room, degradation }: { space: Space; room: 
       <h1>{room.title}</h1>
       <p class="host-line">
         <Avatar handle={space.host.handle} size="sm" />
-        <span>{t.hostedBy(space.host.handle)}</span>
+        <a href={`/@${space.host.handle}`}>{t.hostedBy(space.host.handle)}</a>
       </p>
       {room.status === 'ended' && room.replay.available && (
         <p class="actions replay-links">

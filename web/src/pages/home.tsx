@@ -1,31 +1,14 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, type Account, type Space } from '../api.ts';
-import type { ComponentChildren } from 'preact';
-import { Avatar } from '../components/avatar.tsx';
+import { api, type Account } from '../api.ts';
 import { RemindToggle } from '../components/remind-toggle.tsx';
-import { StateBadge, type SpaceState } from '../components/state-badge.tsx';
+import { SpaceList } from '../components/space-list.tsx';
+import { field } from '../forms.ts';
+import { navigate } from '../router.ts';
 import { useMe } from '../session.ts';
 import { strings } from '../strings.ts';
 
 const t = strings.home;
-
-function useSpaces(state: 'live' | 'scheduled' | 'ended'): Space[] {
-  const [spaces, setSpaces] = useState<Space[]>([]);
-  useEffect(() => {
-    let alive = true;
-    const load = async () => {
-      const { data } = await api.GET('/api/spaces', { params: { query: { state, limit: 20 } } });
-      if (alive && data !== undefined) setSpaces(data.spaces);
-    };
-    void load();
-    const timer = setInterval(() => void load(), 5000);
-    return () => {
-      alive = false;
-      clearInterval(timer);
-    };
-  }, [state]);
-  return spaces;
-}
+const s = strings.search;
 
 /** The scheduled Spaces the signed-in account set reminders for (empty when signed out). */
 function useReminders(me: Account | null | undefined): ReadonlySet<string> {
@@ -46,42 +29,71 @@ function useReminders(me: Account | null | undefined): ReadonlySet<string> {
   return ids;
 }
 
-/** One Space as a card: its host's avatar, its state, its title (the link), and a line of facts. */
-function SpaceCard({ space, state, href, facts, children }: SpaceCardProps) {
+/** The search as the address says it (`/?q=…&tag=…`), so a search is a link like any other. */
+function useSearch(): { q: string; tag: string } {
+  const read = () => {
+    const p = new URLSearchParams(location.search);
+    return { q: p.get('q') ?? '', tag: (p.get('tag') ?? '').replace(/^#/, '') };
+  };
+  const [search, setSearch] = useState(read);
+  useEffect(() => {
+    const update = () => setSearch(read());
+    addEventListener('popstate', update);
+    return () => removeEventListener('popstate', update);
+  }, []);
+  return search;
+}
+
+function SearchForm({ q, tag }: { q: string; tag: string }) {
+  const submit = (event: SubmitEvent) => {
+    event.preventDefault();
+    const params = new URLSearchParams();
+    for (const key of ['q', 'tag']) {
+      const value = field(event.currentTarget, key).trim();
+      if (value !== '') params.set(key, value);
+    }
+    navigate(params.size === 0 ? '/' : `/?${params}`);
+  };
   return (
-    <li class={`card space-card state-${state}`}>
-      <Avatar handle={space.host.handle} size="md" />
-      <div class="space-card-body">
-        <p class="space-card-top">
-          <StateBadge state={state} />
-          <span class="muted">{t.hostedBy(space.host.handle)}</span>
-        </p>
-        <a class="space-card-title" href={href}>
-          {space.title}
+    <form role="search" class="search inline-form" onSubmit={submit} aria-label={s.label}>
+      <label class="grow">
+        <span class="sr-only">{s.label}</span>
+        <input name="q" type="search" placeholder={s.placeholder} defaultValue={q} key={`q${q}`} maxLength={100} />
+      </label>
+      <label>
+        <span class="sr-only">{s.topic}</span>
+        <input
+          name="tag"
+          placeholder={`#${s.topic.toLowerCase()}`}
+          defaultValue={tag}
+          key={`t${tag}`}
+          maxLength={25}
+          pattern="#?[A-Za-z0-9][A-Za-z0-9\-]{0,23}"
+        />
+      </label>
+      <button type="submit" class="primary">
+        {s.submit}
+      </button>
+      {(q !== '' || tag !== '') && (
+        <a class="button secondary" href="/">
+          {s.clear}
         </a>
-        <p class="muted space-card-facts">{facts}</p>
-        {children}
-      </div>
-    </li>
+      )}
+    </form>
   );
 }
 
-interface SpaceCardProps {
-  readonly space: Space;
-  readonly state: SpaceState;
-  readonly href: string;
-  readonly facts: string;
-  readonly children?: ComponentChildren;
-}
-
 export function HomePage() {
-  const live = useSpaces('live');
-  const scheduled = useSpaces('scheduled');
-  const ended = useSpaces('ended');
   const me = useMe();
   const reminded = useReminders(me);
+  const { q, tag } = useSearch();
   const verified = new URLSearchParams(location.search).get('email') === 'verified'; // from the link in the e-mail
-  const replays = ended.filter((s) => s.replay.available);
+  const searching = q !== '' || tag !== '';
+  const filter = { q: q === '' ? undefined : q, tag: tag === '' ? undefined : tag };
+  const remind = (space: { id: string; state: string }) =>
+    space.state === 'scheduled' && me !== null && me !== undefined ? (
+      <RemindToggle id={space.id} reminded={reminded.has(space.id)} />
+    ) : null;
   return (
     <div class="home">
       {verified && (
@@ -89,53 +101,28 @@ export function HomePage() {
           {t.emailVerified}
         </p>
       )}
-      <section>
-        <h1>{t.liveNow}</h1>
-        {live.length === 0 ? <p class="muted empty">{t.nobodyLive}</p> : null}
-        <ul class="cards">
-          {live.map((s) => (
-            <SpaceCard
-              key={s.id}
-              space={s}
-              state="live"
-              href={`/s/${s.id}`}
-              facts={`${t.listening(s.listenerCount)} · ${t.onStage(s.stage.length)}`}
-            />
-          ))}
-        </ul>
-      </section>
-      <section>
-        <h2>{t.scheduled}</h2>
-        {scheduled.length === 0 ? <p class="muted empty">{t.nothingScheduled}</p> : null}
-        <ul class="cards">
-          {scheduled.map((s) => (
-            <SpaceCard
-              key={s.id}
-              space={s}
-              state="scheduled"
-              href={`/s/${s.id}`}
-              facts={`${s.scheduledStart === null ? t.startingSoon : new Date(s.scheduledStart).toLocaleString()} · ${t.reminded(s.reminderCount)}`}
-            >
-              {me !== null && me !== undefined && <RemindToggle id={s.id} reminded={reminded.has(s.id)} />}
-            </SpaceCard>
-          ))}
-        </ul>
-      </section>
-      <section>
-        <h2>{t.recentReplays}</h2>
-        {replays.length === 0 ? <p class="muted empty">{t.noReplays}</p> : null}
-        <ul class="cards">
-          {replays.map((s) => (
-            <SpaceCard
-              key={s.id}
-              space={s}
-              state="replay"
-              href={`/r/${s.id}`}
-              facts={t.minutes(Math.round((s.replay.durationSeconds ?? 0) / 60))}
-            />
-          ))}
-        </ul>
-      </section>
+      <SearchForm q={q} tag={tag} />
+      {searching ? (
+        <SpaceList
+          level={1}
+          title={s.results([q, tag === '' ? '' : `#${tag}`].filter(Boolean).join(' '))}
+          filter={filter}
+          empty={s.none}
+          card={remind}
+        />
+      ) : (
+        <>
+          <SpaceList level={1} title={t.liveNow} filter={{ state: 'live' }} empty={t.nobodyLive} refreshMs={5000} />
+          <SpaceList
+            title={t.scheduled}
+            filter={{ state: 'scheduled' }}
+            empty={t.nothingScheduled}
+            refreshMs={5000}
+            card={remind}
+          />
+          <SpaceList title={s.past} filter={{ state: 'ended' }} empty={t.noReplays} refreshMs={15000} />
+        </>
+      )}
     </div>
   );
 }

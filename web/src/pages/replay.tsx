@@ -2,7 +2,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, unwrap, type Space } from '../api.ts';
 import { ClipButton } from '../components/clip-button.tsx';
 import { Avatar } from '../components/avatar.tsx';
+import { AnalyticsView } from '../components/analytics-view.tsx';
 import { DownloadLink } from '../components/download-link.tsx';
+import { ReportButton } from '../components/report-button.tsx';
 import { clock, ReplayBar } from '../components/replay-bar.tsx';
 import { StateBadge } from '../components/state-badge.tsx';
 import { attachHls } from '../player.ts';
@@ -67,6 +69,7 @@ export function ReplayPage({ id }: { id: string }) {
     }
   };
   const isHost = me !== null && me !== undefined && space?.host.id === me.id;
+  const [notice, setNotice] = useState('');
   return (
     <section class="space with-bar">
       <header class="space-hero state-ended">
@@ -80,13 +83,18 @@ export function ReplayPage({ id }: { id: string }) {
         {space !== undefined && (
           <p class="host-line">
             <Avatar handle={space.host.handle} size="sm" />
-            <span>{strings.header.hostedBy(space.host.handle)}</span>
+            <a href={`/@${space.host.handle}`}>{strings.header.hostedBy(space.host.handle)}</a>
           </p>
         )}
       </header>
       {error !== '' && (
         <p role="alert" class="error">
           {error}
+        </p>
+      )}
+      {notice !== '' && (
+        <p role="status" class="notice">
+          {notice}
         </p>
       )}
       <div class="actions">
@@ -106,7 +114,11 @@ export function ReplayPage({ id }: { id: string }) {
             {t.delete}
           </button>
         )}
+        {me !== null && me !== undefined && !isHost && (
+          <ReportButton target={{ kind: 'replay', spaceId: id }} onSent={setNotice} />
+        )}
       </div>
+      {isHost && <AnalyticsView spaceId={id} live={false} />}
       {chapters.length > 0 && (
         <nav aria-label={t.chapters} class="card">
           <h2>{t.chapters}</h2>

@@ -3,6 +3,8 @@ import { api, errorOf } from '../api.ts';
 import { field } from '../forms.ts';
 import { currentSubscription, pushSupported, subscribeThisBrowser, unsubscribeThisBrowser } from '../push.ts';
 import { useMe } from '../session.ts';
+import { BlocksList } from '../components/blocks-list.tsx';
+import { ProfileForm } from '../components/profile-form.tsx';
 import { strings } from '../strings.ts';
 
 const t = strings.settings;
@@ -22,13 +24,17 @@ export function SettingsPage() {
     );
   }
   return (
-    <section class="card narrow">
-      <h1>{t.title}</h1>
-      <p class="muted">{t.intro}</p>
-      <EmailSection />
-      <PushSection />
-      <WebhookSection />
-    </section>
+    <div class="narrow settings">
+      {me !== undefined && <ProfileForm me={me} />}
+      <section class="card">
+        <h1>{t.title}</h1>
+        <p class="muted">{t.intro}</p>
+        <EmailSection />
+        <PushSection />
+        <WebhookSection />
+      </section>
+      <BlocksList />
+    </div>
   );
 }
 

@@ -4,6 +4,8 @@ import { CatchUpControl } from '../components/catch-up-control.tsx';
 import { ClipButton } from '../components/clip-button.tsx';
 import { Doors } from '../components/doors.tsx';
 import { HostPanel } from '../components/host-panel.tsx';
+import { ModerationPanel } from '../components/moderation-panel.tsx';
+import { ReportButton } from '../components/report-button.tsx';
 import { Player } from '../components/player.tsx';
 import { Reactions } from '../components/reactions.tsx';
 import { RemindToggle } from '../components/remind-toggle.tsx';
@@ -77,7 +79,7 @@ export function SpacePage({ id }: { id: string }) {
         </div>
       )}
       <StageList stage={room.stage} />
-      <Reactions spaceId={space.id} room={room} signedIn={signedIn} />
+      {!ended && <Reactions spaceId={space.id} room={room} signedIn={signedIn} />}
       {me === null && room.status === 'live' && (
         <p class="muted">
           <a href={`/signin?next=/s/${space.id}`}>{strings.common.signIn}</a>
@@ -87,7 +89,15 @@ export function SpacePage({ id }: { id: string }) {
       {relation !== undefined && room.status !== 'ended' && (
         <StageControls id={id} room={room} relation={relation} me={me} session={stage} act={act} />
       )}
-      {moderator && <HostPanel space={space} room={room} isHost={relation.role === 'host'} act={act} />}
+      {/* An ended Space has no live controls: what remains is the audience, the audit log and the figures. */}
+      {moderator && !ended && <HostPanel space={space} room={room} isHost={relation.role === 'host'} act={act} />}
+      {moderator && <ModerationPanel space={space} room={room} isHost={relation.role === 'host'} act={act} />}
+      {signedIn && me.id !== space.host.id && (
+        <ReportButton
+          target={{ kind: ended && room.replay.available ? 'replay' : 'space', spaceId: space.id }}
+          onSent={setNotice}
+        />
+      )}
       <Player
         bar
         listening={listening}
