@@ -3,6 +3,7 @@ import { api, errorOf, type Account, type Profile } from '../api.ts';
 import { field } from '../forms.ts';
 import { strings } from '../strings.ts';
 import { Avatar } from './avatar.tsx';
+import { Alert, Status } from './messages.tsx';
 
 const t = strings.profileForm;
 
@@ -80,16 +81,8 @@ export function ProfileForm({ me }: { me: Account }) {
           {t.removePicture}
         </button>
       )}
-      {error !== '' && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
-      {notice !== '' && (
-        <p role="status" class="notice">
-          {notice}
-        </p>
-      )}
+      <Alert text={error} />
+      <Status text={notice} />
     </section>
   );
 }

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, errorOf, type ReportBody } from '../api.ts';
 import { field } from '../forms.ts';
 import { strings } from '../strings.ts';
+import { Alert } from './messages.tsx';
 
 const t = strings.report;
 const REASONS = Object.keys(t.reasons) as (keyof typeof t.reasons)[];
@@ -58,11 +59,7 @@ export function ReportButton(props: {
         {t.details}
         <textarea name="details" maxLength={1000} rows={3} />
       </label>
-      {error !== '' && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      <Alert text={error} />
       <div class="actions">
         <button type="submit" class="danger">
           {t.send}

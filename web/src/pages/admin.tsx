@@ -3,6 +3,7 @@ import { api, errorOf, type QueuedReport } from '../api.ts';
 import { AuditLog } from '../components/audit-log.tsx';
 import { field } from '../forms.ts';
 import { strings } from '../strings.ts';
+import { Alert, Status } from '../components/messages.tsx';
 
 const t = strings.admin;
 const DECISIONS = Object.keys(t.choices) as (keyof typeof t.choices)[];
@@ -52,11 +53,7 @@ function ReportCard({ report, decided }: { report: QueuedReport; decided: (messa
           {t.statement}
           <textarea name="statement" required maxLength={2000} rows={3} />
         </label>
-        {error !== '' && (
-          <p role="alert" class="error">
-            {error}
-          </p>
-        )}
+        <Alert text={error} />
         <button type="submit" class="primary">
           {t.decide}
         </button>
@@ -85,11 +82,7 @@ export function AdminPage() {
   return (
     <div class="admin">
       <h1>{t.title}</h1>
-      {notice !== '' && (
-        <p role="status" class="notice">
-          {notice}
-        </p>
-      )}
+      <Status text={notice} />
       <section>
         <h2>{t.queue}</h2>
         {reports.length === 0 && <p class="muted empty">{t.empty}</p>}

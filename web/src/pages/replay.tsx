@@ -10,6 +10,7 @@ import { StateBadge } from '../components/state-badge.tsx';
 import { attachHls } from '../player.ts';
 import { useMe } from '../session.ts';
 import { strings } from '../strings.ts';
+import { Alert, Status } from '../components/messages.tsx';
 
 const t = strings.replay;
 
@@ -87,16 +88,8 @@ export function ReplayPage({ id }: { id: string }) {
           </p>
         )}
       </header>
-      {error !== '' && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
-      {notice !== '' && (
-        <p role="status" class="notice">
-          {notice}
-        </p>
-      )}
+      <Alert text={error} />
+      <Status text={notice} />
       <div class="actions">
         {space?.replay.available === true && <DownloadLink id={id} />}
         {me !== null && me !== undefined && (

@@ -5,6 +5,7 @@ import { ReportButton } from '../components/report-button.tsx';
 import { SpaceList } from '../components/space-list.tsx';
 import { useMe } from '../session.ts';
 import { strings } from '../strings.ts';
+import { Status } from '../components/messages.tsx';
 
 const t = strings.profile;
 
@@ -47,11 +48,7 @@ export function UserPage({ handle }: { handle: string }) {
           {user.displayName !== null && <p class="muted">@{user.handle}</p>}
           {user.bio !== null && <p class="bio">{user.bio}</p>}
           <p class="muted">{t.followers(user.followers)}</p>
-          {notice !== '' && (
-            <p role="status" class="notice">
-              {notice}
-            </p>
-          )}
+          <Status text={notice} />
           <div class="actions">
             {me === null && (
               <p class="muted">
