@@ -18,7 +18,7 @@ import { LINE_MAX_AGE_SECONDS, RateMeter } from './eta.ts';
 import { ProofOfWork, type PowChallenge } from './pow.ts';
 import { Shedder } from './shedding.ts';
 import { honestLineStore, MemoryLineStore, type LineStore } from './line-store.ts';
-import { WaitingRooms, type IssuedTicket, type LineStatus } from './tickets.ts';
+import { waitedMs, WaitingRooms, type IssuedTicket, type LineStatus } from './tickets.ts';
 
 export interface AdmissionDeps {
   readonly config: Readonly<Config['admission']>;
@@ -189,7 +189,7 @@ export class Admission {
         this.capacity.noteAdmitted();
         this.counts.exchanged++;
         this.counts.admitted++;
-        return { kind: 'admit', waitedMs: result.waitedMs };
+        return { kind: 'admit', waitedMs: waitedMs(a.ticket, this.#d.clock.now(), this.#d.config.ticketMaxWaitMs) };
       }
       if (result.reason === 'not_yet') {
         return {

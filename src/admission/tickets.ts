@@ -65,11 +65,23 @@ export interface IssuedTicket {
   readonly perSecond: number;
 }
 
+/**
+ * How long a ticket's holder waited, from an exchanged (so verified) ticket: its signed expiry, to the
+ * second, less the longest wait it was signed for. For the host's analytics; never for a decision.
+ */
+export function waitedMs(ticket: string, nowMs: number, ticketMaxWaitMs: number): number | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(ticket.slice(0, ticket.indexOf('.')), 'base64url').toString('utf8')) as { e?: unknown };
+    return typeof claims.e === 'number' ? Math.max(0, nowMs - (claims.e * 1000 - ticketMaxWaitMs)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export type TicketRefusal = 'forged' | 'expired' | 'not_yet' | 'reused' | 'other_space' | 'wrong_subject';
 
 export type ExchangeResult =
-  /** `waitedMs`: since the ticket was issued (to the second: its signed expiry less the longest wait). */
-  | { readonly ok: true; readonly number: number; readonly waitedMs: number }
+  | { readonly ok: true; readonly number: number }
   | {
       readonly ok: false;
       readonly reason: 'not_yet';
@@ -173,7 +185,7 @@ export class WaitingRoom {
     const r = await this.#o.store.redeem(this.spaceId, c.n, c.i, this.#rules());
     switch (r.kind) {
       case 'ok':
-        return { ok: true, number: c.n, waitedMs: this.#o.clock.now() - (c.e * 1000 - this.#o.policy.ticketMaxWaitMs) };
+        return { ok: true, number: c.n };
       case 'not_yet': {
         const line = this.#heardFrom(r.line);
         const nowServing = Math.floor(line.served);

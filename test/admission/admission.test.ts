@@ -99,7 +99,11 @@ describe('Admission.decide', () => {
     assert.equal(early.perSecond, (await admission.line('sp_1')).perSecond);
 
     clock.advance(1000);
-    assert.deepEqual(await admission.decide(attempt('an_b', { ticket: queued.ticket.ticket })), { kind: 'admit' });
+    // Admitted from the line: how long it waited goes to the host's analytics (to the second of the ticket's expiry).
+    assert.deepEqual(await admission.decide(attempt('an_b', { ticket: queued.ticket.ticket })), {
+      kind: 'admit',
+      waitedMs: 1000,
+    });
     assert.deepEqual(admission.counts, {
       attempts: 4,
       admitted: 2,
