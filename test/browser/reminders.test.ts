@@ -59,7 +59,7 @@ optionalSuite('reminders in Chromium', { skip, timeout: 180_000 }, () => {
       await signUp(page, server.url, 'bell_fan');
       await page.goto(`${server.url}/settings`);
       await page.getByLabel('E-mail address').fill('fan@fans.example');
-      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
       const verification = await eventually('the verification e-mail', () =>
         smtp.mails.find((m) => m.subject?.startsWith('Confirm')),
       );

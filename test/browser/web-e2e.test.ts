@@ -556,7 +556,7 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
       await page.waitForURL(`${base}/settings`);
       await page.getByText('No address yet.').waitFor();
       await page.getByLabel('E-mail address').fill('fan@example.org');
-      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
       await page.getByText(/This server sends no e-mail/).waitFor();
       await page.getByRole('button', { name: 'Notify me in this browser' }).click();
       await page.getByRole('alert').filter({ hasNotText: 'e-mail' }).waitFor();
