@@ -70,10 +70,11 @@ export class ListenerAnalytics {
     );
   }
 
-  /** Stops the timer and writes what is counted. */
+  /** Stops the timer and writes what is counted (nothing to write: no database work). Idempotent. */
   async stop(): Promise<void> {
     this.#stop?.();
     this.#stop = undefined;
+    if (this.#minutes.size === 0 && this.#audience.size === 0) return;
     await this.flush().catch((error: unknown) => this.#log.warn({ err: error }, 'analytics: the last write failed'));
   }
 

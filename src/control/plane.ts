@@ -41,8 +41,8 @@ export interface ControlPlane {
   /** E-mail addresses and webhooks (where the store keeps them); the notifier sends what they are for. */
   readonly notifications: Notifications | undefined;
   readonly notifier: Notifier | undefined;
-  /** Stops the plane's timers (the session sweep, the notifier). Idempotent. */
-  close(): void;
+  /** Stops the plane's timers (the session sweep, the notifier) and writes the last analytics counts. Idempotent. */
+  close(): Promise<void>;
 }
 
 export interface ControlDeps {
@@ -151,10 +151,10 @@ export function createControlPlane(deps: ControlDeps): ControlPlane {
     analytics,
     notifications: notify?.notifications,
     notifier: notify?.notifier,
-    close() {
+    async close() {
       stopSweeping();
-      void analytics.stop();
       notify?.close();
+      await analytics.stop();
     },
   };
 }

@@ -47,8 +47,8 @@ export interface ControlServices {
   readonly abandonment: AbandonmentWatch | undefined;
   /** Starts their timers (admission's load sampling): call when the process begins serving. */
   start(): void;
-  /** Stops their timers. Idempotent. */
-  stop(): void;
+  /** Stops their timers and writes what they counted. Idempotent. */
+  stop(): Promise<void>;
 }
 
 /** Builds the control plane and admission, and wires them to each other and to the metrics. */
@@ -91,12 +91,12 @@ export function controlServices(parts: ControlParts): ControlServices {
       abandonment?.start();
       plane.notifier?.start();
     },
-    stop() {
+    async stop() {
       if (stopped) return;
       stopped = true;
       abandonment?.stop();
       admission.close();
-      plane.close();
+      await plane.close(); // writes the last analytics counts: before the store closes
     },
   };
 }
@@ -176,9 +176,8 @@ export async function buildControlApp(parts: Omit<ControlParts, 'admittedListene
     trustProxy: parts.config.server.trustProxy,
     record: (route, method, status, seconds) => parts.metrics.http.record(route, method, status, seconds),
   });
-  app.addHook('onClose', (_instance, done) => {
-    services.stop();
-    done();
+  app.addHook('onClose', async () => {
+    await services.stop();
   });
   await mountControl(app, services, { ...parts, live });
   if (parts.web !== undefined) {

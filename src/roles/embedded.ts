@@ -166,7 +166,7 @@ async function wire(
     await leases?.stop(); // after the last uploads: the next owner resumes from what the bucket has
     await stageApp.close();
     await app.close();
-    services.stop();
+    await services.stop();
     await cluster?.close();
     await store.close();
     log.info('amphi stopped');

@@ -28,6 +28,9 @@ export type ReportDecision = 'dismiss' | 'remove_replay' | 'end_space' | 'suspen
 export interface ReportRecord {
   readonly id: string;
   readonly reporterId: string;
+  /** Read with the report (never stored): the handles of its two parties. */
+  readonly reporterHandle?: string;
+  readonly subjectHandle?: string;
   readonly kind: ReportKind;
   readonly spaceId: string | null;
   /** The reported party: the user, or the host of the reported Space or replay. */

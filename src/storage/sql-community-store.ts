@@ -147,7 +147,7 @@ export class SqlCommunityStore implements CommunityStore {
   }
 
   async getReport(id: string): Promise<ReportRecord | undefined> {
-    const [r] = await this.#db.all('SELECT * FROM reports WHERE id = ?', [id]);
+    const [r] = await this.#db.all(`${REPORTS} WHERE id = ?`, [id]);
     return r === undefined ? undefined : toReport(r);
   }
 
@@ -155,7 +155,7 @@ export class SqlCommunityStore implements CommunityStore {
     const where = q.status === undefined ? '' : 'WHERE status = ?';
     // The open queue oldest first (first come, first decided); decided ones newest first.
     const order = q.status === 'open' ? 'created_at ASC, id' : 'COALESCE(decided_at, created_at) DESC, id';
-    const rows = await this.#db.all(`SELECT * FROM reports ${where} ORDER BY ${order} LIMIT ? OFFSET ?`, [
+    const rows = await this.#db.all(`${REPORTS} ${where} ORDER BY ${order} LIMIT ? OFFSET ?`, [
       ...(q.status === undefined ? [] : [q.status]),
       q.limit,
       q.offset,
@@ -176,14 +176,14 @@ export class SqlCommunityStore implements CommunityStore {
 
   async listStatements(subjectId: string, page: Page): Promise<ReportRecord[]> {
     const rows = await this.#db.all(
-      `SELECT * FROM reports WHERE subject_id = ? AND status = 'decided' AND decision <> 'dismiss' ORDER BY decided_at DESC, id LIMIT ? OFFSET ?`,
+      `${REPORTS} WHERE subject_id = ? AND status = 'decided' AND decision <> 'dismiss' ORDER BY decided_at DESC, id LIMIT ? OFFSET ?`,
       [subjectId, page.limit, page.offset],
     );
     return rows.map(toReport);
   }
 
   async listReportsBy(reporterId: string, page: Page): Promise<ReportRecord[]> {
-    const rows = await this.#db.all('SELECT * FROM reports WHERE reporter_id = ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?', [
+    const rows = await this.#db.all(`${REPORTS} WHERE reporter_id = ? ORDER BY created_at DESC, id LIMIT ? OFFSET ?`, [
       reporterId,
       page.limit,
       page.offset,
@@ -299,6 +299,10 @@ export class SqlCommunityStore implements CommunityStore {
   }
 }
 
+/** Reports with the handles of both parties (the unqualified columns below are the report's). */
+const REPORTS = `SELECT reports.*, rp.handle AS reporter_handle, sj.handle AS subject_handle FROM reports
+  JOIN accounts rp ON rp.id = reports.reporter_id JOIN accounts sj ON sj.id = reports.subject_id`;
+
 const PROFILE =
   'SELECT id, handle, display_name, bio, avatar_type, avatar_version, admin, suspended_at, created_at FROM accounts';
 
@@ -320,6 +324,8 @@ function toReport(r: Row): ReportRecord {
   return {
     id: String(r.id),
     reporterId: String(r.reporter_id),
+    reporterHandle: String(r.reporter_handle),
+    subjectHandle: String(r.subject_handle),
     kind: r.kind as ReportRecord['kind'],
     spaceId: nullableString(r.space_id),
     subjectId: String(r.subject_id),

@@ -66,7 +66,7 @@ async function controlProcess(file: string, clock: ManualClock, lines: string[])
     store,
     log,
     async close() {
-      plane.close();
+      await plane.close();
       await store.close();
     },
   };

@@ -64,8 +64,8 @@ function lastSeatSuite(name: string, database: () => () => SqlDriver, done: () =
       const refused = outcomes.find((o) => o.status === 'rejected');
       assert.ok(refused?.reason instanceof AmphiError && refused.reason.code === 'LIVE_SPACES_LIMIT', String(refused?.reason));
     } finally {
-      a.plane.close();
-      b.plane.close();
+      await a.plane.close();
+      await b.plane.close();
       await a.store.close();
       await b.store.close();
     }
@@ -97,8 +97,8 @@ function lastSeatSuite(name: string, database: () => () => SqlDriver, done: () =
       // Every change bumped the version once: the start, 12 requests, the one accept.
       assert.equal((await b.store.getSpace(spaceId))?.version, 1 + 1 + 12 + 1);
     } finally {
-      a.plane.close();
-      b.plane.close();
+      await a.plane.close();
+      await b.plane.close();
       await a.store.close();
       await b.store.close();
       await done();
@@ -119,8 +119,8 @@ test('a change announced by another node drops the cached view at once (no waiti
     b.plane.bus.emit('space.changed', { spaceId }); // what b's bus bridge does when a's change arrives
     assert.equal((await b.plane.spaces.snapshot(spaceId)).space.pinnedLink, 'https://example.org/after');
   } finally {
-    a.plane.close();
-    b.plane.close();
+    await a.plane.close();
+    await b.plane.close();
     await driver.close();
   }
 });

@@ -5513,6 +5513,7 @@ export interface paths {
                                 spaceId: string | null;
                                 subject: {
                                     id: string;
+                                    handle: string;
                                 };
                                 reason: string;
                                 details: string;
@@ -5613,6 +5614,7 @@ export interface paths {
                                 spaceId: string | null;
                                 subject: {
                                     id: string;
+                                    handle: string;
                                 };
                                 reason: string;
                                 details: string;
@@ -5630,6 +5632,7 @@ export interface paths {
                                 spaceId: string | null;
                                 subject: {
                                     id: string;
+                                    handle: string;
                                 };
                                 reason: string;
                                 details: string;
@@ -5706,6 +5709,7 @@ export interface paths {
                                 spaceId: string | null;
                                 subject: {
                                     id: string;
+                                    handle: string;
                                 };
                                 reason: string;
                                 details: string;
@@ -5718,6 +5722,7 @@ export interface paths {
                                 decidedAt: string | null;
                                 reporter: {
                                     id: string;
+                                    handle: string;
                                 };
                             }[];
                             nextOffset: number | null;
@@ -5802,6 +5807,7 @@ export interface paths {
                                 spaceId: string | null;
                                 subject: {
                                     id: string;
+                                    handle: string;
                                 };
                                 reason: string;
                                 details: string;

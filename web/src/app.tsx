@@ -78,7 +78,7 @@ export function App() {
               <a href="/settings">{t.reminders}</a>
               <a href="/notices">{t.notices}</a>
               {admin && <a href="/admin">{t.admin}</a>}
-              <a class="who" href={`/@${me.handle}`} aria-label={t.profile}>
+              <a class="who" href={`/@${me.handle}`} title={t.profile}>
                 @{me.handle}
               </a>
               <button type="button" class="link" onClick={() => void signOut()}>

@@ -44,7 +44,7 @@ const ReportView = Type.Object({
   id: Type.String(),
   kind: Type.String(),
   spaceId: Type.Union([Type.String(), Type.Null()]),
-  subject: Type.Object({ id: Type.String() }),
+  subject: Type.Object({ id: Type.String(), handle: Type.String() }),
   reason: Type.String(),
   details: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
@@ -74,7 +74,7 @@ function reportView(r: ReportRecord) {
     id: r.id,
     kind: r.kind,
     spaceId: r.spaceId,
-    subject: { id: r.subjectId },
+    subject: { id: r.subjectId, handle: r.subjectHandle ?? '' },
     reason: r.reason,
     details: r.details,
     createdAt: iso(r.createdAt),
@@ -267,7 +267,9 @@ export function communityRoutes(app: App, { plane, auth, config }: RouteContext)
         ),
         response: {
           200: Type.Object({
-            reports: Type.Array(Type.Object({ ...ReportView.properties, reporter: Type.Object({ id: Type.String() }) })),
+            reports: Type.Array(
+              Type.Object({ ...ReportView.properties, reporter: Type.Object({ id: Type.String(), handle: Type.String() }) }),
+            ),
             nextOffset: Type.Union([Type.Integer(), Type.Null()]),
           }),
           ...errors(400, 401, 403),
@@ -277,7 +279,10 @@ export function communityRoutes(app: App, { plane, auth, config }: RouteContext)
     async (request) => {
       const { limit = 50, offset = 0, status = 'open' } = request.query;
       const rows = await community.reports(await auth.required(request), { limit: limit + 1, offset, status });
-      const { page, nextOffset } = paged(rows, limit, offset, (r) => ({ ...reportView(r), reporter: { id: r.reporterId } }));
+      const { page, nextOffset } = paged(rows, limit, offset, (r) => ({
+        ...reportView(r),
+        reporter: { id: r.reporterId, handle: r.reporterHandle ?? '' },
+      }));
       return { reports: page, nextOffset };
     },
   );

@@ -50,7 +50,8 @@ export function AuditLog({
     <section class="audit" aria-label={title}>
       <h3>{title}</h3>
       {entries.length === 0 ? <p class="muted">{t.noAudit}</p> : null}
-      <ol class="list audit-list">
+      {/* Scrolls once long: focusable, so a keyboard can scroll it too. */}
+      <ol class="list audit-list" tabIndex={0} aria-label={title}>
         {entries.map((e) => (
           <li key={e.id} class="list-row">
             <time class="muted small" dateTime={e.at}>

@@ -29,7 +29,8 @@ function ReportCard({ report, decided }: { report: QueuedReport; decided: (messa
         <strong>{strings.notices.about(report.kind, reasons[report.reason] ?? report.reason)}</strong>
       </p>
       <p class="muted small">
-        {new Date(report.createdAt).toLocaleString()} · {t.reporter(report.reporter.id)} · {t.subject}: {report.subject.id}
+        {new Date(report.createdAt).toLocaleString()} · {t.reporter(`@${report.reporter.handle}`)} · {t.subject}:{' '}
+        <a href={`/@${report.subject.handle}`}>@{report.subject.handle}</a>
         {report.spaceId !== null && (
           <>
             {' '}
