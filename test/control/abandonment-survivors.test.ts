@@ -183,7 +183,7 @@ describe('the control plane as createControlPlane wires it', () => {
       store,
       clock,
       async close() {
-        p.close();
+        await p.close();
         await store.close();
         rmSync(dir, { recursive: true, force: true });
       },
