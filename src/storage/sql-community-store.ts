@@ -299,9 +299,9 @@ export class SqlCommunityStore implements CommunityStore {
   }
 }
 
-/** Reports with the handles of both parties (the unqualified columns below are the report's). */
-const REPORTS = `SELECT reports.*, rp.handle AS reporter_handle, sj.handle AS subject_handle FROM reports
-  JOIN accounts rp ON rp.id = reports.reporter_id JOIN accounts sj ON sj.id = reports.subject_id`;
+/** Reports with the handles of both parties, as one table (so the conditions and orders below read the report's columns). */
+const REPORTS = `SELECT * FROM (SELECT reports.*, rp.handle AS reporter_handle, sj.handle AS subject_handle FROM reports
+  JOIN accounts rp ON rp.id = reports.reporter_id JOIN accounts sj ON sj.id = reports.subject_id) r`;
 
 const PROFILE =
   'SELECT id, handle, display_name, bio, avatar_type, avatar_version, admin, suspended_at, created_at FROM accounts';
