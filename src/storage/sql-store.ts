@@ -384,9 +384,13 @@ export class SqlStore implements Store {
     return rows[0];
   }
 
+  /**
+   * Inserts unless the row is there: ON CONFLICT, not a caught error, since on PostgreSQL a failed
+   * statement aborts the transaction it is part of (a mutation's later writes, its audit entry).
+   */
   async #insertIgnoringDuplicate(sql: string, params: readonly SqlValue[]): Promise<boolean> {
     try {
-      return (await this.#db.run(sql, params)) > 0;
+      return (await this.#db.run(`${sql} ON CONFLICT DO NOTHING`, params)) > 0;
     } catch (error) {
       if (isUniqueViolation(error)) return false;
       throw error;

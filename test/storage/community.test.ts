@@ -257,6 +257,28 @@ function reportTests({ store, account, space }: Ctx): void {
 
 function banTests({ store, account, space }: Ctx): void {
   describe('host blocks in the ban queries', () => {
+    test('an insert that finds its row there leaves the transaction usable (PostgreSQL aborts on a caught error)', async () => {
+      const host = await account('tx_host');
+      const guest = await account('tx_guest');
+      const id = await space(host);
+      await store().addInvitation(id, guest, host, T0);
+      const wrote = await store().inSpaceTransaction(id, async (tx) => {
+        assert.equal(await tx.addInvitation(id, guest, host, T0 + 1), false, 'already invited');
+        assert.equal(await tx.community().follow(guest, host, T0), true);
+        assert.equal(await tx.community().follow(guest, host, T0), false, 'already following');
+        await tx
+          .community()
+          .addAudit({ id: 'au_tx', spaceId: id, actorId: host, action: 'invite', targetId: guest, detail: null, at: T0 });
+        return true;
+      });
+      assert.equal(wrote, true);
+      assert.deepEqual(
+        (await store().community().listAudit({ spaceId: id, limit: 5, offset: 0 })).map((e) => e.action),
+        ['invite'],
+        'the later writes committed',
+      );
+    });
+
     test('isBanned and listBanned include the host’s blocks; listActiveBans leaves out ended Spaces', async () => {
       const host = await account('blk_host');
       const otherHost = await account('blk_other');
