@@ -17,6 +17,9 @@ export function containsPattern(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/** Rows per INSERT of `recordAudience` (4 parameters each: well under SQLite's 32,766 and PostgreSQL's 65,535). */
+const AUDIENCE_ROWS_PER_INSERT = 500;
+
 const nullableString = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const nullableNumber = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -219,13 +222,23 @@ export class SqlCommunityStore implements CommunityStore {
   }
 
   async recordAudience(rows: readonly { spaceId: string; subject: string; atMs: number }[]): Promise<void> {
+    // One row per listener (PostgreSQL refuses one statement that updates a row twice), then a few
+    // hundred rows per statement: thousands of listeners noted in one write, not a round trip each.
+    const seen = new Map<string, { spaceId: string; subject: string; first: number; last: number }>();
     for (const r of rows) {
+      const key = `${r.spaceId} ${r.subject}`;
+      const had = seen.get(key);
+      seen.set(key, { ...r, first: Math.min(had?.first ?? r.atMs, r.atMs), last: Math.max(had?.last ?? r.atMs, r.atMs) });
+    }
+    const unique = [...seen.values()];
+    for (let i = 0; i < unique.length; i += AUDIENCE_ROWS_PER_INSERT) {
+      const chunk = unique.slice(i, i + AUDIENCE_ROWS_PER_INSERT);
       await this.#db.run(
-        `INSERT INTO audience (space_id, subject, first_at, last_at) VALUES (?, ?, ?, ?)
+        `INSERT INTO audience (space_id, subject, first_at, last_at) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}
          ON CONFLICT (space_id, subject) DO UPDATE SET
            first_at = CASE WHEN excluded.first_at < audience.first_at THEN excluded.first_at ELSE audience.first_at END,
            last_at = CASE WHEN excluded.last_at > audience.last_at THEN excluded.last_at ELSE audience.last_at END`,
-        [r.spaceId, r.subject, r.atMs, r.atMs],
+        chunk.flatMap((r) => [r.spaceId, r.subject, r.first, r.last]),
       );
     }
   }

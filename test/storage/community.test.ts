@@ -257,6 +257,26 @@ function reportTests({ store, account, space }: Ctx): void {
 
 function banTests({ store, account, space }: Ctx): void {
   describe('host blocks in the ban queries', () => {
+    test('recordAudience takes thousands of listeners in one call, the same one twice included', async () => {
+      const host = await account('aud_host');
+      const id = await space(host);
+      const rows = Array.from({ length: 1200 }, (_, i) => ({
+        spaceId: id,
+        subject: `an_${String(i).padStart(12, '0')}`,
+        atMs: T0 + i,
+      }));
+      rows.push(
+        { spaceId: id, subject: 'an_000000000007', atMs: T0 - 5 },
+        { spaceId: id, subject: 'an_000000000007', atMs: T0 + 9000 },
+      );
+      await store().community().recordAudience(rows);
+      assert.deepEqual(await store().community().countAudience(id), { accounts: 0, anonymous: 1200 });
+      await store()
+        .community()
+        .recordAudience([{ spaceId: id, subject: host, atMs: T0 + 1 }]);
+      const [me] = await store().community().listAudience(id, { limit: 5, offset: 0 });
+      assert.equal(me?.accountId, host);
+    });
     test('an insert that finds its row there leaves the transaction usable (PostgreSQL aborts on a caught error)', async () => {
       const host = await account('tx_host');
       const guest = await account('tx_guest');
