@@ -37,7 +37,7 @@ export class SqlCommunityStore implements CommunityStore {
   }
 
   async findProfile(handle: string): Promise<Profile | undefined> {
-    const [r] = await this.#db.all(`${PROFILE} WHERE handle_key = ? AND system_role IS NULL`, [handle.toLowerCase()]);
+    const [r] = await this.#db.all(`${PROFILE} WHERE handle_key = ?`, [handle.toLowerCase()]);
     return r === undefined ? undefined : toProfile(r);
   }
 

@@ -257,6 +257,11 @@ function reportTests({ store, account, space }: Ctx): void {
 
 function banTests({ store, account, space }: Ctx): void {
   describe('host blocks in the ban queries', () => {
+    test("a system account (the demo's host) has a profile too: the demo Space's host link leads somewhere", async () => {
+      const id = uid('ac');
+      assert.ok(await store().createAccount({ id, handle: 'Demo_Host', createdAt: T0, passwordHash: 'x' }, 'demo'));
+      assert.equal((await store().community().findProfile('demo_host'))?.accountId, id);
+    });
     test('recordAudience takes thousands of listeners in one call, the same one twice included', async () => {
       const host = await account('aud_host');
       const id = await space(host);
