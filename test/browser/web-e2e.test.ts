@@ -16,6 +16,7 @@ import { optionalSuite, skipUnless } from '../helpers/skip.ts';
 import { writeToneWav } from '../helpers/wav.ts';
 import { publishTone } from '../helpers/whip-client.ts';
 import { currentTime, hears, signUp } from '../helpers/web-app.ts';
+import { SILENCE_RATE } from '../../web/src/catch-up.ts';
 
 /**
  * The web app end to end in Debian's Chromium, each person with their own browser and a fake
@@ -477,7 +478,8 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
         return s !== undefined && Number.isFinite(s.behindS) ? s : undefined;
       });
       assert.ok(first.behindS > 6 && !first.live, `starts from the beginning: ${JSON.stringify(first)}`);
-      assert.equal(first.playbackRate, 2);
+      // 2x, or the silence rate when the first look falls in a long silence (sped through, nothing lost).
+      assert.ok([2, SILENCE_RATE].includes(first.playbackRate), `catching up at ${first.playbackRate}x`);
       const started = performance.now();
       await eventually('live', async () => (await state())?.live === true, { timeoutMs: 30_000, intervalMs: 250 });
       console.log(
