@@ -4,7 +4,8 @@ import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { parseBucketUrl } from '../lib/bucket-url.ts';
 import { redactUrlPassword } from '../lib/redact-url.ts';
-import { ConfigSchema, defaultConfig, type Config } from './schema.ts';
+import { ConfigSchema, type Config } from './schema.ts';
+import { defaultConfig } from './defaults.ts';
 
 /** Thrown for any invalid setting; the message names the setting, its source and the fix. */
 export class ConfigError extends Error {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Capacity, levelOf, type CapacityPolicy } from '../../src/admission/capacity.ts';
-import { defaultConfig } from '../../src/config/schema.ts';
+import { defaultConfig } from '../../src/config/defaults.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { capacityPolicy } from './policies.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ProofOfWork, ReplaySet, type PowPolicy } from '../../src/admission/pow.ts';
 import { subjectTag } from '../../src/admission/signed.ts';
-import { defaultConfig } from '../../src/config/schema.ts';
+import { defaultConfig } from '../../src/config/defaults.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { MAX_SOLUTION_LENGTH } from '../../src/shared/pow-solve.ts';
 import { readClaims, signer } from './rooms.ts';

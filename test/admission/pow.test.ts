@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { difficultyFor, ProofOfWork, ReplaySet, type PowPolicy } from '../../src/admission/pow.ts';
 import { leadingZeroBits, readChallenge, solve } from '../../src/shared/pow-solve.ts';
-import { defaultConfig } from '../../src/config/schema.ts';
+import { defaultConfig } from '../../src/config/defaults.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { TokenSigner } from '../../src/lib/signed-token.ts';
 

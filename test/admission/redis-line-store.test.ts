@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import type { Redis } from 'ioredis';
 import { Admission, type JoinAttempt } from '../../src/admission/plane.ts';
 import { RedisLineStore } from '../../src/admission/redis-line-store.ts';
-import { defaultConfig } from '../../src/config/schema.ts';
+import { defaultConfig } from '../../src/config/defaults.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { redisSuite } from '../helpers/redis.ts';
 import { freshSpace, lineStoreBehaviour, rules, take } from './line-store-behaviour.ts';

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import type { LineStore } from '../../src/admission/line-store.ts';
 import { Admission } from '../../src/admission/plane.ts';
-import { defaultConfig } from '../../src/config/schema.ts';
+import { defaultConfig } from '../../src/config/defaults.ts';
 import { AmphiError } from '../../src/errors.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { signer } from './rooms.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { checkSheddingPolicy, Shedder, workPriorities, type ShedLevel, type WorkKind } from '../../src/admission/shedding.ts';
-import { defaultConfig } from '../../src/config/schema.ts';
+import { defaultConfig } from '../../src/config/defaults.ts';
 
 const table = defaultConfig.admission.shedding;
 

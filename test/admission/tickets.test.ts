@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DenseNumberSet, MemoryLineStore } from '../../src/admission/line-store.ts';
 import { WaitingRoom } from '../../src/admission/tickets.ts';
-import { defaultConfig } from '../../src/config/schema.ts';
+import { defaultConfig } from '../../src/config/defaults.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { TokenSigner } from '../../src/lib/signed-token.ts';
 import { makeRoom, makeRooms, policy, signer, tamper } from './rooms.ts';

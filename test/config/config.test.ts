@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { ConfigError, loadConfig, redactedConfig, validateConfig } from '../../src/config/load.ts';
-import { ConfigSchema, defaultConfig } from '../../src/config/schema.ts';
+import { ConfigSchema } from '../../src/config/schema.ts';
+import { defaultConfig } from '../../src/config/defaults.ts';
 
 /** Every object in a JSON value (arrays' items included), with its dotted path as errors name it. */
 function objectsIn(value: unknown, path = ''): { path: string; object: Record<string, unknown> }[] {

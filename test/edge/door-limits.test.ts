@@ -3,7 +3,7 @@ import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
-import { defaultConfig } from '../../src/config/schema.ts';
+import { defaultConfig } from '../../src/config/defaults.ts';
 import { Edge } from '../../src/edge/edge.ts';
 import { listenerDoor } from '../../src/edge/http.ts';
 import { ManualClock } from '../../src/lib/clock.ts';

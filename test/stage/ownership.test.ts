@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { defaultConfig } from '../../src/config/schema.ts';
+import { defaultConfig } from '../../src/config/defaults.ts';
 import { ControlBus } from '../../src/control/events.ts';
 import { AmphiError } from '../../src/errors.ts';
 import { ManualClock } from '../../src/lib/clock.ts';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { defaultConfig, type Config } from '../../src/config/schema.ts';
+import { defaultConfig } from '../../src/config/defaults.ts';
+import type { Config } from '../../src/config/schema.ts';
 import { ControlBus } from '../../src/control/events.ts';
 import { AmphiError } from '../../src/errors.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
