@@ -12,6 +12,7 @@ import { startEmbedded } from './roles/embedded.ts';
 import { redisConfigured } from './cluster/redis.ts';
 import type { Config } from './config/schema.ts';
 import { openStore } from './storage/open.ts';
+import { publishCommand } from './publish/command.ts';
 
 /** `amphi admin grant|revoke <handle>`: the operator role, set on the configured database. */
 async function setAdmin(config: Config, admin: boolean, handle: string): Promise<number> {
@@ -117,6 +118,7 @@ function tools(argv: readonly string[]): Promise<number> | undefined {
 export async function main(argv: readonly string[]): Promise<number> {
   const tool = tools(argv);
   if (tool !== undefined) return tool;
+  if (argv[0] === 'publish') return publishCommand(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({
