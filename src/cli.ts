@@ -55,6 +55,7 @@ Commands:
   edge             Run only an edge (needs --origin URL and AMPHI_SIGNING_KEY shared with the origin;
                    with REDIS_URL it joins the cluster's fleet)
   config           Print the effective configuration as JSON and exit
+  publish          Speak into a Space over WHIP: a tone or an audio file (amphi publish --help)
   admin grant|revoke HANDLE
                    Make an account an operator (the report queue, the operator-wide audit log), or no
                    longer; on the configured database (the server may be running)
@@ -70,16 +71,18 @@ Commands:
                    (amphi bench --help lists every bench; each command takes --help for its options)
   help             Show this help
 
-Options (each also settable by environment variable or config file):
-  --port N         HTTP port of the API (PORT; default 8080)
+Options (every setting, these and all others, can also come from the config file or the
+environment: AMPHI_ and its path in upper snake case, e.g. stage.iceAddresses is
+AMPHI_STAGE_ICE_ADDRESSES; docs/configuration.md lists them all):
+  --port N         HTTP port of the API (AMPHI_SERVER_PORT or PORT; default 8080)
   --stage-port N   The stage's own port for WHIP publishers (AMPHI_STAGE_PORT; default 8081)
-  --host ADDR      Listen address (HOST; default 127.0.0.1)
+  --host ADDR      Listen address (AMPHI_SERVER_HOST or HOST; default 127.0.0.1)
   --data-dir DIR   Where SQLite, keys and recordings live (AMPHI_DATA_DIR; default ./data)
   --database-url U PostgreSQL URL instead of SQLite (DATABASE_URL)
   --log-level L    fatal|error|warn|info|debug|trace|silent (AMPHI_LOG_LEVEL; default info)
   --config FILE    YAML or JSON config file (AMPHI_CONFIG); see amphi.sample.yaml
   --origin URL     For 'amphi edge': the origin (an 'amphi start' server) to fetch from
-  --redis-url U    Cluster mode: the shared Redis (REDIS_URL; or AMPHI_REDIS_SENTINELS for Sentinel)
+  --redis-url U    Cluster mode: the shared Redis (REDIS_URL; or AMPHI_CLUSTER_SENTINELS for Sentinel)
   --version        Print the version
 `;
 

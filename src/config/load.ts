@@ -4,6 +4,8 @@ import { Value } from 'typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { parseBucketUrl } from '../lib/bucket-url.ts';
 import { redactUrlPassword } from '../lib/redact-url.ts';
+import { configProblems } from './describe.ts';
+import { fromEnvironment, parseEnvValue, settings } from './env.ts';
 import { ConfigSchema, type Config } from './schema.ts';
 import { defaultConfig } from './defaults.ts';
 
@@ -26,34 +28,6 @@ export const configFlags = {
   'redis-url': 'cluster.redisUrl',
 } as const;
 
-/** The environment variables that set config keys, and their config paths. */
-export const configEnv = {
-  PORT: 'server.port',
-  AMPHI_STAGE_PORT: 'stage.port',
-  HOST: 'server.host',
-  AMPHI_DATA_DIR: 'dataDir',
-  DATABASE_URL: 'databaseUrl',
-  AMPHI_LOG_LEVEL: 'log.level',
-  AMPHI_SIGNING_KEY: 'tokens.signingKey',
-  REDIS_URL: 'cluster.redisUrl',
-  AMPHI_REDIS_SENTINELS: 'cluster.sentinels',
-  AMPHI_REDIS_SENTINEL_NAME: 'cluster.sentinelName',
-  AMPHI_PUBLIC_URL: 'server.publicUrl',
-  AMPHI_SMTP_URL: 'notify.smtpUrl',
-  AMPHI_EMAIL_FROM: 'notify.emailFrom',
-  AMPHI_STAGE_PUBLIC_URL: 'stage.publicUrl',
-  AMPHI_EDGE_PUBLIC_URL: 'edge.publicUrl',
-  AMPHI_ORIGIN_URL: 'edge.originUrl',
-  AMPHI_BUCKET_URL: 'bucket.url',
-  AMPHI_BUCKET_REGION: 'bucket.region',
-  AWS_ACCESS_KEY_ID: 'bucket.accessKeyId',
-  AWS_SECRET_ACCESS_KEY: 'bucket.secretAccessKey',
-} as const;
-
-const numericPaths = new Set(['server.port', 'stage.port']);
-/** Settings given as a comma-separated list in the environment. */
-const listPaths = new Set(['cluster.sentinels']);
-
 export interface LoadOptions {
   /** A YAML or JSON file (`--config` or `AMPHI_CONFIG`). */
   readonly file?: string | undefined;
@@ -64,38 +38,58 @@ export interface LoadOptions {
 }
 
 /**
- * Builds the configuration once: defaults, then the file, then the environment, then flags, then
- * overrides; validates the result against the schema and cross-field rules; returns it frozen.
+ * Builds the configuration once: defaults (the demo Space off when NODE_ENV is production), then the
+ * file, then the environment (every setting, see env.ts), then flags, then overrides; validates the
+ * result against the schema and cross-field rules; returns it frozen. An invalid setting is named with
+ * what it accepts and where its value came from.
  */
 export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
-  let merged: Layer = structuredClone(defaultConfig);
-  if (options.file !== undefined) merged = deepMerge(merged, readFileLayer(options.file), 'config file');
   const env = options.env ?? {};
-  for (const [name, path] of Object.entries(configEnv)) {
-    const raw = env[name];
-    if (raw !== undefined && raw !== '') merged = setPath(merged, path, coerce(path, raw, `environment variable ${name}`));
+  let merged: Layer = structuredClone(defaultConfig);
+  if (env.NODE_ENV === 'production') merged = setPath(merged, 'demo.enabled', false);
+  const sources = new Map<string, string>();
+  if (options.file !== undefined) {
+    const layer = readFileLayer(options.file);
+    for (const path of leafPaths(layer)) sources.set(path, `config file ${options.file}`);
+    merged = deepMerge(merged, layer, 'config file');
   }
+  for (const { path, value, name } of fromEnvironment(env)) {
+    sources.set(path, `environment variable ${name}`);
+    merged = setPath(merged, path, value);
+  }
+  const leaves = new Map(settings.map((s) => [s.path, s.schema]));
   for (const [name, path] of Object.entries(configFlags)) {
     const raw = options.flags?.[name as keyof typeof configFlags];
-    if (raw !== undefined) merged = setPath(merged, path, coerce(path, raw, `flag --${name}`));
+    if (raw === undefined) continue;
+    sources.set(path, `flag --${name}`);
+    merged = setPath(merged, path, parseEnvValue(leaves.get(path)!, raw));
   }
   if (options.overrides !== undefined) merged = deepMerge(merged, options.overrides, 'overrides');
-  return validateConfig(merged);
+  return validateConfig(merged, (path) => sourceOf(sources, path));
 }
 
-export function validateConfig(candidate: unknown): Readonly<Config> {
+/** Where a setting (or the setting it is part of: `a.b` for `a.b.0`) came from. */
+function sourceOf(sources: ReadonlyMap<string, string>, path: string): string | undefined {
+  for (let p = path; p !== ''; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
+    const found = sources.get(p);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function leafPaths(layer: Layer, prefix = ''): string[] {
+  return Object.entries(layer).flatMap(([key, value]) =>
+    isPlainObject(value) ? leafPaths(value, `${prefix}${key}.`) : [`${prefix}${key}`],
+  );
+}
+
+export function validateConfig(
+  candidate: unknown,
+  source: (path: string) => string | undefined = () => undefined,
+): Readonly<Config> {
   if (!Value.Check(ConfigSchema, candidate)) {
-    const problems = [...Value.Errors(ConfigSchema, candidate)]
-      .filter((e) => e.keyword !== 'boolean')
-      .map((e) => {
-        const where = e.instancePath === '' ? '(top level)' : e.instancePath.slice(1).replaceAll('/', '.');
-        const extra =
-          e.keyword === 'additionalProperties'
-            ? `: unknown key(s) ${String((e.params as { additionalProperties?: unknown }).additionalProperties)}`
-            : '';
-        return `${where} ${e.message}${extra}`;
-      });
-    throw new ConfigError(`invalid configuration:\n  - ${[...new Set(problems)].join('\n  - ')}`);
+    const problems = configProblems(ConfigSchema, candidate, source);
+    throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
   const config = candidate;
   if (config.stage.port !== 0 && config.stage.port === config.server.port) {
@@ -164,17 +158,6 @@ function readFileLayer(file: string): Layer {
   if (parsed === null || parsed === undefined) return {};
   if (!isPlainObject(parsed)) throw new ConfigError(`config file ${file} must hold a mapping of settings`);
   return parsed;
-}
-
-function coerce(path: string, raw: string, source: string): unknown {
-  if (listPaths.has(path))
-    return raw
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item !== '');
-  if (!numericPaths.has(path)) return raw;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${source} must be a whole number, got "${raw}"`);
-  return Number(raw);
 }
 
 function setPath(target: Layer, path: string, value: unknown): Layer {

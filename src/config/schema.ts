@@ -171,7 +171,29 @@ export const ConfigSchema = Type.Object(
       {
         publicUrl: NullableUrl,
         port: Type.Integer({ minimum: 0, maximum: 65535 }),
+        // The stage's own addresses, offered to speakers as ICE host candidates: the machine's public (or LAN) IPv4 address, never 0.0.0.0.
         iceAddresses: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 8 }),
+        // The UDP (and ICE-TCP) ports stage media binds, for a firewall rule; null = any free port. min < max (docs/networks.md).
+        icePortRange: Type.Union([
+          Type.Object(
+            { min: Type.Integer({ minimum: 1024, maximum: 65535 }), max: Type.Integer({ minimum: 1024, maximum: 65535 }) },
+            strict,
+          ),
+          Type.Null(),
+        ]),
+        // Passive ICE-TCP host candidates (RFC 6544) beside UDP: speakers whose UDP is blocked connect over TCP.
+        iceTcp: Type.Boolean(),
+        // TURN servers the stage names to speakers (WHIP Link rel="ice-server"): secret = coturn's static-auth-secret (TURN REST API credentials, valid credentialTtlSeconds); or fixed username and credential; urls [] = none.
+        turn: Type.Object(
+          {
+            urls: Type.Array(Type.String({ pattern: '^(turns?|stun):[^\\s<>,;"]+$' }), { maxItems: 8 }),
+            secret: Type.Union([Type.String({ minLength: 16 }), Type.Null()]),
+            username: Type.Union([Type.String({ minLength: 1, maxLength: 256, pattern: '^[^"\\\\]*$' }), Type.Null()]),
+            credential: Type.Union([Type.String({ minLength: 1, maxLength: 256, pattern: '^[^"\\\\]*$' }), Type.Null()]),
+            credentialTtlSeconds: Type.Integer({ minimum: 60, maximum: 604_800 }),
+          },
+          strict,
+        ),
         iceGatherTimeoutMs: Type.Integer({ minimum: 100, maximum: 10_000 }),
         programBitrateBps: Type.Integer({ minimum: 32_000, maximum: 64_000 }),
         returnBitrateBps: Type.Integer({ minimum: 16_000, maximum: 64_000 }),

@@ -79,7 +79,9 @@ describe('config', () => {
       () => loadConfig({ file: f }),
       (e: Error) =>
         e instanceof ConfigError &&
-        e.message.includes('admission.limits.perAddress must not have additional properties: unknown key(s) refilPerSecond'),
+        e.message.includes(
+          `admission.limits.perAddress.refilPerSecond: unknown setting (from config file ${f}); the settings here are capacity, refillPerSecond`,
+        ),
     );
   });
 
@@ -91,12 +93,13 @@ describe('config', () => {
       const key = Object.keys(target)[0]!;
       const typo = key.slice(0, -1); // refillPerSecond -> refillPerSecon
       assert.ok(!(typo in target), `${typo} is not a real key at ${path || '(top level)'}`);
+      const known = Object.keys(target).sort().join(', ');
       target[typo] = target[key];
       assert.throws(
         () => validateConfig(candidate),
         (e: Error) =>
           e instanceof ConfigError &&
-          e.message.includes(`${path || '(top level)'} must not have additional properties: unknown key(s) ${typo}`),
+          e.message.includes(`${path === '' ? '' : `${path}.`}${typo}: unknown setting; the settings here are ${known}`),
         `a misspelled ${path === '' ? '' : `${path}.`}${typo} is accepted`,
       );
     }
@@ -107,7 +110,11 @@ describe('config', () => {
   });
 
   test('bad values name the setting and its source', () => {
-    assert.throws(() => loadConfig({ env: { PORT: 'eighty' } }), /environment variable PORT must be a whole number/);
+    assert.throws(
+      () => loadConfig({ env: { PORT: 'eighty' } }),
+      (e: Error) =>
+        e.message.includes('server.port must be a whole number from 0 to 65535; got "eighty" (from environment variable PORT)'),
+    );
     assert.throws(() => loadConfig({ flags: { port: '70000' } }), /server\.port/);
     assert.throws(() => loadConfig({ env: { DATABASE_URL: 'mysql://x' } }), /databaseUrl/);
     assert.throws(() => loadConfig({ file: file('b.yaml', 'log: { level: loud }') }), /log\.level/);
