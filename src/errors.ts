@@ -176,7 +176,12 @@ export const errorCatalogue = {
     message:
       'Your number has not come up yet (details: position, etaSeconds); keep polling now-serving and exchange the ticket when it has.',
   },
-  // 413, 415, 416, 428, 429
+  // 412, 413, 415, 416, 428, 429
+  WHIP_ETAG_MISMATCH: {
+    status: 412,
+    message:
+      'If-Match does not name this WHIP session’s ICE session (its ETag changes with an ICE restart); send the ETag of the latest answer, or *.',
+  },
   BODY_TOO_LARGE: { status: 413, message: 'The body is too large; send less than the documented limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json.' },
   RANGE_NOT_SATISFIABLE: {

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AmphiError } from '../errors.ts';
 import type { App } from '../lib/http-app.ts';
+import { iceServerLinks } from '../shared/ice-servers.ts';
 import type { StagePlane } from './plane.ts';
 
 const SpaceParams = Type.Object({ spaceId: Type.String({ pattern: '^sp_[A-Za-z0-9_-]{12}$' }) }, { additionalProperties: false });
@@ -31,20 +32,31 @@ export function stageRoutes(app: App, stage: StagePlane): void {
     });
     done();
   });
-  app.options('/*', (_request, reply) => reply.code(204).send());
+  // CORS preflights, and WHIP's OPTIONS (RFC 9725 §4.6): with a stage token, the TURN servers to use.
+  app.options('/*', (request, reply) => {
+    const spaceId = /^\/whip\/(sp_[A-Za-z0-9_-]{12})$/.exec(request.url.split('?')[0]!)?.[1];
+    const servers = spaceId === undefined ? [] : stage.iceServers(spaceId, bearer(request));
+    if (servers.length > 0) void reply.header('link', iceServerLinks(servers));
+    return reply.code(204).send();
+  });
 
   app.post('/whip/:spaceId', { schema: { params: SpaceParams } }, async (request, reply) => {
     requireType(request, 'application/sdp');
     const { spaceId } = request.params;
-    const { sessionId, answer } = await stage.publish(spaceId, bearer(request), request.body as string);
-    return reply.code(201).type('application/sdp').header('location', `/whip/${spaceId}/sessions/${sessionId}`).send(answer);
+    const { sessionId, answer, etag, iceServers } = await stage.publish(spaceId, bearer(request), request.body as string);
+    if (iceServers.length > 0) void reply.header('link', iceServerLinks(iceServers));
+    return reply
+      .code(201)
+      .type('application/sdp')
+      .headers({ location: `/whip/${spaceId}/sessions/${sessionId}`, etag })
+      .send(answer);
   });
 
   app.patch('/whip/:spaceId/sessions/:sessionId', { schema: { params: SessionParams } }, async (request, reply) => {
     requireType(request, 'application/trickle-ice-sdpfrag');
     const { spaceId, sessionId } = request.params;
-    await stage.trickle(spaceId, sessionId, bearer(request), request.body as string);
-    return reply.code(204).send();
+    const etag = await stage.trickle(spaceId, sessionId, bearer(request), request.body as string, request.headers['if-match']);
+    return reply.code(204).header('etag', etag).send();
   });
 
   app.delete('/whip/:spaceId/sessions/:sessionId', { schema: { params: SessionParams } }, (request, reply) => {

@@ -1,61 +1,19 @@
-import type { Config } from '../config/schema.ts';
 import type { StageClaims } from '../control/credentials.ts';
-import type { ControlBus } from '../control/events.ts';
-import { AmphiError, rateLimited, type ErrorCode } from '../errors.ts';
-import { every, type Clock } from '../lib/clock.ts';
-import type { Logger } from '../lib/logger.ts';
-import type { TokenSigner } from '../lib/signed-token.ts';
+import { AmphiError, rateLimited } from '../errors.ts';
+import { every } from '../lib/clock.ts';
 import { RateLimiter } from '../lib/token-bucket.ts';
-import { TypedEmitter, type ListenerFailures } from '../lib/typed-emitter.ts';
+import type { IceServer } from '../shared/ice-servers.ts';
+import { TypedEmitter } from '../lib/typed-emitter.ts';
 import { newId } from '../lib/ids.ts';
 import { CandidateBudget, candidatePolicy, filterOfferCandidates, type CandidatePolicy, type Refusal } from './candidates.ts';
 import type { SourceLevel } from './mixer.ts';
 import { StageRoom } from './room.ts';
-import { checkOffer, fragmentCandidates } from './sdp.ts';
+import { checkOffer, fragmentCandidates, iceSessionTag, ifMatches } from './sdp.ts';
+import { checkStageNetwork, iceServersFor, weriftNetwork } from './network.ts';
 import { SpeakerSession } from './session.ts';
+import type { Published, SessionRef, StageDeps } from './deps.ts';
 
-/**
- * A speaker's standing on a Space's stage right now, as the control plane sees it. `live`: the Space
- * has started; hosts and co-hosts may connect before that, and wait in the green room.
- */
-export type Standing =
-  { readonly ok: true; readonly muted: boolean; readonly live: boolean } | { readonly ok: false; readonly code: ErrorCode };
-
-/** What the stage asks the control plane; in the embedded mode it reads the cached Space snapshot. */
-export interface StageAuthority {
-  standing(spaceId: string, accountId: string): Promise<Standing>;
-}
-
-export interface StageDeps {
-  readonly config: Readonly<Config['stage']>;
-  readonly clock: Clock;
-  readonly log: Logger;
-  readonly signer: TokenSigner;
-  readonly authority: StageAuthority;
-  readonly bus: ControlBus;
-  /** Where listeners that throw are reported (logged and counted). */
-  readonly failures: ListenerFailures;
-  /**
-   * Whether this process may produce the Space (cluster mode: it holds, or has just taken, the Space's
-   * lease). Undefined: always (embedded mode). A process that may not opens no room for the Space and
-   * refuses its publishers (503: they ask the control plane for the owner's WHIP URL again).
-   */
-  readonly owns?: (spaceId: string) => Promise<boolean>;
-}
-
-interface SessionRef {
-  readonly spaceId: string;
-  readonly accountId: string;
-  readonly session: SpeakerSession;
-  /** The remote candidates it may still add (the offer's count against it). */
-  readonly candidates: CandidateBudget;
-  /** Its trickle PATCHes: one bucket, gone with the session. */
-  readonly patches: RateLimiter;
-  /** False while it waits in the green room for its Space to start. */
-  attached: boolean;
-  /** Its mute state while waiting (once attached, the room keeps it). */
-  muted: boolean;
-}
+export type { Standing, StageAuthority, StageDeps, Published } from './deps.ts';
 
 /**
  * The stage: WHIP sessions grouped into one room per Space. It enforces the control plane's
@@ -87,6 +45,7 @@ export class StagePlane {
     this.#d = deps;
     this.events = new TypedEmitter(deps.failures.for('stage.rooms'));
     this.#limiter = new RateLimiter(deps.config.whipPostsPerAccount, deps.clock);
+    checkStageNetwork(deps.config);
     this.#policy = candidatePolicy(deps.config);
     const { bus } = deps;
     this.#unsubscribe.push(
@@ -184,7 +143,7 @@ export class StagePlane {
   }
 
   /** WHIP POST: checks the token and the offer, answers, and puts the speaker on the mix (or in the green room). */
-  async publish(spaceId: string, bearer: string | undefined, offer: string): Promise<{ sessionId: string; answer: string }> {
+  async publish(spaceId: string, bearer: string | undefined, offer: string): Promise<Published> {
     if (this.#closed) throw new AmphiError('SERVICE_UNAVAILABLE', { headers: { 'retry-after': '1' } });
     const accountId = this.#verify(spaceId, bearer);
     const taken = this.#limiter.take(`${spaceId}:${accountId}`);
@@ -202,12 +161,7 @@ export class StagePlane {
     }
   }
 
-  async #answer(
-    spaceId: string,
-    accountId: string,
-    offer: string,
-    sendBack: boolean,
-  ): Promise<{ sessionId: string; answer: string }> {
+  async #answer(spaceId: string, accountId: string, offer: string, sendBack: boolean): Promise<Published> {
     const standing = await this.#d.authority.standing(spaceId, accountId);
     if (!standing.ok) throw new AmphiError(standing.code);
     // Owning may fail (Redis or the bucket away during a take-over): the publisher is asked to retry, as when another node owns it.
@@ -229,7 +183,12 @@ export class StagePlane {
         sessionId,
         filtered.sdp,
         sendBack,
-        { addresses: config.iceAddresses, gatherTimeoutMs: config.iceGatherTimeoutMs, remote: this.#policy },
+        {
+          addresses: config.iceAddresses,
+          gatherTimeoutMs: config.iceGatherTimeoutMs,
+          remote: this.#policy,
+          network: weriftNetwork(config),
+        },
         failures.for('stage.session'),
       );
     } catch (error) {
@@ -255,21 +214,36 @@ export class StagePlane {
       accountId,
       session,
       candidates,
+      etag: iceSessionTag(answered.answer),
       patches: new RateLimiter(config.patchesPerSession, this.#d.clock, 1),
       attached: room !== undefined,
       muted: still.muted,
     });
     room?.attach(accountId, session, still.muted);
-    return { sessionId, answer: answered.answer };
+    return {
+      sessionId,
+      answer: answered.answer,
+      etag: iceSessionTag(answered.answer),
+      iceServers: iceServersFor(config.turn, accountId, this.#d.clock.now()),
+    };
   }
 
   /**
    * WHIP PATCH with an SDP fragment: trickled ICE candidates. Rate limited per session; candidates
    * the policy refuses, and those past the session's cap, are dropped and the PATCH still succeeds
-   * (204): a client's first candidates are its best, and nothing is sent to the dropped ones.
+   * (204): a client's first candidates are its best, and nothing is sent to the dropped ones. An
+   * If-Match that names another ICE session is refused (412); without one, the PATCH applies.
+   * Returns the session's ETag.
    */
-  async trickle(spaceId: string, sessionId: string, bearer: string | undefined, fragment: string): Promise<void> {
+  async trickle(
+    spaceId: string,
+    sessionId: string,
+    bearer: string | undefined,
+    fragment: string,
+    ifMatch?: string,
+  ): Promise<string> {
     const ref = this.#own(spaceId, sessionId, bearer);
+    if (!ifMatches(ifMatch, ref.etag)) throw new AmphiError('WHIP_ETAG_MISMATCH', { headers: { etag: ref.etag } });
     const taken = ref.patches.take('patch');
     if (!taken.ok) throw rateLimited(taken.retryAfterMs);
     const admitted: string[] = [];
@@ -286,6 +260,20 @@ export class StagePlane {
       } catch (error) {
         throw new AmphiError('WHIP_SDP_INVALID', { details: (error as Error).message });
       }
+    }
+    return ref.etag;
+  }
+
+  /**
+   * The ICE servers (TURN) for the holder of a valid stage token of the Space, for WHIP OPTIONS;
+   * none without one (TURN credentials are for speakers only).
+   */
+  iceServers(spaceId: string, bearer: string | undefined): IceServer[] {
+    if (bearer === undefined) return [];
+    try {
+      return iceServersFor(this.#d.config.turn, this.#verify(spaceId, bearer), this.#d.clock.now());
+    } catch {
+      return [];
     }
   }
 

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The little SDP handling the stage needs before a WebRTC stack sees an offer: reject what is not an
  * audio offer with Opus (a clear 4xx instead of a stack error), read the audio direction, and keep
@@ -53,4 +55,21 @@ export function fragmentCandidates(fragment: string): string[] {
     .split(/\r?\n/)
     .filter((l) => l.startsWith('a=candidate:'))
     .map((l) => l.slice(2).trim());
+}
+
+/**
+ * The WHIP ETag of an answer (RFC 9725 §4.3): names its ICE session, so it is made from the answer's
+ * ice-ufrag and ice-pwd (a restart would change both). A strong entity tag, quoted.
+ */
+export function iceSessionTag(answer: string): string {
+  const ufrag = /^a=ice-ufrag:(\S+)/m.exec(answer)?.[1] ?? '';
+  const pwd = /^a=ice-pwd:(\S+)/m.exec(answer)?.[1] ?? '';
+  return `"${createHash('sha256').update(`${ufrag}:${pwd}`).digest('base64url').slice(0, 22)}"`;
+}
+
+/** Whether an If-Match header (absent, `*`, or a list of entity tags) lets a request on `etag` through. */
+export function ifMatches(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return true;
+  const tags = header.split(',').map((t) => t.trim()); // strong comparison: a weak W/ tag never matches
+  return tags.includes('*') || tags.includes(etag);
 }

@@ -13,6 +13,8 @@ export interface IceOptions {
    * policy first; this is the stack's own check, in case its parser reads a line differently.
    */
   readonly remote: CandidatePolicy;
+  /** werift's port range and ICE-TCP switches (network.ts `weriftNetwork`). */
+  readonly network: { icePortRange: [number, number] | undefined; iceUseTcp: boolean; iceTcpPassive: boolean };
 }
 
 export interface SessionEvents extends Record<string, unknown> {
@@ -69,6 +71,7 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
       iceInterfaceAddresses: { udp4: ice.addresses[0] },
       iceAdditionalHostAddresses: [...ice.addresses],
       iceUseIpv6: false,
+      ...ice.network,
       // werift also gathers on every other interface of the machine (from sockets bound to the first
       // address): those candidates are not in the answer, but each would still pair with every
       // remote candidate and send checks. Pairs: remote candidates (capped) x the stage's addresses.

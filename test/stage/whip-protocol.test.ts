@@ -4,6 +4,7 @@ import { keyList, TokenSigner } from '../../src/lib/signed-token.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { TEST_SIGNING_KEY } from '../helpers/server.ts';
 import { liveStage, SUITE, TEST } from './live-stage.ts';
+import { handOffer } from './offers.ts';
 
 /** WHIP (RFC 9725) as a client sees it: credentials, status codes, and bad input. */
 describe('WHIP endpoint', SUITE, () => {
@@ -128,6 +129,43 @@ describe('WHIP endpoint', SUITE, () => {
     const again = await end(sessionUrl, credential.token);
     assert.equal(again.status, 404);
     assert.equal(codeOf(again.text), 'WHIP_SESSION_NOT_FOUND');
+  });
+
+  test('the answer carries an ETag; a PATCH whose If-Match names another ICE session gets 412', TEST, async () => {
+    const { server } = stage;
+    const { spaceId, host } = await server.liveSpace(0);
+    const credential = await server.stageToken(spaceId, host.token);
+    const auth = { authorization: `Bearer ${credential.token}` };
+    const answer = await post(credential.whipUrl, handOffer(), { ...auth, 'content-type': 'application/sdp' });
+    assert.equal(answer.status, 201, answer.text);
+    const etag = answer.headers.get('etag');
+    assert.match(etag ?? '', /^"[A-Za-z0-9_-]{16,}"$/, 'a strong, quoted entity tag');
+    const sessionUrl = `${server.stageUrl}${answer.headers.get('location')!}`;
+    const patch = (ifMatch?: string) =>
+      fetch(sessionUrl, {
+        method: 'PATCH',
+        headers: {
+          ...auth,
+          'content-type': 'application/trickle-ice-sdpfrag',
+          ...(ifMatch === undefined ? {} : { 'if-match': ifMatch }),
+        },
+        body: 'a=ice-ufrag:hOst\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\nm=audio 9 RTP/AVP 0\r\na=mid:0\r\n',
+      }).then(async (r) => ({ status: r.status, etag: r.headers.get('etag'), text: await r.text() }));
+    const stale = await patch('"an-older-ice-session"');
+    assert.equal(stale.status, 412);
+    assert.equal(codeOf(stale.text), 'WHIP_ETAG_MISMATCH');
+    assert.equal(stale.etag, etag, 'the 412 names the current ETag');
+    assert.equal((await patch(`W/${etag!}`)).status, 412, 'If-Match compares strongly: a weak tag never matches');
+    for (const ifMatch of [etag!, '*', `"x", ${etag!}`, undefined]) {
+      const ok = await patch(ifMatch);
+      assert.equal(ok.status, 204, `If-Match ${ifMatch}: ${ok.text}`);
+      assert.equal(ok.etag, etag);
+    }
+    assert.equal((await fetch(sessionUrl, { method: 'DELETE', headers: auth })).status, 200);
+    const other = await post(credential.whipUrl, handOffer(), { ...auth, 'content-type': 'application/sdp' });
+    assert.notEqual(other.headers.get('etag'), etag, 'each ICE session has its own tag');
+    const otherUrl = `${server.stageUrl}${other.headers.get('location')!}`;
+    assert.equal((await fetch(otherUrl, { method: 'DELETE', headers: auth })).status, 200);
   });
 
   test('only the owner can end or trickle into a session, not another speaker of the same Space', TEST, async () => {
