@@ -8,12 +8,15 @@ export function edgeMetrics(registry: Registry, edge: Edge): void {
     edge.allListeners(),
   );
   scrapeGauge(registry, 'amphi_edge_stream_listeners', 'Listeners holding a live.mp4 stream at this edge', () => edge.streaming);
-  scrapeGauge(
-    registry,
-    'amphi_edge_origin_fetches',
-    'Origin fetches since start (one per object per edge)',
-    () => edge.originFetches,
-  );
+  new Counter({
+    name: 'amphi_edge_origin_fetches_total',
+    help: 'Origin fetches since start (one per object per edge)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(edge.originFetches);
+    },
+  });
   new Counter({
     name: 'amphi_edge_streams_refused_total',
     help: 'live.mp4 streams refused with TOO_MANY_STREAMS, by the limit reached (edge.maxStreamsPerSubject, edge.maxStreamsPerAddress)',

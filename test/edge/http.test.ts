@@ -128,7 +128,7 @@ describe('listener door (raw HTTP, before the framework)', SUITE, () => {
       /amphi_control_http_requests_total\{route="\/l\/:token\/:spaceId\/:file",method="GET",status="401"\} \d+/,
     );
     assert.match(metrics, /amphi_edge_stream_listeners 0/);
-    assert.match(metrics, /amphi_edge_origin_fetches [1-9]\d*/);
+    assert.match(metrics, /amphi_edge_origin_fetches_total [1-9]\d*/);
   });
 });
 

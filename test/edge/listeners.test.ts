@@ -115,7 +115,7 @@ describe('edge listeners', () => {
     // media.m3u8, init.mp4 and the two listed parts for SPACE (both listeners), init.mp4 for OTHER; then the reload.
     assert.equal(edge.originFetches, 6);
     assert.equal(origin.fetches.length, 6);
-    assert.equal(value('amphi_edge_origin_fetches'), 'amphi_edge_origin_fetches 6');
+    assert.equal(value('amphi_edge_origin_fetches_total'), 'amphi_edge_origin_fetches_total 6');
     assert.match(text, /# HELP amphi_edge_listeners \S+/);
   });
 });

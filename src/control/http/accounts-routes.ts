@@ -23,6 +23,7 @@ export function accountRoutes(app: App, { plane, auth, clock, authLimiter }: Rou
     '/api/accounts',
     {
       schema: {
+        operationId: 'createAccount',
         tags: ['accounts'],
         summary: 'Create an account; returns a session token and sets the session cookie',
         body: Credentials,
@@ -41,6 +42,7 @@ export function accountRoutes(app: App, { plane, auth, clock, authLimiter }: Rou
     '/api/sessions',
     {
       schema: {
+        operationId: 'signIn',
         tags: ['accounts'],
         summary: 'Sign in; returns a session token and sets the session cookie',
         body: Credentials,
@@ -57,7 +59,14 @@ export function accountRoutes(app: App, { plane, auth, clock, authLimiter }: Rou
 
   app.delete(
     '/api/sessions/current',
-    { schema: { tags: ['accounts'], summary: 'Sign out: revoke this session', response: { 204: NoContent, ...errors(401) } } },
+    {
+      schema: {
+        operationId: 'signOut',
+        tags: ['accounts'],
+        summary: 'Sign out: revoke this session',
+        response: { 204: NoContent, ...errors(401) },
+      },
+    },
     async (request, reply) => {
       await auth.required(request);
       const token = sessionToken(request);
@@ -71,6 +80,7 @@ export function accountRoutes(app: App, { plane, auth, clock, authLimiter }: Rou
     '/api/sessions/current',
     {
       schema: {
+        operationId: 'getCurrentSession',
         tags: ['accounts'],
         summary: 'Who is signed in: the account, or null when anonymous (never 401, for pages that just ask)',
         response: { 200: Type.Object({ account: Type.Union([Account, Type.Null()]) }), ...errors(401) },
@@ -86,6 +96,7 @@ export function accountRoutes(app: App, { plane, auth, clock, authLimiter }: Rou
     '/api/accounts/by-handle/:handle',
     {
       schema: {
+        operationId: 'getAccountByHandle',
         tags: ['accounts'],
         summary: 'Find an account by its handle (to invite someone to speak)',
         params: Type.Object({ handle: Handle }, { additionalProperties: false }),
@@ -101,7 +112,14 @@ export function accountRoutes(app: App, { plane, auth, clock, authLimiter }: Rou
 
   app.get(
     '/api/me',
-    { schema: { tags: ['accounts'], summary: 'The signed-in account', response: { 200: Account, ...errors(401) } } },
+    {
+      schema: {
+        operationId: 'getMe',
+        tags: ['accounts'],
+        summary: 'The signed-in account',
+        response: { 200: Account, ...errors(401) },
+      },
+    },
     async (request) => accountView(await auth.required(request)),
   );
 
@@ -109,6 +127,7 @@ export function accountRoutes(app: App, { plane, auth, clock, authLimiter }: Rou
     '/api/me/reminders',
     {
       schema: {
+        operationId: 'listMyReminders',
         tags: ['accounts'],
         summary: `The scheduled Spaces the signed-in account set reminders for (ids, soonest first; up to ${MAX_REMINDERS_LISTED})`,
         response: { 200: Type.Object({ spaceIds: Type.Array(Type.String()) }), ...errors(401) },

@@ -24,6 +24,7 @@ export function chapterRoutes(app: App, { plane, auth, recordingFiles }: RouteCo
     '/api/spaces/:id/chapters',
     {
       schema: {
+        operationId: 'listChapters',
         tags: ['spaces'],
         summary:
           "A Space's recording in chapters by speaker (who spoke when, from the stage's speaking flags): an ended Space's replay, or a live one's so far (to catch up from). Times in seconds on the recording's timeline",
@@ -49,6 +50,7 @@ export function chapterRoutes(app: App, { plane, auth, recordingFiles }: RouteCo
     '/api/spaces/:id/chapters.vtt',
     {
       schema: {
+        operationId: 'getChaptersVtt',
         tags: ['spaces'],
         summary: 'The same chapters as WebVTT, for <track kind="chapters"> and players that read it',
         params: SpaceParams,

@@ -59,6 +59,7 @@ export function clipRoutes(app: App, { plane, auth, config, recordingFiles }: Ro
     '/api/spaces/:id/clips',
     {
       schema: {
+        operationId: 'createClip',
         tags: ['spaces'],
         summary:
           'Clip 5-60 s of a replay, or of a live Space what it recorded so far ({last: 30}): its own page and audio file. Signed in; who may listen may clip; rate-limited per account',
@@ -81,6 +82,7 @@ export function clipRoutes(app: App, { plane, auth, config, recordingFiles }: Ro
     '/api/clips/:clipId',
     {
       schema: {
+        operationId: 'getClip',
         tags: ['spaces'],
         summary: 'A clip: where it is in its Space, and its Space (title, host)',
         params: ClipParams,
@@ -103,6 +105,7 @@ export function clipRoutes(app: App, { plane, auth, config, recordingFiles }: Ro
     '/api/clips/:clipId/audio.m4a',
     {
       schema: {
+        operationId: 'downloadClip',
         tags: ['spaces'],
         summary: 'The clip as one .m4a file (Opus in fragmented MP4); one byte range per request',
         params: ClipParams,

@@ -94,6 +94,7 @@ export function communityRoutes(app: App, { plane, auth, config }: RouteContext)
     '/api/users/:handle',
     {
       schema: {
+        operationId: 'getProfile',
         tags: ['people'],
         summary: "A person's public profile: name, bio, picture, followers (and whether the caller follows them)",
         params: HandleParams,
@@ -111,6 +112,7 @@ export function communityRoutes(app: App, { plane, auth, config }: RouteContext)
     '/api/users/:handle/avatar',
     {
       schema: {
+        operationId: 'getAvatar',
         tags: ['people'],
         summary: "A person's picture (PNG, JPEG or WebP); 404 AVATAR_NOT_FOUND when they have none",
         params: HandleParams,
@@ -135,6 +137,7 @@ export function communityRoutes(app: App, { plane, auth, config }: RouteContext)
     '/api/me/profile',
     {
       schema: {
+        operationId: 'updateProfile',
         tags: ['people'],
         summary: 'Change your display name and bio (null or empty removes one)',
         body: Type.Object(
@@ -157,6 +160,7 @@ export function communityRoutes(app: App, { plane, auth, config }: RouteContext)
       // Base64 grows 4/3; a little room for the JSON around it.
       bodyLimit: Math.ceil((config.spaces.avatarMaxBytes * 4) / 3) + 1024,
       schema: {
+        operationId: 'setAvatar',
         tags: ['people'],
         summary: `Set your picture: a PNG, JPEG or WebP image up to ${config.spaces.avatarMaxBytes} bytes, as base64 with its type (415 AVATAR_REFUSED otherwise)`,
         body: Type.Object(
@@ -181,7 +185,14 @@ export function communityRoutes(app: App, { plane, auth, config }: RouteContext)
 
   app.delete(
     '/api/me/avatar',
-    { schema: { tags: ['people'], summary: 'Remove your picture', response: { 204: NoContent, ...errors(401) } } },
+    {
+      schema: {
+        operationId: 'removeAvatar',
+        tags: ['people'],
+        summary: 'Remove your picture',
+        response: { 204: NoContent, ...errors(401) },
+      },
+    },
     async (request, reply) => {
       await community.setAvatar(await auth.required(request), null, undefined);
       return reply.code(204).send(null);
@@ -196,6 +207,7 @@ export function communityRoutes(app: App, { plane, auth, config }: RouteContext)
       '/api/users/:handle/follow',
       {
         schema: {
+          operationId: on ? 'followUser' : 'unfollowUser',
           tags: ['people'],
           summary: on
             ? 'Follow a host: a reminder for each Space they have scheduled and schedule later (idempotent)'
@@ -212,6 +224,7 @@ export function communityRoutes(app: App, { plane, auth, config }: RouteContext)
     '/api/reports',
     {
       schema: {
+        operationId: 'createReport',
         tags: ['reports'],
         summary:
           'Report a Space, its replay, or a user to the operators, with a reason (signed in; rate-limited per account). The decision and its statement of reasons reach both sides through GET /api/me/notices',
@@ -238,6 +251,7 @@ export function communityRoutes(app: App, { plane, auth, config }: RouteContext)
     '/api/me/notices',
     {
       schema: {
+        operationId: 'listMyNotices',
         tags: ['reports'],
         summary:
           'Decisions about you with their statements of reasons (a removed replay, an ended Space, a suspension), and the outcome of reports you made',
@@ -259,6 +273,7 @@ export function communityRoutes(app: App, { plane, auth, config }: RouteContext)
     '/api/admin/reports',
     {
       schema: {
+        operationId: 'listReports',
         tags: ['admin'],
         summary: 'The report queue (operators): open reports oldest first, or decided ones newest first',
         querystring: Type.Object(
@@ -291,6 +306,7 @@ export function communityRoutes(app: App, { plane, auth, config }: RouteContext)
     '/api/admin/reports/:id/decision',
     {
       schema: {
+        operationId: 'decideReport',
         tags: ['admin'],
         summary:
           'Decide a report (operators): dismiss, remove the replay, end the Space or suspend the account, with the statement of reasons the reported party reads',
@@ -310,6 +326,7 @@ export function communityRoutes(app: App, { plane, auth, config }: RouteContext)
     '/api/admin/audit',
     {
       schema: {
+        operationId: 'getAdminAudit',
         tags: ['admin'],
         summary: 'The operator-wide audit log (operators): every act on every Space and account, newest first',
         querystring: AuditQuery,

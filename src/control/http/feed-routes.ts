@@ -32,6 +32,7 @@ export function feedRoutes(app: App, { plane, config, clock, recordingFiles }: R
     '/api/spaces/:id/calendar.ics',
     {
       schema: {
+        operationId: 'getSpaceCalendar',
         tags: ['spaces'],
         summary: 'The Space as a calendar event (iCalendar): its start, title, host and link; updates keep its UID',
         params: SpaceParams,
@@ -53,6 +54,7 @@ export function feedRoutes(app: App, { plane, config, clock, recordingFiles }: R
     '/api/accounts/by-handle/:handle/replays.rss',
     {
       schema: {
+        operationId: 'getHostPodcast',
         tags: ['accounts'],
         summary: `A host's replays as a podcast (RSS 2.0 with iTunes tags): the ${PODCAST_EPISODES} latest that anyone may listen to, each with its .m4a`,
         params: Type.Object({ handle: Handle }, { additionalProperties: false }),
@@ -85,6 +87,7 @@ export function feedRoutes(app: App, { plane, config, clock, recordingFiles }: R
     '/api/accounts/by-handle/:handle/calendar.ics',
     {
       schema: {
+        operationId: 'getHostCalendar',
         tags: ['accounts'],
         summary: `A host's Spaces as a calendar to subscribe to: up to ${FEED.scheduled} upcoming, ${FEED.live} live and the ${FEED.ended} latest ended`,
         params: Type.Object({ handle: Handle }, { additionalProperties: false }),

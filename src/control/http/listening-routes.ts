@@ -6,6 +6,7 @@ import { Type } from 'typebox';
 import { iso } from './views.ts';
 
 /** Listening: joining (a token, or a place in line), the waiting room's now-serving value, reactions. */
+// eslint-disable-next-line max-lines-per-function -- a declarative route table: one schema and a short handler per route
 export function listeningRoutes(app: App, { plane, auth, config, metrics, admission }: RouteContext): void {
   app.post(
     '/api/spaces/:id/join',
@@ -14,6 +15,7 @@ export function listeningRoutes(app: App, { plane, auth, config, metrics, admiss
       // well under the server-wide limit (413 BODY_TOO_LARGE).
       bodyLimit: config.admission.limits.maxBodyBytes,
       schema: {
+        operationId: 'joinSpace',
         tags: ['listening'],
         summary:
           'Join as a listener: a short-lived signed token and the stream and playlist URLs (200), or, past capacity, a place in line (202: a signed ticket, position, ETA). Poll lineUrl and send {ticket} once nowServing reaches your number. Under attack, anonymous joins first get 428 POW_REQUIRED with a challenge to solve. Send {token} to renew (never queued), with {client} for an anonymous token: the secret client id it was joined with. Writes nothing.',
@@ -80,6 +82,7 @@ export function listeningRoutes(app: App, { plane, auth, config, metrics, admiss
     '/api/spaces/:id/line',
     {
       schema: {
+        operationId: 'getLine',
         tags: ['listening'],
         summary:
           "The waiting room's now-serving value: one small document, the same for everyone, cacheable for a second. Exchange your ticket once nowServing >= your number.",
@@ -98,6 +101,7 @@ export function listeningRoutes(app: App, { plane, auth, config, metrics, admiss
     '/api/spaces/:id/reactions',
     {
       schema: {
+        operationId: 'sendReaction',
         tags: ['listening'],
         summary: 'Send an emoji reaction (signed-in, live Spaces, rate-limited per account)',
         params: SpaceParams,

@@ -85,6 +85,7 @@ export function moderationRoutes(app: App, { plane, auth, live }: RouteContext):
     '/api/spaces/:id/handover',
     {
       schema: {
+        operationId: 'handOver',
         tags: ['moderation'],
         summary: 'Hand the Space over to a co-host (host only): they become the host, you a co-host',
         params: SpaceParams,
@@ -102,6 +103,7 @@ export function moderationRoutes(app: App, { plane, auth, live }: RouteContext):
     '/api/spaces/:id/bans/:subject',
     {
       schema: {
+        operationId: 'liftBan',
         tags: ['moderation'],
         summary: 'Lift a removal (host or co-host): the person (or anonymous listener) may join again',
         params: BanParams,
@@ -118,6 +120,7 @@ export function moderationRoutes(app: App, { plane, auth, live }: RouteContext):
     '/api/spaces/:id/audience',
     {
       schema: {
+        operationId: 'listAudience',
         tags: ['moderation'],
         summary:
           'Who listened (host and co-hosts): signed-in listeners by name, most recent first, searchable (q); anonymous listeners as a count',
@@ -155,6 +158,7 @@ export function moderationRoutes(app: App, { plane, auth, live }: RouteContext):
     '/api/spaces/:id/audit',
     {
       schema: {
+        operationId: 'getSpaceAudit',
         tags: ['moderation'],
         summary:
           'The audit log of the Space (host and co-hosts): who muted, removed, invited, pinned, ended, and when; newest first',
@@ -176,6 +180,7 @@ export function moderationRoutes(app: App, { plane, auth, live }: RouteContext):
     '/api/spaces/:id/analytics',
     {
       schema: {
+        operationId: 'getSpaceAnalytics',
         tags: ['moderation'],
         summary:
           'How the Space went (host and co-hosts): peak and unique listeners, the join curve, the waiting room, replay plays, reactions. Counted every 5 s',
@@ -193,6 +198,7 @@ export function moderationRoutes(app: App, { plane, auth, live }: RouteContext):
     '/api/me/blocks',
     {
       schema: {
+        operationId: 'listBlocks',
         tags: ['moderation'],
         summary: 'The people you blocked from all your Spaces',
         response: {
@@ -219,6 +225,7 @@ export function moderationRoutes(app: App, { plane, auth, live }: RouteContext):
       '/api/me/blocks/:accountId',
       {
         schema: {
+          operationId: on ? 'blockAccount' : 'unblockAccount',
           tags: ['moderation'],
           summary: on
             ? 'Block someone from all your Spaces, now and later (removed from those not ended; idempotent)'

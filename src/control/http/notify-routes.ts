@@ -43,6 +43,7 @@ export function notifyRoutes(app: App, { plane, auth }: RouteContext): void {
     '/api/me/email',
     {
       schema: {
+        operationId: 'getMyEmail',
         tags: ['notifications'],
         summary: 'Where your reminders go: your e-mail address, whether it is verified, whether it takes reminders',
         response: { 200: Type.Object({ email: Type.Union([EmailSettings, Type.Null()]) }), ...errors(401) },
@@ -55,6 +56,7 @@ export function notifyRoutes(app: App, { plane, auth }: RouteContext): void {
     '/api/me/email',
     {
       schema: {
+        operationId: 'setMyEmail',
         tags: ['notifications'],
         summary:
           'Set your e-mail address for reminders; a link to verify it is sent to it (409 EMAIL_NOT_CONFIGURED without SMTP)',
@@ -67,7 +69,14 @@ export function notifyRoutes(app: App, { plane, auth }: RouteContext): void {
 
   app.delete(
     '/api/me/email',
-    { schema: { tags: ['notifications'], summary: 'Forget your e-mail address', response: { 204: NoContent, ...errors(401) } } },
+    {
+      schema: {
+        operationId: 'removeMyEmail',
+        tags: ['notifications'],
+        summary: 'Forget your e-mail address',
+        response: { 204: NoContent, ...errors(401) },
+      },
+    },
     async (request, reply) => {
       await service().removeEmail(await auth.required(request));
       return reply.code(204).send(null);
@@ -78,6 +87,7 @@ export function notifyRoutes(app: App, { plane, auth }: RouteContext): void {
     '/api/email/verify',
     {
       schema: {
+        operationId: 'verifyEmail',
         tags: ['notifications'],
         summary: 'The link in the verification e-mail: marks the address verified and goes to the home page',
         querystring: LinkQuery,
@@ -96,6 +106,7 @@ export function notifyRoutes(app: App, { plane, auth }: RouteContext): void {
     '/api/email/unsubscribe',
     {
       schema: {
+        operationId: 'getUnsubscribePage',
         tags: ['notifications'],
         summary: 'The unsubscribe link in a reminder: a page with one button that stops reminders by e-mail',
         querystring: LinkQuery,
@@ -124,6 +135,7 @@ export function notifyRoutes(app: App, { plane, auth }: RouteContext): void {
       '/api/email/unsubscribe',
       {
         schema: {
+          operationId: 'unsubscribeEmail',
           tags: ['notifications'],
           summary: 'Stop reminders by e-mail to the address in the link (RFC 8058 one-click; no sign-in needed)',
           querystring: LinkQuery,
@@ -144,6 +156,7 @@ export function notifyRoutes(app: App, { plane, auth }: RouteContext): void {
     '/api/push/key',
     {
       schema: {
+        operationId: 'getPushKey',
         tags: ['notifications'],
         summary: "The server's VAPID public key (base64url): the applicationServerKey a browser subscribes to push with",
         response: { 200: Type.Object({ publicKey: Type.String() }), ...errors(409) },
@@ -159,6 +172,7 @@ export function notifyRoutes(app: App, { plane, auth }: RouteContext): void {
     '/api/me/push-subscriptions',
     {
       schema: {
+        operationId: 'addPushSubscription',
         tags: ['notifications'],
         summary:
           "Keep this browser's push subscription (PushSubscription.toJSON()): your reminders reach it when a Space goes live",
@@ -180,6 +194,7 @@ export function notifyRoutes(app: App, { plane, auth }: RouteContext): void {
     '/api/me/push-subscriptions',
     {
       schema: {
+        operationId: 'removePushSubscription',
         tags: ['notifications'],
         summary: "Forget this browser's push subscription (by its endpoint)",
         body: Type.Object({ endpoint: Type.String({ minLength: 8, maxLength: 2000 }) }, strict),
@@ -196,6 +211,7 @@ export function notifyRoutes(app: App, { plane, auth }: RouteContext): void {
     '/api/me/webhooks',
     {
       schema: {
+        operationId: 'listWebhooks',
         tags: ['notifications'],
         summary:
           'Your webhooks: each gets space.soon (notify.remindBeforeMinutes before a scheduled start), space.live and space.ended for the Spaces you host, signed (Standard Webhooks)',
@@ -211,6 +227,7 @@ export function notifyRoutes(app: App, { plane, auth }: RouteContext): void {
     '/api/me/webhooks',
     {
       schema: {
+        operationId: 'addWebhook',
         tags: ['notifications'],
         summary: 'Add a webhook; the answer carries its signing secret, shown only this once',
         body: Type.Object(
@@ -238,6 +255,7 @@ export function notifyRoutes(app: App, { plane, auth }: RouteContext): void {
     '/api/me/webhooks/:webhookId',
     {
       schema: {
+        operationId: 'removeWebhook',
         tags: ['notifications'],
         summary: 'Remove a webhook (its pending calls are dropped)',
         params: Type.Object({ webhookId: Type.String({ pattern: '^wh_[A-Za-z0-9_-]{12}$' }) }, strict),

@@ -23,6 +23,7 @@ export function recordingRoutes(app: App, { plane, auth, recordingFiles }: Route
     '/api/spaces/:id/recording.m4a',
     {
       schema: {
+        operationId: 'downloadRecording',
         tags: ['spaces'],
         summary: "Download an ended Space's recording as one .m4a file (Opus in fragmented MP4)",
         description:

@@ -123,7 +123,7 @@ export function sharedPageHead({ plane, live }: Pick<RouteContext, 'plane' | 'li
 const OEmbedQuery = Type.Object(
   {
     url: Type.String({ maxLength: 2048, description: "A Space's page, replay or embed URL on this server" }),
-    format: Type.Optional(Type.Union([Type.Literal('json')], { description: 'Only json is offered' })),
+    format: Type.Optional(Type.Literal('json', { description: 'Only json is offered' })),
     maxwidth: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
     maxheight: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
   },
@@ -151,6 +151,7 @@ export function shareRoutes(app: App, { plane, live, config }: RouteContext): vo
     '/api/oembed',
     {
       schema: {
+        operationId: 'getOembed',
         tags: ['spaces'],
         summary: 'oEmbed for a link to a Space (its page, replay or embed URL): a rich embed, the iframe of /embed/:id',
         querystring: OEmbedQuery,

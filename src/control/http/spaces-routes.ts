@@ -26,6 +26,7 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
     '/api/spaces',
     {
       schema: {
+        operationId: 'createSpace',
         tags: ['spaces'],
         summary:
           'Create a Space; the caller becomes its host. It starts scheduled; POST .../start makes it live. Paced per account (429 SPACE_QUOTA_EXCEEDED)',
@@ -50,6 +51,7 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
     '/api/spaces',
     {
       schema: {
+        operationId: 'listSpaces',
         tags: ['spaces'],
         summary:
           'List and search Spaces: live (newest first), scheduled (soonest first) or ended (latest first); by words (q), topic (tag) or host (a handle)',
@@ -83,6 +85,7 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
     '/api/spaces/:id',
     {
       schema: {
+        operationId: 'getSpace',
         tags: ['spaces'],
         summary: 'A Space, public and identical for every caller; cacheable for one second',
         params: SpaceParams,
@@ -102,6 +105,7 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
     '/api/spaces/:id',
     {
       schema: {
+        operationId: 'updateSpace',
         tags: ['spaces'],
         summary:
           'Change the settings of a Space: allowAnonymous (host or co-host; false locks out anonymous listeners), scheduledStart (host, before going live: a revised start), tags and cohostsMayEnd (host)',
@@ -124,7 +128,15 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
   const lifecycle = (action: 'start' | 'end', summary: string) =>
     app.post(
       `/api/spaces/:id/${action}`,
-      { schema: { tags: ['spaces'], summary, params: SpaceParams, response: spaceResponse(400, 401, 403, 404, 409) } },
+      {
+        schema: {
+          operationId: `${action}Space`,
+          tags: ['spaces'],
+          summary,
+          params: SpaceParams,
+          response: spaceResponse(400, 401, 403, 404, 409),
+        },
+      },
       async (request) => envelope(await plane.spaces[action](await auth.required(request), request.params.id)),
     );
   lifecycle(
@@ -137,6 +149,7 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
     '/api/spaces/:id/recording',
     {
       schema: {
+        operationId: 'deleteRecording',
         tags: ['spaces'],
         summary:
           'Delete the replay of an ended Space for good (host only; idempotent): its recording, download and chapters go, the Space stays. Afterwards they answer 410 RECORDING_DELETED',
@@ -151,6 +164,7 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
     '/api/spaces/:id/me',
     {
       schema: {
+        operationId: 'getMyRelation',
         tags: ['spaces'],
         summary: "The caller's relation to the Space: role, mute, pending request, invitation, reminder",
         params: SpaceParams,
@@ -164,6 +178,7 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
     '/api/spaces/:id/stage',
     {
       schema: {
+        operationId: 'createStageCredential',
         tags: ['stage'],
         summary: 'A WHIP URL and stage token for the host, co-hosts and speakers',
         params: SpaceParams,
@@ -185,6 +200,7 @@ export function spaceRoutes(app: App, { plane, auth, metrics, live }: RouteConte
       '/api/spaces/:id/reminder',
       {
         schema: {
+          operationId: on ? 'setReminder' : 'cancelReminder',
           tags: ['spaces'],
           summary: on ? 'Remind me when this scheduled Space starts' : 'Cancel my reminder',
           params: SpaceParams,

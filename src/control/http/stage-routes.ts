@@ -8,6 +8,7 @@ import { iso, spaceEnvelope } from './views.ts';
  * Who is on stage: requests to speak, invitations, mute, move to audience, remove, co-hosts, the
  * pinned link. Every route answers with the updated Space.
  */
+// eslint-disable-next-line max-lines-per-function -- a declarative route table: one schema and a short handler per route
 export function stageRoutes(app: App, { plane, auth, live }: RouteContext): void {
   const { spaces } = plane;
   const envelope = (snap: SpaceSnapshot) => spaceEnvelope(snap, live);
@@ -17,12 +18,13 @@ export function stageRoutes(app: App, { plane, auth, live }: RouteContext): void
   const onSpace = (
     method: 'post' | 'put' | 'delete',
     path: string,
+    operationId: string,
     summary: string,
     act: (actor: Account, spaceId: string) => Promise<SpaceSnapshot>,
   ) =>
     app[method](
       `/api/spaces/:id${path}`,
-      { schema: { tags: ['stage'], summary, params: SpaceParams, response } },
+      { schema: { operationId, tags: ['stage'], summary, params: SpaceParams, response } },
       async (request) => envelope(await act(await auth.required(request), request.params.id)),
     );
 
@@ -30,52 +32,63 @@ export function stageRoutes(app: App, { plane, auth, live }: RouteContext): void
   const onMember = (
     method: 'post' | 'delete',
     path: `/${'requests' | 'members'}/:accountId/${string}`,
+    operationId: string,
     summary: string,
     act: (actor: Account, spaceId: string, targetId: string) => Promise<SpaceSnapshot>,
   ) =>
     app[method](
       `/api/spaces/:id${path}`,
-      { schema: { tags: ['stage'], summary, params: MemberParams, response } },
+      { schema: { operationId, tags: ['stage'], summary, params: MemberParams, response } },
       async (request) => envelope(await act(await auth.required(request), request.params.id, request.params.accountId)),
     );
 
-  onSpace('post', '/requests', 'Request to speak (live Spaces)', (a, id) => spaces.requestToSpeak(a, id));
-  onSpace('delete', '/requests/me', 'Cancel my request to speak', (a, id) => spaces.cancelRequest(a, id));
-  onMember('post', '/requests/:accountId/accept', 'Accept a request to speak (host or co-host)', (a, id, t) =>
+  onSpace('post', '/requests', 'requestToSpeak', 'Request to speak (live Spaces)', (a, id) => spaces.requestToSpeak(a, id));
+  onSpace('delete', '/requests/me', 'cancelRequest', 'Cancel my request to speak', (a, id) => spaces.cancelRequest(a, id));
+  onMember('post', '/requests/:accountId/accept', 'acceptRequest', 'Accept a request to speak (host or co-host)', (a, id, t) =>
     spaces.answerRequest(a, id, t, true),
   );
-  onMember('post', '/requests/:accountId/decline', 'Decline a request to speak (host or co-host)', (a, id, t) =>
+  onMember('post', '/requests/:accountId/decline', 'declineRequest', 'Decline a request to speak (host or co-host)', (a, id, t) =>
     spaces.answerRequest(a, id, t, false),
   );
-  onSpace('post', '/invitations/me/accept', 'Accept an invitation to speak', (a, id) => spaces.answerInvitation(a, id, true));
-  onSpace('post', '/invitations/me/decline', 'Decline an invitation to speak', (a, id) => spaces.answerInvitation(a, id, false));
-  onMember('post', '/members/:accountId/mute', 'Mute a speaker (host or co-host), or mute yourself', (a, id, t) =>
+  onSpace('post', '/invitations/me/accept', 'acceptInvitation', 'Accept an invitation to speak', (a, id) =>
+    spaces.answerInvitation(a, id, true),
+  );
+  onSpace('post', '/invitations/me/decline', 'declineInvitation', 'Decline an invitation to speak', (a, id) =>
+    spaces.answerInvitation(a, id, false),
+  );
+  onMember('post', '/members/:accountId/mute', 'muteMember', 'Mute a speaker (host or co-host), or mute yourself', (a, id, t) =>
     spaces.setMuted(a, id, t, true),
   );
-  onMember('post', '/members/:accountId/unmute', 'Unmute yourself (nobody can unmute someone else)', (a, id, t) =>
+  onMember('post', '/members/:accountId/unmute', 'unmuteMember', 'Unmute yourself (nobody can unmute someone else)', (a, id, t) =>
     spaces.setMuted(a, id, t, false),
   );
   onMember(
     'post',
     '/members/:accountId/audience',
+    'moveToAudience',
     'Move a speaker to the audience (host or co-host), or leave the stage yourself',
     (a, id, t) => spaces.moveToAudience(a, id, t),
   );
-  onMember('post', '/members/:accountId/remove', 'Remove a user from the Space for good (host or co-host)', (a, id, t) =>
-    spaces.remove(a, id, t),
+  onMember(
+    'post',
+    '/members/:accountId/remove',
+    'removeMember',
+    'Remove a user from the Space for good (host or co-host)',
+    (a, id, t) => spaces.remove(a, id, t),
   );
-  onMember('post', '/members/:accountId/cohost', 'Make a speaker co-host (host only)', (a, id, t) =>
+  onMember('post', '/members/:accountId/cohost', 'makeCohost', 'Make a speaker co-host (host only)', (a, id, t) =>
     spaces.setCohost(a, id, t, true),
   );
-  onMember('delete', '/members/:accountId/cohost', 'Make a co-host a speaker again (host only)', (a, id, t) =>
+  onMember('delete', '/members/:accountId/cohost', 'revokeCohost', 'Make a co-host a speaker again (host only)', (a, id, t) =>
     spaces.setCohost(a, id, t, false),
   );
-  onSpace('delete', '/pin', 'Unpin the link (host or co-host)', (a, id) => spaces.setPinnedLink(a, id, null));
+  onSpace('delete', '/pin', 'unpinLink', 'Unpin the link (host or co-host)', (a, id) => spaces.setPinnedLink(a, id, null));
 
   app.get(
     '/api/spaces/:id/requests',
     {
       schema: {
+        operationId: 'listRequests',
         tags: ['stage'],
         summary: 'Pending requests to speak, oldest first (host or co-host)',
         params: SpaceParams,
@@ -92,6 +105,7 @@ export function stageRoutes(app: App, { plane, auth, live }: RouteContext): void
     '/api/spaces/:id/invitations',
     {
       schema: {
+        operationId: 'inviteSpeaker',
         tags: ['stage'],
         summary: 'Invite a listener to speak (host or co-host)',
         params: SpaceParams,
@@ -104,7 +118,16 @@ export function stageRoutes(app: App, { plane, auth, live }: RouteContext): void
 
   app.put(
     '/api/spaces/:id/pin',
-    { schema: { tags: ['stage'], summary: 'Pin one link (host or co-host)', params: SpaceParams, body: PinBody, response } },
+    {
+      schema: {
+        operationId: 'pinLink',
+        tags: ['stage'],
+        summary: 'Pin one link (host or co-host)',
+        params: SpaceParams,
+        body: PinBody,
+        response,
+      },
+    },
     async (request) => envelope(await spaces.setPinnedLink(await auth.required(request), request.params.id, request.body.url)),
   );
 }

@@ -115,7 +115,12 @@ describe('OpenAPI, health and metrics', () => {
   test('the OpenAPI document lists every API route with its schemas and error responses', async () => {
     const doc = (await app.call('GET', '/api/openapi.json')).json;
     assert.equal(doc.openapi, '3.1.0');
-    const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) =>
+    // The API's own paths; the others (probes, metrics, listener media, WHIP) are described by hand
+    // (openapi-extra.ts) and checked in openapi-document.test.ts.
+    const apiPaths = Object.entries(doc.paths as Record<string, Record<string, { responses: object }>>).filter(([p]) =>
+      p.startsWith('/api/'),
+    );
+    const documented = apiPaths.flatMap(([p, ops]) =>
       Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replaceAll(/\{(\w+)\}/g, ':$1')}`),
     );
     const registered = registeredRoutes(app.app.printRoutes({ commonPrefix: false }));
@@ -129,7 +134,7 @@ describe('OpenAPI, health and metrics', () => {
     const join = doc.paths['/api/spaces/{id}/join'].post;
     assert.ok(join.responses['200'] && join.responses['202'], 'join documents the token and the waiting-room forms');
     assert.ok(doc.components.schemas.Space && doc.components.schemas.Error);
-    for (const ops of Object.values(doc.paths as Record<string, Record<string, { responses: object }>>)) {
+    for (const [, ops] of apiPaths) {
       for (const op of Object.values(ops))
         assert.ok(
           Object.keys(op.responses).some((s) => s.startsWith('4')),

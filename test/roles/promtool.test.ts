@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { busyServer } from '../helpers/busy-server.ts';
+import { Cleanup } from '../helpers/cleanup.ts';
+import { hasCommands, optionalSuite, skipUnless } from '../helpers/skip.ts';
+
+/**
+ * Prometheus's own linter on what `/metrics` exposes: counters end in `_total` and nothing else does,
+ * histograms are well formed, every series has help text, names use base units. CI installs promtool
+ * (Debian's package `prometheus`) and sets AMPHI_TEST_NGINX=1 for the suites needing outside tools,
+ * which makes this one required there too.
+ */
+const skip = skipUnless({
+  available: hasCommands('promtool'),
+  env: 'AMPHI_TEST_NGINX',
+  suite: 'promtool check metrics',
+  install: 'promtool (Debian package prometheus)',
+});
+
+/** promtool's findings on an exposition text: one line each, none when clean. */
+export function promtoolFindings(text: string): { status: number | null; lines: string[] } {
+  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
+  if (r.error !== undefined) throw r.error;
+  return { status: r.status, lines: `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim() !== '') };
+}
+
+optionalSuite('promtool check metrics on a busy server', { skip, timeout: 120_000 }, () => {
+  test('finds nothing to say about /metrics with a live Space, a speaker and a listener', { timeout: 90_000 }, async () => {
+    const cleanup = new Cleanup();
+    try {
+      const { scrape } = await busyServer(cleanup);
+      const text = await scrape();
+      assert.match(text, /^amphi_stage_sessions 1$/m, 'the speaker is counted (the traffic happened)');
+      const { status, lines } = promtoolFindings(text);
+      assert.deepEqual(lines, []);
+      assert.equal(status, 0);
+    } finally {
+      await cleanup.run();
+    }
+  });
+
+  test('does speak up: a gauge named _total is reported', () => {
+    const { status, lines } = promtoolFindings('# HELP amphi_x_total X\n# TYPE amphi_x_total gauge\namphi_x_total 1\n');
+    assert.notEqual(status, 0);
+    assert.match(lines.join('\n'), /non-counter metrics should not have "_total" suffix/);
+  });
+});
