@@ -9,6 +9,7 @@ import { AmphiError } from './errors.ts';
 import { createLogger } from './lib/logger.ts';
 import { startControl } from './roles/control-node.ts';
 import { startEmbedded } from './roles/embedded.ts';
+import { explainStartupFailure } from './roles/startup.ts';
 import { redisConfigured } from './cluster/redis.ts';
 import type { Config } from './config/schema.ts';
 import { openStore } from './storage/open.ts';
@@ -117,6 +118,32 @@ function tools(argv: readonly string[]): Promise<number> | undefined {
   });
 }
 
+/** Starts a serving role; a failure the operator can fix is one line on stderr and an exit code. */
+async function startRole(command: string, config: Readonly<Config>): Promise<{ close(): Promise<void> } | number> {
+  try {
+    return command === 'edge'
+      ? await startEdge(config)
+      : command === 'control'
+        ? await startControl(config)
+        : command === 'media' && !redisConfigured(config.cluster)
+          ? mediaNeedsCluster()
+          : await startEmbedded(config);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`amphi: ${error.message}\n`);
+      return 2;
+    }
+    const explained = explainStartupFailure(error, config);
+    if (explained !== undefined) {
+      process.stderr.write(`amphi: ${explained}\n`);
+      return 1;
+    }
+    if (!(error instanceof AmphiError)) throw error;
+    process.stderr.write(`amphi: ${error.message} (${String(error.details)})\n`);
+    return 2;
+  }
+}
+
 /** Parses argv, loads config once, and runs the command. Returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const tool = tools(argv);
@@ -176,25 +203,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (adminCommand) return setAdmin(config, positionals[1] === 'grant', positionals[2]!);
 
-  let server: { close(): Promise<void> };
-  try {
-    server =
-      command === 'edge'
-        ? await startEdge(config)
-        : command === 'control'
-          ? await startControl(config)
-          : command === 'media' && !redisConfigured(config.cluster)
-            ? mediaNeedsCluster()
-            : await startEmbedded(config);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`amphi: ${error.message}\n`);
-      return 2;
-    }
-    if (!(error instanceof AmphiError)) throw error;
-    process.stderr.write(`amphi: ${error.message} (${String(error.details)})\n`);
-    return 2;
-  }
+  const server = await startRole(command, config);
+  if (typeof server === 'number') return server;
   const log = createLogger(config.log.level);
   await new Promise<void>((resolve) => {
     let stopping = false;

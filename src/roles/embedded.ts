@@ -21,8 +21,8 @@ import { stageRoutes } from '../stage/http.ts';
 import { StagePlane } from '../stage/plane.ts';
 import { programEncoder } from '../stage/room.ts';
 import { openStore } from '../storage/open.ts';
+import { databaseUnreachable, lockDataDir, reopenLiveSpaces } from './startup.ts';
 import type { SqlStore } from '../storage/sql-store.ts';
-import type { Store } from '../storage/store.ts';
 import { RedisLineStore } from '../admission/redis-line-store.ts';
 import { redisConfigured } from '../cluster/redis.ts';
 import { ConfigError } from '../config/load.ts';
@@ -70,6 +70,18 @@ export async function startEmbedded(
 ): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const log = options.log ?? createLogger(config.log.level);
+  // Before anything reads or writes the data directory: a second Amphi on it stops here.
+  const lock = await lockDataDir(config.dataDir);
+  try {
+    const server = await startHolding(config, clock, log);
+    return { ...server, close: () => server.close().finally(() => lock.release()) };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startHolding(config: Readonly<Config>, clock: Clock, log: Logger): Promise<RunningServer> {
   secureDataDir(config.dataDir, config.databaseUrl === null, log);
   if (redisConfigured(config.cluster) && (config.databaseUrl === null || config.tokens.signingKey === null)) {
     throw new ConfigError(
@@ -91,6 +103,9 @@ export async function startEmbedded(
     dataDir: config.dataDir,
     nowMs: clock.now(),
     onConnectionError: (error) => log.warn({ err: error }, 'database connection lost (the pool replaces it)'),
+  }).catch(async (error: unknown) => {
+    await cluster?.close();
+    throw config.databaseUrl === null ? error : databaseUnreachable(error, config.databaseUrl);
   });
   try {
     return await wire({ config, clock, log, signer, store, cluster, reportWith: (fn) => (report = fn) });
@@ -378,20 +393,4 @@ async function buildHttp(parts: Parts, planes: ReturnType<typeof buildPlanes>) {
 function once(fn: () => Promise<void>): () => Promise<void> {
   let running: Promise<void> | undefined;
   return () => (running ??= fn());
-}
-
-/**
- * After a restart or a crash, every Space still live reopens its room: its program runs again (silence
- * until a speaker reconnects), so its recording resumes and its listeners hear it at once.
- */
-async function reopenLiveSpaces(store: Store, stage: StagePlane, log: Logger): Promise<void> {
-  const page = 100;
-  const ids: string[] = [];
-  for (let offset = 0; ; offset += page) {
-    const spaces = await store.listSpaces({ state: 'live', limit: page, offset });
-    ids.push(...spaces.map((s) => s.id));
-    if (spaces.length < page) break;
-  }
-  for (const spaceId of ids) stage.openRoom(spaceId);
-  if (ids.length > 0) log.info({ spaces: ids.length }, 'live Spaces reopened');
 }

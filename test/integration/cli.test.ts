@@ -68,7 +68,7 @@ describe('the amphi command', () => {
       spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
     const badPort = run('start', '--port', 'eighty');
     assert.equal(badPort.status, 2);
-    assert.match(badPort.stderr, /flag --port must be a whole number/);
+    assert.match(badPort.stderr, /server\.port must be a whole number from 0 to 65535; got "eighty" \(from flag --port\)/);
     const unknown = run('start', '--prot', '80');
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /Unknown option '--prot'/);
