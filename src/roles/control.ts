@@ -11,7 +11,7 @@ import { createControlPlane, type ControlDeps, type ControlPlane } from '../cont
 import { createHttpApp, type App } from '../lib/http-app.ts';
 import { RateLimiter } from '../lib/token-bucket.ts';
 import type { Metrics } from './metrics.ts';
-import { opsRoutes, type OpsDeps } from './ops-routes.ts';
+import { admissionReadiness, opsRoutes, type OpsDeps } from './ops-routes.ts';
 import { webRoutes, type WebOrigins } from './web.ts';
 
 /** What the control services are built from: the control plane's interfaces plus the process's metrics. */
@@ -108,6 +108,8 @@ export async function mountControl(
   parts: Pick<ControlParts, 'config' | 'clock' | 'metrics' | 'store' | 'log' | 'shared'> & {
     readonly live: LiveSignals;
     readonly checks?: OpsDeps['checks'];
+    /** Components only `/readyz` reports, besides storage, `checks` and admission (e.g. the stage listening). */
+    readonly ready?: OpsDeps['ready'];
     readonly recordingFiles?: RecordingFiles | undefined;
   },
 ): Promise<void> {
@@ -132,6 +134,7 @@ export async function mountControl(
     ping: () => parts.store.ping(),
     metricsAllowFrom: config.server.metricsAllowFrom,
     ...(parts.checks === undefined ? {} : { checks: parts.checks }),
+    ready: () => ({ admission: admissionReadiness(admission.shedder), ...parts.ready?.() }),
   });
 }
 

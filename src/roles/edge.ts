@@ -107,6 +107,8 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
     log,
     details: () => ({ role: 'edge', originFetches: edge.originFetches, draining, ...fallbackDetails(origin) }),
     ...(cluster === undefined ? {} : { checks: () => ({ keys: cluster.keysCheck() }) }),
+    // Draining: joins already stop choosing this edge; a balancer should too.
+    ready: () => ({ edge: draining ? { ok: false, reason: 'draining (edge.drainMs): shutting down' } : { ok: true } }),
     metricsAllowFrom: config.server.metricsAllowFrom,
   });
   await app.listen({ host: config.server.host, port: config.server.port });
