@@ -116,11 +116,13 @@ optionalSuite('nginx terminating TLS in front of Amphi (deploy/nginx/amphi-tls.c
       [/^\s*listen \[::\]:\d+.*\n/gm, ''],
       [`/etc/letsencrypt/live/${SHIPPED_NAME}/`, `${certs}/`],
       [SHIPPED_NAME, NAME],
-      ['root /var/www/letsencrypt;', `root ${prefix}/acme;`],
+      ['root /var/www/html;', `root ${prefix}/acme;`],
       ['server 127.0.0.1:8080;', `server 127.0.0.1:${appPort};`],
       ['server 127.0.0.1:8081;', `server 127.0.0.1:${stagePort};`],
     ]);
     writeFileSync(join(prefix, 'amphi-tls.conf'), site);
+    mkdirSync(join(prefix, 'acme/.well-known/acme-challenge'), { recursive: true });
+    writeFileSync(join(prefix, 'acme/.well-known/acme-challenge/t0ken'), 't0ken.thumbprint');
     // What nginx.conf around a sites-enabled file provides on a real install, with paths in the prefix.
     writeFileSync(
       join(prefix, 'nginx.conf'),
@@ -184,17 +186,22 @@ optionalSuite('nginx terminating TLS in front of Amphi (deploy/nginx/amphi-tls.c
     }
   });
 
-  test('plain HTTP redirects to HTTPS, path and query kept', TEST, async () => {
-    const answer = await new Promise<Answer>((resolve, reject) => {
-      const req = httpRequest(
-        { host: '127.0.0.1', port: httpPort, path: '/s/sp_abc?x=1', headers: { host: NAME }, agent: false, timeout: 10_000 },
-        (res) => void readAll(res).then((body) => resolve({ status: res.statusCode!, headers: res.headers, body }), reject),
-      );
-      req.on('error', reject);
-      req.end();
-    });
+  test('plain HTTP redirects to HTTPS, path and query kept, but answers ACME challenges', TEST, async () => {
+    const plain = (path: string) =>
+      new Promise<Answer>((resolve, reject) => {
+        const req = httpRequest(
+          { host: '127.0.0.1', port: httpPort, path, headers: { host: NAME }, agent: false, timeout: 10_000 },
+          (res) => void readAll(res).then((body) => resolve({ status: res.statusCode!, headers: res.headers, body }), reject),
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    const answer = await plain('/s/sp_abc?x=1');
     assert.equal(answer.status, 301);
     assert.equal(answer.headers.location, `https://${NAME}/s/sp_abc?x=1`);
+    const challenge = await plain('/.well-known/acme-challenge/t0ken');
+    assert.equal(challenge.status, 200, 'certbot --webroot renewals are served over plain HTTP');
+    assert.equal(challenge.body, 't0ken.thumbprint');
   });
 
   test('/healthz answers through nginx; /metrics does not leave the machine', TEST, async () => {
