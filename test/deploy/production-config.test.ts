@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -65,4 +65,13 @@ test('the unit and nginx agree with the config: data dir, ports, shutdown grace,
   const avatarBody = Math.ceil((config.spaces.avatarMaxBytes * 4) / 3) + 1024;
   const largest = Math.max(config.server.bodyLimitBytes, avatarBody);
   assert.ok(Number(body[1]) * 1024 >= largest, `nginx passes bodies up to ${largest} bytes (API, avatars)`);
+});
+
+test('docs/deploy.md names only files that exist, and the config sections it tells to change', () => {
+  const guide = readFileSync(fileURLToPath(new URL('../../docs/deploy.md', import.meta.url)), 'utf8');
+  const named = new Set([...guide.matchAll(/(?:\/opt\/amphi\/|\.\.\/)(deploy\/[\w./-]*\w)/g)].map((m) => m[1]!));
+  assert.ok(named.size >= 3, `the guide names the deploy files: ${[...named].join(', ')}`);
+  for (const path of named) assert.ok(existsSync(fileURLToPath(new URL(`../../${path}`, import.meta.url))), `${path} exists`);
+  // "the three lines marked CHANGE": the config must still have them.
+  assert.equal(readFileSync(file, 'utf8').match(/# CHANGE/g)?.length, 3);
 });
