@@ -28,6 +28,12 @@ export function admissionMetrics(registry: Registry, admission: Admission): void
     'Listeners served now, as admission counts them',
     () => admission.capacity.listeners,
   );
+  scrapeGauge(
+    registry,
+    'amphi_admission_waiting_rooms',
+    'Spaces with a waiting room on this node (a line opens when joins outrun capacity)',
+    () => admission.rooms.size,
+  );
   const counts = admission.counts;
   new Counter({
     name: 'amphi_admission_join_decisions_total',

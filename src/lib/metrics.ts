@@ -113,3 +113,85 @@ export class HttpStats {
     return [requests, durations] as unknown as Metric[];
   }
 }
+
+/**
+ * A histogram kept in plain numbers, for hot paths (an audio tick, a media write): `observe` is a
+ * bucket search and three additions, nothing labelled, nothing hashed. `histogramMetric` sums any
+ * number of them into one Prometheus histogram at scrape time.
+ */
+export class PlainHistogram {
+  readonly bounds: readonly number[];
+  readonly buckets: number[];
+  count = 0;
+  sum = 0;
+
+  constructor(bounds: readonly number[]) {
+    this.bounds = bounds;
+    this.buckets = bounds.map(() => 0);
+  }
+
+  observe(value: number): void {
+    this.count++;
+    this.sum += value;
+    const i = this.bounds.findIndex((le) => value <= le);
+    if (i >= 0) this.buckets[i]!++;
+  }
+
+  /** Adds another histogram's observations (same bounds) into this one. */
+  add(other: PlainHistogram): void {
+    this.count += other.count;
+    this.sum += other.sum;
+    for (let i = 0; i < this.buckets.length; i++) this.buckets[i]! += other.buckets[i] ?? 0;
+  }
+}
+
+/** One Prometheus histogram, the sum of the histograms `read` returns when scraped (all with `bounds`). */
+export function histogramMetric(
+  registry: Registry,
+  name: string,
+  help: string,
+  bounds: readonly number[],
+  read: () => Iterable<PlainHistogram>,
+): void {
+  const metric = {
+    name,
+    help,
+    type: 'histogram',
+    get: () => {
+      const total = new PlainHistogram(bounds);
+      for (const h of read()) total.add(h);
+      let cumulative = 0;
+      const values = bounds.map((le, i) => {
+        cumulative += total.buckets[i]!;
+        return { labels: { le }, value: cumulative, metricName: `${name}_bucket` };
+      });
+      return Promise.resolve({
+        name,
+        help,
+        type: 'histogram',
+        values: [
+          ...values,
+          { labels: { le: '+Inf' }, value: total.count, metricName: `${name}_bucket` },
+          { labels: {}, value: total.sum, metricName: `${name}_sum` },
+          { labels: {}, value: total.count, metricName: `${name}_count` },
+        ],
+        aggregator: 'sum',
+      });
+    },
+  };
+  // prom-client scrapes any object with this shape; its Metric type names only its own classes.
+  registry.registerMetric(metric as unknown as Metric);
+}
+
+/** A counter read at scrape time from a plain number that only grows. */
+export function scrapeCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}

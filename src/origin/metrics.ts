@@ -1,7 +1,8 @@
 import { Counter, type Registry } from 'prom-client';
-import { scrapeGauge } from '../lib/metrics.ts';
+import { histogramMetric, scrapeCounter, scrapeGauge } from '../lib/metrics.ts';
 import type { BucketMediaStorage } from './bucket-storage.ts';
 import type { OriginPlane } from './plane.ts';
+import { WRITE_BOUNDS_SECONDS } from './track-stats.ts';
 
 /** The origin's recordings (`amphi_origin_*`), read at scrape time. */
 export function originMetrics(registry: Registry, origin: OriginPlane): void {
@@ -18,6 +19,26 @@ export function originMetrics(registry: Registry, origin: OriginPlane): void {
       this.inc(origin.writeFailures);
     },
   });
+  const { stats } = origin;
+  scrapeCounter(
+    registry,
+    'amphi_origin_parts_total',
+    'LL-HLS parts cut from the program (served from memory)',
+    () => stats.parts,
+  );
+  scrapeCounter(
+    registry,
+    'amphi_origin_segments_written_total',
+    'Segments written to media storage (a failed one is a gap)',
+    () => stats.segments,
+  );
+  histogramMetric(
+    registry,
+    'amphi_origin_storage_write_seconds',
+    'Time of each successful media write (segments, manifests, playlists)',
+    WRITE_BOUNDS_SECONDS,
+    () => [stats.writeSeconds],
+  );
 }
 
 /** Uploads of recordings to the bucket (`amphi_bucket_*`, cluster mode), read at scrape time. */

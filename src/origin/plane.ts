@@ -8,6 +8,8 @@ import { mediaPlaylist, multivariantPlaylist } from './playlist.ts';
 import type { RoomState } from './room-state.ts';
 import type { MediaStorage } from './storage.ts';
 import { LiveTrack, type RecordingManifest, type StorageOutcome } from './track.ts';
+import { WRITE_BOUNDS_SECONDS, type TrackStats } from './track-stats.ts';
+import { PlainHistogram } from '../lib/metrics.ts';
 
 /** Blocking-request parameters: LL-HLS `_HLS_msn`/`_HLS_part`/`_HLS_skip`, room state `v`. */
 export interface OriginQuery {
@@ -72,6 +74,8 @@ export class OriginPlane {
   #health: StorageHealth = { ok: true };
   /** Media writes that failed since start (segments, manifests, playlists). */
   writeFailures = 0;
+  /** Parts cut, segments written and media write times, over every track (for metrics). */
+  readonly stats: TrackStats = { parts: 0, segments: 0, writeSeconds: new PlainHistogram(WRITE_BOUNDS_SECONDS) };
 
   constructor(deps: OriginDeps) {
     this.#d = deps;
@@ -99,6 +103,7 @@ export class OriginPlane {
         partsPerSegment: this.#d.config.partsPerSegment,
         preSkip: this.#d.preSkip,
         onStorage: (outcome) => this.#storageOutcome(outcome),
+        stats: this.stats,
       },
       resume,
     );

@@ -5,6 +5,7 @@ import type { ProgramFrame } from '../stage/program.ts';
 import { concat, fragment, initSegment, type FragmentSample } from './cmaf.ts';
 import { mediaPlaylist, partUri, segmentUri, type PartInfo, type SegmentInfo } from './playlist.ts';
 import type { MediaStorage } from './storage.ts';
+import type { TrackStats } from './track-stats.ts';
 
 export interface TrackOptions {
   readonly spaceId: string;
@@ -17,6 +18,8 @@ export interface TrackOptions {
   readonly preSkip: number;
   /** Told of every storage write: the origin turns failures into health, metrics and logs. */
   readonly onStorage: (outcome: StorageOutcome) => void;
+  /** Counted for metrics in plain numbers (the origin's, shared by its tracks). */
+  readonly stats?: TrackStats;
 }
 
 export type StorageOutcome =
@@ -264,6 +267,7 @@ export class LiveTrack {
     this.#heard.clear();
     this.#pending = [];
     this.#parts.push({ msn: this.#msn, index: this.#partIndex, durationMs, data });
+    if (this.#o.stats !== undefined) this.#o.stats.parts++;
     this.#partIndex++;
     if (this.#partIndex === this.#o.partsPerSegment) this.#closeSegment();
     this.#wake();
@@ -274,6 +278,7 @@ export class LiveTrack {
     // Written (durably, once) before it is listed: the recording is the stream. A segment that
     // cannot be written is listed as a gap, so the timeline and the numbering stay whole.
     const written = this.#store(segmentUri(this.#msn), concat(parts.map((p) => p.data)), 'create');
+    if (written && this.#o.stats !== undefined) this.#o.stats.segments++;
     this.#segments.push({
       msn: this.#msn,
       durationMs: parts.reduce((n, p) => n + p.durationMs, 0),
@@ -357,10 +362,12 @@ export class LiveTrack {
 
   /** One write; a failure is reported (logged, counted, shown in health) and never thrown. */
   #store(file: string, data: Uint8Array | string, mode: 'create' | 'replace'): boolean {
-    const { storage } = this.#o;
+    const { storage, stats } = this.#o;
+    const started = performance.now();
     try {
       if (mode === 'create') storage.create(this.spaceId, file, data as Uint8Array);
       else storage.write(this.spaceId, file, data);
+      stats?.writeSeconds.observe((performance.now() - started) / 1000);
     } catch (error) {
       this.#o.onStorage({ ok: false, spaceId: this.spaceId, file, error });
       return false;

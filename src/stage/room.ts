@@ -1,5 +1,6 @@
 import type { OnListenerError } from '../lib/typed-emitter.ts';
 import type { Clock, TimerHandle } from '../lib/clock.ts';
+import { PlainHistogram } from '../lib/metrics.ts';
 import type { Logger } from '../lib/logger.ts';
 import { FRAME_MS, FRAME_SAMPLES } from './audio.ts';
 import { OpusDecoderMono, OpusEncoderMono } from './codec.ts';
@@ -14,6 +15,11 @@ export type StageSession = Pick<SpeakerSession, 'id' | 'receivesAudio' | 'on' | 
 export function programEncoder(bitrateBps: number): OpusEncoderMono {
   return new OpusEncoderMono({ bitrateBps, complexity: 5, application: 'audio' });
 }
+
+/** A tick is due every 20 ms: lag past one frame is audible as a late program. */
+export const TICK_LAG_BOUNDS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.5, 1];
+/** One 20 ms Opus frame takes tens of microseconds to encode (42 us measured at complexity 5). */
+export const ENCODE_BOUNDS_SECONDS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01];
 
 export interface RoomOptions {
   readonly spaceId: string;
@@ -44,6 +50,11 @@ export class StageRoom {
   readonly spaceId: string;
   readonly program: ProgramStream;
   readonly #o: RoomOptions;
+  /**
+   * Tick lag and Opus encode time (program and mix-minus), in seconds, counted in plain numbers (50
+   * ticks a second per room): `stageMetrics` sums every room's at scrape time.
+   */
+  readonly timings = { tickLag: new PlainHistogram(TICK_LAG_BOUNDS_SECONDS), encode: new PlainHistogram(ENCODE_BOUNDS_SECONDS) };
   readonly #mixer = new Mixer();
   readonly #programEncoder: OpusEncoderMono;
   readonly #speakers = new Map<string, Speaker>();
@@ -152,6 +163,8 @@ export class StageRoom {
         // If the process stalled, catch up frame by frame so the timeline never skips.
         let guard = 0;
         while (!this.#closed && this.#o.clock.now() >= this.#startedAtMs + (this.#sequence + 1) * FRAME_MS && guard++ < 50) {
+          // How late this tick runs after its place on the frame grid (a stalled event loop shows here).
+          this.timings.tickLag.observe((this.#o.clock.now() - (this.#startedAtMs + (this.#sequence + 1) * FRAME_MS)) / 1000);
           this.#tick();
         }
         if (!this.#closed) this.#schedule();
@@ -163,18 +176,26 @@ export class StageRoom {
   #tick(): void {
     const { program, mixMinus, loudest } = this.#mixer.tick();
     const sequence = this.#sequence++;
+    const { encode } = this.timings;
     for (const speaker of this.#speakers.values()) {
       const minus = mixMinus.get(speaker.accountId);
-      if (speaker.encoder !== undefined && minus !== undefined)
-        speaker.session.send(speaker.encoder.encode(minus), FRAME_SAMPLES);
+      if (speaker.encoder !== undefined && minus !== undefined) {
+        const started = performance.now();
+        const packet = speaker.encoder.encode(minus);
+        encode.observe((performance.now() - started) / 1000);
+        speaker.session.send(packet, FRAME_SAMPLES);
+      }
     }
+    const started = performance.now();
+    const data = this.#programEncoder.encode(program);
+    encode.observe((performance.now() - started) / 1000);
     this.program.emit('frame', {
       spaceId: this.spaceId,
       sequence,
       ptsSamples: sequence * FRAME_SAMPLES,
       durationSamples: FRAME_SAMPLES,
       wallClockMs: this.#startedAtMs + sequence * FRAME_MS,
-      data: this.#programEncoder.encode(program),
+      data,
       speaker: loudest,
     });
   }

@@ -32,6 +32,10 @@ optionalSuite('promtool check metrics on a busy server', { skip, timeout: 120_00
       const { scrape } = await busyServer(cleanup);
       const text = await scrape();
       assert.match(text, /^amphi_stage_sessions 1$/m, 'the speaker is counted (the traffic happened)');
+      assert.match(text, /^amphi_stage_rooms 1$/m);
+      assert.match(text, /^amphi_stage_tick_lag_seconds_count [1-9]\d*$/m, 'ticks are timed');
+      assert.match(text, /^amphi_stage_opus_encode_seconds_count [1-9]\d*$/m, 'encodes are timed');
+      assert.match(text, /^amphi_origin_parts_total [1-9]\d*$/m, 'parts are counted');
       const { status, lines } = promtoolFindings(text);
       assert.deepEqual(lines, []);
       assert.equal(status, 0);
