@@ -266,6 +266,32 @@ optionalSuite('nginx terminating TLS in front of Amphi (deploy/nginx/amphi-tls.c
     assert.match(String(hangUp.headers['content-type']), /json/, 'a stage answer, not an nginx page');
   });
 
+  test('a blocking playlist reload held for seconds comes through (read timeout above the hold)', TEST, async () => {
+    const join = await tls(`/api/spaces/${demoSpaceId}/join`, { method: 'POST', localAddress: '127.0.0.5' });
+    assert.equal(join.status, 200, join.body);
+    const playlistPath = new URL((JSON.parse(join.body) as { playlistUrl: string }).playlistUrl).pathname.replace(
+      /[^/]+$/,
+      'media.m3u8',
+    );
+    const playlist = await eventually(
+      'a playlist with a whole segment',
+      async () => {
+        const answer = await tls(playlistPath);
+        return answer.status === 200 && answer.body.includes('#EXTINF') ? answer.body : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 200 },
+    );
+    const first = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(playlist)?.[1]);
+    const last = first + (playlist.match(/#EXTINF/g)?.length ?? 0) - 1;
+    // Two segments ahead: Amphi holds the request 2-4 s (a 2 s segment each), below its 6 s limit.
+    const started = performance.now();
+    const blocked = await tls(`${playlistPath}?_HLS_msn=${last + 2}&_HLS_part=0`);
+    const heldMs = performance.now() - started;
+    assert.equal(blocked.status, 200, blocked.body);
+    assert.ok(heldMs > 1000, `the reload was held (${heldMs.toFixed(0)} ms), so the test means what it says`);
+    assert.match(blocked.body, new RegExp(`#EXT-X-PART:[^\\n]*URI="p${last + 2}\\.0\\.m4s"`));
+  });
+
   test('the held live.mp4 stream is not buffered: each part arrives as soon as Amphi sends it', TEST, async () => {
     const join = await tls(`/api/spaces/${demoSpaceId}/join`, { method: 'POST' });
     assert.equal(join.status, 200, join.body);
