@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+import { exited } from '../../bench/lib/teardown.ts';
+import { post, type Json } from '../helpers/amphi-process.ts';
+import { Cleanup } from '../helpers/cleanup.ts';
+import { ffmpegDecode } from '../helpers/ffmpeg.ts';
+import { hasCommands, skipUnless } from '../helpers/skip.ts';
+import { toneProfile, toneSeconds } from '../helpers/tone.ts';
+
+/**
+ * The production install as docs/deploy.md gives it, on a fresh clone of this repository's HEAD:
+ * `npm ci --omit=dev` (no dev tools: the web app is built at install), then
+ * `NODE_ENV=production npx amphi start`. The app is served, the demo is off, and a Space published
+ * with that install's own `npx amphi publish` is heard by ffmpeg through the listener URLs. It
+ * installs from the npm registry (its cache makes it quick after `npm ci`), so it runs where
+ * AMPHI_TEST_INSTALL=1 (CI) and is skipped with a notice elsewhere.
+ */
+const skip = skipUnless({
+  available: process.env.AMPHI_TEST_INSTALL === '1' && hasCommands('git', 'npm', 'ffmpeg'),
+  env: 'AMPHI_TEST_INSTALL',
+  suite: 'production install test',
+  install: 'git, npm and ffmpeg, and set AMPHI_TEST_INSTALL=1',
+});
+const repo = new URL('../..', import.meta.url).pathname;
+
+/** Runs a command to its end, bounded by the test's timeout (cleanup stops it otherwise). */
+async function run(cleanup: Cleanup, command: string, args: string[], cwd: string, env: Record<string, string> = {}) {
+  const child = cleanup.child(command, spawn(command, args, { cwd, env: { ...process.env, ...env } }));
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  await exited(child);
+  return { code: child.exitCode, output };
+}
+
+/** `npx amphi start` in `cwd`, resolved once it logs "amphi listening" (or rejected if it exits first). */
+function start(
+  cleanup: Cleanup,
+  cwd: string,
+  dataDir: string,
+): Promise<{ child: ChildProcessWithoutNullStreams; url: string; logs: Json[] }> {
+  const child = cleanup.child(
+    'production amphi',
+    spawn('npx', ['amphi', 'start', '--port', '0', '--stage-port', '0', '--data-dir', dataDir], {
+      cwd,
+      env: { ...process.env, NODE_ENV: 'production', AMPHI_LOG_LEVEL: 'info' },
+    }),
+  );
+  const logs: Json[] = [];
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`amphi exited with ${code} before listening: ${stderr}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        logs.push(JSON.parse(line) as Json);
+      } catch {
+        logs.push({ msg: 'not JSON', line });
+      }
+      if (logs.at(-1)!.msg === 'amphi listening') resolve({ child, url: String(logs.at(-1)!.url), logs });
+    });
+  });
+}
+
+test(
+  'a fresh clone installed with npm ci --omit=dev serves the app, and a Space published with amphi publish is heard',
+  { skip, timeout: 600_000 },
+  async () => {
+    const cleanup = new Cleanup();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'amphi-install-'));
+      cleanup.add('install dir', () => rmSync(dir, { recursive: true, force: true }));
+      const clone = join(dir, 'amphi');
+      const cloned = await run(cleanup, 'git', ['clone', '-q', repo, clone], dir);
+      assert.equal(cloned.code, 0, cloned.output);
+
+      const installed = await run(cleanup, 'npm', ['ci', '--omit=dev', '--no-audit', '--no-fund'], clone);
+      assert.equal(installed.code, 0, installed.output);
+      assert.doesNotMatch(installed.output, /EBADENGINE|not found|ERR!/, 'a quiet install');
+      assert.ok(existsSync(join(clone, 'web/dist/index.html')), 'the web app is built at install');
+      assert.ok(!existsSync(join(clone, 'node_modules/typescript')), 'dev tools are not installed');
+
+      const server = await start(cleanup, clone, join(dir, 'data'));
+      const page = await fetch(`${server.url}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<script type="module"/);
+      assert.ok(!server.logs.some((l) => l.msg === 'demo Space live'), 'the demo is off in production');
+
+      const account = await post(`${server.url}/api/accounts`, { handle: 'prod_host', password: 'a real password' });
+      assert.equal(account.status, 201);
+      const token = String(account.json.token);
+      const space = await post(`${server.url}/api/spaces`, { title: 'Production' }, token);
+      const spaceId = String(space.json.space.id);
+      assert.equal((await post(`${server.url}/api/spaces/${spaceId}/start`, {}, token)).status, 200);
+
+      const speaker = cleanup.child(
+        'amphi publish',
+        spawn('npx', ['amphi', 'publish', '--api', server.url, '--space', spaceId, '--tone', '440', '--duration', '40'], {
+          cwd: clone,
+          env: { ...process.env, AMPHI_SESSION_TOKEN: token },
+        }),
+      );
+      let said = '';
+      speaker.stderr.on('data', (d: Buffer) => (said += d.toString()));
+      await new Promise<void>((resolve, reject) => {
+        speaker.stdout.on('data', (d: Buffer) => {
+          said += d.toString();
+          if (said.includes('connected')) resolve();
+        });
+        speaker.once('exit', (code) => reject(new Error(`amphi publish exited with ${code}: ${said}`)));
+      });
+
+      const joined = await post(`${server.url}/api/spaces/${spaceId}/join`, { client: 'production-install-listener' });
+      assert.equal(joined.status, 200, JSON.stringify(joined.json));
+      const { pcm, code, stderr } = await ffmpegDecode(String(joined.json.playlistUrl), 8);
+      assert.equal(code, 0, stderr);
+      const heard = toneSeconds(pcm);
+      assert.ok(heard >= 5, `ffmpeg heard ${heard} s of 440 Hz in 8 s: ${toneProfile(pcm)}`);
+      } finally {
+      await cleanup.run();
+    }
+  },
+);
