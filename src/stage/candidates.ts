@@ -5,7 +5,9 @@ import type { Config } from '../config/schema.ts';
  * Which remote ICE candidates the stage sends connectivity checks (STUN) to. A WHIP offer or trickle
  * PATCH names the addresses; unfiltered, any signed-up host could make the stage send STUN to any
  * host and port (a scanner of our own network, a reflector towards others). The stage is IPv4 only
- * (werift runs with `iceUseIpv6: false`) and gathers UDP only, so nothing else could connect anyway.
+ * (werift runs with `iceUseIpv6: false`). With `stage.iceTcp` it also listens for ICE-TCP, and then
+ * takes a speaker's active TCP candidates (RFC 6544; they name no port, the speaker dials the stage);
+ * it never dials out, so passive and simultaneous-open TCP candidates are refused.
  */
 export interface CandidatePolicy {
   readonly allowLoopback: boolean;
@@ -14,6 +16,8 @@ export interface CandidatePolicy {
   readonly maxPort: number;
   /** Candidates taken per session, over the offer and every PATCH: bounds the checks one session makes. */
   readonly maxPerSession: number;
+  /** Active ICE-TCP candidates are taken (the stage listens for ICE-TCP). */
+  readonly acceptTcp: boolean;
 }
 
 /** Why a remote candidate was not given to the WebRTC stack. */
@@ -37,7 +41,9 @@ type AddressClass =
   'public' | 'loopback' | 'private' | Extract<Refusal, 'unspecified' | 'multicast' | 'broadcast' | 'reserved' | 'link-local'>;
 
 /** Resolves the config's 'auto': loopback (private) peers only when the stage itself serves that network. */
-export function candidatePolicy(stage: Pick<Config['stage'], 'iceAddresses' | 'remoteCandidates'>): CandidatePolicy {
+export function candidatePolicy(
+  stage: Pick<Config['stage'], 'iceAddresses' | 'remoteCandidates'> & Partial<Pick<Config['stage'], 'iceTcp'>>,
+): CandidatePolicy {
   const own = stage.iceAddresses.map((a) => (isIPv4(a) ? ipv4Class(a) : 'public'));
   const { allowLoopback, allowPrivate, minPort, maxPort, maxPerSession } = stage.remoteCandidates;
   return {
@@ -46,6 +52,7 @@ export function candidatePolicy(stage: Pick<Config['stage'], 'iceAddresses' | 'r
     minPort,
     maxPort,
     maxPerSession,
+    acceptTcp: stage.iceTcp === true,
   };
 }
 
@@ -97,13 +104,23 @@ export class CandidateBudget {
   admit(text: string): Refusal | undefined {
     const bits = text.split(' ');
     if (bits.length < 8 || bits[6] !== 'typ') return 'malformed';
-    if (bits[2]?.toLowerCase() !== 'udp') return 'transport';
+    const transport = bits[2]?.toLowerCase();
     const host = bits[4] ?? '';
-    const portText = bits[5] ?? '';
-    const port = /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN;
-    const refused = refuseAddress(host, port, this.#policy);
+    let key: string;
+    let refused: Refusal | undefined;
+    if (transport === 'tcp') {
+      // An active candidate's port is a placeholder (9): the stage checks only its address.
+      const tcptype = bits.indexOf('tcptype', 8);
+      if (!this.#policy.acceptTcp || tcptype < 0 || bits[tcptype + 1] !== 'active') return 'transport';
+      refused = refuseAddress(host, this.#policy.minPort, this.#policy);
+      key = `tcp ${host}`;
+    } else if (transport === 'udp') {
+      const portText = bits[5] ?? '';
+      const port = /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN;
+      refused = refuseAddress(host, port, this.#policy);
+      key = `${host}:${port}`;
+    } else return 'transport';
     if (refused !== undefined) return refused;
-    const key = `${host}:${port}`;
     if (this.#taken.has(key)) return 'duplicate';
     if (this.#taken.size >= this.#policy.maxPerSession) return 'cap';
     this.#taken.add(key);

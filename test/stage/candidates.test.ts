@@ -10,7 +10,14 @@ import {
 } from '../../src/stage/candidates.ts';
 import { handOffer, hostCandidate } from './offers.ts';
 
-const STRICT: CandidatePolicy = { allowLoopback: false, allowPrivate: false, minPort: 1024, maxPort: 65535, maxPerSession: 3 };
+const STRICT: CandidatePolicy = {
+  allowLoopback: false,
+  allowPrivate: false,
+  minPort: 1024,
+  maxPort: 65535,
+  maxPerSession: 3,
+  acceptTcp: false,
+};
 const OPEN: CandidatePolicy = { ...STRICT, allowLoopback: true, allowPrivate: true };
 const value = (host: string, port = 40_000, transport = 'udp') =>
   hostCandidate(host, port, 1, transport).slice('candidate:'.length);
@@ -84,6 +91,22 @@ describe('remote ICE candidate policy', () => {
     assert.equal(budget.admit('1 1 udp 1 8.8.8.8 40000 type host'), 'malformed');
     assert.equal(budget.admit(value('8.8.8.8', 40_000, 'tcp')), 'transport');
     assert.equal(budget.admit(value('8.8.8.8', 40_000, 'UDP')), undefined, 'transport names are case-insensitive');
+  });
+
+  test('with ICE-TCP on, active TCP candidates are taken by address (their port is a placeholder); passive never', () => {
+    const budget = new CandidateBudget({ ...STRICT, acceptTcp: true });
+    const tcp = (host: string, tcptype: string) => `1 1 tcp 1518280447 ${host} 9 typ host tcptype ${tcptype}`;
+    assert.equal(budget.admit(tcp('8.8.8.8', 'active')), undefined);
+    assert.equal(budget.admit(tcp('8.8.8.8', 'active')), 'duplicate');
+    assert.equal(budget.admit(tcp('8.8.4.4', 'passive')), 'transport', 'the stage never dials out');
+    assert.equal(budget.admit(tcp('8.8.4.4', 'so')), 'transport');
+    assert.equal(budget.admit('1 1 tcp 1518280447 8.8.4.4 9 typ host'), 'transport', 'no tcptype');
+    assert.equal(budget.admit(tcp('10.0.0.2', 'active')), 'private', 'the address policy still applies');
+    assert.equal(budget.admit(tcp('127.0.0.1', 'active')), 'loopback');
+    const off = new CandidateBudget(STRICT);
+    assert.equal(off.admit(tcp('8.8.8.8', 'active')), 'transport', 'ICE-TCP off: no TCP candidate');
+    assert.equal(candidatePolicy({ ...defaultConfig.stage, iceTcp: true }).acceptTcp, true);
+    assert.equal(candidatePolicy(defaultConfig.stage).acceptTcp, false);
   });
 
   test("'auto' allows loopback (private) peers only when one of the stage's own addresses is loopback (private)", () => {
