@@ -97,6 +97,42 @@ export type JoinDecision =
   | { readonly kind: 'admit'; readonly waitedMs?: number }
   | { readonly kind: 'wait'; readonly ticket: IssuedTicket; readonly perSecond: number };
 
+/**
+ * Why the door refused a join or a renewal: RATE_LIMITED (`limits.joinsPerAddress`), POW_REQUIRED (a
+ * challenge sent), POW_INVALID, TICKET_INVALID by its reason (`expired` also covers a ticket of a room
+ * that is gone; `reused`; the rest, forged or someone else's, `ticket_invalid`), a renewal past
+ * `maxListeners` (`full`), and SHARED_STATE_UNAVAILABLE (the shared line away: `unavailable`).
+ */
+export type JoinRefusal =
+  | 'rate_limited'
+  | 'pow_required'
+  | 'pow_invalid'
+  | 'ticket_invalid'
+  | 'ticket_expired'
+  | 'ticket_reused'
+  | 'full'
+  | 'unavailable';
+
+function refusalOf(error: unknown): JoinRefusal | undefined {
+  if (!(error instanceof AmphiError)) return undefined;
+  switch (error.code) {
+    case 'RATE_LIMITED':
+      return 'rate_limited';
+    case 'POW_REQUIRED':
+      return 'pow_required';
+    case 'POW_INVALID':
+      return 'pow_invalid';
+    case 'SHARED_STATE_UNAVAILABLE':
+      return 'unavailable';
+    case 'TICKET_INVALID': {
+      const reason = (error.details as { reason?: unknown } | undefined)?.reason;
+      return reason === 'expired' ? 'ticket_expired' : reason === 'reused' ? 'ticket_reused' : 'ticket_invalid';
+    }
+    default:
+      return undefined;
+  }
+}
+
 /** A machine with nothing to do (before sampling starts). */
 const idle: LoadSignals = { sample: () => ({ eventLoopDelayMs: 0, cpuShare: 0 }), close: () => {} };
 
@@ -118,6 +154,17 @@ export class Admission {
    * admitted on this node's share alone while the shared line was unreachable.
    */
   readonly counts = { attempts: 0, admitted: 0, tickets: 0, exchanged: 0, challenges: 0, readmitted: 0, admittedLocally: 0 };
+  /** Joins and renewals the door refused since start, by reason (`JoinRefusal`): plain numbers read at scrape time. */
+  readonly refusals: Record<JoinRefusal, number> = {
+    rate_limited: 0,
+    pow_required: 0,
+    pow_invalid: 0,
+    ticket_invalid: 0,
+    ticket_expired: 0,
+    ticket_reused: 0,
+    full: 0,
+    unavailable: 0,
+  };
 
   constructor(deps: AdmissionDeps) {
     this.#d = deps;
@@ -176,6 +223,16 @@ export class Admission {
    * come up is answered with the line again, not an error.
    */
   async decide(a: JoinAttempt): Promise<JoinDecision> {
+    try {
+      return await this.#decide(a);
+    } catch (error) {
+      const reason = refusalOf(error);
+      if (reason !== undefined) this.refusals[reason]++;
+      throw error;
+    }
+  }
+
+  async #decide(a: JoinAttempt): Promise<JoinDecision> {
     this.counts.attempts++;
     this.#attempts.mark();
     const limited = this.#perAddress.take(a.address);
@@ -269,6 +326,7 @@ export class Admission {
   renewal(address: string): void {
     const limited = this.#perAddress.take(address);
     if (!limited.ok) {
+      this.refusals.rate_limited++;
       throw new AmphiError('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(limited.retryAfterMs / 1000)) } });
     }
   }
@@ -281,7 +339,10 @@ export class Admission {
    */
   readmit(spaceId: string, subject: string): void {
     if (this.#d.listening?.(spaceId, subject) === true) return;
-    if (this.capacity.freeSlots === 0) throw new AmphiError('LISTENER_TOKEN_INVALID', { details: { reason: 'full' } });
+    if (this.capacity.freeSlots === 0) {
+      this.refusals.full++;
+      throw new AmphiError('LISTENER_TOKEN_INVALID', { details: { reason: 'full' } });
+    }
     this.capacity.noteAdmitted();
     this.counts.readmitted++;
   }

@@ -153,10 +153,29 @@ export class WaitingRoom {
    * it shares the rate among Spaces; the door asks the store (`issueIfWaiting`).
    */
   get hasLine(): boolean {
+    return this.#waitingHeard() > 0;
+  }
+
+  /**
+   * The line as this process last heard it, moved on since at `perSecond` (the rate the store would
+   * move it at on the next step): how many wait (numbers issued, not yet come up), and the ETA a
+   * newcomer would be told (0 with nobody waiting: no line). No round trip, for metrics; another
+   * node's steps on a shared line show once this one steps too.
+   */
+  heardLine(perSecond: number): { readonly waiting: number; readonly newcomerEtaSeconds: number; readonly perSecond: number } {
     const h = this.#heard;
-    if (h === undefined) return false;
-    const moved = (h.perSecond * Math.max(0, this.#o.clock.now() - h.atMs)) / 1000;
-    return h.line.lastIssued - h.line.served - moved > 0;
+    const waiting = this.#waitingHeard(perSecond);
+    if (h === undefined || !(waiting > 0)) return { waiting: 0, newcomerEtaSeconds: 0, perSecond: 0 };
+    const ahead = Math.ceil(waiting) + 1; // the newcomer's number less now-serving, as `issue` tells it
+    return { waiting: Math.ceil(waiting), newcomerEtaSeconds: etaSeconds(ahead, h.line.perSecond), perSecond: h.line.perSecond };
+  }
+
+  /** Numbers waiting at the last step heard of, less what the line has moved since at `perSecond` (default: the rate then). */
+  #waitingHeard(perSecond?: number): number {
+    const h = this.#heard;
+    if (h === undefined) return 0;
+    const moved = ((perSecond ?? h.perSecond) * Math.max(0, this.#o.clock.now() - h.atMs)) / 1000;
+    return h.line.lastIssued - h.line.served - moved;
   }
 
   async status(): Promise<LineStatus> {
@@ -278,6 +297,24 @@ export class WaitingRooms {
 
   get size(): number {
     return this.#rooms.size;
+  }
+
+  /**
+   * This node's lines as last heard (`WaitingRoom.heardLine`), for metrics: everyone waiting, the
+   * longest ETA a newcomer would be told now (the longest line's), and the lines' measured admission rate.
+   */
+  heardLines(): { readonly waiting: number; readonly longestEtaSeconds: number; readonly perSecond: number } {
+    let waiting = 0;
+    let longestEtaSeconds = 0;
+    let perSecond = 0;
+    const share = this.#share();
+    for (const room of this.#rooms.values()) {
+      const line = room.heardLine(share);
+      waiting += line.waiting;
+      longestEtaSeconds = Math.max(longestEtaSeconds, line.newcomerEtaSeconds);
+      perSecond += line.perSecond;
+    }
+    return { waiting, longestEtaSeconds, perSecond };
   }
 
   #share(): number {
