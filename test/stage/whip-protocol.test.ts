@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { keyList, TokenSigner } from '../../src/lib/signed-token.ts';
+import { parseIceServerLinks } from '../../src/shared/ice-servers.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { TEST_SIGNING_KEY } from '../helpers/server.ts';
 import { liveStage, SUITE, TEST } from './live-stage.ts';
@@ -217,5 +219,41 @@ describe('stage resource caps', SUITE, () => {
       { intervalMs: 50 },
     );
     assert.ok(server.stage.room(spaceId)!.frames > frames, 'the program keeps its timeline');
+  });
+});
+
+describe('WHIP ICE servers (RFC 9725 §4.6)', SUITE, () => {
+  const secret = 'whip-protocol-test-turn-secret';
+  const stage = liveStage({
+    stage: {
+      port: 0,
+      turn: { urls: ['turn:127.0.0.1:3478?transport=tcp'], secret, username: null, credential: null, credentialTtlSeconds: 600 },
+    },
+  });
+
+  test('the 201 and an OPTIONS with the stage token name the TURN server with credentials; without it, none', TEST, async () => {
+    const { server } = stage;
+    const { spaceId, host } = await server.liveSpace(0);
+    const credential = await server.stageToken(spaceId, host.token);
+    const auth = { authorization: `Bearer ${credential.token}` };
+    const options = await fetch(credential.whipUrl, { method: 'OPTIONS', headers: auth });
+    assert.equal(options.status, 204);
+    const [named] = parseIceServerLinks(options.headers.get('link'));
+    assert.equal(named?.urls, 'turn:127.0.0.1:3478?transport=tcp');
+    assert.match(named?.username ?? '', new RegExp(`^\\d{10}:${host.id}$`));
+    assert.equal(named?.credential, createHmac('sha1', secret).update(named!.username!).digest('base64'));
+    assert.match(options.headers.get('link') ?? '', /rel="ice-server"; .*credential-type="password"/);
+    const anonymous = await fetch(credential.whipUrl, { method: 'OPTIONS' });
+    assert.equal(anonymous.headers.get('link'), null, 'TURN credentials only for a speaker');
+    const answer = await fetch(credential.whipUrl, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/sdp' },
+      body: handOffer(),
+    });
+    assert.equal(answer.status, 201);
+    assert.equal(parseIceServerLinks(answer.headers.get('link'))[0]?.urls, named?.urls);
+    await answer.text();
+    const sessionUrl = `${server.stageUrl}${answer.headers.get('location')!}`;
+    assert.equal((await fetch(sessionUrl, { method: 'DELETE', headers: auth })).status, 200);
   });
 });
