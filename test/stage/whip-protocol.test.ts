@@ -241,7 +241,7 @@ describe('WHIP ICE servers (RFC 9725 §4.6)', SUITE, () => {
     const [named] = parseIceServerLinks(options.headers.get('link'));
     assert.equal(named?.urls, 'turn:127.0.0.1:3478?transport=tcp');
     assert.match(named?.username ?? '', new RegExp(`^\\d{10}:${host.id}$`));
-    assert.equal(named?.credential, createHmac('sha1', secret).update(named!.username!).digest('base64'));
+    assert.equal(named?.credential, createHmac('sha1', secret).update(named.username!).digest('base64'));
     assert.match(options.headers.get('link') ?? '', /rel="ice-server"; .*credential-type="password"/);
     const anonymous = await fetch(credential.whipUrl, { method: 'OPTIONS' });
     assert.equal(anonymous.headers.get('link'), null, 'TURN credentials only for a speaker');
