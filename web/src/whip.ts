@@ -1,6 +1,7 @@
 import { errorOf } from './api.ts';
 import { playStream } from './audio.ts';
 import { Refusal, supervise, type Link, type LinkStatus } from './reconnect.ts';
+import { parseIceServerLinks } from '../../src/shared/ice-servers.ts';
 
 /** A browser speaker on the stage: microphone out over WHIP, the other speakers' mix back. */
 export interface StageConnection {
@@ -80,7 +81,8 @@ export async function joinStage(
 
 /** One WHIP session: a peer connection sending the microphone, the mix-minus played back; `gone()`: no DELETE needed. */
 async function publish(grant: StageGrant, microphone: MediaStream, gone: () => boolean): Promise<Link> {
-  const pc = new RTCPeerConnection();
+  // The stage's TURN servers first (RFC 9725 §4.6), so the one offer carries relay candidates too.
+  const pc = new RTCPeerConnection({ iceServers: await iceServers(grant) });
   let stopPlayback = () => {};
   try {
     for (const track of microphone.getAudioTracks()) pc.addTransceiver(track, { direction: 'sendrecv', streams: [microphone] });
@@ -115,6 +117,23 @@ async function publish(grant: StageGrant, microphone: MediaStream, gone: () => b
     pc.close();
     stopPlayback();
     throw error;
+  }
+}
+
+/**
+ * The ICE servers (TURN, with credentials for this speaker) the stage names in the Link headers of an
+ * OPTIONS to its WHIP URL; none if it names none or does not answer in 3 s (direct UDP may still work).
+ */
+async function iceServers(grant: StageGrant): Promise<RTCIceServer[]> {
+  try {
+    const res = await fetch(grant.whipUrl, {
+      method: 'OPTIONS',
+      headers: { authorization: `Bearer ${grant.token}` },
+      signal: AbortSignal.timeout(3000),
+    });
+    return parseIceServerLinks(res.headers.get('link')).map((s) => ({ ...s }));
+  } catch {
+    return [];
   }
 }
 
