@@ -62,3 +62,78 @@ export class HttpOriginClient implements OriginClient {
     return this.#credential.token;
   }
 }
+
+/** When an edge calls its origin unwell, judged from its own fetches. */
+export interface OriginWatchPolicy {
+  /** This many failed fetches in a row, and the origin is failing. */
+  readonly failuresInRow: number;
+  /**
+   * How long a failure counts: an edge taken out of rotation gets no new listeners to fetch for, so
+   * past this since the last failure it is ready again and its next fetches decide.
+   */
+  readonly holdMs: number;
+}
+
+export const ORIGIN_WATCH: OriginWatchPolicy = { failuresInRow: 3, holdMs: 15_000 };
+
+export type OriginReadiness =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: string; readonly failuresInRow: number; readonly lastOkAt: string | null };
+
+/**
+ * An origin client that remembers how its last fetches went, for the edge's `/readyz` (component
+ * `origin`). A fetch fails when the origin cannot be reached or answers 5xx; HLS_NOT_YET_AVAILABLE (a
+ * stalled Space) and every 4xx are the origin answering. Plain numbers: nothing per fetch but two writes.
+ */
+export class WatchedOrigin implements OriginClient {
+  readonly #inner: OriginClient;
+  readonly #clock: Clock;
+  readonly #policy: OriginWatchPolicy;
+  #failuresInRow = 0;
+  #lastFailureMs = 0;
+  #lastOkMs: number | undefined;
+  #lastError = '';
+
+  constructor(inner: OriginClient, clock: Clock, policy: OriginWatchPolicy = ORIGIN_WATCH) {
+    this.#inner = inner;
+    this.#clock = clock;
+    this.#policy = policy;
+  }
+
+  async get(spaceId: string, file: string, query: OriginQuery): Promise<OriginResponse> {
+    try {
+      const response = await this.#inner.get(spaceId, file, query);
+      this.#answered();
+      return response;
+    } catch (error) {
+      if (originFailed(error)) {
+        this.#failuresInRow++;
+        this.#lastFailureMs = this.#clock.now();
+        this.#lastError = error instanceof AmphiError ? error.code : String(error);
+      } else this.#answered();
+      throw error;
+    }
+  }
+
+  readiness(): OriginReadiness {
+    const failing =
+      this.#failuresInRow >= this.#policy.failuresInRow && this.#clock.now() - this.#lastFailureMs < this.#policy.holdMs;
+    if (!failing) return { ok: true };
+    return {
+      ok: false,
+      reason: `the last ${this.#failuresInRow} origin fetches failed (${this.#lastError})`,
+      failuresInRow: this.#failuresInRow,
+      lastOkAt: this.#lastOkMs === undefined ? null : new Date(this.#lastOkMs).toISOString(),
+    };
+  }
+
+  #answered(): void {
+    this.#failuresInRow = 0;
+    this.#lastOkMs = this.#clock.now();
+  }
+}
+
+/** Unreachable, or a 5xx that is not a stalled Space's part. */
+function originFailed(error: unknown): boolean {
+  return !(error instanceof AmphiError) || (error.status >= 500 && error.code !== 'HLS_NOT_YET_AVAILABLE');
+}

@@ -5,7 +5,7 @@ import { listenerDoor } from '../edge/http.ts';
 import { edgeMetrics } from '../edge/metrics.ts';
 import { BucketFallbackOrigin } from '../edge/bucket-fallback.ts';
 import type { OriginClient } from '../edge/edge.ts';
-import { HttpOriginClient } from '../edge/origin-client.ts';
+import { HttpOriginClient, WatchedOrigin } from '../edge/origin-client.ts';
 import { bucketFromConfig } from './media-storage.ts';
 import { OwnerOrigin } from './owner-origin.ts';
 import { AmphiError } from '../errors.ts';
@@ -70,7 +70,7 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
       draining,
     }),
   });
-  const { origin, bucket } = originOf(config, config.edge.originUrl, signer, clock, log, cluster);
+  const { origin, watched, bucket } = originOf(config, config.edge.originUrl, signer, clock, log, cluster);
   const edge = new Edge({
     signer,
     clock,
@@ -107,8 +107,12 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
     log,
     details: () => ({ role: 'edge', originFetches: edge.originFetches, draining, ...fallbackDetails(origin) }),
     ...(cluster === undefined ? {} : { checks: () => ({ keys: cluster.keysCheck() }) }),
-    // Draining: joins already stop choosing this edge; a balancer should too.
-    ready: () => ({ edge: draining ? { ok: false, reason: 'draining (edge.drainMs): shutting down' } : { ok: true } }),
+    // Draining: joins already stop choosing this edge; a balancer should too. An origin that fails
+    // every fetch: this edge cannot serve new listeners (the bucket still serves replays, if named).
+    ready: () => ({
+      edge: draining ? { ok: false, reason: 'draining (edge.drainMs): shutting down' } : { ok: true },
+      origin: watched.readiness(),
+    }),
     metricsAllowFrom: config.server.metricsAllowFrom,
   });
   await app.listen({ host: config.server.host, port: config.server.port });
@@ -145,6 +149,7 @@ function fallbackDetails(origin: OriginClient) {
 /**
  * The origin client: HTTP to the configured origin, or in a cluster to the media node holding each
  * Space's lease; with the recordings' bucket behind it when named (replays outlive an origin that is down).
+ * `watched` remembers how the last fetches to the origin went (the `origin` component of `/readyz`).
  */
 function originOf(
   config: Readonly<Config>,
@@ -159,7 +164,9 @@ function originOf(
     cluster === undefined
       ? new HttpOriginClient(originUrl, signer, clock)
       : new OwnerOrigin(cluster, originUrl, signer, clock, log);
-  return { origin: bucket === undefined ? http : new BucketFallbackOrigin(http, bucket, log), bucket };
+  // Watched before the bucket's fallback: readiness judges the origin itself, not what the bucket saves.
+  const watched = new WatchedOrigin(http, clock);
+  return { origin: bucket === undefined ? watched : new BucketFallbackOrigin(watched, bucket, log), watched, bucket };
 }
 
 /**

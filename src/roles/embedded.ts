@@ -29,6 +29,7 @@ import { ConfigError } from '../config/load.ts';
 import type { NodeReport } from '../cluster/fleet.ts';
 import { linkCluster, type ClusterLink } from './cluster.ts';
 import { controlServices, mountControl, type ControlApp } from './control.ts';
+import { listeningReadiness } from './ops-routes.ts';
 import { liveSignals } from './live-signals.ts';
 import { startDemo } from './demo.ts';
 import { secureDataDir } from './data-dir.ts';
@@ -354,6 +355,13 @@ async function buildHttp(parts: Parts, planes: ReturnType<typeof buildPlanes>) {
     door,
     record,
   });
+  // Built first: its listener is a component of the API's `/readyz`.
+  const stageApp = createHttpApp({
+    log: log.child({ plane: 'stage' }),
+    limits: { ...limits, requestTimeoutMs: Math.max(limits.headersTimeoutMs, STAGE_REQUEST_TIMEOUT_MS) },
+    bodyLimitBytes: STAGE_BODY_LIMIT_BYTES,
+  });
+  stageRoutes(stageApp, stage);
   await mountControl(app, services, {
     config,
     clock,
@@ -366,6 +374,7 @@ async function buildHttp(parts: Parts, planes: ReturnType<typeof buildPlanes>) {
       ...(planes.bucket === undefined ? {} : { bucket: bucketCheck(planes.bucket.storage.health) }),
       ...(parts.cluster === undefined ? {} : { keys: parts.cluster.keysCheck() }),
     }),
+    ready: () => ({ stage: listeningReadiness('the stage (WHIP, stage.port)', stageApp.server) }),
     recordingFiles: downloads,
   });
   originRoutes(app, origin, signer, clock);
@@ -380,12 +389,6 @@ async function buildHttp(parts: Parts, planes: ReturnType<typeof buildPlanes>) {
     pageHead: sharedPageHead({ plane: services.plane, live }),
     publicUrl: config.server.publicUrl,
   });
-  const stageApp = createHttpApp({
-    log: log.child({ plane: 'stage' }),
-    limits: { ...limits, requestTimeoutMs: Math.max(limits.headersTimeoutMs, STAGE_REQUEST_TIMEOUT_MS) },
-    bodyLimitBytes: STAGE_BODY_LIMIT_BYTES,
-  });
-  stageRoutes(stageApp, stage);
   return { app, stageApp };
 }
 

@@ -103,3 +103,11 @@ export function admissionReadiness(shedder: {
     ? { ok: false, reason: `shedding at level ${shedder.level}: new joins wait in line` }
     : { ok: true };
 }
+
+/**
+ * A listener of this process as a component (the stage's WHIP port): ready while it accepts
+ * connections; before it listens and once it has closed (shutting down), not.
+ */
+export function listeningReadiness(what: string, server: { readonly listening: boolean }): HealthCheck {
+  return server.listening ? { ok: true } : { ok: false, reason: `${what} is not listening` };
+}

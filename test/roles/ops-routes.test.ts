@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createHttpApp } from '../../src/lib/http-app.ts';
-import { admissionReadiness, opsRoutes, type HealthCheck, type OpsDeps } from '../../src/roles/ops-routes.ts';
+import { admissionReadiness, listeningReadiness, opsRoutes, type HealthCheck, type OpsDeps } from '../../src/roles/ops-routes.ts';
 import { makeTestApp } from '../helpers/app.ts';
 
 const log = pino({ level: 'silent' });
@@ -108,6 +109,27 @@ describe('the control role wires its components into /readyz', () => {
       assert.equal((await app.call('GET', '/readyz')).status, 200);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('a listener as a readiness component', () => {
+  test('the stage not yet listening, then listening, then closed: 503, 200, 503 naming stage', async () => {
+    const stage = createServer();
+    const o = await ops({ ready: () => ({ stage: listeningReadiness('the stage (WHIP, stage.port)', stage) }) });
+    try {
+      const before = await o.get('/readyz');
+      assert.equal(before.status, 503);
+      assert.deepEqual(before.json.components, { stage: { ok: false, reason: 'the stage (WHIP, stage.port) is not listening' } });
+      await new Promise<void>((resolve) => stage.listen(0, '127.0.0.1', resolve));
+      assert.deepEqual(await o.get('/readyz'), { status: 200, json: { status: 'ready', components: { stage: { ok: true } } } });
+      await new Promise((resolve) => stage.close(resolve));
+      const after = await o.get('/readyz');
+      assert.equal(after.status, 503);
+      assert.equal((after.json.components as Record<string, HealthCheck>).stage!.ok, false);
+    } finally {
+      if (stage.listening) stage.close();
+      await o.close();
     }
   });
 });
