@@ -72,6 +72,9 @@ describe('the Grafana dashboard', { timeout: 120_000 }, () => {
     for (const name of [
       'amphi_edge_listeners',
       'amphi_admission_join_decisions_total',
+      'amphi_admission_join_refusals_total',
+      'amphi_admission_waiting',
+      'amphi_admission_eta_seconds',
       'amphi_control_http_request_duration_seconds_bucket',
       'amphi_stage_rooms',
       'amphi_stage_sessions',
