@@ -121,7 +121,7 @@ test(
       assert.equal(code, 0, stderr);
       const heard = toneSeconds(pcm);
       assert.ok(heard >= 5, `ffmpeg heard ${heard} s of 440 Hz in 8 s: ${toneProfile(pcm)}`);
-      } finally {
+    } finally {
       await cleanup.run();
     }
   },

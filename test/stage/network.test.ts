@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { loadConfig } from '../../src/config/load.ts';
 import { createHmac } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { defaultConfig } from '../../src/config/defaults.ts';
 import { iceServerLinks, parseIceServerLinks } from '../../src/shared/ice-servers.ts';
-import { checkStageNetwork, iceServersFor, networkProblem, weriftNetwork } from '../../src/stage/network.ts';
+import { networkProblem } from '../../src/config/stage-network.ts';
+import { checkStageNetwork, iceServersFor, weriftNetwork } from '../../src/stage/network.ts';
 
 const stage = defaultConfig.stage;
 const turn = (over: Partial<typeof stage.turn>) => ({ ...stage, turn: { ...stage.turn, ...over } });
@@ -74,4 +76,12 @@ describe('the stage network settings', () => {
     );
     assert.deepEqual(parseIceServerLinks(null), []);
   });
+});
+
+test('the config loader refuses the same settings at load, naming them', () => {
+  assert.throws(
+    () => loadConfig({ env: { AMPHI_STAGE_ICE_PORT_RANGE: '{"min":40000,"max":40000}' } }),
+    /invalid configuration: stage\.icePortRange\.min \(40000\) must be less than max \(40000\)/,
+  );
+  assert.equal(loadConfig({ env: { AMPHI_STAGE_ICE_PORT_RANGE: '{"min":40000,"max":40099}' } }).stage.icePortRange?.max, 40_099);
 });
