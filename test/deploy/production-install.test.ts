@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,29 @@ const skip = skipUnless({
 });
 const repo = new URL('../..', import.meta.url).pathname;
 
+/**
+ * `npx` runs the command as its own child: the whole process group is stopped at cleanup (SIGTERM,
+ * SIGKILL after 5 s), so no server outlives a failed test.
+ */
+function group<C extends ChildProcess>(cleanup: Cleanup, what: string, child: C): C {
+  cleanup.add(what, async () => {
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, name);
+      } catch {
+        // The group has ended.
+      }
+    };
+    signal('SIGTERM');
+    const done = exited(child);
+    const timer = setTimeout(() => signal('SIGKILL'), 5000);
+    await done;
+    clearTimeout(timer);
+    signal('SIGKILL'); // any grandchild that outlived npx
+  });
+  return child;
+}
+
 /** Runs a command to its end, bounded by the test's timeout (cleanup stops it otherwise). */
 async function run(cleanup: Cleanup, command: string, args: string[], cwd: string, env: Record<string, string> = {}) {
   const child = cleanup.child(command, spawn(command, args, { cwd, env: { ...process.env, ...env } }));
@@ -44,11 +67,13 @@ function start(
   cwd: string,
   dataDir: string,
 ): Promise<{ child: ChildProcessWithoutNullStreams; url: string; logs: Json[] }> {
-  const child = cleanup.child(
+  const child = group(
+    cleanup,
     'production amphi',
     spawn('npx', ['amphi', 'start', '--port', '0', '--stage-port', '0', '--data-dir', dataDir], {
       cwd,
       env: { ...process.env, NODE_ENV: 'production', AMPHI_LOG_LEVEL: 'info' },
+      detached: true,
     }),
   );
   const logs: Json[] = [];
