@@ -62,15 +62,6 @@ export function bucketMetrics(registry: Registry, bucket: BucketMediaStorage): v
     ['amphi_bucket_uploads_total', 'Recording objects uploaded to the bucket', () => bucket.counts.uploaded],
     ['amphi_bucket_upload_failures_total', 'Upload attempts that failed (each is retried)', () => bucket.counts.failed],
     ['amphi_bucket_reads_total', 'Objects served from the bucket (no longer on local disk)', () => bucket.counts.fromBucket],
-  ] as const) {
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
-  }
+  ] as const)
+    scrapeCounter(registry, name, help, read);
 }

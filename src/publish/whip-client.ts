@@ -1,6 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
 import { parseIceServerLinks, type IceServer } from '../shared/ice-servers.ts';
+import { gathered } from '../stage/session.ts';
 
 const OPUS_PT = 111;
 
@@ -231,19 +232,6 @@ export function usefulCandidates(sdp: string, stageHost: string): string {
       return address.startsWith('127.') === stageLoopback;
     })
     .join('\r\n');
-}
-
-function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    pc.iceGatheringStateChange.subscribe((state) => {
-      if (state === 'complete') {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
 }
 
 const isLoopback = (host: string) => host === 'localhost' || host.startsWith('127.');

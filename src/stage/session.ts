@@ -169,7 +169,8 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
   }
 }
 
-function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
+/** Resolves when ICE gathering completes, or after `timeoutMs` (then with the candidates so far). */
+export function gathered(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);

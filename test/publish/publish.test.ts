@@ -11,6 +11,7 @@ import { Cleanup } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
 import { concat } from '../helpers/whip-client.ts';
+import { toneWav } from '../helpers/wav.ts';
 
 /**
  * `amphi publish` as a user runs it: a real process (bin/amphi.mjs) publishing into a live Space of a
@@ -91,7 +92,7 @@ describe('amphi publish', { timeout: 240_000 }, () => {
     const cleanup = new Cleanup();
     try {
       const wav = join(dir, 'tone.wav');
-      writeFileSync(wav, stereoWav(660, 44_100, 6));
+      writeFileSync(wav, toneWav(660, 6, { rate: 44_100, channels: 2, amplitude: 0.4 }));
       const { spaceId, host } = await server.liveSpace(0);
       const { whipUrl, token } = await server.stageToken(spaceId, host.token);
       const program = listen(spaceId);
@@ -156,27 +157,3 @@ describe('amphi publish', { timeout: 240_000 }, () => {
     }
   });
 });
-
-/** A 16-bit stereo WAV of a tone at `rate`: left and right in phase. */
-function stereoWav(frequencyHz: number, rate: number, seconds: number): Buffer {
-  const frames = rate * seconds;
-  const buf = Buffer.alloc(44 + frames * 4);
-  buf.write('RIFF', 0);
-  buf.writeUInt32LE(36 + frames * 4, 4);
-  buf.write('WAVEfmt ', 8);
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20);
-  buf.writeUInt16LE(2, 22);
-  buf.writeUInt32LE(rate, 24);
-  buf.writeUInt32LE(rate * 4, 28);
-  buf.writeUInt16LE(4, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write('data', 36);
-  buf.writeUInt32LE(frames * 4, 40);
-  for (let i = 0; i < frames; i++) {
-    const v = Math.round(0.4 * 32767 * Math.sin((2 * Math.PI * frequencyHz * i) / rate));
-    buf.writeInt16LE(v, 44 + i * 4);
-    buf.writeInt16LE(v, 46 + i * 4);
-  }
-  return buf;
-}
