@@ -67,11 +67,13 @@ export async function runEdgeBench(o: EdgeBenchOptions): Promise<void> {
     );
     const spaceId = await demoSpace(amphi.url);
     await sleep(2000); // a few parts exist
-    const { token } = (await (await fetch(`${amphi.url}/api/spaces/${spaceId}/join`, { method: 'POST' })).json()) as {
-      token: string;
-    };
+    const joined = await fetch(`${amphi.url}/api/spaces/${spaceId}/join`, { method: 'POST' });
+    if (joined.status !== 200) throw new Error(`setup: the join answered ${joined.status}: ${await joined.text()}`);
+    const { token } = (await joined.json()) as { token: string };
     const url = `${amphi.url}/l/${token}/${spaceId}/p0.1.m4s`;
-    const part = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    const fetched = await fetch(url);
+    if (fetched.status !== 200) throw new Error(`setup: the part ${url} answered ${fetched.status}`);
+    const part = new Uint8Array(await fetched.arrayBuffer());
     console.error(
       `edge bench: GET one cached ${part.length}-byte part, wrk ${o.connections} connections for ${o.seconds} s on CPU 1`,
     );

@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { benchConfig, root, startAmphi } from './lib/amphi.ts';
-import { jsonApi } from './lib/json-api.ts';
+import { createSpace, jsonApi, signUp } from './lib/json-api.ts';
 import { startNodePeer } from './lib/node-peer.ts';
 import { cpuMicros, installed, pinnedCommand, stdoutOf } from './lib/proc.ts';
 import { writeReport } from './lib/report.ts';
@@ -121,11 +121,8 @@ export function runJoinBench(o: JoinBenchOptions): Promise<void> {
     const amphi = await startAmphi(t, 'join', amphiConfig);
     const peer = await startNodePeer(t, peerSource);
     const api = jsonApi(() => amphi.url);
-    const { token } = (await api('POST', '/api/accounts', undefined, { handle: 'bench_host', password: 'bench password' }))
-      .json as { token: string };
-    const { space } = (await api('POST', '/api/spaces', token, { title: 'Bench' })).json as { space: { id: string } };
-    await api('POST', `/api/spaces/${space.id}/start`, token, {});
-
+    const { token } = await signUp(api, 'bench_host');
+    const space = { id: await createSpace(api, token, 'Bench', true) };
     console.log(
       `POST /join, ${o.connections} connections, ${o.seconds} s per run, server on CPU 0, load on CPU 1 (taskset: ${installed('taskset')})`,
     );

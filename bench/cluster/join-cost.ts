@@ -14,7 +14,7 @@
 import { Redis } from 'ioredis';
 import { amphiConfig, drive, type JoinBenchOptions } from '../join.ts';
 import { startAmphi } from '../lib/amphi.ts';
-import { jsonApi } from '../lib/json-api.ts';
+import { createSpace, jsonApi, signUp } from '../lib/json-api.ts';
 import { cpuMicros } from '../lib/proc.ts';
 import { writeReport } from '../lib/report.ts';
 import { withTeardown, type Teardown } from '../lib/teardown.ts';
@@ -35,13 +35,8 @@ interface Run {
 /** A live Space on the node at `url`, to join. */
 async function liveSpace(url: string): Promise<string> {
   const api = jsonApi(() => url);
-  const { token } = (await api('POST', '/api/accounts', undefined, { handle: 'bench_host', password: 'bench password' }))
-    .json as {
-    token: string;
-  };
-  const { space } = (await api('POST', '/api/spaces', token, { title: 'Bench' })).json as { space: { id: string } };
-  await api('POST', `/api/spaces/${space.id}/start`, token, {});
-  return space.id;
+  const { token } = await signUp(api, 'bench_host');
+  return createSpace(api, token, 'Bench', true);
 }
 
 /** A warm-up run, then the measured one; CPU of each named process over the measured run. */

@@ -22,7 +22,7 @@
  */
 import { admitListeners } from '../lib/admit.ts';
 import { benchConfig, demoSpace, startAmphi } from '../lib/amphi.ts';
-import { jsonApi } from '../lib/json-api.ts';
+import { createSpace, jsonApi, signUp } from '../lib/json-api.ts';
 import { pinSelf } from '../lib/proc.ts';
 import { sleep } from '../lib/sleep.ts';
 import { withTeardown } from '../lib/teardown.ts';
@@ -85,12 +85,8 @@ async function goLive(api: ReturnType<typeof jsonApi>, spaceId: string, hostToke
 
 /** The host signs up and creates Space B, scheduled. */
 async function hostSpace(api: ReturnType<typeof jsonApi>): Promise<{ hostToken: string; spaceId: string }> {
-  const signUp = await api('POST', '/api/accounts', undefined, { handle: 'crowd_host', password: 'a long bench password' });
-  if (signUp.status !== 201 && signUp.status !== 200) throw new Error(`sign-up answered ${signUp.status}`);
-  const hostToken = (signUp.json as { token: string }).token;
-  const created = await api('POST', '/api/spaces', hostToken, { title: 'Flash crowd' });
-  if (created.status !== 201) throw new Error(`create Space answered ${created.status}`);
-  return { hostToken, spaceId: (created.json as { space: { id: string } }).space.id };
+  const { token: hostToken } = await signUp(api, 'crowd_host');
+  return { hostToken, spaceId: await createSpace(api, hostToken, 'Flash crowd', false) };
 }
 
 /** Listeners admitted under capacity (90% of it) before the crowd, then holding live.mp4 on the demo Space. */

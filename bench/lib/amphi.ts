@@ -15,6 +15,8 @@ export const BENCH_BITRATE_BPS = 32_000;
 
 /** Amphi stops within its own shutdown grace (10 s by default); past this it is killed. */
 const STOP_GRACE_MS = 15_000;
+/** Node start-up and migrations: a server that has not said it listens by then never will. */
+const START_TIMEOUT_MS = 30_000;
 
 export interface Amphi {
   readonly child: ChildProcess;
@@ -70,11 +72,22 @@ export function startAmphi(t: Teardown, name: string, config: Record<string, unk
   });
   t.child(child, STOP_GRACE_MS);
   return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`amphi exited (${code})`)));
+    const timer = setTimeout(
+      () => reject(new Error(`setup: amphi did not listen within ${START_TIMEOUT_MS / 1000} s`)),
+      START_TIMEOUT_MS,
+    );
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      reject(new Error(`setup: amphi ${why} (its log is above)`));
+    };
+    child.once('error', (e) => fail(`did not start: ${e.message}`));
+    child.once('exit', (code, signal) => fail(`exited (${code ?? signal}) before listening`));
     createInterface({ input: child.stdout }).on('line', (line) => {
       const e = parseLine(line);
-      if (e?.msg === 'amphi listening' && e.url !== undefined) resolve({ child, pid: child.pid!, url: e.url });
+      if (e?.msg === 'amphi listening' && e.url !== undefined) {
+        clearTimeout(timer);
+        resolve({ child, pid: child.pid!, url: e.url });
+      }
     });
   });
 }
@@ -90,7 +103,9 @@ function parseLine(line: string): { msg?: string; url?: string } | undefined {
 /** The live demo Space (the built-in program), once the server has started it. */
 export async function demoSpace(url: string): Promise<string> {
   for (let i = 0; i < 50; i++) {
-    const spaces = (await (await fetch(`${url}/api/spaces?state=live`)).json()) as { spaces: { id: string }[] };
+    const res = await fetch(`${url}/api/spaces?state=live`);
+    if (res.status !== 200) throw new Error(`setup: listing live Spaces answered ${res.status}: ${await res.text()}`);
+    const spaces = (await res.json()) as { spaces: { id: string }[] };
     const id = spaces.spaces[0]?.id;
     if (id !== undefined) return id;
     await sleep(100); // the demo starts right after the listener is up

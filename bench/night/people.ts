@@ -5,24 +5,16 @@
 import { Redis } from 'ioredis';
 import { leaseOwner } from '../../src/cluster/lease.ts';
 import type { Cluster, ClusterNode } from '../cluster/launch.ts';
-import type { jsonApi } from '../lib/json-api.ts';
+import { must, signUp, type jsonApi } from '../lib/json-api.ts';
 import { keepPublishing, type KeptPublisher } from '../lib/whip-tone.ts';
 
 const PASSWORD = 'a long drill password';
 
 export type Api = ReturnType<typeof jsonApi>;
 
-async function account(api: Api, handle: string): Promise<{ id: string; token: string }> {
-  const r = await api('POST', '/api/accounts', undefined, { handle, password: PASSWORD });
-  if (r.status !== 201) throw new Error(`sign-up of ${handle} answered ${r.status}`);
-  return { id: r.json.account.id as string, token: r.json.token as string };
-}
+const account = (api: Api, handle: string) => signUp(api, handle, PASSWORD);
 
-async function expect(what: string, reply: Promise<{ status: number; json: unknown }>, status = 200) {
-  const r = await reply;
-  if (r.status !== status) throw new Error(`${what} answered ${r.status}: ${JSON.stringify(r.json)}`);
-  return r;
-}
+const expect = (what: string, reply: ReturnType<Api>, status = 200) => must(what, reply, [status]);
 
 /** Host, co-host (invited, accepted, promoted), reminders; the Space scheduled `leadSeconds` ahead. */
 export async function setUp(api: Api, o: { readonly leadSeconds: number; readonly reminders: number }) {
