@@ -153,6 +153,7 @@ export async function startIcecast(o: IcecastOptions, t?: Teardown): Promise<Ice
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  t?.child(icecast);
   icecast.stdout.on('data', keep);
   icecast.stderr.on('data', keep);
   icecast.on('error', (e) => keep(Buffer.from(e.message)));
@@ -180,6 +181,7 @@ export async function startIcecast(o: IcecastOptions, t?: Teardown): Promise<Ice
     // The source gives up at once if nobody listens yet.
     await waitFor(() => probe(`http://127.0.0.1:${port}/`, 1000, false), `icecast2 did not answer on port ${port}`);
     ffmpeg = startSource(port, password, o);
+    t?.child(ffmpeg);
     ffmpeg.stderr?.on('data', keep);
     ffmpeg.on('error', (e) => keep(Buffer.from(e.message)));
     await waitFor(() => probe(url, 2000, true), `icecast mount ${url} served nothing`);

@@ -2,13 +2,14 @@
  * The one entry of every benchmark and drill: `node bench/main.ts <command> [options]`. `npm run
  * bench:*` and `amphi bench ...` / `amphi plan ...` (which spawns this file: shipped code never imports
  * bench/) all come here. Options are checked before anything starts: a bad one exits 2 with the
- * command's usage; a bench that fails exits 1. SIGINT/SIGTERM stop what a bench started (lib/teardown.ts).
+ * command's usage; a bench that fails (a setup step refused included) exits 1 with one line saying why;
+ * SIGINT/SIGTERM stop what a bench started within 5 s and exit 130/143 (lib/teardown.ts).
  * Each bench is imported only when it runs, so one command never loads another's dependencies.
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { choiceOption, numberOption } from './lib/options.ts';
-import { interrupted } from './lib/teardown.ts';
+import { interruptedCode } from './lib/teardown.ts';
 
 type Values = Record<string, string | boolean | undefined>;
 type OptionSpec = Record<string, { type: 'string'; default?: string } | { type: 'boolean'; default?: boolean }>;
@@ -263,10 +264,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     await parsed.run();
     return 0;
   } catch (error) {
-    if (interrupted()) return 130; // the signal handler exits with the signal's code once the teardown is done
+    const stopped = interruptedCode();
+    if (stopped !== undefined) return stopped; // the signal handler exits with this code once the teardown is done
     process.stderr.write(`bench ${parsed.name}: ${(error as Error).message}\n`);
     return 1;
   }
 }
 
-if (import.meta.main) process.exitCode = await main(process.argv.slice(2));
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+  // The run is over and its teardown done: a socket or timer left open somewhere must not keep the
+  // process (and whoever waits for it) alive for minutes.
+  setTimeout(() => {
+    process.stderr.write('bench: handles still open after the run: exiting\n');
+    process.exit(code);
+  }, 2000).unref();
+}

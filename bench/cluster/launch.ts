@@ -14,7 +14,7 @@ import pg from 'pg';
 import { redactUrlPassword } from '../../src/lib/redact-url.ts';
 import { mergeConfig, root } from '../lib/amphi.ts';
 import { sleep } from '../lib/sleep.ts';
-import { exited, stopProcess, type Teardown } from '../lib/teardown.ts';
+import { exited, type Teardown } from '../lib/teardown.ts';
 import { freePort } from '../lib/ports.ts';
 import { startRadosgw, type Radosgw } from './radosgw.ts';
 import { answers, SENTINEL_MASTER, startRedis, startSentinels, type RedisProcess } from './redis.ts';
@@ -338,7 +338,7 @@ ${controls.map((c) => `    server ${new URL(c.url).host} max_fails=1 fail_timeou
 `;
   writeFileSync(`${prefix}.conf`, conf);
   const child = spawn('nginx', ['-p', dir, '-c', `${prefix}.conf`], { stdio: 'ignore' });
-  t.add(() => stopProcess(child, 3000));
+  t.child(child, 3000);
   child.once('error', () => {});
   for (let i = 0; i < 50; i++) {
     if (await answers('127.0.0.1', port, false)) return `http://127.0.0.1:${port}`;

@@ -115,8 +115,9 @@ class Crowd {
     clearInterval(progress);
     if (sweepTimer !== undefined) clearInterval(sweepTimer);
     await cache;
-    // Exchanges already sent finish (bounded by the request timeout).
-    while (this.#inFlight > 0) await sleep(20);
+    // Exchanges already sent finish, within one request timeout (then their agents are destroyed below).
+    const lastCall = Date.now() + this.#timeoutMs;
+    while (this.#inFlight > 0 && Date.now() < lastCall) await sleep(20);
     const end = Date.now();
     for (const a of [...this.#agents, this.#lineAgent]) a.destroy();
 
@@ -202,6 +203,8 @@ class Crowd {
     const a = await comingBack(
       () => this.#call(agent, 'POST', this.#joinPath),
       () => this.#retry('join'),
+      8,
+      this.#deadline,
     );
     const now = Date.now();
     this.#joinLatency.push(now - sentAt);
@@ -267,6 +270,8 @@ class Crowd {
     const a = await comingBack(
       () => this.#call(c.agent, 'POST', this.#joinPath, body),
       () => this.#retry('exchange'),
+      8,
+      this.#deadline,
     );
     const now = Date.now();
     this.#exchangeLatency.push(now - sentAt);

@@ -75,14 +75,22 @@ export function asksToComeBack(a: Answer): boolean {
 
 /**
  * Makes a request again while its answer asks to come back later, after the time it names (8 times
- * at most, as the web app does); `onRetry` counts each. Returns the last answer.
+ * at most, as the web app does); `onRetry` counts each. Never waits past `until` (a time in ms): a
+ * bench's load ends at its deadline, not 8 x 30 s after it. Returns the last answer.
  */
-export async function comingBack(request: () => Promise<Answer>, onRetry: () => void, tries = 8): Promise<Answer> {
+export async function comingBack(
+  request: () => Promise<Answer>,
+  onRetry: () => void,
+  tries = 8,
+  until = Infinity,
+): Promise<Answer> {
   let a = await request();
   for (let i = 0; i < tries && asksToComeBack(a); i++) {
-    onRetry();
     const afterS = Number(a.headers['retry-after']);
-    await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, Math.max(250, (afterS || 1) * 1000))));
+    const waitMs = Math.min(30_000, Math.max(250, (afterS || 1) * 1000));
+    if (Date.now() + waitMs > until) break;
+    onRetry();
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
     a = await request();
   }
   return a;

@@ -5,17 +5,30 @@
  * peer server, a temp dir) the moment it exists, so an interrupted bench leaves no server running and
  * no directory behind. On the first SIGINT or SIGTERM every active teardown runs, then the process
  * exits 128 + the signal's number; later signals only say it is still stopping (a terminal's Ctrl-C
- * and `amphi bench` forwarding it arrive together). Each step is bounded (a child gets SIGKILL after
- * its grace), and the whole stop is bounded by STOP_LIMIT_MS.
+ * and `amphi bench` forwarding it arrive together).
+ *
+ * A signal means "stop now", not "finish politely", and the promise is 5 s: every child still running
+ * gets SIGTERM at once (their stops overlap instead of queueing behind each other: an Amphi waiting
+ * out its 10 s shutdown grace on connections this very process holds open made the old sequential stop
+ * outlast `timeout`), each step's grace shrinks to INTERRUPTED_GRACE_MS, and at STOP_LIMIT_MS whatever
+ * is still running, with its own children (nginx workers, a shell's command), gets SIGKILL before this
+ * process exits: it never exits leaving a child behind.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childPids } from './proc.ts';
 
 type Step = () => unknown;
 
-const STOP_LIMIT_MS = 30_000;
+/** From a signal to this process's exit, at most (the promise is 5 s). */
+const STOP_LIMIT_MS = 4000;
+/** A child's grace once a signal came: SIGKILL after this. */
+const INTERRUPTED_GRACE_MS = 2000;
+
+/** Every child a teardown holds, until it exits. */
+const running = new Set<ChildProcess>();
 
 export class Teardown {
   readonly #steps: Step[] = [];
@@ -36,6 +49,12 @@ export class Teardown {
 
   /** A child process, stopped at teardown (SIGTERM, then SIGKILL after `graceMs`). */
   child<C extends ChildProcess>(child: C, graceMs = 5000): C {
+    if (child.exitCode === null && child.signalCode === null) {
+      running.add(child);
+      const gone = () => running.delete(child);
+      child.once('exit', gone);
+      child.once('error', gone);
+    }
     this.add(() => stopProcess(child, graceMs));
     return child;
   }
@@ -69,15 +88,34 @@ export async function stopProcess(child: ChildProcess, graceMs = 3000): Promise<
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const done = exited(child);
   child.kill('SIGTERM');
+  const grace = stoppedBy === undefined ? graceMs : Math.min(graceMs, INTERRUPTED_GRACE_MS);
   let timer: NodeJS.Timeout | undefined;
   const inTime = await Promise.race([
     done.then(() => true),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), grace))),
   ]);
   clearTimeout(timer);
   if (inTime) return;
-  child.kill('SIGKILL');
+  killTree(child, 'SIGKILL');
   await done;
+}
+
+/** Every process under `pid`, deepest first (read before any is signalled: orphans are re-parented). */
+function descendants(pid: number): number[] {
+  return childPids(pid).flatMap((c) => [...descendants(c), c]);
+}
+
+/** Sends `signal` to `child` and every process under it (nginx's workers, a shell's command). */
+function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
+  const under = child.pid === undefined ? [] : descendants(child.pid);
+  child.kill(signal);
+  for (const pid of under) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone already
+    }
+  }
 }
 
 const active = new Set<Teardown>();
@@ -88,6 +126,11 @@ export function interrupted(): boolean {
   return stoppedBy !== undefined;
 }
 
+/** The exit code of a bench a signal stopped: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). */
+export function interruptedCode(): number | undefined {
+  return stoppedBy === undefined ? undefined : 128 + constants.signals[stoppedBy];
+}
+
 function onSignal(signal: NodeJS.Signals): void {
   if (stoppedBy !== undefined) {
     process.stderr.write(`bench: ${signal} again: still stopping\n`);
@@ -96,11 +139,20 @@ function onSignal(signal: NodeJS.Signals): void {
   stoppedBy = signal;
   process.stderr.write(`\nbench: ${signal}: stopping what the bench started\n`);
   const code = 128 + constants.signals[signal];
-  setTimeout(() => {
-    process.stderr.write(`bench: not stopped within ${STOP_LIMIT_MS / 1000} s: exiting\n`);
+  // All at once: each child starts stopping now, whatever step of the teardown would reach it.
+  for (const child of running) child.kill('SIGTERM');
+  let exiting = false;
+  const exit = () => {
+    if (exiting) return;
+    exiting = true;
+    for (const child of running) killTree(child, 'SIGKILL');
     process.exit(code);
+  };
+  setTimeout(() => {
+    process.stderr.write(`bench: not stopped within ${STOP_LIMIT_MS / 1000} s: killing what is left\n`);
+    exit();
   }, STOP_LIMIT_MS).unref();
-  void Promise.all([...active].map((t) => t.run())).finally(() => process.exit(code));
+  void Promise.all([...active].map((t) => t.run())).finally(exit);
 }
 
 let listening = false;

@@ -47,13 +47,13 @@ function fakeChild(obeys: readonly string[], pid: number | undefined) {
 }
 
 test('stopProcess: SIGTERM, and SIGKILL only for a child that outlives its grace', async () => {
-  const polite = fakeChild(['SIGTERM', 'SIGKILL'], 4242);
+  const polite = fakeChild(['SIGTERM', 'SIGKILL'], 999_999_901);
   await stopProcess(polite as unknown as ChildProcess, 1000);
   assert.deepEqual(polite.signals, ['SIGTERM']);
   await stopProcess(polite as unknown as ChildProcess, 1000); // exited already: nothing more
   assert.deepEqual(polite.signals, ['SIGTERM']);
 
-  const stubborn = fakeChild(['SIGKILL'], 4243);
+  const stubborn = fakeChild(['SIGKILL'], 999_999_902);
   await stopProcess(stubborn as unknown as ChildProcess, 0);
   assert.deepEqual(stubborn.signals, ['SIGTERM', 'SIGKILL']);
 
