@@ -99,7 +99,19 @@ export async function runEdgeBench(o: EdgeBenchOptions): Promise<void> {
       `amphi ${ours.requestsPerSecond} req/s, ${ours.cpuMicrosPerRequest} CPU-us per request; nginx ${peer.requestsPerSecond} req/s, ` +
         `${peer.cpuMicrosPerRequest} CPU-us per request; Amphi/nginx ${summary.ratioRequestsPerSecond}x`,
     );
-    writeReport('bench-edge', summary);
+    const page = writeReport('bench-edge', summary, {
+      title: 'Cached objects at the edge next to nginx',
+      plots: [],
+      targets: [
+        {
+          name: 'requests/s, Amphi / nginx',
+          value: summary.ratioRequestsPerSecond,
+          target: '>= 1.0x',
+          pass: summary.ratioRequestsPerSecond >= 1,
+        },
+      ],
+    });
+    console.error(`report: ${page}`);
     process.stdout.write(`${JSON.stringify(summary)}\n`);
   });
 }

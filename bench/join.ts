@@ -145,7 +145,19 @@ export function runJoinBench(o: JoinBenchOptions): Promise<void> {
           ? `  (not saturated: ${summary.notSaturated.join(', ')}; its requests/s is limited by the generator, compare CPU per request instead)`
           : ''),
     );
-    writeReport('bench-join', summary);
+    const page = writeReport('bench-join', summary, {
+      title: 'POST /join next to a bare node:http server',
+      plots: [],
+      targets: [
+        {
+          name: 'CPU per join / node:http',
+          value: summary.cpuRatioToPeer,
+          target: '<= 1.5x',
+          pass: summary.cpuRatioToPeer <= 1.5,
+        },
+      ],
+    });
+    console.log(`report: ${page}`);
     console.log(JSON.stringify(summary));
   });
 }

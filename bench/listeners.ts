@@ -20,7 +20,7 @@ import { startIcecast } from './icecast.ts';
 import { BENCH_BITRATE_BPS as BITRATE_BPS, benchConfig, demoSpace, root, startAmphi, type Amphi } from './lib/amphi.ts';
 import { sampleCpu } from './lib/cpu-sampler.ts';
 import { startNginx } from './lib/nginx.ts';
-import { cpuMicrosOf, rssBytes } from './lib/proc.ts';
+import { cpuMicrosOf, installed, rssBytes } from './lib/proc.ts';
 import { writeReport } from './lib/report.ts';
 import { sleep } from './lib/sleep.ts';
 import { withTeardown, type Teardown } from './lib/teardown.ts';
@@ -31,7 +31,8 @@ export interface ListenerBenchOptions {
   readonly listeners: number;
   readonly seconds: number;
   readonly rampPerSecond: number;
-  readonly peer: 'nginx' | 'icecast' | undefined;
+  /** undefined: the delivery's own peer where it is installed. */
+  readonly peer: 'nginx' | 'icecast' | 'none' | undefined;
   readonly delivery: 'stream' | 'hls';
   readonly json: boolean;
 }
@@ -178,7 +179,18 @@ async function measureAll(t: Teardown, amphi: Amphi, spaceId: string, tokens: st
   return results;
 }
 
-export function runListenerBench(o: ListenerBenchOptions): Promise<Record<string, unknown>> {
+/** The peer a run compares with: the one asked for, else Icecast (stream) or nginx (LL-HLS) where installed. */
+function peerFor(o: ListenerBenchOptions): ListenerBenchOptions['peer'] {
+  if (o.peer !== undefined) return o.peer;
+  const [peer, tools] =
+    o.delivery === 'stream' ? (['icecast', ['icecast2', 'ffmpeg']] as const) : (['nginx', ['nginx']] as const);
+  if (tools.every((tool) => installed(tool))) return peer;
+  log(`no peer in this run: install ${tools.join(' and ')} to measure ${peer} beside Amphi (or pass --peer none)`);
+  return 'none';
+}
+
+export function runListenerBench(options: ListenerBenchOptions): Promise<Record<string, unknown>> {
+  const o = { ...options, peer: peerFor(options) };
   return withTeardown(async (t) => {
     const amphi = await startAmphi(t, 'listeners', benchConfig());
     const spaceId = await demoSpace(amphi.url);
@@ -241,6 +253,12 @@ function report(summary: Record<string, unknown>, results: Measured[]): void {
     );
   }
   const ours = results[0]!;
+  const peer = results[1];
+  if (peer !== undefined)
+    log(
+      `amphi / ${peer.target}: ${(ours.serverCpuMicrosPerListenerSecond / Math.max(1e-9, peer.serverCpuMicrosPerListenerSecond)).toFixed(2)}x the CPU per listener-second, ` +
+        `${(ours.serverRssBytesPerListener / Math.max(1, peer.serverRssBytesPerListener)).toFixed(1)}x the memory per listener`,
+    );
   if (ours.serverCpuShare < 0.9 && ours.generatorCpuShare > 0.9)
     log('note: the generator, not the server, set the pace (generator near 100% of its core)');
   const page = writeReport('bench-listeners', summary, {

@@ -41,10 +41,11 @@ const summarized = (v: Values, run: () => Promise<unknown>) => async () => {
 
 const listeners: Command = {
   summary: 'listeners per edge core, stream or LL-HLS; Icecast compares the stream, nginx LL-HLS',
-  usage: '[--listeners 2000] [--seconds 60] [--ramp 500] [--delivery stream|hls] [--peer icecast|nginx] [--json]',
+  usage: '[--listeners 2000] [--seconds 60] [--ramp 500] [--delivery stream|hls] [--peer icecast|nginx|none] [--json]',
   options: options({ listeners: '2000', seconds: '60', ramp: '500', peer: undefined, delivery: undefined }, true),
   prepare: (v) => {
-    const peer = v.peer === undefined ? undefined : choiceOption('peer', str(v, 'peer'), ['icecast', 'nginx'] as const);
+    // No --peer: the delivery's peer where it is installed (Icecast for the stream, nginx for LL-HLS).
+    const peer = v.peer === undefined ? undefined : choiceOption('peer', str(v, 'peer'), ['icecast', 'nginx', 'none'] as const);
     // nginx serves playlists and parts (LL-HLS); Icecast a progressive stream, like Amphi's live.mp4.
     const delivery = choiceOption('delivery', String(v.delivery ?? (peer === 'nginx' ? 'hls' : 'stream')), [
       'stream',

@@ -151,7 +151,12 @@ export function runClusterJoinBench(o: JoinBenchOptions): Promise<unknown> {
       redisCommands: commands,
       cpuRatio: ratio,
     };
-    writeReport('bench-cluster-join', summary);
+    const page = writeReport('bench-cluster-join', summary, {
+      title: 'CPU per join: a control node on Redis and PostgreSQL next to the embedded mode',
+      plots: [],
+      targets: [{ name: 'cluster / embedded CPU per join', value: ratio, target: '<= 1.5x', pass: ratio <= 1.5 }],
+    });
+    console.log(`report: ${page}`);
     return summary;
   });
 }

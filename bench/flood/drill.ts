@@ -171,7 +171,8 @@ function report(p: Phases, f: Figures, targets: Target[]): void {
   log(
     `legitimate: ${f.legitMicros.toFixed(1)} CPU-us per request (${Math.round(f.legitPerSecond)}/s); junk: ${junk.answered} answered ` +
       `(${junk.perSecondAchieved}/s of ${junk.perSecondTarget}/s), ${f.junkMicros.toFixed(2)} CPU-us each = ${(f.ratio * 100).toFixed(1)}% of serving; ` +
-      `node:http floor ${floorMicros.toFixed(2)} CPU-us = ${((floorMicros / Math.max(1e-9, f.legitMicros)) * 100).toFixed(1)}%`,
+      `node:http floor ${floorMicros.toFixed(2)} CPU-us = ${((floorMicros / Math.max(1e-9, f.legitMicros)) * 100).toFixed(1)}%; ` +
+      `junk / floor ${(f.junkMicros / Math.max(1e-9, floorMicros)).toFixed(2)}x (goal <= 1.2x)`,
   );
   log(`  junk answers by status ${JSON.stringify(junk.byStatus)}; errors ${JSON.stringify(junk.errors)}`);
   log(

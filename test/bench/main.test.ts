@@ -35,7 +35,7 @@ test('bad options are errors with the usage, exit code 2', () => {
     [['joins', '--capacity', 'many'], '--capacity must be a number, got "many"'],
     [['joins', '--line-poll', 'sometimes'], '--line-poll must be cdn or direct'],
     [['flood', '--seconds', ''], '--seconds must be a number, got ""'],
-    [['listeners', '--peer', 'apache'], '--peer must be icecast or nginx'],
+    [['listeners', '--peer', 'apache'], '--peer must be icecast or nginx or none'],
     [['listeners', '--peer', 'nginx', '--delivery', 'stream'], '--peer nginx compares LL-HLS: use --delivery hls'],
     [['stage', '--spaces', 'x'], '--spaces must be a number'],
     [['edge', '--verbose'], "Unknown option '--verbose'"],
