@@ -210,7 +210,9 @@ describe('progressive listener simulator', () => {
     assert.equal(r.stalls, 0, show(r));
     assert.deepEqual(r.errors, {}, show(r));
     assert.ok(r.bytes >= 4 * (4000 + 25 * 400), show(r));
-    assert.ok(r.partLatencyMs.samples > 0 && r.partLatencyMs.p95 < 100, show(r));
+    // Parts are measured as they arrive: a few ms alone, 105 ms at p95 once on a CI machine busy with
+    // other suites. Far under the 1 s a part lasts, which is what a stall would be.
+    assert.ok(r.partLatencyMs.samples > 0 && r.partLatencyMs.p95 < 400, show(r));
   });
 
   test('bytes: a stream that stops sending stalls every listener', async () => {
