@@ -39,8 +39,13 @@ export async function admitListeners(
   };
   const t0 = Date.now();
   const pending: Promise<string>[] = [];
-  for (let i = 0; i < count; i++) {
-    pending.push(one(i));
+  let failed = false;
+  for (let i = 0; i < count && !failed; i++) {
+    const joining = one(i);
+    // Handled now, not at Promise.all below: a join refused while later ones are still being paced
+    // was an unhandled rejection, which killed the process past its teardown (Amphi left running).
+    joining.catch(() => (failed = true));
+    pending.push(joining);
     const due = t0 + ((i + 1) * 1000) / perSecond;
     if (due > Date.now()) await sleep(due - Date.now());
   }

@@ -138,7 +138,18 @@ function onSignal(signal: NodeJS.Signals): void {
   }
   stoppedBy = signal;
   process.stderr.write(`\nbench: ${signal}: stopping what the bench started\n`);
-  const code = 128 + constants.signals[signal];
+  stopAll(128 + constants.signals[signal]);
+}
+
+/** An error nothing awaited (a rejected promise left pending): Node would exit past the teardown; stop, then exit 1. */
+function onFatal(error: unknown): void {
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  if (stoppedBy !== undefined) return;
+  stoppedBy = 'SIGTERM';
+  stopAll(1);
+}
+
+function stopAll(code: number): void {
   // All at once: each child starts stopping now, whatever step of the teardown would reach it.
   for (const child of running) child.kill('SIGTERM');
   let exiting = false;
@@ -163,6 +174,8 @@ export async function withTeardown<T>(body: (t: Teardown) => Promise<T>): Promis
     listening = true;
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('uncaughtException', onFatal);
+    process.on('unhandledRejection', onFatal);
   }
   const t = new Teardown();
   active.add(t);
