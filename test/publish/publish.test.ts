@@ -6,11 +6,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { exited } from '../../bench/lib/teardown.ts';
 import { toneShare } from '../../src/stage/audio.ts';
-import { OpusDecoderMono } from '../../src/stage/codec.ts';
 import { Cleanup } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
-import { concat } from '../helpers/whip-client.ts';
+import { concat, decodedProgram } from '../helpers/whip-client.ts';
 import { toneWav } from '../helpers/wav.ts';
 
 /**
@@ -53,15 +52,7 @@ describe('amphi publish', { timeout: 240_000 }, () => {
     return r.child.exitCode;
   };
   /** The program of a Space, decoded from now on. */
-  const listen = (spaceId: string) => {
-    const decoder = new OpusDecoderMono();
-    const pcm: Float32Array[] = [];
-    const off = server.stage.openRoom(spaceId).program.on('frame', (f) => {
-      const frame = decoder.decode(f.data);
-      if (frame !== undefined) pcm.push(frame);
-    });
-    return { pcm, off };
-  };
+  const listen = (spaceId: string) => decodedProgram(server.stage, spaceId);
 
   test('a tone is heard in the program; SIGTERM ends the WHIP session and exits 0', TEST, async () => {
     const cleanup = new Cleanup();

@@ -11,11 +11,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exited } from '../../bench/lib/teardown.ts';
 import { peak, toneShare } from '../../src/stage/audio.ts';
-import { OpusDecoderMono } from '../../src/stage/codec.ts';
 import { Cleanup } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startLiveServer } from '../helpers/server.ts';
-import { concat } from '../helpers/whip-client.ts';
+import { concat, decodedProgram } from '../helpers/whip-client.ts';
 
 const [mode, dir, stageAddress, speakerAddress] = process.argv.slice(2) as ['turn' | 'tcp' | 'none', string, string, string];
 const SECRET = 'turn-netns-test-static-auth-secret';
@@ -68,12 +67,7 @@ try {
   }
   const { spaceId, host } = await server.liveSpace(0);
   const { whipUrl, token } = await server.stageToken(spaceId, host.token);
-  const decoder = new OpusDecoderMono();
-  const pcm: Float32Array[] = [];
-  server.stage.openRoom(spaceId).program.on('frame', (f) => {
-    const frame = decoder.decode(f.data);
-    if (frame !== undefined) pcm.push(frame);
-  });
+  const { pcm } = decodedProgram(server.stage, spaceId);
 
   // The speaker's namespace: UDP dropped both ways, so only TCP (to TURN, or ICE-TCP) can work.
   const rules = join(dir, 'no-udp.nft');

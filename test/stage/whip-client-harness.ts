@@ -5,11 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { toneShare, peak } from '../../src/stage/audio.ts';
-import { OpusDecoderMono } from '../../src/stage/codec.ts';
 import { Cleanup } from '../helpers/cleanup.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startLiveServer } from '../helpers/server.ts';
-import { concat } from '../helpers/whip-client.ts';
+import { concat, decodedProgram } from '../helpers/whip-client.ts';
 
 const [stubDir, address] = process.argv.slice(2) as [string, string];
 // Every step bounded: the test kills this process (and the namespace with it) if it runs too long,
@@ -24,12 +23,7 @@ try {
   );
   const { spaceId, host } = await server.liveSpace(0);
   const { whipUrl, token } = await server.stageToken(spaceId, host.token);
-  const decoder = new OpusDecoderMono();
-  const pcm: Float32Array[] = [];
-  server.stage.openRoom(spaceId).program.on('frame', (f) => {
-    const frame = decoder.decode(f.data);
-    if (frame !== undefined) pcm.push(frame);
-  });
+  const { pcm } = decodedProgram(server.stage, spaceId);
   const pipeline =
     'audiotestsrc is-live=true wave=sine freq=440 volume=0.5 ! audioconvert ! audioresample ! queue ! opusenc ! rtpopuspay pt=100 ssrc=1 ! queue ! application/x-rtp,media=audio,encoding-name=OPUS,payload=100';
   const client = cleanup.child(
