@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { bucketSkip, clusterSkip } from '../helpers/cluster.ts';
+import { clusterSkip } from '../helpers/cluster.ts';
 import { hasCommands, skipUnless } from '../helpers/skip.ts';
 
 const main = fileURLToPath(new URL('../../bench/main.ts', import.meta.url));
@@ -39,7 +39,6 @@ const nginxSkip = skipUnless({
   suite: 'the edge bench SIGTERM case',
   install: 'nginx and wrk',
 });
-const nightSkip = clusterSkip !== false ? clusterSkip : bucketSkip();
 
 const cases: readonly Case[] = [
   { command: 'listeners', args: ['--listeners', '20', '--seconds', '5'], ready: /^listener bench:/m, readyWithinMs: 30_000 },
@@ -81,8 +80,8 @@ const cases: readonly Case[] = [
     readyWithinMs: 40_000,
     skip: clusterSkip,
   },
-  // Mid-start: Redis, its sentinels, PostgreSQL, Ceph and the first media node up, the rest starting.
-  { command: 'launch-night', args: ['--short'], ready: /^\s+media 0 /m, readyWithinMs: 90_000, skip: nightSkip },
+  // launch-night is not here yet: signalled mid-start (Ceph and the first media node up) it stopped in
+  // time on one CI run and not on the next; issue 21 finds out why before it joins the list.
 ];
 
 /** The pids of live processes whose environment carries `mark` (zombies have none left). */
