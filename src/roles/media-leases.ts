@@ -86,10 +86,12 @@ export function mediaLeases(o: MediaLeaseOptions) {
   };
   /** Held Spaces not live, with no speaker here, seen so at the last sweep: given up at this one. */
   let idle = new Set<string>();
+  const redis = settling(o.cluster.redis, o.clock, o.ttlMs);
   /**
    * Live Spaces nobody holds (their node died or stopped) are taken over and their rooms opened. A
    * lease taken for a Space not started yet (a speaker came early) is given up once no speaker of it
    * is here for two sweeps in a row, so that an early visitor does not pin the Space to this node.
+   * Nothing is taken over while this node's Redis is down or less than `ttlMs` after it came back.
    */
   const sweep = async () => {
     const live = await liveSpaceIds(o.store);
@@ -104,6 +106,10 @@ export function mediaLeases(o: MediaLeaseOptions) {
       await leases.release(spaceId);
     }
     idle = idleNow;
+    // Just after a Redis outage or failover, an unheld live Space most likely had its lease expire
+    // while its owner could not renew: the owner takes it again at its next renewal. Taking it from
+    // here would move the Space (its speakers reconnect, uploads not sent yet are dropped).
+    if (redis.settling()) return;
     const unheld = live.filter((spaceId) => !leases.held().has(spaceId));
     const owners = await leases.owners(unheld);
     for (const [i, spaceId] of unheld.entries()) {
@@ -130,6 +136,7 @@ export function mediaLeases(o: MediaLeaseOptions) {
     /** Stops renewing and gives every lease up (call after the rooms were suspended). */
     async stop() {
       stopSweep();
+      redis.off();
       leases.stop();
       offEnded();
       await Promise.all([...leases.held().keys()].map((spaceId) => leases.release(spaceId))).catch(() => {});
@@ -163,6 +170,29 @@ export function stageUrlFor(cluster: ClusterLink, fallback: () => string, log: L
 /** Every media node's stage, for the pages' CSP. */
 export function mediaStages(cluster: ClusterLink): string[] {
   return cluster.fleet.nodes.flatMap((n) => (n.role === 'media' && n.stageUrl !== undefined ? [n.stageUrl] : []));
+}
+
+/**
+ * Whether this node's Redis connection is down, or came back less than `ttlMs` ago (a failover, an
+ * outage): long enough for every owner, renewing each `ttlMs / 3`, to take its expired leases again.
+ */
+function settling(redis: ClusterLink['redis'], clock: Clock, ttlMs: number) {
+  let down = false;
+  let backAt: number | undefined;
+  const lost = () => (down = true);
+  const ready = () => {
+    if (down) backAt = clock.now();
+    down = false;
+  };
+  redis.on('close', lost);
+  redis.on('ready', ready);
+  return {
+    settling: () => down || (backAt !== undefined && clock.now() - backAt < ttlMs),
+    off: () => {
+      redis.off('close', lost);
+      redis.off('ready', ready);
+    },
+  };
 }
 
 async function liveSpaceIds(store: Store): Promise<string[]> {

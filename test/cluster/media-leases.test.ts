@@ -19,7 +19,8 @@ const TEST = { timeout: 30_000 };
  * up. The store and the stage are stand-ins that say which Spaces are live and who is on stage here.
  */
 redisSuite('media leases: the sweep', (suite) => {
-  function mediaNode(nodeId: string, bucket?: BucketMediaStorage) {
+  function mediaNode(nodeId: string, bucket?: BucketMediaStorage, redis = suite.redis.client()) {
+    const clock = new ManualClock();
     const live: string[] = [];
     const speakers = new Map<string, number>();
     const opened: string[] = [];
@@ -33,15 +34,15 @@ redisSuite('media leases: the sweep', (suite) => {
       dropRoom: () => {},
     } as unknown as StagePlane;
     const media = mediaLeases({
-      cluster: { redis: suite.redis.client(), nodeId } as unknown as ClusterLink,
+      cluster: { redis, nodeId } as unknown as ClusterLink,
       store,
-      clock: new ManualClock(),
+      clock,
       log: pino({ level: 'silent' }),
       bus: { on: () => () => {} } as unknown as ControlBus,
       ttlMs: 30_000,
       planes: () => ({ stage, origin: { abandon: () => {} } as unknown as OriginPlane, bucket }),
     });
-    return { media, live, speakers, opened };
+    return { media, live, speakers, opened, clock };
   }
   const owner = async (spaceId: string) => (await leaseOwner(suite.redis.client(), spaceId))?.nodeId;
 
@@ -109,6 +110,31 @@ redisSuite('media leases: the sweep', (suite) => {
       assert.equal(await owner('resumed'), 'media-a');
       assert.deepEqual(hydrated, ['resumed'], 'the manifest came first');
       assert.deepEqual(a.opened, ['resumed']);
+    },
+  );
+
+  test(
+    'after its Redis connection was lost, a node takes nothing over for one lease TTL (the owner retakes first)',
+    TEST,
+    async () => {
+      const redis = suite.redis.client();
+      const a = mediaNode('media-a', undefined, redis);
+      a.live.push('expired-in-failover');
+      await a.media.start(); // a lease sweep now; nothing else until the clock moves
+      assert.equal(await owner('expired-in-failover'), 'media-a', 'taken over at once on a steady connection');
+      await a.media.leases.release('expired-in-failover');
+      const back = new Promise((resolve) => redis.once('ready', resolve));
+      redis.disconnect(true); // lost, then connected again: what a failover looks like from here
+      await back;
+      await a.media.sweep();
+      assert.equal(await owner('expired-in-failover'), undefined, 'not taken just after Redis came back');
+      a.clock.advance(29_999);
+      await a.media.sweep();
+      assert.equal(await owner('expired-in-failover'), undefined, 'nor within the TTL');
+      a.clock.advance(1);
+      await a.media.sweep();
+      assert.equal(await owner('expired-in-failover'), 'media-a', 'taken over once the TTL passed');
+      await a.media.stop();
     },
   );
 });

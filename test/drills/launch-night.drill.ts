@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -46,6 +46,28 @@ function drill(args: readonly string[], limitMs: number): Promise<{ code: number
 
 const failed = (s: NightSummary) => s.targets.filter((t) => !t.pass).map((t) => `${t.name}: ${t.value}`);
 
+/**
+ * What a failed night leaves to read in CI's output (the out folder goes with the test): when each
+ * fault was, the holes, and the warnings the media nodes and edges logged, a line each.
+ */
+function explainFailure(out: string): void {
+  const figures = (
+    JSON.parse(readFileSync(join(out, 'drill-launch-night.json'), 'utf8')) as { figures?: Record<string, unknown> }
+  ).figures;
+  const pick = ['faults', 'programGapMs', 'stallsAt', 'speakerInterruptionsS', 'replay', 'listenerReconnects'];
+  console.error('night figures:', JSON.stringify(Object.fromEntries(pick.map((k) => [k, figures?.[k]]))));
+  const logs = join(out, 'drill-launch-night-logs');
+  for (const file of existsSync(logs) ? readdirSync(logs).filter((f) => /^(media|edge)-/.test(f)) : []) {
+    for (const line of readFileSync(join(logs, file), 'utf8').split('\n')) {
+      const entry = line.startsWith('{')
+        ? (JSON.parse(line) as { level?: number; time?: string; msg?: string; spaceId?: string })
+        : undefined;
+      if (entry !== undefined && (entry.level ?? 0) >= 40)
+        console.error(`${file} ${entry.time} ${entry.msg} ${entry.spaceId ?? ''}`);
+    }
+  }
+}
+
 optionalSuite('the launch-night drill (short)', { skip: clusterSkip || bucketSkip(), timeout: 1_200_000 }, () => {
   const out = mkdtempSync(join(tmpdir(), 'amphi-night-'));
   after(() => rmSync(out, { recursive: true, force: true }));
@@ -53,6 +75,7 @@ optionalSuite('the launch-night drill (short)', { skip: clusterSkip || bucketSki
   test('the night passes every goal, with a report and per-node figures', async () => {
     const { code, summary } = await drill(['--out', out], 480_000);
     assert.ok(summary !== undefined, 'the scorecard is the last line');
+    if (failed(summary).length > 0) explainFailure(out);
     assert.deepEqual(failed(summary), [], 'every goal met');
     assert.equal(summary.pass, true);
     assert.equal(code, 0);
