@@ -202,6 +202,14 @@ export function runListenerBench(options: ListenerBenchOptions): Promise<Record<
     const results = await measureAll(t, amphi, spaceId, tokens, o);
     const summary = summarize(o, results);
     report(summary, results);
+    // Figures are per listener started: with many refused they would be per listener that was not there.
+    for (const m of results) {
+      const failed = Object.values(m.errors).reduce((n, c) => n + c, 0);
+      if (failed > 0.01 * m.started)
+        throw new Error(
+          `${m.target}: ${failed} of ${m.started} listeners failed (${JSON.stringify(m.errors)}); the figures do not hold`,
+        );
+    }
     return summary;
   });
 }

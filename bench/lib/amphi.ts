@@ -53,6 +53,8 @@ export function benchConfig(extra: Record<string, unknown> = {}): Record<string,
         perAddress: { capacity: 1_000_000, refillPerSecond: 1_000_000 },
       },
     },
+    // A few loopback source addresses carry thousands of simulated listeners.
+    edge: { maxStreamsPerAddress: 1_000_000 },
   };
   return mergeConfig(base, extra);
 }

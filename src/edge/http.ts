@@ -7,15 +7,18 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/schema.ts';
-import { AmphiError, type ErrorCode } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
 import { clientAddress, type TrustProxy } from '../lib/client-address.ts';
 import type { Door, RecordResponse } from '../lib/http-app.ts';
+import type { RawDoor } from '../lib/raw-request.ts';
 import { toAmphiError } from '../lib/http-errors.ts';
 import type { Socket } from 'node:net';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { RateLimiter, type RateLimitPolicy } from '../lib/token-bucket.ts';
+import { cannedRefusal } from './canned.ts';
 import type { Edge, EdgeResponse } from './edge.ts';
+import { holdStream, rawStreamDoor } from './held-stream.ts';
 
 const LISTENER_PATH = /^\/l\/([A-Za-z0-9_.-]{10,4096})\/(sp_[A-Za-z0-9_-]{12})\/([a-z0-9.]{5,40})(?:\?(.*))?$/;
 const AUTH_URI = /^\/l\/([^/]{10,4096})\/(sp_[A-Za-z0-9_-]{12})\//;
@@ -54,7 +57,13 @@ export interface DoorOptions {
   readonly authPerAddress?: RateLimitPolicy;
 }
 
-export function listenerDoor(edge: Edge, options: DoorOptions): Door {
+/** The door on Node's requests, and the raw door that holds `live.mp4` streams on a bare socket. */
+export interface ListenerDoor {
+  readonly door: Door;
+  readonly rawDoor: RawDoor;
+}
+
+export function listenerDoor(edge: Edge, options: DoorOptions): ListenerDoor {
   const { log, clock, limits, record = () => {}, trustProxy = false } = options;
   const addressOf = clientAddress(trustProxy);
   const perAddress = new RateLimiter(limits.perAddress, clock);
@@ -72,7 +81,11 @@ export function listenerDoor(edge: Edge, options: DoorOptions): Door {
     refuse(res, route, method, started, 'RATE_LIMITED', Math.ceil(taken.retryAfterMs / 1000));
     return true;
   };
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
+  const rawDoor = rawStreamDoor(edge, {
+    ...{ addressOf, perAddress, perToken, streaming, record, log },
+    ...{ listenerPath: LISTENER_PATH, route: ROUTE, streamRoute: STREAM_ROUTE },
+  });
+  const door = (req: IncomingMessage, res: ServerResponse): boolean => {
     const url = req.url ?? '';
     const method = req.method ?? 'GET';
     if (url.startsWith('/edge/auth')) {
@@ -125,7 +138,7 @@ export function listenerDoor(edge: Edge, options: DoorOptions): Door {
     // Per token only once it is known good: junk tokens never get a bucket of their own.
     if (limited(res, ROUTE, method, started, token, true)) return true;
     if (file === 'live.mp4') {
-      holdStream(edge, req, { token, spaceId, address }, streaming).then(
+      holdStream(edge, req.socket, method, { token, spaceId, address }, streaming).then(
         (written) => {
           if (written) record(STREAM_ROUTE, method, 200, (performance.now() - started) / 1000);
         },
@@ -154,39 +167,7 @@ export function listenerDoor(edge: Edge, options: DoorOptions): Door {
       );
     return true;
   };
-}
-
-interface Canned {
-  readonly status: number;
-  readonly headers: string[];
-  readonly body: Buffer;
-}
-const canned = new Map<ErrorCode, Canned>();
-
-/** The catalogue's JSON answer for a code, built once. */
-function cannedRefusal(code: ErrorCode): Canned {
-  let c = canned.get(code);
-  if (c === undefined) {
-    const e = new AmphiError(
-      code,
-      code === 'VALIDATION_FAILED' ? { details: [{ field: 'url', problem: 'not a valid listener URL' }] } : {},
-    );
-    const body = Buffer.from(JSON.stringify(e.toBody()));
-    c = {
-      status: e.status,
-      headers: [
-        'content-type',
-        'application/json; charset=utf-8',
-        'access-control-allow-origin',
-        '*',
-        'content-length',
-        String(body.length),
-      ],
-      body,
-    };
-    canned.set(code, c);
-  }
-  return c;
+  return { door, rawDoor };
 }
 
 /** Whether an Accept-Encoding header takes gzip (and does not refuse it with q=0). */
@@ -216,56 +197,6 @@ function parseQuery(search: string | undefined): Query | undefined {
     else query.v = Number(raw);
   }
   return query;
-}
-
-/**
- * `live.mp4`: the socket now belongs to this listener's held stream (nothing else may be answered on
- * it), the head goes out when the stream is ready, then each part as the program makes it. Resolves
- * true once the head is written (false if the listener left first); rejects, before any byte, when
- * the stream cannot open.
- */
-async function holdStream(
-  edge: Edge,
-  req: IncomingMessage,
-  who: { readonly token: string; readonly spaceId: string; readonly address: string },
-  streaming: WeakSet<Socket>,
-): Promise<boolean> {
-  const socket = req.socket;
-  streaming.add(socket);
-  socket.once('close', () => streaming.delete(socket));
-  let opened;
-  try {
-    opened = await edge.openStream(who.token, who.spaceId, who.address);
-  } catch (error) {
-    streaming.delete(socket); // refused (too many streams, the Space over): the connection may serve again
-    throw error;
-  }
-  if (socket.destroyed) {
-    opened.close(); // the listener left while the stream was starting: its slot is free again
-    return false;
-  }
-  socket.once('close', () => opened.close());
-  socket.setNoDelay(true);
-  // Close-delimited body: each part is then exactly one write of the shared buffer.
-  socket.write(
-    'HTTP/1.1 200 OK\r\ncontent-type: audio/mp4\r\ncache-control: no-store\r\nconnection: close\r\n' +
-      'access-control-allow-origin: *\r\naccess-control-expose-headers: amphi-program-epoch-ms\r\n' +
-      `amphi-program-epoch-ms: ${Math.round(opened.epochMs)}\r\n\r\n`,
-  );
-  if (req.method === 'HEAD') {
-    socket.end();
-    opened.close();
-    return true;
-  }
-  const sink = {
-    write: (chunk: Uint8Array) => void socket.write(chunk),
-    get pendingBytes() {
-      return socket.writableLength;
-    },
-    end: () => socket.end(),
-  };
-  opened.subscribe(sink);
-  return true;
 }
 
 /** How the door answers: every reply is one write, and recorded for the HTTP metrics. */

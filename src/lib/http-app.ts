@@ -7,6 +7,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { rawDoorInFront, type RawDoor } from './raw-request.ts';
 import { AmphiError } from '../errors.ts';
 import { trustedHop, type TrustProxy } from './client-address.ts';
 import { errorHandler } from './http-errors.ts';
@@ -42,6 +43,8 @@ export interface HttpAppOptions {
   readonly trustProxy?: TrustProxy;
   /** Requests answered before the framework (the listener door); false passes them on. */
   readonly door?: Door | undefined;
+  /** A fresh connection's first request, offered before the HTTP server owns it (held `live.mp4` streams). */
+  readonly rawDoor?: RawDoor | undefined;
   /** Every request the framework answers is recorded here. */
   readonly record?: RecordResponse | undefined;
 }
@@ -53,7 +56,7 @@ export interface HttpAppOptions {
 export function createHttpApp(options: HttpAppOptions): App {
   let closing = false;
   const app = Fastify({
-    serverFactory: guardedServer(options.limits, options.door, () => closing),
+    serverFactory: guardedServer(options.limits, options.door, options.rawDoor, () => closing),
     loggerInstance: options.log,
     // One log line per lifecycle transition, not two per request: the join path must stay cheap.
     logController: new LogController({ disableRequestLogging: true }),
@@ -93,7 +96,7 @@ export function createHttpApp(options: HttpAppOptions): App {
  * deadlines against slow senders (slowloris), small header limit; the door first, then the framework
  * for everything the door passes on.
  */
-function guardedServer(limits: ServerLimits, door: Door | undefined, closing: () => boolean) {
+function guardedServer(limits: ServerLimits, door: Door | undefined, rawDoor: RawDoor | undefined, closing: () => boolean) {
   return (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
     const server = createServer(
       {
@@ -110,6 +113,8 @@ function guardedServer(limits: ServerLimits, door: Door | undefined, closing: ()
       },
     );
     server.maxConnections = limits.maxConnections;
+    if (rawDoor !== undefined)
+      rawDoorInFront(server, (socket, request) => !closing() && rawDoor(socket, request), limits.headersTimeoutMs);
     return server;
   };
 }

@@ -40,20 +40,8 @@ export interface RunningEdge {
 export async function startEdge(config: Readonly<Config>, options: { clock?: Clock; log?: Logger } = {}): Promise<RunningEdge> {
   const clock = options.clock ?? systemClock;
   const log = (options.log ?? createLogger(config.log.level)).child({ plane: 'edge' });
-  if (config.tokens.signingKey === null) {
-    throw new AmphiError('EDGE_CREDENTIAL_INVALID', {
-      details: 'set AMPHI_SIGNING_KEY (tokens.signingKey) to the key the origin uses',
-    });
-  }
-  if (config.edge.originUrl === null)
-    throw new AmphiError('EDGE_CREDENTIAL_INVALID', { details: 'set --origin URL (edge.originUrl)' });
-  const unspecified = ['0.0.0.0', '::', '[::]'].includes(config.server.host);
-  if (redisConfigured(config.cluster) && config.edge.publicUrl === null && unspecified) {
-    throw new ConfigError(
-      `an edge of a cluster listening on ${config.server.host} needs AMPHI_EDGE_PUBLIC_URL (edge.publicUrl): the URL listeners reach it at, which it reports to the fleet`,
-    );
-  }
-  const signer = new TokenSigner(keyList(config.tokens.signingKey));
+  const { signingKey, originUrl } = checkEdgeConfig(config);
+  const signer = new TokenSigner(keyList(signingKey));
   const metrics = new Metrics();
   let draining = false;
   let url = '';
@@ -70,7 +58,7 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
       draining,
     }),
   });
-  const { origin, watched, bucket } = originOf(config, config.edge.originUrl, signer, clock, log, cluster);
+  const { origin, watched, bucket } = originOf(config, originUrl, signer, clock, log, cluster);
   const edge = new Edge({
     signer,
     clock,
@@ -87,19 +75,21 @@ export async function startEdge(config: Readonly<Config>, options: { clock?: Clo
   edgeMetrics(metrics.registry, edge);
   const record = (route: string, method: string, status: number, seconds: number) =>
     metrics.http.record(route, method, status, seconds);
+  const { trustProxy } = config.server;
+  const listeners = listenerDoor(edge, {
+    log,
+    clock,
+    limits: config.admission.limits,
+    record,
+    trustProxy,
+    authPerAddress: config.edge.authPerAddress,
+  });
   const app = createHttpApp({
     log,
     limits: config.admission.limits,
     bodyLimitBytes: config.server.bodyLimitBytes,
-    trustProxy: config.server.trustProxy,
-    door: listenerDoor(edge, {
-      log,
-      clock,
-      limits: config.admission.limits,
-      record,
-      trustProxy: config.server.trustProxy,
-      authPerAddress: config.edge.authPerAddress,
-    }),
+    trustProxy,
+    ...listeners,
     record,
   });
   opsRoutes(app, {
@@ -186,4 +176,22 @@ async function followControl(cluster: ClusterLink, edge: Edge, failures: Listene
     count += subjects.length;
   }
   if (count > 0) log.info({ revocations: count }, 'removals made before this edge started are enforced');
+}
+
+/** What an edge cannot start without: the signing key and the origin (returned), a public URL in a cluster. */
+function checkEdgeConfig(config: Readonly<Config>): { signingKey: string; originUrl: string } {
+  if (config.tokens.signingKey === null) {
+    throw new AmphiError('EDGE_CREDENTIAL_INVALID', {
+      details: 'set AMPHI_SIGNING_KEY (tokens.signingKey) to the key the origin uses',
+    });
+  }
+  if (config.edge.originUrl === null)
+    throw new AmphiError('EDGE_CREDENTIAL_INVALID', { details: 'set --origin URL (edge.originUrl)' });
+  const unspecified = ['0.0.0.0', '::', '[::]'].includes(config.server.host);
+  if (redisConfigured(config.cluster) && config.edge.publicUrl === null && unspecified) {
+    throw new ConfigError(
+      `an edge of a cluster listening on ${config.server.host} needs AMPHI_EDGE_PUBLIC_URL (edge.publicUrl): the URL listeners reach it at, which it reports to the fleet`,
+    );
+  }
+  return { signingKey: config.tokens.signingKey, originUrl: config.edge.originUrl };
 }

@@ -352,7 +352,8 @@ async function buildHttp(parts: Parts, planes: ReturnType<typeof buildPlanes>) {
     limits,
     bodyLimitBytes: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
-    door,
+    door: door.door,
+    rawDoor: door.rawDoor,
     record,
   });
   // Built first: its listener is a component of the API's `/readyz`.
