@@ -1,3 +1,4 @@
+import { lineUp, lineUpManifest, type Job } from './upload-line.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { PreconditionFailed, type ObjectStore } from './bucket.ts';
@@ -22,15 +23,6 @@ export interface BucketStorageOptions {
 export type UploadHealth =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: string; readonly since: number; readonly spaceId: string; readonly file: string };
-
-interface Job {
-  readonly name: string;
-  /** `purge`: every object of the Space (a recording deleted for retention). */
-  readonly op: 'put' | 'delete' | 'purge';
-  readonly queuedAt: number;
-  /** Only if the bucket has no such object (what a restart finds on disk: another node may own it now). */
-  readonly ifAbsent?: true;
-}
 
 const SEGMENT = /^s(\d+)\.m4s$/;
 const MANIFEST = 'recording.json';
@@ -89,7 +81,7 @@ export class BucketMediaStorage implements MediaStorage {
 
   write(spaceId: string, name: string, data: Uint8Array | string): void {
     this.#o.local.write(spaceId, name, data);
-    this.#enqueue(spaceId, name, 'put');
+    this.#enqueue(spaceId, name, 'put', name === MANIFEST ? (typeof data === 'string' ? Buffer.from(data) : data) : undefined);
   }
 
   create(spaceId: string, name: string, data: Uint8Array): void {
@@ -254,19 +246,15 @@ export class BucketMediaStorage implements MediaStorage {
     this.#closed = true;
   }
 
-  #enqueue(spaceId: string, name: string, op: Job['op']): void {
+  #enqueue(spaceId: string, name: string, op: Job['op'], data?: Uint8Array): void {
     if (this.#deposed.has(spaceId)) return;
     let queue = this.#queues.get(spaceId);
     if (queue === undefined) {
       queue = [];
       this.#queues.set(spaceId, queue);
     }
-    // A newer write of a waiting object replaces it at the back of the line (never the one in flight:
-    // it is uploaded from what is on disk then, and this one follows).
-    const from = this.#draining.has(spaceId) ? 1 : 0;
-    const waiting = queue.findIndex((j, i) => i >= from && j.name === name && j.op === op);
-    if (waiting !== -1) queue.splice(waiting, 1);
-    queue.push({ name, op, queuedAt: this.#o.clock.now() });
+    const job = { name, op, queuedAt: this.#o.clock.now(), ...(data === undefined ? {} : { data }) };
+    (name === MANIFEST && op === 'put' ? lineUpManifest : lineUp)(queue, job, this.#draining.has(spaceId));
     if (!this.#draining.has(spaceId) && !this.#ready.includes(spaceId)) this.#ready.push(spaceId);
     this.#schedule();
   }
@@ -322,7 +310,7 @@ export class BucketMediaStorage implements MediaStorage {
       this.counts.deleted++;
       return;
     }
-    const data = local.read(spaceId, job.name);
+    const data = job.data ?? local.read(spaceId, job.name);
     if (data === undefined) return; // removed since (a recording window): a delete follows it
     const fence = this.#fences.get(spaceId);
     if (job.name === MANIFEST && fence !== undefined) {

@@ -48,8 +48,8 @@ export function scriptedOrigin(start: string) {
     waiting: () => waiting.map((w) => w.query),
     /** Answers the oldest waiting reload with this playlist. */
     reload: (playlist: string) => next().resolve(new TextEncoder().encode(playlist)),
-    /** Fails the oldest waiting reload, as an unreachable origin would. */
-    fail: () => next().reject(new Error('origin unreachable')),
+    /** Fails the oldest waiting reload, as an unreachable origin would (or with the origin's answer). */
+    fail: (error: Error = new Error('origin unreachable')) => next().reject(error),
   };
 }
 

@@ -57,6 +57,11 @@ export class MemoryBucket implements ObjectStore {
     return Promise.resolve([...this.objects.keys()].filter((k) => k.startsWith(prefix)));
   }
 
+  /** Answers the puts waiting now; later ones are held still. */
+  step(): void {
+    for (const resolve of this.#held.splice(0)) resolve();
+  }
+
   release(): void {
     this.hold = false;
     for (const resolve of this.#held.splice(0)) resolve();

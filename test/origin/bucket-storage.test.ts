@@ -50,29 +50,53 @@ describe('recordings in a bucket, local disk as the write-ahead buffer', () => {
     storage.write('sp1', 'recording.json', '{"segments":[0,1]}');
     await flush();
     assert.deepEqual(bucket.log, [], 'held until recover()');
-    assert.equal(storage.pending, 3, 'the second manifest write replaced the first in the line');
+    assert.equal(storage.pending, 4, 'each manifest behind the segment written before it');
     await storage.recover();
     await flush();
-    assert.deepEqual(bucket.log, ['put sp1/s0.m4s', 'put sp1/s1.m4s', 'put sp1/recording.json']);
+    assert.deepEqual(bucket.log, ['put sp1/s0.m4s', 'put sp1/recording.json', 'put sp1/s1.m4s', 'put sp1/recording.json']);
     assert.equal(bucket.text('sp1/recording.json'), '{"segments":[0,1]}');
     assert.equal(storage.pending, 0);
     assert.equal(bucket.types.get('sp1/recording.json'), 'application/json');
     assert.equal(bucket.types.get('sp1/s0.m4s'), 'audio/mp4');
   });
 
-  test('a manifest written while an upload is in flight goes after it, and a newer write of a waiting one moves it to the back', async () => {
+  test("a manifest waits behind the segments written before it, as it was then: the bucket's manifest moves with every segment", async () => {
     const { storage, bucket } = rig();
     await storage.recover();
     bucket.hold = true;
     storage.create('sp1', 's0.m4s', bytes('seg0'));
     storage.write('sp1', 'recording.json', '{"segments":[0]}'); // waits behind s0 (in flight)
     storage.create('sp1', 's1.m4s', bytes('seg1'));
-    storage.write('sp1', 'recording.json', '{"segments":[0,1]}'); // the waiting manifest moves behind s1
+    storage.write('sp1', 'recording.json', '{"segments":[0,1]}'); // behind s1; the first keeps its place
+    storage.create('sp1', 's2.m4s', bytes('seg2'));
+    storage.write('sp1', 'recording.json', '{"segments":[0,1,2]}');
     await flush();
+    for (let i = 0; i < 2; i++) {
+      bucket.step(); // s0, then the manifest written after it
+      await flush();
+    }
+    assert.equal(bucket.text('sp1/recording.json'), '{"segments":[0]}', 'the manifest as it was when s0 was the newest');
     bucket.release();
     await flush();
-    assert.deepEqual(bucket.log, ['put sp1/s0.m4s', 'put sp1/s1.m4s', 'put sp1/recording.json']);
-    assert.equal(bucket.text('sp1/recording.json'), '{"segments":[0,1]}');
+    assert.deepEqual(
+      bucket.log,
+      ['s0.m4s', 'recording.json', 's1.m4s', 's2.m4s', 'recording.json'].map((f) => `put sp1/${f}`),
+      'the first waiting manifest kept its place; the newest replaced the one between',
+    );
+    assert.equal(bucket.text('sp1/recording.json'), '{"segments":[0,1,2]}');
+  });
+
+  test('a newer manifest replaces a waiting one when nothing was queued after it', async () => {
+    const { storage, bucket } = rig();
+    await storage.recover();
+    bucket.hold = true;
+    storage.create('sp1', 's0.m4s', bytes('seg0'));
+    storage.write('sp1', 'recording.json', 'm1');
+    storage.write('sp1', 'recording.json', 'm2');
+    bucket.release();
+    await flush();
+    assert.deepEqual(bucket.log, ['put sp1/s0.m4s', 'put sp1/recording.json']);
+    assert.equal(bucket.text('sp1/recording.json'), 'm2');
   });
 
   test('a manifest rewritten while its previous version is in flight is uploaded again after it', async () => {
@@ -122,7 +146,7 @@ describe('recordings in a bucket, local disk as the write-ahead buffer', () => {
     if (!storage.health.ok) assert.equal(storage.health.since, start, 'the outage began with the first failure');
     bucket.down = false;
     await attemptsBy(15_750);
-    assert.deepEqual(bucket.log, ['put sp1/s0.m4s', 'put sp1/s1.m4s', 'put sp1/recording.json']);
+    assert.deepEqual(bucket.log, ['put sp1/s0.m4s', 'put sp1/recording.json', 'put sp1/s1.m4s', 'put sp1/recording.json']);
     assert.equal(bucket.text('sp1/recording.json'), 'm1');
     assert.deepEqual(storage.health, { ok: true });
     assert.equal(storage.pending, 0);
