@@ -50,6 +50,7 @@ export const defaultConfig: Config = {
     originUrl: null,
     maxStreamsPerSubject: 3,
     maxStreamsPerAddress: 200,
+    streamPartsPerWrite: 1,
     authPerAddress: { capacity: 200, refillPerSecond: 100 },
     drainMs: 5000,
   },

@@ -105,6 +105,8 @@ export const ConfigSchema = Type.Object(
         // Concurrent held streams (live.mp4) per token subject and per client address.
         maxStreamsPerSubject: Type.Integer({ minimum: 1, maximum: 1000 }),
         maxStreamsPerAddress: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+        // Parts written to each live.mp4 listener at once: 2 halves the edge's CPU per listener and adds a part (500 ms) to the player's delay.
+        streamPartsPerWrite: Type.Integer({ minimum: 1, maximum: 4 }),
         // /edge/auth (the token check a CDN or nginx auth_request calls): per address.
         authPerAddress: RateLimit,
         // On SIGTERM a separate edge (`amphi edge`) reports itself draining (joins stop choosing it) and keeps serving this long before it closes its held streams.

@@ -39,7 +39,7 @@ export interface EdgeDeps {
   readonly followsRemovals?: boolean;
   readonly stream?: StreamPolicy;
   /** Held streams per token subject and per address (config `edge.maxStreamsPer*`; default 3 and 200). */
-  readonly streamLimits?: StreamLimits;
+  readonly streamLimits?: StreamLimits & { readonly streamPartsPerWrite?: number };
   /**
    * The longest a listener token lives (config `tokens.listenerTokenTtlSeconds`): an ended Space's
    * revocations are kept this long plus the keep-alive. Default: a day, the longest the config allows.
@@ -50,6 +50,8 @@ export interface EdgeDeps {
 /** A listener's live stream, opened: write the response head, then subscribe the socket. */
 export interface OpenedStream {
   readonly epochMs: number;
+  /** How often the listener gets bytes (`StreamStart.writeIntervalMs`). */
+  readonly writeIntervalMs: number;
   subscribe(sink: StreamSink): void;
   /** The listener left (or never subscribed): leaves the stream and frees its slot. Idempotent. */
   close(): void;
@@ -124,9 +126,10 @@ export class Edge {
     const release = this.#held.take(known.claims.u, address);
     let stream: SpaceStream;
     let epochMs: number;
+    let writeIntervalMs: number;
     try {
       stream = this.#spaceStream(spaceId);
-      ({ epochMs } = await stream.ready());
+      ({ epochMs, writeIntervalMs } = await stream.ready());
     } catch (error) {
       release();
       throw error;
@@ -134,6 +137,7 @@ export class Edge {
     let joined: StreamSink | undefined;
     return {
       epochMs,
+      writeIntervalMs,
       subscribe: (sink) => {
         // However the stream ends for this listener (removed, expired, too slow, the Space over), its slot is freed.
         joined = {
@@ -165,7 +169,7 @@ export class Edge {
         (file, query) => this.#lookup(spaceId, file, query, this.#d.clock.now()).then((e) => e.response.body),
         this.#d.clock,
         this.#d.log,
-        this.#d.stream ?? defaultStreamPolicy,
+        this.#d.stream ?? { ...defaultStreamPolicy, partsPerWrite: this.#d.streamLimits?.streamPartsPerWrite ?? 1 },
         () => {
           if (this.#streams.get(spaceId) === created) this.#streams.delete(spaceId);
         },

@@ -117,8 +117,8 @@ export async function holdStream(
   // Close-delimited body: each part is then exactly one write of the shared buffer.
   socket.write(
     'HTTP/1.1 200 OK\r\ncontent-type: audio/mp4\r\ncache-control: no-store\r\nconnection: close\r\n' +
-      'access-control-allow-origin: *\r\naccess-control-expose-headers: amphi-program-epoch-ms\r\n' +
-      `amphi-program-epoch-ms: ${Math.round(opened.epochMs)}\r\n\r\n`,
+      'access-control-allow-origin: *\r\naccess-control-expose-headers: amphi-program-epoch-ms, amphi-stream-write-ms\r\n' +
+      `amphi-program-epoch-ms: ${Math.round(opened.epochMs)}\r\namphi-stream-write-ms: ${opened.writeIntervalMs}\r\n\r\n`,
   );
   if (method === 'HEAD') {
     socket.end();

@@ -282,6 +282,30 @@ describe('live stream fan-out (scripted origin)', () => {
 });
 
 describe('live stream policy and timing', () => {
+  test('two parts per write: listeners get them together, a newcomer never twice, the last one at the end', async () => {
+    const { stream, origin } = fanOut({ partsPerWrite: 2, backlogParts: 2 });
+    const start = await stream.ready();
+    assert.equal(start.writeIntervalMs, 1000, 'two 500 ms parts (no PART-INF here: 0.5 s assumed)');
+    const a = textSink();
+    stream.subscribe(a, START + 60_000, 'an_a');
+    await settle();
+    origin.reload(playlist(part('p10.14'), hint('p10.15')));
+    await settle();
+    assert.deepEqual(a.chunks.slice(1), [], 'the first part waits for the second');
+    const b = textSink();
+    stream.subscribe(b, START + 60_000, 'an_b');
+    assert.deepEqual(b.chunks, ['[init.mp4][p10.12.m4s][p10.13.m4s]'], 'the waiting part is not in the head');
+    origin.reload(playlist(part('p10.15'), hint('p11.0')));
+    await settle();
+    assert.deepEqual(a.chunks.slice(1), ['[p10.14.m4s][p10.15.m4s]'], 'one write of both');
+    assert.deepEqual(b.chunks.slice(1), ['[p10.14.m4s][p10.15.m4s]']);
+    origin.reload(playlist(part('p11.0'), hint('p11.1')));
+    await settle();
+    stream.close();
+    assert.deepEqual(a.chunks.slice(1), ['[p10.14.m4s][p10.15.m4s]', '[p11.0.m4s]'], 'a waiting part goes out before the end');
+    assert.equal(a.ended, 1);
+  });
+
   test('with the default policy a listener up to 256 KiB behind keeps its stream; beyond, it is dropped and counted', async () => {
     const { stream, origin, clock } = fanOut();
     await stream.ready();

@@ -98,6 +98,7 @@ export async function attachStream(element: HTMLAudioElement, live: LivePlayback
       throw new Error(`live stream answered ${res.status}`);
     }
     const epoch = Number(res.headers.get('amphi-program-epoch-ms'));
+    sink.writesEvery(Number(res.headers.get('amphi-stream-write-ms')));
     // How far behind the mix this listener hears, for the page's probe (tests, diagnostics).
     if (epoch > 0) window.amphiBehindMs = () => Date.now() - (epoch + element.currentTime * 1000);
     const playing = sink;

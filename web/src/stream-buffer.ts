@@ -1,6 +1,8 @@
 const STREAM_TYPE = 'audio/mp4; codecs="opus"';
 /** How far behind the newest received audio playback starts, and how far it may drift before a catch-up. */
 const LIVE_DELAY_S = 1.0;
+/** What a player buffers beyond the interval between the edge's writes (`amphi-stream-write-ms`). */
+const WRITE_MARGIN_S = 0.5;
 const MAX_DRIFT_S = 3.0;
 
 /** Whether this browser can play the held fMP4 live stream (Media Source Extensions with Opus in MP4). */
@@ -22,6 +24,8 @@ export class StreamBuffer {
   readonly #objectUrl: string;
   readonly #queue: Uint8Array[] = [];
   #started = false;
+  /** Behind the newest audio at the start: more when the edge writes less often than every 500 ms. */
+  #liveDelayS = LIVE_DELAY_S;
   #closed = false;
   /** Called when an append fails: the caller reconnects, and the new head refills from the live edge. */
   onFault: () => void = () => {};
@@ -61,6 +65,11 @@ export class StreamBuffer {
     URL.revokeObjectURL(this.#objectUrl);
   }
 
+  /** The edge writes every `ms` (its `amphi-stream-write-ms`): playback keeps that much and a margin buffered. */
+  writesEvery(ms: number): void {
+    if (ms > 0) this.#liveDelayS = Math.max(LIVE_DELAY_S, ms / 1000 + WRITE_MARGIN_S);
+  }
+
   #pump(): void {
     if (this.#closed || this.#buffer.updating || this.#queue.length === 0) return;
     try {
@@ -78,7 +87,7 @@ export class StreamBuffer {
     if (ranges.length > 0) {
       const end = ranges.end(ranges.length - 1);
       if (!this.#started || end - element.currentTime > MAX_DRIFT_S || this.#inHole())
-        element.currentTime = Math.max(ranges.start(ranges.length - 1), end - LIVE_DELAY_S);
+        element.currentTime = Math.max(ranges.start(ranges.length - 1), end - this.#liveDelayS);
       if (!this.#started) {
         this.#started = true;
         void element.play();
