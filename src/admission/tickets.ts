@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { Clock } from '../lib/clock.ts';
+import { pooledRandom } from '../lib/random-pool.ts';
 import type { TokenSigner } from '../lib/signed-token.ts';
 import { etaSeconds } from './eta.ts';
 import type { LineRules, LineState, LineStore } from './line-store.ts';
@@ -221,7 +221,8 @@ export class WaitingRoom {
   }
 
   async #issue(subject: () => string, onlyIfWaiting: boolean): Promise<IssuedTicket | undefined> {
-    const epoch = randomBytes(6).toString('base64url'); // used only if this step makes the room
+    // Used only if this step makes the room, yet asked on every join: from a pool, not a kernel call each.
+    const epoch = pooledRandom(6);
     const r = await this.#o.store.issue(this.spaceId, this.#rules(), { epoch, onlyIfWaiting });
     const line = this.#heardFrom(r.line);
     if (r.issued === undefined) return undefined;

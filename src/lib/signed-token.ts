@@ -57,7 +57,7 @@ export class TokenSigner {
     const body = Buffer.from(JSON.stringify({ ...claims, e: Math.floor(expiresAtMs / 1000), k: this.#current.id })).toString(
       'base64url',
     );
-    return `${body}.${mac(this.#current.key, body).toString('base64url')}`;
+    return `${body}.${mac(this.#current.key, body)}`;
   }
 
   // The caller names the claims it expects and checks their discriminant (`t`) itself.
@@ -84,7 +84,7 @@ export class TokenSigner {
     // the last character, so bytes would accept four spellings of one token (four cache entries,
     // four rate-limit buckets). Only the one canonical spelling is accepted.
     const given = Buffer.from(token.slice(dot + 1), 'utf8');
-    const expected = Buffer.from(mac(key, body).toString('base64url'), 'utf8');
+    const expected = Buffer.from(mac(key, body), 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       return { ok: false, reason: 'bad_signature' };
     }
@@ -93,8 +93,9 @@ export class TokenSigner {
   }
 }
 
-function mac(key: KeyObject, body: string): Buffer {
-  return createHmac('sha256', key).update(body).digest();
+/** The signature's canonical text (digested straight to base64url: no intermediate Buffer). */
+function mac(key: KeyObject, body: string): string {
+  return createHmac('sha256', key).update(body).digest('base64url');
 }
 
 function isClaims(v: unknown): v is TokenClaims {

@@ -4,11 +4,12 @@ import { AbandonmentWatch } from '../control/abandonment.ts';
 import { admissionMetrics } from '../admission/metrics.ts';
 import { mountControlApi } from '../control/http/api.ts';
 import { RequestAuth } from '../control/http/auth.ts';
+import { joinDoor } from '../control/http/join-door.ts';
 import type { RecordingFiles } from '../control/http/types.ts';
 import type { LiveSignals } from '../control/http/views.ts';
 import { sharedPageHead } from '../control/http/share.ts';
 import { createControlPlane, type ControlDeps, type ControlPlane } from '../control/plane.ts';
-import { createHttpApp, type App } from '../lib/http-app.ts';
+import { createHttpApp, type App, type Door, type RecordResponse } from '../lib/http-app.ts';
 import { RateLimiter } from '../lib/token-bucket.ts';
 import type { Metrics } from './metrics.ts';
 import { admissionReadiness, opsRoutes, type OpsDeps } from './ops-routes.ts';
@@ -101,6 +102,28 @@ export function controlServices(parts: ControlParts): ControlServices {
   };
 }
 
+/**
+ * The control API's door: plain joins answered on the raw request before the framework
+ * (`control/http/join-door.ts`), everything else handed on to `app`. `before`, another door (the
+ * embedded mode's listener door), is asked first.
+ */
+export function controlDoor(
+  services: ControlServices,
+  parts: Pick<ControlParts, 'config' | 'metrics' | 'log'> & { readonly record: RecordResponse },
+  app: () => App,
+  before?: Door,
+): Door {
+  const joins = joinDoor({
+    ...services,
+    metrics: parts.metrics.control,
+    config: parts.config,
+    log: parts.log.child({ plane: 'control' }),
+    record: parts.record,
+    framework: (req, res) => app().routing(req, res),
+  });
+  return before === undefined ? joins : (req, res) => before(req, res) || joins(req, res);
+}
+
 /** Mounts the control API and the operator's routes (`/healthz`, `/metrics`) on an app. */
 export async function mountControl(
   app: App,
@@ -172,12 +195,16 @@ export async function buildControlApp(parts: Omit<ControlParts, 'admittedListene
     endsAt: (id) => services.abandonment?.endsAt(id),
     backstage: () => undefined, // no stage in this process: the media node's room state says
   };
-  const app = createHttpApp({
-    log: parts.log.child({ plane: 'control' }),
+  const log = parts.log.child({ plane: 'control' });
+  const record = (route: string, method: string, status: number, seconds: number) =>
+    parts.metrics.http.record(route, method, status, seconds);
+  const app: App = createHttpApp({
+    log,
     limits: parts.config.admission.limits,
     bodyLimitBytes: parts.config.server.bodyLimitBytes,
     trustProxy: parts.config.server.trustProxy,
-    record: (route, method, status, seconds) => parts.metrics.http.record(route, method, status, seconds),
+    door: controlDoor(services, { ...parts, record }, () => app),
+    record,
   });
   app.addHook('onClose', async () => {
     await services.stop();

@@ -28,7 +28,7 @@ import { redisConfigured } from '../cluster/redis.ts';
 import { ConfigError } from '../config/load.ts';
 import type { NodeReport } from '../cluster/fleet.ts';
 import { linkCluster, type ClusterLink } from './cluster.ts';
-import { controlServices, mountControl, type ControlApp } from './control.ts';
+import { controlDoor, controlServices, mountControl, type ControlApp } from './control.ts';
 import { listeningReadiness } from './ops-routes.ts';
 import { liveSignals } from './live-signals.ts';
 import { startDemo } from './demo.ts';
@@ -352,7 +352,7 @@ async function buildHttp(parts: Parts, planes: ReturnType<typeof buildPlanes>) {
     limits,
     bodyLimitBytes: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
-    door: door.door,
+    door: controlDoor(services, { config, metrics, log, record }, () => app, door.door),
     rawDoor: door.rawDoor,
     record,
   });

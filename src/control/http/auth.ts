@@ -10,13 +10,16 @@ interface PresentedSession {
   readonly via: 'bearer' | 'cookie';
 }
 
+/** The session an `Authorization` header presents; a malformed one is SESSION_INVALID. */
+function bearer(header: string): PresentedSession {
+  const match = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(header);
+  if (match === null) throw new AmphiError('SESSION_INVALID');
+  return { token: match[1]!, via: 'bearer' };
+}
+
 function presented(request: FastifyRequest): PresentedSession | undefined {
   const header = request.headers.authorization;
-  if (header !== undefined) {
-    const match = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(header);
-    if (match === null) throw new AmphiError('SESSION_INVALID');
-    return { token: match[1]!, via: 'bearer' };
-  }
+  if (header !== undefined) return bearer(header);
   const cookie = request.cookies[SESSION_COOKIE];
   return cookie === undefined || cookie === '' ? undefined : { token: cookie, via: 'cookie' };
 }
@@ -42,7 +45,18 @@ export class RequestAuth {
    * listener with an expired session can still press Play.
    */
   async optional(request: FastifyRequest): Promise<Account | undefined> {
-    const session = presented(request);
+    return this.#optional(presented(request));
+  }
+
+  /**
+   * `optional` for a raw request that carries no session cookie (the lean join, `join-door.ts`): the
+   * account of its `Authorization` header, or anonymous without one.
+   */
+  async optionalBearer(authorization: string | undefined): Promise<Account | undefined> {
+    return this.#optional(authorization === undefined ? undefined : bearer(authorization));
+  }
+
+  async #optional(session: PresentedSession | undefined): Promise<Account | undefined> {
     if (session === undefined) return undefined;
     const account = await this.#accounts.authenticate(session.token);
     if (account === undefined && session.via === 'bearer') throw new AmphiError('SESSION_INVALID');

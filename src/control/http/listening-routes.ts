@@ -1,19 +1,21 @@
-import { randomBytes } from 'node:crypto';
-import { AmphiError } from '../../errors.ts';
 import { errors, JoinBody, LineStatus, ListenerGrant, NoContent, reactionBody, SpaceParams, WaitingTicket } from './schemas.ts';
 import type { App, RouteContext } from './types.ts';
 import { Type } from 'typebox';
-import { iso } from './views.ts';
+import { replayJoinBody } from './join-door.ts';
+import { joiner } from './join.ts';
 
 /** Listening: joining (a token, or a place in line), the waiting room's now-serving value, reactions. */
-// eslint-disable-next-line max-lines-per-function -- a declarative route table: one schema and a short handler per route
 export function listeningRoutes(app: App, { plane, auth, config, metrics, admission }: RouteContext): void {
+  const join = joiner({ plane, admission, metrics });
   app.post(
     '/api/spaces/:id/join',
     {
       // The join is the busiest write and its body is small (a token, a ticket, a solution): capped
       // well under the server-wide limit (413 BODY_TOO_LARGE).
       bodyLimit: config.admission.limits.maxBodyBytes,
+      // Plain joins are answered before the framework (join-door.ts); a body it read and handed on
+      // is read again here, so this route parses and validates exactly what the client sent.
+      preParsing: (request, _reply, payload, done) => done(null, replayJoinBody(request, payload)),
       schema: {
         operationId: 'joinSpace',
         tags: ['listening'],
@@ -26,55 +28,8 @@ export function listeningRoutes(app: App, { plane, auth, config, metrics, admiss
     },
     async (request, reply) => {
       const actor = await auth.optional(request);
-      const body = request.body ?? {};
-      const spaceId = request.params.id;
-      // Anonymous callers are known by a secret id they keep (never by the token they get): their
-      // token's subject derives from it, and so does their place in line. The server makes one only
-      // when a ticket or challenge needs it: a client that wants to renew sends its own.
-      let client = actor === undefined ? body.client : undefined;
-      let renewing: string | undefined, waitedMs: number | undefined;
-      if (body.token !== undefined) {
-        // Renewals are admitted listeners: never queued, never challenged (but paced per address),
-        // proven by their caller, and counted against the cap when the edge does not see them listening.
-        admission.renewal(request.ip);
-        renewing = plane.credentials.renewalSubject(actor, spaceId, body.token, body.client);
-        if (await plane.credentials.admissible(actor, spaceId)) admission.readmit(spaceId, renewing);
-      } else if (await plane.credentials.admissible(actor, spaceId, client)) {
-        const subject = () => actor?.id ?? `an:${(client ??= randomBytes(18).toString('base64url'))}`;
-        let decision;
-        try {
-          decision = await admission.decide({
-            spaceId,
-            subject,
-            signedIn: actor !== undefined,
-            address: request.ip,
-            ticket: body.ticket,
-            pow: body.pow,
-          });
-        } catch (error) {
-          if (error instanceof AmphiError && error.code === 'POW_REQUIRED' && client !== undefined)
-            throw new AmphiError('POW_REQUIRED', { details: { ...(error.details as object), client } });
-          throw error;
-        }
-        if (decision.kind === 'admit') waitedMs = decision.waitedMs;
-        if (decision.kind === 'wait') {
-          const t = decision.ticket;
-          if (body.ticket === undefined) plane.analytics.queued(spaceId);
-          return reply.code(202).send({
-            ticket: t.ticket,
-            number: t.number,
-            position: t.position,
-            etaSeconds: t.etaSeconds,
-            nowServing: t.nowServing,
-            lineUrl: `/api/spaces/${spaceId}/line`,
-            ...(client === undefined ? {} : { client }),
-          });
-        }
-      }
-      const { subject, replay, ...grant } = await plane.credentials.join(actor, spaceId, { renewing, client });
-      metrics.tokensIssued.inc({ kind: 'listener' });
-      plane.analytics.joined(spaceId, subject, { renewal: renewing !== undefined, replay, waitedMs });
-      return { ...grant, expiresAt: iso(grant.expiresAt), fallbacks: [...grant.fallbacks] };
+      const answer = await join({ actor, spaceId: request.params.id, body: request.body ?? {}, address: request.ip });
+      return reply.code(answer.status).send(answer.body);
     },
   );
 
