@@ -126,7 +126,7 @@ const stage: Command = {
   usage: '[--spaces 8] [--seconds 10]',
   options: options({ spaces: '8', seconds: '10' }),
   prepare: (v) => {
-    const o = { spaces: num(v, 'spaces', 1, 40), seconds: num(v, 'seconds', 2, 60) };
+    const o = { spaces: num(v, 'spaces', 1, 120), seconds: num(v, 'seconds', 2, 60) };
     return async () => (await import('./stage.ts')).runStageBench(o);
   },
 };

@@ -7,6 +7,7 @@ import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, 
 import { FRAME_SAMPLES, SAMPLE_RATE } from '../../src/stage/audio.ts';
 import { OpusDecoderMono, OpusEncoderMono } from '../../src/stage/codec.ts';
 import { keepCandidates } from '../../src/stage/sdp.ts';
+import { fastSrtp } from '../../src/stage/srtp-keys.ts';
 
 export interface TonePublisher {
   readonly status: number;
@@ -15,6 +16,11 @@ export interface TonePublisher {
   readonly received: { atMs: number; frame: Float32Array }[];
   /** Packets received when not decoding. */
   readonly receivedPackets: () => number;
+  /**
+   * The return stream's sequence numbers (extended past 16 bits): the highest and lowest seen and how
+   * many distinct ones arrived. `highest - lowest + 1 - distinct` packets were lost on the way.
+   */
+  readonly returnSequence: () => ReturnSequence;
   readonly connectionState: () => string;
   /** Resolves when ICE and DTLS are up (rejects after 5 s). */
   connected(): Promise<void>;
@@ -23,6 +29,12 @@ export interface TonePublisher {
   setTone(on: boolean): number;
   /** DELETEs the WHIP session and closes the connection. */
   close(): Promise<void>;
+}
+
+export interface ReturnSequence {
+  readonly lowest: number;
+  readonly highest: number;
+  readonly distinct: number;
 }
 
 export interface ToneOptions {
@@ -72,6 +84,7 @@ export async function publishTone(options: ToneOptions): Promise<TonePublisher> 
     location,
     received: returned.frames,
     receivedPackets: () => returned.packets(),
+    returnSequence: () => returned.sequence(),
     connectionState: () => pc.connectionState,
     connected: () => connected(pc),
     stopSending: () => sender?.stop(),
@@ -187,9 +200,11 @@ const bearer = (token: string | undefined): Record<string, string> =>
 function receive(pc: RTCPeerConnection, decode: boolean) {
   const frames: { atMs: number; frame: Float32Array }[] = [];
   let packets = 0;
+  const sequence = new SequenceCount();
   const decoder = new OpusDecoderMono();
   pc.onTrack.subscribe((t) =>
     t.onReceiveRtp.subscribe((rtp) => {
+      sequence.add(rtp.header.sequenceNumber);
       if (!decode) {
         packets++;
         return;
@@ -198,12 +213,43 @@ function receive(pc: RTCPeerConnection, decode: boolean) {
       if (frame !== undefined) frames.push({ atMs: Date.now(), frame });
     }),
   );
-  return { frames, packets: () => packets };
+  return { frames, packets: () => packets, sequence: () => sequence.now() };
+}
+
+/** RTP sequence numbers extended past 16 bits, and how many distinct ones arrived (duplicates ignored). */
+export class SequenceCount {
+  #lowest = -1;
+  #highest = -1;
+  #distinct = 0;
+  /** Bit k set: #highest - k has arrived (the last 32 numbers, for duplicates and reordering). */
+  #recent = 0;
+
+  add(seq16: number): void {
+    if (this.#highest < 0) {
+      [this.#lowest, this.#highest, this.#distinct, this.#recent] = [seq16, seq16, 1, 1];
+      return;
+    }
+    const delta = ((seq16 - this.#highest + 0x8000) & 0xffff) - 0x8000; // -32768 ... 32767
+    if (delta > 0) {
+      this.#highest += delta;
+      this.#recent = delta >= 32 ? 1 : ((this.#recent << delta) | 1) >>> 0;
+      this.#distinct++;
+    } else if (-delta < 32 && (this.#recent & (1 << -delta)) === 0) {
+      this.#recent = (this.#recent | (1 << -delta)) >>> 0;
+      this.#distinct++;
+      this.#lowest = Math.min(this.#lowest, this.#highest + delta);
+    }
+  }
+
+  now(): ReturnSequence {
+    return { lowest: this.#lowest, highest: this.#highest, distinct: this.#distinct };
+  }
 }
 
 /** The offer once ICE gathering is complete, with loopback candidates only. */
 async function localOffer(pc: RTCPeerConnection): Promise<string> {
   await pc.setLocalDescription(await pc.createOffer());
+  fastSrtp(pc); // the load generator's SRTP costs a fifth as much (see srtp-keys.ts)
   await new Promise<void>((resolve) => {
     if (pc.iceGatheringState === 'complete') resolve();
     pc.iceGatheringStateChange.subscribe((s) => s === 'complete' && resolve());

@@ -44,11 +44,16 @@ export function int16ToMono(pcm: Int16Array, channels: 1 | 2): Frame {
 
 /** A mono float frame to interleaved int16 PCM with `channels` channels (clamped). */
 export function monoToInt16(frame: Frame, channels: 1 | 2): Int16Array {
-  const out = new Int16Array(frame.length * channels);
+  return monoToInt16Into(frame, channels, new Int16Array(frame.length * channels));
+}
+
+/** `monoToInt16` into `out` (frame.length x channels samples), which it returns: no allocation per frame. */
+export function monoToInt16Into(frame: Frame, channels: 1 | 2, out: Int16Array): Int16Array {
   for (let i = 0; i < frame.length; i++) {
-    const v = Math.max(-32768, Math.min(32767, Math.round(frame[i]! * 32767)));
-    out[i * channels] = v;
-    if (channels === 2) out[i * 2 + 1] = v;
+    const r = Math.round(frame[i]! * 32767);
+    const v = r > 32767 ? 32767 : r < -32768 ? -32768 : r;
+    if (channels === 1) out[i] = v;
+    else out[2 * i] = out[2 * i + 1] = v;
   }
   return out;
 }

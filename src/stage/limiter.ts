@@ -28,8 +28,14 @@ export class Limiter {
 
   process(frame: Frame): Frame {
     let framePeak = 0;
-    for (const s of frame) framePeak = Math.max(framePeak, Math.abs(s));
+    for (let i = 0; i < frame.length; i++) {
+      const a = Math.abs(frame[i]!);
+      if (a > framePeak) framePeak = a;
+    }
     const target = framePeak > this.#ceiling ? this.#ceiling / framePeak : 1;
+    // At rest (unity gain, nothing over the ceiling) every sample would be multiplied by 1 and
+    // clamped to no effect: most frames of a conversation, left as they are.
+    if (target === 1 && this.#gain === 1) return frame;
     if (target < this.#gain) this.#attack(frame, target);
     else this.#release(frame, target);
     return frame;
@@ -55,10 +61,15 @@ export class Limiter {
   }
 
   #release(frame: Frame, target: number): void {
-    for (let i = 0; i < frame.length; i++) {
+    let i = 0;
+    for (; i < frame.length && this.#gain < target; i++) {
       this.#gain = Math.min(target, 1 - (1 - this.#gain) * this.#releasePerSample);
       frame[i] = this.#clamp(frame[i]! * this.#gain);
     }
+    // At the frame's target the gain stays there (the release would pass it; the target caps it):
+    // the rest of the frame is one multiplication a sample.
+    const gain = this.#gain;
+    for (; i < frame.length; i++) frame[i] = this.#clamp(frame[i]! * gain);
   }
 
   #clamp(v: number): number {

@@ -6,7 +6,10 @@ import { Limiter } from './limiter.ts';
 export interface MixResult {
   /** Everyone who is not muted, limited. */
   readonly program: Frame;
-  /** Per source: everyone except that source (what its speaker should hear), limited. */
+  /**
+   * Per source: everyone except that source (what its speaker should hear), limited. The map and its
+   * frames are the mixer's own, reused every tick: read or encode them before the next `tick()`.
+   */
   readonly mixMinus: ReadonlyMap<string, Frame>;
   /** The loudest source heard speaking now (not muted), or null: who the program is of, for chapters. */
   readonly loudest: string | null;
@@ -30,6 +33,10 @@ export interface MixerOptions {
 interface Source {
   readonly buffer: JitterBuffer;
   readonly limiter: Limiter;
+  /** This source's mix-minus, rewritten each tick (no allocation per frame). */
+  readonly minus: Float32Array;
+  /** What it put in the mix this tick, if anything. */
+  audible: Frame | undefined;
   muted: boolean;
   levelDbfs: number;
   heldMs: number;
@@ -44,6 +51,7 @@ const FLOOR_DBFS = -100;
  */
 export class Mixer {
   readonly #sources = new Map<string, Source>();
+  readonly #mixMinus = new Map<string, Frame>();
   readonly #programLimiter = new Limiter();
   readonly #threshold: number;
   readonly #holdMs: number;
@@ -61,6 +69,8 @@ export class Mixer {
     this.#sources.set(id, {
       buffer: new JitterBuffer({ targetFrames: this.#jitterTarget }),
       limiter: existing?.limiter ?? new Limiter(),
+      minus: existing?.minus ?? new Float32Array(FRAME_SAMPLES),
+      audible: undefined,
       muted: existing?.muted ?? muted,
       levelDbfs: FLOOR_DBFS,
       heldMs: 0,
@@ -85,22 +95,21 @@ export class Mixer {
   }
 
   tick(): MixResult {
-    const frames = new Map<string, Frame>();
     const sum = new Float32Array(FRAME_SAMPLES);
-    for (const [id, source] of this.#sources) {
+    for (const source of this.#sources.values()) {
       const frame = source.buffer.pull();
       // A muted speaker's frames are still pulled (so their buffer stays current) but never mixed.
       const audible = frame !== undefined && !source.muted ? frame : undefined;
+      source.audible = audible;
       this.#updateLevel(source, audible);
-      if (audible === undefined) continue;
-      frames.set(id, audible);
-      for (let i = 0; i < FRAME_SAMPLES; i++) sum[i]! += audible[i]!;
+      if (audible !== undefined) for (let i = 0; i < FRAME_SAMPLES; i++) sum[i]! += audible[i]!;
     }
-    const mixMinus = new Map<string, Frame>();
+    const mixMinus = this.#mixMinus;
+    mixMinus.clear();
     for (const [id, source] of this.#sources) {
-      const own = frames.get(id);
-      const minus = Float32Array.from(sum);
-      if (own !== undefined) for (let i = 0; i < FRAME_SAMPLES; i++) minus[i]! -= own[i]!;
+      const { minus, audible } = source;
+      if (audible === undefined) minus.set(sum);
+      else for (let i = 0; i < FRAME_SAMPLES; i++) minus[i] = sum[i]! - audible[i]!;
       mixMinus.set(id, source.limiter.process(minus));
     }
     // Silence goes through the limiter too, so its gain recovers during a pause (DTX speakers send

@@ -2,6 +2,7 @@ import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, 
 import { TypedEmitter, type OnListenerError } from '../lib/typed-emitter.ts';
 import { refuseAddress, type CandidatePolicy } from './candidates.ts';
 import { keepCandidates } from './sdp.ts';
+import { fastSrtp } from './srtp-keys.ts';
 
 export interface IceOptions {
   /** Host addresses the stage offers for media; candidates elsewhere are dropped. */
@@ -91,6 +92,7 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
     });
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+      fastSrtp(pc); // the transports exist now; DTLS starts once ICE connects
       const transceiver = pc.getTransceivers().find((t) => t.kind === 'audio');
       if (transceiver === undefined) throw new Error('no audio transceiver');
       let outbound: MediaStreamTrack | undefined;

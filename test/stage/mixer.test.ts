@@ -50,6 +50,23 @@ describe('Mixer', () => {
     assert.ok(mixer.levels().find((l) => l.id === 'a')!.speaking);
   });
 
+  test('each tick mixes afresh: who speaks changes frame by frame, and nobody hears a stale mix or themselves', () => {
+    const mixer = new Mixer({ jitterTargetFrames: 1 });
+    for (const id of ['a', 'b', 'c']) mixer.addSource(id);
+    const level = { a: 0.125, b: 0.25, c: 0.5 } as const; // exact in float32
+    // Frame n: only the speaker n % 3 sends (the others' buffers underrun and contribute nothing).
+    for (let n = 0; n < 6; n++) {
+      const speaker = (['a', 'b', 'c'] as const)[n % 3]!;
+      mixer.push(speaker, n * FRAME_SAMPLES, new Float32Array(FRAME_SAMPLES).fill(level[speaker]));
+      const { program, mixMinus } = mixer.tick();
+      assert.equal(program[0], level[speaker], `frame ${n}: the program is ${speaker}`);
+      for (const id of ['a', 'b', 'c'] as const) {
+        const expected = id === speaker ? 0 : level[speaker];
+        assert.equal(mixMinus.get(id)![100], expected, `frame ${n}: ${id} hears ${expected}`);
+      }
+    }
+  });
+
   test('after a loud passage and a pause with no packets (DTX), the next word is at full level', () => {
     const mixer = new Mixer({ jitterTargetFrames: 1 });
     mixer.addSource('a');
