@@ -7,27 +7,35 @@ interface Canned {
 }
 const canned = new Map<ErrorCode, Canned>();
 
+/** A catalogue error as the listener door answers it: JSON, open to any origin, its own headers (Retry-After). */
+export function errorAnswer(e: AmphiError): Canned {
+  const body = Buffer.from(JSON.stringify(e.toBody()));
+  const own = Object.entries(e.headers).flat();
+  return {
+    status: e.status,
+    headers: [
+      ...own,
+      'content-type',
+      'application/json; charset=utf-8',
+      'access-control-allow-origin',
+      '*',
+      'content-length',
+      String(body.length),
+    ],
+    body,
+  };
+}
+
 /** The catalogue's JSON answer for a code, built once. */
 export function cannedRefusal(code: ErrorCode): Canned {
   let c = canned.get(code);
   if (c === undefined) {
-    const e = new AmphiError(
-      code,
-      code === 'VALIDATION_FAILED' ? { details: [{ field: 'url', problem: 'not a valid listener URL' }] } : {},
+    c = errorAnswer(
+      new AmphiError(
+        code,
+        code === 'VALIDATION_FAILED' ? { details: [{ field: 'url', problem: 'not a valid listener URL' }] } : {},
+      ),
     );
-    const body = Buffer.from(JSON.stringify(e.toBody()));
-    c = {
-      status: e.status,
-      headers: [
-        'content-type',
-        'application/json; charset=utf-8',
-        'access-control-allow-origin',
-        '*',
-        'content-length',
-        String(body.length),
-      ],
-      body,
-    };
     canned.set(code, c);
   }
   return c;

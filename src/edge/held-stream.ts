@@ -11,7 +11,7 @@ import { toAmphiError } from '../lib/http-errors.ts';
 import type { Logger } from '../lib/logger.ts';
 import { rawAnswer, type RawDoor, type RawRequest } from '../lib/raw-request.ts';
 import type { RateLimiter } from '../lib/token-bucket.ts';
-import { cannedRefusal } from './canned.ts';
+import { cannedRefusal, errorAnswer } from './canned.ts';
 import type { Edge } from './edge.ts';
 
 /**
@@ -65,14 +65,8 @@ export function rawStreamDoor(
           (error: unknown) => {
             const e = toAmphiError(error instanceof Error ? error : new Error(String(error)));
             if (e.code === 'INTERNAL') o.log.error({ err: error, route: o.streamRoute }, 'listener request failed');
-            const headers = Object.entries({ ...e.headers, 'content-type': 'application/json; charset=utf-8' }).flat();
-            const body = Buffer.from(JSON.stringify(e.toBody()));
-            rawAnswer(
-              socket,
-              e.status,
-              [...headers, 'access-control-allow-origin', '*', 'content-length', String(body.length)],
-              body,
-            );
+            const answer = errorAnswer(e);
+            rawAnswer(socket, answer.status, answer.headers, answer.body);
             o.record(o.streamRoute, method, e.status, (performance.now() - started) / 1000);
           },
         );

@@ -16,7 +16,7 @@ import type { Socket } from 'node:net';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { RateLimiter, type RateLimitPolicy } from '../lib/token-bucket.ts';
-import { cannedRefusal } from './canned.ts';
+import { cannedRefusal, errorAnswer } from './canned.ts';
 import type { Edge, EdgeResponse } from './edge.ts';
 import { holdStream, rawStreamDoor } from './held-stream.ts';
 
@@ -233,12 +233,9 @@ class Replies {
     const e = toAmphiError(error instanceof Error ? error : new Error(String(error)));
     if (e.code === 'INTERNAL') this.#log.error({ err: error, route }, 'listener request failed');
     if (!res.headersSent) {
-      res.writeHead(e.status, {
-        ...e.headers,
-        'content-type': 'application/json; charset=utf-8',
-        'access-control-allow-origin': '*',
-      });
-      res.end(JSON.stringify(e.toBody()));
+      const answer = errorAnswer(e);
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
     } else res.destroy();
     this.#record(route, method, e.status, (performance.now() - started) / 1000);
   };

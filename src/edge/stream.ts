@@ -86,7 +86,6 @@ export class SpaceStream {
   #recent: Uint8Array[] = [];
   /** Parts made since the last write (the newest of `#recent`): they go out together. */
   #pending: Uint8Array[] = [];
-  #writeIntervalMs = 0;
   #epochMs = 0;
   #closed = false;
   /** Listeners dropped for falling behind, for metrics. */
@@ -172,9 +171,9 @@ export class SpaceStream {
       this.#epochMs = Date.parse(newest[1]!) - (decodeTime(first) / timescale(this.#init)) * 1000;
     }
     const partTarget = Number(/#EXT-X-PART-INF:PART-TARGET=([\d.]+)/.exec(playlist)?.[1] ?? 0.5);
-    this.#writeIntervalMs = Math.round(partTarget * 1000 * this.#policy.partsPerWrite);
+    const writeIntervalMs = Math.round(partTarget * 1000 * this.#policy.partsPerWrite);
     void this.#follow(Number(hint[1]), Number(hint[2]));
-    return { epochMs: this.#epochMs, head: this.#head(), writeIntervalMs: this.#writeIntervalMs };
+    return { epochMs: this.#epochMs, head: this.#head(), writeIntervalMs };
   }
 
   #head(): Uint8Array {
