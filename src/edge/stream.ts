@@ -213,12 +213,6 @@ export class SpaceStream {
             continue;
           }
         }
-        // The origin is far behind what this stream follows: a new owner found no recording to resume
-        // and started over. Its timeline is not this one's: every listener reconnects to it now.
-        if (error instanceof AmphiError && error.code === 'HLS_REQUEST_TOO_FAR_AHEAD') {
-          this.#log.warn({ msn, part }, 'live stream: the origin is on a new timeline; listeners reconnect');
-          break;
-        }
         if (++failures >= this.#policy.maxFailures) {
           this.#log.warn({ err: error, msn, part }, 'live stream lost the origin');
           break;
