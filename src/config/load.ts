@@ -8,6 +8,7 @@ import { configProblems } from './describe.ts';
 import { fromEnvironment, parseEnvValue, settings } from './env.ts';
 import { ConfigSchema, type Config } from './schema.ts';
 import { networkProblem } from './stage-network.ts';
+import { addressProblem } from './addresses.ts';
 import { defaultConfig } from './defaults.ts';
 
 /** Thrown for any invalid setting; the message names the setting, its source and the fix. */
@@ -140,8 +141,8 @@ export function validateConfig(
       `invalid configuration: stage.remoteCandidates.minPort (${candidates.minPort}) must not exceed maxPort (${candidates.maxPort})`,
     );
   }
-  const network = networkProblem(config.stage);
-  if (network !== undefined) throw new ConfigError(`invalid configuration: ${network}`);
+  const problem = networkProblem(config.stage) ?? addressProblem(config.server);
+  if (problem !== undefined) throw new ConfigError(`invalid configuration: ${problem}`);
   return deepFreeze({ ...config, dataDir: resolve(config.dataDir) });
 }
 

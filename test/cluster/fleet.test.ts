@@ -7,6 +7,7 @@ import { CHROMIUM, launchChromium } from '../helpers/browser.ts';
 import { skipUnless } from '../helpers/skip.ts';
 import { apiAt, CLUSTER_TEST_CONFIG, clusterSuite, holdStream, signUp, type HeldStream } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { promtoolFindings, promtoolSkip } from '../helpers/promtool.ts';
 
 /** Control nodes, edges and the media node as one fleet: changes, removals and failures across processes. */
 
@@ -259,6 +260,20 @@ clusterSuite(
       await eventually('the stream to end once the drain is over', () => held.ended, { timeoutMs: 5000 });
       assert.ok(performance.now() - termAt >= 1400, 'not before drainMs');
       assert.equal(await exited, 0, 'a clean exit');
+    });
+
+    test('promtool finds nothing to say about /metrics of each role: control, edge, media', { skip: promtoolSkip }, async () => {
+      const { controls, edges, media } = cluster();
+      const nodes = { control: controls[0]!.url, edge: edges[0]!.url, media: media.url };
+      for (const [role, url] of Object.entries(nodes)) {
+        const response = await fetch(`${url}/metrics`);
+        assert.equal(response.status, 200, `${role} /metrics`);
+        const text = await response.text();
+        assert.match(text, /^# TYPE amphi_/m, `${role} exposes Amphi's metrics`);
+        const { status, lines } = promtoolFindings(text);
+        assert.deepEqual(lines, [], `${role}: ${lines.join('; ')}`);
+        assert.equal(status, 0, role);
+      }
     });
 
     test('an edge whose key list lacks the signing key says so in /healthz and its log', async () => {

@@ -123,6 +123,27 @@ describe('config', () => {
     assert.throws(() => loadConfig({ file: join(tmp, 'missing.yaml') }), /cannot read config file/);
   });
 
+  test('address lists are checked at load: a bad entry is one line naming the setting, not a stack at start', () => {
+    const bad = (env: Record<string, string>, pattern: RegExp) =>
+      assert.throws(
+        () => loadConfig({ env }),
+        (e: Error) => e instanceof ConfigError && pattern.test(e.message),
+      );
+    bad({ AMPHI_SERVER_TRUST_PROXY: 'abc' }, /server\.trustProxy: "abc" is not an IP address, a CIDR/);
+    bad({ AMPHI_SERVER_TRUST_PROXY: '11' }, /server\.trustProxy: "11" .*a hop count is a whole number from 1 to 10/);
+    bad({ AMPHI_SERVER_TRUST_PROXY: '10.0.0.0/33' }, /server\.trustProxy: "10\.0\.0\.0\/33"/);
+    bad({ AMPHI_SERVER_METRICS_ALLOW_FROM: 'loopback,zzz' }, /server\.metricsAllowFrom: "zzz"/);
+    const ok = loadConfig({
+      env: {
+        AMPHI_SERVER_TRUST_PROXY: '10.0.0.0/8,fd00::/8,192.0.2.1,uniquelocal',
+        AMPHI_SERVER_METRICS_ALLOW_FROM: '::1,linklocal',
+      },
+    });
+    assert.deepEqual(ok.server.trustProxy, ['10.0.0.0/8', 'fd00::/8', '192.0.2.1', 'uniquelocal']);
+    assert.deepEqual(ok.server.metricsAllowFrom, ['::1', 'linklocal']);
+    assert.equal(loadConfig({ env: { AMPHI_SERVER_TRUST_PROXY: '2' } }).server.trustProxy, 2);
+  });
+
   test('cross-field rule: secure cookies need an https public URL', () => {
     assert.throws(() => loadConfig({ overrides: { auth: { secureCookies: true } } }), /secureCookies needs server\.publicUrl/);
     const ok = loadConfig({ overrides: { auth: { secureCookies: true }, server: { publicUrl: 'https://amphi.example' } } });

@@ -109,6 +109,11 @@ test(
       assert.doesNotMatch(installed.output, /EBADENGINE|not found|ERR!/, 'a quiet install');
       assert.ok(existsSync(join(clone, 'web/dist/index.html')), 'the web app is built at install');
       assert.ok(!existsSync(join(clone, 'node_modules/typescript')), 'dev tools are not installed');
+      // npx reads the project's .npmrc too: no engine warnings for the Node 24 that runs the command.
+      const help = await run(cleanup, 'npx', ['amphi', '--help'], clone);
+      assert.equal(help.code, 0, help.output);
+      assert.match(help.output, /^Usage: amphi/);
+      assert.doesNotMatch(help.output, /EBADENGINE|npm warn/i, 'a quiet npx amphi');
 
       const server = await start(cleanup, clone, join(dir, 'data'));
       const page = await fetch(`${server.url}/`);

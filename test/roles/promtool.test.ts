@@ -1,29 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { busyServer } from '../helpers/busy-server.ts';
 import { Cleanup } from '../helpers/cleanup.ts';
-import { hasCommands, optionalSuite, skipUnless } from '../helpers/skip.ts';
+import { promtoolFindings, promtoolSkip } from '../helpers/promtool.ts';
+import { optionalSuite } from '../helpers/skip.ts';
 
 /**
  * Prometheus's own linter on what `/metrics` exposes: counters end in `_total` and nothing else does,
- * histograms are well formed, every series has help text, names use base units. CI installs promtool
- * (Debian's package `prometheus`) and sets AMPHI_TEST_NGINX=1 for the suites needing outside tools,
- * which makes this one required there too.
+ * histograms are well formed, every series has help text, names use base units (the edge, control
+ * and media roles of a cluster: test/cluster/fleet.test.ts).
  */
-const skip = skipUnless({
-  available: hasCommands('promtool'),
-  env: 'AMPHI_TEST_NGINX',
-  suite: 'promtool check metrics',
-  install: 'promtool (Debian package prometheus)',
-});
-
-/** promtool's findings on an exposition text: one line each, none when clean. */
-export function promtoolFindings(text: string): { status: number | null; lines: string[] } {
-  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
-  if (r.error !== undefined) throw r.error;
-  return { status: r.status, lines: `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim() !== '') };
-}
+const skip = promtoolSkip;
 
 optionalSuite('promtool check metrics on a busy server', { skip, timeout: 120_000 }, () => {
   test('finds nothing to say about /metrics with a live Space, a speaker and a listener', { timeout: 90_000 }, async () => {

@@ -48,9 +48,21 @@ const show = (problems: readonly Problem[]) =>
   problems.map((p) => `${p.severity} ${p.ruleId} at ${p.location[0]?.pointer ?? '?'}: ${p.message}`).join('\n');
 
 /**
- * The OpenAPI document, linted by Redocly CLI with its recommended rules (two turned off in
- * `redocly.yaml`, each with its reason and the test that keeps the rule instead): what a client
- * generator, a docs renderer or an API gateway would trip over shows here first.
+ * The warnings Redocly's recommended rules give this document, each by rule and place, with its
+ * reason (also in `redocly.yaml`): no rule is turned off, so anything else fails the test.
+ */
+const EXPLAINED: Record<string, string> = {
+  // The link in a verification e-mail, opened in a browser: 303 to the web app, never 2xx.
+  'operation-2xx-response at #/paths/~1api~1email~1verify/get/responses': 'a link answered with 303',
+  // The probes answer every request, 200 or 503: there is no client error to document.
+  'operation-4xx-response at #/paths/~1livez/get/responses': 'a probe',
+  'operation-4xx-response at #/paths/~1readyz/get/responses': 'a probe',
+  'operation-4xx-response at #/paths/~1healthz/get/responses': 'a probe',
+};
+
+/**
+ * The OpenAPI document, linted by Redocly CLI with its recommended rules (`redocly.yaml`): what a
+ * client generator, a docs renderer or an API gateway would trip over shows here first.
  */
 describe('Redocly lint of /api/openapi.json', { timeout: 120_000 }, () => {
   let dir: string;
@@ -66,11 +78,12 @@ describe('Redocly lint of /api/openapi.json', { timeout: 120_000 }, () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('finds no error and no warning', { timeout: 90_000 }, async () => {
+  test('finds no error, and no warning but the four explained', { timeout: 90_000 }, async () => {
     const { errors, warnings, problems } = await lint(document, dir);
-    assert.deepEqual(show(problems), '');
-    assert.equal(errors, 0);
-    assert.equal(warnings, 0);
+    assert.equal(errors, 0, show(problems));
+    const found = problems.map((p) => `${p.ruleId} at ${p.location[0]?.pointer ?? '?'}`).sort();
+    assert.deepEqual(found, Object.keys(EXPLAINED).sort(), show(problems));
+    assert.equal(warnings, Object.keys(EXPLAINED).length);
   });
 
   test(
