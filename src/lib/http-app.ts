@@ -8,6 +8,7 @@ import Fastify, {
 } from 'fastify';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { rawDoorInFront, type RawDoor } from './raw-request.ts';
+import { RoutePrefixes } from './route-prefixes.ts';
 import { AmphiError } from '../errors.ts';
 import { trustedHop, type TrustProxy } from './client-address.ts';
 import { errorHandler } from './http-errors.ts';
@@ -55,8 +56,9 @@ export interface HttpAppOptions {
  */
 export function createHttpApp(options: HttpAppOptions): App {
   let closing = false;
+  const prefixes = new RoutePrefixes();
   const app = Fastify({
-    serverFactory: guardedServer(options.limits, options.door, options.rawDoor, () => closing),
+    serverFactory: guardedServer(options, prefixes, () => closing),
     loggerInstance: options.log,
     // One log line per lifecycle transition, not two per request: the join path must stay cheap.
     logController: new LogController({ disableRequestLogging: true }),
@@ -72,6 +74,8 @@ export function createHttpApp(options: HttpAppOptions): App {
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // Every route, as it is registered (plugins' prefixes included): what a path must start with to be routable.
+  app.addHook('onRoute', (route) => prefixes.add(route.url));
   app.addHook('preClose', (done) => {
     closing = true;
     done();
@@ -96,7 +100,8 @@ export function createHttpApp(options: HttpAppOptions): App {
  * deadlines against slow senders (slowloris), small header limit; the door first, then the framework
  * for everything the door passes on.
  */
-function guardedServer(limits: ServerLimits, door: Door | undefined, rawDoor: RawDoor | undefined, closing: () => boolean) {
+function guardedServer(options: HttpAppOptions, prefixes: RoutePrefixes, closing: () => boolean) {
+  const { limits, door, rawDoor, record } = options;
   return (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
     const server = createServer(
       {
@@ -109,7 +114,10 @@ function guardedServer(limits: ServerLimits, door: Door | undefined, rawDoor: Ra
       (req, res) => {
         // Once the server is closing, the framework answers everything (503, Connection: close), so
         // kept-alive listener connections drain instead of holding the shutdown open.
-        if (closing() || door?.(req, res) !== true) handler(req, res);
+        if (closing()) handler(req, res);
+        else if (door?.(req, res) === true) return;
+        else if (prefixes.routable(req.url ?? '/')) handler(req, res);
+        else notFound(req, res, record);
       },
     );
     server.maxConnections = limits.maxConnections;
@@ -117,4 +125,15 @@ function guardedServer(limits: ServerLimits, door: Door | undefined, rawDoor: Ra
       rawDoorInFront(server, (socket, request) => !closing() && rawDoor(socket, request), limits.headersTimeoutMs);
     return server;
   };
+}
+
+const NOT_FOUND = Buffer.from(JSON.stringify(new AmphiError('ROUTE_NOT_FOUND').toBody()));
+const NOT_FOUND_HEADERS = ['content-type', 'application/json; charset=utf-8', 'content-length', String(NOT_FOUND.length)];
+
+/** The framework's not-found answer (the same status and body), written without the framework. */
+function notFound(req: IncomingMessage, res: ServerResponse, record: RecordResponse | undefined): void {
+  const started = performance.now();
+  res.writeHead(404, NOT_FOUND_HEADERS);
+  res.end(NOT_FOUND);
+  record?.('unmatched', req.method ?? 'GET', 404, (performance.now() - started) / 1000);
 }

@@ -255,4 +255,44 @@ describe('createHttpApp', { timeout: 20_000 }, () => {
     // In-process requests take well under a second; a millisecond count would not.
     for (const [, , , seconds] of recorded) assert.ok(seconds >= 0 && seconds < 0.5, String(seconds));
   });
+  test('a path no route could match is answered 404 before the framework, as the framework would answer it', async () => {
+    const recorded: string[] = [];
+    const { app } = makeApp({ record: (route, method, status) => recorded.push(`${route} ${method} ${status}`) });
+    let reachedFramework = 0;
+    app.addHook('onRequest', (_request, _reply, done) => {
+      reachedFramework++;
+      done();
+    });
+    app.get('/api/things/:id', () => ({ ok: true }));
+    app.get('/@:handle', () => ({ page: true }));
+    app.get('/', () => ({ home: true }));
+    await using(app, async () => {
+      const framework404 = await dispatch(app, '/api/nope');
+      assert.equal(reachedFramework, 1, 'a path under a routed segment goes to the framework');
+      assert.equal(framework404.status, 404);
+      for (const junk of ['/wp-login.php', '/.env', '/admin/config.php', '/API/things/1', '/l']) {
+        const answer = await dispatch(app, junk);
+        assert.deepEqual(answer, framework404, junk);
+      }
+      assert.equal(reachedFramework, 1, 'junk never reached the framework');
+      for (const [path, status] of [
+        ['/api/things/1', 200],
+        ['/@bob', 200],
+        ['/', 200],
+        ['/?q=1', 200],
+        ['/%61pi/things/1', 200],
+      ] as const) {
+        assert.equal((await dispatch(app, path)).status, status, path);
+      }
+      assert.equal(reachedFramework, 6, 'routable paths (and an encoded one, which the router decodes) reach the framework');
+      // Each junk answer is recorded as the framework records its own not-found answers.
+      assert.ok(recorded.filter((r) => r === 'unmatched GET 404').length >= 5, recorded.join('; '));
+    });
+  });
+
+  test('with a route at the root wildcard, every path goes to the framework', async () => {
+    const { app } = makeApp();
+    app.get('/*', () => ({ any: true }));
+    await using(app, async () => assert.equal((await dispatch(app, '/wp-login.php')).status, 200));
+  });
 });
