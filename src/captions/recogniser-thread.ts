@@ -1,0 +1,163 @@
+import { Worker } from 'node:worker_threads';
+import type { Clock, TimerHandle } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import { TypedEmitter, type OnListenerError } from '../lib/typed-emitter.ts';
+import { type RecognitionResult, type RecogniserErrorCode } from './recogniser.ts';
+import type { WorkerOut, WorkerSetup } from './worker-protocol.ts';
+
+export interface RecogniserThreadOptions {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly onListenerError: OnListenerError;
+  /** The pocketsphinx model (default: Debian's). */
+  readonly modelDir?: string;
+  /** The first restart waits this long after a failure; each failure in a row doubles it, up to 30 s. */
+  readonly restartDelayMs?: number;
+  /** Chunks sent and not yet decoded beyond which new chunks are dropped (counted): a recogniser behind never grows memory. */
+  readonly maxBacklogChunks?: number;
+  /** The thread's module; tests swap in one that fails. */
+  readonly workerUrl?: URL;
+}
+
+export interface RecogniserThreadEvents extends Record<string, unknown> {
+  /** A partial or final, its times on the fed stream's timeline (ms since the first sample fed). */
+  result: RecognitionResult;
+  /** The thread failed or died; it is restarted after a delay. */
+  failure: { readonly code: RecogniserErrorCode | 'EXITED'; readonly message: string };
+}
+
+/** What the thread has done, read at scrape time. */
+export interface RecogniserThreadStats {
+  failures: number;
+  restarts: number;
+  droppedChunks: number;
+  /** CPU the recogniser thread spent decoding, and the audio it decoded. */
+  cpuMs: number;
+  audioMs: number;
+}
+
+const MAX_RESTART_DELAY_MS = 30_000;
+/** The stage's rate: 48 kHz. */
+const PCM_SAMPLES_PER_MS = 48;
+
+/**
+ * A recogniser on a worker thread of its own: PCM goes in with `feed` (never blocking the caller),
+ * results come out as events on the stream's timeline. A thread that fails, throws or exits is logged,
+ * counted and started again; chunks it lost are lost, the timeline goes on.
+ */
+export class RecogniserThread {
+  readonly events: TypedEmitter<RecogniserThreadEvents>;
+  readonly stats: RecogniserThreadStats = { failures: 0, restarts: 0, droppedChunks: 0, cpuMs: 0, audioMs: 0 };
+  readonly #o: RecogniserThreadOptions;
+  #worker: Worker | undefined;
+  #restartTimer: TimerHandle | undefined;
+  #delayMs: number;
+  #backlog = 0;
+  /** Audio offered since the start (fed or dropped), ms: the stream's timeline. */
+  #offered = 0;
+  /** Audio the current thread has been sent, ms: its own timeline. */
+  #sent = 0;
+  /** Where the thread's timeline meets the stream's: [thread ms, stream ms], one per gap. */
+  #anchors: [number, number][] = [];
+  /** Samples were offered and not sent since the last anchor (or the thread is new). */
+  #gap = true;
+  #closed = false;
+
+  constructor(options: RecogniserThreadOptions) {
+    this.#o = options;
+    this.events = new TypedEmitter(options.onListenerError);
+    this.#delayMs = options.restartDelayMs ?? 1000;
+    this.#start();
+  }
+
+  /** Sends a chunk of 48 kHz mono float PCM; its buffer is transferred (the caller must not reuse it). */
+  feed(pcm: Float32Array<ArrayBuffer>): void {
+    const at = this.#offered;
+    this.#offered += pcm.length / PCM_SAMPLES_PER_MS;
+    const worker = this.#worker;
+    if (worker === undefined || this.#backlog >= (this.#o.maxBacklogChunks ?? 20)) {
+      if (worker !== undefined) this.stats.droppedChunks++;
+      this.#gap = true;
+      return;
+    }
+    if (this.#gap) this.#anchors.push([this.#sent, at]);
+    this.#gap = false;
+    this.#sent += pcm.length / PCM_SAMPLES_PER_MS;
+    this.#backlog++;
+    worker.postMessage({ type: 'pcm', pcm }, [pcm.buffer]);
+  }
+
+  /** Ends the utterance in progress: its final comes as an event. */
+  flush(): void {
+    this.#worker?.postMessage({ type: 'flush' });
+  }
+
+  /** Ends the thread as a crash would (for drills and tests): it is counted and restarted. */
+  kill(): void {
+    void this.#worker?.terminate();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#restartTimer !== undefined) this.#o.clock.clearTimeout(this.#restartTimer);
+    const worker = this.#worker;
+    this.#worker = undefined;
+    void worker?.terminate();
+  }
+
+  #start(): void {
+    const setup: WorkerSetup = { modelDir: this.#o.modelDir };
+    const worker = new Worker(this.#o.workerUrl ?? new URL('./worker.ts', import.meta.url), { workerData: setup });
+    this.#worker = worker;
+    this.#backlog = 0;
+    this.#sent = 0;
+    this.#anchors = [];
+    this.#gap = true;
+    worker.on('message', (message: WorkerOut) => {
+      if (this.#worker !== worker) return;
+      if (message.type === 'ready') this.#delayMs = this.#o.restartDelayMs ?? 1000;
+      else if (message.type === 'failed') this.#failed(worker, message.code, message.message);
+      else {
+        if (message.audioMs > 0) this.#backlog = Math.max(0, this.#backlog - 1);
+        this.stats.cpuMs += message.cpuMs;
+        this.stats.audioMs += message.audioMs;
+        for (const result of message.results) this.events.emit('result', this.#onStream(result));
+      }
+    });
+    worker.on('error', (error: Error) => this.#failed(worker, 'WORKER_FAILED', error.message));
+    worker.on('exit', (code) => this.#failed(worker, 'EXITED', `the recogniser thread exited (${code})`));
+  }
+
+  #failed(worker: Worker, code: RecogniserErrorCode | 'EXITED', message: string): void {
+    if (this.#worker !== worker || this.#closed) return;
+    this.#worker = undefined;
+    void worker.terminate();
+    this.stats.failures++;
+    this.#o.log.error({ code, delayMs: this.#delayMs }, `captions recogniser failed: ${message}`);
+    this.events.emit('failure', { code, message });
+    this.#restartTimer = this.#o.clock.setTimeout(() => {
+      this.#restartTimer = undefined;
+      if (this.#closed) return;
+      this.stats.restarts++;
+      this.#start();
+    }, this.#delayMs);
+    this.#delayMs = Math.min(MAX_RESTART_DELAY_MS, this.#delayMs * 2);
+  }
+
+  /** A result's times moved from the thread's timeline onto the stream's. */
+  #onStream(result: RecognitionResult): RecognitionResult {
+    const map = (ms: number): number => {
+      let anchor: [number, number] = [0, 0];
+      for (const a of this.#anchors) if (a[0] <= ms) anchor = a;
+      return Math.round(ms - anchor[0] + anchor[1]);
+    };
+    if (result.kind === 'partial') return { ...result, startMs: map(result.startMs) };
+    return {
+      ...result,
+      startMs: map(result.startMs),
+      endMs: map(result.endMs),
+      words: result.words.map((w) => ({ ...w, startMs: map(w.startMs), endMs: map(w.endMs) })),
+    };
+  }
+}
