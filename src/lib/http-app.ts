@@ -8,7 +8,7 @@ import Fastify, {
 } from 'fastify';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { rawDoorInFront, type RawDoor } from './raw-request.ts';
-import { RoutePrefixes } from './route-prefixes.ts';
+import { RouteMirror } from './route-mirror.ts';
 import { AmphiError } from '../errors.ts';
 import { trustedHop, type TrustProxy } from './client-address.ts';
 import { errorHandler } from './http-errors.ts';
@@ -56,9 +56,11 @@ export interface HttpAppOptions {
  */
 export function createHttpApp(options: HttpAppOptions): App {
   let closing = false;
-  const prefixes = new RoutePrefixes();
+  // Listener URLs carry a signed token (~150 characters) as a path segment.
+  const routerOptions = { maxParamLength: 4096 };
+  const routes = new RouteMirror(routerOptions);
   const app = Fastify({
-    serverFactory: guardedServer(options, prefixes, () => closing),
+    serverFactory: guardedServer(options, routes, () => closing),
     loggerInstance: options.log,
     // One log line per lifecycle transition, not two per request: the join path must stay cheap.
     logController: new LogController({ disableRequestLogging: true }),
@@ -66,16 +68,15 @@ export function createHttpApp(options: HttpAppOptions): App {
       void errorHandler(error, request, reply);
     },
     bodyLimit: options.bodyLimitBytes,
-    // Listener URLs carry a signed token (~150 characters) as a path segment.
-    routerOptions: { maxParamLength: 4096 },
+    routerOptions,
     trustProxy: trustedHop(options.trustProxy ?? false),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  // Every route, as it is registered (plugins' prefixes included): what a path must start with to be routable.
-  app.addHook('onRoute', (route) => prefixes.add(route.url));
+  // Every route, as it is registered (plugins' prefixes included), copied into the mirror.
+  app.addHook('onRoute', (route) => routes.add(route.method, route.url));
   app.addHook('preClose', (done) => {
     closing = true;
     done();
@@ -100,7 +101,7 @@ export function createHttpApp(options: HttpAppOptions): App {
  * deadlines against slow senders (slowloris), small header limit; the door first, then the framework
  * for everything the door passes on.
  */
-function guardedServer(options: HttpAppOptions, prefixes: RoutePrefixes, closing: () => boolean) {
+function guardedServer(options: HttpAppOptions, routes: RouteMirror, closing: () => boolean) {
   const { limits, door, rawDoor, record } = options;
   return (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
     const server = createServer(
@@ -116,7 +117,7 @@ function guardedServer(options: HttpAppOptions, prefixes: RoutePrefixes, closing
         // kept-alive listener connections drain instead of holding the shutdown open.
         if (closing()) handler(req, res);
         else if (door?.(req, res) === true) return;
-        else if (prefixes.routable(req.url ?? '/')) handler(req, res);
+        else if (routes.routable(req.method ?? 'GET', req.url ?? '/')) handler(req, res);
         else notFound(req, res, record);
       },
     );
