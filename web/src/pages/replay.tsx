@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, unwrap, type Space } from '../api.ts';
-import { ClipButton } from '../components/clip-button.tsx';
+import { ClipButton, type ClipWhat } from '../components/clip-button.tsx';
 import { Avatar } from '../components/avatar.tsx';
 import { AnalyticsView } from '../components/analytics-view.tsx';
 import { DownloadLink } from '../components/download-link.tsx';
@@ -18,6 +18,17 @@ interface Chapter {
   readonly start: number;
   readonly end: number;
   readonly speaker: { readonly id: string; readonly handle: string };
+}
+
+/**
+ * `seconds` of the replay from where it is now (`now` until the element is there); near its end, its
+ * last `seconds`: the length asked for is kept.
+ */
+function clipFromHere(element: HTMLAudioElement | null, now: number, seconds: number): ClipWhat {
+  const from = element?.currentTime ?? now;
+  const duration = element?.duration;
+  const end = duration !== undefined && Number.isFinite(duration) ? Math.min(from + seconds, duration) : from + seconds;
+  return { start: Math.max(0, end - seconds), end };
 }
 
 /** A replay in an audio element: joined (a replay token), its playlist attached, its chapters loaded. */
@@ -93,14 +104,7 @@ export function ReplayPage({ id }: { id: string }) {
       <div class="actions">
         {space?.replay.available === true && <DownloadLink id={id} />}
         {me !== null && me !== undefined && (
-          <ClipButton
-            id={id}
-            label={t.clip20}
-            what={() => {
-              const end = Math.min(now + 20, audio.current?.duration ?? now + 20);
-              return { start: Math.max(0, end - 20), end };
-            }}
-          />
+          <ClipButton id={id} label={t.clipFromHere} seconds={20} what={(seconds) => clipFromHere(audio.current, now, seconds)} />
         )}
         {isHost && space.replay.available && (
           <button type="button" class="danger" onClick={() => void remove()}>

@@ -75,7 +75,7 @@ export function SpacePage({ id }: { id: string }) {
       )}
       {signedIn && room.status === 'live' && (
         <div class="actions">
-          <ClipButton id={space.id} label={t.clipLast30} what={() => ({ last: 30 })} />
+          <ClipButton id={space.id} label={t.clipLast} seconds={30} what={(seconds) => ({ last: seconds })} />
         </div>
       )}
       <StageList stage={room.stage} />
