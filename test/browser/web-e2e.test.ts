@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { CHROMIUM, launchChromium } from '../helpers/browser.ts';
+import { CHROMIUM, fakeMicrophone, launchChromium } from '../helpers/browser.ts';
 import { Cleanup } from '../helpers/cleanup.ts';
+import { doorsOpen } from '../helpers/doors-open.ts';
 import { eventually, realTime } from '../helpers/eventually.ts';
 import { startLiveServer, TEST_SIGNING_KEY, type LiveServer } from '../helpers/server.ts';
 import { screenshotsDir } from '../helpers/screenshots.ts';
@@ -84,11 +85,7 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
     cleanup.add('fake microphone files', () => rmSync(dir, { recursive: true, force: true }));
     writeToneWav(join(dir, 'host.wav'), 440, 30);
     writeToneWav(join(dir, 'listener.wav'), 660, 30);
-    const media = (wav: string) => [
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${join(dir, wav)}`,
-    ];
+    const media = (wav: string) => fakeMicrophone(join(dir, wav));
     hostBrowser = cleanup.use('host chromium', await launchChromium(media('host.wav')), (b) => b.close());
     listenerBrowser = cleanup.use('listener chromium', await launchChromium(media('listener.wav')), (b) => b.close());
   }, HOOK);
@@ -331,65 +328,24 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
   });
 
   test('doors open: the backstage status; Play before the start hears the host at go-live (goal 2 s)', TEST, async () => {
-    const base = server.url;
     const host = await hostBrowser.newPage({ viewport: { width: 1280, height: 860 } });
     const fan = await listenerBrowser.newPage({ viewport: { width: 390, height: 844 } });
     try {
       watch(host, 'doors host', stageEnded);
       watch(fan, 'doors fan');
-      await signUp(host, base, 'doors_host');
-      await host.goto(`${base}/new`);
-      await host.getByLabel('Title').fill('Doors at seven');
-      await host.getByRole('button', { name: 'Create' }).click();
-      await host.waitForURL(/\/s\/sp_/);
-      const spaceUrl = host.url();
-
-      await fan.goto(spaceUrl);
-      const doors = fan.getByRole('region', { name: 'Backstage' });
-      await doors.getByText('@doors_host has not arrived backstage yet.').waitFor();
-      await fan.getByRole('button', { name: '▶ Play' }).click();
-      await doors.getByText(/You are in\. The player starts by itself/).waitFor();
-      await doors.getByText('1 person waiting.').waitFor({ timeout: 5000 }); // counted by the edge it follows
-      assert.equal(await fan.getByRole('button', { name: '■ Stop' }).count(), 0, 'nothing plays before the start');
-
-      // The host connects from the green room: the fan sees them arrive and their microphone heard.
-      await host.getByRole('button', { name: /Join the stage/ }).click();
-      await doors.getByText('✅ @doors_host is backstage.').waitFor({ timeout: 10_000 });
-      await doors.getByText('✅ Microphone checked.').waitFor({ timeout: 10_000 });
-      await host.getByLabel('Move the start to').fill('2099-01-01T19:30');
-      await host.getByRole('button', { name: 'Move' }).click();
-      await doors.getByText(/^Starts at /).waitFor();
-      await fan.screenshot({ path: `${shots}doors-phone.png` });
-
-      const wentLive = performance.now();
-      await host.getByRole('button', { name: 'Go live' }).click();
-      // Probed every 100 ms: the first of three probes in a row that hear 440 Hz is when it was heard.
-      let heardAt: number | undefined;
-      const peaks: number[] = [];
-      for (let run = 0; performance.now() - wentLive < 12_000;) {
-        const at = performance.now();
-        const { peakHz } = await fan.evaluate(() =>
-          (globalThis as unknown as { amphiProbe: () => { peakHz: number } }).amphiProbe(),
-        );
-        peaks.push(Math.round(peakHz));
-        run = Math.abs(peakHz - 440) < 8 ? run + 1 : 0;
-        if (run === 1) heardAt = at;
-        if (run === 3) break;
-        await realTime(100, 'the page plays a little more');
-      }
-      assert.ok(
-        heardAt !== undefined && peaks.slice(-3).every((p) => Math.abs(p - 440) < 8),
-        `never heard the host: ${peaks.join(',')}`,
-      );
-      const afterMs = Math.round(heardAt - wentLive);
+      const afterMs = await doorsOpen({
+        base: server.url,
+        host,
+        fan,
+        handle: 'doors_host',
+        screenshot: `${shots}doors-phone.png`,
+      });
       console.log(`doors: heard the host ${afterMs} ms after the Go live click`);
       // The goal is 2 s (0.8 s measured alone in Chromium); a CI machine busy with other suites beside
       // this one has taken 4.6, 6.3 and 8.3 s. The test holds the behaviour (the player starts by itself
-      // and hears the host), with room for that load; the time is printed above.
+      // and hears the host), with room for that load; the time is printed above. The 2 s is enforced
+      // where the machine is quiet: test/drills/doors-open.drill.ts, run alone after the suite.
       assert.ok(afterMs <= 12_000, `heard ${afterMs} ms after going live`);
-      await fan.getByRole('button', { name: '■ Stop' }).waitFor();
-      assert.ok((await fan.locator('audio').evaluate((a: HTMLAudioElement) => a.currentTime)) > 0);
-      assert.equal(await doors.count(), 0, 'the doors card goes once live');
     } finally {
       await host.close();
       await fan.close();

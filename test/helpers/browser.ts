@@ -21,3 +21,8 @@ export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
     ],
   });
 }
+
+/** Chromium's flags for a fake microphone that plays a WAV file (and asks no permission for it). */
+export function fakeMicrophone(wavPath: string): string[] {
+  return ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wavPath}`];
+}

@@ -16,6 +16,15 @@ export async function signUp(page: Page, base: string, handle: string): Promise<
   await page.waitForURL(`${base}/`);
 }
 
+/** Signs in through the page's form, as an account made by the API (`LiveServer.signUp`'s password). */
+export async function signIn(page: Page, base: string, handle: string): Promise<void> {
+  await page.goto(`${base}/signin`);
+  await page.getByLabel('Handle').fill(handle);
+  await page.getByLabel('Password').fill('a long test password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${base}/`);
+}
+
 /** Probes what the page plays every 250 ms until three probes in a row peak at `frequencyHz`; the peaks seen. */
 export async function hears(page: Page, frequencyHz: number, tries = 40): Promise<number[]> {
   const peaks: number[] = [];
