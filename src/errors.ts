@@ -209,6 +209,14 @@ export const errorCatalogue = {
     status: 503,
     message: 'The requested part did not appear in time (the Space may be stalled); retry after Retry-After.',
   },
+  CAPTIONS_UNAVAILABLE: {
+    status: 503,
+    message: 'Live captions are not available on this server (captions.enabled is false, or no speech recogniser is installed).',
+  },
+  CAPTIONS_BUSY: {
+    status: 503,
+    message: 'This server captions as many Spaces as it can (captions.maxSpaces); retry after the Retry-After seconds.',
+  },
   STAGE_BUSY: { status: 503, message: 'The stage is at its session limit; retry after the Retry-After seconds.' },
   OVERLOADED: {
     status: 503,

@@ -63,6 +63,7 @@ export const defaultConfig: Config = {
     leaseMs: 5000,
     brokenPerNodeLine: false,
   },
+  captions: { enabled: true, defaultOn: false, maxSpaces: 2, modelDir: '/usr/share/pocketsphinx/model/en-us' },
   demo: { enabled: true, title: 'Amphi demo: hear it live', recordingWindowMinutes: 60 },
   bucket: {
     url: null,

@@ -149,6 +149,19 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    captions: Type.Object(
+      {
+        // Live captions on this node: when false, no Space is captioned and the host's toggle answers 503 CAPTIONS_UNAVAILABLE.
+        enabled: Type.Boolean(),
+        // Whether a Space that goes live is captioned before its host says (the host can still turn it off).
+        defaultOn: Type.Boolean(),
+        // Spaces captioned at once on this node (each costs a recogniser thread, about 0.1–0.3 of a core); the next one gets none.
+        maxSpaces: Type.Integer({ minimum: 1, maximum: 256 }),
+        // The pocketsphinx model (en-us/, en-us.lm.bin, cmudict-en-us.dict); Debian's pocketsphinx-en-us installs it here.
+        modelDir: Type.String({ minLength: 1 }),
+      },
+      strict,
+    ),
     demo: Type.Object(
       {
         enabled: Type.Boolean(),

@@ -36,6 +36,7 @@ import { secureDataDir } from './data-dir.ts';
 import { loadSigningKeys } from './keys.ts';
 import { Metrics } from './metrics.ts';
 import { stageAuthority } from './stage-authority.ts';
+import { followStage, liveCaptions, mountCaptions, once, withCaptions, type Captions } from './captions.ts';
 import { webRoutes } from './web.ts';
 import { ListenUrls, portOf } from './listen-urls.ts';
 import { bucketCheck, mediaCheck, mediaStorage, retentionSweep } from './media-storage.ts';
@@ -131,19 +132,21 @@ interface Parts {
   readonly metrics: Metrics;
   readonly failures: ListenerFailures;
   readonly urls: ListenUrls;
+  readonly captions: Captions;
 }
 
 async function wire(
-  base: Omit<Parts, 'metrics' | 'failures' | 'urls'> & { readonly reportWith: (report: () => MediaReport) => void },
+  base: Omit<Parts, 'metrics' | 'failures' | 'urls' | 'captions'> & { readonly reportWith: (report: () => MediaReport) => void },
 ): Promise<RunningServer> {
   const { config, clock, log, store, cluster } = base;
   const metrics = new Metrics();
   const failures = new ListenerFailures(log);
   listenerFailureMetrics(metrics.registry, failures);
   const urls = new ListenUrls(config);
-  const parts: Parts = { ...base, metrics, failures, urls };
+  const parts: Parts = { ...base, metrics, failures, urls, captions: liveCaptions({ config, clock, log, failures, metrics }) };
   const planes = buildPlanes(parts);
   const { services, stage, origin, edge, bucket, leases } = planes;
+  followStage(parts.captions, stage);
   const { app, stageApp } = await buildHttp(parts, planes);
   await bucket?.open();
   base.reportWith(() => ({
@@ -217,7 +220,7 @@ async function wire(
  * The planes, in dependency order, and the events between them. Signals that go back up the order
  * (how many listen, whether a recording exists) are functions read at request time, once all is built.
  */
-function buildPlanes({ config, clock, log, signer, store, metrics, failures, urls, cluster }: Parts) {
+function buildPlanes({ config, clock, log, signer, store, metrics, failures, urls, cluster, captions }: Parts) {
   const fleet = cluster?.fleet;
   const services = controlServices({
     config,
@@ -281,11 +284,11 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
     programBitrateBps: config.stage.programBitrateBps,
     preSkip: programEncoder(config.stage.programBitrateBps).lookahead,
     roomState: new RoomState(
-      async (spaceId) => ({
+      withCaptions(captions, async (spaceId) => ({
         ...roomStateView(spaceView(await plane.spaces.snapshot(spaceId), live)),
         // How much the server is shedding now (0 = nothing): players can say why reactions lag.
         degradation: admission.shedder.level,
-      }),
+      })),
       clock,
       () => admission.shedder.roomStateIntervalMs(ROOM_STATE_POLL_MS),
     ),
@@ -379,6 +382,7 @@ async function buildHttp(parts: Parts, planes: ReturnType<typeof buildPlanes>) {
     recordingFiles: downloads,
   });
   originRoutes(app, origin, signer, clock);
+  mountCaptions(app, services.plane, config, parts.captions);
   await webRoutes(app, {
     distDir: fileURLToPath(new URL('../../web/dist', import.meta.url)),
     origins: () => ({
@@ -391,10 +395,4 @@ async function buildHttp(parts: Parts, planes: ReturnType<typeof buildPlanes>) {
     publicUrl: config.server.publicUrl,
   });
   return { app, stageApp };
-}
-
-/** Runs `fn` once; later calls get the same promise. */
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let running: Promise<void> | undefined;
-  return () => (running ??= fn());
 }

@@ -8,6 +8,9 @@ import { Mixer, type SourceLevel } from './mixer.ts';
 import { ProgramStream } from './program.ts';
 import type { SpeakerSession } from './session.ts';
 
+/** Told each mixed program frame (48 kHz mono float, 20 ms, a copy it may keep) and its sequence number. */
+export type ProgramPcmListener = (frame: Float32Array<ArrayBuffer>, sequence: number) => void;
+
 /** What the room needs of a session; `SpeakerSession` (werift) in production, a fake in unit tests. */
 export type StageSession = Pick<SpeakerSession, 'id' | 'receivesAudio' | 'on' | 'send' | 'close'>;
 
@@ -59,6 +62,7 @@ export class StageRoom {
   readonly #programEncoder: OpusEncoderMono;
   readonly #speakers = new Map<string, Speaker>();
   readonly #startedAtMs: number;
+  readonly #pcmListeners = new Set<ProgramPcmListener>();
   #sequence = 0;
   #timer: TimerHandle | undefined;
   #closed = false;
@@ -135,6 +139,15 @@ export class StageRoom {
     return [...this.#speakers.keys()];
   }
 
+  /**
+   * Listens to the program before it is encoded (captions). Costs nothing while nobody listens; a
+   * listener must be quick (it runs in the tick) and one that throws is reported, never breaks the tick.
+   */
+  onProgramPcm(listener: ProgramPcmListener): () => void {
+    this.#pcmListeners.add(listener);
+    return () => this.#pcmListeners.delete(listener);
+  }
+
   get frames(): number {
     return this.#sequence;
   }
@@ -189,6 +202,14 @@ export class StageRoom {
     const started = performance.now();
     const data = this.#programEncoder.encode(program);
     encode.observe((performance.now() - started) / 1000);
+    // The mixer reuses its buffers: each listener gets its own copy.
+    for (const listener of this.#pcmListeners) {
+      try {
+        listener(program.slice(), sequence);
+      } catch (error) {
+        this.#o.onListenerError('pcm', error);
+      }
+    }
     this.program.emit('frame', {
       spaceId: this.spaceId,
       sequence,

@@ -1,0 +1,60 @@
+import { Captions } from '../captions/captions.ts';
+export type { Captions } from '../captions/captions.ts';
+import { captionsMetrics } from '../captions/metrics.ts';
+import type { Config } from '../config/schema.ts';
+import { captionsRoutes } from '../control/http/captions-routes.ts';
+import type { App } from '../control/http/types.ts';
+import type { ControlPlane } from '../control/plane.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { ListenerFailures } from '../lib/typed-emitter.ts';
+import type { StagePlane } from '../stage/plane.ts';
+import type { Metrics } from './metrics.ts';
+
+/**
+ * Live captions on a node that runs the stage (`captions.*`), with their metrics. The stage's close
+ * ends every room, and so every recogniser thread (`followStage`).
+ */
+export function liveCaptions(parts: {
+  readonly config: Readonly<Config>;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly failures: ListenerFailures;
+  readonly metrics: Metrics;
+}): Captions {
+  const captions = new Captions({
+    ...parts.config.captions,
+    clock: parts.clock,
+    log: parts.log.child({ plane: 'captions' }),
+    onListenerError: parts.failures.for('captions.recogniser'),
+  });
+  captionsMetrics(parts.metrics.registry, captions);
+  return captions;
+}
+
+/** Every stage room is offered to captions, and leaves them when its program ends. */
+export function followStage(captions: Captions, stage: StagePlane): void {
+  stage.events.on('room', (room) => {
+    captions.attach(room);
+    room.program.on('end', () => captions.detach(room.spaceId));
+  });
+}
+
+/** A room-state source with the Space's captions added (`captions`: on, automatic, the last lines). */
+export function withCaptions(
+  captions: Captions,
+  source: (spaceId: string) => Promise<object>,
+): (spaceId: string) => Promise<object> {
+  return async (spaceId) => ({ ...(await source(spaceId)), captions: captions.view(spaceId) });
+}
+
+/** `PUT /api/spaces/:id/captions` on the API app. */
+export function mountCaptions(app: App, plane: ControlPlane, config: Readonly<Config>, captions: Captions): void {
+  captionsRoutes(app, { plane, config }, captions);
+}
+
+/** Runs `fn` once; later calls get the same promise (the composition roots' idempotent close). */
+export function once(fn: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= fn());
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pino } from 'pino';
+import { Captions, type CaptionSource } from '../../src/captions/captions.ts';
+import { normaliseWords, wordErrorRate } from '../../src/captions/wer.ts';
+import { AmphiError } from '../../src/errors.ts';
+import { systemClock } from '../../src/lib/clock.ts';
+import type { ProgramPcmListener } from '../../src/stage/room.ts';
+import { ManualClock } from '../../src/lib/clock.ts';
+import { FakeSession, quietRoom } from '../stage/fakes.ts';
+import { rethrow } from '../helpers/events.ts';
+import { optionalSuite } from '../helpers/skip.ts';
+import { captionsSkip, SENTENCES, spokenScript } from './speech.ts';
+
+const log = pino({ level: 'silent' });
+
+class FakeRoom implements CaptionSource {
+  readonly listeners = new Set<ProgramPcmListener>();
+  readonly spaceId: string;
+  constructor(spaceId: string) {
+    this.spaceId = spaceId;
+  }
+  onProgramPcm(listener: ProgramPcmListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+const codeOf = (code: string) => (e: unknown) => e instanceof AmphiError && e.code === code;
+
+test('the stage room hands its mixed program to PCM listeners as copies; one that throws is reported, not fatal', () => {
+  const clock = new ManualClock(0);
+  const { room } = quietRoom(clock, 'sp_pcm00000000');
+  room.attach('ac_a', new FakeSession('ss_a'), false);
+  const frames: { frame: Float32Array; sequence: number }[] = [];
+  const stop = room.onProgramPcm((frame, sequence) => frames.push({ frame, sequence }));
+  room.onProgramPcm(() => {
+    throw new Error('a broken captioner');
+  });
+  assert.throws(() => clock.advance(60), /a broken captioner/, 'reported to onListenerError (rethrow in tests)');
+  assert.ok(frames.length >= 1);
+  assert.equal(frames[0]!.frame.length, 960);
+  assert.equal(frames[0]!.sequence, 0);
+  stop();
+  room.close();
+});
+
+test('the toggle: off by config, no room, and maxSpaces are refused with their codes', () => {
+  const base = {
+    defaultOn: false,
+    modelDir: '/nonexistent',
+    clock: systemClock,
+    log,
+    onListenerError: rethrow,
+    availability: () => ({ ok: true }) as const,
+  };
+  const off = new Captions({ ...base, enabled: false, maxSpaces: 1 });
+  off.attach(new FakeRoom('sp_a'));
+  assert.throws(() => off.set('sp_a', true), codeOf('CAPTIONS_UNAVAILABLE'));
+  const captions = new Captions({ ...base, enabled: true, maxSpaces: 1 });
+  try {
+    assert.throws(() => captions.set('sp_none', true), codeOf('SPACE_NOT_LIVE'));
+    captions.attach(new FakeRoom('sp_a'));
+    captions.attach(new FakeRoom('sp_b'));
+    assert.equal(captions.set('sp_a', true).on, true);
+    assert.throws(() => captions.set('sp_b', true), codeOf('CAPTIONS_BUSY'));
+    assert.equal(captions.refused, 1);
+    assert.equal(captions.set('sp_a', false).on, false);
+    assert.equal(captions.set('sp_b', true).on, true, 'room again once another stopped');
+    captions.detach('sp_b');
+    assert.equal(captions.activeSpaces, 0);
+  } finally {
+    captions.close();
+  }
+});
+
+optionalSuite('live captions of a program', { skip: captionsSkip('live captions of a program'), timeout: 120_000 }, () => {
+  test('flite sentences fed as 20 ms program frames: lines within 2 s of each sentence, WER < 10%', async () => {
+    const sentences = SENTENCES.slice(0, 2);
+    const { pcm, startsMs } = spokenScript(sentences);
+    const captions = new Captions({
+      enabled: true,
+      defaultOn: true,
+      maxSpaces: 1,
+      modelDir: '/usr/share/pocketsphinx/model/en-us',
+      clock: systemClock,
+      log,
+      onListenerError: rethrow,
+    });
+    const room = new FakeRoom('sp_live');
+    // The program started 10 s before captions: lines are on the program's timeline.
+    const firstSequence = 500;
+    captions.attach(room);
+    // The thread loads its model (~0.5 s) before it takes audio; chunks sent meanwhile wait in its queue.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const seen: { atMs: number; text: string }[] = [];
+    try {
+      for (let n = 0; n * 960 < pcm.length; n++) {
+        for (const listener of room.listeners) listener(pcm.slice(n * 960, (n + 1) * 960), firstSequence + n);
+        // About 2x real time: the recogniser thread keeps up, the test is short.
+        if (n % 5 === 4) await new Promise((resolve) => setTimeout(resolve, 50));
+        const partial = captions.view('sp_live').lines.at(-1);
+        if (partial !== undefined) seen.push({ atMs: n * 20, text: partial.text });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const finals = captions.lines('sp_live').filter((l) => l.final);
+      const wer = wordErrorRate(sentences.join(' '), finals.map((l) => l.text).join(' '));
+      assert.ok(wer < 0.1, `WER ${wer}`);
+      sentences.forEach((sentence, i) => {
+        const firstTwo = normaliseWords(sentence).slice(0, 2).join(' ');
+        const shown = seen.find((s) => s.atMs > startsMs[i]! && s.text.startsWith(firstTwo));
+        assert.ok(shown, `"${firstTwo}" shown`);
+        assert.ok(shown.atMs - startsMs[i]! <= 2000, `"${firstTwo}" shown ${shown.atMs - startsMs[i]!} ms after it was said`);
+        assert.ok(
+          Math.abs(finals[i]!.startMs - (firstSequence * 20 + startsMs[i]!)) < 400,
+          `line ${i + 1} at ${finals[i]!.startMs} on the program timeline`,
+        );
+      });
+      assert.equal(captions.view('sp_live').automatic, true);
+    } finally {
+      captions.close();
+    }
+  });
+});
