@@ -333,14 +333,14 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
     try {
       watch(host, 'doors host', stageEnded);
       watch(fan, 'doors fan');
-      const afterMs = await doorsOpen({
+      const { heardMs: afterMs, playingMs } = await doorsOpen({
         base: server.url,
         host,
         fan,
         handle: 'doors_host',
         screenshot: `${shots}doors-phone.png`,
       });
-      console.log(`doors: heard the host ${afterMs} ms after the Go live click`);
+      console.log(`doors: heard the host ${afterMs} ms after the Go live click (playing after ${playingMs} ms)`);
       // The goal is 2 s (0.8 s measured alone in Chromium); a CI machine busy with other suites beside
       // this one has taken 4.6, 6.3 and 8.3 s. The test holds the behaviour (the player starts by itself
       // and hears the host), with room for that load; the time is printed above. The 2 s is enforced

@@ -13,7 +13,8 @@ const LISTEN_MS = 12_000;
  * before the start and sees the backstage status (the host arriving, their microphone checked, the
  * start moved); the host goes live and the fan hears them (`frequencyHz`, the host's fake microphone)
  * without another click. Resolves with the ms from the Go live click to the first of three probes in
- * a row (100 ms apart) that hear the host; every step is asserted on the way.
+ * a row (100 ms apart) that hear the host (`heardMs`), and to the fan's audio element starting to play
+ * (`playingMs`, read on the page's clock: where the time went); every step is asserted on the way.
  */
 export async function doorsOpen(options: {
   readonly base: string;
@@ -25,7 +26,7 @@ export async function doorsOpen(options: {
   readonly frequencyHz?: number;
   /** Where to save the fan's view of the doors, if anywhere. */
   readonly screenshot?: string;
-}): Promise<number> {
+}): Promise<{ heardMs: number; playingMs: number }> {
   const { base, host, fan, handle, frequencyHz = 440 } = options;
   await signUp(host, base, handle);
   await host.goto(`${base}/new`);
@@ -51,6 +52,11 @@ export async function doorsOpen(options: {
   await doors.getByText(/^Starts at /).waitFor();
   if (options.screenshot !== undefined) await fan.screenshot({ path: options.screenshot });
 
+  // When the fan's page starts playing, on its own clock (read against the click below): where the time goes.
+  await fan.locator('audio').evaluate((a: HTMLAudioElement) => {
+    a.addEventListener('playing', () => (a.dataset.playingAt = String(performance.now())), { once: true });
+  });
+  const fanClock = await fan.evaluate(() => performance.now());
   const wentLive = performance.now();
   await host.getByRole('button', { name: 'Go live' }).click();
   // Probed every 100 ms: the first of three probes in a row that hear the host is when it was heard.
@@ -72,5 +78,6 @@ export async function doorsOpen(options: {
   await fan.getByRole('button', { name: '■ Stop' }).waitFor();
   assert.ok((await fan.locator('audio').evaluate((a: HTMLAudioElement) => a.currentTime)) > 0);
   assert.equal(await doors.count(), 0, 'the doors card goes once live');
-  return Math.round(heardAt - wentLive);
+  const playingAt = Number(await fan.locator('audio').getAttribute('data-playing-at'));
+  return { heardMs: Math.round(heardAt - wentLive), playingMs: Math.round(playingAt - fanClock) };
 }
