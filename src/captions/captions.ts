@@ -4,7 +4,7 @@ import type { Logger } from '../lib/logger.ts';
 import type { OnListenerError } from '../lib/typed-emitter.ts';
 import type { ProgramPcmListener } from '../stage/room.ts';
 import { PocketsphinxEngine } from './pocketsphinx.ts';
-import type { Availability } from './recogniser.ts';
+import type { Availability, CaptionWord } from './recogniser.ts';
 import { RecogniserThread, type RecogniserThreadStats } from './recogniser-thread.ts';
 
 /** What captions need of a stage room: its program before encoding. */
@@ -20,6 +20,16 @@ export interface CaptionLine {
   readonly text: string;
   /** A final line will not change; a partial one is replaced as the speaker goes on. */
   readonly final: boolean;
+  /** A final line's words, timed on the same timeline. */
+  readonly words?: readonly CaptionWord[];
+}
+
+/** What the subtitle rendition needs of a captioned Space (see `Captions.subtitles`). */
+export interface SubtitleLines {
+  /** Final lines, oldest first. */
+  readonly cues: readonly CaptionLine[];
+  /** Program time (ms) up to which lines are final: audio before it will get no new final line. */
+  readonly settledMs: number;
 }
 
 /** What listeners see of a Space's captions (the room state's `captions`). */
@@ -47,6 +57,8 @@ export interface CaptionsOptions {
 const CHUNK_SAMPLES = 4800;
 /** Final lines a Space keeps for the subtitle playlist's window and the room state. */
 const KEPT_LINES = 200;
+/** How long after a voice starts its first partial may come (ms): audio that recent is not settled. */
+const PARTIAL_LAG_MS = 600;
 /** Final lines in the room state (with the partial one). */
 const ROOM_STATE_LINES = 2;
 
@@ -79,7 +91,8 @@ class SpaceCaptions {
         return;
       }
       this.partial = undefined;
-      this.finals.push({ startMs: offset + result.startMs, endMs: offset + result.endMs, text: result.text, final: true });
+      const words = result.words.map((w) => ({ word: w.word, startMs: offset + w.startMs, endMs: offset + w.endMs }));
+      this.finals.push({ startMs: offset + result.startMs, endMs: offset + result.endMs, text: result.text, final: true, words });
       if (this.finals.length > KEPT_LINES) this.finals.splice(0, this.finals.length - KEPT_LINES);
     });
     this.#stop = room.onProgramPcm((frame, sequence) => this.#push(frame, sequence));
@@ -95,6 +108,14 @@ class SpaceCaptions {
       this.#chunk = new Float32Array(CHUNK_SAMPLES);
       this.#filled = 0;
     }
+  }
+
+  /**
+   * Where lines are final up to: the start of the utterance in progress, else as far as the recogniser
+   * heard less `PARTIAL_LAG_MS` (a voice is heard a little before its first partial says so).
+   */
+  settledMs(): number {
+    return this.partial?.startMs ?? (this.#offsetMs ?? 0) + this.thread.heardMs - PARTIAL_LAG_MS;
   }
 
   lines(): CaptionLine[] {
@@ -167,7 +188,11 @@ export class Captions {
   /** For the room state: null where the Space is not captioned. */
   view(spaceId: string): CaptionsView {
     const lines = this.#active.get(spaceId)?.lines() ?? [];
-    const finals = lines.filter((l) => l.final).slice(-ROOM_STATE_LINES);
+    // Without their words: the room state is sent to every listener on every change.
+    const finals = lines
+      .filter((l) => l.final)
+      .slice(-ROOM_STATE_LINES)
+      .map(({ startMs, endMs, text, final }) => ({ startMs, endMs, text, final }));
     const partial = lines.find((l) => !l.final);
     return { automatic: true, on: this.#active.has(spaceId), lines: partial === undefined ? finals : [...finals, partial] };
   }
@@ -175,6 +200,12 @@ export class Captions {
   /** Every kept line (finals, then the partial one) for the subtitle playlist; [] when not captioned. */
   lines(spaceId: string): CaptionLine[] {
     return this.#active.get(spaceId)?.lines() ?? [];
+  }
+
+  /** A captioned Space's final lines for the subtitle rendition; undefined when it is not captioned. */
+  subtitles(spaceId: string): SubtitleLines | undefined {
+    const space = this.#active.get(spaceId);
+    return space === undefined ? undefined : { cues: space.finals, settledMs: space.settledMs() };
   }
 
   /** The recogniser thread of a captioned Space (drills and tests kill it). */

@@ -61,6 +61,9 @@ export class RecogniserThread {
   #anchors: [number, number][] = [];
   /** Samples were offered and not sent since the last anchor (or the thread is new). */
   #gap = true;
+  /** Audio the current thread has decoded, ms of its own timeline; and the furthest heard on the stream's. */
+  #decoded = 0;
+  #heardMs = 0;
   #closed = false;
 
   constructor(options: RecogniserThreadOptions) {
@@ -112,6 +115,7 @@ export class RecogniserThread {
     this.#worker = worker;
     this.#backlog = 0;
     this.#sent = 0;
+    this.#decoded = 0;
     this.#anchors = [];
     this.#gap = true;
     worker.on('message', (message: WorkerOut) => {
@@ -122,6 +126,8 @@ export class RecogniserThread {
         if (message.audioMs > 0) this.#backlog = Math.max(0, this.#backlog - 1);
         this.stats.cpuMs += message.cpuMs;
         this.stats.audioMs += message.audioMs;
+        this.#decoded += message.audioMs;
+        this.#heardMs = Math.max(this.#heardMs, this.#toStream(this.#decoded));
         for (const result of message.results) this.events.emit('result', this.#onStream(result));
       }
     });
@@ -145,13 +151,24 @@ export class RecogniserThread {
     this.#delayMs = Math.min(MAX_RESTART_DELAY_MS, this.#delayMs * 2);
   }
 
+  /**
+   * How far into the stream the recogniser has heard (ms on the stream's timeline): results for audio
+   * before it have come out. It stands still while the thread is down.
+   */
+  get heardMs(): number {
+    return this.#heardMs;
+  }
+
+  /** A time on the thread's timeline moved onto the stream's. */
+  #toStream(ms: number): number {
+    let anchor: [number, number] = [0, 0];
+    for (const a of this.#anchors) if (a[0] <= ms) anchor = a;
+    return Math.round(ms - anchor[0] + anchor[1]);
+  }
+
   /** A result's times moved from the thread's timeline onto the stream's. */
   #onStream(result: RecognitionResult): RecognitionResult {
-    const map = (ms: number): number => {
-      let anchor: [number, number] = [0, 0];
-      for (const a of this.#anchors) if (a[0] <= ms) anchor = a;
-      return Math.round(ms - anchor[0] + anchor[1]);
-    };
+    const map = (ms: number): number => this.#toStream(ms);
     if (result.kind === 'partial') return { ...result, startMs: map(result.startMs) };
     return {
       ...result,

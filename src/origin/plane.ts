@@ -7,6 +7,7 @@ import { initSegment } from './cmaf.ts';
 import { mediaPlaylist, multivariantPlaylist } from './playlist.ts';
 import type { RoomState } from './room-state.ts';
 import type { MediaStorage } from './storage.ts';
+import { subtitleFile, type SubtitleSource } from './subtitles.ts';
 import { LiveTrack, type RecordingManifest, type StorageOutcome } from './track.ts';
 import { WRITE_BOUNDS_SECONDS, type TrackStats } from './track-stats.ts';
 import { PlainHistogram } from '../lib/metrics.ts';
@@ -37,6 +38,8 @@ export interface OriginDeps {
   /** Opus pre-skip of the program encoder. */
   readonly preSkip: number;
   readonly roomState?: RoomState;
+  /** Live captions: a captioned live Space gets a WebVTT rendition; live index.m3u8 is cached 2 s (captions may turn on). */
+  readonly subtitles?: SubtitleSource;
 }
 
 /** Whether media storage takes writes: the last write failed, or all is well. */
@@ -54,7 +57,8 @@ const M3U8 = 'application/vnd.apple.mpegurl';
 const MP4 = 'audio/mp4';
 /** Recording summaries kept in memory (about 100 bytes each). */
 const MAX_REMEMBERED = 100_000;
-const FILE = /^(?:index\.m3u8|media\.m3u8|dvr\.m3u8|init\.mp4|state\.json|s(\d{1,9})\.m4s|p(\d{1,9})\.(\d{1,3})\.m4s)$/;
+const FILE =
+  /^(?:(?:index|media|dvr|subs)\.m3u8|subs\d{1,9}\.vtt|init\.mp4|state\.json|s(\d{1,9})\.m4s|p(\d{1,9})\.(\d{1,3})\.m4s)$/;
 
 /**
  * The origin: turns each Space's program into LL-HLS and a recording, and answers edges. It never
@@ -256,7 +260,14 @@ export class OriginPlane {
     }
     if (file === 'index.m3u8') {
       if (track === undefined && this.recording(spaceId) === undefined) throw new AmphiError('SPACE_NOT_FOUND');
-      return text(multivariantPlaylist(this.#d.programBitrateBps), M3U8, 'public, max-age=3600');
+      const subs = track?.live === true ? this.#d.subtitles : undefined;
+      const body = multivariantPlaylist(this.#d.programBitrateBps, subs?.subtitles(spaceId) !== undefined);
+      return text(body, M3U8, subs === undefined ? 'public, max-age=3600' : 'public, max-age=2');
+    }
+    if (file.startsWith('subs')) {
+      const subs = subtitleFile(track, this.#d.subtitles, spaceId, file, this.#d.config);
+      if (subs === undefined) throw new AmphiError('HLS_OBJECT_NOT_FOUND');
+      return text(subs.body, subs.contentType, subs.cacheControl);
     }
     if (file === 'init.mp4') return media(track?.init ?? (await this.#stored(spaceId, file)), IMMUTABLE);
     if (file === 'media.m3u8' || file === 'dvr.m3u8') {

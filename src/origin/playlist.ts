@@ -109,13 +109,16 @@ function skippable(segments: readonly SegmentInfo[], untilMs: number): number {
   return 0;
 }
 
-/** The multivariant playlist: one Opus rendition. */
-export function multivariantPlaylist(bandwidthBps: number): string {
+/** The multivariant playlist: one Opus rendition, and with `subtitles` the captions' WebVTT rendition (`subs.m3u8`). */
+export function multivariantPlaylist(bandwidthBps: number, subtitles = false): string {
+  const subs =
+    '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English (automatic)",LANGUAGE="en",AUTOSELECT=YES,DEFAULT=NO,URI="subs.m3u8"';
   return [
     '#EXTM3U',
     '#EXT-X-VERSION:9',
     '#EXT-X-INDEPENDENT-SEGMENTS',
-    `#EXT-X-STREAM-INF:BANDWIDTH=${bandwidthBps},AVERAGE-BANDWIDTH=${bandwidthBps},CODECS="opus"`,
+    ...(subtitles ? [subs] : []),
+    `#EXT-X-STREAM-INF:BANDWIDTH=${bandwidthBps},AVERAGE-BANDWIDTH=${bandwidthBps},CODECS="opus"${subtitles ? ',SUBTITLES="subs"' : ''}`,
     'media.m3u8',
     '',
   ].join('\n');

@@ -6,6 +6,8 @@ import { concat, fragment, initSegment, type FragmentSample } from './cmaf.ts';
 import { mediaPlaylist, partUri, segmentUri, type PartInfo, type SegmentInfo } from './playlist.ts';
 import type { MediaStorage } from './storage.ts';
 import type { TrackStats } from './track-stats.ts';
+import type { RecordingManifest } from './recording-manifest.ts';
+export type { RecordingManifest } from './recording-manifest.ts';
 
 export interface TrackOptions {
   readonly spaceId: string;
@@ -25,25 +27,6 @@ export interface TrackOptions {
 export type StorageOutcome =
   | { readonly ok: true; readonly spaceId: string; readonly file: string }
   | { readonly ok: false; readonly spaceId: string; readonly file: string; readonly error: unknown };
-
-/** What is kept on disk beside the segments, so a restart loses nothing already listed. */
-export interface RecordingManifest {
-  readonly version: 1;
-  readonly partTargetMs: number;
-  readonly segmentTargetMs: number;
-  readonly segments: SegmentInfo[];
-  readonly ended: boolean;
-  /**
-   * True when the process stopped cleanly mid-Space (what was produced is listed). A manifest of a
-   * live Space without it was left by a crash: the segment in progress then was lost.
-   */
-  readonly suspended?: boolean;
-  /** Discontinuities among segments deleted by a recording window (`keepSegments`). */
-  readonly droppedDiscontinuities?: number;
-  /** Where a continuing recording resumes its fragment numbering and media timeline. */
-  readonly nextFragment: number;
-  readonly nextDecodeTime: number;
-}
 
 const FRAME_MS = 20;
 const SAMPLES_PER_MS = 48;
@@ -93,6 +76,9 @@ export class LiveTrack {
   #partIndex = 0;
   #nextFragment: number;
   #nextDecodeTime: number;
+  /** The media time at the end of the last listed segment, and media minus program time (48 kHz samples). */
+  #listedEnd: number;
+  #programOffset: number | undefined;
   /** The next segment starts a new encoder run (set when resuming). */
   #discontinuity: boolean;
   #droppedDiscontinuities: number;
@@ -118,6 +104,7 @@ export class LiveTrack {
     this.#droppedDiscontinuities = resume?.droppedDiscontinuities ?? 0;
     this.#store('init.mp4', this.#init, 'replace');
     if (resume !== undefined && resume.suspended !== true) this.#listCrashGap();
+    this.#listedEnd = this.#nextDecodeTime;
     // Written now, so that a crash before the first segment is recognised as one.
     this.#persist();
   }
@@ -125,6 +112,7 @@ export class LiveTrack {
   push(frame: ProgramFrame): void {
     if (this.#state !== 'live') return;
     if (this.#pending.length === 0) this.#pendingStartTime = this.#nextDecodeTime;
+    this.#programOffset ??= this.#nextDecodeTime - frame.ptsSamples;
     this.#currentStartMs ??= frame.wallClockMs;
     this.#pending.push({ duration: frame.durationSamples, data: frame.data });
     const speaker = frame.speaker;
@@ -178,6 +166,16 @@ export class LiveTrack {
 
   get init(): Uint8Array {
     return this.#init;
+  }
+
+  /** Media time (ms) at the end of the last listed segment. */
+  get listedEndMs(): number {
+    return this.#listedEnd / SAMPLES_PER_MS;
+  }
+
+  /** Media time minus program time (ms), from the first frame this track took (0 before it). */
+  get programOffsetMs(): number {
+    return (this.#programOffset ?? 0) / SAMPLES_PER_MS;
   }
 
   /** The listed segments so far. */
@@ -288,6 +286,7 @@ export class LiveTrack {
       ...(this.#segmentSpeakers.some((s) => s !== null) ? { speakers: this.#segmentSpeakers } : {}),
     });
     this.#segmentSpeakers = [];
+    this.#listedEnd = this.#nextDecodeTime;
     this.#discontinuity = false;
     this.#msn++;
     this.#partIndex = 0;

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.ts';
 import { captionsRoutes } from '../control/http/captions-routes.ts';
 import type { App } from '../control/http/types.ts';
 import type { ControlPlane } from '../control/plane.ts';
+import { OriginPlane, type OriginDeps } from '../origin/plane.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ListenerFailures } from '../lib/typed-emitter.ts';
@@ -46,6 +47,11 @@ export function withCaptions(
   source: (spaceId: string) => Promise<object>,
 ): (spaceId: string) => Promise<object> {
   return async (spaceId) => ({ ...(await source(spaceId)), captions: captions.view(spaceId) });
+}
+
+/** The origin, with the WebVTT subtitle rendition of every captioned live Space (`subs.m3u8`). */
+export function captionedOrigin(captions: Captions, deps: Omit<OriginDeps, 'subtitles'>): OriginPlane {
+  return new OriginPlane({ ...deps, subtitles: captions });
 }
 
 /** `PUT /api/spaces/:id/captions` on the API app. */

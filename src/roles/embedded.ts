@@ -36,7 +36,7 @@ import { secureDataDir } from './data-dir.ts';
 import { loadSigningKeys } from './keys.ts';
 import { Metrics } from './metrics.ts';
 import { stageAuthority } from './stage-authority.ts';
-import { followStage, liveCaptions, mountCaptions, once, withCaptions, type Captions } from './captions.ts';
+import { captionedOrigin, followStage, liveCaptions, mountCaptions, once, withCaptions, type Captions } from './captions.ts';
 import { webRoutes } from './web.ts';
 import { ListenUrls, portOf } from './listen-urls.ts';
 import { bucketCheck, mediaCheck, mediaStorage, retentionSweep } from './media-storage.ts';
@@ -276,7 +276,7 @@ function buildPlanes({ config, clock, log, signer, store, metrics, failures, url
   });
   const { media, bucket } = mediaStorage(config, clock, log.child({ plane: 'origin' }));
   if (bucket !== undefined) bucketMetrics(metrics.registry, bucket.storage);
-  const origin = new OriginPlane({
+  const origin = captionedOrigin(captions, {
     config: config.origin,
     storage: media,
     clock,
