@@ -166,6 +166,11 @@ export const errorCatalogue = {
     status: 410,
     message: 'The host deleted the replay of this Space: its recording, chapters and clips are gone for good.',
   },
+  TRANSCRIPT_NOT_FOUND: {
+    status: 404,
+    message:
+      'This replay has no transcript: captions were never on while it was live (a transcript is made from the live captions). Captions of a Space that is still live are in its room state.',
+  },
   RECORDING_NOT_AVAILABLE: {
     status: 409,
     message:

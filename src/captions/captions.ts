@@ -1,7 +1,7 @@
 import { AmphiError } from '../errors.ts';
-import type { Clock } from '../lib/clock.ts';
+import type { Clock, TimerHandle } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { OnListenerError } from '../lib/typed-emitter.ts';
+import { TypedEmitter, type OnListenerError } from '../lib/typed-emitter.ts';
 import type { ProgramPcmListener } from '../stage/room.ts';
 import { PocketsphinxEngine } from './pocketsphinx.ts';
 import type { Availability, CaptionWord } from './recogniser.ts';
@@ -61,6 +61,26 @@ const KEPT_LINES = 200;
 const PARTIAL_LAG_MS = 600;
 /** Final lines in the room state (with the partial one). */
 const ROOM_STATE_LINES = 2;
+/**
+ * Final lines a Space's transcript keeps (a line is a few seconds of speech: about 10 hours of talk).
+ * Past it the oldest go: memory per Space stays bounded (a few MB with their words).
+ */
+export const TRANSCRIPT_MAX_LINES = 10_000;
+/** Spaces whose transcript is held while their room is away (suspended, not ended); the oldest goes first. */
+const HELD_TRANSCRIPTS = 64;
+/** How long the end of a program waits for the recogniser's last final line. */
+const FLUSH_TIMEOUT_MS = 3000;
+
+/** A Space's transcript as its program ended: every final line (program timeline), oldest first. */
+export interface TranscriptDone {
+  readonly spaceId: string;
+  readonly lines: readonly CaptionLine[];
+}
+
+export interface CaptionsEvents extends Record<string, unknown> {
+  /** A captioned Space's program ended for good (`end(spaceId)`): its transcript, once. */
+  transcript: TranscriptDone;
+}
 
 class SpaceCaptions {
   readonly thread: RecogniserThread;
@@ -72,7 +92,7 @@ class SpaceCaptions {
   /** The program time of the first sample fed, ms. */
   #offsetMs: number | undefined;
 
-  constructor(room: CaptionSource, options: CaptionsOptions) {
+  constructor(room: CaptionSource, options: CaptionsOptions, onFinal: (line: CaptionLine) => void) {
     this.thread = new RecogniserThread({
       clock: options.clock,
       log: options.log.child({ spaceId: room.spaceId }),
@@ -92,7 +112,9 @@ class SpaceCaptions {
       }
       this.partial = undefined;
       const words = result.words.map((w) => ({ word: w.word, startMs: offset + w.startMs, endMs: offset + w.endMs }));
-      this.finals.push({ startMs: offset + result.startMs, endMs: offset + result.endMs, text: result.text, final: true, words });
+      const line = { startMs: offset + result.startMs, endMs: offset + result.endMs, text: result.text, final: true, words };
+      this.finals.push(line);
+      onFinal(line);
       if (this.finals.length > KEPT_LINES) this.finals.splice(0, this.finals.length - KEPT_LINES);
     });
     this.#stop = room.onProgramPcm((frame, sequence) => this.#push(frame, sequence));
@@ -118,6 +140,13 @@ class SpaceCaptions {
     return this.partial?.startMs ?? (this.#offsetMs ?? 0) + this.thread.heardMs - PARTIAL_LAG_MS;
   }
 
+  /** Sends what is left of the chunk and ends the utterance in progress; resolves once its final came (or not). */
+  async flush(): Promise<void> {
+    if (this.#filled > 0) this.thread.feed(this.#chunk.slice(0, this.#filled));
+    this.#filled = 0;
+    await this.thread.flush();
+  }
+
   lines(): CaptionLine[] {
     return this.partial === undefined ? [...this.finals] : [...this.finals, this.partial];
   }
@@ -140,6 +169,9 @@ export class Captions {
   /** The host's choice per live Space (absent: `defaultOn`). */
   readonly #wanted = new Map<string, boolean>();
   readonly #active = new Map<string, SpaceCaptions>();
+  /** Every final line of each Space captioned at some point while its program runs (across the host's toggles). */
+  readonly #transcripts = new Map<string, CaptionLine[]>();
+  readonly events: TypedEmitter<CaptionsEvents>;
   /** Threads of Spaces no longer captioned, summed (the metrics only grow). */
   readonly #closedStats: RecogniserThreadStats = { failures: 0, restarts: 0, droppedChunks: 0, cpuMs: 0, audioMs: 0 };
   #availability: Availability | undefined;
@@ -148,6 +180,7 @@ export class Captions {
 
   constructor(options: CaptionsOptions) {
     this.#o = options;
+    this.events = new TypedEmitter(options.onListenerError);
   }
 
   /** Whether recognisers can run here (checked once). */
@@ -163,11 +196,46 @@ export class Captions {
     if (this.#o.enabled && this.#o.defaultOn && this.available().ok) this.#start(room);
   }
 
-  /** The room closed (the Space ended or the node stops). */
+  /**
+   * The room closed without ending the Space (the node stops, or the Space moves): captions stop, the
+   * transcript so far is held (bounded) for the room that may reopen here.
+   */
   detach(spaceId: string): void {
     this.#rooms.delete(spaceId);
     this.#wanted.delete(spaceId);
     this.#stop(spaceId);
+    const held = this.#transcripts.get(spaceId);
+    if (held === undefined) return;
+    this.#transcripts.delete(spaceId); // re-inserted last: the Map's order is oldest first
+    this.#transcripts.set(spaceId, held);
+    while (this.#transcripts.size > HELD_TRANSCRIPTS + this.#o.maxSpaces)
+      this.#transcripts.delete(this.#transcripts.keys().next().value!);
+  }
+
+  /**
+   * The Space's program ended for good: the recogniser's last utterance is flushed (waited for up to
+   * `FLUSH_TIMEOUT_MS`), captions stop and, where the Space was captioned at some point, its transcript
+   * is emitted (`transcript`) and leaves memory.
+   */
+  async end(spaceId: string): Promise<void> {
+    const space = this.#active.get(spaceId);
+    if (space !== undefined) {
+      let timer: TimerHandle | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = this.#o.clock.setTimeout(resolve, FLUSH_TIMEOUT_MS)));
+      await Promise.race([space.flush(), timeout]);
+      if (timer !== undefined) this.#o.clock.clearTimeout(timer);
+    }
+    this.#rooms.delete(spaceId);
+    this.#wanted.delete(spaceId);
+    this.#stop(spaceId);
+    const lines = this.#transcripts.get(spaceId);
+    this.#transcripts.delete(spaceId);
+    if (lines !== undefined) this.events.emit('transcript', { spaceId, lines });
+  }
+
+  /** A Space's transcript so far (final lines, program timeline); undefined when it was never captioned. */
+  transcript(spaceId: string): readonly CaptionLine[] | undefined {
+    return this.#transcripts.get(spaceId);
   }
 
   /**
@@ -239,7 +307,14 @@ export class Captions {
       );
       return false;
     }
-    this.#active.set(room.spaceId, new SpaceCaptions(room, this.#o));
+    let kept = this.#transcripts.get(room.spaceId);
+    if (kept === undefined) this.#transcripts.set(room.spaceId, (kept = []));
+    const transcript = kept;
+    const onFinal = (line: CaptionLine) => {
+      transcript.push(line);
+      if (transcript.length > TRANSCRIPT_MAX_LINES) transcript.splice(0, transcript.length - TRANSCRIPT_MAX_LINES);
+    };
+    this.#active.set(room.spaceId, new SpaceCaptions(room, this.#o, onFinal));
     this.#o.log.info({ spaceId: room.spaceId }, 'captions on');
     return true;
   }

@@ -65,6 +65,8 @@ export class RecogniserThread {
   #decoded = 0;
   #heardMs = 0;
   #closed = false;
+  /** Flushes sent to the current thread and not answered yet, oldest first (a thread answers in order). */
+  #flushes: (() => void)[] = [];
 
   constructor(options: RecogniserThreadOptions) {
     this.#o = options;
@@ -90,9 +92,15 @@ export class RecogniserThread {
     worker.postMessage({ type: 'pcm', pcm }, [pcm.buffer]);
   }
 
-  /** Ends the utterance in progress: its final comes as an event. */
-  flush(): void {
-    this.#worker?.postMessage({ type: 'flush' });
+  /**
+   * Ends the utterance in progress: its final comes as an event, before the promise resolves. It
+   * resolves at once when the thread is down, and when the thread fails or closes before answering.
+   */
+  flush(): Promise<void> {
+    const worker = this.#worker;
+    if (worker === undefined) return Promise.resolve();
+    worker.postMessage({ type: 'flush' });
+    return new Promise((resolve) => this.#flushes.push(resolve));
   }
 
   /** Ends the thread as a crash would (for drills and tests): it is counted and restarted. */
@@ -107,6 +115,13 @@ export class RecogniserThread {
     const worker = this.#worker;
     this.#worker = undefined;
     void worker?.terminate();
+    this.#settleFlushes();
+  }
+
+  #settleFlushes(): void {
+    const waiting = this.#flushes;
+    this.#flushes = [];
+    for (const resolve of waiting) resolve();
   }
 
   #start(): void {
@@ -129,6 +144,7 @@ export class RecogniserThread {
         this.#decoded += message.audioMs;
         this.#heardMs = Math.max(this.#heardMs, this.#toStream(this.#decoded));
         for (const result of message.results) this.events.emit('result', this.#onStream(result));
+        if (message.audioMs === 0) this.#flushes.shift()?.();
       }
     });
     worker.on('error', (error: Error) => this.#failed(worker, 'WORKER_FAILED', error.message));
@@ -139,6 +155,7 @@ export class RecogniserThread {
     if (this.#worker !== worker || this.#closed) return;
     this.#worker = undefined;
     void worker.terminate();
+    this.#settleFlushes();
     this.stats.failures++;
     this.#o.log.error({ code, delayMs: this.#delayMs }, `captions recogniser failed: ${message}`);
     this.events.emit('failure', { code, message });

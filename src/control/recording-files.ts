@@ -18,6 +18,22 @@ export interface RecordingFiles {
    * it throws CLIP_RANGE_INVALID.
    */
   cutClip(spaceId: string, clipId: string, range: ClipRange): Promise<{ startMs: number; endMs: number } | undefined>;
+  /**
+   * The replay's automatic transcript (from the live captions; times in ms on the recording's
+   * timeline), or undefined when the Space was never captioned. Optional: a node may keep none.
+   */
+  transcript?(spaceId: string): Promise<
+    | {
+        readonly automatic: true;
+        readonly lines: readonly {
+          readonly startMs: number;
+          readonly endMs: number;
+          readonly text: string;
+          readonly words: readonly { readonly word: string; readonly startMs: number; readonly endMs: number }[];
+        }[];
+      }
+    | undefined
+  >;
   /** A stored clip's `.m4a`, or undefined when it is gone (the replay deleted, or past retention). */
   clip(spaceId: string, clipId: string): Promise<Uint8Array | undefined>;
 }

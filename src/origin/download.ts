@@ -7,6 +7,7 @@ import { CLIP_MAX_MS, CLIP_MIN_MS, cutClip, recordedMs } from './clips.ts';
 import { segmentUri } from './playlist.ts';
 import type { MediaStorage } from './storage.ts';
 import type { RecordingManifest } from './track.ts';
+import { loadTranscript, type Transcript } from './transcript.ts';
 
 /** One stored file in the download, where it starts in it and how long it is. */
 interface Piece {
@@ -102,6 +103,10 @@ export class RecordingDownloads implements RecordingFiles {
     if (!SPACE_ID.test(spaceId)) return undefined;
     const manifest = await this.#manifest(spaceId); // finished, or what a live Space recorded so far
     return manifest === undefined ? undefined : chaptersOf(manifest.segments, manifest.partTargetMs);
+  }
+
+  transcript(spaceId: string): Promise<Transcript | undefined> {
+    return SPACE_ID.test(spaceId) ? loadTranscript(this.#storage, spaceId) : Promise.resolve(undefined);
   }
 
   /** The manifest of a finished recording; undefined when there is none (yet). */

@@ -13,6 +13,7 @@
  * end at the latest (one long utterance does not hold the rendition back forever; its words then show
  * from the next segments listed). The rendition trails the audio by the recogniser's endpointing delay.
  */
+import { webVtt } from '../lib/webvtt.ts';
 import type { SegmentInfo } from './playlist.ts';
 
 /** A caption cue on the program's timeline (ms = PTS / 48). */
@@ -82,21 +83,7 @@ export function subtitleSegment(track: SubtitleTrack, lines: Lines, msn: number)
   return webVtt(cues, 'X-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000');
 }
 
-/** A WebVTT file of cues (times in ms), with an optional header line after `WEBVTT`. */
-export function webVtt(cues: readonly SubtitleCue[], header?: string): string {
-  const blocks = cues.map((c) => `${vttTime(c.startMs)} --> ${vttTime(Math.max(c.endMs, c.startMs + 1))}\n${c.text}\n`);
-  return [`WEBVTT${header === undefined ? '' : `\n${header}`}\n`, ...blocks].join('\n');
-}
-
-/** `hh:mm:ss.ttt`, as WebVTT writes a time. */
-export function vttTime(ms: number): string {
-  const total = Math.max(0, Math.round(ms));
-  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-  const h = Math.floor(total / 3_600_000);
-  const m = Math.floor((total % 3_600_000) / 60_000);
-  const s = Math.floor((total % 60_000) / 1000);
-  return `${pad(h)}:${pad(m)}:${pad(s)}.${pad(total % 1000, 3)}`;
-}
+export { vttTime, webVtt } from '../lib/webvtt.ts';
 
 type Lines = ReturnType<SubtitleSource['subtitles']>;
 

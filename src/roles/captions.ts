@@ -6,6 +6,7 @@ import { captionsRoutes } from '../control/http/captions-routes.ts';
 import type { App } from '../control/http/types.ts';
 import type { ControlPlane } from '../control/plane.ts';
 import { OriginPlane, type OriginDeps } from '../origin/plane.ts';
+import { saveTranscript } from '../origin/transcript.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ListenerFailures } from '../lib/typed-emitter.ts';
@@ -33,11 +34,15 @@ export function liveCaptions(parts: {
   return captions;
 }
 
-/** Every stage room is offered to captions, and leaves them when its program ends. */
+/**
+ * Every stage room is offered to captions, and leaves them when its program ends: for good (`final`,
+ * the Space ended) its transcript is flushed and handed on (`captions.events` `transcript`); else
+ * (the node stops, the Space moves) the lines so far are held.
+ */
 export function followStage(captions: Captions, stage: StagePlane): void {
   stage.events.on('room', (room) => {
     captions.attach(room);
-    room.program.on('end', () => captions.detach(room.spaceId));
+    room.program.on('end', ({ final }) => (final ? void captions.end(room.spaceId) : captions.detach(room.spaceId)));
   });
 }
 
@@ -49,8 +54,13 @@ export function withCaptions(
   return async (spaceId) => ({ ...(await source(spaceId)), captions: captions.view(spaceId) });
 }
 
-/** The origin, with the WebVTT subtitle rendition of every captioned live Space (`subs.m3u8`). */
+/**
+ * The origin, with the WebVTT subtitle rendition of every captioned live Space (`subs.m3u8`), and the
+ * transcript of each captioned Space written beside its recording when its program ends
+ * (`transcript.json`: queued for the bucket like `recording.json`, deleted with the replay).
+ */
 export function captionedOrigin(captions: Captions, deps: Omit<OriginDeps, 'subtitles'>): OriginPlane {
+  captions.events.on('transcript', ({ spaceId, lines }) => saveTranscript(deps.storage, deps.log, spaceId, lines));
   return new OriginPlane({ ...deps, subtitles: captions });
 }
 

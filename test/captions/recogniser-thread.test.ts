@@ -73,7 +73,7 @@ optionalSuite(
       try {
         // The first sentence and the pause after it.
         feedChunks(thread, pcm, 0, startsMs[1]! - 500);
-        thread.flush();
+        void thread.flush();
         while (finals.length < 1) await nextEvent(thread, 'result');
         // A crash; what is offered while the thread is down is lost, the timeline goes on.
         const failed = nextEvent(thread, 'failure');
@@ -82,7 +82,7 @@ optionalSuite(
         feedChunks(thread, pcm, startsMs[1]! - 500, startsMs[1]! - 300);
         await new Promise((resolve) => setTimeout(resolve, 100));
         feedChunks(thread, pcm, startsMs[1]! - 300, pcm.length / 48);
-        thread.flush();
+        void thread.flush();
         while (finals.length < 3) await nextEvent(thread, 'result');
         const wer = wordErrorRate(SENTENCES.slice(0, 3).join(' '), finals.map((f) => f.text).join(' '));
         // Not the accuracy test (recogniser.test.ts is): a new decoder's cepstral mean starts again from

@@ -7,6 +7,7 @@ import { listeningRoutes } from './listening-routes.ts';
 import { notifyRoutes } from './notify-routes.ts';
 import { recordingRoutes } from './recording-routes.ts';
 import { chapterRoutes } from './chapter-routes.ts';
+import { transcriptRoutes } from './transcript-routes.ts';
 import { clipRoutes } from './clip-routes.ts';
 import { communityRoutes } from './community-routes.ts';
 import { moderationRoutes } from './moderation-routes.ts';
@@ -65,6 +66,7 @@ export async function mountControlApi(app: App, context: RouteContext): Promise<
   listeningRoutes(app, context);
   recordingRoutes(app, context);
   chapterRoutes(app, context);
+  transcriptRoutes(app, context);
   shareRoutes(app, context);
   clipRoutes(app, context);
   feedRoutes(app, context);

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AmphiError } from '../../errors.ts';
+import { webVtt } from '../../lib/webvtt.ts';
 import { Chapters, errors, SpaceParams } from './schemas.ts';
 import type { App, RouteContext } from './types.ts';
 
@@ -70,18 +71,7 @@ export function chapterRoutes(app: App, { plane, auth, recordingFiles }: RouteCo
   );
 }
 
-/** WebVTT chapters: one cue per chapter, titled. */
+/** WebVTT chapters: one cue per chapter, numbered and titled. */
 export function chaptersVtt(chapters: readonly { startMs: number; endMs: number; title: string }[]): string {
-  const cues = chapters.map((c, i) => `${i + 1}\n${vttTime(c.startMs)} --> ${vttTime(c.endMs)}\n${c.title}\n`);
-  return ['WEBVTT\n', ...cues].join('\n');
-}
-
-/** `hh:mm:ss.ttt`, as WebVTT writes a time. */
-function vttTime(ms: number): string {
-  const total = Math.round(ms);
-  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-  const h = Math.floor(total / 3_600_000);
-  const m = Math.floor((total % 3_600_000) / 60_000);
-  const s = Math.floor((total % 60_000) / 1000);
-  return `${pad(h)}:${pad(m)}:${pad(s)}.${pad(total % 1000, 3)}`;
+  return webVtt(chapters.map((c, i) => ({ id: String(i + 1), startMs: c.startMs, endMs: c.endMs, text: c.title })));
 }

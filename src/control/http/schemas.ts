@@ -234,6 +234,20 @@ export function errors(...statuses: number[]): Record<number, unknown> {
 
 export const NoContent = Type.Null({ description: 'No content' });
 
+const TranscriptWord = Type.Object({ word: Type.String(), startMs: Type.Integer(), endMs: Type.Integer() });
+
+export const Transcript = Type.Object({
+  automatic: Type.Literal(true, { description: 'Machine-made from the live captions: say so to listeners' }),
+  lines: Type.Array(
+    Type.Object({
+      startMs: Type.Integer({ description: "Ms from the start of the replay's timeline" }),
+      endMs: Type.Integer(),
+      text: Type.String(),
+      words: Type.Array(TranscriptWord),
+    }),
+  ),
+});
+
 export const Chapters = Type.Object({
   chapters: Type.Array(
     Type.Object({

@@ -1,0 +1,91 @@
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { AmphiError } from '../../errors.ts';
+import { webVtt } from '../../lib/webvtt.ts';
+import { errors, SpaceParams, Transcript } from './schemas.ts';
+import type { App, RouteContext } from './types.ts';
+
+/** A replay's transcript never changes once written (it goes when the replay is deleted). */
+const CACHE = 'private, max-age=3600';
+
+/**
+ * A replay's automatic transcript (the live captions' final lines, word-timed, kept with the
+ * recording): as JSON for the replay page, WebVTT for `<track kind="captions">` and plain text to
+ * download. Who may read it is who may hear the replay (as for the chapters).
+ */
+export function transcriptRoutes(app: App, { plane, auth, recordingFiles }: RouteContext): void {
+  const transcript = async (request: FastifyRequest, spaceId: string) => {
+    const space = await plane.credentials.recordedAccess(await auth.optional(request), spaceId);
+    const found = await recordingFiles?.transcript?.(space.id);
+    if (found === undefined) throw new AmphiError('TRANSCRIPT_NOT_FOUND');
+    return found;
+  };
+
+  app.get(
+    '/api/spaces/:id/transcript',
+    {
+      schema: {
+        operationId: 'getTranscript',
+        tags: ['spaces'],
+        summary:
+          "A replay's automatic transcript, made from its live captions: caption lines with their words, times in ms on the replay's timeline. 404 TRANSCRIPT_NOT_FOUND when captions were never on",
+        params: SpaceParams,
+        response: { 200: Transcript, ...errors(400, 401, 403, 404, 409, 410) },
+      },
+    },
+    async (request, reply) => {
+      const { lines } = await transcript(request, request.params.id);
+      void reply.header('cache-control', CACHE);
+      return { automatic: true as const, lines: lines.map((l) => ({ ...l, words: [...l.words] })) };
+    },
+  );
+
+  app.get(
+    '/api/spaces/:id/transcript.vtt',
+    {
+      schema: {
+        operationId: 'getTranscriptVtt',
+        tags: ['spaces'],
+        summary: 'The same transcript as WebVTT (one cue per line), for <track kind="captions"> and to download',
+        params: SpaceParams,
+        response: {
+          200: { description: 'WebVTT', content: { 'text/vtt': { schema: Type.String() } } },
+          ...errors(400, 401, 403, 404, 409, 410),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { lines } = await transcript(request, request.params.id);
+      return reply.type('text/vtt; charset=utf-8').header('cache-control', CACHE).send(webVtt(lines));
+    },
+  );
+
+  app.get(
+    '/api/spaces/:id/transcript.txt',
+    {
+      schema: {
+        operationId: 'getTranscriptText',
+        tags: ['spaces'],
+        summary: 'The same transcript as plain text to download: one line per caption line, each after its [mm:ss] start',
+        params: SpaceParams,
+        response: {
+          200: { description: 'Plain text', content: { 'text/plain': { schema: Type.String() } } },
+          ...errors(400, 401, 403, 404, 409, 410),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { lines } = await transcript(request, request.params.id);
+      return reply.type('text/plain; charset=utf-8').header('cache-control', CACHE).send(transcriptText(lines));
+    },
+  );
+}
+
+/** Plain text: `[mm:ss] text` per line (minutes past 59 go on counting: `[75:03]`). */
+export function transcriptText(lines: readonly { startMs: number; text: string }[]): string {
+  const stamp = (ms: number) => {
+    const s = Math.floor(Math.max(0, ms) / 1000);
+    return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  };
+  return lines.map((l) => `[${stamp(l.startMs)}] ${l.text}\n`).join('');
+}
