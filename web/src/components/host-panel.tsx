@@ -2,7 +2,9 @@ import { useEffect, useState } from 'preact/hooks';
 import type { RoomStateView } from '../../../src/shared/room-state.ts';
 import { api, type Act, type Space, type SpeakRequest } from '../api.ts';
 import { field } from '../forms.ts';
+import { captionsOf } from '../captions.ts';
 import { Avatar } from './avatar.tsx';
+import { CaptionsToggle } from './captions-toggle.tsx';
 import { MicCheck } from './mic-check.tsx';
 import { strings } from '../strings.ts';
 
@@ -15,7 +17,7 @@ interface HostPanelProps {
   readonly act: Act;
 }
 
-/** Host and co-host controls: go live, requests, the stage, the pinned link, the end. */
+/** Host and co-host controls: go live, captions, requests, the stage, the pinned link, the end. */
 export function HostPanel({ space, room, isHost, act }: HostPanelProps) {
   const path = { params: { path: { id: space.id } } };
   return (
@@ -30,6 +32,7 @@ export function HostPanel({ space, room, isHost, act }: HostPanelProps) {
         </div>
       )}
       {room.status === 'scheduled' && isHost && <RescheduleForm id={space.id} act={act} />}
+      {room.status === 'live' && <CaptionsToggle spaceId={space.id} on={captionsOf(room)?.on} />}
       <SpeakRequests space={space} act={act} />
       <StageModeration id={space.id} stage={room.stage} isHost={isHost} act={act} />
       <InviteForm id={space.id} act={act} />

@@ -4,6 +4,7 @@ import { CatchUpControl } from '../components/catch-up-control.tsx';
 import { ClipButton } from '../components/clip-button.tsx';
 import { Doors } from '../components/doors.tsx';
 import { HostPanel } from '../components/host-panel.tsx';
+import { LiveCaptionsArea } from '../components/live-captions.tsx';
 import { ModerationPanel } from '../components/moderation-panel.tsx';
 import { ReportButton } from '../components/report-button.tsx';
 import { Player } from '../components/player.tsx';
@@ -13,6 +14,7 @@ import { SpaceHeader } from '../components/space-header.tsx';
 import { StageControls, useStageSession } from '../components/stage-controls.tsx';
 import { StageList } from '../components/stage-list.tsx';
 import { WaitingCard } from '../components/waiting-card.tsx';
+import { captionsOf } from '../captions.ts';
 import { useMe } from '../session.ts';
 import { strings } from '../strings.ts';
 import { useSpaceListening } from '../use-space-listening.ts';
@@ -45,6 +47,8 @@ export function SpacePage({ id }: { id: string }) {
   const signedIn = me !== null && me !== undefined;
   const moderator = relation?.role === 'host' || relation?.role === 'cohost';
   const canPlay = room.status !== 'ended' && stage.connection === undefined;
+  // In the room state the edge serves while the listener plays; the API's view has none.
+  const captions = captionsOf(room);
   return (
     <section class="space with-bar">
       <SpaceHeader space={space} room={room} degradation={degradation} />
@@ -54,6 +58,7 @@ export function SpacePage({ id }: { id: string }) {
         </p>
       )}
       {listening.door !== undefined && <WaitingCard door={listening.door} />}
+      {room.status === 'live' && captions?.on === true && <LiveCaptionsArea captions={captions} />}
       {room.status === 'scheduled' && <Doors host={space.host.handle} room={room} atDoors={listening.atDoors} />}
       {room.status === 'scheduled' &&
         (relation !== undefined && relation.role === 'listener' ? (
