@@ -3,6 +3,7 @@
  * audience and the per-minute figures behind a host's analytics. Same database as the `Store` (and,
  * taken from a transaction's store, the same transaction). Times are milliseconds since the epoch.
  */
+import type { TranscriptStore } from './transcript-store.ts';
 
 export interface Profile {
   readonly accountId: string;
@@ -95,7 +96,7 @@ export interface Page {
   readonly offset: number;
 }
 
-export interface CommunityStore {
+export interface CommunityStore extends TranscriptStore {
   getProfile(accountId: string): Promise<Profile | undefined>;
   findProfile(handle: string): Promise<Profile | undefined>;
   updateProfile(accountId: string, patch: { displayName?: string | null; bio?: string | null }): Promise<void>;

@@ -262,6 +262,21 @@ CREATE TABLE space_stats (
 )
 `,
   },
+  {
+    // Replays' transcripts, line by line (from the live captions), for search: the lines of one Space
+    // in order, and deleted with it. The search itself scans (LOWER(text) LIKE, as Space search does).
+    id: 8,
+    name: 'transcript lines',
+    sql: `
+CREATE TABLE transcript_lines (
+  space_id TEXT NOT NULL REFERENCES spaces(id) ON DELETE CASCADE,
+  start_ms BIGINT NOT NULL,
+  end_ms BIGINT NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE INDEX transcript_lines_by_space ON transcript_lines(space_id, start_ms)
+`,
+  },
 ];
 
 /**

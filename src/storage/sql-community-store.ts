@@ -11,11 +11,16 @@ import type {
   ReportDecision,
   ReportRecord,
 } from './community-store.ts';
+import {
+  saveTranscriptLines,
+  searchTranscriptLines,
+  type TranscriptHit,
+  type TranscriptLineRecord,
+  type TranscriptSearch,
+} from './transcript-store.ts';
+import { containsPattern } from './like.ts';
 
-/** A LIKE pattern that matches `text` anywhere, case-insensitively, with `%` and `_` taken literally. */
-export function containsPattern(text: string): string {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
+export { containsPattern } from './like.ts';
 
 /** Rows per INSERT of `recordAudience` (4 parameters each: well under SQLite's 32,766 and PostgreSQL's 65,535). */
 const AUDIENCE_ROWS_PER_INSERT = 500;
@@ -29,6 +34,14 @@ export class SqlCommunityStore implements CommunityStore {
 
   constructor(db: SqlRunner) {
     this.#db = db;
+  }
+
+  saveTranscript(spaceId: string, lines: readonly TranscriptLineRecord[]): Promise<void> {
+    return saveTranscriptLines(this.#db, spaceId, lines);
+  }
+
+  searchTranscripts(search: TranscriptSearch): Promise<TranscriptHit[]> {
+    return searchTranscriptLines(this.#db, search);
   }
 
   async getProfile(accountId: string): Promise<Profile | undefined> {

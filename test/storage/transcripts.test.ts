@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import pg from 'pg';
+import { PostgresDriver } from '../../src/storage/postgres.ts';
+import { SqlStore } from '../../src/storage/sql-store.ts';
+import { SqliteDriver } from '../../src/storage/sqlite.ts';
+import type { SpaceRecord, Store } from '../../src/storage/store.ts';
+import { optionalSuite } from '../helpers/skip.ts';
+import { spaceRecord, T0 } from './records.ts';
+
+/**
+ * Transcript lines and their search (`transcript-store.ts`, migration 8) on every backend: SQLite
+ * always, PostgreSQL when AMPHI_TEST_PG=1 (AMPHI_TEST_DATABASE_URL). A fresh database per test.
+ */
+
+const BOUNDED = { timeout: 30_000 };
+let seq = 0;
+const uid = (prefix: string) => `${prefix}_${++seq}_${randomUUID().slice(0, 8)}`;
+
+function suite(name: string, open: () => Promise<{ store: SqlStore; close(): Promise<void> }>): void {
+  describe(name, () => {
+    let store: Store;
+    let closing: (() => Promise<void>) | undefined;
+    beforeEach(async () => {
+      const h = await open();
+      store = h.store;
+      closing = () => h.close();
+    }, BOUNDED);
+    afterEach(async () => {
+      const c = closing;
+      closing = undefined;
+      await c?.();
+    }, BOUNDED);
+
+    const account = async (handle: string) => {
+      const id = uid('ac');
+      assert.ok(await store.createAccount({ id, handle, createdAt: T0, passwordHash: 'x' }));
+      return id;
+    };
+    /** An ended Space (a public replay unless told otherwise) with these lines, one a second. */
+    const replay = async (hostId: string, lines: string[], over: Partial<SpaceRecord> = {}) => {
+      const id = uid('sp');
+      await store.createSpace(spaceRecord(id, hostId, { state: 'ended', startedAt: T0, endedAt: T0 + seq * 1000, ...over }));
+      await store.community().saveTranscript(
+        id,
+        lines.map((text, i) => ({ startMs: i * 1000, endMs: i * 1000 + 900, text })),
+      );
+      return id;
+    };
+    const search = (phrase: string, o: { hostId?: string; limit?: number; offset?: number } = {}) =>
+      store.community().searchTranscripts({ phrase, hostId: o.hostId, limit: o.limit ?? 20, offset: o.offset ?? 0 });
+
+    test('a phrase is found anywhere in a line, case-insensitively, with its Space, host and time', async () => {
+      const host = await account('tr_host');
+      const id = await replay(host, ['hello there', 'The Quick Brown fox', 'goodbye'], { title: 'Foxes' });
+      assert.deepEqual(await search('quick brown'), [
+        { spaceId: id, title: 'Foxes', hostId: host, hostHandle: 'tr_host', text: 'The Quick Brown fox', startMs: 1000 },
+      ]);
+      assert.equal((await search('QUICK')).length, 1);
+      assert.deepEqual(await search('slow'), []);
+    });
+
+    test('% and _ are plain characters', async () => {
+      const host = await account('tr_pct');
+      await replay(host, ['fifty % off', 'fifty percent off', 'snake_case names', 'snakeXcase names']);
+      assert.deepEqual(
+        (await search('%')).map((h) => h.text),
+        ['fifty % off'],
+      );
+      assert.deepEqual(
+        (await search('e_c')).map((h) => h.text),
+        ['snake_case names'],
+      );
+      assert.deepEqual(await search('fifty_'), []);
+    });
+
+    test('pages: in order (most recently ended Space first, its lines in order), limit and offset', async () => {
+      const host = await account('tr_pages');
+      const older = await replay(host, ['word one', 'word two']);
+      const newer = await replay(host, ['word three']);
+      const all = await search('word');
+      assert.deepEqual(
+        all.map((h) => [h.spaceId, h.text]),
+        [
+          [newer, 'word three'],
+          [older, 'word one'],
+          [older, 'word two'],
+        ],
+      );
+      assert.deepEqual(await search('word', { limit: 2 }), all.slice(0, 2));
+      assert.deepEqual(await search('word', { limit: 2, offset: 2 }), all.slice(2));
+    });
+
+    test("public search finds neither a members-only Space nor a live one nor a deleted replay; mine finds all of one's own ended ones", async () => {
+      const host = await account('tr_own');
+      const other = await account('tr_other');
+      const members = await replay(host, ['secret plans'], { allowAnonymous: false });
+      await replay(host, ['secret live'], { state: 'live', endedAt: null });
+      const deleted = await replay(host, ['secret deleted']);
+      assert.equal((await search('secret deleted')).length, 1, 'found until the host deletes the replay');
+      await store.updateSpace(deleted, { replayDeletedAt: T0 + 5000 });
+      const open = await replay(host, ['secret open']);
+      await replay(other, ['secret of another']);
+      assert.deepEqual((await search('secret')).map((h) => h.text).sort(), ['secret of another', 'secret open']);
+      assert.deepEqual((await search('secret', { hostId: host })).map((h) => h.spaceId).sort(), [members, open].sort());
+      assert.deepEqual(await search('plans', { hostId: other }), [], 'not in the other host’s own');
+    });
+
+    test('saving again replaces the lines (more than one INSERT takes, too)', async () => {
+      const host = await account('tr_again');
+      const id = await replay(host, ['first take']);
+      await store.community().saveTranscript(id, [{ startMs: 5, endMs: 10, text: 'second take' }]);
+      assert.deepEqual(
+        (await search('take')).map((h) => [h.text, h.startMs]),
+        [['second take', 5]],
+      );
+      const many = Array.from({ length: 1203 }, (_, i) => ({ startMs: i * 10, endMs: i * 10 + 5, text: `line ${i}` }));
+      await store.community().saveTranscript(id, many);
+      assert.equal((await search('line', { limit: 5000 })).length, 1203, 'more lines than one INSERT takes');
+    });
+  });
+}
+
+describe('transcript storage', () => {
+  describe('sqlite', () => {
+    let dir: string;
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), 'amphi-transcripts-'));
+    });
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    suite('sqlite', async () => {
+      const store = await SqlStore.open(new SqliteDriver(join(dir, `${randomUUID()}.db`)), T0);
+      return { store, close: () => store.close() };
+    });
+  });
+
+  const pgEnabled = process.env.AMPHI_TEST_PG === '1';
+  const skip = pgEnabled ? false : 'PostgreSQL suite skipped: set AMPHI_TEST_PG=1 (CI does)';
+  optionalSuite('postgres', { skip, timeout: 300_000 }, () => {
+    const url = process.env.AMPHI_TEST_DATABASE_URL ?? 'postgres://amphi:amphi@127.0.0.1:5432/amphi';
+    let admin: pg.Client;
+    before(async () => {
+      admin = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+      await admin.connect();
+    }, BOUNDED);
+    after(() => admin.end(), BOUNDED);
+    suite('postgres', async () => {
+      const schema = `t_${randomBytes(8).toString('hex')}`;
+      await admin.query(`CREATE SCHEMA ${schema}`);
+      const store = await SqlStore.open(new PostgresDriver(url, { schema, maxConnections: 4 }), T0);
+      return {
+        store,
+        async close() {
+          await store.close();
+          await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        },
+      };
+    });
+  });
+});
