@@ -59,14 +59,14 @@ const shownLines = (page: Page) =>
     partial: document.querySelector('.captions .caption-line.partial')?.textContent ?? '',
   }));
 
-/** When each sentence's voice starts in the Space's program (after a pause), as program ms and wall-clock ms. */
+/** When each sentence's voice starts in the Space's program (after 1 s of quiet: the WAV pauses 1.5 s), as program ms and wall-clock ms. */
 function voiceOnsets(server: LiveServer, spaceId: string, sinceMs: number) {
   const onsets: { programMs: number; atMs: number }[] = [];
   let quietFrames = 0;
   const room = server.stage.openRoom(spaceId);
   const stop = room.onProgramPcm((frame, sequence) => {
     const loud = frame.some((s) => Math.abs(s) > 0.02);
-    if (loud && quietFrames >= 25 && Date.now() >= sinceMs) onsets.push({ programMs: sequence * 20, atMs: Date.now() });
+    if (loud && quietFrames >= 50 && Date.now() >= sinceMs) onsets.push({ programMs: sequence * 20, atMs: Date.now() });
     quietFrames = loud ? 0 : quietFrames + 1;
   });
   return { onsets, stop };
@@ -222,4 +222,57 @@ optionalSuite('captions and transcripts, in Chromium', { skip, timeout: 600_000 
     assert.deepEqual(listener.errors, []);
     assert.deepEqual(host.errors, []);
   });
+  test(
+    'the Space ends: its replay shows the transcript, a line seeks within 1 s, ?t= starts there, downloads',
+    TEST,
+    async () => {
+      assert.ok(story.host !== undefined, 'the live test ran first');
+      await story.host.getByRole('button', { name: 'End the Space' }).click();
+      await eventually(
+        'the replay',
+        async () => (await server.api('GET', `/api/spaces/${story.spaceId}`)).json.space.replay.available === true,
+        { timeoutMs: 20_000 },
+      );
+      const viewer = await person();
+      await viewer.page.goto(`${server.url}/r/${story.spaceId}`);
+      const transcript = viewer.page.getByRole('region', { name: 'Transcript' });
+      await transcript.getByText('Automatic transcript: made by a speech recogniser, expect mistakes.').waitFor();
+      const lines = transcript.locator('li button');
+      assert.ok((await lines.count()) >= 2, 'the sentences said while captioned');
+      const replay = viewer.page.getByLabel('Replay', { exact: true });
+      await eventually('the replay to load', () => replay.evaluate((a: HTMLAudioElement) => a.readyState >= 1), {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+      });
+      const line = lines.nth(1);
+      const startS = Number(await line.getAttribute('data-start-ms')) / 1000;
+      assert.ok(startS > 1, `a line after the start: ${startS} s`);
+      await line.click();
+      const at = await eventually('the replay to seek', async () => {
+        const t = await replay.evaluate((a: HTMLAudioElement) => a.currentTime);
+        return t > 0 ? t : undefined;
+      });
+      console.log(`transcript: clicked the line at ${startS} s, the replay is at ${at.toFixed(2)} s`);
+      assert.ok(Math.abs(at - startS) <= 1, `seeked to ${at} s for a line at ${startS} s`);
+      for (const [name, type] of [
+        ['Download subtitles (.vtt)', 'text/vtt'],
+        ['Download text (.txt)', 'text/plain'],
+      ] as const) {
+        const href = await transcript.getByRole('link', { name }).getAttribute('href');
+        const res = await fetch(new URL(href ?? '', server.url));
+        assert.equal(res.status, 200, name);
+        assert.ok(res.headers.get('content-type')?.startsWith(type), `${name}: ${res.headers.get('content-type')}`);
+        assert.match(await res.text(), /\w+ \w+/, `${name} has words`);
+      }
+      await assertAccessible(viewer.page, 'a replay with its transcript');
+
+      await viewer.page.goto(`${server.url}/r/${story.spaceId}?t=${startS}`);
+      const landed = await eventually('the replay to start at ?t=', async () => {
+        const t = await replay.evaluate((a: HTMLAudioElement) => (a.readyState >= 1 ? a.currentTime : 0));
+        return t > 0 ? t : undefined;
+      });
+      assert.ok(Math.abs(landed - startS) <= 1, `?t=${startS} landed at ${landed} s`);
+      assert.deepEqual(viewer.errors, []);
+    },
+  );
 });

@@ -7,6 +7,7 @@ import { DownloadLink } from '../components/download-link.tsx';
 import { ReportButton } from '../components/report-button.tsx';
 import { clock, ReplayBar } from '../components/replay-bar.tsx';
 import { StateBadge } from '../components/state-badge.tsx';
+import { Transcript } from '../components/transcript.tsx';
 import { attachHls } from '../player.ts';
 import { useMe } from '../session.ts';
 import { strings } from '../strings.ts';
@@ -60,11 +61,13 @@ export function useReplay(id: string) {
   return { audio, space, chapters, error, setError, playlistUrl };
 }
 
-/** A finished Space: play, seek, speed, chapters by speaker, download; its host may delete it. */
+/** A finished Space: play, seek, speed, chapters by speaker, its transcript, download; its host may delete it. */
 export function ReplayPage({ id }: { id: string }) {
   const me = useMe();
   const { audio, space, chapters, error, setError, playlistUrl } = useReplay(id);
   const [now, setNow] = useState(0);
+  /** Where a link asked the replay to start (`?t=<seconds>`, as search results link), applied once. */
+  const startAt = useRef(Number(new URLSearchParams(location.search).get('t')) || 0);
   const seek = (seconds: number) => {
     const element = audio.current;
     if (element === null) return;
@@ -134,8 +137,17 @@ export function ReplayPage({ id }: { id: string }) {
           </ol>
         </nav>
       )}
+      <Transcript id={id} now={now} seek={seek} />
       <ReplayBar audio={audio} now={now} title={space?.title} ready={playlistUrl !== undefined}>
-        <audio ref={audio} aria-label={t.title} onTimeUpdate={(e) => setNow((e.target as HTMLAudioElement).currentTime)}>
+        <audio
+          ref={audio}
+          aria-label={t.title}
+          onLoadedMetadata={(e) => {
+            if (startAt.current > 0) (e.target as HTMLAudioElement).currentTime = startAt.current;
+            startAt.current = 0;
+          }}
+          onTimeUpdate={(e) => setNow((e.target as HTMLAudioElement).currentTime)}
+        >
           <track kind="chapters" src={`/api/spaces/${encodeURIComponent(id)}/chapters.vtt`} default />
         </audio>
       </ReplayBar>
