@@ -80,6 +80,8 @@ export interface TranscriptDone {
 export interface CaptionsEvents extends Record<string, unknown> {
   /** A captioned Space's program ended for good (`end(spaceId)`): its transcript, once. */
   transcript: TranscriptDone;
+  /** The transcript was written beside the recording (emitted by the role that writes it; the search index follows). */
+  'transcript.saved': { readonly spaceId: string; readonly lines: readonly { startMs: number; endMs: number; text: string }[] };
 }
 
 class SpaceCaptions {

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.ts';
 import { captionsRoutes } from '../control/http/captions-routes.ts';
 import type { App } from '../control/http/types.ts';
 import type { ControlPlane } from '../control/plane.ts';
+import { TranscriptIndex } from '../control/transcripts.ts';
 import { OriginPlane, type OriginDeps } from '../origin/plane.ts';
 import { saveTranscript } from '../origin/transcript.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -60,13 +61,21 @@ export function withCaptions(
  * (`transcript.json`: queued for the bucket like `recording.json`, deleted with the replay).
  */
 export function captionedOrigin(captions: Captions, deps: Omit<OriginDeps, 'subtitles'>): OriginPlane {
-  captions.events.on('transcript', ({ spaceId, lines }) => saveTranscript(deps.storage, deps.log, spaceId, lines));
+  captions.events.on('transcript', ({ spaceId, lines }) => {
+    const saved = saveTranscript(deps.storage, deps.log, spaceId, lines);
+    if (saved !== undefined) captions.events.emit('transcript.saved', { spaceId, lines: saved.lines });
+  });
   return new OriginPlane({ ...deps, subtitles: captions });
 }
 
-/** `PUT /api/spaces/:id/captions` on the API app. */
+/**
+ * `PUT /api/spaces/:id/captions` on the API app; and each transcript written here indexed in the
+ * database for `GET /api/transcripts/search`.
+ */
 export function mountCaptions(app: App, plane: ControlPlane, config: Readonly<Config>, captions: Captions): void {
   captionsRoutes(app, { plane, config }, captions);
+  const index = new TranscriptIndex(plane.spaces.store, app.log.child({ plane: 'control', part: 'transcripts' }));
+  captions.events.on('transcript.saved', ({ spaceId, lines }) => void index.index(spaceId, lines));
 }
 
 /** Runs `fn` once; later calls get the same promise (the composition roots' idempotent close). */

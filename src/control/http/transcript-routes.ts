@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AmphiError } from '../../errors.ts';
 import { webVtt } from '../../lib/webvtt.ts';
+import { searchTranscripts } from '../transcripts.ts';
 import { errors, SpaceParams, Transcript } from './schemas.ts';
 import type { App, RouteContext } from './types.ts';
 
@@ -79,7 +80,54 @@ export function transcriptRoutes(app: App, { plane, auth, recordingFiles }: Rout
       return reply.type('text/plain; charset=utf-8').header('cache-control', CACHE).send(transcriptText(lines));
     },
   );
+
+  app.get(
+    '/api/transcripts/search',
+    {
+      schema: {
+        operationId: 'searchTranscripts',
+        tags: ['spaces'],
+        summary:
+          "Find a phrase in replays' transcripts (case-insensitive; % and _ are plain characters): public replays, or with mine=true (signed in) your own Spaces' replays. The most recently ended Space first, its lines in order; 20 per page, then nextOffset",
+        querystring: Type.Object({
+          q: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: 'The phrase (not only spaces)' }),
+          mine: Type.Optional(Type.Boolean({ default: false })),
+          offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, default: 0 })),
+        }),
+        response: { 200: TranscriptSearchResults, ...errors(400, 401) },
+      },
+    },
+    async (request, reply) => {
+      const { q, mine, offset } = request.query;
+      const hostId = mine === true ? (await auth.required(request)).id : undefined;
+      const found = await searchTranscripts(plane.spaces.store, q.trim(), hostId, offset ?? 0);
+      void reply.header('cache-control', hostId === undefined ? 'public, max-age=30' : 'private, no-store');
+      return {
+        results: found.hits.map((h) => ({
+          spaceId: h.spaceId,
+          title: h.title,
+          host: { id: h.hostId, handle: h.hostHandle },
+          text: h.text,
+          startMs: h.startMs,
+        })),
+        nextOffset: found.nextOffset,
+      };
+    },
+  );
 }
+
+const TranscriptSearchResults = Type.Object({
+  results: Type.Array(
+    Type.Object({
+      spaceId: Type.String(),
+      title: Type.String(),
+      host: Type.Object({ id: Type.String(), handle: Type.String() }),
+      text: Type.String({ description: 'The transcript line that holds the phrase' }),
+      startMs: Type.Integer({ description: "Where the line starts, ms on the replay's timeline (seek there)" }),
+    }),
+  ),
+  nextOffset: Type.Union([Type.Integer(), Type.Null()]),
+});
 
 /** Plain text: `[mm:ss] text` per line (minutes past 59 go on counting: `[75:03]`). */
 export function transcriptText(lines: readonly { startMs: number; text: string }[]): string {

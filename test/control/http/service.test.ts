@@ -39,6 +39,7 @@ const API_ROUTES = [
   'GET /api/spaces/:id/analytics',
   'GET /api/spaces/:id/audience',
   'GET /api/spaces/:id/audit',
+  'GET /api/transcripts/search',
   'GET /api/users/:handle',
   'GET /api/users/:handle/avatar',
   'PATCH /api/me/profile',

@@ -9,6 +9,7 @@ import { RecordingDownloads } from '../../../src/origin/download.ts';
 import { OriginPlane } from '../../../src/origin/plane.ts';
 import { FileMediaStorage } from '../../../src/origin/storage.ts';
 import { saveTranscript, TRANSCRIPT_FILE } from '../../../src/origin/transcript.ts';
+import { TranscriptIndex } from '../../../src/control/transcripts.ts';
 import { makeTestApp, type TestApp } from '../../helpers/app.ts';
 import { withRecordingFiles } from '../../helpers/recording-app.ts';
 
@@ -171,5 +172,94 @@ describe('a replay transcript over HTTP', () => {
       assert.deepEqual([res.statusCode, res.json().error.code], [410, 'RECORDING_DELETED'], path);
     }
     assert.equal(storage.read(id, TRANSCRIPT_FILE), undefined, 'transcript.json removed');
+  });
+});
+
+describe("searching replays' transcripts over HTTP", () => {
+  let app: TestApp;
+  let index: TranscriptIndex;
+  let host: { id: string; token: string };
+  let fan: { id: string; token: string };
+  before(async () => {
+    app = await makeTestApp();
+    index = new TranscriptIndex(app.store, log);
+    host = await app.signUp('ts_host');
+    fan = await app.signUp('ts_fan');
+  });
+  after(() => app.close());
+
+  /** An ended Space of `host` whose transcript (these lines, one every 2 s) is indexed. */
+  const replay = async (title: string, lines: string[], anonymous = true) => {
+    const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title, allowAnonymous: anonymous } })).json
+      .space.id as string;
+    await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
+    app.clock.advance(60_000);
+    await app.call('POST', `/api/spaces/${id}/end`, { token: host.token });
+    await index.index(
+      id,
+      lines.map((text, i) => ({ startMs: i * 2000, endMs: i * 2000 + 1500, text })),
+    );
+    return id;
+  };
+  const search = (query: string, token?: string) =>
+    app.call('GET', `/api/transcripts/search?${query}`, token === undefined ? {} : { token });
+
+  test('a phrase in a public replay: its Space, host, line and where it starts; case-insensitive, % and _ literal', async () => {
+    const id = await replay('Pricing', ['welcome everyone', 'Prices go up 50% tomorrow', 'see you']);
+    const res = await search(`q=${encodeURIComponent('50% TOMORROW')}`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json, {
+      results: [
+        {
+          spaceId: id,
+          title: 'Pricing',
+          host: { id: host.id, handle: 'ts_host' },
+          text: 'Prices go up 50% tomorrow',
+          startMs: 2000,
+        },
+      ],
+      nextOffset: null,
+    });
+    assert.deepEqual((await search(`q=${encodeURIComponent('5_%')}`)).json.results, [], '_ is not a wildcard');
+    assert.equal((await search('q=%20%20')).status, 400, 'only spaces');
+    assert.equal((await search('')).status, 400, 'no phrase');
+  });
+
+  test('pages of 20, then nextOffset', async () => {
+    await replay(
+      'Counting',
+      Array.from({ length: 25 }, (_, i) => `counting sheep ${i}`),
+    );
+    const first = await search('q=counting%20sheep');
+    assert.equal(first.json.results.length, 20);
+    assert.equal(first.json.nextOffset, 20);
+    const second = await search('q=counting%20sheep&offset=20');
+    assert.deepEqual(
+      second.json.results.map((r: { startMs: number }) => r.startMs),
+      [20, 21, 22, 23, 24].map((i) => i * 2000),
+    );
+    assert.equal(second.json.nextOffset, null);
+  });
+
+  test('a members-only replay: not found by others, found by its host with mine=true (which needs a session)', async () => {
+    const id = await replay('Members', ['the members only secret'], false);
+    assert.deepEqual((await search('q=members%20only%20secret')).json.results, []);
+    assert.deepEqual((await search('q=members%20only%20secret', fan.token)).json.results, []);
+    assert.deepEqual((await search('q=members%20only%20secret&mine=true', fan.token)).json.results, [], "not the fan's own");
+    const mine = await search('q=members%20only%20secret&mine=true', host.token);
+    assert.deepEqual(
+      mine.json.results.map((r: { spaceId: string }) => r.spaceId),
+      [id],
+    );
+    const signedOut = await search('q=secret&mine=true');
+    assert.deepEqual([signedOut.status, signedOut.json.error.code], [401, 'AUTH_REQUIRED']);
+  });
+
+  test('a deleted replay is no longer found', async () => {
+    const id = await replay('Deleted', ['a phrase about to vanish']);
+    assert.equal((await search('q=about%20to%20vanish')).json.results.length, 1);
+    assert.equal((await app.call('DELETE', `/api/spaces/${id}/recording`, { token: host.token })).status < 300, true);
+    assert.deepEqual((await search('q=about%20to%20vanish')).json.results, []);
+    assert.deepEqual((await search('q=about%20to%20vanish&mine=true', host.token)).json.results, []);
   });
 });
