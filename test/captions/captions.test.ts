@@ -10,7 +10,7 @@ import { ManualClock } from '../../src/lib/clock.ts';
 import { FakeSession, quietRoom } from '../stage/fakes.ts';
 import { rethrow } from '../helpers/events.ts';
 import { optionalSuite } from '../helpers/skip.ts';
-import { captionsSkip, SENTENCES, spokenScript } from './speech.ts';
+import { captionsSkip, SENTENCES, speak, spokenScript } from './speech.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -117,6 +117,54 @@ optionalSuite('live captions of a program', { skip: captionsSkip('live captions 
         );
       });
       assert.equal(captions.view('sp_live').automatic, true);
+    } finally {
+      captions.close();
+    }
+  });
+
+  test("the transcript: final lines kept across the host's toggles, the last utterance flushed when the program ends", async () => {
+    const [first, second] = SENTENCES.slice(0, 2).map((text) => speak(text).pcm) as [Float32Array, Float32Array];
+    const captions = new Captions({
+      enabled: true,
+      defaultOn: false,
+      maxSpaces: 1,
+      modelDir: '/usr/share/pocketsphinx/model/en-us',
+      clock: systemClock,
+      log,
+      onListenerError: rethrow,
+    });
+    const room = new FakeRoom('sp_transcript');
+    captions.attach(room);
+    let sequence = 0;
+    const feed = async (pcm: Float32Array) => {
+      for (let n = 0; n * 960 < pcm.length; n++, sequence++) {
+        for (const listener of room.listeners) listener(pcm.slice(n * 960, (n + 1) * 960), sequence);
+        if (n % 5 === 4) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    try {
+      captions.set('sp_transcript', true);
+      await wait(1000); // the model loads
+      await feed(first);
+      await feed(new Float32Array(48 * 1500));
+      await wait(1500);
+      captions.set('sp_transcript', false);
+      await feed(new Float32Array(48 * 1000)); // not captioned meanwhile
+      captions.set('sp_transcript', true);
+      await wait(1000);
+      await feed(second); // the program ends right after it: no silence to end the utterance
+      const done = new Promise<{ spaceId: string; lines: readonly { text: string }[] }>((resolve) =>
+        captions.events.on('transcript', resolve),
+      );
+      await captions.end('sp_transcript');
+      const transcript = await done;
+      const text = transcript.lines.map((l) => l.text).join(' ');
+      const wer = wordErrorRate(SENTENCES.slice(0, 2).join(' '), text);
+      assert.ok(wer < 0.1, `WER ${wer}: ${text}`);
+      assert.equal(transcript.spaceId, 'sp_transcript');
+      assert.equal(captions.transcript('sp_transcript'), undefined, 'it leaves memory');
+      assert.equal(captions.activeSpaces, 0);
     } finally {
       captions.close();
     }
