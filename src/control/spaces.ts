@@ -354,10 +354,11 @@ export class Spaces extends SpaceCore {
   }
 
   #deleteReplay(actor: Account, spaceId: string, why: string, may: (ctx: Ctx) => void): Promise<SpaceSnapshot> {
-    const step = (ctx: Ctx): Change | false => {
+    const step = async (ctx: Ctx): Promise<Change | false> => {
       may(ctx);
       if (ctx.space.state !== 'ended') throw new AmphiError('RECORDING_NOT_AVAILABLE');
       if (ctx.space.replayDeletedAt !== null) return false; // idempotent
+      await ctx.store.community().saveTranscript(spaceId, []); // its transcript's lines go with it
       this.o.log.info({ spaceId, why }, 'replay deleted');
       const after = () => this.o.bus.emit('recording.deleted', { spaceId });
       return { patch: { replayDeletedAt: this.o.clock.now() }, after };

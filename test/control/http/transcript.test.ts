@@ -255,11 +255,13 @@ describe("searching replays' transcripts over HTTP", () => {
     assert.deepEqual([signedOut.status, signedOut.json.error.code], [401, 'AUTH_REQUIRED']);
   });
 
-  test('a deleted replay is no longer found', async () => {
+  test('a deleted replay is no longer found: its lines are deleted', async () => {
     const id = await replay('Deleted', ['a phrase about to vanish']);
     assert.equal((await search('q=about%20to%20vanish')).json.results.length, 1);
     assert.equal((await app.call('DELETE', `/api/spaces/${id}/recording`, { token: host.token })).status < 300, true);
     assert.deepEqual((await search('q=about%20to%20vanish')).json.results, []);
     assert.deepEqual((await search('q=about%20to%20vanish&mine=true', host.token)).json.results, []);
+    await app.store.updateSpace(id, { replayDeletedAt: null });
+    assert.deepEqual((await search('q=about%20to%20vanish')).json.results, [], 'its lines were deleted, not only hidden');
   });
 });
