@@ -275,4 +275,79 @@ optionalSuite('captions and transcripts, in Chromium', { skip, timeout: 600_000 
       assert.deepEqual(viewer.errors, []);
     },
   );
+  test(
+    "a phrase of the sentence found 'in transcripts' from the home page: the hit shows the line, its time, and opens the replay there",
+    TEST,
+    async () => {
+      assert.ok(story.spaceId !== '', 'the live test ran first');
+      // Two words of the sentence that the recogniser heard, on a line that starts after 2 s (so a
+      // link that forgot `?t=` would land too early).
+      const words = SENTENCE.toLowerCase()
+        .replace(/[^a-z ]/g, '')
+        .split(' ');
+      const pairs = words.slice(1).map((w, i) => `${words[i]} ${w}`);
+      let phrase = '';
+      let expected: { index: number; startMs: number; text: string } | undefined;
+      for (const pair of pairs) {
+        const { status, json } = await server.api('GET', `/api/transcripts/search?q=${encodeURIComponent(pair)}`);
+        assert.equal(status, 200, pair);
+        const results = json.results as { spaceId: string; startMs: number; text: string }[];
+        const index = results.findIndex((r) => r.spaceId === story.spaceId && r.startMs > 2000);
+        if (index !== -1 && index < 20) {
+          phrase = pair;
+          expected = { index, startMs: results[index]!.startMs, text: results[index]!.text };
+          break;
+        }
+      }
+      assert.ok(expected !== undefined, `some pair of "${SENTENCE}" in the transcript after 2 s`);
+
+      const viewer = await person();
+      await viewer.page.goto(server.url);
+      const form = viewer.page.getByRole('search', { name: 'Search Spaces' });
+      await form.getByLabel('Search Spaces').fill(phrase);
+      await form.getByLabel('Search in transcripts').check();
+      await form.getByRole('button', { name: 'Search' }).click();
+      await viewer.page.waitForURL((u) => u.searchParams.get('in') === 'transcripts' && u.searchParams.get('q') === phrase);
+      await viewer.page.getByRole('heading', { level: 1, name: `In transcripts: “${phrase}”` }).waitFor();
+      const hits = viewer.page.locator('.transcript-hit');
+      await hits.first().waitFor();
+      const hit = hits.nth(expected.index);
+      const s = Math.floor(expected.startMs / 1000);
+      const clock = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+      assert.equal(await hit.locator('.transcript-hit-text').textContent(), expected.text, 'the matching line');
+      const marked = await hit.locator('mark').allTextContents();
+      assert.ok(
+        marked.length >= 1 && marked.every((m) => m.toLowerCase() === phrase),
+        `the phrase marked: ${JSON.stringify(marked)}`,
+      );
+      assert.equal(await hit.locator('.time').textContent(), clock, 'the time, m:ss');
+      const link = hit.getByRole('link', { name: `Captioned night ${clock}` });
+      await assertAccessible(viewer.page, 'transcript search results');
+
+      await link.click();
+      await viewer.page.waitForURL((u) => u.pathname === `/r/${story.spaceId}`);
+      const replay = viewer.page.getByLabel('Replay', { exact: true });
+      await eventually('the replay to load', () => replay.evaluate((a: HTMLAudioElement) => a.readyState >= 1), {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+      });
+      // Where it opened (0 if it never moves from the start).
+      const landed = await eventually('the replay to start at the hit', async () => {
+        const t = await replay.evaluate((a: HTMLAudioElement) => a.currentTime);
+        return t > 0 ? t : undefined;
+      }).catch(() => 0);
+      console.log(
+        `transcript search: "${phrase}" hit at ${expected.startMs / 1000} s, the replay opened at ${landed.toFixed(2)} s`,
+      );
+      assert.ok(
+        Math.abs(landed - expected.startMs / 1000) <= 1,
+        `opened at ${landed} s for a line at ${expected.startMs / 1000} s`,
+      );
+
+      await viewer.page.goto(`${server.url}/?q=${encodeURIComponent('zebra quasar xylophone')}&in=transcripts`);
+      await viewer.page.getByText('No replay’s transcript says that. Try fewer words.').waitFor();
+      assert.equal(await viewer.page.getByLabel('Search in transcripts').isChecked(), true, 'the choice read from the address');
+      assert.deepEqual(viewer.errors, []);
+    },
+  );
 });

@@ -17,6 +17,10 @@ export const peopleStrings = {
     more: 'Show more',
     upcoming: 'Upcoming',
     past: 'Past Spaces',
+    inTranscripts: 'Search in transcripts',
+    inTranscriptsResults: (q: string) => `In transcripts: “${q}”`,
+    noTranscriptHits: 'No replay’s transcript says that. Try fewer words.',
+    transcriptNeedsWords: 'Type a phrase to search in transcripts.',
   },
   profile: {
     followers: (n: number) => plural(n, 'follower', 'followers'),

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type Account } from '../api.ts';
 import { RemindToggle } from '../components/remind-toggle.tsx';
 import { SpaceList } from '../components/space-list.tsx';
+import { TranscriptResults } from '../components/transcript-search.tsx';
 import { field } from '../forms.ts';
 import { navigate } from '../router.ts';
 import { useMe } from '../session.ts';
@@ -29,11 +30,22 @@ function useReminders(me: Account | null | undefined): ReadonlySet<string> {
   return ids;
 }
 
-/** The search as the address says it (`/?q=…&tag=…`), so a search is a link like any other. */
-function useSearch(): { q: string; tag: string } {
-  const read = () => {
+interface Search {
+  readonly q: string;
+  readonly tag: string;
+  /** `&in=transcripts`: the phrase in replays' transcripts rather than Spaces' titles. */
+  readonly inTranscripts: boolean;
+}
+
+/** The search as the address says it (`/?q=…&tag=…&in=transcripts`), so a search is a link like any other. */
+function useSearch(): Search {
+  const read = (): Search => {
     const p = new URLSearchParams(location.search);
-    return { q: p.get('q') ?? '', tag: (p.get('tag') ?? '').replace(/^#/, '') };
+    return {
+      q: p.get('q') ?? '',
+      tag: (p.get('tag') ?? '').replace(/^#/, ''),
+      inTranscripts: p.get('in') === 'transcripts',
+    };
   };
   const [search, setSearch] = useState(read);
   useEffect(() => {
@@ -44,14 +56,16 @@ function useSearch(): { q: string; tag: string } {
   return search;
 }
 
-function SearchForm({ q, tag }: { q: string; tag: string }) {
+function SearchForm({ q, tag, inTranscripts }: Search) {
   const submit = (event: SubmitEvent) => {
     event.preventDefault();
+    const form = event.currentTarget;
     const params = new URLSearchParams();
     for (const key of ['q', 'tag']) {
-      const value = field(event.currentTarget, key).trim();
+      const value = field(form, key).trim();
       if (value !== '') params.set(key, value);
     }
+    if (field(form, 'in') === 'transcripts') params.set('in', 'transcripts');
     navigate(params.size === 0 ? '/' : `/?${params}`);
   };
   return (
@@ -71,10 +85,14 @@ function SearchForm({ q, tag }: { q: string; tag: string }) {
           pattern="#?[A-Za-z0-9][A-Za-z0-9\-]{0,23}"
         />
       </label>
+      <label class="inline">
+        <input name="in" type="checkbox" value="transcripts" defaultChecked={inTranscripts} key={`i${inTranscripts}`} />{' '}
+        {s.inTranscripts}
+      </label>
       <button type="submit" class="primary">
         {s.submit}
       </button>
-      {(q !== '' || tag !== '') && (
+      {(q !== '' || tag !== '' || inTranscripts) && (
         <a class="button secondary" href="/">
           {s.clear}
         </a>
@@ -86,7 +104,8 @@ function SearchForm({ q, tag }: { q: string; tag: string }) {
 export function HomePage() {
   const me = useMe();
   const reminded = useReminders(me);
-  const { q, tag } = useSearch();
+  const search = useSearch();
+  const { q, tag, inTranscripts } = search;
   const verified = new URLSearchParams(location.search).get('email') === 'verified'; // from the link in the e-mail
   const searching = q !== '' || tag !== '';
   const filter = { q: q === '' ? undefined : q, tag: tag === '' ? undefined : tag };
@@ -101,8 +120,14 @@ export function HomePage() {
           {t.emailVerified}
         </p>
       )}
-      <SearchForm q={q} tag={tag} />
-      {searching ? (
+      <SearchForm {...search} />
+      {inTranscripts ? (
+        q.trim() === '' ? (
+          <p class="muted empty">{s.transcriptNeedsWords}</p>
+        ) : (
+          <TranscriptResults q={q.trim()} />
+        )
+      ) : searching ? (
         <SpaceList
           level={1}
           title={s.results([q, tag === '' ? '' : `#${tag}`].filter(Boolean).join(' '))}
