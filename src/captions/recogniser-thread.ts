@@ -13,7 +13,10 @@ export interface RecogniserThreadOptions {
   readonly modelDir?: string;
   /** The first restart waits this long after a failure; each failure in a row doubles it, up to 30 s. */
   readonly restartDelayMs?: number;
-  /** Chunks sent and not yet decoded beyond which new chunks are dropped (counted): a recogniser behind never grows memory. */
+  /**
+   * Chunks sent and not yet decoded beyond which new chunks are dropped (counted): a recogniser behind
+   * never grows memory past this (default MAX_BACKLOG_CHUNKS).
+   */
   readonly maxBacklogChunks?: number;
   /** The thread's module; tests swap in one that fails. */
   readonly workerUrl?: URL;
@@ -37,6 +40,12 @@ export interface RecogniserThreadStats {
 }
 
 const MAX_RESTART_DELAY_MS = 30_000;
+/**
+ * 10 s of 100 ms chunks (19 KB each: under 2 MB per captioned Space). A thread loading its model, or
+ * slowed by a busy machine, catches up at several times real time; at 2 s (the first bound) a model
+ * loading on a loaded machine dropped a sentence's first words.
+ */
+const MAX_BACKLOG_CHUNKS = 100;
 /** The stage's rate: 48 kHz. */
 const PCM_SAMPLES_PER_MS = 48;
 
@@ -80,7 +89,7 @@ export class RecogniserThread {
     const at = this.#offered;
     this.#offered += pcm.length / PCM_SAMPLES_PER_MS;
     const worker = this.#worker;
-    if (worker === undefined || this.#backlog >= (this.#o.maxBacklogChunks ?? 20)) {
+    if (worker === undefined || this.#backlog >= (this.#o.maxBacklogChunks ?? MAX_BACKLOG_CHUNKS)) {
       if (worker !== undefined) this.stats.droppedChunks++;
       this.#gap = true;
       return;

@@ -17,6 +17,8 @@ import { captionsSkip, SENTENCES, speak } from './speech.ts';
  */
 HLS.setOptions({ strictMode: true });
 const GAP_MS = 1200;
+/** The origin's default segment: 4 parts of 500 ms. */
+const SEGMENT_MS = 2000;
 
 interface Cue {
   readonly startMs: number;
@@ -63,7 +65,7 @@ function parseVtt(vtt: string): Cue[] {
 }
 
 optionalSuite('the subtitle rendition of a live Space', { skip: captionsSkip('subtitle rendition'), timeout: 150_000 }, () => {
-  test('flite sentences over WHIP: each sentence in subs<N>.vtt within 2 s of its end; WER < 10%; then the replay transcript', async () => {
+  test('flite sentences over WHIP: each sentence in subs<N>.vtt within a segment + 1 s of its end; WER < 10%; then the replay transcript', async () => {
     const server = await startLiveServer({ captions: { enabled: true, defaultOn: false, maxSpaces: 1 } });
     let session: WhipSession | undefined;
     try {
@@ -132,8 +134,11 @@ optionalSuite('the subtitle rendition of a live Space', { skip: captionsSkip('su
         `subtitle rendition: delays after each sentence's end ${delays.map((d) => Math.round(d)).join(', ')} ms; WER ${wer}`,
       );
       assert.ok(wer < 0.1, `WER ${wer}: ${ordered.map((c) => c.text).join(' | ')}`);
+      // The room state shows words within 2 s of speech (live-captions.drill.ts, the web e2e). A subtitle
+      // segment is listed once it has ended and its captions are final, so a sentence ending early in a
+      // 2 s segment waits for the segment's end: 1.1-1.8 s seen alone, bounded at one segment + 1 s.
       for (const [i, delay] of delays.entries())
-        assert.ok(delay <= 2000, `sentence ${i + 1} in the rendition ${delay} ms after it ended`);
+        assert.ok(delay <= SEGMENT_MS + 1000, `sentence ${i + 1} in the rendition ${delay} ms after it ended`);
       // Cue times are the audio's: each sentence's cue ends near where its voice ended (the stage adds its latency).
       for (const [i, end] of endsMs.entries()) {
         const cue = ordered.find((c) => normaliseWords(c.text).at(-1) === normaliseWords(sentences[i]!).at(-1));
