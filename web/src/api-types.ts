@@ -354,7 +354,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A replay's automatic transcript, made from its live captions: caption lines with their words, times in ms on the replay's timeline. 404 TRANSCRIPT_NOT_FOUND when captions were never on */
+        /** A replay's automatic transcript, made from its live captions: caption lines with their words, times in ms on the replay's timeline. No lines when captions were never on (the .vtt and .txt downloads answer 404 TRANSCRIPT_NOT_FOUND then) */
         get: operations["getTranscript"];
         put?: never;
         post?: never;

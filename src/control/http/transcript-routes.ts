@@ -21,6 +21,8 @@ export function transcriptRoutes(app: App, { plane, auth, recordingFiles }: Rout
     if (found === undefined) throw new AmphiError('TRANSCRIPT_NOT_FOUND');
     return found;
   };
+  // The JSON the replay page just asks for: no lines (not a 404, which a browser logs) when captions never ran.
+  const transcriptOrNone = (request: FastifyRequest, spaceId: string) => transcript(request, spaceId).catch(noLines);
 
   app.get(
     '/api/spaces/:id/transcript',
@@ -29,13 +31,13 @@ export function transcriptRoutes(app: App, { plane, auth, recordingFiles }: Rout
         operationId: 'getTranscript',
         tags: ['spaces'],
         summary:
-          "A replay's automatic transcript, made from its live captions: caption lines with their words, times in ms on the replay's timeline. 404 TRANSCRIPT_NOT_FOUND when captions were never on",
+          "A replay's automatic transcript, made from its live captions: caption lines with their words, times in ms on the replay's timeline. No lines when captions were never on (the .vtt and .txt downloads answer 404 TRANSCRIPT_NOT_FOUND then)",
         params: SpaceParams,
         response: { 200: Transcript, ...errors(400, 401, 403, 404, 409, 410) },
       },
     },
     async (request, reply) => {
-      const { lines } = await transcript(request, request.params.id);
+      const { lines } = await transcriptOrNone(request, request.params.id);
       void reply.header('cache-control', CACHE);
       return { automatic: true as const, lines: lines.map((l) => ({ ...l, words: [...l.words] })) };
     },
@@ -136,4 +138,9 @@ export function transcriptText(lines: readonly { startMs: number; text: string }
     return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
   };
   return lines.map((l) => `[${stamp(l.startMs)}] ${l.text}\n`).join('');
+}
+
+function noLines(error: unknown): { lines: [] } {
+  if (error instanceof AmphiError && error.code === 'TRANSCRIPT_NOT_FOUND') return { lines: [] };
+  throw error;
 }

@@ -127,9 +127,12 @@ describe('a replay transcript over HTTP', () => {
     assert.equal(res.body, '[00:01] the quick brown fox\n[01:05] jumps over the lazy dog\n[62:05] an hour later\n');
   });
 
-  test('a replay never captioned: 404 TRANSCRIPT_NOT_FOUND in every format', async () => {
+  test('a replay never captioned: no lines for the page that asks; the downloads are 404 TRANSCRIPT_NOT_FOUND', async () => {
     const id = await replay('Never captioned', { captioned: false });
-    for (const path of ['transcript', 'transcript.vtt', 'transcript.txt']) {
+    const asked = await get(`/api/spaces/${id}/transcript`);
+    assert.equal(asked.statusCode, 200);
+    assert.deepEqual(asked.json(), { automatic: true, lines: [] });
+    for (const path of ['transcript.vtt', 'transcript.txt']) {
       const res = await get(`/api/spaces/${id}/${path}`);
       assert.deepEqual([res.statusCode, res.json().error.code], [404, 'TRANSCRIPT_NOT_FOUND'], path);
     }

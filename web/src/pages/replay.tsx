@@ -137,7 +137,7 @@ export function ReplayPage({ id }: { id: string }) {
           </ol>
         </nav>
       )}
-      <Transcript id={id} now={now} seek={seek} />
+      {space?.replay.available === true && <Transcript id={id} now={now} seek={seek} />}
       <ReplayBar audio={audio} now={now} title={space?.title} ready={playlistUrl !== undefined}>
         <audio
           ref={audio}
