@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import pg from 'pg';
-import { PostgresDriver } from '../../src/storage/postgres.ts';
-import { SqlStore } from '../../src/storage/sql-store.ts';
-import { SqliteDriver } from '../../src/storage/sqlite.ts';
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { SpaceRecord, Store } from '../../src/storage/store.ts';
-import { optionalSuite } from '../helpers/skip.ts';
+import { onBothEngines, type OpenStore } from './engines.ts';
 import { spaceRecord, T0 } from './records.ts';
 
 /**
@@ -21,7 +14,7 @@ const BOUNDED = { timeout: 30_000 };
 let seq = 0;
 const uid = (prefix: string) => `${prefix}_${++seq}_${randomUUID().slice(0, 8)}`;
 
-function suite(name: string, open: () => Promise<{ store: SqlStore; close(): Promise<void> }>): void {
+function suite(name: string, open: OpenStore): void {
   describe(name, () => {
     let store: Store;
     let closing: (() => Promise<void>) | undefined;
@@ -125,40 +118,4 @@ function suite(name: string, open: () => Promise<{ store: SqlStore; close(): Pro
   });
 }
 
-describe('transcript storage', () => {
-  describe('sqlite', () => {
-    let dir: string;
-    before(() => {
-      dir = mkdtempSync(join(tmpdir(), 'amphi-transcripts-'));
-    });
-    after(() => rmSync(dir, { recursive: true, force: true }));
-    suite('sqlite', async () => {
-      const store = await SqlStore.open(new SqliteDriver(join(dir, `${randomUUID()}.db`)), T0);
-      return { store, close: () => store.close() };
-    });
-  });
-
-  const pgEnabled = process.env.AMPHI_TEST_PG === '1';
-  const skip = pgEnabled ? false : 'PostgreSQL suite skipped: set AMPHI_TEST_PG=1 (CI does)';
-  optionalSuite('postgres', { skip, timeout: 300_000 }, () => {
-    const url = process.env.AMPHI_TEST_DATABASE_URL ?? 'postgres://amphi:amphi@127.0.0.1:5432/amphi';
-    let admin: pg.Client;
-    before(async () => {
-      admin = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-      await admin.connect();
-    }, BOUNDED);
-    after(() => admin.end(), BOUNDED);
-    suite('postgres', async () => {
-      const schema = `t_${randomBytes(8).toString('hex')}`;
-      await admin.query(`CREATE SCHEMA ${schema}`);
-      const store = await SqlStore.open(new PostgresDriver(url, { schema, maxConnections: 4 }), T0);
-      return {
-        store,
-        async close() {
-          await store.close();
-          await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        },
-      };
-    });
-  });
-});
+onBothEngines('transcript storage', suite);
