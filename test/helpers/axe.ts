@@ -39,6 +39,7 @@ export interface KnownViolation {
  * returns the violations of impact serious or critical, but the elements `known` names.
  */
 export async function axeViolations(page: Page, known: readonly KnownViolation[] = []): Promise<AxeFinding[]> {
+  await settledTransitions(page);
   const loaded = await page.evaluate(() => 'axe' in globalThis);
   if (!loaded) await page.evaluate(AXE);
   const results = await page.evaluate(() =>
@@ -56,6 +57,20 @@ export async function axeViolations(page: Page, known: readonly KnownViolation[]
     if (open.length > 0) findings.push({ id: v.id, impact: v.impact ?? '', help: v.help, targets: open.slice(0, 3) });
   }
   return findings;
+}
+
+/**
+ * Waits (at most 2 s) until no CSS transition runs: axe reads colours as they are this instant, and a
+ * button half-way from the light theme's background to the dark one's fails contrast with either
+ * theme's text. A theme switched by `emulateMedia` starts such transitions; under load two animation
+ * frames were not always enough for them to end, so the wait is on the transitions themselves.
+ */
+async function settledTransitions(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => !document.getAnimations().some((a) => a.constructor.name === 'CSSTransition' && a.playState === 'running'),
+    undefined,
+    { timeout: 2000, polling: 'raf' },
+  );
 }
 
 /** Fails, listing each finding on its own line, when axe finds a serious or critical violation on the page. */
