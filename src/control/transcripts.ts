@@ -27,15 +27,35 @@ export class TranscriptIndex {
       this.#log.error({ spaceId, err: error }, 'transcript not indexed: search will not find it');
     }
   }
+
+  /**
+   * Removes the lines of Spaces whose recordings retention deleted (the retention sweep). A failure is
+   * logged: search hides lines of Spaces past retention anyway (`searchTranscripts`' `endedAfter`).
+   */
+  async forget(spaceIds: readonly string[]): Promise<void> {
+    for (const spaceId of spaceIds) {
+      try {
+        await this.#store.community().saveTranscript(spaceId, []);
+      } catch (error) {
+        this.#log.error({ spaceId, err: error }, 'transcript lines of an expired recording not removed');
+      }
+    }
+    this.#log.info({ spaces: spaceIds.length }, 'transcript lines of expired recordings removed');
+  }
 }
 
-/** A page of lines containing `phrase`: public replays, or (`hostId`) that host's own. */
+/**
+ * A page of lines containing `phrase`: public replays, or (`hostId`) that host's own; with `endedAfter`
+ * (ms), only Spaces that ended since (retention deletes the older recordings: their lines never show).
+ */
 export async function searchTranscripts(
   store: Store,
   phrase: string,
   hostId: string | undefined,
   offset: number,
+  endedAfter?: number,
 ): Promise<{ hits: TranscriptHit[]; nextOffset: number | null }> {
-  const found = await store.community().searchTranscripts({ phrase, hostId, limit: TRANSCRIPT_PAGE + 1, offset });
+  const search = { phrase, hostId, limit: TRANSCRIPT_PAGE + 1, offset, endedAfter };
+  const found = await store.community().searchTranscripts(search);
   return { hits: found.slice(0, TRANSCRIPT_PAGE), nextOffset: found.length > TRANSCRIPT_PAGE ? offset + TRANSCRIPT_PAGE : null };
 }

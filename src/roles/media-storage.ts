@@ -98,7 +98,8 @@ export function mediaCheck(health: StorageHealth): HealthCheck {
 /**
  * At start and every hour after: deletes recordings past `retentionDays` (null keeps them), and the
  * files of replays their hosts deleted that are still here (the bus event that deletes them at once
- * can be missed: a crash after the commit, a node away).
+ * can be missed: a crash after the commit, a node away). The Spaces whose recordings retention
+ * deleted go to `forget` (their transcript lines leave the search index: `TranscriptIndex.forget`).
  */
 export function retentionSweep(
   retentionDays: number | null,
@@ -106,12 +107,14 @@ export function retentionSweep(
   deletedReplays: () => Promise<readonly string[]>,
   clock: Clock,
   log: Logger,
+  forget: (spaceIds: readonly string[]) => Promise<void> = () => Promise.resolve(),
 ) {
   let stop = () => {};
   return {
     start() {
       const sweep = async () => {
-        if (retentionDays !== null) origin.sweepRetention(retentionDays);
+        const expired = retentionDays === null ? [] : origin.sweepRetention(retentionDays);
+        if (expired.length > 0) await forget(expired);
         for (const spaceId of await deletedReplays()) {
           if (origin.recording(spaceId) === undefined) continue; // nothing left here
           origin.deleteRecording(spaceId);

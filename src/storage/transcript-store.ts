@@ -25,6 +25,8 @@ export interface TranscriptSearch {
   readonly phrase: string;
   /** Only this host's Spaces (any audience); else the public replays (`allowAnonymous`). */
   readonly hostId?: string | undefined;
+  /** Only Spaces that ended at or after this (ms): older ones are past retention, their replays deleted. */
+  readonly endedAfter?: number | undefined;
 }
 
 /** Replays' transcripts, line by line, for search (`transcript_lines`). */
@@ -54,12 +56,19 @@ export async function saveTranscriptLines(db: SqlRunner, spaceId: string, lines:
 
 export async function searchTranscriptLines(db: SqlRunner, q: TranscriptSearch): Promise<TranscriptHit[]> {
   const whose = q.hostId === undefined ? 's.allow_anonymous = 1' : 's.host_id = ?';
+  const since = q.endedAfter === undefined ? '' : ' AND s.ended_at >= ?';
   const rows = await db.all(
     `SELECT t.space_id, t.start_ms, t.text, s.title, s.host_id, a.handle
      FROM transcript_lines t JOIN spaces s ON s.id = t.space_id JOIN accounts a ON a.id = s.host_id
-     WHERE LOWER(t.text) LIKE ? ESCAPE '\\' AND s.state = 'ended' AND s.replay_deleted_at IS NULL AND ${whose}
+     WHERE LOWER(t.text) LIKE ? ESCAPE '\\' AND s.state = 'ended' AND s.replay_deleted_at IS NULL AND ${whose}${since}
      ORDER BY s.ended_at DESC, t.space_id, t.start_ms LIMIT ? OFFSET ?`,
-    [containsPattern(q.phrase), ...(q.hostId === undefined ? [] : [q.hostId]), q.limit, q.offset],
+    [
+      containsPattern(q.phrase),
+      ...(q.hostId === undefined ? [] : [q.hostId]),
+      ...(q.endedAfter === undefined ? [] : [Math.floor(q.endedAfter)]),
+      q.limit,
+      q.offset,
+    ],
   );
   return rows.map((r) => ({
     spaceId: String(r.space_id),

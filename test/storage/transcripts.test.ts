@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { pino } from 'pino';
+import { TranscriptIndex } from '../../src/control/transcripts.ts';
 import type { SpaceRecord, Store } from '../../src/storage/store.ts';
 import { onBothEngines, type OpenStore } from './engines.ts';
 import { spaceRecord, T0 } from './records.ts';
@@ -101,6 +103,31 @@ function suite(name: string, open: OpenStore): void {
       assert.deepEqual((await search('secret')).map((h) => h.text).sort(), ['secret of another', 'secret open']);
       assert.deepEqual((await search('secret', { hostId: host })).map((h) => h.spaceId).sort(), [members, open].sort());
       assert.deepEqual(await search('plans', { hostId: other }), [], 'not in the other host’s own');
+    });
+
+    test('endedAfter: only Spaces that ended since (retention deleted the older recordings)', async () => {
+      const host = await account('tr_retention');
+      const old = await replay(host, ['expired words'], { endedAt: T0 + 1000 });
+      const recent = await replay(host, ['expired words too'], { endedAt: T0 + 5000 });
+      const since = (endedAfter: number) =>
+        store
+          .community()
+          .searchTranscripts({ phrase: 'expired', limit: 20, offset: 0, endedAfter })
+          .then((hits) => hits.map((h) => h.spaceId));
+      assert.deepEqual(await since(T0 + 1000), [recent, old], 'ended at the bound: still found');
+      assert.deepEqual(await since(T0 + 1001), [recent]);
+      assert.deepEqual(await since(T0 + 5001), []);
+    });
+
+    test('TranscriptIndex.forget removes the lines of those Spaces, and only theirs', async () => {
+      const host = await account('tr_forget');
+      const gone = await replay(host, ['forgotten line', 'forgotten too']);
+      const kept = await replay(host, ['forgotten not']);
+      await new TranscriptIndex(store, pino({ level: 'silent' })).forget([gone]);
+      assert.deepEqual(
+        (await search('forgotten')).map((h) => h.spaceId),
+        [kept],
+      );
     });
 
     test('saving again replaces the lines (more than one INSERT takes, too)', async () => {

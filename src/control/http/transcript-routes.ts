@@ -14,7 +14,7 @@ const CACHE = 'private, max-age=3600';
  * recording): as JSON for the replay page, WebVTT for `<track kind="captions">` and plain text to
  * download. Who may read it is who may hear the replay (as for the chapters).
  */
-export function transcriptRoutes(app: App, { plane, auth, recordingFiles }: RouteContext): void {
+export function transcriptRoutes(app: App, { plane, auth, recordingFiles, config, clock }: RouteContext): void {
   const transcript = async (request: FastifyRequest, spaceId: string) => {
     const space = await plane.credentials.recordedAccess(await auth.optional(request), spaceId);
     const found = await recordingFiles?.transcript?.(space.id);
@@ -102,7 +102,10 @@ export function transcriptRoutes(app: App, { plane, auth, recordingFiles }: Rout
     async (request, reply) => {
       const { q, mine, offset } = request.query;
       const hostId = mine === true ? (await auth.required(request)).id : undefined;
-      const found = await searchTranscripts(plane.spaces.store, q.trim(), hostId, offset ?? 0);
+      // Past retention a recording is deleted (its lines too, by the sweep): never found, even should they linger.
+      const days = config.origin.retentionDays;
+      const endedAfter = days === null ? undefined : clock.now() - days * 86_400_000;
+      const found = await searchTranscripts(plane.spaces.store, q.trim(), hostId, offset ?? 0, endedAfter);
       void reply.header('cache-control', hostId === undefined ? 'public, max-age=30' : 'private, no-store');
       return {
         results: found.hits.map((h) => ({

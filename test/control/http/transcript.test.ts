@@ -268,3 +268,26 @@ describe("searching replays' transcripts over HTTP", () => {
     assert.deepEqual((await search('q=about%20to%20vanish')).json.results, [], 'its lines were deleted, not only hidden');
   });
 });
+
+describe('transcript search past retention (origin.retentionDays)', () => {
+  test('a Space that ended longer ago than retention is not found, even should its lines linger', async () => {
+    const app = await makeTestApp({ origin: { retentionDays: 1 } });
+    try {
+      const host = await app.signUp('tr_retained');
+      const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Old news' } })).json.space
+        .id as string;
+      await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
+      await app.call('POST', `/api/spaces/${id}/end`, { token: host.token });
+      await new TranscriptIndex(app.store, log).index(id, [{ startMs: 0, endMs: 900, text: 'yesterday’s news' }]);
+      const found = async () => (await app.call('GET', '/api/transcripts/search?q=news')).json.results.length as number;
+      app.clock.advance(86_400_000);
+      assert.equal(await found(), 1, 'ended exactly a day ago: still kept');
+      app.clock.advance(1);
+      assert.equal(await found(), 0, 'past retention: its recording is deleted');
+      const lines = await app.store.community().searchTranscripts({ phrase: 'news', limit: 5, offset: 0 });
+      assert.equal(lines.length, 1, 'the lines linger here (no sweep ran): search hides them');
+    } finally {
+      await app.close();
+    }
+  });
+});
