@@ -42,6 +42,7 @@ export const defaultConfig: Config = {
     clipsPerAccount: { capacity: 20, refillPerSecond: 20 / 3600 },
     reportsPerAccount: { capacity: 10, refillPerSecond: 10 / 3600 },
     authPerAddress: { capacity: 20, refillPerSecond: 0.5 },
+    transcriptSearchPerAddress: { capacity: 30, refillPerSecond: 0.5 },
   },
   edge: {
     publicUrl: null,

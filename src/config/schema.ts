@@ -67,13 +67,14 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
-    // clipsPerAccount: clips made (each a file kept with its recording); reportsPerAccount: reports sent.
+    // clipsPerAccount: clips made (each a file kept with its recording); reportsPerAccount: reports sent;
+    // transcriptSearchPerAddress: transcript searches (a LIKE over every line) per client address.
     rateLimits: Type.Object(
       {
         reactionsPerAccount: RateLimit,
         authPerAddress: RateLimit,
         clipsPerAccount: RateLimit,
-        ...{ reportsPerAccount: RateLimit },
+        ...{ reportsPerAccount: RateLimit, transcriptSearchPerAddress: RateLimit },
       },
       strict,
     ),

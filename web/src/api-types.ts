@@ -405,7 +405,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Find a phrase in replays' transcripts (case-insensitive; % and _ are plain characters): public replays, or with mine=true (signed in) your own Spaces' replays. The most recently ended Space first, its lines in order; 20 per page, then nextOffset */
+        /** Find a phrase in replays' transcripts (case-insensitive; % and _ are plain characters): public replays, or with mine=true (signed in) your own Spaces' replays. The most recently ended Space first, its lines in order; 20 per page, then nextOffset. Limited per client address (rateLimits.transcriptSearchPerAddress): 429 RATE_LIMITED past it */
         get: operations["searchTranscripts"];
         put?: never;
         post?: never;
@@ -3283,7 +3283,7 @@ export interface operations {
     searchTranscripts: {
         parameters: {
             query: {
-                /** @description The phrase (not only spaces) */
+                /** @description The phrase: at most 200 characters (else 400 VALIDATION_FAILED), not only spaces */
                 q: string;
                 mine?: boolean;
                 offset?: number;
@@ -3328,6 +3328,15 @@ export interface operations {
             };
             /** @description Every error has this shape */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Every error has this shape */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { AmphiError } from '../../errors.ts';
+import { AmphiError, rateLimited } from '../../errors.ts';
+import { RateLimiter } from '../../lib/token-bucket.ts';
 import { webVtt } from '../../lib/webvtt.ts';
 import { searchTranscripts } from '../transcripts.ts';
 import { errors, SpaceParams, Transcript } from './schemas.ts';
@@ -14,7 +15,8 @@ const CACHE = 'private, max-age=3600';
  * recording): as JSON for the replay page, WebVTT for `<track kind="captions">` and plain text to
  * download. Who may read it is who may hear the replay (as for the chapters).
  */
-export function transcriptRoutes(app: App, { plane, auth, recordingFiles, config, clock }: RouteContext): void {
+export function transcriptRoutes(app: App, context: RouteContext): void {
+  const { plane, auth, recordingFiles } = context;
   const transcript = async (request: FastifyRequest, spaceId: string) => {
     const space = await plane.credentials.recordedAccess(await auth.optional(request), spaceId);
     const found = await recordingFiles?.transcript?.(space.id);
@@ -83,6 +85,13 @@ export function transcriptRoutes(app: App, { plane, auth, recordingFiles, config
     },
   );
 
+  searchRoute(app, context);
+}
+
+/** Search over every replay's lines: a phrase of at most 200 characters, rate-limited per address. */
+function searchRoute(app: App, { plane, auth, config, clock }: RouteContext): void {
+  // Each search is a LIKE over every line: a flood from one address is refused (this process's buckets).
+  const searches = new RateLimiter(config.rateLimits.transcriptSearchPerAddress, clock);
   app.get(
     '/api/transcripts/search',
     {
@@ -90,16 +99,23 @@ export function transcriptRoutes(app: App, { plane, auth, recordingFiles, config
         operationId: 'searchTranscripts',
         tags: ['spaces'],
         summary:
-          "Find a phrase in replays' transcripts (case-insensitive; % and _ are plain characters): public replays, or with mine=true (signed in) your own Spaces' replays. The most recently ended Space first, its lines in order; 20 per page, then nextOffset",
+          "Find a phrase in replays' transcripts (case-insensitive; % and _ are plain characters): public replays, or with mine=true (signed in) your own Spaces' replays. The most recently ended Space first, its lines in order; 20 per page, then nextOffset. Limited per client address (rateLimits.transcriptSearchPerAddress): 429 RATE_LIMITED past it",
         querystring: Type.Object({
-          q: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: 'The phrase (not only spaces)' }),
+          q: Type.String({
+            minLength: 1,
+            maxLength: 200,
+            pattern: '\\S',
+            description: 'The phrase: at most 200 characters (else 400 VALIDATION_FAILED), not only spaces',
+          }),
           mine: Type.Optional(Type.Boolean({ default: false })),
           offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, default: 0 })),
         }),
-        response: { 200: TranscriptSearchResults, ...errors(400, 401) },
+        response: { 200: TranscriptSearchResults, ...errors(400, 401, 429) },
       },
     },
     async (request, reply) => {
+      const taken = searches.take(request.ip);
+      if (!taken.ok) throw rateLimited(taken.retryAfterMs);
       const { q, mine, offset } = request.query;
       const hostId = mine === true ? (await auth.required(request)).id : undefined;
       // Past retention a recording is deleted (its lines too, by the sweep): never found, even should they linger.

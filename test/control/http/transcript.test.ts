@@ -291,3 +291,40 @@ describe('transcript search past retention (origin.retentionDays)', () => {
     }
   });
 });
+
+describe('transcript search: bounded phrase, rate-limited per address', () => {
+  test('a phrase over 200 characters is 400 VALIDATION_FAILED naming q; 200 is searched', async () => {
+    const app = await makeTestApp();
+    try {
+      const long = await app.call('GET', `/api/transcripts/search?q=${'a'.repeat(201)}`);
+      assert.deepEqual([long.status, long.json.error.code], [400, 'VALIDATION_FAILED']);
+      assert.match(JSON.stringify(long.json.error.details), /\bq\b/);
+      assert.equal((await app.call('GET', `/api/transcripts/search?q=${'a'.repeat(200)}`)).status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('past the bucket, 429 RATE_LIMITED with Retry-After; another address is not limited; the bucket refills on the clock', async () => {
+    const app = await makeTestApp({
+      server: { trustProxy: true },
+      rateLimits: { transcriptSearchPerAddress: { capacity: 3, refillPerSecond: 0.5 } },
+    });
+    try {
+      const search = (address: string) =>
+        app.call('GET', '/api/transcripts/search?q=flood', { headers: { 'x-forwarded-for': address } });
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await search('203.0.113.9')).status);
+      assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+      const limited = await search('203.0.113.9');
+      assert.deepEqual([limited.status, limited.json.error.code], [429, 'RATE_LIMITED']);
+      assert.equal(limited.headers['retry-after'], '2');
+      assert.equal((await search('203.0.113.10')).status, 200, 'another address has its own bucket');
+      app.clock.advance(2000);
+      assert.equal((await search('203.0.113.9')).status, 200, 'refilled');
+      assert.equal((await search('203.0.113.9')).status, 429);
+    } finally {
+      await app.close();
+    }
+  });
+});
