@@ -168,7 +168,7 @@ class SpaceCaptions {
 export class Captions {
   readonly #o: CaptionsOptions;
   readonly #rooms = new Map<string, CaptionSource>();
-  /** The host's choice per live Space (absent: `defaultOn`). */
+  /** The host's choice per live Space made on this node since its room opened (absent: `defaultOn` or `restore`). */
   readonly #wanted = new Map<string, boolean>();
   readonly #active = new Map<string, SpaceCaptions>();
   /** Every final line of each Space captioned at some point while its program runs (across the host's toggles). */
@@ -253,6 +253,18 @@ export class Captions {
     if (!on) this.#stop(spaceId);
     this.#wanted.set(spaceId, on);
     return this.view(spaceId);
+  }
+
+  /**
+   * The host's choice kept from before the room opened here (a restart, another node taking the Space
+   * over), applied unless the host chose again on this node since. Never throws: a Space refused for
+   * `maxSpaces` is logged and counted (`refused`), as under `defaultOn`.
+   */
+  restore(spaceId: string, on: boolean): void {
+    const room = this.#rooms.get(spaceId);
+    if (room === undefined || this.#wanted.has(spaceId) || !this.#o.enabled) return;
+    if (!on) this.#stop(spaceId);
+    else if (this.available().ok) this.#start(room);
   }
 
   /** For the room state: null where the Space is not captioned. */

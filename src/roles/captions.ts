@@ -2,7 +2,7 @@ import { Captions } from '../captions/captions.ts';
 export type { Captions } from '../captions/captions.ts';
 import { captionsMetrics } from '../captions/metrics.ts';
 import type { Config } from '../config/schema.ts';
-import { captionsRoutes } from '../control/http/captions-routes.ts';
+import { captionsRoutes, type CaptionsToggle } from '../control/http/captions-routes.ts';
 import type { App } from '../control/http/types.ts';
 import type { ControlPlane } from '../control/plane.ts';
 import { TranscriptIndex } from '../control/transcripts.ts';
@@ -12,6 +12,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ListenerFailures } from '../lib/typed-emitter.ts';
 import type { StagePlane } from '../stage/plane.ts';
+import type { CaptionsChoices } from '../storage/captions-store.ts';
 import type { Metrics } from './metrics.ts';
 
 /**
@@ -40,11 +41,27 @@ export function liveCaptions(parts: {
  * the Space ended) its transcript is flushed and handed on (`captions.events` `transcript`); else
  * (the node stops, the Space moves) the lines so far are held.
  */
-export function followStage(captions: Captions, stage: StagePlane): void {
+export function followStage(captions: Captions, stage: StagePlane, choices: CaptionsChoices, log: Logger): void {
   stage.events.on('room', (room) => {
     captions.attach(room);
     room.program.on('end', ({ final }) => (final ? void captions.end(room.spaceId) : captions.detach(room.spaceId)));
+    // The host's toggle from before this room opened here (a restart, a failover) is applied again.
+    choices.chosen(room.spaceId).then(
+      (on) => on !== undefined && captions.restore(room.spaceId, on),
+      (error: unknown) => log.warn({ spaceId: room.spaceId, err: error }, "captions: the host's choice could not be read"),
+    );
   });
+}
+
+/** The toggle on the node that holds the Space: applied here, then kept for the next node or start. */
+export function localToggle(captions: Captions, choices: CaptionsChoices, clock: Clock): CaptionsToggle {
+  return {
+    async set(spaceId, on) {
+      const view = captions.set(spaceId, on);
+      await choices.choose(spaceId, on, clock.now());
+      return view;
+    },
+  };
 }
 
 /** A room-state source with the Space's captions added (`captions`: on, automatic, the last lines). */
@@ -72,8 +89,8 @@ export function captionedOrigin(captions: Captions, deps: Omit<OriginDeps, 'subt
  * `PUT /api/spaces/:id/captions` on the API app; and each transcript written here indexed in the
  * database for `GET /api/transcripts/search`.
  */
-export function mountCaptions(app: App, plane: ControlPlane, config: Readonly<Config>, captions: Captions): void {
-  captionsRoutes(app, { plane, config }, captions);
+export function mountCaptions(app: App, plane: ControlPlane, config: Readonly<Config>, captions: Captions, clock: Clock): void {
+  captionsRoutes(app, { plane, config }, localToggle(captions, plane.spaces.store.captionsChoices(), clock));
   const index = new TranscriptIndex(plane.spaces.store, app.log.child({ plane: 'control', part: 'transcripts' }));
   captions.events.on('transcript.saved', ({ spaceId, lines }) => void index.index(spaceId, lines));
 }

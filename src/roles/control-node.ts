@@ -12,6 +12,7 @@ import { ListenerFailures } from '../lib/typed-emitter.ts';
 import { openStore } from '../storage/open.ts';
 import { mediaStages, stageUrlFor } from './media-leases.ts';
 import { linkCluster, type ClusterLink } from './cluster.ts';
+import { remoteCaptions } from './remote-captions.ts';
 import { buildControlApp, type ControlApp } from './control.ts';
 import { Metrics } from './metrics.ts';
 
@@ -89,6 +90,7 @@ export async function startControl(
       admittedListeners: () => fleet.listeners(),
       spaceListeners: (spaceId) => fleet.listeners(spaceId),
       checks: () => ({ keys: cluster.keysCheck(), fleet: fleetCheck(cluster) }),
+      captions: remoteCaptions(cluster, log),
       web: {
         distDir: fileURLToPath(new URL('../../web/dist', import.meta.url)),
         origins: () => ({

@@ -3,6 +3,7 @@ import { Admission, type AdmissionDeps, type LoadSignals } from '../admission/pl
 import { AbandonmentWatch } from '../control/abandonment.ts';
 import { admissionMetrics } from '../admission/metrics.ts';
 import { mountControlApi } from '../control/http/api.ts';
+import { captionsRoutes, type CaptionsToggle } from '../control/http/captions-routes.ts';
 import { RequestAuth } from '../control/http/auth.ts';
 import { joinDoor } from '../control/http/join-door.ts';
 import type { RecordingFiles } from '../control/http/types.ts';
@@ -176,6 +177,8 @@ export interface ControlAppExtras {
   /** One Space's listeners over the fleet's edges (default 0). */
   readonly spaceListeners?: (spaceId: string) => number;
   readonly checks?: OpsDeps['checks'];
+  /** `PUT /api/spaces/:id/captions`, passed on to the media node holding the Space (cluster mode). */
+  readonly captions?: CaptionsToggle;
   /** Serves the web app too, from this built directory, with these origins in its CSP. */
   readonly web?: { readonly distDir: string; readonly origins: () => WebOrigins } | undefined;
 }
@@ -210,6 +213,7 @@ export async function buildControlApp(parts: Omit<ControlParts, 'admittedListene
     await services.stop();
   });
   await mountControl(app, services, { ...parts, live });
+  if (parts.captions !== undefined) captionsRoutes(app, { plane: services.plane, config: parts.config }, parts.captions);
   if (parts.web !== undefined) {
     const { distDir, origins } = parts.web;
     const pageHead = sharedPageHead({ plane: services.plane, live });

@@ -146,7 +146,7 @@ async function wire(
   const parts: Parts = { ...base, metrics, failures, urls, captions: liveCaptions({ config, clock, log, failures, metrics }) };
   const planes = buildPlanes(parts);
   const { services, stage, origin, edge, bucket, leases } = planes;
-  followStage(parts.captions, stage);
+  followStage(parts.captions, stage, store.captionsChoices(), log);
   const { app, stageApp } = await buildHttp(parts, planes);
   await bucket?.open();
   base.reportWith(() => ({
@@ -382,7 +382,7 @@ async function buildHttp(parts: Parts, planes: ReturnType<typeof buildPlanes>) {
     recordingFiles: downloads,
   });
   originRoutes(app, origin, signer, clock);
-  mountCaptions(app, services.plane, config, parts.captions);
+  mountCaptions(app, services.plane, config, parts.captions, clock);
   await webRoutes(app, {
     distDir: fileURLToPath(new URL('../../web/dist', import.meta.url)),
     origins: () => ({

@@ -277,6 +277,18 @@ CREATE TABLE transcript_lines (
 CREATE INDEX transcript_lines_by_space ON transcript_lines(space_id, start_ms)
 `,
   },
+  {
+    // The host's live-captions toggle, kept so that a restarted or new media node applies it again.
+    id: 9,
+    name: 'captions choice',
+    sql: `
+CREATE TABLE space_captions (
+  space_id TEXT PRIMARY KEY REFERENCES spaces(id) ON DELETE CASCADE,
+  captions_on INTEGER NOT NULL,
+  chosen_at BIGINT NOT NULL
+)
+`,
+  },
 ];
 
 /**

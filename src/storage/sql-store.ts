@@ -1,5 +1,6 @@
 import { isUniqueViolation, type Row, type SqlDriver, type SqlRunner, type SqlValue } from './driver.ts';
 import { migrate } from './migrations.ts';
+import { SqlCaptionsChoices } from './captions-store.ts';
 import type { NotifyStore } from './notify-store.ts';
 import { SqlNotifyStore } from './sql-notify-store.ts';
 import type { CommunityStore } from './community-store.ts';
@@ -72,6 +73,9 @@ export class SqlStore implements Store {
     return new SqlCommunityStore(this.#db);
   }
 
+  captionsChoices(): SqlCaptionsChoices {
+    return new SqlCaptionsChoices(this.#db);
+  }
   /** Notifications' tables (contacts, webhooks, the outbox) on the same database. */
   notifications(): NotifyStore {
     return new SqlNotifyStore(this.#db);
@@ -117,10 +121,7 @@ export class SqlStore implements Store {
   }
 
   async deletedReplays(): Promise<string[]> {
-    const rows = await this.#db.all(
-      'SELECT id FROM spaces WHERE replay_deleted_at IS NOT NULL ORDER BY replay_deleted_at, id',
-      [],
-    );
+    const rows = await this.#db.all('SELECT id FROM spaces WHERE replay_deleted_at IS NOT NULL ORDER BY replay_deleted_at, id');
     return rows.map((r) => String(r.id));
   }
 

@@ -1,3 +1,4 @@
+import type { CaptionsChoices } from './captions-store.ts';
 import type { CommunityStore } from './community-store.ts';
 
 /**
@@ -121,6 +122,8 @@ export interface Store {
   ping(): Promise<void>;
   /** Profiles, follows, blocks, reports, the audit log, analytics: on this store's connection or transaction. */
   community(): CommunityStore;
+  /** The hosts' live-captions toggles (`space_captions`). */
+  captionsChoices(): CaptionsChoices;
   close(): Promise<void>;
 
   /**

@@ -58,3 +58,50 @@ test('the toggle: off by config, no room, and maxSpaces are refused with their c
     captions.close();
   }
 });
+
+test("restore: the host's kept choice is applied to a room opening here, unless the host chose again since; never throws", () => {
+  const base = {
+    enabled: true,
+    maxSpaces: 1,
+    modelDir: '/nonexistent',
+    clock: systemClock,
+    log,
+    onListenerError: rethrow,
+    availability: () => ({ ok: true }) as const,
+  };
+  const captions = new Captions({ ...base, defaultOn: false });
+  try {
+    captions.restore('sp_none', true); // no room here: nothing, no throw
+    assert.equal(captions.activeSpaces, 0);
+    captions.attach(new FakeRoom('sp_a'));
+    captions.restore('sp_a', true);
+    assert.equal(captions.view('sp_a').on, true, 'captioned again, as the host last asked');
+    captions.attach(new FakeRoom('sp_b'));
+    captions.restore('sp_b', true);
+    assert.equal(captions.view('sp_b').on, false, 'no room under maxSpaces: none, and no throw');
+    assert.equal(captions.refused, 1, 'but counted');
+    captions.set('sp_a', false);
+    captions.restore('sp_a', true);
+    assert.equal(
+      captions.view('sp_a').on,
+      false,
+      'a choice made here since the room opened wins over the kept one (a late read)',
+    );
+  } finally {
+    captions.close();
+  }
+  const byDefault = new Captions({ ...base, defaultOn: true });
+  try {
+    byDefault.attach(new FakeRoom('sp_c'));
+    assert.equal(byDefault.view('sp_c').on, true, 'defaultOn');
+    byDefault.restore('sp_c', false);
+    assert.equal(byDefault.view('sp_c').on, false, 'the host turned them off: a restart does not turn them on again');
+  } finally {
+    byDefault.close();
+  }
+  const disabled = new Captions({ ...base, enabled: false, defaultOn: false });
+  disabled.attach(new FakeRoom('sp_d'));
+  disabled.restore('sp_d', true);
+  assert.equal(disabled.view('sp_d').on, false, 'off by config: a kept choice does not turn them on');
+  disabled.close();
+});

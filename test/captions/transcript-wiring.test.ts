@@ -39,7 +39,7 @@ test('a captioned Space ends: its transcript is written beside its recording and
       programBitrateBps: 64_000,
       preSkip: 312,
     });
-    mountCaptions(api, app.plane, app.config, captions);
+    mountCaptions(api, app.plane, app.config, captions, app.clock);
     const host = await app.signUp('tw_host');
     const space = async (title: string) => {
       const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title } })).json.space.id as string;

@@ -76,8 +76,8 @@ export async function makeTestApp(
       get(target, key) {
         const value: unknown = Reflect.get(target, key, target);
         if (typeof value !== 'function' || key === 'close') return typeof value === 'function' ? value.bind(target) : value;
-        // The community tables' store is watched too (an outage reaches it; the hook sees its calls).
-        if (key === 'community') return () => watched(target.community() as unknown as Store);
+        // The community tables' (and captions choices') store is watched too (an outage reaches it; the hook sees its calls).
+        if (key === 'community' || key === 'captionsChoices') return () => watched(target[key]() as unknown as Store);
         const method = value as (...a: unknown[]) => unknown;
         return async (...args: unknown[]) => {
           if (outage !== undefined) throw outage;

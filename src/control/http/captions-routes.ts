@@ -1,13 +1,19 @@
 import { Type } from 'typebox';
 import { AmphiError } from '../../errors.ts';
-import { RequestAuth } from './auth.ts';
+import { RequestAuth, sessionToken } from './auth.ts';
 import { errors, SpaceParams } from './schemas.ts';
 import type { App, RouteContext } from './types.ts';
 
-/** What the route needs of the media node's captions (`captions/captions.ts`). */
+/**
+ * What the route needs of the Space's captions: on a media node its own (`roles/captions.ts`
+ * `localToggle`), on a control node the media node holding the Space (`roles/remote-captions.ts`).
+ */
 export interface CaptionsToggle {
-  /** Throws `CAPTIONS_UNAVAILABLE`, `SPACE_NOT_LIVE` or `CAPTIONS_BUSY`. */
-  set(spaceId: string, on: boolean): { readonly on: boolean };
+  /**
+   * Throws `CAPTIONS_UNAVAILABLE`, `SPACE_NOT_LIVE` or `CAPTIONS_BUSY`. `token`: the caller's session,
+   * which a control node presents to the media node (checked there again).
+   */
+  set(spaceId: string, on: boolean, token: string): Promise<{ readonly on: boolean }>;
 }
 
 const CaptionsBody = Type.Object(
@@ -26,7 +32,8 @@ const CaptionsState = Type.Object(
 
 /**
  * `PUT /api/spaces/:id/captions`: the host or a co-host turns live captions on or off. Mounted by the
- * roles that run the stage (embedded mode), where the Space's program is.
+ * embedded role and the media nodes (where the Space's program is), and by control nodes, which pass
+ * it on to the media node holding the Space.
  */
 export function captionsRoutes(
   app: App,
@@ -52,7 +59,8 @@ export function captionsRoutes(
       const role = members.find((m) => m.accountId === actor.id)?.role;
       if (role !== 'host' && role !== 'cohost') throw new AmphiError('MODERATOR_ONLY');
       if (space.state !== 'live') throw new AmphiError('SPACE_NOT_LIVE');
-      return { on: captions.set(space.id, request.body.on).on, automatic: true as const };
+      const { on } = await captions.set(space.id, request.body.on, sessionToken(request)!);
+      return { on, automatic: true as const };
     },
   );
 }
