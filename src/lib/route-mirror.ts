@@ -6,6 +6,8 @@ export interface MirrorOptions {
 }
 
 const NOTHING = () => {};
+/** A dot-dot segment (either slash) or a NUL in a decoded wildcard rest: no file of ours is named so. */
+const CLIMBS = /(?:^|[/\\])\.\.(?:[/\\]|$)|\0/;
 
 /**
  * A copy of the framework's routing table, made by the framework's own router library (find-my-way,
@@ -40,10 +42,17 @@ export class RouteMirror {
     }
   }
 
-  /** False only when no route matches `method` and `url` (a request target: path and query). */
+  /**
+   * False when no route matches `method` and `url` (a request target: path and query), or when the
+   * route is a wildcard (the static files under `/assets/*`) and its rest climbs out of it (`..`,
+   * encoded or not): the static file server would refuse it too, after the framework's whole pipeline.
+   */
   routable(method: string, url: string): boolean {
     try {
-      return this.#router.find(method as HTTPMethod, url) !== null;
+      const found = this.#router.find(method as HTTPMethod, url);
+      if (found === null) return false;
+      const rest = (found.params as Record<string, string | undefined>)['*'];
+      return rest === undefined || !CLIMBS.test(rest);
     } catch {
       return true;
     }

@@ -267,6 +267,7 @@ describe('createHttpApp', { timeout: 20_000 }, () => {
     app.get('/api/things/:id', () => ({ ok: true }));
     app.get('/@:handle', () => ({ page: true }));
     app.get('/', () => ({ home: true }));
+    app.get('/assets/*', () => ({ asset: true }));
     await using(app, async () => {
       // A URL only the framework can judge (a bad escape in a parameter) goes to it: its router answers 400.
       assert.equal((await dispatch(app, '/api/things/%E0%A4%A')).status, 400);
@@ -275,7 +276,15 @@ describe('createHttpApp', { timeout: 20_000 }, () => {
       reachedFramework--;
       const framework404 = { status: injected.statusCode, body: injected.body };
       assert.equal(framework404.status, 404);
-      for (const junk of ['/wp-login.php', '/.env', '/api/nope/more', '/API/things/1', '/l', '/@bob/x']) {
+      for (const junk of [
+        '/wp-login.php',
+        '/.env',
+        '/api/nope/more',
+        '/API/things/1',
+        '/l',
+        '/@bob/x',
+        '/assets/..%2f..%2fpackage.json',
+      ]) {
         const answer = await dispatch(app, junk);
         assert.deepEqual(answer, framework404, junk);
       }
@@ -286,12 +295,13 @@ describe('createHttpApp', { timeout: 20_000 }, () => {
         ['/', 200],
         ['/?q=1', 200],
         ['/%61pi/things/1', 200],
+        ['/assets/app-1234.js', 200],
       ] as const) {
         assert.equal((await dispatch(app, path)).status, status, path);
       }
-      assert.equal(reachedFramework, 5, 'routable paths (and an encoded one, which the router decodes) reach the framework');
+      assert.equal(reachedFramework, 6, 'routable paths (and an encoded one, which the router decodes) reach the framework');
       // Each junk answer is recorded as the framework records its own not-found answers.
-      assert.ok(recorded.filter((r) => r === 'unmatched GET 404').length >= 6, recorded.join('; '));
+      assert.ok(recorded.filter((r) => r === 'unmatched GET 404').length >= 7, recorded.join('; '));
     });
   });
 

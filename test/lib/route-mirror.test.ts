@@ -20,11 +20,13 @@ describe('RouteMirror: the routing table copied, to refuse what no route matches
       ['POST', '/api/spaces'],
       ['GET', '/@bob'],
       ['GET', '/assets/a/b.js'],
+      ['GET', '/assets/a..b/c...js'],
+      ['GET', '/assets/.well/x.js'],
     ] as const)
       assert.equal(mirror.routable(method, url), true, `${method} ${url}`);
   });
 
-  test('scanners’ paths, a wrong case and a wrong method are not', () => {
+  test('scanners’ paths, a wrong case, a wrong method and a climb out of a wildcard are not', () => {
     for (const [method, url] of [
       ['GET', '/wp-login.php'],
       ['GET', '/.env'],
@@ -32,6 +34,12 @@ describe('RouteMirror: the routing table copied, to refuse what no route matches
       ['GET', '/API/spaces/sp_1'],
       ['DELETE', '/api/spaces/sp_1'],
       ['GET', '/api/spaces/sp_1/extra'],
+      ['GET', '/assets/..%2f..%2fpackage.json'],
+      ['GET', '/assets/%2e%2e/%2e%2e/etc/passwd'],
+      ['GET', '/assets/a/../../x'],
+      ['GET', '/assets/..%5c..%5cpackage.json'],
+      ['GET', '/assets/..'],
+      ['GET', '/assets/a%00.js'],
     ] as const)
       assert.equal(mirror.routable(method, url), false, `${method} ${url}`);
   });
