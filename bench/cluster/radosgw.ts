@@ -9,6 +9,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sleep } from '../lib/sleep.ts';
@@ -44,30 +45,28 @@ export async function startRadosgw(t: Teardown, dir: string): Promise<Radosgw> {
   for (const sub of ['run', 'log', 'mon/a', 'osd/0']) mkdirSync(join(dir, sub), { recursive: true });
   const conf = join(dir, 'ceph.conf');
   writeFileSync(conf, cephConf(dir, fsid, monPort, rgwPort));
-  const ceph = (bin: string, args: string[]) => {
-    const run = spawnSync(bin, [...args, '-c', conf], { encoding: 'utf8', timeout: 30_000 });
-    if (run.status !== 0) throw new Error(`radosgw: ${bin} ${args.join(' ')} failed: ${run.stderr || run.stdout}`);
-    return run.stdout;
-  };
+  // Never spawnSync here: a bench signalled while a Ceph tool runs must stop at once (its teardown
+  // runs on the event loop), and a tool still running then is a child its teardown ends.
+  const ceph = (bin: string, args: string[]) => command(t, bin, [...args, '-c', conf]);
   const daemon = (bin: string, args: string[]) => {
     const child = spawn(bin, ['-f', ...args, '-c', conf], { stdio: 'ignore' });
     child.once('error', () => {});
     return t.child(child, 3000);
   };
 
-  spawnSync('monmaptool', ['--create', '--addv', 'a', `[v2:127.0.0.1:${monPort}]`, '--fsid', fsid, join(dir, 'monmap')]);
-  ceph('ceph-mon', ['--mkfs', '-i', 'a', '--monmap', join(dir, 'monmap')]);
+  await command(t, 'monmaptool', ['--create', '--addv', 'a', `[v2:127.0.0.1:${monPort}]`, '--fsid', fsid, join(dir, 'monmap')]);
+  await ceph('ceph-mon', ['--mkfs', '-i', 'a', '--monmap', join(dir, 'monmap')]);
   daemon('ceph-mon', ['-i', 'a']);
   await until(() => answers('127.0.0.1', monPort, false), 'ceph-mon');
-  const osdId = ceph('ceph', ['osd', 'create']).trim();
-  ceph('ceph-osd', ['-i', osdId, '--mkfs']);
+  const osdId = (await ceph('ceph', ['osd', 'create'])).trim();
+  await ceph('ceph-osd', ['-i', osdId, '--mkfs']);
   daemon('ceph-osd', ['-i', osdId]);
-  await until(() => Promise.resolve(/1 up/.test(ceph('ceph', ['osd', 'stat']))), 'ceph-osd');
+  await until(async () => /1 up/.test(await ceph('ceph', ['osd', 'stat'])), 'ceph-osd');
 
   let gateway = daemon('radosgw', ['-n', 'client.rgw']);
   const started = () => until(() => answers('127.0.0.1', rgwPort, false), 'radosgw');
   await started();
-  ceph('radosgw-admin', [
+  await ceph('radosgw-admin', [
     'user',
     'create',
     '--uid=amphi',
@@ -87,6 +86,19 @@ export async function startRadosgw(t: Teardown, dir: string): Promise<Radosgw> {
       await started();
     },
   };
+}
+
+/** Runs a Ceph tool to its end (30 s at most) and returns its output; a failure throws with what it said. */
+async function command(t: Teardown, bin: string, args: string[]): Promise<string> {
+  const child = t.child(spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] }), 1000);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const [code] = (await once(child, 'close').finally(() => clearTimeout(timer))) as [number | null];
+  if (code !== 0) throw new Error(`radosgw: ${bin} ${args.join(' ')} failed (${code ?? 'killed'}): ${err || out}`);
+  return out;
 }
 
 async function until(ready: () => Promise<boolean>, what: string): Promise<void> {
