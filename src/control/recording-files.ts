@@ -10,8 +10,13 @@
 export interface RecordingFiles {
   /** The finished recording of a Space, or undefined while it is still recording or when there is none. */
   open(spaceId: string): Promise<RecordingFile | undefined>;
-  /** Its chapters by speaker (account ids; times on the recording's timeline; a live one's so far), or undefined. */
-  chapters(spaceId: string): Promise<readonly { startMs: number; endMs: number; speaker: string }[] | undefined>;
+  /**
+   * Its chapters by speaker (account ids; times on the recording's timeline; a live one's so far), or
+   * undefined. Where the replay has a transcript, each chapter has the first words said in it (`excerpt`).
+   */
+  chapters(
+    spaceId: string,
+  ): Promise<readonly { startMs: number; endMs: number; speaker: string; excerpt?: string | undefined }[] | undefined>;
   /**
    * Cuts and stores a clip of the recording (finished, or live: what is recorded so far): `from`..`to`
    * ms on its timeline, or the `last` ms recorded. Undefined when there is no recording; a range outside

@@ -1,10 +1,13 @@
 import type { SegmentInfo } from './playlist.ts';
+import type { TranscriptLine } from './transcript.ts';
 
 /** One stretch of a replay and who spoke in it (an account id). Times on the replay's timeline, gaps included. */
 export interface Chapter {
   readonly startMs: number;
   readonly endMs: number;
   readonly speaker: string;
+  /** Where the replay has a transcript: the first words said in the chapter (`withExcerpts`). */
+  readonly excerpt?: string;
 }
 
 /** A turn shorter than this (a "yes", a laugh) stays in the chapter around it. */
@@ -66,4 +69,35 @@ export function mostHeard(heard: ReadonlyMap<string, number>, frames: number): s
     most = count;
   }
   return best;
+}
+
+/** Words in a chapter's excerpt: the start of what was said, about a short sentence. */
+export const EXCERPT_WORDS = 8;
+
+/** A transcript line as `withExcerpts` reads it (times in ms on the replay's timeline), its words maybe untimed. */
+type SpokenLine = Omit<TranscriptLine, 'words'> & { readonly words?: TranscriptLine['words'] };
+
+/**
+ * Each chapter with what was said at its start, from the replay's transcript: the first
+ * `EXCERPT_WORDS` words that start in it (`startMs` included, `endMs` not), with "…" when it says
+ * more. Words are timed one by one where the line has them; else each word of a line is counted at
+ * the line's start. A chapter in which no word starts has no excerpt.
+ */
+export function withExcerpts(chapters: readonly Chapter[], lines: readonly SpokenLine[]): Chapter[] {
+  const words = lines
+    .flatMap((l): { word: string; startMs: number }[] =>
+      l.words !== undefined && l.words.length > 0
+        ? l.words.map((w) => ({ word: w.word, startMs: w.startMs }))
+        : l.text.split(/\s+/).flatMap((word) => (word === '' ? [] : [{ word, startMs: l.startMs }])),
+    )
+    .sort((a, b) => a.startMs - b.startMs);
+  let next = 0; // chapters are in order and do not overlap: one pass over the words
+  return chapters.map((chapter) => {
+    while (next < words.length && words[next]!.startMs < chapter.startMs) next++;
+    const said: string[] = [];
+    while (next < words.length && words[next]!.startMs < chapter.endMs) said.push(words[next++]!.word);
+    if (said.length === 0) return chapter;
+    const excerpt = said.slice(0, EXCERPT_WORDS).join(' ') + (said.length > EXCERPT_WORDS ? '…' : '');
+    return { ...chapter, excerpt };
+  });
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ClipRange, RecordingFile, RecordingFiles } from '../control/http/types.ts';
 import { AmphiError } from '../errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { chaptersOf, type Chapter } from './chapters.ts';
+import { chaptersOf, withExcerpts, type Chapter } from './chapters.ts';
 import { CLIP_MAX_MS, CLIP_MIN_MS, cutClip, recordedMs } from './clips.ts';
 import { segmentUri } from './playlist.ts';
 import type { MediaStorage } from './storage.ts';
@@ -99,10 +99,18 @@ export class RecordingDownloads implements RecordingFiles {
     return this.#storage.load(spaceId, clipFile(clipId));
   }
 
+  /** Chapters by speaker; where the replay has a transcript, each with the first words said in it. */
   async chapters(spaceId: string): Promise<Chapter[] | undefined> {
     if (!SPACE_ID.test(spaceId)) return undefined;
     const manifest = await this.#manifest(spaceId); // finished, or what a live Space recorded so far
-    return manifest === undefined ? undefined : chaptersOf(manifest.segments, manifest.partTargetMs);
+    if (manifest === undefined) return undefined;
+    const chapters = chaptersOf(manifest.segments, manifest.partTargetMs);
+    if (chapters.length === 0 || !manifest.ended) return chapters; // a transcript is written at the end
+    const transcript = await loadTranscript(this.#storage, spaceId).catch((error: unknown) => {
+      this.#log.warn({ spaceId, err: error }, 'transcript unreadable: chapters without excerpts');
+      return undefined;
+    });
+    return transcript === undefined ? chapters : withExcerpts(chapters, transcript.lines);
   }
 
   transcript(spaceId: string): Promise<Transcript | undefined> {

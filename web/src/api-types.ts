@@ -320,7 +320,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A Space's recording in chapters by speaker (who spoke when, from the stage's speaking flags): an ended Space's replay, or a live one's so far (to catch up from). Times in seconds on the recording's timeline */
+        /** A Space's recording in chapters by speaker (who spoke when, from the stage's speaking flags): an ended Space's replay, or a live one's so far (to catch up from). Times in seconds on the recording's timeline. Where the replay has a transcript, each chapter has an excerpt: its first words */
         get: operations["listChapters"];
         put?: never;
         post?: never;
@@ -337,7 +337,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The same chapters as WebVTT, for <track kind="chapters"> and players that read it */
+        /** The same chapters as WebVTT, for <track kind="chapters"> and players that read it: each cue is @handle, and where the replay has a transcript the excerpt in quotes (@alice: “hello all…”) */
         get: operations["getChaptersVtt"];
         put?: never;
         post?: never;
@@ -2899,6 +2899,8 @@ export interface operations {
                                 id: string;
                                 handle: string;
                             };
+                            /** @description Where the replay has a transcript: the first words said in the chapter ('…' when it says more) */
+                            excerpt?: string;
                         }[];
                     };
                 };

@@ -7,7 +7,8 @@ import type { App, RouteContext } from './types.ts';
 
 /**
  * A replay's chapters by speaker: who spoke when, from the stage's speaking flags, as JSON for the
- * replay page and as WebVTT for `<track kind="chapters">`. Who may read them is who may hear the replay.
+ * replay page and as WebVTT for `<track kind="chapters">`; where the replay has a transcript, each with
+ * the first words said in it. Who may read them is who may hear the replay.
  */
 export function chapterRoutes(app: App, { plane, auth, recordingFiles }: RouteContext): void {
   /** The chapters of a replay the caller may hear, with each speaker's handle. */
@@ -28,7 +29,7 @@ export function chapterRoutes(app: App, { plane, auth, recordingFiles }: RouteCo
         operationId: 'listChapters',
         tags: ['spaces'],
         summary:
-          "A Space's recording in chapters by speaker (who spoke when, from the stage's speaking flags): an ended Space's replay, or a live one's so far (to catch up from). Times in seconds on the recording's timeline",
+          "A Space's recording in chapters by speaker (who spoke when, from the stage's speaking flags): an ended Space's replay, or a live one's so far (to catch up from). Times in seconds on the recording's timeline. Where the replay has a transcript, each chapter has an excerpt: its first words",
         params: SpaceParams,
         response: { 200: Chapters, ...errors(400, 401, 403, 404, 409, 410) },
       },
@@ -42,6 +43,7 @@ export function chapterRoutes(app: App, { plane, auth, recordingFiles }: RouteCo
           start: c.startMs / 1000,
           end: c.endMs / 1000,
           speaker: { id: c.speaker, handle: c.handle },
+          ...(c.excerpt === undefined ? {} : { excerpt: c.excerpt }),
         })),
       };
     },
@@ -53,7 +55,8 @@ export function chapterRoutes(app: App, { plane, auth, recordingFiles }: RouteCo
       schema: {
         operationId: 'getChaptersVtt',
         tags: ['spaces'],
-        summary: 'The same chapters as WebVTT, for <track kind="chapters"> and players that read it',
+        summary:
+          'The same chapters as WebVTT, for <track kind="chapters"> and players that read it: each cue is @handle, and where the replay has a transcript the excerpt in quotes (@alice: “hello all…”)',
         params: SpaceParams,
         response: {
           200: { description: 'WebVTT', content: { 'text/vtt': { schema: Type.String() } } },
@@ -66,7 +69,7 @@ export function chapterRoutes(app: App, { plane, auth, recordingFiles }: RouteCo
       return reply
         .type('text/vtt; charset=utf-8')
         .header('cache-control', `private, max-age=${live ? 5 : 3600}`)
-        .send(chaptersVtt(list.map((c) => ({ startMs: c.startMs, endMs: c.endMs, title: `@${c.handle}` }))));
+        .send(chaptersVtt(list.map((c) => ({ startMs: c.startMs, endMs: c.endMs, title: chapterTitle(c.handle, c.excerpt) }))));
     },
   );
 }
@@ -74,4 +77,12 @@ export function chapterRoutes(app: App, { plane, auth, recordingFiles }: RouteCo
 /** WebVTT chapters: one cue per chapter, numbered and titled. */
 export function chaptersVtt(chapters: readonly { startMs: number; endMs: number; title: string }[]): string {
   return webVtt(chapters.map((c, i) => ({ id: String(i + 1), startMs: c.startMs, endMs: c.endMs, text: c.title })));
+}
+
+/** A chapter cue's text: who spoke and, where the replay has a transcript, what they said first (`@alice: “hello all…”`). */
+export function chapterTitle(handle: string, excerpt: string | undefined): string {
+  if (excerpt === undefined) return `@${handle}`;
+  // Cue text is markup: a literal & or < must be escaped.
+  const text = excerpt.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+  return `@${handle}: “${text}”`;
 }

@@ -254,6 +254,11 @@ export const Chapters = Type.Object({
       start: Type.Number({ description: "Seconds from the start of the replay's timeline" }),
       end: Type.Number(),
       speaker: Type.Object({ id: Type.String(), handle: Type.String() }),
+      excerpt: Type.Optional(
+        Type.String({
+          description: "Where the replay has a transcript: the first words said in the chapter ('…' when it says more)",
+        }),
+      ),
     }),
   ),
 });

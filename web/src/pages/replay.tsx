@@ -19,6 +19,8 @@ interface Chapter {
   readonly start: number;
   readonly end: number;
   readonly speaker: { readonly id: string; readonly handle: string };
+  /** The first words said in it, where the replay has a transcript. */
+  readonly excerpt?: string;
 }
 
 /**
@@ -131,6 +133,7 @@ export function ReplayPage({ id }: { id: string }) {
                   onClick={() => seek(c.start)}
                 >
                   <span class="time">{clock(c.start)}</span> @{c.speaker.handle}
+                  {c.excerpt !== undefined && <span class="excerpt">“{c.excerpt}”</span>}
                 </button>
               </li>
             ))}
