@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { CHROMIUM, launchChromium } from '../helpers/browser.ts';
 import { Cleanup } from '../helpers/cleanup.ts';
+import { servePlayerPage } from '../helpers/player-page.ts';
 import { realTime } from '../helpers/eventually.ts';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
 import { optionalSuite, skipUnless } from '../helpers/skip.ts';
@@ -29,7 +29,6 @@ optionalSuite('hls.js in Chromium', { skip, timeout: 300_000 }, () => {
   /** What `before` started, closed in `after` even if it stopped half-way. */
   const cleanup = new Cleanup();
   let server: LiveServer;
-  let pages: Server;
   let pagesUrl: string;
   let browser: Browser;
   let pub: TonePublisher;
@@ -37,18 +36,7 @@ optionalSuite('hls.js in Chromium', { skip, timeout: 300_000 }, () => {
 
   before(async () => {
     server = cleanup.use('server', await startLiveServer(), (s) => s.shutdown()); // the machine's load is not under test
-    const html = readFileSync(new URL('player.html', import.meta.url));
-    const hlsJs = readFileSync(new URL('../../node_modules/hls.js/dist/hls.min.js', import.meta.url));
-    pages = createServer((req, res) => {
-      const js = req.url === '/hls.js';
-      res.writeHead(200, { 'content-type': js ? 'text/javascript' : 'text/html' }).end(js ? hlsJs : html);
-    });
-    await new Promise<void>((r) => pages.listen(0, '127.0.0.1', r));
-    cleanup.add('page server', () => {
-      pages.closeAllConnections();
-      return new Promise((resolve) => pages.close(resolve));
-    });
-    pagesUrl = `http://127.0.0.1:${(pages.address() as { port: number }).port}`;
+    pagesUrl = await servePlayerPage(cleanup);
     const { spaceId, host } = await server.liveSpace(0);
     const stage = await server.stageToken(spaceId, host.token);
     pub = cleanup.use('tone publisher', await publishTone({ ...stage, frequencyHz: 440 }), (p) => p.close());

@@ -1,7 +1,6 @@
 /// <reference lib="dom" />
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type Hls from 'hls.js';
 import type { Browser, Page } from 'playwright-core';
@@ -11,6 +10,7 @@ import { OpusEncoderMono } from '../../src/stage/codec.ts';
 import { captionsSkip, SENTENCES, spokenScript } from '../captions/speech.ts';
 import { CHROMIUM, launchChromium } from '../helpers/browser.ts';
 import { Cleanup } from '../helpers/cleanup.ts';
+import { servePlayerPage } from '../helpers/player-page.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { startLiveServer, type LiveServer } from '../helpers/server.ts';
 import { optionalSuite, skipUnless } from '../helpers/skip.ts';
@@ -186,18 +186,7 @@ optionalSuite('the subtitle rendition in hls.js', { skip, timeout: 300_000 }, ()
     server = cleanup.use('server', await startLiveServer({ captions: { enabled: true, defaultOn: false, maxSpaces: 1 } }), (s) =>
       s.shutdown(),
     );
-    const html = readFileSync(new URL('player.html', import.meta.url));
-    const hlsJs = readFileSync(new URL('../../node_modules/hls.js/dist/hls.min.js', import.meta.url));
-    const pages: Server = createServer((req, res) => {
-      const js = req.url === '/hls.js';
-      res.writeHead(200, { 'content-type': js ? 'text/javascript' : 'text/html' }).end(js ? hlsJs : html);
-    });
-    await new Promise<void>((r) => pages.listen(0, '127.0.0.1', r));
-    cleanup.add('page server', () => {
-      pages.closeAllConnections();
-      return new Promise((resolve) => pages.close(resolve));
-    });
-    pagesUrl = `http://127.0.0.1:${(pages.address() as { port: number }).port}`;
+    pagesUrl = await servePlayerPage(cleanup);
 
     const { spaceId, host } = await server.liveSpace(0);
     assert.equal((await server.api('PUT', `/api/spaces/${spaceId}/captions`, host.token, { on: true })).status, 200);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { keepPublishing } from '../../bench/lib/whip-tone.ts';
 import { leaseOwner } from '../../src/cluster/lease.ts';
-import { apiAt, CLUSTER_TEST_CONFIG, clusterSkip, clusterSuite, signUp } from '../helpers/cluster.ts';
+import { apiAt, CLUSTER_TEST_CONFIG, clusterSkip, clusterSuite, signUp, stageGrant } from '../helpers/cluster.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { optionalSuite } from '../helpers/skip.ts';
 import { captionsSkip } from '../captions/speech.ts';
@@ -45,11 +45,7 @@ else
         const spaceId = (await api('POST', '/api/spaces', host.token, { title: 'Captions across nodes' })).json.space
           .id as string;
         assert.equal((await api('POST', `/api/spaces/${spaceId}/start`, host.token)).status, 200);
-        const grant = async () => {
-          const r = await api('POST', `/api/spaces/${spaceId}/stage`, host.token);
-          if (r.status !== 200) throw new Error(`stage grant ${r.status}`);
-          return { whipUrl: r.json.whipUrl as string, token: r.json.token as string };
-        };
+        const grant = stageGrant(url, spaceId, host.token);
         const speaker = await keepPublishing({ grant, frequencyHz: 440 });
         try {
           const { playlistUrl } = (await api('POST', `/api/spaces/${spaceId}/join`, undefined, {})).json as {

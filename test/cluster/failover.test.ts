@@ -17,6 +17,7 @@ import {
   finalManifest,
   holdStream,
   signUp,
+  stageGrant,
 } from '../helpers/cluster.ts';
 import { CHROMIUM, launchChromium } from '../helpers/browser.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -74,11 +75,7 @@ clusterSuite(
         const host = await signUp(url, 'failover_host');
         const spaceId = (await api('POST', '/api/spaces', host.token, { title: 'Failover' })).json.space.id as string;
         assert.equal((await api('POST', `/api/spaces/${spaceId}/start`, host.token)).status, 200);
-        const grant = async () => {
-          const r = await api('POST', `/api/spaces/${spaceId}/stage`, host.token);
-          if (r.status !== 200) throw new Error(`stage grant ${r.status}`);
-          return { whipUrl: r.json.whipUrl as string, token: r.json.token as string };
-        };
+        const grant = stageGrant(url, spaceId, host.token);
         const speaker = await keepPublishing({ grant, frequencyHz: 440 });
         const joined = (await api('POST', `/api/spaces/${spaceId}/join`, undefined, {})).json as {
           streamUrl: string;

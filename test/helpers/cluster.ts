@@ -76,6 +76,15 @@ export async function signUp(url: string, handle: string): Promise<{ id: string;
   return { id: r.json.account.id as string, token: r.json.token as string };
 }
 
+/** Asks the cluster (through `url`) for the host's stage grant, as a publisher that keeps publishing does. */
+export function stageGrant(url: string, spaceId: string, token: string): () => Promise<{ whipUrl: string; token: string }> {
+  return async () => {
+    const r = await apiAt(url)('POST', `/api/spaces/${spaceId}/stage`, token);
+    if (r.status !== 200) throw new Error(`stage grant ${r.status}`);
+    return { whipUrl: r.json.whipUrl as string, token: r.json.token as string };
+  };
+}
+
 /** A held live.mp4 stream being read: bytes so far, when the last arrived, whether it ended. */
 export interface HeldStream {
   readonly status: Promise<number>;
