@@ -94,9 +94,3 @@ export function mountCaptions(app: App, plane: ControlPlane, config: Readonly<Co
   const index = new TranscriptIndex(plane.spaces.store, app.log.child({ plane: 'control', part: 'transcripts' }));
   captions.events.on('transcript.saved', ({ spaceId, lines }) => void index.index(spaceId, lines));
 }
-
-/** Runs `fn` once; later calls get the same promise (the composition roots' idempotent close). */
-export function once(fn: () => Promise<void>): () => Promise<void> {
-  let running: Promise<void> | undefined;
-  return () => (running ??= fn());
-}

@@ -36,10 +36,11 @@ import { secureDataDir } from './data-dir.ts';
 import { loadSigningKeys } from './keys.ts';
 import { Metrics } from './metrics.ts';
 import { stageAuthority } from './stage-authority.ts';
-import { captionedOrigin, followStage, liveCaptions, mountCaptions, once, withCaptions, type Captions } from './captions.ts';
+import { captionedOrigin, followStage, liveCaptions, mountCaptions, withCaptions, type Captions } from './captions.ts';
+import { once } from '../lib/once.ts';
 import { webRoutes } from './web.ts';
 import { ListenUrls, portOf } from './listen-urls.ts';
-import { bucketCheck, mediaCheck, mediaStorage, retentionSweep } from './media-storage.ts';
+import { bucketCheck, forgetTranscripts, mediaCheck, mediaStorage, retentionSweep } from './media-storage.ts';
 import { mediaLeases, mediaStages, stageUrlFor, type MediaLeases } from './media-leases.ts';
 
 /** How often a held room-state request re-reads the document (multiplied under overload). */
@@ -173,7 +174,8 @@ async function wire(
         ...(leases === undefined ? {} : { owns: leases.owns }),
       })
     : undefined;
-  const retention = retentionSweep(config.origin.retentionDays, origin, () => store.deletedReplays(), clock, log);
+  const forget = forgetTranscripts(store, log);
+  const retention = retentionSweep(config.origin.retentionDays, origin, () => store.deletedReplays(), clock, log, forget);
   const close = once(async () => {
     log.info('amphi shutting down');
     demo?.close();

@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { TranscriptIndex } from '../control/transcripts.ts';
+import type { Store } from '../storage/store.ts';
 import type { Config } from '../config/schema.ts';
 import { every, type Clock, type TimerHandle } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -93,6 +95,12 @@ export function mediaCheck(health: StorageHealth): HealthCheck {
   if (health.ok) return { ok: true };
   const { reason, since, spaceId, file } = health;
   return { ok: false, reason: `media writes failing: ${reason}`, since: new Date(since).toISOString(), spaceId, file };
+}
+
+/** For the retention sweep: the search index forgets the Spaces whose recordings it deleted. */
+export function forgetTranscripts(store: Store, log: Logger): (spaceIds: readonly string[]) => Promise<void> {
+  const index = new TranscriptIndex(store, log.child({ plane: 'control', part: 'transcripts' }));
+  return (spaceIds) => index.forget(spaceIds);
 }
 
 /**
