@@ -1,6 +1,6 @@
 import type { Logger } from '../lib/logger.ts';
 import type { Store } from '../storage/store.ts';
-import type { TranscriptHit } from '../storage/transcript-store.ts';
+import type { TranscriptHit, TranscriptSearch } from '../storage/transcript-store.ts';
 
 /** Hits per page of a transcript search. */
 export const TRANSCRIPT_PAGE = 20;
@@ -46,16 +46,15 @@ export class TranscriptIndex {
 
 /**
  * A page of lines containing `phrase`: public replays, or (`hostId`) that host's own; with `endedAfter`
- * (ms), only Spaces that ended since (retention deletes the older recordings: their lines never show).
+ * (ms), only Spaces that ended since (retention deletes the older recordings: their lines never show);
+ * with `viewerId`, none of the Spaces whose replay refuses that account (removed, or blocked by the host).
  */
 export async function searchTranscripts(
   store: Store,
-  phrase: string,
-  hostId: string | undefined,
-  offset: number,
-  endedAfter?: number,
+  query: Pick<TranscriptSearch, 'phrase' | 'hostId' | 'offset' | 'endedAfter' | 'viewerId'>,
 ): Promise<{ hits: TranscriptHit[]; nextOffset: number | null }> {
-  const search = { phrase, hostId, limit: TRANSCRIPT_PAGE + 1, offset, endedAfter };
+  const { offset } = query;
+  const search = { ...query, limit: TRANSCRIPT_PAGE + 1 };
   const found = await store.community().searchTranscripts(search);
   return { hits: found.slice(0, TRANSCRIPT_PAGE), nextOffset: found.length > TRANSCRIPT_PAGE ? offset + TRANSCRIPT_PAGE : null };
 }

@@ -27,6 +27,8 @@ export interface TranscriptSearch {
   readonly hostId?: string | undefined;
   /** Only Spaces that ended at or after this (ms): older ones are past retention, their replays deleted. */
   readonly endedAfter?: number | undefined;
+  /** Who searches (signed in): not the Spaces they were removed from, nor those of hosts who block them. */
+  readonly viewerId?: string | undefined;
 }
 
 /** Replays' transcripts, line by line, for search (`transcript_lines`). */
@@ -57,15 +59,22 @@ export async function saveTranscriptLines(db: SqlRunner, spaceId: string, lines:
 export async function searchTranscriptLines(db: SqlRunner, q: TranscriptSearch): Promise<TranscriptHit[]> {
   const whose = q.hostId === undefined ? 's.allow_anonymous = 1' : 's.host_id = ?';
   const since = q.endedAfter === undefined ? '' : ' AND s.ended_at >= ?';
+  // The replay itself refuses them (a removal, a host's block): its lines are not theirs to read either.
+  const barred =
+    q.viewerId === undefined
+      ? ''
+      : ` AND NOT EXISTS (SELECT 1 FROM bans b WHERE b.space_id = s.id AND b.account_id = ?)
+         AND NOT EXISTS (SELECT 1 FROM host_blocks hb WHERE hb.host_id = s.host_id AND hb.account_id = ?)`;
   const rows = await db.all(
     `SELECT t.space_id, t.start_ms, t.text, s.title, s.host_id, a.handle
      FROM transcript_lines t JOIN spaces s ON s.id = t.space_id JOIN accounts a ON a.id = s.host_id
-     WHERE LOWER(t.text) LIKE ? ESCAPE '\\' AND s.state = 'ended' AND s.replay_deleted_at IS NULL AND ${whose}${since}
+     WHERE LOWER(t.text) LIKE ? ESCAPE '\\' AND s.state = 'ended' AND s.replay_deleted_at IS NULL AND ${whose}${since}${barred}
      ORDER BY s.ended_at DESC, t.space_id, t.start_ms LIMIT ? OFFSET ?`,
     [
       containsPattern(q.phrase),
       ...(q.hostId === undefined ? [] : [q.hostId]),
       ...(q.endedAfter === undefined ? [] : [Math.floor(q.endedAfter)]),
+      ...(q.viewerId === undefined ? [] : [q.viewerId, q.viewerId]),
       q.limit,
       q.offset,
     ],

@@ -59,6 +59,22 @@ function suite(name: string, open: OpenStore): void {
       assert.deepEqual(await search('slow'), []);
     });
 
+    test('a viewer does not find the replays that refuse them: removed from the Space, or blocked by its host', async () => {
+      const host = await account('tr_barring');
+      const [viewer, removed, blocked] = [await account('tr_viewer'), await account('tr_removed'), await account('tr_blocked')];
+      const id = await replay(host, ['a barred phrase']);
+      await store.ban(id, removed, host, T0);
+      assert.ok(await store.community().block(host, blocked, T0));
+      const seenBy = async (viewerId?: string) =>
+        (await store.community().searchTranscripts({ phrase: 'barred phrase', limit: 20, offset: 0, viewerId })).map(
+          (h) => h.spaceId,
+        );
+      assert.deepEqual(await seenBy(), [id]);
+      assert.deepEqual(await seenBy(viewer), [id]);
+      assert.deepEqual(await seenBy(removed), []);
+      assert.deepEqual(await seenBy(blocked), []);
+    });
+
     test('% and _ are plain characters', async () => {
       const host = await account('tr_pct');
       await replay(host, ['fifty % off', 'fifty percent off', 'snake_case names', 'snakeXcase names']);

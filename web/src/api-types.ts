@@ -405,7 +405,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Find a phrase in replays' transcripts (case-insensitive; % and _ are plain characters): public replays, or with mine=true (signed in) your own Spaces' replays. The most recently ended Space first, its lines in order; 20 per page, then nextOffset. Limited per client address (rateLimits.transcriptSearchPerAddress): 429 RATE_LIMITED past it */
+        /** Find a phrase in replays' transcripts (case-insensitive; % and _ are plain characters): public replays, or with mine=true (signed in) your own Spaces' replays. Signed in, the replays that refuse you (removed from the Space, or blocked by its host) are left out. The most recently ended Space first, its lines in order; 20 per page, then nextOffset. Limited per client address (rateLimits.transcriptSearchPerAddress): 429 RATE_LIMITED past it */
         get: operations["searchTranscripts"];
         put?: never;
         post?: never;

@@ -99,7 +99,7 @@ function searchRoute(app: App, { plane, auth, config, clock }: RouteContext): vo
         operationId: 'searchTranscripts',
         tags: ['spaces'],
         summary:
-          "Find a phrase in replays' transcripts (case-insensitive; % and _ are plain characters): public replays, or with mine=true (signed in) your own Spaces' replays. The most recently ended Space first, its lines in order; 20 per page, then nextOffset. Limited per client address (rateLimits.transcriptSearchPerAddress): 429 RATE_LIMITED past it",
+          "Find a phrase in replays' transcripts (case-insensitive; % and _ are plain characters): public replays, or with mine=true (signed in) your own Spaces' replays. Signed in, the replays that refuse you (removed from the Space, or blocked by its host) are left out. The most recently ended Space first, its lines in order; 20 per page, then nextOffset. Limited per client address (rateLimits.transcriptSearchPerAddress): 429 RATE_LIMITED past it",
         querystring: Type.Object({
           q: Type.String({
             minLength: 1,
@@ -117,12 +117,15 @@ function searchRoute(app: App, { plane, auth, config, clock }: RouteContext): vo
       const taken = searches.take(request.ip);
       if (!taken.ok) throw rateLimited(taken.retryAfterMs);
       const { q, mine, offset } = request.query;
-      const hostId = mine === true ? (await auth.required(request)).id : undefined;
+      const viewer = mine === true ? await auth.required(request) : await auth.optional(request);
+      const hostId = mine === true ? viewer?.id : undefined;
       // Past retention a recording is deleted (its lines too, by the sweep): never found, even should they linger.
       const days = config.origin.retentionDays;
       const endedAfter = days === null ? undefined : clock.now() - days * 86_400_000;
-      const found = await searchTranscripts(plane.spaces.store, q.trim(), hostId, offset ?? 0, endedAfter);
-      void reply.header('cache-control', hostId === undefined ? 'public, max-age=30' : 'private, no-store');
+      const search = { phrase: q.trim(), hostId, offset: offset ?? 0, endedAfter, viewerId: viewer?.id };
+      const found = await searchTranscripts(plane.spaces.store, search);
+      // Signed in, the results are the viewer's own (removals and blocks left out): never a shared cache's.
+      void reply.header('cache-control', viewer === undefined ? 'public, max-age=30' : 'private, no-store');
       return {
         results: found.hits.map((h) => ({
           spaceId: h.spaceId,

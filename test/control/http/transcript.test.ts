@@ -258,6 +258,29 @@ describe("searching replays' transcripts over HTTP", () => {
     assert.deepEqual([signedOut.status, signedOut.json.error.code], [401, 'AUTH_REQUIRED']);
   });
 
+  test("who the replay refuses does not find its lines: removed from the Space, or blocked by its host; each viewer's results private", async () => {
+    const other = await app.signUp('ts_other');
+    const removed = await app.signUp('ts_removed');
+    const blocked = await app.signUp('ts_blocked');
+    const id = (await app.call('POST', '/api/spaces', { token: host.token, body: { title: 'Barred' } })).json.space.id as string;
+    await app.call('POST', `/api/spaces/${id}/start`, { token: host.token });
+    await app.call('POST', `/api/spaces/${id}/join`, { token: removed.token, body: {} });
+    const removal = await app.call('POST', `/api/spaces/${id}/members/${removed.id}/remove`, { token: host.token });
+    assert.equal(removal.status, 200, JSON.stringify(removal.json));
+    await app.call('POST', `/api/spaces/${id}/end`, { token: host.token });
+    await index.index(id, [{ startMs: 0, endMs: 1500, text: 'a line for the welcome only' }]);
+    assert.equal((await app.call('PUT', `/api/me/blocks/${blocked.id}`, { token: host.token })).status, 204);
+    const found = (token?: string) =>
+      search('q=welcome%20only', token).then((r) => r.json.results.map((h: { spaceId: string }) => h.spaceId));
+    assert.deepEqual(await found(), [id], 'signed out: a public replay');
+    assert.deepEqual(await found(other.token), [id], 'another listener');
+    assert.deepEqual(await found(removed.token), [], 'removed from it');
+    assert.deepEqual(await found(blocked.token), [], 'blocked by its host');
+    const signedIn = await search('q=welcome%20only', other.token);
+    assert.equal(signedIn.headers['cache-control'], 'private, no-store', "a viewer's results: never a shared cache's");
+    assert.equal((await search('q=welcome%20only')).headers['cache-control'], 'public, max-age=30');
+  });
+
   test('a deleted replay is no longer found: its lines are deleted', async () => {
     const id = await replay('Deleted', ['a phrase about to vanish']);
     assert.equal((await search('q=about%20to%20vanish')).json.results.length, 1);
