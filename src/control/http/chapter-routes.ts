@@ -81,8 +81,5 @@ export function chaptersVtt(chapters: readonly { startMs: number; endMs: number;
 
 /** A chapter cue's text: who spoke and, where the replay has a transcript, what they said first (`@alice: “hello all…”`). */
 export function chapterTitle(handle: string, excerpt: string | undefined): string {
-  if (excerpt === undefined) return `@${handle}`;
-  // Cue text is markup: a literal & or < must be escaped.
-  const text = excerpt.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-  return `@${handle}: “${text}”`;
+  return excerpt === undefined ? `@${handle}` : `@${handle}: “${excerpt}”`; // webVtt escapes it as cue text
 }

@@ -117,6 +117,6 @@ describe("a replay's chapters with its transcript's excerpts", () => {
 });
 
 test('a chapter cue escapes what WebVTT reads as markup (& < >) in the excerpt', () => {
-  assert.equal(chapterTitle('ann', 'fish & <chips>'), '@ann: “fish &amp; &lt;chips&gt;”');
+  assert.equal(chapterTitle('ann', 'fish & <chips>'), '@ann: “fish & <chips>”', 'plain text: webVtt escapes cue text');
   assert.equal(chapterTitle('ann', undefined), '@ann');
 });
