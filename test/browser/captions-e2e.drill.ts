@@ -265,6 +265,10 @@ optionalSuite('captions and transcripts, in Chromium', { skip, timeout: 600_000 
         assert.ok(res.headers.get('content-type')?.startsWith(type), `${name}: ${res.headers.get('content-type')}`);
         assert.match(await res.text(), /\w+ \w+/, `${name} has words`);
       }
+      // The chapters quote what their speaker said first (from the transcript).
+      const excerpt = await viewer.page.getByRole('navigation', { name: 'Chapters' }).locator('.excerpt').first().textContent();
+      console.log(`chapters: the first chapter's excerpt ${excerpt}`);
+      assert.match(excerpt ?? '', /^“\w+( \w+)+(…)?”$/, 'a chapter quotes its first words');
       await assertAccessible(viewer.page, 'a replay with its transcript');
 
       await viewer.page.goto(`${server.url}/r/${story.spaceId}?t=${startS}`);
