@@ -25,6 +25,8 @@ export interface RecogniserThreadOptions {
 export interface RecogniserThreadEvents extends Record<string, unknown> {
   /** A partial or final, its times on the fed stream's timeline (ms since the first sample fed). */
   result: RecognitionResult;
+  /** The thread loaded its model and takes audio (after each start and restart). */
+  ready: Record<string, never>;
   /** The thread failed or died; it is restarted after a delay. */
   failure: { readonly code: RecogniserErrorCode | 'EXITED'; readonly message: string };
 }
@@ -62,6 +64,7 @@ export class RecogniserThread {
   #restartTimer: TimerHandle | undefined;
   #delayMs: number;
   #backlog = 0;
+  #ready = false;
   /** Audio offered since the start (fed or dropped), ms: the stream's timeline. */
   #offered = 0;
   /** Audio the current thread has been sent, ms: its own timeline. */
@@ -133,7 +136,19 @@ export class RecogniserThread {
     for (const resolve of waiting) resolve();
   }
 
+  /** Resolves once the thread has its model loaded (at once if it has now). */
+  whenReady(): Promise<void> {
+    if (this.#ready) return Promise.resolve();
+    return new Promise((resolve) => {
+      const off = this.events.on('ready', () => {
+        off();
+        resolve();
+      });
+    });
+  }
+
   #start(): void {
+    this.#ready = false;
     const setup: WorkerSetup = { modelDir: this.#o.modelDir };
     const worker = new Worker(this.#o.workerUrl ?? new URL('./worker.ts', import.meta.url), { workerData: setup });
     this.#worker = worker;
@@ -144,8 +159,11 @@ export class RecogniserThread {
     this.#gap = true;
     worker.on('message', (message: WorkerOut) => {
       if (this.#worker !== worker) return;
-      if (message.type === 'ready') this.#delayMs = this.#o.restartDelayMs ?? 1000;
-      else if (message.type === 'failed') this.#failed(worker, message.code, message.message);
+      if (message.type === 'ready') {
+        this.#delayMs = this.#o.restartDelayMs ?? 1000;
+        this.#ready = true;
+        this.events.emit('ready', {});
+      } else if (message.type === 'failed') this.#failed(worker, message.code, message.message);
       else {
         if (message.audioMs > 0) this.#backlog = Math.max(0, this.#backlog - 1);
         this.stats.cpuMs += message.cpuMs;

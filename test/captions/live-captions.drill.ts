@@ -34,8 +34,8 @@ optionalSuite('live captions of a program', { skip: captionsSkip('live captions 
     // The program started 10 s before captions: lines are on the program's timeline.
     const firstSequence = 500;
     captions.attach(room);
-    // The thread loads its model (~0.5 s) before it takes audio; chunks sent meanwhile wait in its queue.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The thread loads its model (~0.5 s) before it takes audio: fed from then on, as the stage would be.
+    await captions.thread('sp_live')!.whenReady();
     const seen: { atMs: number; text: string }[] = [];
     try {
       for (let n = 0; n * 960 < pcm.length; n++) {
@@ -88,14 +88,14 @@ optionalSuite('live captions of a program', { skip: captionsSkip('live captions 
     const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     try {
       captions.set('sp_transcript', true);
-      await wait(1000); // the model loads
+      await captions.thread('sp_transcript')!.whenReady();
       await feed(first);
       await feed(new Float32Array(48 * 1500));
       await wait(1500);
       captions.set('sp_transcript', false);
       await feed(new Float32Array(48 * 1000)); // not captioned meanwhile
       captions.set('sp_transcript', true);
-      await wait(1000);
+      await captions.thread('sp_transcript')!.whenReady();
       await feed(second); // the program ends right after it: no silence to end the utterance
       const done = new Promise<{ spaceId: string; lines: readonly { text: string }[] }>((resolve) =>
         captions.events.on('transcript', resolve),
