@@ -188,6 +188,7 @@ export class StagePlane {
           gatherTimeoutMs: config.iceGatherTimeoutMs,
           remote: this.#policy,
           network: weriftNetwork(config),
+          clock: this.#d.clock,
         },
         failures.for('stage.session'),
       );

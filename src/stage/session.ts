@@ -1,5 +1,7 @@
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } from 'werift';
+import { systemClock, type Clock } from '../lib/clock.ts';
 import { TypedEmitter, type OnListenerError } from '../lib/typed-emitter.ts';
+import { FAILED_MEDIA_GRACE_MS, FailedConnection } from './media-liveness.ts';
 import { refuseAddress, type CandidatePolicy } from './candidates.ts';
 import { keepCandidates } from './sdp.ts';
 import { fastSrtp } from './srtp-keys.ts';
@@ -16,6 +18,8 @@ export interface IceOptions {
   readonly remote: CandidatePolicy;
   /** werift's port range and ICE-TCP switches (network.ts `weriftNetwork`). */
   readonly network: { icePortRange: [number, number] | undefined; iceUseTcp: boolean; iceTcpPassive: boolean };
+  /** Times how long a `failed` connection whose media still arrives is kept (`FailedConnection`). */
+  readonly clock?: Clock;
 }
 
 export interface SessionEvents extends Record<string, unknown> {
@@ -44,16 +48,25 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
   #timestamp = Math.floor(Math.random() * 0xffffffff);
   #closed = false;
   #connected = false;
+  /** A `failed` connection ends the session only once its media stopped too. */
+  readonly #failure: FailedConnection;
   /** Bytes received, for the bitrate cap. */
   bytesIn = 0;
   /** Packets with sound in them (bigger than `SILENT_PACKET_BYTES`) since the session opened. */
   soundPackets = 0;
 
-  private constructor(id: string, pc: RTCPeerConnection, outbound: MediaStreamTrack | undefined, onError: OnListenerError) {
+  private constructor(
+    id: string,
+    pc: RTCPeerConnection,
+    outbound: MediaStreamTrack | undefined,
+    onError: OnListenerError,
+    clock: Clock,
+  ) {
     super(onError);
     this.id = id;
     this.#pc = pc;
     this.#outbound = outbound;
+    this.#failure = new FailedConnection(clock, FAILED_MEDIA_GRACE_MS, () => this.#end('connection failed'));
   }
 
   /** Answers a WHIP offer. Throws when the stack cannot use the offer. */
@@ -85,6 +98,7 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
     pc.onTrack.subscribe((track) => {
       track.onReceiveRtp.subscribe((rtp) => {
         if (session === undefined) return;
+        session.#failure.media();
         session.bytesIn += rtp.payload.length;
         if (rtp.payload.length > SILENT_PACKET_BYTES) session.soundPackets++;
         session.emit('audio', { rtpTimestamp: rtp.header.timestamp, payload: rtp.payload });
@@ -101,11 +115,12 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
         transceiver.setDirection('sendrecv');
         await transceiver.sender.replaceTrack(outbound);
       }
-      const created = new SpeakerSession(id, pc, outbound, onError);
+      const created = new SpeakerSession(id, pc, outbound, onError, ice.clock ?? systemClock);
       session = created;
       pc.connectionStateChange.subscribe((state) => {
         if (state === 'connected') created.#connected = true;
-        if (state === 'failed' || state === 'closed') created.#end(`connection ${state}`);
+        if (state === 'closed') created.#end('connection closed');
+        else created.#failure.state(state);
       });
       await pc.setLocalDescription(await pc.createAnswer());
       await gathered(pc, ice.gatherTimeoutMs);
@@ -166,6 +181,7 @@ export class SpeakerSession extends TypedEmitter<SessionEvents> {
   #end(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#failure.stop();
     this.#pc.close().catch(() => {});
     this.emit('closed', { reason });
   }
