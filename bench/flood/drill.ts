@@ -255,6 +255,8 @@ async function runPhases(t: Teardown, o: FloodBenchOptions): Promise<{ phases: P
   const b1 = await mark(url, pid, listeners);
   const listened = await listeners.listening;
   const floor = await startNodePeer(t, floorSource);
+  // Warmed up like Amphi (compiled, heap grown): otherwise the first kind measured pays for it.
+  await runJunk({ ...junkPlan, seconds: 2, baseUrl: floor.url });
   const perKind = await kindsAlone(url, pid, idleShare, junkPlan, floor);
   const floorMicros = await floorCost(floor, junkPlan, half);
   await floor.stop();
