@@ -41,7 +41,17 @@ function stallRate(from: Progress, to: Progress): { rate: number; stalls: number
 
 const generatorCpu = (from: Mark, to: Mark) => to.gen.user + to.gen.system - (from.gen.user + from.gen.system);
 
-export type PerKind = Record<string, { perSecond: number; cpuMicrosPerRequest: number; byStatus: Record<string, number> }>;
+/** Each kind alone: Amphi's CPU-us per request above idle, the floor's for the same kind, and their ratio. */
+export type PerKind = Record<
+  string,
+  {
+    perSecond: number;
+    cpuMicrosPerRequest: number;
+    floorMicrosPerRequest: number;
+    overFloor: number;
+    byStatus: Record<string, number>;
+  }
+>;
 
 /** Phase A (listeners only) and phase B (plus junk), measured between marks. */
 export interface Phases {

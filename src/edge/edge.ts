@@ -272,7 +272,12 @@ export class Edge {
     const now = this.#d.clock.now();
     let known = this.#verified.get(token);
     if (known === undefined) {
-      const verified = this.#d.signer.verify<ListenerClaims>(token, now);
+      // Expired, another type, another Space: refused as written, before any HMAC (refusing sooner only).
+      const verified = this.#d.signer.verify<ListenerClaims>(
+        token,
+        now,
+        (claims) => claims.e * 1000 <= now || claims.t !== 'l' || claims.s !== spaceId,
+      );
       if (!verified.ok || verified.claims.t !== 'l') return undefined;
       known = { claims: verified.claims, expiresAtMs: verified.claims.e * 1000, lastUsedMs: now };
       if (this.#verified.size >= VERIFIED_TOKENS_MAX) this.#verified.delete(this.#verified.keys().next().value!);

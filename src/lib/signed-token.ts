@@ -32,7 +32,8 @@ export interface TokenClaims {
 
 export type VerifyResult<T> =
   | { readonly ok: true; readonly claims: T & TokenClaims }
-  | { readonly ok: false; readonly reason: 'malformed' | 'bad_signature' | 'expired' }
+  /** `unverified`: refused on its claims before its signature was checked (`verify`'s `refuseUnverified`). */
+  | { readonly ok: false; readonly reason: 'malformed' | 'bad_signature' | 'expired' | 'unverified' }
   /** Signed (or claimed to be) with a key this signer does not hold: `keyId` names it. */
   | { readonly ok: false; readonly reason: 'unknown_key'; readonly keyId: string };
 
@@ -62,9 +63,25 @@ export class TokenSigner {
 
   // The caller names the claims it expects and checks their discriminant (`t`) itself.
 
-  verify<T extends object>(token: string, nowMs: number): VerifyResult<T> {
+  /**
+   * `refuseUnverified`, for a caller that refuses every failure alike (the listener door): a test on
+   * the claims as written, before the MAC is computed; true refuses at once (`unverified`), without
+   * an HMAC. It may only refuse sooner what the caller would refuse anyway once verified (expired,
+   * another Space, another type): unverified claims never make a token good.
+   */
+  verify<T extends object>(
+    token: string,
+    nowMs: number,
+    refuseUnverified?: (claims: T & TokenClaims, nowMs: number) => boolean,
+  ): VerifyResult<T> {
     const dot = token.indexOf('.');
     if (dot <= 0 || dot !== token.lastIndexOf('.') || token.length > 4096) {
+      return { ok: false, reason: 'malformed' };
+    }
+    // A payload is a JSON object with members, `{"...`: base64url `ey` then I, J, K or L. Anything
+    // else (random junk) is refused before it is decoded.
+    const third = token.charCodeAt(2);
+    if (token.charCodeAt(0) !== 101 || token.charCodeAt(1) !== 121 || third < 73 || third > 76) {
       return { ok: false, reason: 'malformed' };
     }
     const body = token.slice(0, dot);
@@ -80,6 +97,7 @@ export class TokenSigner {
     if (claims === undefined) return { ok: false, reason: 'malformed' };
     const key = this.#keys.get(claims.k);
     if (key === undefined) return { ok: false, reason: 'unknown_key', keyId: claims.k.slice(0, 16) };
+    if (refuseUnverified?.(claims, nowMs) === true) return { ok: false, reason: 'unverified' };
     // The signature's text, not its decoded bytes: base64url decoding ignores the spare low bits of
     // the last character, so bytes would accept four spellings of one token (four cache entries,
     // four rate-limit buckets). Only the one canonical spelling is accepted.

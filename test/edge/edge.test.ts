@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { Edge, type OriginClient } from '../../src/edge/edge.ts';
 import { AmphiError } from '../../src/errors.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
-import { TokenSigner } from '../../src/lib/signed-token.ts';
+import { TokenSigner, type TokenClaims } from '../../src/lib/signed-token.ts';
 import type { OriginResponse } from '../../src/origin/plane.ts';
 
 const signer = new TokenSigner([{ id: 'k', secret: 'an-edge-test-key-that-is-long-enough!' }]);
@@ -78,6 +78,31 @@ describe('edge', () => {
       );
     }
     assert.equal(fetches.length, 0);
+  });
+
+  test('an expired, other-Space or other-type token is refused on its claims before any HMAC; a good one still verifies', () => {
+    const clock = new ManualClock();
+    /** The signer's answers, to see which refusals came before the signature check. */
+    const reasons: string[] = [];
+    class Watched extends TokenSigner {
+      override verify<T extends object>(token: string, nowMs: number, refuse?: (c: T & TokenClaims, now: number) => boolean) {
+        const result = super.verify<T>(token, nowMs, refuse);
+        reasons.push(result.ok ? 'ok' : result.reason);
+        return result;
+      }
+    }
+    const watched = new Watched([{ id: 'k', secret: 'an-edge-test-key-that-is-long-enough!' }]);
+    const { origin } = slowOrigin();
+    const edge = new Edge({ signer: watched, clock, origin, log: pino({ level: 'silent' }), cacheMaxBytes: 1 << 20 });
+    const expired = signer.sign({ t: 'l', s: SPACE, u: 'an_x' }, clock.now() - 1000);
+    const stage = signer.sign({ t: 's', s: SPACE, u: 'ac_x', r: 'host' }, clock.now() + 60_000);
+    for (const bad of [expired, stage, token(clock, 'sp_BBBBBBBBBBBB')]) assert.equal(edge.accepts(bad, SPACE), false);
+    assert.deepEqual(reasons, ['unverified', 'unverified', 'unverified']);
+    // A forged signature on claims that would pass is still caught by the MAC, and a good token verifies.
+    const [body, mac] = token(clock).split('.') as [string, string];
+    assert.equal(edge.accepts(`${body}.${mac.startsWith('A') ? 'B' : 'A'}${mac.slice(1)}`, SPACE), false);
+    assert.equal(edge.accepts(token(clock), SPACE), true);
+    assert.deepEqual(reasons.slice(3), ['bad_signature', 'ok']);
   });
 
   test('a verified token is refused once expired and idle past the keep-alive (serve, serveCached, accepts)', async () => {

@@ -89,4 +89,39 @@ describe('TokenSigner', () => {
     for (const variant of [`${token}=`, wide]) assert.equal(signer.verify(variant, 0).ok, false, variant);
     assert.ok(signer.verify(token, 0).ok);
   });
+
+  test('refuseUnverified refuses on the claims as written, before the MAC, and never makes a token good', () => {
+    const signer = new TokenSigner([key]);
+    const expired = signer.sign({ t: 'l', s: 'sp_1' }, 5_000);
+    const [body, mac] = expired.split('.') as [string, string];
+    const forgedMac = mac.startsWith('A') ? `B${mac.slice(1)}` : `A${mac.slice(1)}`;
+    const isExpired = (c: { e: number }, now: number) => c.e * 1000 <= now;
+    // Refused before the signature is looked at: a wrong MAC is not even noticed.
+    assert.deepEqual(signer.verify(`${body}.${forgedMac}`, 6_000, isExpired), { ok: false, reason: 'unverified' });
+    assert.deepEqual(signer.verify(expired, 6_000, isExpired), { ok: false, reason: 'unverified' });
+    // Without it, the reasons other callers tell apart stay: a forged token is forged, a real one expired.
+    assert.deepEqual(signer.verify(`${body}.${forgedMac}`, 6_000), { ok: false, reason: 'bad_signature' });
+    assert.deepEqual(signer.verify(expired, 6_000), { ok: false, reason: 'expired' });
+    // A test that lets a token through does not accept it: the MAC and the expiry are still checked.
+    const never = () => false;
+    assert.deepEqual(signer.verify(`${body}.${forgedMac}`, 0, never), { ok: false, reason: 'bad_signature' });
+    assert.deepEqual(signer.verify(expired, 6_000, never), { ok: false, reason: 'expired' });
+    assert.ok(signer.verify(expired, 0, never).ok);
+    // It sees the claims as written.
+    const seen: unknown[] = [];
+    signer.verify(expired, 0, (c) => (seen.push(c), false));
+    assert.deepEqual(seen, [{ t: 'l', s: 'sp_1', e: 5, k: 'k1' }]);
+  });
+
+  test('a payload is read only when it is spelled as the signer spells one (base64url of a JSON object)', () => {
+    const signer = new TokenSigner([key]);
+    const signRaw = (body: string) => `${body}.${createHmac('sha256', key.secret).update(body).digest('base64url')}`;
+    const body = Buffer.from('{"e":10,"k":"k1"}').toString('base64url');
+    assert.ok(signer.verify(signRaw(body), 0).ok);
+    // Spellings the lenient decoder reads as the same JSON, MAC and all: never produced by sign().
+    for (const spelling of [` ${body}`, `\t${body}`, `\n${body}`, `e ${body.slice(1)}`]) {
+      assert.equal(Buffer.from(spelling, 'base64url').toString(), '{"e":10,"k":"k1"}', 'decodes alike');
+      assert.deepEqual(signer.verify(signRaw(spelling), 0), { ok: false, reason: 'malformed' }, spelling);
+    }
+  });
 });

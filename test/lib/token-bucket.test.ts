@@ -35,4 +35,16 @@ describe('RateLimiter (token bucket)', () => {
     assert.deepEqual(limiter.take('a'), { ok: false, retryAfterMs: 250 });
     assert.deepEqual(limiter.take('a', 2), { ok: false, retryAfterMs: 750 });
   });
+
+  test('past maxKeys the least recently used bucket goes first: a bucket in use moves up (to a second)', () => {
+    const clock = new ManualClock(0);
+    const limiter = new RateLimiter({ capacity: 1, refillPerSecond: 0.001 }, clock, 2);
+    assert.equal(limiter.take('a').ok, true);
+    assert.equal(limiter.take('b').ok, true);
+    clock.advance(1000);
+    assert.equal(limiter.take('a').ok, false, 'a is used again (and empty): now the most recent');
+    assert.equal(limiter.take('c').ok, true, 'a third key evicts the oldest, b');
+    assert.equal(limiter.take('a').ok, false, 'a kept its bucket');
+    assert.equal(limiter.take('b').ok, true, 'b was dropped: a new, full bucket');
+  });
 });
