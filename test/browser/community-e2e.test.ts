@@ -105,12 +105,13 @@ optionalSuite('community in Chromium', { skip, timeout: 600_000 }, () => {
     watch(hostPage, 'host');
     const fanContext = cleanup.use('fan context', await contextFor(fan), (c) => c.close());
     fanPage = await fanContext.newPage();
-    // The fan is removed while playing: the edge refuses their stream from then on (401 on live.mp4),
-    // and a renewal of their join, if the page asks before it stops, is refused (403 REMOVED_FROM_SPACE).
+    // The fan is removed while playing: the edge refuses their stream and their room-state poll from
+    // then on (401 on live.mp4 and on a state.json asked before the page stops), and a renewal of their
+    // join, if the page asks before it stops, is refused (403 REMOVED_FROM_SPACE).
     watch(
       fanPage,
       'fan',
-      /status of (401 \(Unauthorized\) @ \S+\/l\/[\w.-]+\/sp_[\w-]+\/live\.mp4|403 \(Forbidden\) @ \S+\/api\/spaces\/sp_[\w-]+\/join)$/,
+      /status of (401 \(Unauthorized\) @ \S+\/l\/[\w.-]+\/sp_[\w-]+\/(live\.mp4|state\.json(\?v=\d+)?)|403 \(Forbidden\) @ \S+\/api\/spaces\/sp_[\w-]+\/join)$/,
     );
   }, HOOK);
   after(() => cleanup.run(), HOOK);
