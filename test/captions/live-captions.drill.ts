@@ -13,6 +13,7 @@ import { systemClock } from '../../src/lib/clock.ts';
 import { rethrow } from '../helpers/events.ts';
 import { optionalSuite } from '../helpers/skip.ts';
 import { FakeRoom } from './fake-room.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { captionsSkip, SENTENCES, speak, spokenScript } from './speech.ts';
 
 const log = pino({ level: 'silent' });
@@ -45,8 +46,15 @@ optionalSuite('live captions of a program', { skip: captionsSkip('live captions 
         const partial = captions.view('sp_live').lines.at(-1);
         if (partial !== undefined) seen.push({ atMs: n * 20, text: partial.text });
       }
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      const finals = captions.lines('sp_live').filter((l) => l.final);
+      // The last sentence's final comes once the recogniser hears the silence after it.
+      const finals = await eventually(
+        'a final line per sentence',
+        () => {
+          const now = captions.lines('sp_live').filter((l) => l.final);
+          return now.length >= sentences.length ? now : undefined;
+        },
+        { timeoutMs: 5000, intervalMs: 50 },
+      );
       const wer = wordErrorRate(sentences.join(' '), finals.map((l) => l.text).join(' '));
       assert.ok(wer < 0.1, `WER ${wer}`);
       sentences.forEach((sentence, i) => {
