@@ -21,11 +21,13 @@ export function liveSignals(p: {
     listeners: (spaceId) => fleet?.listeners(spaceId) ?? edge.listeners(spaceId),
     recording: (spaceId) => origin.recording(spaceId),
     endsAt: (spaceId) => services.abandonment?.endsAt(spaceId),
-    backstage: (spaceId) => {
+    backstage: (spaceId, hostId) => {
       const waiting = stage.backstage(spaceId);
       // In a cluster the host may wait on another media node: an empty green room here says nothing.
       if (waiting.length === 0 && p.clustered) return undefined;
-      return { hostConnected: waiting.some((w) => w.connected), micChecked: waiting.some((w) => w.connected && w.heard) };
+      // Only the host's own sessions say "the host is backstage": a co-host warming up is not them.
+      const host = waiting.filter((w) => w.accountId === hostId && w.connected);
+      return { hostConnected: host.length > 0, micChecked: host.some((w) => w.heard) };
     },
   };
 }

@@ -24,8 +24,11 @@ export interface LiveSignals {
   recording(spaceId: string): { live: boolean; durationMs: number } | undefined;
   /** When a live Space with no host on stage will end by itself, if it will (ms since the epoch). */
   endsAt(spaceId: string): number | undefined;
-  /** The green room of a scheduled Space, where this process holds the stage; undefined where it cannot know. */
-  backstage(spaceId: string): Backstage | undefined;
+  /**
+   * The green room of a scheduled Space as its host stands there (a co-host or speaker waiting is
+   * not the host), where this process holds the stage; undefined where it cannot know.
+   */
+  backstage(spaceId: string, hostId: string): Backstage | undefined;
 }
 
 export function spaceView(snap: SpaceSnapshot, live: LiveSignals) {
@@ -60,7 +63,7 @@ export function spaceView(snap: SpaceSnapshot, live: LiveSignals) {
     replay: replayView(s.state, s.replayDeletedAt === null ? live.recording(s.id) : undefined),
     recording: s.state === 'live' && live.recording(s.id)?.live === true,
     endsAt: s.state === 'live' ? iso(live.endsAt(s.id) ?? null) : null,
-    backstage: s.state === 'scheduled' ? (live.backstage(s.id) ?? null) : null,
+    backstage: s.state === 'scheduled' ? (live.backstage(s.id, s.hostId) ?? null) : null,
     version: s.version,
   };
 }
