@@ -10,7 +10,9 @@ import { eventually } from '../helpers/eventually.ts';
 import { startLiveServer } from '../helpers/server.ts';
 import { concat, decodedProgram } from '../helpers/whip-client.ts';
 
-const [stubDir, address] = process.argv.slice(2) as [string, string];
+const [cacheDir, address] = process.argv.slice(2) as [string, string];
+/** The documented way to run Debian 12's whip-client (docs/networks.md), not an environment of the test's own. */
+const WRAPPER = new URL('../../deploy/whip-client/whip-client-debian12.sh', import.meta.url).pathname;
 // Every step bounded: the test kills this process (and the namespace with it) if it runs too long,
 // but a harness that ends on its own reports what it saw.
 const cleanup = new Cleanup({ stepLimitMs: 10_000 });
@@ -28,8 +30,8 @@ try {
     'audiotestsrc is-live=true wave=sine freq=440 volume=0.5 ! audioconvert ! audioresample ! queue ! opusenc ! rtpopuspay pt=100 ssrc=1 ! queue ! application/x-rtp,media=audio,encoding-name=OPUS,payload=100';
   const client = cleanup.child(
     'whip-client',
-    spawn('whip-client', ['-u', whipUrl, '-t', token, '-A', pipeline, '-l', '4', '-o'], {
-      env: { ...process.env, LD_LIBRARY_PATH: stubDir },
+    spawn(WRAPPER, ['-u', whipUrl, '-t', token, '-A', pipeline, '-l', '4', '-o'], {
+      env: { ...process.env, XDG_CACHE_HOME: cacheDir },
     }),
     3000,
   );

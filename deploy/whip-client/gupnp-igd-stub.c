@@ -1,6 +1,6 @@
-/* Stand-in for libgupnp-igd, loaded only into the test's whip-client process. Debian 12's whip-client
- * links libsoup2 while libnice pulls libsoup3 in through gupnp-igd, and libsoup aborts when both
- * load; UPnP port mapping is never wanted on a test network, so these four no-ops replace it. */
+/* Stand-in for libgupnp-igd, loaded only into whip-client by whip-client-debian12.sh. Debian 12's
+ * whip-client links libsoup2 while libnice pulls libsoup3 in through gupnp-igd, and libsoup aborts
+ * when both load; a speaker's client needs no UPnP port mapping, so these four no-ops replace it. */
 #include <stddef.h>
 typedef unsigned long GType;
 GType gupnp_simple_igd_get_type(void) { return 80; /* G_TYPE_OBJECT */ }
