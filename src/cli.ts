@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { unknownEnvNames } from './config/env.ts';
 import { ConfigError, configFlags, loadConfig, redactedConfig } from './config/load.ts';
 import { startEdge } from './roles/edge.ts';
 import { AmphiError } from './errors.ts';
@@ -192,6 +193,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const file = typeof values.config === 'string' ? values.config : process.env.AMPHI_CONFIG;
     config = loadConfig({ file, env: process.env, flags });
+    for (const { name, closest } of unknownEnvNames(process.env))
+      process.stderr.write(
+        `amphi: ${name} is not a setting, ignored${closest === undefined ? '' : ` (did you mean ${closest}?)`}\n`,
+      );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`amphi: ${error.message}\n`);

@@ -32,7 +32,9 @@ the setting expects: numbers, \`true\`/\`false\`, \`null\`, text as is, a list a
 (\`AMPHI_STAGE_ICE_ADDRESSES=203.0.113.7,2001:db8::7\`) or as JSON, and anything else as JSON
 (\`AMPHI_ADMISSION_SHEDDING_LEVELS='[{"joinsToWaitingRoom":true,...}]'\`). A few well-known names work
 too (\`PORT\`, \`HOST\`, \`DATABASE_URL\`, \`REDIS_URL\`, \`AWS_ACCESS_KEY_ID\`...); the rule's name wins
-when both are set.
+when both are set. An \`AMPHI_\` variable that names nothing Amphi reads is ignored and said so at
+start, with the nearest name (\`amphi: AMPHI_SERVER_PROT is not a setting, ignored (did you mean
+AMPHI_SERVER_PORT?)\`).
 
 With \`NODE_ENV=production\` the demo Space is off unless \`demo.enabled\` is set.
 

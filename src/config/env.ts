@@ -85,3 +85,43 @@ export function fromEnvironment(
   }
   return found;
 }
+
+/** `AMPHI_` variables read outside the settings: the config file, `amphi publish`'s secrets, profiling. */
+const otherNames: ReadonlySet<string> = new Set([
+  'AMPHI_CONFIG',
+  'AMPHI_PASSWORD',
+  'AMPHI_SESSION_TOKEN',
+  'AMPHI_TURN_USERNAME',
+  'AMPHI_TURN_CREDENTIAL',
+  'AMPHI_CPU_PROFILE_DIR',
+  'AMPHI_BENCH_PROFILE_DIR',
+]);
+
+/** Edits (insert, delete, replace) from `a` to `b`. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/**
+ * `AMPHI_` variables that name nothing Amphi reads (the test suite's `AMPHI_TEST_*` aside), each
+ * with the closest name when one is near: a misspelt variable would otherwise be ignored in silence,
+ * where a misspelt key in the file is refused.
+ */
+export function unknownEnvNames(env: Readonly<Record<string, string | undefined>>): { name: string; closest?: string }[] {
+  const known = [...Object.keys(envAliases), ...settings.map((s) => s.env), ...otherNames];
+  const knownSet = new Set(known);
+  return Object.keys(env)
+    .filter((name) => name.startsWith('AMPHI_') && !name.startsWith('AMPHI_TEST_') && !knownSet.has(name))
+    .sort()
+    .map((name) => {
+      const [best] = known.map((k) => ({ k, d: distance(name, k) })).sort((x, y) => x.d - y.d);
+      return best !== undefined && best.d <= Math.max(2, Math.floor(name.length / 6)) ? { name, closest: best.k } : { name };
+    });
+}

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/load.ts';
 import { defaultConfig } from '../../src/config/defaults.ts';
-import { envAliases, envName, settings } from '../../src/config/env.ts';
+import { envAliases, envName, settings, unknownEnvNames } from '../../src/config/env.ts';
+import { main } from '../../src/cli.ts';
 import { renderSettingsDocs } from '../../src/config/docs.ts';
 
 /** A setting's value in a config object, by dotted path. */
@@ -120,6 +121,56 @@ describe('readable configuration errors', () => {
   test('one line per bad setting, however many alternatives fail', () => {
     const lines = message({ AMPHI_SERVER_TRUST_PROXY: long, AMPHI_LOG_LEVEL: 'y' }).split('\n').slice(1);
     assert.equal(lines.length, 2, lines.join('\n'));
+  });
+});
+
+describe('AMPHI_ variables that name no setting', () => {
+  test('a misspelt setting is named with the closest real one; far-off names without a guess', () => {
+    assert.deepEqual(
+      unknownEnvNames({
+        AMPHI_SERVER_PROT: '8080',
+        AMPHI_STAGE_ICE_ADRESSES: '10.0.0.1',
+        AMPHI_WHATEVER_THIS_IS: '1',
+        AMPHI_SERVER_PORT: '8080',
+        PORT: '1',
+      }),
+      [
+        { name: 'AMPHI_SERVER_PROT', closest: 'AMPHI_SERVER_PORT' },
+        { name: 'AMPHI_STAGE_ICE_ADRESSES', closest: 'AMPHI_STAGE_ICE_ADDRESSES' },
+        { name: 'AMPHI_WHATEVER_THIS_IS' },
+      ],
+    );
+  });
+
+  test('every name Amphi reads is known: settings, aliases, the config file, publish secrets, profiling, the tests', () => {
+    const env: Record<string, string> = { AMPHI_CONFIG: 'a.yaml', AMPHI_PASSWORD: 'x', AMPHI_SESSION_TOKEN: 'x' };
+    Object.assign(env, {
+      AMPHI_TURN_USERNAME: 'u',
+      AMPHI_TURN_CREDENTIAL: 'c',
+      AMPHI_CPU_PROFILE_DIR: '/tmp',
+      AMPHI_TEST_PG: '1',
+    });
+    for (const s of settings) env[s.env] = '1';
+    for (const alias of Object.keys(envAliases)) env[alias] = '1';
+    assert.deepEqual(unknownEnvNames(env), []);
+  });
+
+  test('amphi says so on stderr and goes on', { timeout: 10_000 }, async (t) => {
+    const written: string[] = [];
+    t.mock.method(process.stderr, 'write', (chunk: string) => written.push(chunk) > 0);
+    t.mock.method(process.stdout, 'write', () => true);
+    const before = process.env.AMPHI_SERVER_PROT;
+    process.env.AMPHI_SERVER_PROT = '9';
+    try {
+      assert.equal(await main(['config']), 0);
+    } finally {
+      if (before === undefined) delete process.env.AMPHI_SERVER_PROT;
+      else process.env.AMPHI_SERVER_PROT = before;
+    }
+    assert.ok(
+      written.includes('amphi: AMPHI_SERVER_PROT is not a setting, ignored (did you mean AMPHI_SERVER_PORT?)\n'),
+      written.join(''),
+    );
   });
 });
 
