@@ -51,27 +51,40 @@ function fakeFiles() {
   return { files, opened, chapters, cuttable, cuts, clips };
 }
 
+/** A test app with fake recording files and a host, made before a suite's tests and closed after them. */
+interface Fixture {
+  test_: TestApp;
+  app: App;
+  fake: ReturnType<typeof fakeFiles>;
+  host: { id: string; token: string };
+}
+
+async function openFixture(handle: string, config: Parameters<typeof makeTestApp>[0]): Promise<Fixture> {
+  const test_ = await makeTestApp(config);
+  const fake = fakeFiles();
+  const app = await withRecordingFiles(test_, fake.files);
+  return { test_, app, fake, host: await test_.signUp(handle) };
+}
+
+async function closeFixture(f: Fixture): Promise<void> {
+  await f.app.close();
+  await f.test_.close();
+}
+
 describe('replay and sharing routes: what the mutants showed untested', () => {
-  let test_: TestApp;
-  let app: App;
-  let fake: ReturnType<typeof fakeFiles>;
-  let host: { id: string; token: string };
+  let test_: TestApp, app: App, fake: ReturnType<typeof fakeFiles>, host: Fixture['host'];
+  let fixture: Fixture;
   before(async () => {
-    test_ = await makeTestApp({
+    fixture = await openFixture('rs_host', {
       server: { publicUrl: 'https://amphi.example' },
       rateLimits: {
         authPerAddress: { capacity: 10_000, refillPerSecond: 1000 },
         clipsPerAccount: { capacity: 2, refillPerSecond: 0.001 },
       },
     });
-    fake = fakeFiles();
-    app = await withRecordingFiles(test_, fake.files);
-    host = await test_.signUp('rs_host');
+    ({ test_, app, fake, host } = fixture);
   });
-  after(async () => {
-    await app.close();
-    await test_.close();
-  });
+  after(() => closeFixture(fixture));
 
   const inject = (
     method: 'GET' | 'POST',
@@ -210,20 +223,13 @@ describe('replay and sharing routes: what the mutants showed untested', () => {
 });
 
 describe('chapters, feeds and shared links: what the mutants showed untested', () => {
-  let test_: TestApp;
-  let app: App;
-  let fake: ReturnType<typeof fakeFiles>;
-  let host: { id: string; token: string };
+  let test_: TestApp, app: App, fake: ReturnType<typeof fakeFiles>, host: Fixture['host'];
+  let fixture: Fixture;
   before(async () => {
-    test_ = await makeTestApp({ server: { publicUrl: 'https://amphi.example' } });
-    fake = fakeFiles();
-    app = await withRecordingFiles(test_, fake.files);
-    host = await test_.signUp('rf_host');
+    fixture = await openFixture('rf_host', { server: { publicUrl: 'https://amphi.example' } });
+    ({ test_, app, fake, host } = fixture);
   });
-  after(async () => {
-    await app.close();
-    await test_.close();
-  });
+  after(() => closeFixture(fixture));
 
   const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers });
   const space = async (title: string, o: { live?: boolean; anonymous?: boolean } = {}) => {
@@ -282,21 +288,14 @@ describe('chapters, feeds and shared links: what the mutants showed untested', (
 });
 
 describe('podcast, calendars and shared links: what the mutants showed untested', () => {
-  let test_: TestApp;
-  let app: App;
-  let fake: ReturnType<typeof fakeFiles>;
-  let host: { id: string; token: string };
   const BASE = 'https://amphi.example';
+  let test_: TestApp, app: App, fake: ReturnType<typeof fakeFiles>, host: Fixture['host'];
+  let fixture: Fixture;
   before(async () => {
-    test_ = await makeTestApp({ server: { publicUrl: BASE } });
-    fake = fakeFiles();
-    app = await withRecordingFiles(test_, fake.files);
-    host = await test_.signUp('pf_host');
+    fixture = await openFixture('pf_host', { server: { publicUrl: BASE } });
+    ({ test_, app, fake, host } = fixture);
   });
-  after(async () => {
-    await app.close();
-    await test_.close();
-  });
+  after(() => closeFixture(fixture));
 
   const get = (url: string) => app.inject({ method: 'GET', url });
 
@@ -430,21 +429,14 @@ test(
 );
 
 describe('shared links: what the mutants showed untested', () => {
-  let test_: TestApp;
-  let app: App;
-  let fake: ReturnType<typeof fakeFiles>;
-  let host: { id: string; token: string };
   const BASE = 'https://amphi.example';
+  let test_: TestApp, app: App, fake: ReturnType<typeof fakeFiles>, host: Fixture['host'];
+  let fixture: Fixture;
   before(async () => {
-    test_ = await makeTestApp({ server: { publicUrl: BASE } });
-    fake = fakeFiles();
-    app = await withRecordingFiles(test_, fake.files);
-    host = await test_.signUp('sh_host');
+    fixture = await openFixture('sh_host', { server: { publicUrl: BASE } });
+    ({ test_, app, fake, host } = fixture);
   });
-  after(async () => {
-    await app.close();
-    await test_.close();
-  });
+  after(() => closeFixture(fixture));
   const head = (path: string) => sharedPageHead({ plane: test_.plane, live: test_.live })(path, BASE);
   const oembed = (query: string) => test_.call('GET', `/api/oembed?${query}`);
 
