@@ -39,6 +39,8 @@ const shots = screenshotsDir();
 /** Browsers, servers and real media: every test and hook is bounded (a suite's timeout does not cover its hooks). */
 const HOOK = { timeout: 60_000 };
 const TEST = { timeout: 180_000 };
+/** How long a catch-up that reached the live edge is watched staying there. */
+const LIVE_WATCH_MS = 10_000;
 
 /**
  * Every request a page makes from now on, to check where a playing listener's page goes: the room
@@ -64,6 +66,12 @@ async function showsWithin1s(effect: Locator, cause: () => Promise<unknown>, sta
   await caused;
   assert.ok(ms < 1000, `shown after ${Math.round(ms)} ms`);
   return Math.round(ms);
+}
+
+/** A chapter as `GET /api/spaces/:id/chapters` gives it (seconds on the replay's timeline). */
+interface Chapter {
+  readonly start: number;
+  readonly speaker: { readonly handle: string };
 }
 
 /** The listener token in an edge URL (`/l/<token>/<space>/<file>`). */
@@ -114,6 +122,7 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
     await host.getByRole('button', { name: 'Create' }).click();
     await host.waitForURL(/\/s\/sp_/);
     const spaceUrl = host.url();
+    const spaceId = spaceUrl.split('/s/')[1]!;
     await host.getByRole('button', { name: 'Go live' }).click();
     await host.getByText('Live', { exact: true }).first().waitFor();
     await host.getByRole('button', { name: /Join the stage/ }).click();
@@ -171,6 +180,19 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
     await listener.setViewportSize({ width: 390, height: 844 });
     await host.screenshot({ path: `${shots}host-phone.png`, fullPage: true });
     await listener.screenshot({ path: `${shots}listener-phone.png`, fullPage: true });
+    // The host falls silent and the listener speaks on alone: the recording's second chapter is theirs.
+    // (Its own microphone's toggle: the host controls have a Mute for the listener too.)
+    await host.locator('button[aria-pressed="false"]', { hasText: /^Mute$/ }).click();
+    await host.locator('button[aria-pressed="true"]', { hasText: /^Unmute$/ }).waitFor();
+    const liveChapters = await eventually(
+      "the listener's chapter",
+      async () => {
+        const found = (await server.api('GET', `/api/spaces/${spaceId}/chapters`)).json.chapters as Chapter[];
+        return found.at(-1)?.speaker.handle === 'web_listener' ? found : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 250 },
+    );
+    console.log(`chapters while live: ${JSON.stringify(liveChapters.map((c) => [c.start, c.speaker.handle]))}`);
     await listener.goto(`${base}/`);
     await listener.screenshot({ path: `${shots}home-phone.png`, fullPage: true });
 
@@ -224,13 +246,29 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
     );
     const replay = await hears(host, 440);
     console.log(`replay played the host's tone: ${replay.length} probes`);
-    // Chapters by speaker: the host spoke first, so the first chapter is theirs; a chapter seeks there.
+    // Chapters by speaker: the host spoke first, then the listener (alone once the host muted); the
+    // listener's chapter seeks to where they are heard.
+    const listed = (await server.api('GET', `/api/spaces/${spaceId}/chapters`)).json.chapters as Chapter[];
+    assert.deepEqual(
+      listed.map((c) => c.speaker.handle),
+      ['web_host', 'web_listener'],
+      `two chapters: ${JSON.stringify(listed)}`,
+    );
     const chapters = host.getByRole('navigation', { name: 'Chapters' }).getByRole('button');
     await chapters.first().waitFor();
+    assert.equal(await chapters.count(), 2);
     assert.match(await chapters.first().innerText(), /^0:00\s+@web_host$/);
+    assert.match(await chapters.nth(1).innerText(), /^\d+:\d\d\s+@web_listener$/);
     await host.screenshot({ path: `${shots}replay-phone.png` });
-    await chapters.first().click();
-    assert.ok((await currentTime(host)) < 2, 'the first chapter starts the replay over');
+    await chapters.nth(1).click();
+    const jumpedTo = await currentTime(host);
+    const second = listed[1]!;
+    assert.ok(Math.abs(jumpedTo - second.start) <= 1, `jumped to ${jumpedTo} s, the chapter starts at ${second.start} s`);
+    // Within 8 s of the jump (a few seconds may still hold both voices, until the host muted).
+    const heardChapter = await hears(host, 660, 32);
+    console.log(
+      `the listener's chapter at ${second.start} s: jumped to ${jumpedTo.toFixed(2)} s, heard 660 Hz after ${heardChapter.length} probes`,
+    );
     assert.equal(await host.getByRole('button', { name: 'Delete replay' }).count(), 1, 'the host may delete it');
   });
 
@@ -445,11 +483,28 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
         `catch-up: ${first.behindS.toFixed(1)} s behind at 2x, live after ${Math.round(performance.now() - started)} ms`,
       );
       await page.getByText('Caught up: you are live.').waitFor();
-      for (let i = 0; i < 8; i++) {
-        const s = (await state())!;
-        assert.ok(s.live && s.playbackRate === 1 && s.behindS < 6, `stays live: ${JSON.stringify(s)}`);
+      // It stays at the live edge: watched for 10 s, the player itself (its speed, how far behind its
+      // seekable end) as well as the catch-up's state, every 250 ms.
+      const player = () =>
+        page.locator('audio').evaluate((a: HTMLAudioElement) => ({
+          playbackRate: a.playbackRate,
+          behindS: a.seekable.length === 0 ? null : a.seekable.end(a.seekable.length - 1) - a.currentTime,
+          paused: a.paused,
+        }));
+      const watchedFrom = performance.now();
+      let looks = 0;
+      let mostBehindS = 0;
+      while (performance.now() - watchedFrom < LIVE_WATCH_MS) {
+        const [s, p] = [(await state())!, await player()];
+        const seen = JSON.stringify({ state: s, player: p, afterMs: Math.round(performance.now() - watchedFrom) });
+        assert.ok(s.live && s.playbackRate === 1 && s.behindS < 6, `the catch-up stays live: ${seen}`);
+        assert.ok(p.playbackRate === 1 && !p.paused, `the player plays at speed 1: ${seen}`);
+        assert.ok(p.behindS !== null && p.behindS < 6, `the player stays within 6 s of its seekable end: ${seen}`);
+        mostBehindS = Math.max(mostBehindS, p.behindS);
+        looks++;
         await realTime(250, 'it keeps playing');
       }
+      console.log(`catch-up: live for ${LIVE_WATCH_MS} ms (${looks} looks), at most ${mostBehindS.toFixed(1)} s behind`);
       await hears(page, 440);
     } finally {
       await page.close();
@@ -493,12 +548,27 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
       assert.match((await fan.getByRole('link', { name: 'Add to calendar' }).getAttribute('href')) ?? '', /calendar\.ics$/);
       await onPage.click(); // undo
       await fan.getByRole('button', { name: 'Remind me' }).waitFor();
-      const count = await fetch(`${base}/api/spaces/${id}`).then(
-        (r) => r.json() as Promise<{ space: { reminderCount: number } }>,
-      );
-      assert.equal(count.space.reminderCount, 0, 'undone on the server');
+      const reminders = async () =>
+        (await fetch(`${base}/api/spaces/${id}`).then((r) => r.json() as Promise<{ space: { reminderCount: number } }>)).space
+          .reminderCount;
+      assert.equal(await reminders(), 0, 'undone on the server');
       await fan.goto(`${base}/`);
       assert.equal(await card.getByRole('button', { name: 'Remind me' }).getAttribute('aria-pressed'), 'false');
+
+      // Undone on the home page too: set from the card, then the card's toggle pressed again.
+      const countBefore = await reminders();
+      await card.getByRole('button', { name: 'Remind me' }).click();
+      await set.waitFor();
+      assert.equal(await reminders(), countBefore + 1, 'set from the home page');
+      await fan.reload();
+      const homeSet = card.getByRole('button', { name: /Reminder set/ });
+      await homeSet.waitFor(); // the server's state, as the home page reads it
+      assert.equal(await homeSet.getAttribute('aria-pressed'), 'true');
+      await homeSet.click(); // undo, on the home page
+      const unset = card.getByRole('button', { name: 'Remind me' });
+      await unset.waitFor();
+      assert.equal(await unset.getAttribute('aria-pressed'), 'false', 'the card shows it undone');
+      assert.equal(await reminders(), countBefore, 'undone on the server from the home page');
     } finally {
       await context.close();
     }

@@ -6,13 +6,16 @@ import { signUp } from './web-app.ts';
 
 /** How long after the Go live click the fan's page is listened to for the host. */
 const LISTEN_MS = 12_000;
+/** The start the host announces when creating the Space, then the one they move it to (local times, as typed). */
+const ANNOUNCED = '2099-01-01T19:00';
+const MOVED = '2099-01-01T19:30';
 
 /**
  * Doors open, as a fan lives it (the web e2e suite and the doors-open drill run the same scenario):
  * a host creates a Space in their browser and stays backstage; the fan opens its page, presses Play
- * before the start and sees the backstage status (the host arriving, their microphone checked, the
- * start moved); the host goes live and the fan hears them (`frequencyHz`, the host's fake microphone)
- * without another click. Resolves with the ms from the Go live click to the first of three probes in
+ * before the start and sees the backstage status (the start announced at creation, the host arriving,
+ * their microphone checked, the start moved and from when); the host goes live and the fan hears them
+ * (`frequencyHz`, the host's fake microphone) without another click. Resolves with the ms from the Go live click to the first of three probes in
  * a row (100 ms apart) that hear the host (`heardMs`), and to the fan's audio element starting to play
  * (`playingMs`, read on the page's clock: where the time went); every step is asserted on the way.
  */
@@ -31,6 +34,7 @@ export async function doorsOpen(options: {
   await signUp(host, base, handle);
   await host.goto(`${base}/new`);
   await host.getByLabel('Title').fill('Doors at seven');
+  await host.getByLabel('Start time').fill(ANNOUNCED);
   await host.getByRole('button', { name: 'Create' }).click();
   await host.waitForURL(/\/s\/sp_/);
   const spaceUrl = host.url();
@@ -38,6 +42,16 @@ export async function doorsOpen(options: {
   await fan.goto(spaceUrl);
   const doors = fan.getByRole('region', { name: 'Backstage' });
   await doors.getByText(`@${handle} has not arrived backstage yet.`).waitFor();
+  // The times as the fan's page writes them (its locale and zone; both browsers run on this machine).
+  const shown = (local: string) =>
+    fan.evaluate(
+      (at) =>
+        new Date(at).toLocaleString([], { hour: '2-digit', minute: '2-digit', year: 'numeric', month: 'short', day: 'numeric' }),
+      local,
+    );
+  const [announced, moved] = [await shown(ANNOUNCED), await shown(MOVED)];
+  const start = doors.locator('li.start');
+  assert.equal(await start.innerText(), `Starts at ${announced}.`, 'the start announced at creation');
   await fan.getByRole('button', { name: '▶ Play' }).click();
   await doors.getByText(/You are in\. The player starts by itself/).waitFor();
   await doors.getByText('1 person waiting.').waitFor({ timeout: 5000 }); // counted by the edge it follows
@@ -47,9 +61,10 @@ export async function doorsOpen(options: {
   await host.getByRole('button', { name: /Join the stage/ }).click();
   await doors.getByText(`✅ @${handle} is backstage.`).waitFor({ timeout: 10_000 });
   await doors.getByText('✅ Microphone checked.').waitFor({ timeout: 10_000 });
-  await host.getByLabel('Move the start to').fill('2099-01-01T19:30');
+  // The host moves the start (a PATCH of the Space): the fan's page says it moved, and from when.
+  await host.getByLabel('Move the start to').fill(MOVED);
   await host.getByRole('button', { name: 'Move' }).click();
-  await doors.getByText(/^Starts at /).waitFor();
+  await doors.getByText(`Starts at ${moved} (moved from ${announced}).`, { exact: true }).waitFor({ timeout: 5000 });
   if (options.screenshot !== undefined) await fan.screenshot({ path: options.screenshot });
 
   // When the fan's page starts playing, on its own clock (read against the click below): where the time goes.
