@@ -484,7 +484,9 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
       );
       await page.getByText('Caught up: you are live.').waitFor();
       // It stays at the live edge: watched for 10 s, the player itself (its speed, how far behind its
-      // seekable end) as well as the catch-up's state, every 250 ms.
+      // seekable end) as well as the catch-up's state, every 250 ms. Live is within CAUGHT_UP_S (4 s)
+      // of the edge; a stall on a busy machine may add a few seconds (a live listener is not sped up
+      // again), hence 8 s; falling back to catching up, a slower speed, or a jump back fails at once.
       const player = () =>
         page.locator('audio').evaluate((a: HTMLAudioElement) => ({
           playbackRate: a.playbackRate,
@@ -497,9 +499,9 @@ optionalSuite('web app in Chromium', { skip, timeout: 600_000 }, () => {
       while (performance.now() - watchedFrom < LIVE_WATCH_MS) {
         const [s, p] = [(await state())!, await player()];
         const seen = JSON.stringify({ state: s, player: p, afterMs: Math.round(performance.now() - watchedFrom) });
-        assert.ok(s.live && s.playbackRate === 1 && s.behindS < 6, `the catch-up stays live: ${seen}`);
+        assert.ok(s.live && s.playbackRate === 1 && s.behindS < 8, `the catch-up stays live: ${seen}`);
         assert.ok(p.playbackRate === 1 && !p.paused, `the player plays at speed 1: ${seen}`);
-        assert.ok(p.behindS !== null && p.behindS < 6, `the player stays within 6 s of its seekable end: ${seen}`);
+        assert.ok(p.behindS !== null && p.behindS < 8, `the player stays within 8 s of its seekable end: ${seen}`);
         mostBehindS = Math.max(mostBehindS, p.behindS);
         looks++;
         await realTime(250, 'it keeps playing');
