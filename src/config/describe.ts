@@ -112,12 +112,53 @@ export function configProblems(schema: TSchema, candidate: unknown, source: (pat
       byPath.set(`${error.instancePath}/${key}`, { schemaPath: error.schemaPath, unknownKeys: key });
       continue;
     }
+    if (error.keyword === 'required') {
+      // Each missing key on a line of its own, said as what it must be.
+      for (const key of (error.params as { requiredProperties?: string[] }).requiredProperties ?? [])
+        if (!byPath.has(`${error.instancePath}/${key}`))
+          byPath.set(`${error.instancePath}/${key}`, { schemaPath: `${error.schemaPath}/properties/${key}` });
+      continue;
+    }
     const seen = byPath.get(error.instancePath);
     // A union reports each alternative and then itself: the shortest schema path is the union.
     if (seen === undefined || error.schemaPath.length < seen.schemaPath.length)
       byPath.set(error.instancePath, { schemaPath: error.schemaPath });
   }
-  return [...byPath].map(([instancePath, { schemaPath, unknownKeys }]) => {
+  // A mapping given where a union takes one mapping or something else (`icePortRange`: {min, max} or
+  // null) is judged as that mapping: its own missing and bad keys, not "must be one of".
+  const asMapping = new Map<string, Node>();
+  for (const [instancePath, { schemaPath, unknownKeys }] of byPath) {
+    const branches = unknownKeys === undefined ? at(schema, schemaPath).anyOf : undefined;
+    const actual = valueAt(candidate, instancePath);
+    const mappings = branches?.filter((b) => b.type === 'object') ?? [];
+    if (mappings.length === 1 && typeof actual === 'object' && actual !== null && !Array.isArray(actual))
+      asMapping.set(instancePath, mappings[0]!);
+  }
+  if (asMapping.size > 0) {
+    const under = (path: string) => [...asMapping.keys()].some((p) => path === p || path.startsWith(`${p}/`));
+    const rest = configProblemsOf(
+      schema,
+      candidate,
+      source,
+      [...byPath].filter(([path]) => !under(path)),
+    );
+    const mapped = [...asMapping].flatMap(([instancePath, branch]) =>
+      configProblems(branch as TSchema, valueAt(candidate, instancePath), (sub) =>
+        source(sub === '(top level)' ? dotted(instancePath) : `${dotted(instancePath)}.${sub}`),
+      ).map((line) => `${dotted(instancePath)}${line.startsWith('(top level)') ? line.slice('(top level)'.length) : `.${line}`}`),
+    );
+    return [...rest, ...mapped];
+  }
+  return configProblemsOf(schema, candidate, source, [...byPath]);
+}
+
+function configProblemsOf(
+  schema: TSchema,
+  candidate: unknown,
+  source: (path: string) => string | undefined,
+  entries: [string, { schemaPath: string; unknownKeys?: string }][],
+): string[] {
+  return entries.map(([instancePath, { schemaPath, unknownKeys }]) => {
     const path = dotted(instancePath);
     const from = source(path);
     const where = from === undefined ? '' : ` (from ${from})`;

@@ -118,6 +118,24 @@ describe('readable configuration errors', () => {
     assert.doesNotMatch(message({ AMPHI_LOG_LEVEL: 'loud' }), /anyOf|must match a schema/);
   });
 
+  test('a mapping given where a mapping or null is taken is judged as that mapping: each missing or bad key on its line', () => {
+    const lines = message({ AMPHI_STAGE_ICE_PORT_RANGE: '{"min":1}', AMPHI_LOG_LEVEL: 'y' }).split('\n').slice(1);
+    const from = '(from environment variable AMPHI_STAGE_ICE_PORT_RANGE)';
+    assert.deepEqual(lines.filter((l) => l.includes('icePortRange')).sort(), [
+      `  - stage.icePortRange.max must be a whole number from 1024 to 65535; it is missing ${from}`,
+      `  - stage.icePortRange.min must be a whole number from 1024 to 65535; got 1 ${from}`,
+    ]);
+    assert.equal(lines.length, 3, 'and the other setting, once');
+    assert.match(
+      message({ AMPHI_STAGE_ICE_PORT_RANGE: '7' }),
+      /stage\.icePortRange must be one of: a mapping with the keys min, max; or null/,
+    );
+    assert.match(
+      message({ AMPHI_STAGE_ICE_PORT_RANGE: '{"min":2000,"max":3000,"x":1}' }),
+      /stage\.icePortRange\.x: unknown setting/,
+    );
+  });
+
   test('one line per bad setting, however many alternatives fail', () => {
     const lines = message({ AMPHI_SERVER_TRUST_PROXY: long, AMPHI_LOG_LEVEL: 'y' }).split('\n').slice(1);
     assert.equal(lines.length, 2, lines.join('\n'));
