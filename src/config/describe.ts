@@ -134,24 +134,22 @@ export function configProblems(schema: TSchema, candidate: unknown, source: (pat
     if (mappings.length === 1 && typeof actual === 'object' && actual !== null && !Array.isArray(actual))
       asMapping.set(instancePath, mappings[0]!);
   }
-  if (asMapping.size > 0) {
-    const under = (path: string) => [...asMapping.keys()].some((p) => path === p || path.startsWith(`${p}/`));
-    const rest = configProblemsOf(
-      schema,
-      candidate,
-      source,
-      [...byPath].filter(([path]) => !under(path)),
-    );
-    const mapped = [...asMapping].flatMap(([instancePath, branch]) =>
-      configProblems(branch as TSchema, valueAt(candidate, instancePath), (sub) =>
-        source(sub === '(top level)' ? dotted(instancePath) : `${dotted(instancePath)}.${sub}`),
-      ).map((line) => `${dotted(instancePath)}${line.startsWith('(top level)') ? line.slice('(top level)'.length) : `.${line}`}`),
-    );
-    return [...rest, ...mapped];
-  }
-  return configProblemsOf(schema, candidate, source, [...byPath]);
+  const under = (path: string) => [...asMapping.keys()].some((p) => path === p || path.startsWith(`${p}/`));
+  const rest = configProblemsOf(
+    schema,
+    candidate,
+    source,
+    [...byPath].filter(([path]) => !under(path)),
+  );
+  const mapped = [...asMapping].flatMap(([instancePath, branch]) =>
+    configProblems(branch as TSchema, valueAt(candidate, instancePath), (sub) =>
+      source(sub === '(top level)' ? dotted(instancePath) : `${dotted(instancePath)}.${sub}`),
+    ).map((line) => `${dotted(instancePath)}${line.startsWith('(top level)') ? line.slice('(top level)'.length) : `.${line}`}`),
+  );
+  return [...rest, ...mapped];
 }
 
+/** The lines of `entries` (instance path → the schema node it failed), as `configProblems` says them. */
 function configProblemsOf(
   schema: TSchema,
   candidate: unknown,
