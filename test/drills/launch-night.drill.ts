@@ -48,7 +48,8 @@ const failed = (s: NightSummary) => s.targets.filter((t) => !t.pass).map((t) => 
 
 /**
  * What a failed night leaves to read in CI's output (the out folder goes with the test): when each
- * fault was, the holes, and the warnings the media nodes and edges logged, a line each.
+ * fault was, the holes, the warnings the media nodes and edges logged, and the media nodes' lease
+ * and recording lines (a take-over that started the recording over instead of resuming it), a line each.
  */
 function explainFailure(out: string): void {
   const figures = (
@@ -62,7 +63,9 @@ function explainFailure(out: string): void {
       const entry = line.startsWith('{')
         ? (JSON.parse(line) as { level?: number; time?: string; msg?: string; spaceId?: string })
         : undefined;
-      if (entry !== undefined && (entry.level ?? 0) >= 40)
+      // Warnings, and the take-over's story: whether a new owner resumed the recording or started it over.
+      const story = /^(recording (started|resumed)|lease taken|taking over)/.test(entry?.msg ?? '');
+      if (entry !== undefined && ((entry.level ?? 0) >= 40 || story))
         console.error(`${file} ${entry.time} ${entry.msg} ${entry.spaceId ?? ''}`);
     }
   }
