@@ -53,11 +53,16 @@ export function mediaLeases(o: MediaLeaseOptions) {
       log.warn({ spaceId, droppedUploads: dropped }, 'this node no longer produces the Space');
     },
   });
-  /** Takes in flight, so that two callers for one Space share one attempt. */
+  /**
+   * Takes in flight, so that two callers for one Space share one attempt. Asked before the held
+   * leases: a lease is held from `acquire` on, before its manifest is here, and a caller told "yes"
+   * then (a second speaker reconnecting at the same moment) would open the room on no manifest and
+   * start the recording over.
+   */
   const taking = new Map<string, Promise<boolean>>();
   const owns = (spaceId: string): Promise<boolean> => {
-    if (leases.held().has(spaceId)) return Promise.resolve(true);
     let attempt = taking.get(spaceId);
+    if (attempt === undefined && leases.held().has(spaceId)) return Promise.resolve(true);
     if (attempt === undefined) {
       attempt = (async () => {
         const fence = await leases.acquire(spaceId);

@@ -10,6 +10,7 @@ import type { OriginPlane } from '../../src/origin/plane.ts';
 import type { StagePlane } from '../../src/stage/plane.ts';
 import type { ControlBus } from '../../src/control/events.ts';
 import type { Store } from '../../src/storage/store.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { redisSuite } from '../helpers/redis.ts';
 
 const TEST = { timeout: 30_000 };
@@ -112,6 +113,36 @@ redisSuite('media leases: the sweep', (suite) => {
       assert.deepEqual(a.opened, ['resumed']);
     },
   );
+
+  test('a second caller during a take-over waits for the manifest too, and opens nothing before it is here', TEST, async () => {
+    let hydrated = false;
+    let bringManifest = () => {};
+    const bucket = {
+      hydrate: () =>
+        new Promise<boolean>((resolve) => {
+          bringManifest = () => {
+            hydrated = true;
+            resolve(true);
+          };
+        }),
+      fence: () => {},
+    } as unknown as BucketMediaStorage;
+    const a = mediaNode('media-a', bucket);
+    // Two speakers reconnect to the new owner at once: each publish asks whether this node owns the
+    // Space. The second asks once the lease is taken, while the manifest is still on its way.
+    const first = a.media.owns('moved');
+    await eventually('the lease taken', () => a.media.leases.held().has('moved'));
+    assert.equal(await owner('moved'), 'media-a');
+    const answers: string[] = [];
+    const second = a.media.owns('moved').then((owned) => void answers.push(`second ${owned} hydrated=${hydrated}`));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(answers, [], 'no answer while the manifest is on its way');
+    bringManifest();
+    assert.equal(await first, true);
+    await second;
+    assert.deepEqual(answers, ['second true hydrated=true']);
+    assert.equal(await a.media.owns('moved'), true, 'held and hydrated: answered at once');
+  });
 
   test(
     'after its Redis connection was lost, a node takes nothing over for one lease TTL (the owner retakes first)',
