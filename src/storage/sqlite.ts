@@ -18,8 +18,11 @@ export class SqliteDriver implements SqlDriver {
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.#db = new DatabaseSync(file);
+    // A 16 MiB page cache (SQLite's default is 2 MiB): a flush of the audience (tens of thousands of
+    // random listener ids) touches thousands of pages, which then stay in memory instead of being read
+    // back and spilled mid-transaction (33 to 20 CPU-us per row measured, with the flush's one transaction).
     this.#db.exec(
-      'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
+      'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -16384;',
     );
   }
 

@@ -275,6 +275,20 @@ function banTests({ store, account, space }: Ctx): void {
       const [me] = await store().community().listAudience(id, { limit: 5, offset: 0 });
       assert.equal(me?.accountId, host);
     });
+    test('recordAudience writes a batch whole or not at all (the analytics keep a failed batch for the next flush)', async () => {
+      const host = await account('aud_whole');
+      const id = await space(host);
+      // 700 rows: two statements; the second refers to a Space that does not exist.
+      const rows = Array.from({ length: 700 }, (_, i) => ({
+        spaceId: i < 600 ? id : 'sp_notthereatall',
+        subject: `an_${String(i).padStart(12, '0')}`,
+        atMs: T0 + i,
+      }));
+      await assert.rejects(store().community().recordAudience(rows));
+      assert.deepEqual(await store().community().countAudience(id), { accounts: 0, anonymous: 0 }, 'nothing of the batch kept');
+      await store().community().recordAudience(rows.slice(0, 600));
+      assert.deepEqual(await store().community().countAudience(id), { accounts: 0, anonymous: 600 });
+    });
     test('an insert that finds its row there leaves the transaction usable (PostgreSQL aborts on a caught error)', async () => {
       const host = await account('tx_host');
       const guest = await account('tx_guest');
