@@ -18,11 +18,13 @@ export class SqliteDriver implements SqlDriver {
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.#db = new DatabaseSync(file);
-    // A 16 MiB page cache (SQLite's default is 2 MiB): a flush of the audience (tens of thousands of
-    // random listener ids) touches thousands of pages, which then stay in memory instead of being read
-    // back and spilled mid-transaction (33 to 20 CPU-us per row measured, with the flush's one transaction).
+    // For the audience flush (tens of thousands of random listener ids, one transaction): a 16 MiB page
+    // cache (the default is 2 MiB) keeps the pages it touches in memory, and statement journals in
+    // memory (`temp_store`) spare a temp-file write per page each statement changes inside the
+    // transaction: 2 `pwrite`s per row to 0.16, and 32.7 to 15-16 CPU-us per row, 400,000 rows.
     this.#db.exec(
-      'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -16384;',
+      'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; ' +
+        'PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;',
     );
   }
 

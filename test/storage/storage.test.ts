@@ -780,6 +780,19 @@ describe('storage backends', () => {
       const store = await SqlStore.open(driver, T0);
       return { store, driver, openDriver: () => new SqliteDriver(file), close: () => store.close() };
     });
+
+    test('each connection: WAL, foreign keys, a 16 MiB page cache and statement journals in memory', async () => {
+      const driver = new SqliteDriver(join(dir, `${randomUUID()}.db`));
+      const pragma = async (name: string) => Object.values((await driver.all(`PRAGMA ${name}`))[0] ?? {})[0];
+      try {
+        assert.equal(await pragma('journal_mode'), 'wal');
+        assert.equal(await pragma('foreign_keys'), 1);
+        assert.equal(await pragma('cache_size'), -16384);
+        assert.equal(await pragma('temp_store'), 2, 'MEMORY: a statement in a transaction journals to memory, not a temp file');
+      } finally {
+        await driver.close();
+      }
+    });
   });
 
   // PostgreSQL: only when asked. A fresh schema per test, dropped afterwards.
