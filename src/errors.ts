@@ -81,7 +81,7 @@ export const errorCatalogue = {
   TICKET_INVALID: {
     status: 403,
     message:
-      'The waiting-room ticket is tampered, expired, already used, for another Space or not yours (details.reason); join again without it for a new ticket.',
+      'The waiting-room ticket is tampered, expired, for another Space or not yours (details.reason); join again without it for a new ticket.',
   },
   POW_INVALID: {
     status: 403,

@@ -100,18 +100,12 @@ export type JoinDecision =
 /**
  * Why the door refused a join or a renewal: RATE_LIMITED (`limits.joinsPerAddress`), POW_REQUIRED (a
  * challenge sent), POW_INVALID, TICKET_INVALID by its reason (`expired` also covers a ticket of a room
- * that is gone; `reused`; the rest, forged or someone else's, `ticket_invalid`), a renewal past
+ * that is gone; the rest, forged or someone else's, `ticket_invalid`; a ticket its own subject
+ * redeemed before is let in again, not refused), a renewal past
  * `maxListeners` (`full`), and SHARED_STATE_UNAVAILABLE (the shared line away: `unavailable`).
  */
 export type JoinRefusal =
-  | 'rate_limited'
-  | 'pow_required'
-  | 'pow_invalid'
-  | 'ticket_invalid'
-  | 'ticket_expired'
-  | 'ticket_reused'
-  | 'full'
-  | 'unavailable';
+  'rate_limited' | 'pow_required' | 'pow_invalid' | 'ticket_invalid' | 'ticket_expired' | 'full' | 'unavailable';
 
 function refusalOf(error: unknown): JoinRefusal | undefined {
   if (!(error instanceof AmphiError)) return undefined;
@@ -126,7 +120,7 @@ function refusalOf(error: unknown): JoinRefusal | undefined {
       return 'unavailable';
     case 'TICKET_INVALID': {
       const reason = (error.details as { reason?: unknown } | undefined)?.reason;
-      return reason === 'expired' ? 'ticket_expired' : reason === 'reused' ? 'ticket_reused' : 'ticket_invalid';
+      return reason === 'expired' ? 'ticket_expired' : 'ticket_invalid';
     }
     default:
       return undefined;
@@ -161,7 +155,6 @@ export class Admission {
     pow_invalid: 0,
     ticket_invalid: 0,
     ticket_expired: 0,
-    ticket_reused: 0,
     full: 0,
     unavailable: 0,
   };
@@ -246,6 +239,13 @@ export class Admission {
         this.capacity.noteAdmitted();
         this.counts.exchanged++;
         this.counts.admitted++;
+        return { kind: 'admit', waitedMs: waitedMs(a.ticket, this.#d.clock.now(), this.#d.config.ticketMaxWaitMs) };
+      }
+      if (result.reason === 'reused') {
+        // Redeemed before by this very subject (the ticket is bound to it): a retry whose first answer
+        // was lost (its control node killed, or Redis failing over, after the redemption). It is the
+        // same listener, so it is let in again, not counted a second time: a refusal here would send an
+        // admitted listener to the back of the line.
         return { kind: 'admit', waitedMs: waitedMs(a.ticket, this.#d.clock.now(), this.#d.config.ticketMaxWaitMs) };
       }
       if (result.reason === 'not_yet') {
