@@ -289,7 +289,12 @@ class Crowd {
       this.#follow(c);
       return;
     }
-    this.#countError(a.error ?? (a.status === 200 ? 'exchange_bad_body' : `exchange_http_${a.status}`));
+    // The refusal's code and reason in the name (`exchange_http_403_TICKET_INVALID_expired`): a failed night says why.
+    const refused = parseJson(a.body) as { error?: { code?: unknown; details?: { reason?: unknown } } } | undefined;
+    const why = [refused?.error?.code, refused?.error?.details?.reason].filter((w) => typeof w === 'string').join('_');
+    this.#countError(
+      a.error ?? (a.status === 200 ? 'exchange_bad_body' : `exchange_http_${a.status}${why === '' ? '' : `_${why}`}`),
+    );
     c.state = 'failed';
     this.#failed++;
   }
