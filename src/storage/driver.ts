@@ -11,6 +11,9 @@ export interface SqlRunner {
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
 }
 
+/** Where a store's statements go: the driver itself, or one open transaction (whose nested ones join it). */
+export type SqlDb = SqlRunner & Pick<SqlDriver, 'transaction'>;
+
 export interface SqlDriver extends SqlRunner {
   readonly dialect: 'sqlite' | 'postgres';
   /** Runs `fn` in one transaction: all of it commits, or none of it. */

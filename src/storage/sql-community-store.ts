@@ -1,4 +1,4 @@
-import { isUniqueViolation, type Row, type SqlRunner, type SqlValue } from './driver.ts';
+import { isUniqueViolation, type Row, type SqlDb, type SqlValue } from './driver.ts';
 import type {
   AudienceMember,
   AuditEntry,
@@ -30,9 +30,9 @@ const nullableNumber = (v: unknown): number | null => (v === null || v === undef
 
 /** `CommunityStore` in the SQL both databases share. */
 export class SqlCommunityStore implements CommunityStore {
-  readonly #db: SqlRunner & { transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> };
+  readonly #db: SqlDb;
 
-  constructor(db: SqlRunner & { transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> }) {
+  constructor(db: SqlDb) {
     this.#db = db;
   }
 
@@ -244,9 +244,9 @@ export class SqlCommunityStore implements CommunityStore {
       seen.set(key, { ...r, first: Math.min(had?.first ?? r.atMs, r.atMs), last: Math.max(had?.last ?? r.atMs, r.atMs) });
     }
     const unique = [...seen.values()];
-    // One transaction for the whole batch: listeners' ids are random, so each row lands on its own
-    // page of the key; committed statement by statement, SQLite wrote a page per row (two syscalls a
-    // join in `npm run bench:join`), where one commit writes each page once however many rows it got.
+    // One transaction for the whole batch: written whole or not at all (the analytics keep a failed
+    // batch for the next flush), and each page of the key, where random listener ids scatter the rows,
+    // committed once however many rows it got (see `sqlite.ts` for the statement journal).
     await this.#db.transaction(async (tx) => {
       for (let i = 0; i < unique.length; i += AUDIENCE_ROWS_PER_INSERT) {
         const chunk = unique.slice(i, i + AUDIENCE_ROWS_PER_INSERT);

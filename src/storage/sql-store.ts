@@ -1,4 +1,4 @@
-import { isUniqueViolation, type Row, type SqlDriver, type SqlRunner, type SqlValue } from './driver.ts';
+import { isUniqueViolation, type Row, type SqlDb, type SqlDriver, type SqlRunner, type SqlValue } from './driver.ts';
 import { migrate } from './migrations.ts';
 import { SqlCaptionsChoices } from './captions-store.ts';
 import type { NotifyStore } from './notify-store.ts';
@@ -40,20 +40,17 @@ const spaceColumns: Record<keyof SpacePatch, string> = {
 };
 const memberColumns: Record<keyof MemberPatch, string> = { role: 'role', muted: 'muted', mutedByHost: 'muted_by_host' };
 
-/** Where a store's statements go: the driver itself, or one open transaction (whose nested ones join it). */
-type Db = SqlRunner & { transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> };
-
-/** A transaction's runner as a `Db`: a transaction opened inside it is the same transaction. */
-function joined(tx: SqlRunner): Db {
+/** A transaction's runner as a `SqlDb`: a transaction opened inside it is the same transaction. */
+function joined(tx: SqlRunner): SqlDb {
   return { all: (sql, params) => tx.all(sql, params), run: (sql, params) => tx.run(sql, params), transaction: (fn) => fn(tx) };
 }
 
 /** The one Store implementation; the driver decides whether it is SQLite or PostgreSQL. */
 export class SqlStore implements Store {
   readonly #driver: SqlDriver;
-  readonly #db: Db;
+  readonly #db: SqlDb;
 
-  private constructor(driver: SqlDriver, db: Db = driver) {
+  private constructor(driver: SqlDriver, db: SqlDb = driver) {
     this.#driver = driver;
     this.#db = db;
   }
