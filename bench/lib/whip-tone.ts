@@ -289,13 +289,16 @@ function sendTone(track: MediaStreamTrack, options: ToneOptions): ToneSender {
   };
 }
 
+const CONNECT_TIMEOUT_MS = 15_000;
+
 function connected(pc: RTCPeerConnection): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (pc.connectionState === 'connected') {
       resolve();
       return;
     }
-    const timer = setTimeout(() => reject(new Error(`not connected: ${pc.connectionState}`)), 5000);
+    // 15 s: on a loaded two-core CI machine (Chromium suites beside it) ICE took over 5 s once.
+    const timer = setTimeout(() => reject(new Error(`not connected: ${pc.connectionState}`)), CONNECT_TIMEOUT_MS);
     pc.connectionStateChange.subscribe((s) => {
       if (s === 'connected') {
         clearTimeout(timer);
